@@ -1,0 +1,117 @@
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Global;
+use crate::Error;
+use crate::config::Config;
+use crate::intake::{self, ImportOptions, Notice};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Import {
+    /// Import applicant spreadsheets (.xlsx, .xls, .ods, .csv) into the registry.
+    #[command(after_help = "Every row ends up in the registry or in the rejects file with its reason:\n\
+read = inserted + updated + unchanged + rejected. Re-importing the same file changes nothing.\n\n\
+Examples:\n  kartka import applicants office-2026-10.xlsx\n  kartka import applicants --sheet Заяви --rejects /tmp/rejects.csv office.xlsx\n  kartka --json import applicants --strict /incoming/*.csv   # for cron\n\n\
+Exit codes: 0 processed (even with rejected rows, unless --strict); 65 a file is unusable\n\
+(not a spreadsheet, no header, a required column missing) or --strict and rows were rejected;\n\
+66 a file is missing; 75 another run holds the home lock.")]
+    Applicants(ApplicantsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplicantsArgs {
+    /// Spreadsheet files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Read only this sheet (default: every sheet with an applicant header).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Where to write rejected rows (default: <first file>.rejects.csv next to it).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Check and count everything, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Exit 65 if any row was rejected (for cron).
+    #[arg(long)]
+    strict: bool,
+}
+
+struct Bar(ProgressBar);
+
+impl intake::Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn advance(&self, rows: u64) {
+        self.0.inc(rows);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
+    let Import::Applicants(a) = cmd;
+    let home = g.home();
+    home.require_initialised()?;
+    let _lock = if a.dry_run {
+        None
+    } else {
+        Some(home.lock("import applicants", crate::home::lock_wait())?)
+    };
+    let config = Config::load(&home.config())?;
+    let bar = ProgressBar::with_draw_target(
+        Some(0),
+        if g.attended() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, ETA {eta}")
+            .expect("valid template"),
+    );
+    let opts = ImportOptions {
+        files: a.files,
+        sheet: a.sheet,
+        rejects: a.rejects,
+        dry_run: a.dry_run,
+        operator: g.operator(),
+    };
+    let summary = intake::import_applicants(&home, &config, &opts, &Bar(bar.clone()), &mut |n| {
+        let line = match n {
+            Notice::Skipped { place, why } => format!("note: {place}: skipped: {why}"),
+            Notice::Warning { place, text } => format!("warning: {place}: {text}"),
+            Notice::Rejected { place, reason } => format!("rejected: {place}: {reason}"),
+        };
+        bar.suspend(|| g.say(line));
+    })?;
+    g.say(format_args!(
+        "{}read {}: inserted {}, updated {}, unchanged {}, rejected {}; warnings {}.",
+        if opts.dry_run { "Dry run (nothing written): " } else { "" },
+        summary.read,
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        summary.rejected,
+        summary.warnings
+    ));
+    if let Some(p) = &summary.rejects_file {
+        g.say(format_args!("Rejected rows, with reasons: {}", p.display()));
+    }
+    g.print_json(&summary);
+    if a.strict && summary.rejected > 0 {
+        return Err(Error::StrictRejected(format!(
+            "--strict: {} row(s) rejected; see {}",
+            summary.rejected,
+            summary
+                .rejects_file
+                .as_ref()
+                .map_or("the messages above".into(), |p| p.display().to_string())
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! The command line: clap definitions and one thin `run` per command. Each
+//! `run` turns arguments into options, calls one domain function and prints.
+
+mod generate;
+mod import;
+mod init;
+mod status;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Error;
+use crate::home::Home;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kartka",
+    version,
+    about = "A city's benefit-card scheme: applicants, eligibility, cards, validator taps and carrier compensation",
+    after_help = "Examples:\n  kartka init --home /srv/kartka\n  kartka import applicants office-2026-10.xlsx terniv.csv\n  kartka --json import applicants --strict /incoming/*.xlsx\n\nExit codes: 0 ok, 2 usage, 65 bad input data, 66 no input, 73 can't create output,\n74 I/O error, 75 another run holds the lock, 77 not permitted, 78 bad config."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// The home folder holding the registry, the tap store and kartka.toml.
+    #[arg(long, global = true, env = "KARTKA_HOME", default_value = "./kartka-home")]
+    pub home: PathBuf,
+    /// Print one JSON summary object on stdout (human text still goes to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but errors on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Who is running the command, for the records (default: the OS user).
+    #[arg(long, global = true, env = "KARTKA_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+impl Global {
+    pub fn home(&self) -> Home {
+        Home::new(self.home.clone())
+    }
+    pub fn operator(&self) -> String {
+        self.operator
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
+            .unwrap_or_else(|| "unknown".into())
+    }
+    /// Human text on stderr, unless --quiet.
+    pub fn say(&self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+    /// Progress bars only for a person at a terminal.
+    pub fn attended(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+    pub fn print_json(&self, value: &impl serde::Serialize) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string(value).expect("summaries serialise")
+            );
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a home: registry.sqlite and a commented kartka.toml.
+    Init(init::Args),
+    /// Import data into the registry.
+    #[command(subcommand)]
+    Import(import::Import),
+    /// Show what the home holds, in counts.
+    Status(status::Args),
+    /// Make synthetic data for tests, demos and benchmarks.
+    #[command(subcommand)]
+    Generate(generate::Generate),
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(e.exit_code().code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(args) => init::run(g, args),
+        Command::Import(cmd) => import::run(g, cmd),
+        Command::Status(args) => status::run(g, args),
+        Command::Generate(cmd) => generate::run(g, cmd),
+    }
+}

@@ -1,0 +1,39 @@
+use super::Global;
+use crate::Error;
+use crate::config::Config;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
+    let home = g.home();
+    home.require_initialised()?;
+    let config = Config::load(&home.config())?;
+    let s = crate::status::status(&home, &config)?;
+    if g.json {
+        g.print_json(&s);
+        return Ok(());
+    }
+    if g.quiet {
+        return Ok(());
+    }
+    println!("Home: {}", s.home);
+    println!("People in the registry: {}", s.people);
+    for (name, n) in &s.by_community {
+        println!("  {n:>8}  {name}");
+    }
+    println!("By category (a person may hold several):");
+    for (code, n) in &s.by_category {
+        let name = config.category(code).map_or(code.as_str(), |c| c.name.as_str());
+        println!("  {n:>8}  {name}");
+    }
+    println!(
+        "Imports: {}{}",
+        s.imports,
+        s.last_import
+            .as_deref()
+            .map(|t| format!(", last finished {t}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! `kartka.toml`: reference data and dated parameters (DESIGN.md).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::identity;
+use crate::text;
+
+/// The commented default that `kartka init` writes.
+pub const DEFAULT_TOML: &str = include_str!("default-config.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: cannot read the configuration: {source}.\n  Run `kartka init` to create it.")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not valid kartka configuration:\n{message}\n  Fix the file, or compare it with a fresh `kartka init` in an empty folder.")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}\n  Fix the file and run the command again.")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{path}: cannot write the configuration: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub city: City,
+    pub communities: Vec<Community>,
+    pub categories: Vec<Category>,
+    pub income_limits: Vec<IncomeLimit>,
+    #[serde(default)]
+    pub income: IncomeRules,
+    #[serde(default)]
+    pub intake: IntakeSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct City {
+    pub name: String,
+    /// КАТОТТГ code of the city's own community.
+    pub community: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Community {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub partner: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub legal_basis: String,
+    pub income_tested: bool,
+    #[serde(default)]
+    pub companion: bool,
+    #[serde(default)]
+    pub proof: String,
+    #[serde(default)]
+    pub documents: Vec<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomeLimit {
+    pub from: NaiveDate,
+    pub subsistence_minimum_uah: i64,
+    pub limit_uah: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomeRules {
+    pub counts: Vec<String>,
+    pub basis: String,
+    pub months: u32,
+    pub inclusive: bool,
+}
+
+impl Default for IncomeRules {
+    fn default() -> Self {
+        IncomeRules {
+            counts: vec!["pension".into(), "salary".into(), "aid".into()],
+            basis: "person".into(),
+            months: 6,
+            inclusive: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSettings {
+    /// Extra header names per field, added to the built-in synonyms.
+    #[serde(default)]
+    pub synonyms: BTreeMap<String, Vec<String>>,
+}
+
+/// The income limit of P3: the subsistence minimum × 1.4, rounded to 10 UAH,
+/// in integer arithmetic (reference/income-limit.md).
+pub fn income_limit_uah(subsistence_minimum_uah: i64) -> i64 {
+    ((subsistence_minimum_uah * 14 + 50) / 100) * 10
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    pub fn default_config() -> Config {
+        Config::parse(DEFAULT_TOML, Path::new("<default kartka.toml>"))
+            .expect("the shipped default configuration is valid")
+    }
+
+    fn check(&self, path: &Path) -> Result<(), Error> {
+        let invalid = |message: String| Error::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut seen = HashMap::new();
+        for c in &self.communities {
+            if !identity::is_katottg(&c.code) {
+                return Err(invalid(format!(
+                    "community {:?}: code {:?} is not a КАТОТТГ code (expected UA and 17 digits)",
+                    c.name, c.code
+                )));
+            }
+            if seen.insert(c.code.as_str(), ()).is_some() {
+                return Err(invalid(format!("community code {} appears twice", c.code)));
+            }
+        }
+        if !self.communities.iter().any(|c| c.code == self.city.community) {
+            return Err(invalid(format!(
+                "[city] community {} is not one of the [[communities]]",
+                self.city.community
+            )));
+        }
+        let mut seen = HashMap::new();
+        for c in &self.categories {
+            if seen.insert(c.code.as_str(), ()).is_some() {
+                return Err(invalid(format!("category code {} appears twice", c.code)));
+            }
+        }
+        if self.income_limits.is_empty() {
+            return Err(invalid("[[income_limits]] is empty".into()));
+        }
+        for pair in self.income_limits.windows(2) {
+            if pair[1].from <= pair[0].from {
+                return Err(invalid(format!(
+                    "[[income_limits]] must be in date order: {} comes after {}",
+                    pair[1].from, pair[0].from
+                )));
+            }
+        }
+        for field in self.intake.synonyms.keys() {
+            if !crate::intake::Field::ALL.iter().any(|f| f.key() == field) {
+                return Err(invalid(format!(
+                    "[intake.synonyms] {field:?} is not a field; known fields: {}",
+                    crate::intake::Field::ALL
+                        .iter()
+                        .map(|f| f.key())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    pub fn community(&self, code: &str) -> Option<&Community> {
+        self.communities.iter().find(|c| c.code == code)
+    }
+
+    /// The income limit in force on `date`, if any entry starts by then.
+    pub fn income_limit_on(&self, date: NaiveDate) -> Option<&IncomeLimit> {
+        self.income_limits.iter().rev().find(|l| l.from <= date)
+    }
+
+    /// Lookup of how clerks write categories: code, name, aliases → code.
+    pub fn category_lookup(&self) -> HashMap<String, String> {
+        let mut map = HashMap::new();
+        for c in &self.categories {
+            for name in std::iter::once(&c.code)
+                .chain(std::iter::once(&c.name))
+                .chain(std::iter::once(&c.name_en))
+                .chain(c.aliases.iter())
+            {
+                if !name.is_empty() {
+                    map.insert(text::match_key(name), c.code.clone());
+                }
+            }
+        }
+        map
+    }
+
+    /// Lookup of how clerks write communities: code, name, aliases → code.
+    pub fn community_lookup(&self) -> HashMap<String, String> {
+        let mut map = HashMap::new();
+        for c in &self.communities {
+            for name in std::iter::once(&c.code)
+                .chain(std::iter::once(&c.name))
+                .chain(c.aliases.iter())
+            {
+                map.insert(text::match_key(name), c.code.clone());
+            }
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_limits_follow_the_tax_code_formula() {
+        let config = Config::default_config();
+        for l in &config.income_limits {
+            assert_eq!(
+                income_limit_uah(l.subsistence_minimum_uah),
+                l.limit_uah,
+                "limit from {}",
+                l.from
+            );
+        }
+        assert_eq!(income_limit_uah(1921), 2690);
+        assert_eq!(income_limit_uah(3328), 4660);
+    }
+
+    #[test]
+    fn the_limit_in_force_changes_on_the_first_of_january() {
+        let config = Config::default_config();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(config.income_limit_on(d("2025-12-31")).unwrap().limit_uah, 4240);
+        assert_eq!(config.income_limit_on(d("2026-01-01")).unwrap().limit_uah, 4660);
+        assert!(config.income_limit_on(d("2018-12-31")).is_none());
+    }
+
+    #[test]
+    fn shipped_categories_match_the_reference_table() {
+        let config = Config::default_config();
+        let tested: Vec<_> = config
+            .categories
+            .iter()
+            .filter(|c| c.income_tested)
+            .map(|c| c.code.as_str())
+            .collect();
+        assert_eq!(tested, ["pensioner-age", "pensioner-other", "disability-3"]);
+        assert_eq!(config.categories.len(), 11);
+    }
+
+    #[test]
+    fn an_unknown_synonym_field_is_a_config_error_naming_it() {
+        let text = DEFAULT_TOML.replace("# tax_number = [\"Код ДРФО\"]", "tax_nmber = [\"x\"]");
+        let err = Config::parse(&text, Path::new("k.toml")).unwrap_err();
+        assert!(err.to_string().contains("\"tax_nmber\" is not a field"), "{err}");
+    }
+
+    #[test]
+    fn a_typo_in_the_file_names_the_line() {
+        let text = DEFAULT_TOML.replace("[city]", "[city\n");
+        let err = Config::parse(&text, Path::new("k.toml")).unwrap_err();
+        assert!(err.to_string().contains("line"), "{err}");
+    }
+}

@@ -1,0 +1,83 @@
+//! The one place where every domain error becomes an exit code (DESIGN.md:
+//! sysexits). Domain modules define their own error enums; this module only
+//! wraps them and maps each to a code.
+
+/// Exit codes of DESIGN.md (sysexits.h values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    Usage = 2,
+    DataErr = 65,
+    NoInput = 66,
+    Software = 70,
+    CantCreate = 73,
+    IoErr = 74,
+    TempFail = 75,
+    NoPerm = 77,
+    Config = 78,
+}
+
+impl ExitCode {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Every failure a command can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Home(#[from] crate::home::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+    #[error(transparent)]
+    Intake(#[from] crate::intake::Error),
+    #[error(transparent)]
+    Generate(#[from] crate::generate::Error),
+    /// `--strict` and some rows were rejected: the run finished, but cron must notice.
+    #[error("{0}")]
+    StrictRejected(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        use crate::{config, generate, home, intake, registry};
+        match self {
+            Error::Home(e) => match e {
+                home::Error::Locked { .. } => ExitCode::TempFail,
+                home::Error::NotInitialised { .. } => ExitCode::Config,
+                home::Error::Create { .. } => ExitCode::CantCreate,
+                home::Error::Io { .. } => ExitCode::IoErr,
+            },
+            Error::Config(e) => match e {
+                config::Error::Read { .. } => ExitCode::Config,
+                config::Error::Parse { .. } => ExitCode::Config,
+                config::Error::Invalid { .. } => ExitCode::Config,
+                config::Error::Write { .. } => ExitCode::CantCreate,
+            },
+            Error::Registry(e) => match e {
+                registry::Error::TooNew { .. } => ExitCode::Config,
+                registry::Error::Busy { .. } => ExitCode::TempFail,
+                registry::Error::Sqlite { .. } => ExitCode::IoErr,
+            },
+            Error::Intake(e) => match e {
+                intake::Error::Missing { .. } => ExitCode::NoInput,
+                intake::Error::Unreadable { .. }
+                | intake::Error::NotASpreadsheet { .. }
+                | intake::Error::NoHeader { .. }
+                | intake::Error::MissingColumns { .. }
+                | intake::Error::NoSuchSheet { .. } => ExitCode::DataErr,
+                intake::Error::Rejects { .. } | intake::Error::Photo { .. } => {
+                    ExitCode::CantCreate
+                }
+                intake::Error::Registry(_) => ExitCode::IoErr,
+            },
+            Error::Generate(e) => match e {
+                generate::Error::Write { .. } => ExitCode::CantCreate,
+            },
+            Error::StrictRejected(_) => ExitCode::DataErr,
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The home folder: where every store lives (DESIGN.md "Where the data lives"),
+//! and the lock that keeps two writing runs apart.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "{path}: another kartka run holds the home lock ({holder}); waited {waited_s} s.\n  \
+         Try again when it has finished (cron: schedule runs apart, or raise KARTKA_LOCK_WAIT)."
+    )]
+    Locked {
+        path: PathBuf,
+        holder: String,
+        waited_s: u64,
+    },
+    #[error("{path}: not a kartka home (no kartka.toml).\n  Create one with: kartka init --home {path}")]
+    NotInitialised { path: PathBuf },
+    #[error("{path}: cannot create: {source}.\n  Check the folder exists and is writable.")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The folders and files of one home.
+#[derive(Debug, Clone)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Home { root: root.into() }
+    }
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn registry(&self) -> PathBuf {
+        self.root.join("registry.sqlite")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("kartka.toml")
+    }
+    pub fn photos(&self) -> PathBuf {
+        self.root.join("photos")
+    }
+    pub fn exports(&self) -> PathBuf {
+        self.root.join("exports")
+    }
+    fn lock_path(&self) -> PathBuf {
+        self.root.join(".lock")
+    }
+
+    /// Creates the home folder and its sub-folders, readable by the owner only
+    /// (they will hold personal data: P22).
+    pub fn create_dirs(&self) -> Result<(), Error> {
+        for dir in [
+            self.root.clone(),
+            self.photos(),
+            self.exports(),
+            self.root.join("taps"),
+            self.root.join("dumps"),
+        ] {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|source| Error::Create { path: dir, source })?;
+        }
+        Ok(())
+    }
+
+    /// Fails with a clear message when `kartka init` has not been run here.
+    pub fn require_initialised(&self) -> Result<(), Error> {
+        if self.config().is_file() {
+            Ok(())
+        } else {
+            Err(Error::NotInitialised {
+                path: self.root.clone(),
+            })
+        }
+    }
+
+    /// Takes the exclusive home lock for a writing run. A second run waits up
+    /// to `wait`, then fails with `Locked` (exit 75) naming the holder.
+    pub fn lock(&self, command: &str, wait: Duration) -> Result<HomeLock, Error> {
+        let path = self.lock_path();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {
+                    if started.elapsed() >= wait {
+                        let mut holder = String::new();
+                        let _ = file.read_to_string(&mut holder);
+                        let holder = holder.trim();
+                        return Err(Error::Locked {
+                            path: self.root.clone(),
+                            holder: if holder.is_empty() {
+                                "unknown process".into()
+                            } else {
+                                holder.to_string()
+                            },
+                            waited_s: wait.as_secs(),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(Error::Io { path, source });
+                }
+            }
+        }
+        let note = format!(
+            "pid {}, `kartka {command}`, since {}",
+            std::process::id(),
+            crate::time::now_utc_text()
+        );
+        let _ = file.set_len(0);
+        let _ = file.seek(SeekFrom::Start(0));
+        let _ = file.write_all(note.as_bytes());
+        let _ = file.sync_data();
+        Ok(HomeLock { _file: file })
+    }
+}
+
+/// Held for the whole writing run; the OS releases it when the process ends,
+/// even after a crash, so a stale lock never blocks cron.
+pub struct HomeLock {
+    _file: File,
+}
+
+/// How long a writing run waits for another one: `KARTKA_LOCK_WAIT` seconds, default 10.
+pub fn lock_wait() -> Duration {
+    let secs = std::env::var("KARTKA_LOCK_WAIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(10);
+    Duration::from_secs(secs)
+}

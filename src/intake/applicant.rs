@@ -1,0 +1,709 @@
+//! One row of a clerk's sheet read into an `Applicant`, or the reasons it
+//! cannot be (P5, reference/identity-numbers.md).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use calamine::Data;
+use chrono::NaiveDate;
+use rusqlite::types::Value;
+
+use super::cells::{self, DateKind};
+use super::header::Field;
+use super::photo;
+use crate::config::Config;
+use crate::identity::{self, Passport, Sex, TaxError};
+use crate::text;
+
+/// An application, normalised and valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applicant {
+    pub tax_number: Option<String>,
+    pub passport: Option<String>,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub community: String,
+    pub categories: Vec<String>,
+    pub chosen_category: Option<String>,
+    pub benefit_document: Option<String>,
+    pub benefit_valid_until: Option<NaiveDate>,
+    pub income_pension: Option<i64>,
+    pub income_salary: Option<i64>,
+    pub income_aid: Option<i64>,
+    pub income_total: Option<i64>,
+    pub documents: Option<String>,
+    pub photo: Option<photo::Photo>,
+    pub application_date: Option<NaiveDate>,
+    pub death_date: Option<NaiveDate>,
+}
+
+/// The `people` columns an applicant fills, in one order for insert, update,
+/// fingerprint and history.
+pub const COLUMNS: [&str; 22] = [
+    "tax_number",
+    "passport",
+    "surname",
+    "given_name",
+    "patronymic",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "community",
+    "categories",
+    "chosen_category",
+    "benefit_document",
+    "benefit_valid_until",
+    "income_pension",
+    "income_salary",
+    "income_aid",
+    "income_total",
+    "documents",
+    "photo",
+    "application_date",
+    "death_date",
+];
+
+impl Applicant {
+    /// The values of `COLUMNS`, as stored.
+    pub fn values(&self) -> [Value; 22] {
+        let t = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
+        let d = |d: &Option<NaiveDate>| d.map_or(Value::Null, |d| Value::Text(d.to_string()));
+        let k = |k: &Option<i64>| k.map_or(Value::Null, Value::Integer);
+        [
+            t(&self.tax_number),
+            t(&self.passport),
+            Value::Text(self.surname.clone()),
+            Value::Text(self.given_name.clone()),
+            t(&self.patronymic),
+            Value::Text(self.birth_date.to_string()),
+            Value::Text(self.sex.code().into()),
+            t(&self.phone),
+            t(&self.email),
+            Value::Text(self.community.clone()),
+            Value::Text(self.categories.join(",")),
+            t(&self.chosen_category),
+            t(&self.benefit_document),
+            d(&self.benefit_valid_until),
+            k(&self.income_pension),
+            k(&self.income_salary),
+            k(&self.income_aid),
+            k(&self.income_total),
+            t(&self.documents),
+            self.photo
+                .as_ref()
+                .map_or(Value::Null, |p| Value::Text(p.stored_name.clone())),
+            d(&self.application_date),
+            d(&self.death_date),
+        ]
+    }
+}
+
+/// A value as history and fingerprints show it.
+pub fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(f) => Some(f.to_string()),
+        Value::Text(s) => Some(s.clone()),
+        Value::Blob(b) => Some(format!("{} bytes", b.len())),
+    }
+}
+
+/// Everything that reading a row needs besides the row.
+pub struct RowContext<'a> {
+    pub columns: &'a BTreeMap<Field, usize>,
+    pub header_names: &'a [String],
+    pub categories: HashMap<String, String>,
+    pub income_tested: HashSet<String>,
+    pub communities: HashMap<String, String>,
+    pub city_community: String,
+    pub base_dir: PathBuf,
+    pub today: NaiveDate,
+}
+
+impl<'a> RowContext<'a> {
+    pub fn new(
+        config: &Config,
+        columns: &'a BTreeMap<Field, usize>,
+        header_names: &'a [String],
+        base_dir: &Path,
+        today: NaiveDate,
+    ) -> Self {
+        RowContext {
+            columns,
+            header_names,
+            categories: config.category_lookup(),
+            income_tested: config
+                .categories
+                .iter()
+                .filter(|c| c.income_tested)
+                .map(|c| c.code.clone())
+                .collect(),
+            communities: config.community_lookup(),
+            city_community: config.city.community.clone(),
+            base_dir: base_dir.to_path_buf(),
+            today,
+        }
+    }
+}
+
+/// A row that could be read, with the warnings to show the clerk.
+pub struct Read {
+    pub applicant: Applicant,
+    pub warnings: Vec<String>,
+}
+
+/// Collects problems: every reason a row fails, not only the first.
+struct Problems<'c, 'a> {
+    ctx: &'c RowContext<'a>,
+    reasons: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Problems<'_, '_> {
+    fn column_name(&self, field: Field) -> String {
+        let col = self.ctx.columns[&field];
+        let name = self.ctx.header_names.get(col).map(String::as_str).unwrap_or("");
+        format!("column {} \"{}\"", column_letter(col), name)
+    }
+    fn reject(&mut self, field: Field, why: impl std::fmt::Display) {
+        let column = self.column_name(field);
+        self.reasons.push(format!("{column}: {why}"));
+    }
+    fn warn(&mut self, field: Field, why: impl std::fmt::Display) {
+        let column = self.column_name(field);
+        self.warnings.push(format!("{column}: {why}"));
+    }
+}
+
+/// Spreadsheet column letters: 0 → A, 26 → AA.
+pub fn column_letter(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII")
+}
+
+const UKRAINIAN_LETTERS: &str = "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя";
+
+fn name_problem(name: &str) -> Option<String> {
+    let bad: String = name
+        .chars()
+        .filter(|c| !(UKRAINIAN_LETTERS.contains(*c) || (*c == ' ' || *c == '-' || *c == text::APOSTROPHE)))
+        .collect();
+    if bad.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "{name:?} has characters that are not Ukrainian letters ({bad}); expected the name as in the passport, in Ukrainian"
+        ))
+    }
+}
+
+/// Words that mean "no tax number" in the tax-number column.
+const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
+
+impl RowContext<'_> {
+    fn cell<'r>(&self, row: &'r [Data], field: Field) -> Option<&'r Data> {
+        let col = *self.columns.get(&field)?;
+        row.get(col).filter(|c| !cells::is_blank(c))
+    }
+
+    fn text(&self, row: &[Data], field: Field) -> Option<String> {
+        self.cell(row, field).map(cells::text).filter(|s| !s.is_empty())
+    }
+
+    /// Reads one data row.
+    pub fn read(&self, row: &[Data]) -> Result<Read, Vec<String>> {
+        let mut p = Problems {
+            ctx: self,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
+        };
+
+        // Names: three columns, or one to split.
+        let (surname, given_name, patronymic) = self.names(row, &mut p);
+
+        let birth_date = match self.cell(row, Field::BirthDate) {
+            None => {
+                p.reject(Field::BirthDate, "empty; the date of birth is required");
+                None
+            }
+            Some(c) => match cells::date(c, DateKind::Past, self.today) {
+                Ok(d) if d > self.today => {
+                    p.reject(Field::BirthDate, format!("{d} is in the future"));
+                    None
+                }
+                Ok(d) => Some(d),
+                Err(e) => {
+                    p.reject(Field::BirthDate, e);
+                    None
+                }
+            },
+        };
+
+        let sex_cell = self.text(row, Field::Sex);
+        let sex = sex_cell.as_deref().and_then(|s| {
+            let parsed = parse_sex(s);
+            if parsed.is_none() {
+                p.reject(Field::Sex, format!("{s:?} is not a sex; expected ч/ж (M/F)"));
+            }
+            parsed
+        });
+
+        let (tax_number, tax_passport) = self.tax_number(row, birth_date, sex, &mut p);
+        let mut passport = self.passport(row, &mut p);
+        if let Some(tp) = tax_passport {
+            match &passport {
+                Some(pp) if pp != &tp => p.reject(
+                    Field::TaxNumber,
+                    format!("holds passport {tp}, but the passport column says {pp}"),
+                ),
+                _ => passport = Some(tp),
+            }
+        }
+        if tax_number.is_none()
+            && passport.is_none()
+            && p.reasons.is_empty()
+        {
+            p.reasons.push(
+                "no tax number (РНОКПП) and no passport: one of them is needed to identify the person".into(),
+            );
+        }
+
+        // Sex: from its column, else from the tax number.
+        let sex = match (sex, &tax_number) {
+            (Some(s), _) => Some(s),
+            (None, Some(t)) if sex_cell.is_none() => {
+                let s = identity::parse_tax_number(t).ok().map(|t| t.sex);
+                if let (Some(s), true) = (s, self.columns.contains_key(&Field::Sex)) {
+                    p.warn(Field::Sex, format!("empty; taken from the tax number: {}", s.uk()));
+                }
+                s
+            }
+            (None, None) if sex_cell.is_none() => {
+                p.reasons.push("sex is not given and there is no tax number to take it from".into());
+                None
+            }
+            _ => None,
+        };
+
+        let phone = self.text(row, Field::Phone).and_then(|raw| match cells::phone(&raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                p.reject(Field::Phone, e);
+                None
+            }
+        });
+        let email = self.text(row, Field::Email).and_then(|raw| match cells::email(&raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                p.reject(Field::Email, e);
+                None
+            }
+        });
+
+        let community = self.community(row, &mut p);
+        let (categories, chosen_category) = self.categories(row, &mut p);
+
+        let mut money = |field: Field| match self.cell(row, field) {
+            None => None,
+            Some(c) => match cells::kopecks(c) {
+                Ok(v) => v,
+                Err(e) => {
+                    p.reject(field, e);
+                    None
+                }
+            },
+        };
+        let income_pension = money(Field::IncomePension);
+        let income_salary = money(Field::IncomeSalary);
+        let income_aid = money(Field::IncomeAid);
+        let income_total = money(Field::Income);
+        let has_income = [income_pension, income_salary, income_aid, income_total]
+            .iter()
+            .any(Option::is_some);
+        // P3: the income test needs the income. Required when the category the
+        // person will use is income-tested: the chosen one, or, with no choice,
+        // every one they hold.
+        let tested = match &chosen_category {
+            Some(c) => self.income_tested.contains(c),
+            None => !categories.is_empty() && categories.iter().all(|c| self.income_tested.contains(c)),
+        };
+        if tested && !has_income {
+            p.reasons.push(format!(
+                "no income given, but category {} is income-tested (P3); expected the monthly income in UAH",
+                chosen_category.as_deref().unwrap_or_else(|| categories[0].as_str())
+            ));
+        }
+
+        let mut date = |field: Field, kind: DateKind| {
+            self.cell(row, field).and_then(|c| match cells::date(c, kind, self.today) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    p.reject(field, e);
+                    None
+                }
+            })
+        };
+        let benefit_valid_until = date(Field::BenefitValidUntil, DateKind::Any);
+        let application_date = date(Field::ApplicationDate, DateKind::Past);
+        let death_date = date(Field::DeathDate, DateKind::Past);
+
+        let photo = self.text(row, Field::Photo).and_then(|name| {
+            match photo::check(&self.base_dir, &name) {
+                Ok(ph) => Some(ph),
+                Err(e) => {
+                    p.reject(Field::Photo, e);
+                    None
+                }
+            }
+        });
+
+        let benefit_document = self.text(row, Field::BenefitDocument);
+        let documents = self.text(row, Field::Documents);
+
+        if !p.reasons.is_empty() {
+            return Err(p.reasons);
+        }
+        let (Some(surname), Some(given_name), Some(birth_date), Some(sex), Some(community)) =
+            (surname, given_name, birth_date, sex, community)
+        else {
+            return Err(vec!["the row is incomplete".into()]);
+        };
+        Ok(Read {
+            applicant: Applicant {
+                tax_number,
+                passport,
+                surname,
+                given_name,
+                patronymic,
+                birth_date,
+                sex,
+                phone,
+                email,
+                community,
+                categories,
+                chosen_category,
+                benefit_document,
+                benefit_valid_until,
+                income_pension,
+                income_salary,
+                income_aid,
+                income_total,
+                documents,
+                photo,
+                application_date,
+                death_date,
+            },
+            warnings: p.warnings,
+        })
+    }
+
+    fn names(&self, row: &[Data], p: &mut Problems) -> (Option<String>, Option<String>, Option<String>) {
+        let three = self.columns.contains_key(&Field::Surname);
+        let (surname, given, patronymic, field) = if three {
+            (
+                self.text(row, Field::Surname),
+                self.text(row, Field::GivenName),
+                self.text(row, Field::Patronymic),
+                Field::Surname,
+            )
+        } else {
+            match self.text(row, Field::FullName) {
+                None => (None, None, None, Field::FullName),
+                Some(full) => {
+                    let parts: Vec<&str> = full.split(' ').collect();
+                    match parts.len() {
+                        2 | 3 => (
+                            Some(parts[0].to_string()),
+                            Some(parts[1].to_string()),
+                            parts.get(2).map(|s| s.to_string()),
+                            Field::FullName,
+                        ),
+                        n => {
+                            p.reject(
+                                Field::FullName,
+                                format!("{full:?} has {n} words; expected surname, given name and patronymic (or use three columns)"),
+                            );
+                            return (None, None, None);
+                        }
+                    }
+                }
+            }
+        };
+        let mut check = |raw: Option<String>, what: &str, field: Field, required: bool| -> Option<String> {
+            match raw {
+                None => {
+                    if required {
+                        p.reject(field, format!("empty; the {what} is required"));
+                    }
+                    None
+                }
+                Some(raw) => {
+                    let name = text::person_name(&raw);
+                    match name_problem(&name) {
+                        Some(why) => {
+                            p.reject(field, why);
+                            None
+                        }
+                        None => Some(name),
+                    }
+                }
+            }
+        };
+        let (gf, pf) = if three {
+            (Field::GivenName, Field::Patronymic)
+        } else {
+            (field, field)
+        };
+        let surname = check(surname, "surname", field, true);
+        let given = check(given, "given name", gf, true);
+        let patronymic = if three && !self.columns.contains_key(&Field::Patronymic) {
+            None
+        } else {
+            check(patronymic, "patronymic", pf, false)
+        };
+        (surname, given, patronymic)
+    }
+
+    /// The tax number, restored and checked; or a passport written in its
+    /// place by a person who has no tax number.
+    fn tax_number(
+        &self,
+        row: &[Data],
+        birth_date: Option<NaiveDate>,
+        sex: Option<Sex>,
+        p: &mut Problems,
+    ) -> (Option<String>, Option<String>) {
+        let Some(cell) = self.cell(row, Field::TaxNumber) else {
+            return (None, None);
+        };
+        let raw = cells::text(cell);
+        if NO_TAX_NUMBER.contains(&text::match_key(&raw).as_str()) {
+            return (None, None);
+        }
+        let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let numeric_cell = matches!(cell, Data::Float(_) | Data::Int(_));
+        let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        let mut number = digits.clone();
+        if all_digits && digits.len() < 10 {
+            let padded = format!("{digits:0>10}");
+            let restorable = numeric_cell
+                || (digits.len() >= 8 && matches_holder(&padded, birth_date, sex));
+            if restorable && identity::parse_tax_number(&padded).is_ok() {
+                p.warn(
+                    Field::TaxNumber,
+                    format!("{digits} lost its leading zero(s) (stored as a number); restored as {padded}"),
+                );
+                number = padded;
+            } else if !numeric_cell && let Some(Passport::IdCard(id)) = identity::parse_passport(&digits) {
+                return (None, Some(id));
+            }
+        }
+        if !all_digits {
+            if let Some(pp) = identity::parse_passport(&raw) {
+                return (None, Some(pp.as_str().to_string()));
+            }
+            p.reject(
+                Field::TaxNumber,
+                format!("{raw:?} is neither a tax number (10 digits) nor a passport"),
+            );
+            return (None, None);
+        }
+        match identity::parse_tax_number(&number) {
+            Err(TaxError::NotTenDigits) => {
+                p.reject(Field::TaxNumber, format!("{raw:?} has {} digits; expected 10", digits.len()));
+                (None, None)
+            }
+            Err(TaxError::CheckDigit { expected, found }) => {
+                p.reject(
+                    Field::TaxNumber,
+                    format!("{number} fails the check digit (last digit is {found}, expected {expected}); check for a typo"),
+                );
+                (None, None)
+            }
+            Err(TaxError::NoBirthDate) => {
+                p.reject(Field::TaxNumber, format!("{number} does not encode a birth date"));
+                (None, None)
+            }
+            Ok(t) => {
+                let mut ok = true;
+                if let Some(b) = birth_date
+                    && b != t.birth_date
+                {
+                    p.reject(
+                        Field::TaxNumber,
+                        format!(
+                            "{number} encodes birth date {}, but the date of birth is {}; one of them is wrong",
+                            t.birth_date.format("%d.%m.%Y"),
+                            b.format("%d.%m.%Y")
+                        ),
+                    );
+                    ok = false;
+                }
+                if let Some(s) = sex
+                    && s != t.sex
+                {
+                    p.reject(
+                        Field::TaxNumber,
+                        format!(
+                            "{number} encodes sex {}, but the sex column says {}; one of them is wrong",
+                            t.sex.uk(),
+                            s.uk()
+                        ),
+                    );
+                    ok = false;
+                }
+                (ok.then_some(number), None)
+            }
+        }
+    }
+
+    fn passport(&self, row: &[Data], p: &mut Problems) -> Option<String> {
+        let (raw, field) = if let Some(v) = self.text(row, Field::Passport) {
+            (v, Field::Passport)
+        } else if let Some(n) = self.text(row, Field::PassportNumber) {
+            let series = self.text(row, Field::PassportSeries).unwrap_or_default();
+            (format!("{series}{n}"), Field::PassportNumber)
+        } else {
+            return None;
+        };
+        match identity::parse_passport(&raw) {
+            Some(pp) => Some(pp.as_str().to_string()),
+            None => {
+                p.reject(
+                    field,
+                    format!("{raw:?} is not a passport; expected 2 Cyrillic letters and 6 digits (АВ123456) or an ID card's 9 digits"),
+                );
+                None
+            }
+        }
+    }
+
+    fn community(&self, row: &[Data], p: &mut Problems) -> Option<String> {
+        if !self.columns.contains_key(&Field::Community) {
+            return Some(self.city_community.clone());
+        }
+        match self.text(row, Field::Community) {
+            None => {
+                p.warn(Field::Community, format!("empty; the city's community {} is assumed", self.city_community));
+                Some(self.city_community.clone())
+            }
+            Some(raw) => match self.communities.get(&text::match_key(&raw)) {
+                Some(code) => Some(code.clone()),
+                None => {
+                    p.reject(
+                        Field::Community,
+                        format!("{raw:?} is not a known community; expected the city or a partner community from kartka.toml (name or КАТОТТГ code)"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn categories(&self, row: &[Data], p: &mut Problems) -> (Vec<String>, Option<String>) {
+        let mut categories = Vec::new();
+        match self.text(row, Field::Category) {
+            None => p.reject(Field::Category, "empty; the benefit category is required"),
+            Some(raw) => {
+                let parts: Vec<String> = if self.categories.contains_key(&text::match_key(&raw)) {
+                    vec![raw.clone()]
+                } else {
+                    let by_semicolon: Vec<String> =
+                        raw.split([';', '\n']).map(str::to_string).collect();
+                    if by_semicolon.len() > 1 {
+                        by_semicolon
+                    } else {
+                        raw.split(',').map(str::to_string).collect()
+                    }
+                };
+                for part in parts.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                    match self.categories.get(&text::match_key(part)) {
+                        Some(code) if !categories.contains(code) => categories.push(code.clone()),
+                        Some(_) => {}
+                        None => p.reject(
+                            Field::Category,
+                            format!("{part:?} is not a known category; expected one of the categories in kartka.toml (name or code)"),
+                        ),
+                    }
+                }
+            }
+        }
+        let chosen = self.text(row, Field::ChosenCategory).and_then(|raw| {
+            match self.categories.get(&text::match_key(&raw)) {
+                Some(code) if categories.contains(code) || categories.is_empty() => Some(code.clone()),
+                Some(code) => {
+                    p.reject(
+                        Field::ChosenCategory,
+                        format!("{code} is not among the person's categories ({})", categories.join(", ")),
+                    );
+                    None
+                }
+                None => {
+                    p.reject(Field::ChosenCategory, format!("{raw:?} is not a known category"));
+                    None
+                }
+            }
+        });
+        (categories, chosen)
+    }
+}
+
+fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) -> bool {
+    match identity::parse_tax_number(tax) {
+        Ok(t) => birth_date == Some(t.birth_date) && sex.is_none_or(|s| s == t.sex),
+        Err(_) => false,
+    }
+}
+
+fn parse_sex(raw: &str) -> Option<Sex> {
+    match text::match_key(raw).as_str() {
+        "ч" | "чол" | "чоловіча" | "чоловік" | "m" | "male" | "м" | "муж" | "чол." => Some(Sex::Male),
+        "ж" | "жін" | "жіноча" | "жінка" | "f" | "female" | "жен" | "жін." => Some(Sex::Female),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters_follow_excel() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn sex_is_read_in_both_languages() {
+        assert_eq!(parse_sex("Ч"), Some(Sex::Male));
+        assert_eq!(parse_sex("жіноча"), Some(Sex::Female));
+        assert_eq!(parse_sex("M"), Some(Sex::Male));
+        assert_eq!(parse_sex("F"), Some(Sex::Female));
+        assert_eq!(parse_sex("x"), None);
+    }
+
+    #[test]
+    fn russian_letters_in_names_are_refused() {
+        assert!(name_problem("Наталья").is_none());
+        assert!(name_problem("Ковалёв").unwrap().contains("ё"));
+        assert!(name_problem("Мʼякота-Сич").is_none());
+    }
+}

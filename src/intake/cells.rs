@@ -1,0 +1,304 @@
+//! Reading one cell of a clerk's sheet into a value: text, dates (Excel
+//! serials, ODS ISO dates, typed text), money in kopecks, phones, e-mail.
+//! Each function returns the value or the sentence that tells the clerk what
+//! was expected.
+
+use calamine::{Data, ExcelDateTime, ExcelDateTimeType};
+use chrono::{Datelike, NaiveDate};
+
+/// The cell as text, trimmed; numbers without a spurious `.0`.
+pub fn text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => crate::text::squeeze(s),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string().trim().to_string(),
+    }
+}
+
+/// Whether the cell holds nothing but whitespace.
+pub fn is_blank(cell: &Data) -> bool {
+    match cell {
+        Data::Empty => true,
+        Data::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// What kind of date a column holds: a two-digit year means the past for a
+/// birth date, this century otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateKind {
+    Past,
+    Any,
+}
+
+fn excel_serial_date(serial: f64, is_1904: bool) -> Option<NaiveDate> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let (y, m, d, ..) =
+        ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, is_1904).to_ymd_hms_milli();
+    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
+}
+
+/// A date from a cell: a real spreadsheet date, an Excel serial number, an
+/// ISO date (ODS), or text as a clerk types it: `28.02.1948`, `5.3.52`,
+/// `1948-02-28`, `28/02/1948`.
+pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, String> {
+    const EXPECTED: &str = "expected a date like 28.02.1948";
+    match cell {
+        Data::DateTime(dt) => {
+            let (y, m, d, ..) = dt.to_ymd_hms_milli();
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
+                .ok_or_else(|| format!("{} is not a real date; {EXPECTED}", cell))
+        }
+        Data::Float(f) => excel_serial_date(*f, false)
+            .ok_or_else(|| format!("the number {f} is not a date; {EXPECTED}")),
+        Data::Int(i) => excel_serial_date(*i as f64, false)
+            .ok_or_else(|| format!("the number {i} is not a date; {EXPECTED}")),
+        Data::DateTimeIso(s) | Data::String(s) => text_date(s.trim(), kind, today),
+        other => Err(format!("{other:?} is not a date; {EXPECTED}")),
+    }
+}
+
+fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, String> {
+    let bad = || format!("{s:?} is not a date; expected a date like 28.02.1948");
+    // ISO, possibly with a time part (ODS writes 1948-02-28T00:00:00).
+    let iso = s.split(['T', ' ']).next().unwrap_or(s);
+    if let Ok(d) = NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    let parts: Vec<&str> = s.split(['.', '/', '-']).map(str::trim).collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(bad());
+    }
+    let (d, m, y) = (parts[0], parts[1], parts[2]);
+    if d.len() > 2 || m.len() > 2 {
+        return Err(bad());
+    }
+    let day: u32 = d.parse().map_err(|_| bad())?;
+    let month: u32 = m.parse().map_err(|_| bad())?;
+    let year: i32 = match y.len() {
+        4 => y.parse().map_err(|_| bad())?,
+        2 => {
+            let yy: i32 = y.parse().map_err(|_| bad())?;
+            let century = today.year() / 100 * 100;
+            match kind {
+                // A birth date is in the past: `5.3.52` is 1952.
+                DateKind::Past if century + yy > today.year() => century - 100 + yy,
+                _ => century + yy,
+            }
+        }
+        _ => return Err(bad()),
+    };
+    NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| format!("{s:?} is not a real date (day {day}, month {month}, year {year})"))
+}
+
+/// An amount of hryvnias as integer kopecks: `4120.5`, `4 120,50`,
+/// `4120,50 грн`. Negative amounts and fractions of a kopeck are refused.
+pub fn kopecks(cell: &Data) -> Result<Option<i64>, String> {
+    match cell {
+        Data::Empty => Ok(None),
+        Data::Float(f) => float_kopecks(*f).map(Some),
+        Data::Int(i) if *i >= 0 => Ok(Some(i * 100)),
+        Data::Int(i) => Err(format!("{i} is negative; expected an amount in UAH such as 4120,50")),
+        Data::String(s) => text_kopecks(s),
+        other => Err(format!("{other} is not an amount; expected an amount in UAH such as 4120,50")),
+    }
+}
+
+fn float_kopecks(f: f64) -> Result<i64, String> {
+    if !f.is_finite() || f < 0.0 {
+        return Err(format!("{f} is not an amount; expected an amount in UAH such as 4120,50"));
+    }
+    let k = (f * 100.0).round();
+    // A value stored as binary floating point: accept only whole kopecks.
+    if (f * 100.0 - k).abs() > 1e-6 || k > 1e13 {
+        return Err(format!("{f} has fractions of a kopeck; expected at most two decimals"));
+    }
+    Ok(k as i64)
+}
+
+fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
+    let bad = || format!("{raw:?} is not an amount; expected an amount in UAH such as 4120,50");
+    let lowered = raw.to_lowercase();
+    let s: String = lowered
+        .trim()
+        .trim_end_matches("грн.")
+        .trim_end_matches("грн")
+        .trim_end_matches("uah")
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\'')
+        .collect();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.starts_with('-') {
+        return Err(format!("{raw:?} is negative; expected an amount in UAH such as 4120,50"));
+    }
+    let s = s.replace(',', ".");
+    let (whole, frac) = match s.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (s.as_str(), ""),
+    };
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || whole.len() > 11
+    {
+        return Err(bad());
+    }
+    if frac.len() > 2 {
+        return Err(format!("{raw:?} has more than two decimals; expected kopecks at most"));
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let frac: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
+        _ => frac.parse().map_err(|_| bad())?,
+    };
+    Ok(Some(whole * 100 + frac))
+}
+
+/// A phone number in E.164 form, `+380…`. Numbers without a country code are
+/// read as Ukrainian.
+pub fn phone(raw: &str) -> Result<String, String> {
+    let bad = || format!("{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567");
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 9 || digits.len() > 15 {
+        return Err(bad());
+    }
+    let number = phonenumber::parse(Some(phonenumber::country::Id::UA), raw).map_err(|_| bad())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(bad());
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// An e-mail address: one `@`, a dotted domain, no spaces. The domain is
+/// lower-cased.
+pub fn email(raw: &str) -> Result<String, String> {
+    let bad = || format!("{raw:?} is not an e-mail address; expected e.g. name@ukr.net");
+    let s = raw.trim();
+    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+    let ok_local = !local.is_empty() && !local.contains(char::is_whitespace) && !local.contains('@');
+    let ok_domain = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    if ok_local && ok_domain {
+        Ok(format!("{local}@{}", domain.to_lowercase()))
+    } else {
+        Err(bad())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, dd).unwrap()
+    }
+    const TODAY: fn() -> NaiveDate = || NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+
+    #[test]
+    fn dates_come_in_every_usual_form() {
+        let s = |v: &str| Data::String(v.into());
+        assert_eq!(date(&s("28.02.1948"), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
+        assert_eq!(date(&s("5.3.52"), DateKind::Past, TODAY()), Ok(d(1952, 3, 5)));
+        assert_eq!(date(&s("5.3.25"), DateKind::Past, TODAY()), Ok(d(2025, 3, 5)));
+        assert_eq!(date(&s("5.3.27"), DateKind::Any, TODAY()), Ok(d(2027, 3, 5)));
+        assert_eq!(date(&s("1948-02-28"), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
+        assert_eq!(date(&s("28/02/1948"), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
+        assert_eq!(
+            date(&Data::DateTimeIso("1948-02-28T00:00:00".into()), DateKind::Past, TODAY()),
+            Ok(d(1948, 2, 28))
+        );
+        // 17591 is 1948-02-28 in Excel's 1900 system.
+        assert_eq!(date(&Data::Float(17591.0), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
+        assert_eq!(date(&Data::Int(17591), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
+    }
+
+    #[test]
+    fn impossible_dates_say_why() {
+        let s = |v: &str| Data::String(v.into());
+        let e = date(&s("31.02.1950"), DateKind::Past, TODAY()).unwrap_err();
+        assert!(e.contains("not a real date"), "{e}");
+        let e = date(&s("вчора"), DateKind::Past, TODAY()).unwrap_err();
+        assert!(e.contains("expected a date like 28.02.1948"), "{e}");
+        assert!(date(&Data::Float(-3.0), DateKind::Past, TODAY()).is_err());
+        assert!(date(&s("12.1948"), DateKind::Past, TODAY()).is_err());
+    }
+
+    #[test]
+    fn money_becomes_integer_kopecks() {
+        let s = |v: &str| Data::String(v.into());
+        assert_eq!(kopecks(&s("4 120,50")), Ok(Some(412050)));
+        assert_eq!(kopecks(&s("4120.5")), Ok(Some(412050)));
+        assert_eq!(kopecks(&s("4660 грн")), Ok(Some(466000)));
+        assert_eq!(kopecks(&s("4\u{a0}660,00")), Ok(Some(466000)));
+        assert_eq!(kopecks(&s(",5")), Ok(Some(50)));
+        assert_eq!(kopecks(&Data::Float(4120.5)), Ok(Some(412050)));
+        assert_eq!(kopecks(&Data::Float(0.1 + 0.2)), Ok(Some(30)));
+        assert_eq!(kopecks(&Data::Int(4660)), Ok(Some(466000)));
+        assert_eq!(kopecks(&Data::Empty), Ok(None));
+        assert_eq!(kopecks(&s("  ")), Ok(None));
+        assert!(kopecks(&s("-5")).unwrap_err().contains("negative"));
+        assert!(kopecks(&s("4120,505")).unwrap_err().contains("more than two decimals"));
+        assert!(kopecks(&Data::Float(4120.505)).unwrap_err().contains("fractions of a kopeck"));
+        assert!(kopecks(&s("багато")).is_err());
+        assert!(kopecks(&s("1.2.3")).is_err());
+    }
+
+    #[test]
+    fn phones_become_e164() {
+        for raw in ["067 123 45 67", "(067)1234567", "+38 067-123-45-67", "380671234567", "0671234567"] {
+            assert_eq!(phone(raw).as_deref(), Ok("+380671234567"), "{raw}");
+        }
+        assert_eq!(phone("0563 12 34 56").as_deref(), Ok("+380563123456"));
+        assert!(phone("12345").is_err());
+        assert!(phone("067 123 45 6").is_err());
+    }
+
+    #[test]
+    fn emails_are_checked_and_domains_lowercased() {
+        assert_eq!(email(" Ivan.P@UKR.NET ").as_deref(), Ok("Ivan.P@ukr.net"));
+        for bad in ["ivan@@ukr", "ivan", "@ukr.net", "ivan@ukr", "iv an@ukr.net", "ivan@ukr..net"] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_text_lose_no_digits() {
+        assert_eq!(text(&Data::Float(759013776.0)), "759013776");
+        assert_eq!(text(&Data::Int(42)), "42");
+        assert_eq!(text(&Data::String("  a  b ".into())), "a b");
+    }
+
+    proptest! {
+        #[test]
+        fn cell_readers_never_panic(s in "\\PC{0,30}", f in proptest::num::f64::ANY) {
+            let cell = Data::String(s.clone());
+            let _ = date(&cell, DateKind::Past, TODAY());
+            let _ = date(&Data::Float(f), DateKind::Any, TODAY());
+            let _ = kopecks(&cell);
+            let _ = kopecks(&Data::Float(f));
+            let _ = phone(&s);
+            let _ = email(&s);
+        }
+
+        #[test]
+        fn typed_amounts_round_trip(k in 0i64..10_000_000_000) {
+            let typed = format!("{},{:02}", k / 100, k % 100);
+            prop_assert_eq!(kopecks(&Data::String(typed)), Ok(Some(k)));
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Applicant intake (`kartka import applicants`): read clerks' spreadsheets,
+//! normalise and validate every row, upsert the good ones into the registry
+//! and write the rest, with reasons, to a rejects file. Nothing is dropped:
+//! `read = inserted + updated + unchanged + rejected`.
+
+mod applicant;
+pub mod cells;
+mod header;
+pub mod photo;
+pub mod read;
+mod rejects;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use applicant::{Applicant, COLUMNS, column_letter};
+pub use header::{Field, Synonyms};
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::registry::{self, Registry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: no such file.\n  Check the path; nothing was imported.")]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot be read as a spreadsheet: {detail}.\n  Save it again as .xlsx, .ods or .csv; nothing was imported.")]
+    Unreadable { path: PathBuf, detail: String },
+    #[error("{path}: not a spreadsheet (expected .xlsx, .xls, .ods or .csv).\n  Nothing was imported.")]
+    NotASpreadsheet { path: PathBuf },
+    #[error("{path}{sheet}: no header row with applicant columns in the first 30 rows.\n  Expected headers such as \"Прізвище\", \"Дата народження\", \"РНОКПП\", \"Категорія пільги\"; nothing was imported.")]
+    NoHeader { path: PathBuf, sheet: String },
+    #[error("{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  Found: {found}.\n  Add the column, or name it in kartka.toml [intake.synonyms]; nothing was imported.")]
+    MissingColumns {
+        path: PathBuf,
+        sheet: String,
+        row: usize,
+        missing: String,
+        found: String,
+    },
+    #[error("{path}: no sheet named {sheet:?}; the sheets are: {names}.\n  Nothing was imported.")]
+    NoSuchSheet {
+        path: PathBuf,
+        sheet: String,
+        names: String,
+    },
+    #[error("{path}: cannot write the rejects file: {source}.\n  Use --rejects PATH for a writable place; nothing was imported.")]
+    Rejects {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot copy the photo into the home: {source}; nothing was imported.")]
+    Photo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Registry(#[from] registry::Error),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub files: Vec<PathBuf>,
+    pub sheet: Option<String>,
+    pub rejects: Option<PathBuf>,
+    pub dry_run: bool,
+    pub operator: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub read: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub warnings: usize,
+    pub rejects_file: Option<PathBuf>,
+}
+
+/// What the import tells the person running it, row by row.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    Skipped { place: String, why: String },
+    Warning { place: String, text: String },
+    Rejected { place: String, reason: String },
+}
+
+/// Reports progress over rows.
+pub trait Progress {
+    fn start(&self, total_rows: u64);
+    fn advance(&self, rows: u64);
+    fn finish(&self);
+}
+
+impl Progress for () {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// A file whose sheets were read and whose headers were found.
+struct Loaded {
+    path: PathBuf,
+    shown: String,
+    sha256: String,
+    sheets: Vec<(read::Sheet, header::Header)>,
+}
+
+fn load(path: &Path, only_sheet: Option<&str>, synonyms: &Synonyms, notify: &mut dyn FnMut(Notice)) -> Result<Loaded, Error> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => Error::Unreadable {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+    })?;
+    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let (format, sheets) = read::open(path, &bytes)?;
+    let sheet_label = |name: &str| if name.is_empty() { String::new() } else { format!(", sheet \"{name}\"") };
+    let mut found = Vec::new();
+    let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
+    if let Some(wanted) = only_sheet
+        && format != read::Format::Csv
+        && !names.iter().any(|n| n == wanted)
+    {
+        return Err(Error::NoSuchSheet {
+            path: path.to_path_buf(),
+            sheet: wanted.to_string(),
+            names: names.join(", "),
+        });
+    }
+    for sheet in sheets {
+        if let Some(wanted) = only_sheet
+            && format != read::Format::Csv
+            && sheet.name != wanted
+        {
+            continue;
+        }
+        match header::find_header(sheet.rows(), synonyms) {
+            None => {
+                if only_sheet.is_some() {
+                    return Err(Error::NoHeader {
+                        path: path.to_path_buf(),
+                        sheet: sheet_label(&sheet.name),
+                    });
+                }
+                notify(Notice::Skipped {
+                    place: format!("{}{}", path.display(), sheet_label(&sheet.name)),
+                    why: "no applicant header in its first 30 rows".into(),
+                });
+            }
+            Some(h) => {
+                let missing = h.missing_required();
+                if !missing.is_empty() {
+                    return Err(Error::MissingColumns {
+                        path: path.to_path_buf(),
+                        sheet: sheet_label(&sheet.name),
+                        row: sheet.origin().0 + h.row + 1,
+                        missing: missing.join("; "),
+                        found: h
+                            .names
+                            .iter()
+                            .filter(|n| !n.is_empty())
+                            .map(|n| format!("\"{n}\""))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                found.push((sheet, h));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(Error::NoHeader {
+            path: path.to_path_buf(),
+            sheet: String::new(),
+        });
+    }
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        shown: path.display().to_string(),
+        sha256,
+        sheets: found,
+    })
+}
+
+/// Imports applicant files into the home's registry. Every file is read and
+/// its header checked before anything is written: a file that is unusable as
+/// a whole stops the run with nothing imported. The rows of all files are
+/// written in one transaction, so a run lands whole or not at all.
+pub fn import_applicants(
+    home: &Home,
+    config: &Config,
+    opts: &ImportOptions,
+    progress: &dyn Progress,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<ImportSummary, Error> {
+    let synonyms = Synonyms::new(&config.intake.synonyms);
+    let mut loaded = Vec::new();
+    for path in &opts.files {
+        loaded.push(load(path, opts.sheet.as_deref(), &synonyms, notify)?);
+    }
+    let total: usize = loaded
+        .iter()
+        .flat_map(|l| l.sheets.iter())
+        .map(|(s, h)| s.row_count().saturating_sub(h.row + 1))
+        .sum();
+    progress.start(total as u64);
+
+    let mut registry = Registry::open(&home.registry())?;
+    let reg_path = registry.path().to_path_buf();
+    let sql = |e| Error::Registry(registry::Error::sqlite(&reg_path, e));
+    let tx = registry.conn_mut().transaction().map_err(sql)?;
+    let mut index = store::Index::load(&tx).map_err(sql)?;
+    let today = crate::time::today_kyiv();
+    let now = crate::time::now_utc_text();
+
+    let mut summary = ImportSummary::default();
+    let mut rejects: Vec<rejects::Reject> = Vec::new();
+    let mut photos: Vec<photo::Photo> = Vec::new();
+    for file in &loaded {
+        let before = summary.clone();
+        let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        for (sheet, head) in &file.sheets {
+            let ctx = applicant::RowContext::new(config, &head.columns, &head.names, &base_dir, today);
+            let (row0, _) = sheet.origin();
+            let mut since_tick = 0u64;
+            for (i, row) in sheet.rows().enumerate().skip(head.row + 1) {
+                since_tick += 1;
+                if since_tick == 4096 {
+                    progress.advance(since_tick);
+                    since_tick = 0;
+                }
+                if row.iter().all(cells::is_blank) {
+                    continue;
+                }
+                summary.read += 1;
+                let src = store::Source {
+                    file: &file.shown,
+                    sheet: &sheet.name,
+                    row: row0 + i + 1,
+                };
+                let outcome = match ctx.read(row) {
+                    Ok(r) => {
+                        for w in r.warnings {
+                            summary.warnings += 1;
+                            notify(Notice::Warning {
+                                place: src.place(),
+                                text: w,
+                            });
+                        }
+                        let stored = store::upsert(&tx, &mut index, &r.applicant, &src, &opts.operator, &now)
+                            .map_err(sql)?;
+                        if stored.is_ok()
+                            && let Some(ph) = r.applicant.photo
+                        {
+                            photos.push(ph);
+                        }
+                        stored.map_err(|reason| vec![reason])
+                    }
+                    Err(reasons) => Err(reasons),
+                };
+                match outcome {
+                    Ok(store::Outcome::Inserted { .. }) => summary.inserted += 1,
+                    Ok(store::Outcome::Updated { .. }) => summary.updated += 1,
+                    Ok(store::Outcome::Unchanged { .. }) => summary.unchanged += 1,
+                    Err(reasons) => {
+                        summary.rejected += 1;
+                        let reason = reasons.join("; ");
+                        notify(Notice::Rejected {
+                            place: src.place(),
+                            reason: reason.clone(),
+                        });
+                        rejects.push(rejects::Reject {
+                            file: file.shown.clone(),
+                            sheet: sheet.name.clone(),
+                            row: src.row,
+                            reason,
+                            cells: head
+                                .names
+                                .iter()
+                                .cloned()
+                                .zip(row.iter().map(rejects::original))
+                                .collect(),
+                        });
+                    }
+                }
+            }
+            progress.advance(since_tick);
+        }
+        tx.execute(
+            "INSERT INTO imports (started_at, finished_at, operator, file, file_sha256, read, inserted, \
+             updated, unchanged, rejected, warnings, rejects_file) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            rusqlite::params![
+                now,
+                crate::time::now_utc_text(),
+                opts.operator,
+                std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone()).display().to_string(),
+                file.sha256,
+                (summary.read - before.read) as i64,
+                (summary.inserted - before.inserted) as i64,
+                (summary.updated - before.updated) as i64,
+                (summary.unchanged - before.unchanged) as i64,
+                (summary.rejected - before.rejected) as i64,
+                (summary.warnings - before.warnings) as i64,
+                Option::<String>::None,
+            ],
+        )
+        .map_err(sql)?;
+    }
+    progress.finish();
+
+    if opts.dry_run {
+        // Same checks, same counts; nothing kept.
+        tx.rollback().map_err(sql)?;
+        return Ok(summary);
+    }
+    if !rejects.is_empty() {
+        let path = opts
+            .rejects
+            .clone()
+            .unwrap_or_else(|| rejects::default_path(&opts.files[0]));
+        rejects::write(&path, &rejects).map_err(|source| Error::Rejects {
+            path: path.clone(),
+            source,
+        })?;
+        tx.execute(
+            "UPDATE imports SET rejects_file = ?1 WHERE started_at = ?2 AND rejected > 0",
+            rusqlite::params![path.display().to_string(), now],
+        )
+        .map_err(sql)?;
+        summary.rejects_file = Some(path);
+    }
+    for ph in &photos {
+        photo::store(ph, &home.photos()).map_err(|source| Error::Photo {
+            path: ph.source.clone(),
+            source,
+        })?;
+    }
+    tx.commit().map_err(sql)?;
+    Ok(summary)
+}

@@ -1,0 +1,17 @@
+//! kartka: a city's benefit-card scheme, from applicant spreadsheets to
+//! carrier compensation. See README.md for the architecture.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod home;
+pub mod identity;
+pub mod init;
+pub mod intake;
+pub mod registry;
+pub mod status;
+pub mod text;
+pub mod time;
+
+pub use error::{Error, ExitCode};

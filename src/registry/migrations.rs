@@ -1,0 +1,103 @@
+//! Schema migrations: each entry moves the registry one version up. They run,
+//! in one transaction each, on every open; applied ones are skipped by
+//! `PRAGMA user_version`. Never edit a released entry: add a new one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::Error;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: people (K1, P5), their change history, and the import ledger.
+    r#"
+    CREATE TABLE people (
+        id                  INTEGER PRIMARY KEY,
+        social_number       TEXT NOT NULL UNIQUE,      -- K1: the registry's stable id
+        tax_number          TEXT UNIQUE,               -- РНОКПП; NULL for people without one
+        passport            TEXT UNIQUE,               -- booklet АВ123456 or ID card 9 digits
+        surname             TEXT NOT NULL,
+        given_name          TEXT NOT NULL,
+        patronymic          TEXT,
+        birth_date          TEXT NOT NULL,             -- YYYY-MM-DD
+        sex                 TEXT NOT NULL CHECK (sex IN ('M', 'F')),
+        phone               TEXT,                      -- E.164, +380…
+        email               TEXT,
+        community           TEXT NOT NULL,             -- КАТОТТГ code
+        categories          TEXT NOT NULL,             -- category codes, comma-separated
+        chosen_category     TEXT,                      -- P2: the applicant's explicit choice
+        benefit_document    TEXT,
+        benefit_valid_until TEXT,
+        income_pension      INTEGER,                   -- kopecks a month
+        income_salary       INTEGER,
+        income_aid          INTEGER,
+        income_total        INTEGER,                   -- when the sheet gives one figure
+        documents           TEXT,                      -- documents handed in (P4), comma-separated
+        photo               TEXT,                      -- file name under photos/
+        application_date    TEXT,
+        death_date          TEXT,
+        fingerprint         TEXT NOT NULL,             -- hash of the fields above: unchanged rows are skipped
+        revision            INTEGER NOT NULL DEFAULT 1,
+        created_at          TEXT NOT NULL,             -- UTC
+        updated_at          TEXT NOT NULL,
+        source_file         TEXT,
+        source_sheet        TEXT,
+        source_row          INTEGER,
+        CHECK (tax_number IS NOT NULL OR passport IS NOT NULL)
+    );
+    CREATE TABLE person_history (
+        id           INTEGER PRIMARY KEY,
+        person_id    INTEGER NOT NULL REFERENCES people(id),
+        revision     INTEGER NOT NULL,                 -- the revision this change made
+        field        TEXT NOT NULL,
+        old_value    TEXT,
+        new_value    TEXT,
+        changed_at   TEXT NOT NULL,
+        operator     TEXT NOT NULL,
+        source_file  TEXT,
+        source_sheet TEXT,
+        source_row   INTEGER
+    );
+    CREATE INDEX person_history_person ON person_history(person_id);
+    CREATE TABLE imports (
+        id           INTEGER PRIMARY KEY,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT NOT NULL,
+        operator     TEXT NOT NULL,
+        file         TEXT NOT NULL,
+        file_sha256  TEXT NOT NULL,
+        read         INTEGER NOT NULL,
+        inserted     INTEGER NOT NULL,
+        updated      INTEGER NOT NULL,
+        unchanged    INTEGER NOT NULL,
+        rejected     INTEGER NOT NULL,
+        warnings     INTEGER NOT NULL,
+        rejects_file TEXT
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn run(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let err = |e| Error::sqlite(path, e);
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(sql).map_err(err)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}

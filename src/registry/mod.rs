@@ -1,0 +1,153 @@
+//! The registry: one SQLite file in WAL mode (DESIGN.md), created readable by
+//! its owner only (P22), with schema migrations run on every open.
+
+mod migrations;
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use migrations::SCHEMA_VERSION;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "{path}: the registry has schema version {found}, newer than this kartka knows ({known}).\n  \
+         Use the kartka version that wrote it, or upgrade kartka."
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{path}: the registry is busy (another process is writing). Try again shortly.")]
+    Busy { path: PathBuf },
+    #[error("{path}: registry error: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+impl Error {
+    pub fn sqlite(path: &Path, source: rusqlite::Error) -> Error {
+        if let rusqlite::Error::SqliteFailure(e, _) = &source
+            && matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            )
+        {
+            return Error::Busy {
+                path: path.to_path_buf(),
+            };
+        }
+        Error::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// An open registry.
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Registry {
+    /// Opens (creating if needed, mode 0600) and migrates the registry.
+    pub fn open(path: &Path) -> Result<Registry, Error> {
+        if !path.exists() {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| Error::Sqlite {
+                    path: path.to_path_buf(),
+                    source: rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                        Some(e.to_string()),
+                    ),
+                })?;
+        }
+        let err = |e| Error::sqlite(path, e);
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        migrations::run(&mut conn, path)?;
+        Ok(Registry {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Wraps a SQLite error with the registry's path.
+    pub fn err(&self, e: rusqlite::Error) -> Error {
+        Error::sqlite(&self.path, e)
+    }
+
+    pub fn schema_version(&self) -> Result<i64, Error> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_new_registry_is_private_wal_and_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.sqlite");
+        let reg = Registry::open(&path).unwrap();
+        assert_eq!(reg.schema_version().unwrap(), SCHEMA_VERSION);
+        let mode: String = reg
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        reg.conn().execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
+        for file in ["registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm"] {
+            let m = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
+            assert_eq!(m & 0o777, 0o600, "{file}");
+        }
+        drop(reg);
+        // Re-opening runs no migration twice.
+        let reg = Registry::open(&path).unwrap();
+        assert_eq!(reg.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_registry_from_a_newer_kartka_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.sqlite");
+        drop(Registry::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        let err = Registry::open(&path).err().unwrap();
+        assert!(matches!(err, Error::TooNew { .. }), "{err}");
+        assert!(err.to_string().contains("newer than this kartka knows"));
+    }
+}

@@ -1,0 +1,63 @@
+//! `kartka status`: what the home holds, in counts (no personal data).
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::registry::{self, Registry};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    pub home: String,
+    pub schema_version: i64,
+    pub people: i64,
+    /// Community name → people registered there.
+    pub by_community: BTreeMap<String, i64>,
+    /// Category code → people holding it (a person may hold several).
+    pub by_category: BTreeMap<String, i64>,
+    pub imports: i64,
+    pub last_import: Option<String>,
+}
+
+pub fn status(home: &Home, config: &Config) -> Result<Status, registry::Error> {
+    let reg = Registry::open(&home.registry())?;
+    let err = |e| reg.err(e);
+    let conn = reg.conn();
+    let people: i64 = conn
+        .query_row("SELECT count(*) FROM people", [], |r| r.get(0))
+        .map_err(err)?;
+    let mut by_community = BTreeMap::new();
+    let mut stmt = conn
+        .prepare("SELECT community, count(*) FROM people GROUP BY community")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(err)?;
+    for row in rows {
+        let (code, n) = row.map_err(err)?;
+        let name = config.community(&code).map_or(code, |c| c.name.clone());
+        by_community.insert(name, n);
+    }
+    let mut by_category = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT categories FROM people").map_err(err)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+    for row in rows {
+        for code in row.map_err(err)?.split(',').filter(|s| !s.is_empty()) {
+            *by_category.entry(code.to_string()).or_insert(0) += 1;
+        }
+    }
+    let (imports, last_import): (i64, Option<String>) = conn
+        .query_row("SELECT count(*), max(finished_at) FROM imports", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(err)?;
+    Ok(Status {
+        home: home.root().display().to_string(),
+        schema_version: reg.schema_version()?,
+        people,
+        by_community,
+        by_category,
+        imports,
+        last_import,
+    })
+}

@@ -1,0 +1,150 @@
+//! Text clean-up shared by every reader of clerks' spreadsheets: whitespace,
+//! apostrophes, Latin look-alike letters, and title case.
+
+/// The one apostrophe kartka stores in names: U+02BC MODIFIER LETTER
+/// APOSTROPHE, the character Ukrainian orthography recommends for the letter
+/// apostrophe (a letter, so words stay whole).
+pub const APOSTROPHE: char = 'ʼ';
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '`' | '’' | 'ʼ' | '‘' | 'ʹ' | '´' | '\u{2032}')
+}
+
+/// Collapses every run of whitespace (including no-break spaces) to one
+/// space and trims the ends.
+pub fn squeeze(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}') {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The Cyrillic letter a Latin look-alike stands for, if it has one.
+pub fn cyrillic_lookalike(c: char) -> Option<char> {
+    Some(match c {
+        'A' => 'А',
+        'B' => 'В',
+        'C' => 'С',
+        'E' => 'Е',
+        'H' => 'Н',
+        'I' => 'І',
+        'K' => 'К',
+        'M' => 'М',
+        'O' => 'О',
+        'P' => 'Р',
+        'T' => 'Т',
+        'X' => 'Х',
+        'Y' => 'У',
+        'a' => 'а',
+        'c' => 'с',
+        'e' => 'е',
+        'i' => 'і',
+        'o' => 'о',
+        'p' => 'р',
+        'x' => 'х',
+        'y' => 'у',
+        _ => return None,
+    })
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{04FF}')
+}
+
+/// Replaces Latin look-alikes with Cyrillic letters in every word that
+/// already holds a Cyrillic letter (a mixed word is a typing slip; an
+/// all-Latin word is left for the validator to judge).
+pub fn fix_lookalikes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.chars().any(is_cyrillic) {
+            out.extend(word.chars().map(|c| cyrillic_lookalike(c).unwrap_or(c)));
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// A person's name as stored: whitespace squeezed, one apostrophe, look-alikes
+/// fixed, and each part (also after a hyphen) in title case: `ДЕМ'ЯНЕНКО-сич`
+/// → `Демʼяненко-Сич`.
+pub fn person_name(raw: &str) -> String {
+    let s = squeeze(raw);
+    let s: String = s
+        .chars()
+        .map(|c| if is_apostrophe(c) { APOSTROPHE } else { c })
+        .collect();
+    let s = fix_lookalikes(&s);
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c == ' ' || c == '-';
+    }
+    out
+}
+
+/// A key for matching free text against known names (categories,
+/// communities, headers): lower case, one apostrophe, look-alikes fixed,
+/// punctuation at the ends and doubled spaces gone.
+pub fn match_key(raw: &str) -> String {
+    let s: String = raw
+        .chars()
+        .map(|c| if is_apostrophe(c) { '\'' } else { c })
+        .collect();
+    let s = squeeze(&s.to_lowercase());
+    let s = s.trim_matches(|c: char| matches!(c, ':' | '*' | '.' | ',' | ';'));
+    let s: String = s
+        .split(' ')
+        .map(|w| {
+            if w.chars().any(is_cyrillic) {
+                w.chars().map(|c| cyrillic_lookalike(c).unwrap_or(c)).collect()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    s.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_get_one_apostrophe_title_case_and_cyrillic_letters() {
+        assert_eq!(person_name("  ДЕМ'ЯНЕНКО  "), "Демʼяненко");
+        assert_eq!(person_name("сем`енко"), "Семʼенко");
+        assert_eq!(person_name("М’якота"), "Мʼякота");
+        assert_eq!(person_name("петренко-іваненко"), "Петренко-Іваненко");
+        // Latin o and C inside a Cyrillic word.
+        let fixed = person_name("Сoрока");
+        assert_eq!(fixed, "Сорока");
+        assert!(fixed.chars().all(|c| c == 'С' || ('а'..='я').contains(&c)));
+        assert_eq!(person_name("Ivan"), "Ivan", "an all-Latin word is left alone");
+        assert_eq!(person_name("Анна\u{a0}Марія"), "Анна Марія");
+    }
+
+    #[test]
+    fn match_keys_ignore_case_apostrophes_and_lookalikes() {
+        assert_eq!(match_key("Ім’я:"), match_key("ім'я"));
+        assert_eq!(match_key(" Особа з інвалідністю III групи "), match_key("особа з інвалідністю ІІІ групи"));
+        assert_eq!(match_key("E-mail"), "e-mail");
+    }
+}
