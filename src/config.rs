@@ -19,7 +19,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not valid kartka configuration:\n{message}\n  Fix the file, or compare it with a fresh `kartka init` in an empty folder.")]
+    #[error(
+        "{path}: not valid kartka configuration:\n{message}\n  Fix the file, or compare it with a fresh `kartka init` in an empty folder."
+    )]
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}\n  Fix the file and run the command again.")]
     Invalid { path: PathBuf, message: String },
@@ -164,7 +166,11 @@ impl Config {
                 return Err(invalid(format!("community code {} appears twice", c.code)));
             }
         }
-        if !self.communities.iter().any(|c| c.code == self.city.community) {
+        if !self
+            .communities
+            .iter()
+            .any(|c| c.code == self.city.community)
+        {
             return Err(invalid(format!(
                 "[city] community {} is not one of the [[communities]]",
                 self.city.community
@@ -270,8 +276,14 @@ mod tests {
     fn the_limit_in_force_changes_on_the_first_of_january() {
         let config = Config::default_config();
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(config.income_limit_on(d("2025-12-31")).unwrap().limit_uah, 4240);
-        assert_eq!(config.income_limit_on(d("2026-01-01")).unwrap().limit_uah, 4660);
+        assert_eq!(
+            config.income_limit_on(d("2025-12-31")).unwrap().limit_uah,
+            4240
+        );
+        assert_eq!(
+            config.income_limit_on(d("2026-01-01")).unwrap().limit_uah,
+            4660
+        );
         assert!(config.income_limit_on(d("2018-12-31")).is_none());
     }
 
@@ -292,7 +304,10 @@ mod tests {
     fn an_unknown_synonym_field_is_a_config_error_naming_it() {
         let text = DEFAULT_TOML.replace("# tax_number = [\"Код ДРФО\"]", "tax_nmber = [\"x\"]");
         let err = Config::parse(&text, Path::new("k.toml")).unwrap_err();
-        assert!(err.to_string().contains("\"tax_nmber\" is not a field"), "{err}");
+        assert!(
+            err.to_string().contains("\"tax_nmber\" is not a field"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -69,9 +69,7 @@ impl Error {
                 | intake::Error::NoHeader { .. }
                 | intake::Error::MissingColumns { .. }
                 | intake::Error::NoSuchSheet { .. } => ExitCode::DataErr,
-                intake::Error::Rejects { .. } | intake::Error::Photo { .. } => {
-                    ExitCode::CantCreate
-                }
+                intake::Error::Rejects { .. } | intake::Error::Photo { .. } => ExitCode::CantCreate,
                 intake::Error::Registry(_) => ExitCode::IoErr,
             },
             Error::Generate(e) => match e {

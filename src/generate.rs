@@ -15,7 +15,9 @@ use crate::identity::{self, Sex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: cannot write: {detail}.\n  Check the folder exists and is writable; use .xlsx or .csv.")]
+    #[error(
+        "{path}: cannot write: {detail}.\n  Check the folder exists and is writable; use .xlsx or .csv."
+    )]
     Write { path: PathBuf, detail: String },
 }
 
@@ -38,11 +40,46 @@ pub struct GenerateSummary {
 }
 
 const SURNAMES: &[&str] = &[
-    "Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Шевчук", "Поліщук",
-    "Бойко", "Мельник", "Ткачук", "Савченко", "Руденко", "Петренко", "Марченко", "Лисенко",
-    "Кузьменко", "Мороз", "Павленко", "Гончаренко", "Клименко", "Дем'яненко", "Лук'яненко", "Кириленко",
-    "Сидоренко", "Гриценко", "Левченко", "Карпенко", "Василенко", "Литвиненко", "Остапенко", "Пономаренко",
-    "Юрченко", "Гаврилюк", "Білоус", "Приходько", "Кучер", "Тимошенко", "Захарченко", "Собко",
+    "Шевченко",
+    "Коваленко",
+    "Бондаренко",
+    "Ткаченко",
+    "Кравченко",
+    "Олійник",
+    "Шевчук",
+    "Поліщук",
+    "Бойко",
+    "Мельник",
+    "Ткачук",
+    "Савченко",
+    "Руденко",
+    "Петренко",
+    "Марченко",
+    "Лисенко",
+    "Кузьменко",
+    "Мороз",
+    "Павленко",
+    "Гончаренко",
+    "Клименко",
+    "Дем'яненко",
+    "Лук'яненко",
+    "Кириленко",
+    "Сидоренко",
+    "Гриценко",
+    "Левченко",
+    "Карпенко",
+    "Василенко",
+    "Литвиненко",
+    "Остапенко",
+    "Пономаренко",
+    "Юрченко",
+    "Гаврилюк",
+    "Білоус",
+    "Приходько",
+    "Кучер",
+    "Тимошенко",
+    "Захарченко",
+    "Собко",
 ];
 const MALE_NAMES: &[(&str, &str, &str)] = &[
     ("Іван", "Іванович", "Іванівна"),
@@ -61,8 +98,22 @@ const MALE_NAMES: &[(&str, &str, &str)] = &[
     ("Богдан", "Богданович", "Богданівна"),
 ];
 const FEMALE_NAMES: &[&str] = &[
-    "Олена", "Наталія", "Тетяна", "Ірина", "Світлана", "Людмила", "Галина", "Ганна", "Марія",
-    "Оксана", "Валентина", "Надія", "Любов", "Ольга", "Катерина", "Мар'яна",
+    "Олена",
+    "Наталія",
+    "Тетяна",
+    "Ірина",
+    "Світлана",
+    "Людмила",
+    "Галина",
+    "Ганна",
+    "Марія",
+    "Оксана",
+    "Валентина",
+    "Надія",
+    "Любов",
+    "Ольга",
+    "Катерина",
+    "Мар'яна",
 ];
 
 /// (category name as clerks write it, weight, age range)
@@ -100,7 +151,13 @@ const HEADERS: [&str; 16] = [
 ];
 
 /// The kinds of bad row the generator makes.
-const BAD_KINDS: [&str; 5] = ["tax-check-digit", "unknown-category", "income-missing", "birth-date", "phone"];
+const BAD_KINDS: [&str; 5] = [
+    "tax-check-digit",
+    "unknown-category",
+    "income-missing",
+    "birth-date",
+    "phone",
+];
 
 struct Row {
     cells: [String; 16],
@@ -108,7 +165,19 @@ struct Row {
     application_date: NaiveDate,
 }
 
-fn make_row(rng: &mut ChaCha8Rng, i: usize, bad: Option<&str>, opts: &GenerateOptions, communities: &[String], limit_uah: i64) -> Row {
+/// Serial numbers already used per birth date, so that no two generated
+/// people share a tax number.
+type Serials = std::collections::HashMap<NaiveDate, u16>;
+
+fn make_row(
+    rng: &mut ChaCha8Rng,
+    serials: &mut Serials,
+    i: usize,
+    bad: Option<&str>,
+    opts: &GenerateOptions,
+    communities: &[String],
+    limit_uah: i64,
+) -> Row {
     let male = rng.random_bool(0.45);
     let sex = if male { Sex::Male } else { Sex::Female };
     let weights: u32 = CATEGORIES.iter().map(|c| c.1).sum();
@@ -127,30 +196,69 @@ fn make_row(rng: &mut ChaCha8Rng, i: usize, bad: Option<&str>, opts: &GenerateOp
     let (given, patronymic) = {
         let father = MALE_NAMES.choose(rng).copied().unwrap_or(MALE_NAMES[0]);
         if male {
-            (MALE_NAMES.choose(rng).copied().unwrap_or(MALE_NAMES[0]).0.to_string(), father.1.to_string())
+            (
+                MALE_NAMES
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or(MALE_NAMES[0])
+                    .0
+                    .to_string(),
+                father.1.to_string(),
+            )
         } else {
-            (FEMALE_NAMES.choose(rng).copied().unwrap_or("Олена").to_string(), father.2.to_string())
+            (
+                FEMALE_NAMES
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("Олена")
+                    .to_string(),
+                father.2.to_string(),
+            )
         }
     };
-    let mut tax = identity::make_tax_number(birth, sex, (i % 1000) as u16).unwrap_or_default();
+    let serial = serials.entry(birth).or_insert(0);
+    *serial += 1;
+    let mut tax = identity::make_tax_number(birth, sex, *serial).unwrap_or_default();
     let letters = ["АВ", "ВК", "КН", "МЕ", "СО", "ТТ", "АН"];
     let passport = if cat.2.1 < 18 {
         String::new()
     } else if rng.random_bool(0.5) {
-        format!("{}{:06}", letters.choose(rng).copied().unwrap_or("АВ"), i % 1_000_000)
+        format!(
+            "{}{:06}",
+            letters.choose(rng).copied().unwrap_or("АВ"),
+            i % 1_000_000
+        )
     } else {
         format!("{:09}", 100_000_000 + i)
     };
-    let mut phone = format!("0{}{:07}", ["67", "50", "97", "63", "66", "95"].choose(rng).copied().unwrap_or("67"), rng.random_range(0..10_000_000));
-    let email = if rng.random_bool(0.3) { format!("user{i}@ukr.net") } else { String::new() };
+    let mut phone = format!(
+        "0{}{:07}",
+        ["67", "50", "97", "63", "66", "95"]
+            .choose(rng)
+            .copied()
+            .unwrap_or("67"),
+        rng.random_range(0..10_000_000)
+    );
+    let email = if rng.random_bool(0.3) {
+        format!("user{i}@ukr.net")
+    } else {
+        String::new()
+    };
     let mut category = cat.0.to_string();
-    let tested = matches!(cat.0, "Пенсіонер за віком" | "Пенсіонер (інший вид пенсії)" | "Особа з інвалідністю III групи");
+    let tested = matches!(
+        cat.0,
+        "Пенсіонер за віком" | "Пенсіонер (інший вид пенсії)" | "Особа з інвалідністю III групи"
+    );
     // Income around the limit: most under it, some over, a few exactly at it.
     let mut pension = String::new();
     let mut salary = String::new();
     if tested {
         let around = limit_uah * 100 + rng.random_range(-150_000..60_000);
-        let around = if rng.random_bool(0.02) { limit_uah * 100 } else { around };
+        let around = if rng.random_bool(0.02) {
+            limit_uah * 100
+        } else {
+            around
+        };
         if rng.random_bool(0.2) {
             let part = around / 3;
             salary = kopecks_text(part);
@@ -159,7 +267,11 @@ fn make_row(rng: &mut ChaCha8Rng, i: usize, bad: Option<&str>, opts: &GenerateOp
             pension = kopecks_text(around);
         }
     }
-    let aid = if !tested && rng.random_bool(0.1) { kopecks_text(rng.random_range(50_000..200_000)) } else { String::new() };
+    let mut aid = if !tested && rng.random_bool(0.1) {
+        kopecks_text(rng.random_range(50_000..200_000))
+    } else {
+        String::new()
+    };
     let community = if rng.random_bool(0.85) || communities.len() < 2 {
         communities[0].clone()
     } else {
@@ -176,6 +288,7 @@ fn make_row(rng: &mut ChaCha8Rng, i: usize, bad: Option<&str>, opts: &GenerateOp
             category = "Пенсіонер за віком".into();
             pension.clear();
             salary.clear();
+            aid.clear();
         }
         Some("birth-date") => birth_text = Some("31.02.1950".to_string()),
         Some("phone") => phone = "12345".into(),
@@ -187,11 +300,20 @@ fn make_row(rng: &mut ChaCha8Rng, i: usize, bad: Option<&str>, opts: &GenerateOp
             surname.to_string(),
             given,
             patronymic,
-            birth_text.clone().unwrap_or_else(|| birth.format("%d.%m.%Y").to_string()),
+            birth_text
+                .clone()
+                .unwrap_or_else(|| birth.format("%d.%m.%Y").to_string()),
             if male { "ч".into() } else { "ж".into() },
             tax,
             passport,
-            format!("{}-{:06}", ["ПП", "УБД", "МСЕК", "ЧАЕС"].choose(rng).copied().unwrap_or("ПП"), i % 1_000_000),
+            format!(
+                "{}-{:06}",
+                ["ПП", "УБД", "МСЕК", "ЧАЕС"]
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("ПП"),
+                i % 1_000_000
+            ),
             phone,
             email,
             category,
@@ -201,7 +323,11 @@ fn make_row(rng: &mut ChaCha8Rng, i: usize, bad: Option<&str>, opts: &GenerateOp
             aid,
             application_date.format("%d.%m.%Y").to_string(),
         ],
-        birth_date: if birth_text.is_some() { None } else { Some(birth) },
+        birth_date: if birth_text.is_some() {
+            None
+        } else {
+            Some(birth)
+        },
         application_date,
     }
 }
@@ -214,16 +340,25 @@ fn kopecks_text(k: i64) -> String {
 pub fn applicants(config: &Config, opts: &GenerateOptions) -> Result<GenerateSummary, Error> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let communities: Vec<String> = std::iter::once(&config.city.community)
-        .chain(config.communities.iter().filter(|c| c.partner).map(|c| &c.code))
+        .chain(
+            config
+                .communities
+                .iter()
+                .filter(|c| c.partner)
+                .map(|c| &c.code),
+        )
         .filter_map(|code| config.community(code))
         .map(|c| c.aliases.first().cloned().unwrap_or_else(|| c.name.clone()))
         .collect();
-    let limit = config.income_limit_on(opts.today).map_or(4660, |l| l.limit_uah);
+    let limit = config
+        .income_limit_on(opts.today)
+        .map_or(4660, |l| l.limit_uah);
     let write_err = |detail: String| Error::Write {
         path: opts.out.clone(),
         detail,
     };
     let mut bad_rows = 0;
+    let mut serials = Serials::new();
     let mut rows = (0..opts.count).map(|i| {
         let bad = if rng.random_bool(opts.bad_share.clamp(0.0, 1.0)) {
             bad_rows += 1;
@@ -231,9 +366,13 @@ pub fn applicants(config: &Config, opts: &GenerateOptions) -> Result<GenerateSum
         } else {
             None
         };
-        make_row(&mut rng, i, bad, opts, &communities, limit)
+        make_row(&mut rng, &mut serials, i, bad, opts, &communities, limit)
     });
-    let ext = opts.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = opts
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("xlsx") => write_xlsx(&opts.out, &mut rows).map_err(|e| write_err(e.to_string()))?,
         Some("csv") => write_csv(&opts.out, &mut rows).map_err(|e| write_err(e.to_string()))?,
@@ -247,13 +386,20 @@ pub fn applicants(config: &Config, opts: &GenerateOptions) -> Result<GenerateSum
     })
 }
 
-fn write_xlsx(path: &Path, rows: &mut dyn Iterator<Item = Row>) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn write_xlsx(
+    path: &Path,
+    rows: &mut dyn Iterator<Item = Row>,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let date_format = Format::new().set_num_format("dd.mm.yyyy");
     let sheet = book.add_worksheet_with_constant_memory()?;
     sheet.set_name("Заяви")?;
-    sheet.write_string(0, 0, "Реєстр заяв на отримання електронного пільгового квитка")?;
+    sheet.write_string(
+        0,
+        0,
+        "Реєстр заяв на отримання електронного пільгового квитка",
+    )?;
     for (c, h) in HEADERS.iter().enumerate() {
         sheet.write_string(2, c as u16, *h)?;
     }
@@ -266,7 +412,12 @@ fn write_xlsx(path: &Path, rows: &mut dyn Iterator<Item = Row>) -> Result<(), ru
                     sheet.write_datetime_with_format(r, c, &excel_date(b)?, &date_format)?;
                 }
                 (15, _) => {
-                    sheet.write_datetime_with_format(r, c, &excel_date(row.application_date)?, &date_format)?;
+                    sheet.write_datetime_with_format(
+                        r,
+                        c,
+                        &excel_date(row.application_date)?,
+                        &date_format,
+                    )?;
                 }
                 _ if value.is_empty() => {}
                 _ => {

@@ -18,7 +18,9 @@ pub enum Error {
         holder: String,
         waited_s: u64,
     },
-    #[error("{path}: not a kartka home (no kartka.toml).\n  Create one with: kartka init --home {path}")]
+    #[error(
+        "{path}: not a kartka home (no kartka.toml).\n  Create one with: kartka init --home {path}"
+    )]
     NotInitialised { path: PathBuf },
     #[error("{path}: cannot create: {source}.\n  Check the folder exists and is writable.")]
     Create {

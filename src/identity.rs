@@ -87,7 +87,11 @@ pub fn parse_tax_number(s: &str) -> Result<TaxNumber, TaxError> {
     let birth_date = epoch
         .checked_add_days(chrono::Days::new(days as u64))
         .ok_or(TaxError::NoBirthDate)?;
-    let sex = if d[8] % 2 == 1 { Sex::Male } else { Sex::Female };
+    let sex = if d[8] % 2 == 1 {
+        Sex::Male
+    } else {
+        Sex::Female
+    };
     Ok(TaxNumber { birth_date, sex })
 }
 
@@ -199,17 +203,32 @@ mod tests {
 
     #[test]
     fn wrong_lengths_and_letters_are_not_tax_numbers() {
-        for bad in ["", "123", "17590137761", "17590137a6", "１７５９０１３７７６"] {
+        for bad in [
+            "",
+            "123",
+            "17590137761",
+            "17590137a6",
+            "１７５９０１３７７６",
+        ] {
             assert_eq!(parse_tax_number(bad), Err(TaxError::NotTenDigits), "{bad}");
         }
     }
 
     #[test]
     fn passports_of_both_kinds_are_recognised() {
-        assert_eq!(parse_passport("АВ123456"), Some(Passport::Booklet("АВ123456".into())));
+        assert_eq!(
+            parse_passport("АВ123456"),
+            Some(Passport::Booklet("АВ123456".into()))
+        );
         // Latin A and B, lower case, a space.
-        assert_eq!(parse_passport("ab 123456"), Some(Passport::Booklet("АВ123456".into())));
-        assert_eq!(parse_passport("№ 001234567"), Some(Passport::IdCard("001234567".into())));
+        assert_eq!(
+            parse_passport("ab 123456"),
+            Some(Passport::Booklet("АВ123456".into()))
+        );
+        assert_eq!(
+            parse_passport("№ 001234567"),
+            Some(Passport::IdCard("001234567".into()))
+        );
         for bad in ["А123456", "12345", "АВ1234567", "ЫЫ123456", "AB12345Z"] {
             assert_eq!(parse_passport(bad), None, "{bad}");
         }

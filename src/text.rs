@@ -109,18 +109,15 @@ pub fn match_key(raw: &str) -> String {
         .collect();
     let s = squeeze(&s.to_lowercase());
     let s = s.trim_matches(|c: char| matches!(c, ':' | '*' | '.' | ',' | ';'));
-    let s: String = s
-        .split(' ')
-        .map(|w| {
-            if w.chars().any(is_cyrillic) {
-                w.chars().map(|c| cyrillic_lookalike(c).unwrap_or(c)).collect()
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    s.trim().to_string()
+    // In Cyrillic text, a Latin look-alike is a slip even in a word of its
+    // own: "III групи" typed with Latin I's.
+    if s.chars().any(is_cyrillic) {
+        s.chars()
+            .map(|c| cyrillic_lookalike(c).unwrap_or(c))
+            .collect()
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -137,14 +134,21 @@ mod tests {
         let fixed = person_name("Сoрока");
         assert_eq!(fixed, "Сорока");
         assert!(fixed.chars().all(|c| c == 'С' || ('а'..='я').contains(&c)));
-        assert_eq!(person_name("Ivan"), "Ivan", "an all-Latin word is left alone");
+        assert_eq!(
+            person_name("Ivan"),
+            "Ivan",
+            "an all-Latin word is left alone"
+        );
         assert_eq!(person_name("Анна\u{a0}Марія"), "Анна Марія");
     }
 
     #[test]
     fn match_keys_ignore_case_apostrophes_and_lookalikes() {
         assert_eq!(match_key("Ім’я:"), match_key("ім'я"));
-        assert_eq!(match_key(" Особа з інвалідністю III групи "), match_key("особа з інвалідністю ІІІ групи"));
+        assert_eq!(
+            match_key(" Особа з інвалідністю III групи "),
+            match_key("особа з інвалідністю ІІІ групи")
+        );
         assert_eq!(match_key("E-mail"), "e-mail");
     }
 }

@@ -7,7 +7,9 @@ use crate::config::Config;
 #[derive(Debug, clap::Subcommand)]
 pub enum Generate {
     /// Write synthetic applicants to an .xlsx or .csv file.
-    #[command(after_help = "Examples:\n  kartka generate applicants --count 200000 --out big.xlsx\n  kartka generate applicants --count 1000 --bad-share 0.05 --out sample.csv")]
+    #[command(
+        after_help = "Examples:\n  kartka generate applicants --count 200000 --out big.xlsx\n  kartka generate applicants --count 1000 --bad-share 0.05 --out sample.csv"
+    )]
     Applicants(ApplicantsArgs),
 }
 

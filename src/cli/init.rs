@@ -2,7 +2,9 @@ use super::Global;
 use crate::Error;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kartka init --home /srv/kartka\n  KARTKA_HOME=/srv/kartka kartka init")]
+#[command(
+    after_help = "Examples:\n  kartka init --home /srv/kartka\n  KARTKA_HOME=/srv/kartka kartka init"
+)]
 pub struct Args {}
 
 pub fn run(g: &Global, _args: Args) -> Result<(), Error> {

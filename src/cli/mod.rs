@@ -32,7 +32,12 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// The home folder holding the registry, the tap store and kartka.toml.
-    #[arg(long, global = true, env = "KARTKA_HOME", default_value = "./kartka-home")]
+    #[arg(
+        long,
+        global = true,
+        env = "KARTKA_HOME",
+        default_value = "./kartka-home"
+    )]
     pub home: PathBuf,
     /// Print one JSON summary object on stdout (human text still goes to stderr).
     #[arg(long, global = true)]

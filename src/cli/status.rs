@@ -24,7 +24,9 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     }
     println!("By category (a person may hold several):");
     for (code, n) in &s.by_category {
-        let name = config.category(code).map_or(code.as_str(), |c| c.name.as_str());
+        let name = config
+            .category(code)
+            .map_or(code.as_str(), |c| c.name.as_str());
         println!("  {n:>8}  {name}");
     }
     println!(

@@ -169,7 +169,12 @@ struct Problems<'c, 'a> {
 impl Problems<'_, '_> {
     fn column_name(&self, field: Field) -> String {
         let col = self.ctx.columns[&field];
-        let name = self.ctx.header_names.get(col).map(String::as_str).unwrap_or("");
+        let name = self
+            .ctx
+            .header_names
+            .get(col)
+            .map(String::as_str)
+            .unwrap_or("");
         format!("column {} \"{}\"", column_letter(col), name)
     }
     fn reject(&mut self, field: Field, why: impl std::fmt::Display) {
@@ -196,12 +201,15 @@ pub fn column_letter(mut col: usize) -> String {
     String::from_utf8(s).expect("ASCII")
 }
 
-const UKRAINIAN_LETTERS: &str = "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя";
+const UKRAINIAN_LETTERS: &str =
+    "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя";
 
 fn name_problem(name: &str) -> Option<String> {
     let bad: String = name
         .chars()
-        .filter(|c| !(UKRAINIAN_LETTERS.contains(*c) || (*c == ' ' || *c == '-' || *c == text::APOSTROPHE)))
+        .filter(|c| {
+            !(UKRAINIAN_LETTERS.contains(*c) || (*c == ' ' || *c == '-' || *c == text::APOSTROPHE))
+        })
         .collect();
     if bad.is_empty() {
         None
@@ -222,7 +230,9 @@ impl RowContext<'_> {
     }
 
     fn text(&self, row: &[Data], field: Field) -> Option<String> {
-        self.cell(row, field).map(cells::text).filter(|s| !s.is_empty())
+        self.cell(row, field)
+            .map(cells::text)
+            .filter(|s| !s.is_empty())
     }
 
     /// Reads one data row.
@@ -258,7 +268,10 @@ impl RowContext<'_> {
         let sex = sex_cell.as_deref().and_then(|s| {
             let parsed = parse_sex(s);
             if parsed.is_none() {
-                p.reject(Field::Sex, format!("{s:?} is not a sex; expected ч/ж (M/F)"));
+                p.reject(
+                    Field::Sex,
+                    format!("{s:?} is not a sex; expected ч/ж (M/F)"),
+                );
             }
             parsed
         });
@@ -274,10 +287,7 @@ impl RowContext<'_> {
                 _ => passport = Some(tp),
             }
         }
-        if tax_number.is_none()
-            && passport.is_none()
-            && p.reasons.is_empty()
-        {
+        if tax_number.is_none() && passport.is_none() && p.reasons.is_empty() {
             p.reasons.push(
                 "no tax number (РНОКПП) and no passport: one of them is needed to identify the person".into(),
             );
@@ -289,31 +299,39 @@ impl RowContext<'_> {
             (None, Some(t)) if sex_cell.is_none() => {
                 let s = identity::parse_tax_number(t).ok().map(|t| t.sex);
                 if let (Some(s), true) = (s, self.columns.contains_key(&Field::Sex)) {
-                    p.warn(Field::Sex, format!("empty; taken from the tax number: {}", s.uk()));
+                    p.warn(
+                        Field::Sex,
+                        format!("empty; taken from the tax number: {}", s.uk()),
+                    );
                 }
                 s
             }
             (None, None) if sex_cell.is_none() => {
-                p.reasons.push("sex is not given and there is no tax number to take it from".into());
+                p.reasons
+                    .push("sex is not given and there is no tax number to take it from".into());
                 None
             }
             _ => None,
         };
 
-        let phone = self.text(row, Field::Phone).and_then(|raw| match cells::phone(&raw) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                p.reject(Field::Phone, e);
-                None
-            }
-        });
-        let email = self.text(row, Field::Email).and_then(|raw| match cells::email(&raw) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                p.reject(Field::Email, e);
-                None
-            }
-        });
+        let phone = self
+            .text(row, Field::Phone)
+            .and_then(|raw| match cells::phone(&raw) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    p.reject(Field::Phone, e);
+                    None
+                }
+            });
+        let email = self
+            .text(row, Field::Email)
+            .and_then(|raw| match cells::email(&raw) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    p.reject(Field::Email, e);
+                    None
+                }
+            });
 
         let community = self.community(row, &mut p);
         let (categories, chosen_category) = self.categories(row, &mut p);
@@ -340,7 +358,9 @@ impl RowContext<'_> {
         // every one they hold.
         let tested = match &chosen_category {
             Some(c) => self.income_tested.contains(c),
-            None => !categories.is_empty() && categories.iter().all(|c| self.income_tested.contains(c)),
+            None => {
+                !categories.is_empty() && categories.iter().all(|c| self.income_tested.contains(c))
+            }
         };
         if tested && !has_income {
             p.reasons.push(format!(
@@ -350,13 +370,14 @@ impl RowContext<'_> {
         }
 
         let mut date = |field: Field, kind: DateKind| {
-            self.cell(row, field).and_then(|c| match cells::date(c, kind, self.today) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    p.reject(field, e);
-                    None
-                }
-            })
+            self.cell(row, field)
+                .and_then(|c| match cells::date(c, kind, self.today) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        p.reject(field, e);
+                        None
+                    }
+                })
         };
         let benefit_valid_until = date(Field::BenefitValidUntil, DateKind::Any);
         let application_date = date(Field::ApplicationDate, DateKind::Past);
@@ -412,7 +433,11 @@ impl RowContext<'_> {
         })
     }
 
-    fn names(&self, row: &[Data], p: &mut Problems) -> (Option<String>, Option<String>, Option<String>) {
+    fn names(
+        &self,
+        row: &[Data],
+        p: &mut Problems,
+    ) -> (Option<String>, Option<String>, Option<String>) {
         let three = self.columns.contains_key(&Field::Surname);
         let (surname, given, patronymic, field) = if three {
             (
@@ -444,26 +469,27 @@ impl RowContext<'_> {
                 }
             }
         };
-        let mut check = |raw: Option<String>, what: &str, field: Field, required: bool| -> Option<String> {
-            match raw {
-                None => {
-                    if required {
-                        p.reject(field, format!("empty; the {what} is required"));
-                    }
-                    None
-                }
-                Some(raw) => {
-                    let name = text::person_name(&raw);
-                    match name_problem(&name) {
-                        Some(why) => {
-                            p.reject(field, why);
-                            None
+        let mut check =
+            |raw: Option<String>, what: &str, field: Field, required: bool| -> Option<String> {
+                match raw {
+                    None => {
+                        if required {
+                            p.reject(field, format!("empty; the {what} is required"));
                         }
-                        None => Some(name),
+                        None
+                    }
+                    Some(raw) => {
+                        let name = text::person_name(&raw);
+                        match name_problem(&name) {
+                            Some(why) => {
+                                p.reject(field, why);
+                                None
+                            }
+                            None => Some(name),
+                        }
                     }
                 }
-            }
-        };
+            };
         let (gf, pf) = if three {
             (Field::GivenName, Field::Patronymic)
         } else {
@@ -501,15 +527,17 @@ impl RowContext<'_> {
         let mut number = digits.clone();
         if all_digits && digits.len() < 10 {
             let padded = format!("{digits:0>10}");
-            let restorable = numeric_cell
-                || (digits.len() >= 8 && matches_holder(&padded, birth_date, sex));
+            let restorable =
+                numeric_cell || (digits.len() >= 8 && matches_holder(&padded, birth_date, sex));
             if restorable && identity::parse_tax_number(&padded).is_ok() {
                 p.warn(
                     Field::TaxNumber,
                     format!("{digits} lost its leading zero(s) (stored as a number); restored as {padded}"),
                 );
                 number = padded;
-            } else if !numeric_cell && let Some(Passport::IdCard(id)) = identity::parse_passport(&digits) {
+            } else if !numeric_cell
+                && let Some(Passport::IdCard(id)) = identity::parse_passport(&digits)
+            {
                 return (None, Some(id));
             }
         }
@@ -525,7 +553,10 @@ impl RowContext<'_> {
         }
         match identity::parse_tax_number(&number) {
             Err(TaxError::NotTenDigits) => {
-                p.reject(Field::TaxNumber, format!("{raw:?} has {} digits; expected 10", digits.len()));
+                p.reject(
+                    Field::TaxNumber,
+                    format!("{raw:?} has {} digits; expected 10", digits.len()),
+                );
                 (None, None)
             }
             Err(TaxError::CheckDigit { expected, found }) => {
@@ -536,7 +567,10 @@ impl RowContext<'_> {
                 (None, None)
             }
             Err(TaxError::NoBirthDate) => {
-                p.reject(Field::TaxNumber, format!("{number} does not encode a birth date"));
+                p.reject(
+                    Field::TaxNumber,
+                    format!("{number} does not encode a birth date"),
+                );
                 (None, None)
             }
             Ok(t) => {
@@ -599,7 +633,13 @@ impl RowContext<'_> {
         }
         match self.text(row, Field::Community) {
             None => {
-                p.warn(Field::Community, format!("empty; the city's community {} is assumed", self.city_community));
+                p.warn(
+                    Field::Community,
+                    format!(
+                        "empty; the city's community {} is assumed",
+                        self.city_community
+                    ),
+                );
                 Some(self.city_community.clone())
             }
             Some(raw) => match self.communities.get(&text::match_key(&raw)) {
@@ -645,16 +685,24 @@ impl RowContext<'_> {
         }
         let chosen = self.text(row, Field::ChosenCategory).and_then(|raw| {
             match self.categories.get(&text::match_key(&raw)) {
-                Some(code) if categories.contains(code) || categories.is_empty() => Some(code.clone()),
+                Some(code) if categories.contains(code) || categories.is_empty() => {
+                    Some(code.clone())
+                }
                 Some(code) => {
                     p.reject(
                         Field::ChosenCategory,
-                        format!("{code} is not among the person's categories ({})", categories.join(", ")),
+                        format!(
+                            "{code} is not among the person's categories ({})",
+                            categories.join(", ")
+                        ),
                     );
                     None
                 }
                 None => {
-                    p.reject(Field::ChosenCategory, format!("{raw:?} is not a known category"));
+                    p.reject(
+                        Field::ChosenCategory,
+                        format!("{raw:?} is not a known category"),
+                    );
                     None
                 }
             }
@@ -672,8 +720,12 @@ fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) ->
 
 fn parse_sex(raw: &str) -> Option<Sex> {
     match text::match_key(raw).as_str() {
-        "ч" | "чол" | "чоловіча" | "чоловік" | "m" | "male" | "м" | "муж" | "чол." => Some(Sex::Male),
-        "ж" | "жін" | "жіноча" | "жінка" | "f" | "female" | "жен" | "жін." => Some(Sex::Female),
+        "ч" | "чол" | "чоловіча" | "чоловік" | "m" | "male" | "м" | "муж" | "чол." => {
+            Some(Sex::Male)
+        }
+        "ж" | "жін" | "жіноча" | "жінка" | "f" | "female" | "жен" | "жін." => {
+            Some(Sex::Female)
+        }
         _ => None,
     }
 }

@@ -71,7 +71,11 @@ fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Str
         return Ok(d);
     }
     let parts: Vec<&str> = s.split(['.', '/', '-']).map(str::trim).collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(bad());
     }
     let (d, m, y) = (parts[0], parts[1], parts[2]);
@@ -104,20 +108,28 @@ pub fn kopecks(cell: &Data) -> Result<Option<i64>, String> {
         Data::Empty => Ok(None),
         Data::Float(f) => float_kopecks(*f).map(Some),
         Data::Int(i) if *i >= 0 => Ok(Some(i * 100)),
-        Data::Int(i) => Err(format!("{i} is negative; expected an amount in UAH such as 4120,50")),
+        Data::Int(i) => Err(format!(
+            "{i} is negative; expected an amount in UAH such as 4120,50"
+        )),
         Data::String(s) => text_kopecks(s),
-        other => Err(format!("{other} is not an amount; expected an amount in UAH such as 4120,50")),
+        other => Err(format!(
+            "{other} is not an amount; expected an amount in UAH such as 4120,50"
+        )),
     }
 }
 
 fn float_kopecks(f: f64) -> Result<i64, String> {
     if !f.is_finite() || f < 0.0 {
-        return Err(format!("{f} is not an amount; expected an amount in UAH such as 4120,50"));
+        return Err(format!(
+            "{f} is not an amount; expected an amount in UAH such as 4120,50"
+        ));
     }
     let k = (f * 100.0).round();
     // A value stored as binary floating point: accept only whole kopecks.
     if (f * 100.0 - k).abs() > 1e-6 || k > 1e13 {
-        return Err(format!("{f} has fractions of a kopeck; expected at most two decimals"));
+        return Err(format!(
+            "{f} has fractions of a kopeck; expected at most two decimals"
+        ));
     }
     Ok(k as i64)
 }
@@ -137,7 +149,9 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
         return Ok(None);
     }
     if s.starts_with('-') {
-        return Err(format!("{raw:?} is negative; expected an amount in UAH such as 4120,50"));
+        return Err(format!(
+            "{raw:?} is negative; expected an amount in UAH such as 4120,50"
+        ));
     }
     let s = s.replace(',', ".");
     let (whole, frac) = match s.split_once('.') {
@@ -152,9 +166,15 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
         return Err(bad());
     }
     if frac.len() > 2 {
-        return Err(format!("{raw:?} has more than two decimals; expected kopecks at most"));
+        return Err(format!(
+            "{raw:?} has more than two decimals; expected kopecks at most"
+        ));
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
     let frac: i64 = match frac.len() {
         0 => 0,
         1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
@@ -166,7 +186,8 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
 /// A phone number in E.164 form, `+380…`. Numbers without a country code are
 /// read as Ukrainian.
 pub fn phone(raw: &str) -> Result<String, String> {
-    let bad = || format!("{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567");
+    let bad =
+        || format!("{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567");
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     if digits.len() < 9 || digits.len() > 15 {
         return Err(bad());
@@ -184,7 +205,8 @@ pub fn email(raw: &str) -> Result<String, String> {
     let bad = || format!("{raw:?} is not an e-mail address; expected e.g. name@ukr.net");
     let s = raw.trim();
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-    let ok_local = !local.is_empty() && !local.contains(char::is_whitespace) && !local.contains('@');
+    let ok_local =
+        !local.is_empty() && !local.contains(char::is_whitespace) && !local.contains('@');
     let ok_domain = domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -212,19 +234,47 @@ mod tests {
     #[test]
     fn dates_come_in_every_usual_form() {
         let s = |v: &str| Data::String(v.into());
-        assert_eq!(date(&s("28.02.1948"), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
-        assert_eq!(date(&s("5.3.52"), DateKind::Past, TODAY()), Ok(d(1952, 3, 5)));
-        assert_eq!(date(&s("5.3.25"), DateKind::Past, TODAY()), Ok(d(2025, 3, 5)));
-        assert_eq!(date(&s("5.3.27"), DateKind::Any, TODAY()), Ok(d(2027, 3, 5)));
-        assert_eq!(date(&s("1948-02-28"), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
-        assert_eq!(date(&s("28/02/1948"), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
         assert_eq!(
-            date(&Data::DateTimeIso("1948-02-28T00:00:00".into()), DateKind::Past, TODAY()),
+            date(&s("28.02.1948"), DateKind::Past, TODAY()),
+            Ok(d(1948, 2, 28))
+        );
+        assert_eq!(
+            date(&s("5.3.52"), DateKind::Past, TODAY()),
+            Ok(d(1952, 3, 5))
+        );
+        assert_eq!(
+            date(&s("5.3.25"), DateKind::Past, TODAY()),
+            Ok(d(2025, 3, 5))
+        );
+        assert_eq!(
+            date(&s("5.3.27"), DateKind::Any, TODAY()),
+            Ok(d(2027, 3, 5))
+        );
+        assert_eq!(
+            date(&s("1948-02-28"), DateKind::Past, TODAY()),
+            Ok(d(1948, 2, 28))
+        );
+        assert_eq!(
+            date(&s("28/02/1948"), DateKind::Past, TODAY()),
+            Ok(d(1948, 2, 28))
+        );
+        assert_eq!(
+            date(
+                &Data::DateTimeIso("1948-02-28T00:00:00".into()),
+                DateKind::Past,
+                TODAY()
+            ),
             Ok(d(1948, 2, 28))
         );
         // 17591 is 1948-02-28 in Excel's 1900 system.
-        assert_eq!(date(&Data::Float(17591.0), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
-        assert_eq!(date(&Data::Int(17591), DateKind::Past, TODAY()), Ok(d(1948, 2, 28)));
+        assert_eq!(
+            date(&Data::Float(17591.0), DateKind::Past, TODAY()),
+            Ok(d(1948, 2, 28))
+        );
+        assert_eq!(
+            date(&Data::Int(17591), DateKind::Past, TODAY()),
+            Ok(d(1948, 2, 28))
+        );
     }
 
     #[test]
@@ -252,15 +302,29 @@ mod tests {
         assert_eq!(kopecks(&Data::Empty), Ok(None));
         assert_eq!(kopecks(&s("  ")), Ok(None));
         assert!(kopecks(&s("-5")).unwrap_err().contains("negative"));
-        assert!(kopecks(&s("4120,505")).unwrap_err().contains("more than two decimals"));
-        assert!(kopecks(&Data::Float(4120.505)).unwrap_err().contains("fractions of a kopeck"));
+        assert!(
+            kopecks(&s("4120,505"))
+                .unwrap_err()
+                .contains("more than two decimals")
+        );
+        assert!(
+            kopecks(&Data::Float(4120.505))
+                .unwrap_err()
+                .contains("fractions of a kopeck")
+        );
         assert!(kopecks(&s("багато")).is_err());
         assert!(kopecks(&s("1.2.3")).is_err());
     }
 
     #[test]
     fn phones_become_e164() {
-        for raw in ["067 123 45 67", "(067)1234567", "+38 067-123-45-67", "380671234567", "0671234567"] {
+        for raw in [
+            "067 123 45 67",
+            "(067)1234567",
+            "+38 067-123-45-67",
+            "380671234567",
+            "0671234567",
+        ] {
             assert_eq!(phone(raw).as_deref(), Ok("+380671234567"), "{raw}");
         }
         assert_eq!(phone("0563 12 34 56").as_deref(), Ok("+380563123456"));
@@ -271,7 +335,14 @@ mod tests {
     #[test]
     fn emails_are_checked_and_domains_lowercased() {
         assert_eq!(email(" Ivan.P@UKR.NET ").as_deref(), Ok("Ivan.P@ukr.net"));
-        for bad in ["ivan@@ukr", "ivan", "@ukr.net", "ivan@ukr", "iv an@ukr.net", "ivan@ukr..net"] {
+        for bad in [
+            "ivan@@ukr",
+            "ivan",
+            "@ukr.net",
+            "ivan@ukr",
+            "iv an@ukr.net",
+            "ivan@ukr..net",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

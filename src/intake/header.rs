@@ -102,7 +102,13 @@ impl Field {
         match self {
             Field::Surname => &["прізвище", "surname", "last name", "family name", "фамилия"],
             Field::GivenName => &["ім'я", "імя", "имя", "first name", "given name", "name"],
-            Field::Patronymic => &["по батькові", "по-батькові", "patronymic", "middle name", "отчество"],
+            Field::Patronymic => &[
+                "по батькові",
+                "по-батькові",
+                "patronymic",
+                "middle name",
+                "отчество",
+            ],
             Field::FullName => &[
                 "піб",
                 "п.і.б",
@@ -115,7 +121,15 @@ impl Field {
                 "фио",
                 "ф.і.о",
             ],
-            Field::BirthDate => &["дата народження", "д.н", "д/н", "date of birth", "birth date", "dob", "дата рождения"],
+            Field::BirthDate => &[
+                "дата народження",
+                "д.н",
+                "д/н",
+                "date of birth",
+                "birth date",
+                "dob",
+                "дата рождения",
+            ],
             Field::Sex => &["стать", "sex", "gender", "пол"],
             Field::TaxNumber => &[
                 "рнокпп",
@@ -160,8 +174,23 @@ impl Field {
                 "valid until",
                 "benefit valid until",
             ],
-            Field::Phone => &["телефон", "тел", "номер телефону", "моб. телефон", "мобільний", "phone", "mobile", "phone number"],
-            Field::Email => &["e-mail", "email", "ел. пошта", "електронна пошта", "e-mail адреса"],
+            Field::Phone => &[
+                "телефон",
+                "тел",
+                "номер телефону",
+                "моб. телефон",
+                "мобільний",
+                "phone",
+                "mobile",
+                "phone number",
+            ],
+            Field::Email => &[
+                "e-mail",
+                "email",
+                "ел. пошта",
+                "електронна пошта",
+                "e-mail адреса",
+            ],
             Field::Category => &[
                 "категорія",
                 "категорія пільги",
@@ -174,7 +203,13 @@ impl Field {
                 "benefit type",
             ],
             Field::ChosenCategory => &["обрана категорія", "обрана пільга", "chosen category"],
-            Field::Community => &["громада", "територіальна громада", "катоттг", "community", "hromada"],
+            Field::Community => &[
+                "громада",
+                "територіальна громада",
+                "катоттг",
+                "community",
+                "hromada",
+            ],
             Field::Income => &[
                 "дохід",
                 "дохід, грн",
@@ -185,7 +220,12 @@ impl Field {
                 "monthly income",
             ],
             Field::IncomePension => &["пенсія", "пенсія, грн", "розмір пенсії", "pension"],
-            Field::IncomeSalary => &["заробітна плата", "заробітна плата, грн", "зарплата", "salary"],
+            Field::IncomeSalary => &[
+                "заробітна плата",
+                "заробітна плата, грн",
+                "зарплата",
+                "salary",
+            ],
             Field::IncomeAid => &[
                 "соціальна допомога",
                 "соціальна допомога, грн",
@@ -195,7 +235,12 @@ impl Field {
             ],
             Field::Documents => &["документи", "подані документи", "documents"],
             Field::Photo => &["фото", "фотографія", "файл фото", "photo"],
-            Field::ApplicationDate => &["дата заяви", "дата звернення", "дата подання", "application date"],
+            Field::ApplicationDate => &[
+                "дата заяви",
+                "дата звернення",
+                "дата подання",
+                "application date",
+            ],
             Field::DeathDate => &["дата смерті", "date of death"],
         }
     }
@@ -260,7 +305,10 @@ const HEADER_SEARCH_ROWS: usize = 30;
 
 /// The first row, among the top ones, whose cells name at least three
 /// fields: title rows and merged title cells above it are passed over.
-pub fn find_header<'a>(rows: impl Iterator<Item = &'a [Data]>, synonyms: &Synonyms) -> Option<Header> {
+pub fn find_header<'a>(
+    rows: impl Iterator<Item = &'a [Data]>,
+    synonyms: &Synonyms,
+) -> Option<Header> {
     let mut best: Option<Header> = None;
     for (i, row) in rows.take(HEADER_SEARCH_ROWS).enumerate() {
         let mut columns = BTreeMap::new();
@@ -271,10 +319,17 @@ pub fn find_header<'a>(rows: impl Iterator<Item = &'a [Data]>, synonyms: &Synony
                 columns.entry(field).or_insert(c);
             }
         }
-        if columns.len() >= 3 && best.as_ref().is_none_or(|b| columns.len() > b.columns.len()) {
+        if columns.len() >= 3
+            && best
+                .as_ref()
+                .is_none_or(|b| columns.len() > b.columns.len())
+        {
             best = Some(Header {
                 row: i,
-                names: row.iter().map(|c| c.to_string().trim().to_string()).collect(),
+                names: row
+                    .iter()
+                    .map(|c| c.to_string().trim().to_string())
+                    .collect(),
                 columns,
             });
         }
@@ -317,8 +372,20 @@ mod tests {
         let rows = [
             vec![s("Реєстр заяв"), Data::Empty, Data::Empty],
             vec![Data::Empty, Data::Empty, Data::Empty],
-            vec![s("№"), s("ПІБ"), s("Дата народження"), s("ІПН"), s("Категорія пільги")],
-            vec![s("1"), s("Іваненко Іван Іванович"), s("01.01.1950"), s("1759013776"), s("УБД")],
+            vec![
+                s("№"),
+                s("ПІБ"),
+                s("Дата народження"),
+                s("ІПН"),
+                s("Категорія пільги"),
+            ],
+            vec![
+                s("1"),
+                s("Іваненко Іван Іванович"),
+                s("01.01.1950"),
+                s("1759013776"),
+                s("УБД"),
+            ],
         ];
         let syn = Synonyms::new(&BTreeMap::new());
         let h = find_header(rows.iter().map(|r| r.as_slice()), &syn).unwrap();

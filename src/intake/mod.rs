@@ -26,13 +26,21 @@ use crate::registry::{self, Registry};
 pub enum Error {
     #[error("{path}: no such file.\n  Check the path; nothing was imported.")]
     Missing { path: PathBuf },
-    #[error("{path}: cannot be read as a spreadsheet: {detail}.\n  Save it again as .xlsx, .ods or .csv; nothing was imported.")]
+    #[error(
+        "{path}: cannot be read as a spreadsheet: {detail}.\n  Save it again as .xlsx, .ods or .csv; nothing was imported."
+    )]
     Unreadable { path: PathBuf, detail: String },
-    #[error("{path}: not a spreadsheet (expected .xlsx, .xls, .ods or .csv).\n  Nothing was imported.")]
+    #[error(
+        "{path}: not a spreadsheet (expected .xlsx, .xls, .ods or .csv).\n  Nothing was imported."
+    )]
     NotASpreadsheet { path: PathBuf },
-    #[error("{path}{sheet}: no header row with applicant columns in the first 30 rows.\n  Expected headers such as \"Прізвище\", \"Дата народження\", \"РНОКПП\", \"Категорія пільги\"; nothing was imported.")]
+    #[error(
+        "{path}{sheet}: no header row with applicant columns in the first 30 rows.\n  Expected headers such as \"Прізвище\", \"Дата народження\", \"РНОКПП\", \"Категорія пільги\"; nothing was imported."
+    )]
     NoHeader { path: PathBuf, sheet: String },
-    #[error("{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  Found: {found}.\n  Add the column, or name it in kartka.toml [intake.synonyms]; nothing was imported.")]
+    #[error(
+        "{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  Found: {found}.\n  Add the column, or name it in kartka.toml [intake.synonyms]; nothing was imported."
+    )]
     MissingColumns {
         path: PathBuf,
         sheet: String,
@@ -46,7 +54,9 @@ pub enum Error {
         sheet: String,
         names: String,
     },
-    #[error("{path}: cannot write the rejects file: {source}.\n  Use --rejects PATH for a writable place; nothing was imported.")]
+    #[error(
+        "{path}: cannot write the rejects file: {source}.\n  Use --rejects PATH for a writable place; nothing was imported."
+    )]
     Rejects {
         path: PathBuf,
         source: std::io::Error,
@@ -109,7 +119,12 @@ struct Loaded {
     sheets: Vec<(read::Sheet, header::Header)>,
 }
 
-fn load(path: &Path, only_sheet: Option<&str>, synonyms: &Synonyms, notify: &mut dyn FnMut(Notice)) -> Result<Loaded, Error> {
+fn load(
+    path: &Path,
+    only_sheet: Option<&str>,
+    synonyms: &Synonyms,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<Loaded, Error> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Missing {
             path: path.to_path_buf(),
@@ -119,9 +134,18 @@ fn load(path: &Path, only_sheet: Option<&str>, synonyms: &Synonyms, notify: &mut
             detail: e.to_string(),
         },
     })?;
-    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let (format, sheets) = read::open(path, &bytes)?;
-    let sheet_label = |name: &str| if name.is_empty() { String::new() } else { format!(", sheet \"{name}\"") };
+    let sheet_label = |name: &str| {
+        if name.is_empty() {
+            String::new()
+        } else {
+            format!(", sheet \"{name}\"")
+        }
+    };
     let mut found = Vec::new();
     let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
     if let Some(wanted) = only_sheet
@@ -227,7 +251,8 @@ pub fn import_applicants(
         let before = summary.clone();
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
-            let ctx = applicant::RowContext::new(config, &head.columns, &head.names, &base_dir, today);
+            let ctx =
+                applicant::RowContext::new(config, &head.columns, &head.names, &base_dir, today);
             let (row0, _) = sheet.origin();
             let mut since_tick = 0u64;
             for (i, row) in sheet.rows().enumerate().skip(head.row + 1) {
@@ -254,8 +279,15 @@ pub fn import_applicants(
                                 text: w,
                             });
                         }
-                        let stored = store::upsert(&tx, &mut index, &r.applicant, &src, &opts.operator, &now)
-                            .map_err(sql)?;
+                        let stored = store::upsert(
+                            &tx,
+                            &mut index,
+                            &r.applicant,
+                            &src,
+                            &opts.operator,
+                            &now,
+                        )
+                        .map_err(sql)?;
                         if stored.is_ok()
                             && let Some(ph) = r.applicant.photo
                         {

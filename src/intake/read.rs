@@ -136,14 +136,21 @@ pub fn decode_text(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1251.decode_without_bom_handling(bytes).0.into_owned(),
+        Err(_) => encoding_rs::WINDOWS_1251
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
 }
 
 /// The delimiter whose count per line is the same on the most lines among
 /// the first ones: `;` files full of decimal commas still come out right.
 pub fn detect_delimiter(text: &str) -> u8 {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(50).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .collect();
     let mut best = (b',', 0usize, 0usize);
     for delim in [b';', b',', b'\t'] {
         let mut counts = std::collections::HashMap::new();
@@ -233,9 +240,13 @@ mod tests {
 
     #[test]
     fn binary_files_are_not_spreadsheets() {
-        let err = open(Path::new("photo.csv"), b"\x89PNG\r\n\x1a\n\0\0\0").err().unwrap();
+        let err = open(Path::new("photo.csv"), b"\x89PNG\r\n\x1a\n\0\0\0")
+            .err()
+            .unwrap();
         assert!(matches!(err, Error::NotASpreadsheet { .. }));
-        let err = open(Path::new("notes.pdf"), b"%PDF-1.4 hello").err().unwrap();
+        let err = open(Path::new("notes.pdf"), b"%PDF-1.4 hello")
+            .err()
+            .unwrap();
         assert!(matches!(err, Error::NotASpreadsheet { .. }));
     }
 }

@@ -54,11 +54,21 @@ pub fn write(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
         let mut w = csv::Writer::from_writer(&mut file);
-        let mut head = vec!["Файл".to_string(), "Аркуш".into(), "Рядок".into(), "Причина".into()];
+        let mut head = vec![
+            "Файл".to_string(),
+            "Аркуш".into(),
+            "Рядок".into(),
+            "Причина".into(),
+        ];
         head.extend(headers.iter().cloned());
         w.write_record(&head)?;
         for r in rejects {
-            let mut record = vec![r.file.clone(), r.sheet.clone(), r.row.to_string(), r.reason.clone()];
+            let mut record = vec![
+                r.file.clone(),
+                r.sheet.clone(),
+                r.row.to_string(),
+                r.reason.clone(),
+            ];
             for h in &headers {
                 record.push(
                     r.cells

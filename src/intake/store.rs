@@ -30,9 +30,16 @@ impl Source<'_> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Inserted { social_number: String },
-    Updated { social_number: String, fields: Vec<&'static str> },
-    Unchanged { social_number: String },
+    Inserted {
+        social_number: String,
+    },
+    Updated {
+        social_number: String,
+        fields: Vec<&'static str>,
+    },
+    Unchanged {
+        social_number: String,
+    },
 }
 
 struct Known {
@@ -63,7 +70,11 @@ fn fingerprint(values: &[Value]) -> String {
         h.update(value_text(v).unwrap_or_default().as_bytes());
         h.update([0x1f]);
     }
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Index {
@@ -103,8 +114,16 @@ impl Index {
     /// The registry id this applicant is, if known; an error sentence when
     /// the tax number and passport point at two different people.
     fn find(&self, a: &Applicant) -> Result<Option<i64>, String> {
-        let by_tax = a.tax_number.as_ref().and_then(|t| self.by_tax.get(t)).copied();
-        let by_passport = a.passport.as_ref().and_then(|p| self.by_passport.get(p)).copied();
+        let by_tax = a
+            .tax_number
+            .as_ref()
+            .and_then(|t| self.by_tax.get(t))
+            .copied();
+        let by_passport = a
+            .passport
+            .as_ref()
+            .and_then(|p| self.by_passport.get(p))
+            .copied();
         match (by_tax, by_passport) {
             (Some(x), Some(y)) if x != y => Err(format!(
                 "passport {} is registered to another person (social number {}) than tax number {} (social number {})",
@@ -203,7 +222,10 @@ pub fn upsert(
         }
         Some(id) => {
             let old: Vec<Value> = tx.query_row(
-                &format!("SELECT {}, revision FROM people WHERE id = ?1", COLUMNS.join(", ")),
+                &format!(
+                    "SELECT {}, revision FROM people WHERE id = ?1",
+                    COLUMNS.join(", ")
+                ),
                 [id],
                 |r| (0..=COLUMNS.len()).map(|i| r.get::<_, Value>(i)).collect(),
             )?;
@@ -222,7 +244,15 @@ pub fn upsert(
                 if before != after {
                     fields.push(*column);
                     history.execute(params![
-                        id, revision, column, before, after, now, operator, src.file, src.sheet,
+                        id,
+                        revision,
+                        column,
+                        before,
+                        after,
+                        now,
+                        operator,
+                        src.file,
+                        src.sheet,
                         src.row as i64
                     ])?;
                 }

@@ -77,9 +77,12 @@ impl Registry {
         let err = |e| Error::sqlite(path, e);
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
         migrations::run(&mut conn, path)?;
         Ok(Registry {
             conn,
@@ -127,9 +130,18 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
-        reg.conn().execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
-        for file in ["registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm"] {
-            let m = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
+        reg.conn()
+            .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        for file in [
+            "registry.sqlite",
+            "registry.sqlite-wal",
+            "registry.sqlite-shm",
+        ] {
+            let m = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(m & 0o777, 0o600, "{file}");
         }
         drop(reg);
@@ -144,7 +156,8 @@ mod tests {
         let path = dir.path().join("registry.sqlite");
         drop(Registry::open(&path).unwrap());
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
         drop(conn);
         let err = Registry::open(&path).err().unwrap();
         assert!(matches!(err, Error::TooNew { .. }), "{err}");

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The demo month on the fixtures, into a temporary home: what a new user runs
+# first (README, "Set-up"). Prints where every output is.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+cargo build --quiet --bin kartka
+bin="${CARGO_TARGET_DIR:-$repo/target}/debug/kartka"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/kartka-demo.XXXXXX")"
+cp -r fixtures "$work/"
+export KARTKA_HOME="$work/home"
+export KARTKA_OPERATOR="${KARTKA_OPERATOR:-demo}"
+cd "$work"
+
+echo "== kartka init"
+"$bin" init
+echo
+echo "== kartka import applicants (the month's applications: office workbook, partner CSV and ODS, legacy XLS)"
+# Exit 0 even with rejected rows: they are in the rejects file.
+"$bin" import applicants fixtures/applicants/office-2026-10.xlsx fixtures/applicants/terniv-2026-10.csv \
+  fixtures/applicants/verbky-2026-10.ods fixtures/applicants/legacy-2025.xls
+echo
+echo "== kartka import applicants, again: nothing changes"
+"$bin" --json import applicants fixtures/applicants/office-2026-10.xlsx fixtures/applicants/terniv-2026-10.csv \
+  fixtures/applicants/verbky-2026-10.ods fixtures/applicants/legacy-2025.xls --quiet
+echo
+echo "== kartka status"
+"$bin" status
+echo
+echo "Outputs:"
+echo "  home (registry.sqlite, kartka.toml, photos/): $KARTKA_HOME"
+echo "  rejected rows with reasons:                   $work/fixtures/applicants/office-2026-10.rejects.csv"
+echo "Remove it all with: rm -rf $work"

@@ -1,0 +1,96 @@
+//! The `Home` helper: a fresh KARTKA_HOME in a temporary folder, with a copy
+//! of the fixtures, and methods to run `kartka` and read the registry.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kartka");
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {:?}", self.stdout))
+    }
+}
+
+pub struct Home {
+    _dir: tempfile::TempDir,
+    pub work: PathBuf,
+    pub root: PathBuf,
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+impl Home {
+    /// A work folder with `fixtures/` copied in (rejects files land there,
+    /// never in the repository) and an initialised home.
+    pub fn new() -> Home {
+        let h = Home::uninitialised();
+        let r = h.kartka(&["init"]);
+        assert_eq!(r.code, 0, "init failed: {}", r.stderr);
+        h
+    }
+
+    pub fn uninitialised() -> Home {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().to_path_buf();
+        copy_dir(&repo().join("fixtures"), &work.join("fixtures"));
+        let root = work.join("home");
+        Home {
+            _dir: dir,
+            work,
+            root,
+        }
+    }
+
+    pub fn fixture(&self, name: &str) -> PathBuf {
+        self.work.join("fixtures/applicants").join(name)
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(&self.work)
+            .env("KARTKA_HOME", &self.root)
+            .env("KARTKA_OPERATOR", "test-clerk")
+            .env("KARTKA_LOCK_WAIT", "1");
+        cmd
+    }
+
+    pub fn kartka(&self, args: &[&str]) -> Run {
+        let out = self.command().args(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.root.join("registry.sqlite")).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary (STYLE.md): every command's tests, plus the
+//! command pages in commands/ run as trycmd examples.
+
+mod common;
+mod test_commands;
+mod test_import;
+mod test_init;
