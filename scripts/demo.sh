@@ -25,10 +25,15 @@ echo "== kartka import applicants, again: nothing changes"
 "$bin" --json import applicants fixtures/applicants/office-2026-10.xlsx fixtures/applicants/terniv-2026-10.csv \
   fixtures/applicants/verbky-2026-10.ods fixtures/applicants/legacy-2025.xls --quiet
 echo
+echo "== kartka eligibility (who may ride free, as of the 1st of this month)"
+as_of="$(date +%Y-%m-01)"
+"$bin" eligibility --as-of "$as_of" --out "$work/decisions.xlsx"
+echo
 echo "== kartka status"
 "$bin" status
 echo
 echo "Outputs:"
 echo "  home (registry.sqlite, kartka.toml, photos/): $KARTKA_HOME"
 echo "  rejected rows with reasons:                   $work/fixtures/applicants/office-2026-10.rejects.csv"
+echo "  decisions workbook (Ukrainian):               $work/decisions.xlsx"
 echo "Remove it all with: rm -rf $work"

@@ -36,6 +36,8 @@ pub enum Error {
     Intake(#[from] crate::intake::Error),
     #[error(transparent)]
     Generate(#[from] crate::generate::Error),
+    #[error(transparent)]
+    Eligibility(#[from] crate::eligibility::Error),
     /// `--strict` and some rows were rejected: the run finished, but cron must notice.
     #[error("{0}")]
     StrictRejected(String),
@@ -43,7 +45,7 @@ pub enum Error {
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
-        use crate::{config, generate, home, intake, registry};
+        use crate::{config, eligibility, generate, home, intake, registry};
         match self {
             Error::Home(e) => match e {
                 home::Error::Locked { .. } => ExitCode::TempFail,
@@ -74,6 +76,11 @@ impl Error {
             },
             Error::Generate(e) => match e {
                 generate::Error::Write { .. } => ExitCode::CantCreate,
+            },
+            Error::Eligibility(e) => match e {
+                eligibility::Error::UnknownPerson(_) => ExitCode::NoInput,
+                eligibility::Error::Workbook { .. } => ExitCode::CantCreate,
+                eligibility::Error::Registry(_) => ExitCode::IoErr,
             },
             Error::StrictRejected(_) => ExitCode::DataErr,
         }

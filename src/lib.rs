@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod eligibility;
 pub mod error;
 pub mod generate;
 pub mod home;

@@ -132,6 +132,17 @@ fn the_messy_fixtures_import_with_every_bad_row_reported() {
         "{}",
         r.stderr
     );
+    // The import ledger: one row per file, the rejects file on those with rejects.
+    assert_eq!(h.count("SELECT count(*) FROM imports"), 4);
+    assert_eq!(
+        h.count("SELECT count(*) FROM imports WHERE rejected > 0 AND rejects_file LIKE '%office-2026-10.rejects.csv'"),
+        3
+    );
+    assert_eq!(
+        h.count("SELECT count(*) FROM imports WHERE rejected = 0 AND rejects_file IS NULL"),
+        1
+    );
+    assert_eq!(h.count("SELECT sum(read) FROM imports"), 54);
 }
 
 #[test]

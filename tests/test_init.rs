@@ -65,5 +65,5 @@ fn json_init_prints_one_object() {
     assert_eq!(r.code, 0);
     let v = r.json();
     assert_eq!(v["created"], true);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
 }

@@ -3,5 +3,6 @@
 
 mod common;
 mod test_commands;
+mod test_eligibility;
 mod test_import;
 mod test_init;

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one thin `run` per command. Each
 //! `run` turns arguments into options, calls one domain function and prints.
 
+mod eligibility;
 mod generate;
 mod import;
 mod init;
@@ -45,6 +46,9 @@ pub struct Global {
     /// Print nothing but errors on stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Language of workbooks and reasons for people: uk (default) or en.
+    #[arg(long, global = true, value_enum, default_value_t = Lang::Uk)]
+    pub lang: Lang,
     /// Who is running the command, for the records (default: the OS user).
     #[arg(long, global = true, env = "KARTKA_OPERATOR")]
     pub operator: Option<String>,
@@ -82,6 +86,21 @@ impl Global {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Uk,
+    En,
+}
+
+impl From<Lang> for crate::eligibility::Lang {
+    fn from(l: Lang) -> Self {
+        match l {
+            Lang::Uk => crate::eligibility::Lang::Uk,
+            Lang::En => crate::eligibility::Lang::En,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a home: registry.sqlite and a commented kartka.toml.
@@ -89,6 +108,8 @@ pub enum Command {
     /// Import data into the registry.
     #[command(subcommand)]
     Import(import::Import),
+    /// Decide who may ride free (P1–P4), or explain one person's decision.
+    Eligibility(eligibility::Args),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -112,6 +133,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Init(args) => init::run(g, args),
         Command::Import(cmd) => import::run(g, cmd),
+        Command::Eligibility(args) => eligibility::run(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
     }

@@ -1,6 +1,7 @@
 //! One row of a clerk's sheet read into an `Applicant`, or the reasons it
 //! cannot be (P5, reference/identity-numbers.md).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -125,6 +126,10 @@ pub struct RowContext<'a> {
     pub city_community: String,
     pub base_dir: PathBuf,
     pub today: NaiveDate,
+    phones: RefCell<cells::Phones>,
+    /// Category and community cells already seen → their codes.
+    seen_categories: RefCell<HashMap<String, Option<String>>>,
+    seen_communities: RefCell<HashMap<String, Option<String>>>,
 }
 
 impl<'a> RowContext<'a> {
@@ -149,6 +154,9 @@ impl<'a> RowContext<'a> {
             city_community: config.city.community.clone(),
             base_dir: base_dir.to_path_buf(),
             today,
+            phones: RefCell::default(),
+            seen_categories: RefCell::default(),
+            seen_communities: RefCell::default(),
         }
     }
 }
@@ -156,7 +164,31 @@ impl<'a> RowContext<'a> {
 /// A row that could be read, with the warnings to show the clerk.
 pub struct Read {
     pub applicant: Applicant,
+    /// The stored form of `applicant` and its fingerprint, made here so that
+    /// the thread that reads rows, not the one that writes, pays for them.
+    pub values: [Value; 22],
+    pub fingerprint: String,
     pub warnings: Vec<String>,
+}
+
+/// A short hash of the stored values: an unchanged row is recognised by it.
+pub fn fingerprint(values: &[Value]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for v in values {
+        match v {
+            Value::Null => {}
+            Value::Integer(i) => h.update(i.to_string().as_bytes()),
+            Value::Text(t) => h.update(t.as_bytes()),
+            other => h.update(value_text(other).unwrap_or_default().as_bytes()),
+        }
+        h.update([0x1f]);
+    }
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Collects problems: every reason a row fails, not only the first.
@@ -224,6 +256,29 @@ fn name_problem(name: &str) -> Option<String> {
 const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
 
 impl RowContext<'_> {
+    /// The category code a cell's text names: looked up once per distinct text.
+    fn category_code(&self, raw: &str) -> Option<String> {
+        if let Some(hit) = self.seen_categories.borrow().get(raw) {
+            return hit.clone();
+        }
+        let code = self.categories.get(&text::match_key(raw)).cloned();
+        self.seen_categories
+            .borrow_mut()
+            .insert(raw.to_string(), code.clone());
+        code
+    }
+
+    fn community_code(&self, raw: &str) -> Option<String> {
+        if let Some(hit) = self.seen_communities.borrow().get(raw) {
+            return hit.clone();
+        }
+        let code = self.communities.get(&text::match_key(raw)).cloned();
+        self.seen_communities
+            .borrow_mut()
+            .insert(raw.to_string(), code.clone());
+        code
+    }
+
     fn cell<'r>(&self, row: &'r [Data], field: Field) -> Option<&'r Data> {
         let col = *self.columns.get(&field)?;
         row.get(col).filter(|c| !cells::is_blank(c))
@@ -314,15 +369,15 @@ impl RowContext<'_> {
             _ => None,
         };
 
-        let phone = self
-            .text(row, Field::Phone)
-            .and_then(|raw| match cells::phone(&raw) {
+        let phone = self.text(row, Field::Phone).and_then(|raw| {
+            match self.phones.borrow_mut().read(&raw) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     p.reject(Field::Phone, e);
                     None
                 }
-            });
+            }
+        });
         let email = self
             .text(row, Field::Email)
             .and_then(|raw| match cells::email(&raw) {
@@ -404,31 +459,35 @@ impl RowContext<'_> {
         else {
             return Err(vec!["the row is incomplete".into()]);
         };
+        let applicant = Applicant {
+            tax_number,
+            passport,
+            surname,
+            given_name,
+            patronymic,
+            birth_date,
+            sex,
+            phone,
+            email,
+            community,
+            categories,
+            chosen_category,
+            benefit_document,
+            benefit_valid_until,
+            income_pension,
+            income_salary,
+            income_aid,
+            income_total,
+            documents,
+            photo,
+            application_date,
+            death_date,
+        };
+        let values = applicant.values();
         Ok(Read {
-            applicant: Applicant {
-                tax_number,
-                passport,
-                surname,
-                given_name,
-                patronymic,
-                birth_date,
-                sex,
-                phone,
-                email,
-                community,
-                categories,
-                chosen_category,
-                benefit_document,
-                benefit_valid_until,
-                income_pension,
-                income_salary,
-                income_aid,
-                income_total,
-                documents,
-                photo,
-                application_date,
-                death_date,
-            },
+            fingerprint: fingerprint(&values),
+            values,
+            applicant,
             warnings: p.warnings,
         })
     }
@@ -642,8 +701,8 @@ impl RowContext<'_> {
                 );
                 Some(self.city_community.clone())
             }
-            Some(raw) => match self.communities.get(&text::match_key(&raw)) {
-                Some(code) => Some(code.clone()),
+            Some(raw) => match self.community_code(&raw) {
+                Some(code) => Some(code),
                 None => {
                     p.reject(
                         Field::Community,
@@ -660,7 +719,7 @@ impl RowContext<'_> {
         match self.text(row, Field::Category) {
             None => p.reject(Field::Category, "empty; the benefit category is required"),
             Some(raw) => {
-                let parts: Vec<String> = if self.categories.contains_key(&text::match_key(&raw)) {
+                let parts: Vec<String> = if self.category_code(&raw).is_some() {
                     vec![raw.clone()]
                 } else {
                     let by_semicolon: Vec<String> =
@@ -672,8 +731,8 @@ impl RowContext<'_> {
                     }
                 };
                 for part in parts.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                    match self.categories.get(&text::match_key(part)) {
-                        Some(code) if !categories.contains(code) => categories.push(code.clone()),
+                    match self.category_code(part) {
+                        Some(code) if !categories.contains(&code) => categories.push(code),
                         Some(_) => {}
                         None => p.reject(
                             Field::Category,
@@ -683,30 +742,28 @@ impl RowContext<'_> {
                 }
             }
         }
-        let chosen = self.text(row, Field::ChosenCategory).and_then(|raw| {
-            match self.categories.get(&text::match_key(&raw)) {
-                Some(code) if categories.contains(code) || categories.is_empty() => {
-                    Some(code.clone())
-                }
-                Some(code) => {
-                    p.reject(
-                        Field::ChosenCategory,
-                        format!(
-                            "{code} is not among the person's categories ({})",
-                            categories.join(", ")
-                        ),
-                    );
-                    None
-                }
-                None => {
-                    p.reject(
-                        Field::ChosenCategory,
-                        format!("{raw:?} is not a known category"),
-                    );
-                    None
-                }
-            }
-        });
+        let chosen =
+            self.text(row, Field::ChosenCategory)
+                .and_then(|raw| match self.category_code(&raw) {
+                    Some(code) if categories.contains(&code) || categories.is_empty() => Some(code),
+                    Some(code) => {
+                        p.reject(
+                            Field::ChosenCategory,
+                            format!(
+                                "{code} is not among the person's categories ({})",
+                                categories.join(", ")
+                            ),
+                        );
+                        None
+                    }
+                    None => {
+                        p.reject(
+                            Field::ChosenCategory,
+                            format!("{raw:?} is not a known category"),
+                        );
+                        None
+                    }
+                });
         (categories, chosen)
     }
 }

@@ -199,6 +199,53 @@ pub fn phone(raw: &str) -> Result<String, String> {
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// Reads phone numbers, remembering which Ukrainian number ranges are valid.
+///
+/// `phonenumber` decides validity from the country's numbering-plan patterns;
+/// for Ukraine every national number has nine digits and its type (mobile
+/// operator or fixed-line area) is fixed by its leading digits. So a plainly
+/// written Ukrainian number asks the crate once per 5-digit range, and a whole
+/// city's sheet does not pay the crate's regular expressions on every row.
+/// Anything else (a foreign number, letters, extensions) goes to the crate.
+#[derive(Debug, Default)]
+pub struct Phones {
+    ranges: std::collections::HashMap<[u8; 5], bool>,
+}
+
+impl Phones {
+    pub fn read(&mut self, raw: &str) -> Result<String, String> {
+        let plain = raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-' | '+' | '.'));
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        let national = match digits.len() {
+            _ if !plain => None,
+            10 if digits.starts_with('0') && !raw.trim_start().starts_with('+') => {
+                Some(&digits[1..])
+            }
+            12 if digits.starts_with("380") => Some(&digits[3..]),
+            _ => None,
+        };
+        let Some(national) = national else {
+            return phone(raw);
+        };
+        let mut range = [0u8; 5];
+        range.copy_from_slice(&national.as_bytes()[..5]);
+        let e164 = format!("+380{national}");
+        let valid = *self
+            .ranges
+            .entry(range)
+            .or_insert_with(|| phone(&e164).is_ok());
+        if valid {
+            Ok(e164)
+        } else {
+            Err(format!(
+                "{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567"
+            ))
+        }
+    }
+}
+
 /// An e-mail address: one `@`, a dotted domain, no spaces. The domain is
 /// lower-cased.
 pub fn email(raw: &str) -> Result<String, String> {
@@ -330,6 +377,31 @@ mod tests {
         assert_eq!(phone("0563 12 34 56").as_deref(), Ok("+380563123456"));
         assert!(phone("12345").is_err());
         assert!(phone("067 123 45 6").is_err());
+    }
+
+    #[test]
+    fn remembered_ranges_agree_with_the_crate() {
+        let mut phones = Phones::default();
+        for raw in [
+            "067 123 45 67",
+            "(067)1234567",
+            "+38 067-123-45-67",
+            "380671234567",
+            "0671234567",
+            "0563 12 34 56",
+            "12345",
+            "067 123 45 6",
+            "0001234567",
+            "+44 20 7946 0958",
+            "0671234567 дом.",
+            "+380 99 000 00 00",
+            "0441234567",
+            "0991234567",
+        ] {
+            assert_eq!(phones.read(raw), phone(raw), "{raw}");
+            // Asked twice: the remembered answer is the same.
+            assert_eq!(phones.read(raw), phone(raw), "{raw}");
+        }
     }
 
     #[test]

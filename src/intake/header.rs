@@ -343,7 +343,8 @@ impl Header {
     pub fn missing_required(&self) -> Vec<&'static str> {
         let has = |f| self.columns.contains_key(&f);
         let mut missing = Vec::new();
-        if !has(Field::FullName) && !(has(Field::Surname) && has(Field::GivenName)) {
+        let has_name = has(Field::FullName) || (has(Field::Surname) && has(Field::GivenName));
+        if !has_name {
             missing.push("full name (ПІБ), or surname (Прізвище) and given name (Ім'я)");
         }
         if !has(Field::BirthDate) {

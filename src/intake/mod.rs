@@ -111,6 +111,27 @@ impl Progress for () {
     fn finish(&self) {}
 }
 
+/// Where an import's time goes, printed to stderr when `KARTKA_TIMINGS` is
+/// set (for the benchmark, not for users).
+#[derive(Default)]
+struct Timings {
+    load: std::time::Duration,
+    rows: std::time::Duration,
+    store: std::time::Duration,
+    commit: std::time::Duration,
+}
+
+impl Timings {
+    fn report(&self) {
+        if std::env::var_os("KARTKA_TIMINGS").is_some() {
+            eprintln!(
+                "timings: load {:?}, rows {:?}, store {:?}, commit {:?}",
+                self.load, self.rows, self.store, self.commit
+            );
+        }
+    }
+}
+
 /// A file whose sheets were read and whose headers were found.
 struct Loaded {
     path: PathBuf,
@@ -225,9 +246,12 @@ pub fn import_applicants(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<ImportSummary, Error> {
     let synonyms = Synonyms::new(&config.intake.synonyms);
+    let mut timings = Timings::default();
     let mut loaded = Vec::new();
     for path in &opts.files {
+        let t = std::time::Instant::now();
         loaded.push(load(path, opts.sheet.as_deref(), &synonyms, notify)?);
+        timings.load += t.elapsed();
     }
     let total: usize = loaded
         .iter()
@@ -247,83 +271,105 @@ pub fn import_applicants(
     let mut summary = ImportSummary::default();
     let mut rejects: Vec<rejects::Reject> = Vec::new();
     let mut photos: Vec<photo::Photo> = Vec::new();
+    let mut ledger_rows = Vec::new();
     for file in &loaded {
         let before = summary.clone();
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
-            let ctx =
-                applicant::RowContext::new(config, &head.columns, &head.names, &base_dir, today);
             let (row0, _) = sheet.origin();
-            let mut since_tick = 0u64;
-            for (i, row) in sheet.rows().enumerate().skip(head.row + 1) {
-                since_tick += 1;
-                if since_tick == 4096 {
-                    progress.advance(since_tick);
-                    since_tick = 0;
-                }
-                if row.iter().all(cells::is_blank) {
-                    continue;
-                }
-                summary.read += 1;
-                let src = store::Source {
-                    file: &file.shown,
-                    sheet: &sheet.name,
-                    row: row0 + i + 1,
-                };
-                let outcome = match ctx.read(row) {
-                    Ok(r) => {
-                        for w in r.warnings {
-                            summary.warnings += 1;
-                            notify(Notice::Warning {
-                                place: src.place(),
-                                text: w,
-                            });
+            let rows: Vec<&[calamine::Data]> = sheet.rows().collect();
+            let first = head.row + 1;
+            // Two cores: one thread reads and checks rows while this one
+            // stores them; batches keep the two in step.
+            std::thread::scope(|scope| -> Result<(), Error> {
+                type Batch = (u64, Vec<(usize, Result<applicant::Read, Vec<String>>)>);
+                let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
+                let rows = &rows;
+                let base_dir = &base_dir;
+                let worker = scope.spawn(move || {
+                    let started = std::time::Instant::now();
+                    let ctx = applicant::RowContext::new(
+                        config,
+                        &head.columns,
+                        &head.names,
+                        base_dir,
+                        today,
+                    );
+                    for from in (first..rows.len()).step_by(1024) {
+                        let to = (from + 1024).min(rows.len());
+                        let batch = (from..to)
+                            .filter(|&i| !rows[i].iter().all(cells::is_blank))
+                            .map(|i| (i, ctx.read(rows[i])))
+                            .collect();
+                        if send.send(((to - from) as u64, batch)).is_err() {
+                            break;
                         }
-                        let stored = store::upsert(
-                            &tx,
-                            &mut index,
-                            &r.applicant,
-                            &src,
-                            &opts.operator,
-                            &now,
-                        )
-                        .map_err(sql)?;
-                        if stored.is_ok()
-                            && let Some(ph) = r.applicant.photo
-                        {
-                            photos.push(ph);
-                        }
-                        stored.map_err(|reason| vec![reason])
                     }
-                    Err(reasons) => Err(reasons),
-                };
-                match outcome {
-                    Ok(store::Outcome::Inserted { .. }) => summary.inserted += 1,
-                    Ok(store::Outcome::Updated { .. }) => summary.updated += 1,
-                    Ok(store::Outcome::Unchanged { .. }) => summary.unchanged += 1,
-                    Err(reasons) => {
-                        summary.rejected += 1;
-                        let reason = reasons.join("; ");
-                        notify(Notice::Rejected {
-                            place: src.place(),
-                            reason: reason.clone(),
-                        });
-                        rejects.push(rejects::Reject {
-                            file: file.shown.clone(),
-                            sheet: sheet.name.clone(),
-                            row: src.row,
-                            reason,
-                            cells: head
-                                .names
-                                .iter()
-                                .cloned()
-                                .zip(row.iter().map(rejects::original))
-                                .collect(),
-                        });
+                    started.elapsed()
+                });
+                for (advanced, batch) in receive {
+                    progress.advance(advanced);
+                    for (i, read) in batch {
+                        let row = rows[i];
+                        summary.read += 1;
+                        let src = store::Source {
+                            file: &file.shown,
+                            sheet: &sheet.name,
+                            row: row0 + i + 1,
+                        };
+                        let outcome = match read {
+                            Ok(mut r) => {
+                                for w in std::mem::take(&mut r.warnings) {
+                                    summary.warnings += 1;
+                                    notify(Notice::Warning {
+                                        place: src.place(),
+                                        text: w,
+                                    });
+                                }
+                                let t = std::time::Instant::now();
+                                let stored =
+                                    store::upsert(&tx, &mut index, &r, &src, &opts.operator, &now)
+                                        .map_err(sql)?;
+                                timings.store += t.elapsed();
+                                if stored.is_ok()
+                                    && let Some(ph) = r.applicant.photo
+                                {
+                                    photos.push(ph);
+                                }
+                                stored.map_err(|reason| vec![reason])
+                            }
+                            Err(reasons) => Err(reasons),
+                        };
+                        match outcome {
+                            Ok(store::Outcome::Inserted { .. }) => summary.inserted += 1,
+                            Ok(store::Outcome::Updated { .. }) => summary.updated += 1,
+                            Ok(store::Outcome::Unchanged { .. }) => summary.unchanged += 1,
+                            Err(reasons) => {
+                                summary.rejected += 1;
+                                let reason = reasons.join("; ");
+                                notify(Notice::Rejected {
+                                    place: src.place(),
+                                    reason: reason.clone(),
+                                });
+                                rejects.push(rejects::Reject {
+                                    file: file.shown.clone(),
+                                    sheet: sheet.name.clone(),
+                                    row: src.row,
+                                    reason,
+                                    cells: head
+                                        .names
+                                        .iter()
+                                        .cloned()
+                                        .zip(row.iter().map(rejects::original))
+                                        .collect(),
+                                });
+                            }
+                        }
                     }
                 }
-            }
-            progress.advance(since_tick);
+                timings.rows += worker.join().expect("the row reader does not panic");
+                Ok(())
+            })?;
         }
         tx.execute(
             "INSERT INTO imports (started_at, finished_at, operator, file, file_sha256, read, inserted, \
@@ -344,6 +390,7 @@ pub fn import_applicants(
             ],
         )
         .map_err(sql)?;
+        ledger_rows.push(tx.last_insert_rowid());
     }
     progress.finish();
 
@@ -361,11 +408,13 @@ pub fn import_applicants(
             path: path.clone(),
             source,
         })?;
-        tx.execute(
-            "UPDATE imports SET rejects_file = ?1 WHERE started_at = ?2 AND rejected > 0",
-            rusqlite::params![path.display().to_string(), now],
-        )
-        .map_err(sql)?;
+        for id in &ledger_rows {
+            tx.execute(
+                "UPDATE imports SET rejects_file = ?1 WHERE id = ?2 AND rejected > 0",
+                rusqlite::params![path.display().to_string(), id],
+            )
+            .map_err(sql)?;
+        }
         summary.rejects_file = Some(path);
     }
     for ph in &photos {
@@ -374,6 +423,9 @@ pub fn import_applicants(
             source,
         })?;
     }
+    let t = std::time::Instant::now();
     tx.commit().map_err(sql)?;
+    timings.commit += t.elapsed();
+    timings.report();
     Ok(summary)
 }

@@ -4,11 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::applicant::{Applicant, COLUMNS, Read, value_text};
 use rusqlite::types::Value;
 use rusqlite::{Transaction, params, params_from_iter};
-use sha2::{Digest, Sha256};
-
-use super::applicant::{Applicant, COLUMNS, value_text};
 
 /// Where a row came from, for history and messages.
 #[derive(Debug, Clone)]
@@ -62,19 +60,6 @@ pub struct Index {
 /// The social number of registry id `id` (K1): eight digits, never reused.
 pub fn social_number(id: i64) -> String {
     (10_000_000 + id).to_string()
-}
-
-fn fingerprint(values: &[Value]) -> String {
-    let mut h = Sha256::new();
-    for v in values {
-        h.update(value_text(v).unwrap_or_default().as_bytes());
-        h.update([0x1f]);
-    }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl Index {
@@ -166,13 +151,12 @@ const INSERT_SQL: &str = "INSERT INTO people (tax_number, passport, surname, giv
 pub fn upsert(
     tx: &Transaction,
     index: &mut Index,
-    a: &Applicant,
+    read: &Read,
     src: &Source,
     operator: &str,
     now: &str,
 ) -> Result<Result<Outcome, String>, rusqlite::Error> {
-    let values = a.values();
-    let fp = fingerprint(&values);
+    let (a, values, fp) = (&read.applicant, &read.values, &read.fingerprint);
     let id = match index.find(a) {
         Ok(id) => id,
         Err(conflict) => return Ok(Err(conflict)),
@@ -180,7 +164,7 @@ pub fn upsert(
     if let Some(id) = id
         && let Some((place, seen_fp)) = index.seen.get(&id)
     {
-        return Ok(if *seen_fp == fp {
+        return Ok(if seen_fp == fp {
             Ok(Outcome::Unchanged {
                 social_number: social_number(id),
             })
@@ -202,20 +186,25 @@ pub fn upsert(
             index.next_id += 1;
             let sn = social_number(id);
             let mut stmt = tx.prepare_cached(INSERT_SQL)?;
+            let extra = [
+                Value::Text(fp.clone()),
+                Value::Text(now.to_string()),
+                Value::Integer(id),
+                Value::Text(sn.clone()),
+            ];
             stmt.execute(params_from_iter(
                 values
                     .iter()
-                    .cloned()
-                    .chain([Value::Text(fp.clone()), Value::Text(now.to_string())])
-                    .chain(source_values)
-                    .chain([Value::Integer(id), Value::Text(sn.clone())]),
+                    .chain(&extra[..2])
+                    .chain(&source_values)
+                    .chain(&extra[2..]),
             ))?;
-            remember(index, id, a, &fp);
-            index.seen.insert(id, (src.place(), fp));
+            remember(index, id, a, fp);
+            index.seen.insert(id, (src.place(), fp.clone()));
             Outcome::Inserted { social_number: sn }
         }
-        Some(id) if index.known[&id].fingerprint == fp => {
-            index.seen.insert(id, (src.place(), fp));
+        Some(id) if index.known[&id].fingerprint == *fp => {
+            index.seen.insert(id, (src.place(), fp.clone()));
             Outcome::Unchanged {
                 social_number: social_number(id),
             }
@@ -258,13 +247,17 @@ pub fn upsert(
                 }
             }
             let mut stmt = tx.prepare_cached(UPDATE_SQL)?;
+            let extra = [
+                Value::Text(fp.clone()),
+                Value::Text(now.to_string()),
+                Value::Integer(id),
+            ];
             stmt.execute(params_from_iter(
                 values
                     .iter()
-                    .cloned()
-                    .chain([Value::Text(fp.clone()), Value::Text(now.to_string())])
-                    .chain(source_values)
-                    .chain([Value::Integer(id)]),
+                    .chain(&extra[..2])
+                    .chain(&source_values)
+                    .chain(&extra[2..]),
             ))?;
             let before = index.known.remove(&id).expect("known id");
             if let Some(t) = before.tax_number {
@@ -273,8 +266,8 @@ pub fn upsert(
             if let Some(p) = before.passport {
                 index.by_passport.remove(&p);
             }
-            remember(index, id, a, &fp);
-            index.seen.insert(id, (src.place(), fp));
+            remember(index, id, a, fp);
+            index.seen.insert(id, (src.place(), fp.clone()));
             Outcome::Updated {
                 social_number: social_number(id),
                 fields,

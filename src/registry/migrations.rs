@@ -75,6 +75,32 @@ const MIGRATIONS: &[&str] = &[
         rejects_file TEXT
     );
     "#,
+    // 2: eligibility decisions (P1–P4): history, never overwritten; each
+    // records the parameters it used and its rule trace.
+    r#"
+    CREATE TABLE decisions (
+        id                INTEGER PRIMARY KEY,
+        person_id         INTEGER NOT NULL REFERENCES people(id),
+        person_revision   INTEGER NOT NULL,           -- the application revision decided
+        decided_at        TEXT NOT NULL,              -- UTC
+        as_of             TEXT NOT NULL,              -- the decision date (limits in force then)
+        operator          TEXT NOT NULL,
+        outcome           TEXT NOT NULL CHECK (outcome IN ('eligible', 'ineligible', 'incomplete')),
+        category          TEXT,
+        other_categories  TEXT,
+        community         TEXT NOT NULL,              -- who pays for the trips (P18)
+        valid_until       TEXT,                       -- the benefit's end (P9)
+        reason_codes      TEXT NOT NULL,
+        reasons_uk        TEXT NOT NULL,
+        reasons_en        TEXT NOT NULL,
+        missing_documents TEXT,
+        parameters        TEXT NOT NULL,              -- JSON: the parameter values used
+        trace             TEXT NOT NULL,              -- JSON: the rule trace
+        decision_key      TEXT NOT NULL,              -- what makes two decisions the same
+        supersedes        INTEGER REFERENCES decisions(id)
+    );
+    CREATE INDEX decisions_person ON decisions(person_id, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -83,6 +83,10 @@ impl Registry {
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
+        // 64 MiB of page cache: a city-sized import touches its unique
+        // indexes in random order.
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(err)?;
         migrations::run(&mut conn, path)?;
         Ok(Registry {
             conn,

@@ -1,0 +1,114 @@
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::Global;
+use crate::Error;
+use crate::config::Config;
+use crate::eligibility::{self, Lang};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  kartka eligibility\n  kartka eligibility --all --as-of 2027-01-01 --out decisions.xlsx   # after the January limit change\n  kartka eligibility explain 10000001\n\n\
+Exit codes: 0 ok; 66 explain: no such person; 73 the workbook cannot be written; 75 another run holds the lock."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    explain: Option<Explain>,
+    /// The decision date: the income limit in force on it applies (default: today in Kyiv).
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    /// Re-decide everyone, not only applications without a current decision.
+    #[arg(long)]
+    all: bool,
+    /// Write the decisions workbook (.xlsx) for the head of office.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Explain {
+    /// Print one person's rule trace: each rule, the value seen, the parameter, pass or fail.
+    Explain {
+        /// Social number, tax number or passport.
+        person: String,
+        /// The date to decide as of (default: today in Kyiv).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+}
+
+pub fn run(g: &Global, args: Args) -> Result<(), Error> {
+    let home = g.home();
+    home.require_initialised()?;
+    let config = Config::load(&home.config())?;
+    let lang: Lang = g.lang.into();
+    if let Some(Explain::Explain { person, as_of }) = args.explain {
+        let as_of = as_of.unwrap_or_else(crate::time::today_kyiv);
+        // Personal data: the audit trail (K5) records this access here.
+        let e = eligibility::explain(&home, &config, &person, as_of, &mut |_social_number| {})?;
+        let d = &e.decision;
+        println!("{} {} — as of {}", e.social_number, e.name, d.as_of);
+        for c in &d.trace {
+            println!(
+                "  {} {:<15} seen: {}; rule: {}",
+                if c.pass { "pass" } else { "FAIL" },
+                c.rule,
+                c.seen,
+                c.parameter
+            );
+        }
+        println!(
+            "Outcome: {} ({})",
+            d.outcome.code(),
+            d.category.as_deref().unwrap_or("no category")
+        );
+        for r in &d.reasons {
+            println!(
+                "  {}: {}",
+                r.code,
+                if lang == Lang::Uk { &r.uk } else { &r.en }
+            );
+        }
+        if !e.history.is_empty() {
+            println!("Recorded decisions:");
+            for (at, as_of, outcome, reasons) in &e.history {
+                println!("  {at} (as of {as_of}): {outcome}: {reasons}");
+            }
+        }
+        g.print_json(&serde_json::json!({"social_number": e.social_number, "decision": d}));
+        return Ok(());
+    }
+    let _lock = home.lock("eligibility", crate::home::lock_wait())?;
+    let as_of = args.as_of.unwrap_or_else(crate::time::today_kyiv);
+    let (summary, decided) =
+        eligibility::decide_all(&home, &config, as_of, args.all, &g.operator())?;
+    g.say(format_args!(
+        "Decided {} as of {as_of}: eligible {}, ineligible {}, incomplete {}; unchanged {}.",
+        summary.decided,
+        summary.eligible,
+        summary.ineligible,
+        summary.incomplete,
+        summary.unchanged
+    ));
+    for l in &summary.lost_right {
+        g.say(format_args!(
+            "LOST RIGHT: {} is now {}: {} — a card they hold must be blocked (benefit-ended).",
+            l.social_number,
+            l.outcome.code(),
+            l.reasons_en
+        ));
+    }
+    if let Some(out) = &args.out {
+        eligibility::write_workbook(out, &config, &decided, lang).map_err(|e| {
+            eligibility::Error::Workbook {
+                path: out.clone(),
+                detail: e.to_string(),
+            }
+        })?;
+        g.say(format_args!("Workbook: {}", out.display()));
+    }
+    g.print_json(&summary);
+    Ok(())
+}

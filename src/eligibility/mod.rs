@@ -1,0 +1,335 @@
+//! Eligibility decisions (`kartka eligibility`): every application decided by
+//! the rules of `rules`, with the parameters in force on the decision date.
+//! Decisions are history: a new one supersedes the last, never overwrites it,
+//! and records the parameters it used.
+
+mod rules;
+mod workbook;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::params;
+
+pub use rules::{Application, Check, Decision, Outcome, Reason, decide};
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::registry::{self, Registry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "no person with social number, tax number or passport {0:?} in the registry.\n  Check the number; `kartka status` shows what the registry holds."
+    )]
+    UnknownPerson(String),
+    #[error(
+        "{path}: cannot write the workbook: {detail}.\n  Check the folder exists and is writable; decisions were kept."
+    )]
+    Workbook {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error(transparent)]
+    Registry(#[from] registry::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Uk,
+    En,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub decided: usize,
+    pub eligible: usize,
+    pub ineligible: usize,
+    pub incomplete: usize,
+    pub unchanged: usize,
+    /// People who were eligible and are no longer: their cards must stop.
+    #[serde(skip)]
+    pub lost_right: Vec<LostRight>,
+}
+
+/// One person's decision, with their social number and name, for the workbook.
+pub type Decided = (String, String, Decision);
+
+#[derive(Debug, Clone)]
+pub struct LostRight {
+    pub social_number: String,
+    pub outcome: Outcome,
+    pub reasons_en: String,
+}
+
+struct Person {
+    id: i64,
+    social_number: String,
+    revision: i64,
+    name: String,
+    app: Application,
+}
+
+struct Current {
+    id: i64,
+    revision: i64,
+    outcome: Outcome,
+    key: String,
+}
+
+fn load_people(reg: &Registry, filter: Option<i64>) -> Result<Vec<Person>, registry::Error> {
+    let err = |e| reg.err(e);
+    let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    let mut stmt = reg
+        .conn()
+        .prepare(
+            "SELECT id, social_number, revision, surname || ' ' || given_name || coalesce(' ' || patronymic, ''), \
+             birth_date, community, categories, chosen_category, benefit_document, benefit_valid_until, \
+             income_pension, income_salary, income_aid, income_total, passport IS NOT NULL, \
+             tax_number IS NOT NULL, documents, death_date FROM people WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([filter], |r| {
+            Ok(Person {
+                id: r.get(0)?,
+                social_number: r.get(1)?,
+                revision: r.get(2)?,
+                name: r.get(3)?,
+                app: Application {
+                    birth_date: date(r.get(4)?),
+                    community: r.get(5)?,
+                    categories: r
+                        .get::<_, String>(6)?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    chosen_category: r.get(7)?,
+                    benefit_document: r.get(8)?,
+                    benefit_valid_until: date(r.get(9)?),
+                    income_pension: r.get(10)?,
+                    income_salary: r.get(11)?,
+                    income_aid: r.get(12)?,
+                    income_total: r.get(13)?,
+                    has_passport: r.get(14)?,
+                    has_tax_number: r.get(15)?,
+                    documents: r.get(16)?,
+                    death_date: date(r.get(17)?),
+                },
+            })
+        })
+        .map_err(err)?;
+    rows.collect::<Result<_, _>>().map_err(err)
+}
+
+/// What makes two decisions the same for the applicant.
+fn decision_key(d: &Decision) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}",
+        d.outcome.code(),
+        d.category.as_deref().unwrap_or(""),
+        d.community,
+        d.valid_until.map(|v| v.to_string()).unwrap_or_default(),
+        d.reasons
+            .iter()
+            .map(|r| r.code)
+            .collect::<Vec<_>>()
+            .join(","),
+        d.missing_documents.join(",")
+    )
+}
+
+fn parameters_json(d: &Decision, config: &Config) -> String {
+    let category = d.category.as_deref().and_then(|c| config.category(c));
+    serde_json::json!({
+        "income_limit_kopecks": d.income_limit.map(|l| l.0),
+        "income_limit_from": d.income_limit.map(|l| l.1.to_string()),
+        "income_counts": config.income.counts,
+        "income_basis": config.income.basis,
+        "income_inclusive": config.income.inclusive,
+        "category_income_tested": category.map(|c| c.income_tested),
+        "category_documents": category.map(|c| c.documents.clone()),
+    })
+    .to_string()
+}
+
+/// Decides every application without a current decision (`all`: everyone),
+/// as of `as_of`. Writes nothing when the decision would not change. Returns
+/// the summary and, for the workbook, every person's decision as of `as_of`.
+pub fn decide_all(
+    home: &Home,
+    config: &Config,
+    as_of: NaiveDate,
+    all: bool,
+    operator: &str,
+) -> Result<(Summary, Vec<Decided>), Error> {
+    let mut reg = Registry::open(&home.registry())?;
+    let people = load_people(&reg, None)?;
+    let path = reg.path().to_path_buf();
+    let err = |e| Error::Registry(registry::Error::sqlite(&path, e));
+    let mut current: HashMap<i64, Current> = HashMap::new();
+    {
+        let mut stmt = reg
+            .conn()
+            .prepare(
+                "SELECT d.person_id, d.id, d.person_revision, d.outcome, d.decision_key FROM decisions d \
+                 JOIN (SELECT person_id, max(id) AS id FROM decisions GROUP BY person_id) last ON last.id = d.id",
+            )
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            current.insert(
+                r.get(0).map_err(err)?,
+                Current {
+                    id: r.get(1).map_err(err)?,
+                    revision: r.get(2).map_err(err)?,
+                    outcome: Outcome::from_code(&r.get::<_, String>(3).map_err(err)?)
+                        .unwrap_or(Outcome::Incomplete),
+                    key: r.get(4).map_err(err)?,
+                },
+            );
+        }
+    }
+    let now = crate::time::now_utc_text();
+    let mut summary = Summary::default();
+    let mut decided = Vec::new();
+    let tx = reg.conn_mut().transaction().map_err(err)?;
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO decisions (person_id, person_revision, decided_at, as_of, operator, outcome, category, \
+                 other_categories, community, valid_until, reason_codes, reasons_uk, reasons_en, missing_documents, \
+                 parameters, trace, decision_key, supersedes) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            )
+            .map_err(err)?;
+        for p in people {
+            let cur = current.get(&p.id);
+            let d = decide(&p.app, config, as_of);
+            let key = decision_key(&d);
+            let stands = cur.is_some_and(|c| c.revision == p.revision && (!all || c.key == key));
+            if stands {
+                summary.unchanged += 1;
+                decided.push((p.social_number, p.name, d));
+                continue;
+            }
+            insert
+                .execute(params![
+                    p.id,
+                    p.revision,
+                    now,
+                    as_of.to_string(),
+                    operator,
+                    d.outcome.code(),
+                    d.category,
+                    d.other_categories.join(","),
+                    d.community,
+                    d.valid_until.map(|v| v.to_string()),
+                    d.reasons
+                        .iter()
+                        .map(|r| r.code)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    d.reasons
+                        .iter()
+                        .map(|r| r.uk.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    d.reasons
+                        .iter()
+                        .map(|r| r.en.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    d.missing_documents.join(","),
+                    parameters_json(&d, config),
+                    serde_json::to_string(&d.trace).expect("trace serialises"),
+                    key,
+                    cur.map(|c| c.id),
+                ])
+                .map_err(err)?;
+            summary.decided += 1;
+            match d.outcome {
+                Outcome::Eligible => summary.eligible += 1,
+                Outcome::Ineligible => summary.ineligible += 1,
+                Outcome::Incomplete => summary.incomplete += 1,
+            }
+            if cur.is_some_and(|c| c.outcome == Outcome::Eligible) && d.outcome != Outcome::Eligible
+            {
+                summary.lost_right.push(LostRight {
+                    social_number: p.social_number.clone(),
+                    outcome: d.outcome,
+                    reasons_en: d
+                        .reasons
+                        .iter()
+                        .map(|r| r.en.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            }
+            decided.push((p.social_number, p.name, d));
+        }
+    }
+    tx.commit().map_err(err)?;
+    Ok((summary, decided))
+}
+
+/// Finds a person by social number, tax number or passport.
+pub fn find_person(reg: &Registry, key: &str) -> Result<i64, Error> {
+    let key = key.trim();
+    let passport = crate::identity::parse_passport(key).map(|p| p.as_str().to_string());
+    reg.conn()
+        .query_row(
+            "SELECT id FROM people WHERE social_number = ?1 OR tax_number = ?1 OR passport = ?2 LIMIT 1",
+            params![key, passport.unwrap_or_else(|| key.to_string())],
+            |r| r.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Error::UnknownPerson(key.to_string()),
+            e => Error::Registry(reg.err(e)),
+        })
+}
+
+/// A person's rule trace as of `as_of`, and their stored decisions.
+pub struct Explanation {
+    pub social_number: String,
+    pub name: String,
+    pub decision: Decision,
+    pub history: Vec<(String, String, String, String)>,
+}
+
+/// Explains the decision for one person. Reading it is a personal-data
+/// access: `on_access` is the hook the audit trail (K5) will record through.
+pub fn explain(
+    home: &Home,
+    config: &Config,
+    person: &str,
+    as_of: NaiveDate,
+    on_access: &mut dyn FnMut(&str),
+) -> Result<Explanation, Error> {
+    let reg = Registry::open(&home.registry())?;
+    let id = find_person(&reg, person)?;
+    let p = load_people(&reg, Some(id))?
+        .pop()
+        .ok_or_else(|| Error::UnknownPerson(person.to_string()))?;
+    on_access(&p.social_number);
+    let err = |e| reg.err(e);
+    let mut stmt = reg
+        .conn()
+        .prepare("SELECT decided_at, as_of, outcome, reasons_en FROM decisions WHERE person_id = ?1 ORDER BY id")
+        .map_err(err)?;
+    let history = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    Ok(Explanation {
+        decision: decide(&p.app, config, as_of),
+        social_number: p.social_number,
+        name: p.name,
+        history,
+    })
+}
+
+pub use workbook::write as write_workbook;

@@ -1,0 +1,640 @@
+//! The eligibility rules (P1–P4, P9, P18) as one pure function: an
+//! application and the parameters in force in, a decision with its rule
+//! trace out. Nothing here reads the clock or the registry, so a decision is
+//! reproducible years later from what it recorded.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Eligible,
+    Ineligible,
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Eligible => "eligible",
+            Outcome::Ineligible => "ineligible",
+            Outcome::Incomplete => "incomplete",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Outcome> {
+        match s {
+            "eligible" => Some(Outcome::Eligible),
+            "ineligible" => Some(Outcome::Ineligible),
+            "incomplete" => Some(Outcome::Incomplete),
+            _ => None,
+        }
+    }
+}
+
+/// What a decision is made from: the application as the registry holds it.
+#[derive(Debug, Clone, Default)]
+pub struct Application {
+    pub birth_date: Option<NaiveDate>,
+    pub community: String,
+    pub categories: Vec<String>,
+    pub chosen_category: Option<String>,
+    pub benefit_document: Option<String>,
+    pub benefit_valid_until: Option<NaiveDate>,
+    pub income_pension: Option<i64>,
+    pub income_salary: Option<i64>,
+    pub income_aid: Option<i64>,
+    pub income_total: Option<i64>,
+    pub has_passport: bool,
+    pub has_tax_number: bool,
+    /// Documents handed in, as recorded (codes or names), comma-separated.
+    pub documents: Option<String>,
+    pub death_date: Option<NaiveDate>,
+}
+
+/// One rule's line in the trace: the value seen, the parameter used, the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub rule: &'static str,
+    pub seen: String,
+    pub parameter: String,
+    pub pass: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub code: &'static str,
+    pub uk: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub category: Option<String>,
+    pub other_categories: Vec<String>,
+    pub community: String,
+    pub as_of: NaiveDate,
+    /// The benefit's end (P9): the decision ends on this date.
+    pub valid_until: Option<NaiveDate>,
+    pub reasons: Vec<Reason>,
+    /// Documents to bring, for an incomplete decision (P4).
+    pub missing_documents: Vec<String>,
+    pub trace: Vec<Check>,
+    /// The income limit applied, in kopecks, and the date it is in force from.
+    pub income_limit: Option<(i64, NaiveDate)>,
+}
+
+fn kop(k: i64) -> String {
+    format!("{}.{:02} UAH", k / 100, k % 100)
+}
+
+/// Document codes a recorded list names: codes as in kartka.toml, or the
+/// Ukrainian words clerks use.
+fn document_codes(recorded: &str) -> Vec<String> {
+    recorded
+        .split([',', ';', '\n'])
+        .map(crate::text::match_key)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let code = match s.as_str() {
+                "паспорт" => "passport",
+                "рнокпп" | "іпн" | "картка платника податків" => {
+                    "tax-number"
+                }
+                "посвідчення" | "пільгове посвідчення" | "посвідчення пільговика" => {
+                    "benefit-certificate"
+                }
+                "пенсійне посвідчення" | "пенсійне" => {
+                    "pension-certificate"
+                }
+                "трудова книжка" => "work-record",
+                "довідка про доходи" | "довідка про дохід" => {
+                    "income-statement"
+                }
+                "довідка про допомогу" => "aid-statement",
+                "свідоцтво про народження" => "birth-certificate",
+                other => return other.to_string(),
+            };
+            code.to_string()
+        })
+        .collect()
+}
+
+/// A document's name as the office writes it to the applicant.
+pub fn document_name_uk(code: &str) -> &str {
+    match code {
+        "passport" => "паспорт",
+        "tax-number" => "РНОКПП",
+        "benefit-certificate" => "посвідчення пільговика",
+        "pension-certificate" => "пенсійне посвідчення",
+        "work-record" => "трудова книжка",
+        "income-statement" => "довідка про доходи",
+        "aid-statement" => "довідка про розмір допомоги",
+        "birth-certificate" => "свідоцтво про народження",
+        other => other,
+    }
+}
+
+/// Decides one application on `as_of` with the parameters of `config`.
+pub fn decide(app: &Application, config: &Config, as_of: NaiveDate) -> Decision {
+    let mut trace = Vec::new();
+    let mut reasons = Vec::new();
+    let mut ineligible = false;
+    let mut missing_documents: Vec<String> = Vec::new();
+
+    // P9: a recorded death ends the right.
+    let dead = app.death_date.is_some_and(|d| d <= as_of);
+    trace.push(Check {
+        rule: "alive",
+        seen: app
+            .death_date
+            .map_or("no date of death".into(), |d| format!("died {d}")),
+        parameter: format!("as of {as_of}"),
+        pass: !dead,
+    });
+    if dead {
+        ineligible = true;
+        reasons.push(Reason {
+            code: "deceased",
+            uk: "особа померла".into(),
+            en: "the person has died".into(),
+        });
+    }
+
+    // P1, P18: registered in the city or a partner community.
+    let community = config.community(&app.community);
+    trace.push(Check {
+        rule: "residency",
+        seen: app.community.clone(),
+        parameter: format!(
+            "the city {} or a partner community in kartka.toml",
+            config.city.community
+        ),
+        pass: community.is_some(),
+    });
+    if community.is_none() {
+        ineligible = true;
+        reasons.push(Reason {
+            code: "not-resident",
+            uk: format!(
+                "громада {} не є містом чи громадою-партнером",
+                app.community
+            ),
+            en: format!(
+                "community {} is neither the city nor a partner community",
+                app.community
+            ),
+        });
+    }
+
+    // Category validity: known, benefit document present, not expired.
+    let mut valid: Vec<&crate::config::Category> = Vec::new();
+    for code in &app.categories {
+        let Some(cat) = config.category(code) else {
+            trace.push(Check {
+                rule: "category-known",
+                seen: code.clone(),
+                parameter: "categories in kartka.toml".into(),
+                pass: false,
+            });
+            continue;
+        };
+        let expired = app.benefit_valid_until.is_some_and(|d| d < as_of);
+        trace.push(Check {
+            rule: "benefit-term",
+            seen: app
+                .benefit_valid_until
+                .map_or("no end date".into(), |d| format!("valid until {d}")),
+            parameter: format!("{code}, as of {as_of}"),
+            pass: !expired,
+        });
+        if !expired {
+            valid.push(cat);
+        }
+    }
+    if valid.is_empty() && !app.categories.is_empty() {
+        ineligible = true;
+        reasons.push(Reason {
+            code: "benefit-expired",
+            uk: format!(
+                "строк дії пільги закінчився {}",
+                app.benefit_valid_until
+                    .map_or("—".into(), |d| d.format("%d.%m.%Y").to_string())
+            ),
+            en: format!(
+                "the benefit's term ended on {}",
+                app.benefit_valid_until
+                    .map_or("—".into(), |d| d.to_string())
+            ),
+        });
+    }
+
+    // P2: one category. An explicit choice wins, else one needing no income
+    // test, else the first valid one.
+    let chosen = app
+        .chosen_category
+        .as_ref()
+        .and_then(|c| valid.iter().find(|v| &v.code == c))
+        .or_else(|| valid.iter().find(|c| !c.income_tested))
+        .or_else(|| valid.first())
+        .copied();
+    trace.push(Check {
+        rule: "one-category",
+        seen: app.categories.join(", "),
+        parameter: app.chosen_category.as_ref().map_or(
+            "no explicit choice: a category without income test first".into(),
+            |c| format!("chosen in the application: {c}"),
+        ),
+        pass: chosen.is_some(),
+    });
+    let other_categories: Vec<String> = app
+        .categories
+        .iter()
+        .filter(|c| chosen.is_none_or(|ch| &ch.code != *c))
+        .cloned()
+        .collect();
+
+    let mut income_limit = None;
+    if let Some(cat) = chosen {
+        // P4: the documents the category needs.
+        let mut present: Vec<String> = app
+            .documents
+            .as_deref()
+            .map(document_codes)
+            .unwrap_or_default();
+        if app.has_passport {
+            present.push("passport".into());
+        }
+        if app.has_tax_number {
+            present.push("tax-number".into());
+        }
+        if app.benefit_document.is_some() {
+            present.push("benefit-certificate".into());
+        }
+        for doc in &cat.documents {
+            if !present.contains(doc) {
+                missing_documents.push(doc.clone());
+            }
+        }
+        trace.push(Check {
+            rule: "documents",
+            seen: present.join(", "),
+            parameter: format!("{} needs: {}", cat.code, cat.documents.join(", ")),
+            pass: missing_documents.is_empty(),
+        });
+
+        // P3: the income test, for income-tested categories only.
+        if cat.income_tested {
+            let rules = &config.income;
+            let counted: Vec<i64> = [
+                ("pension", app.income_pension),
+                ("salary", app.income_salary),
+                ("aid", app.income_aid),
+            ]
+            .iter()
+            .filter(|(k, _)| rules.counts.iter().any(|c| c == k))
+            .filter_map(|(_, v)| *v)
+            .collect();
+            let income = if counted.is_empty() {
+                app.income_total
+            } else {
+                Some(counted.iter().sum())
+            };
+            match (income, config.income_limit_on(as_of)) {
+                (_, None) => {
+                    ineligible = true;
+                    reasons.push(Reason {
+                        code: "no-income-limit",
+                        uk: format!("у kartka.toml немає межі доходу на {as_of}"),
+                        en: format!("kartka.toml has no income limit in force on {as_of}"),
+                    });
+                }
+                (None, Some(_)) => {
+                    missing_documents.push("income-statement".into());
+                    trace.push(Check {
+                        rule: "income",
+                        seen: "no income recorded".into(),
+                        parameter: "an income statement is needed".into(),
+                        pass: false,
+                    });
+                }
+                (Some(income), Some(limit)) => {
+                    let limit_kop = limit.limit_uah * 100;
+                    income_limit = Some((limit_kop, limit.from));
+                    let pass = if rules.inclusive {
+                        income <= limit_kop
+                    } else {
+                        income < limit_kop
+                    };
+                    trace.push(Check {
+                        rule: "income",
+                        seen: kop(income),
+                        parameter: format!(
+                            "{} {} (limit from {}, {} of {})",
+                            if rules.inclusive { "≤" } else { "<" },
+                            kop(limit_kop),
+                            limit.from,
+                            rules.basis,
+                            rules.counts.join("+")
+                        ),
+                        pass,
+                    });
+                    if !pass {
+                        ineligible = true;
+                        reasons.push(Reason {
+                            code: "income-over-limit",
+                            uk: format!(
+                                "дохід {} перевищує межу {} (з {})",
+                                kop(income),
+                                kop(limit_kop),
+                                limit.from.format("%d.%m.%Y")
+                            ),
+                            en: format!(
+                                "income {} is over the limit {} (from {})",
+                                kop(income),
+                                kop(limit_kop),
+                                limit.from
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    } else if app.categories.is_empty() {
+        ineligible = true;
+        reasons.push(Reason {
+            code: "no-category",
+            uk: "не вказано пільгової категорії".into(),
+            en: "no benefit category".into(),
+        });
+    }
+
+    let outcome = if ineligible {
+        Outcome::Ineligible
+    } else if !missing_documents.is_empty() {
+        reasons.push(Reason {
+            code: "documents-missing",
+            uk: format!(
+                "потрібно подати: {}",
+                missing_documents
+                    .iter()
+                    .map(|d| document_name_uk(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            en: format!("bring: {}", missing_documents.join(", ")),
+        });
+        Outcome::Incomplete
+    } else {
+        reasons.push(Reason {
+            code: "eligible",
+            uk: format!(
+                "має право на пільговий проїзд як {}",
+                chosen.map_or("—", |c| c.name.as_str())
+            ),
+            en: format!(
+                "entitled to free travel as {}",
+                chosen.map_or("—", |c| c.name_en.as_str())
+            ),
+        });
+        Outcome::Eligible
+    };
+    Decision {
+        outcome,
+        category: chosen.map(|c| c.code.clone()),
+        other_categories,
+        community: app.community.clone(),
+        as_of,
+        valid_until: if outcome == Outcome::Eligible {
+            app.benefit_valid_until
+        } else {
+            None
+        },
+        reasons,
+        missing_documents,
+        trace,
+        income_limit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    const CITY: &str = "UA12120130000022766";
+    const PARTNER: &str = "UA12120190000064981";
+
+    fn pensioner(income_kop: i64) -> Application {
+        Application {
+            community: CITY.into(),
+            categories: vec!["pensioner-age".into()],
+            benefit_document: Some("ПП-1".into()),
+            income_pension: Some(income_kop),
+            has_passport: true,
+            has_tax_number: true,
+            documents: Some("pension-certificate".into()),
+            ..Application::default()
+        }
+    }
+
+    struct Case {
+        name: &'static str,
+        app: Application,
+        as_of: &'static str,
+        outcome: Outcome,
+        category: Option<&'static str>,
+        reason: &'static str,
+    }
+
+    #[test]
+    fn every_rule_and_its_edges() {
+        let cases = vec![
+            Case {
+                name: "income exactly at the 2026 limit passes (inclusive)",
+                app: pensioner(466_000),
+                as_of: "2026-03-01",
+                outcome: Outcome::Eligible,
+                category: Some("pensioner-age"),
+                reason: "eligible",
+            },
+            Case {
+                name: "one kopeck over the limit fails",
+                app: pensioner(466_001),
+                as_of: "2026-03-01",
+                outcome: Outcome::Ineligible,
+                category: Some("pensioner-age"),
+                reason: "income-over-limit",
+            },
+            Case {
+                name: "31 Dec 2025 uses the 2025 limit (4240)",
+                app: pensioner(450_000),
+                as_of: "2025-12-31",
+                outcome: Outcome::Ineligible,
+                category: Some("pensioner-age"),
+                reason: "income-over-limit",
+            },
+            Case {
+                name: "1 Jan 2026 uses the 2026 limit (4660)",
+                app: pensioner(450_000),
+                as_of: "2026-01-01",
+                outcome: Outcome::Eligible,
+                category: Some("pensioner-age"),
+                reason: "eligible",
+            },
+            Case {
+                name: "several categories: the one without income test is used",
+                app: Application {
+                    categories: vec!["pensioner-age".into(), "combatant".into()],
+                    ..pensioner(900_000)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Eligible,
+                category: Some("combatant"),
+                reason: "eligible",
+            },
+            Case {
+                name: "an explicit choice wins, and its income test applies",
+                app: Application {
+                    categories: vec!["pensioner-age".into(), "combatant".into()],
+                    chosen_category: Some("pensioner-age".into()),
+                    ..pensioner(900_000)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Ineligible,
+                category: Some("pensioner-age"),
+                reason: "income-over-limit",
+            },
+            Case {
+                name: "an expired benefit is ineligible",
+                app: Application {
+                    categories: vec!["disability-2".into()],
+                    benefit_valid_until: Some(d("2026-02-28")),
+                    income_pension: None,
+                    ..pensioner(0)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Ineligible,
+                category: None,
+                reason: "benefit-expired",
+            },
+            Case {
+                name: "a partner-community resident is eligible, recorded with the community",
+                app: Application {
+                    community: PARTNER.into(),
+                    categories: vec!["combatant".into()],
+                    ..pensioner(0)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Eligible,
+                category: Some("combatant"),
+                reason: "eligible",
+            },
+            Case {
+                name: "an unknown community is not residency",
+                app: Application {
+                    community: "UA63000000000000000".into(),
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Ineligible,
+                category: Some("pensioner-age"),
+                reason: "not-resident",
+            },
+            Case {
+                name: "a person without a tax number lacks that document",
+                app: Application {
+                    has_tax_number: false,
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Incomplete,
+                category: Some("pensioner-age"),
+                reason: "documents-missing",
+            },
+            Case {
+                name: "no income recorded for an income-tested category is incomplete",
+                app: Application {
+                    income_pension: None,
+                    ..pensioner(0)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Incomplete,
+                category: Some("pensioner-age"),
+                reason: "documents-missing",
+            },
+            Case {
+                name: "a recorded death ends the right",
+                app: Application {
+                    death_date: Some(d("2026-02-01")),
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Ineligible,
+                category: Some("pensioner-age"),
+                reason: "deceased",
+            },
+        ];
+        let config = Config::default_config();
+        for c in cases {
+            let decision = decide(&c.app, &config, d(c.as_of));
+            assert_eq!(
+                decision.outcome, c.outcome,
+                "{}: {:?}",
+                c.name, decision.reasons
+            );
+            assert_eq!(decision.category.as_deref(), c.category, "{}", c.name);
+            assert!(
+                decision.reasons.iter().any(|r| r.code == c.reason),
+                "{}: {:?}",
+                c.name,
+                decision.reasons
+            );
+            assert!(
+                decision
+                    .reasons
+                    .iter()
+                    .all(|r| !r.uk.is_empty() && !r.en.is_empty()),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_decision_names_the_other_categories_and_the_benefit_end() {
+        let config = Config::default_config();
+        let app = Application {
+            categories: vec!["pensioner-age".into(), "disability-2".into()],
+            benefit_valid_until: Some(d("2027-04-30")),
+            ..pensioner(100)
+        };
+        let decision = decide(&app, &config, d("2026-03-01"));
+        assert_eq!(decision.category.as_deref(), Some("disability-2"));
+        assert_eq!(decision.other_categories, vec!["pensioner-age".to_string()]);
+        assert_eq!(decision.valid_until, Some(d("2027-04-30")));
+    }
+
+    #[test]
+    fn the_trace_shows_the_limit_used() {
+        let config = Config::default_config();
+        let decision = decide(&pensioner(466_001), &config, d("2026-06-01"));
+        let income = decision.trace.iter().find(|c| c.rule == "income").unwrap();
+        assert_eq!(income.seen, "4660.01 UAH");
+        assert!(
+            income
+                .parameter
+                .contains("≤ 4660.00 UAH (limit from 2026-01-01"),
+            "{}",
+            income.parameter
+        );
+        assert!(!income.pass);
+        assert_eq!(decision.income_limit, Some((466_000, d("2026-01-01"))));
+    }
+}
