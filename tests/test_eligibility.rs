@@ -142,7 +142,7 @@ fn the_workbook_has_a_summary_and_a_sheet_per_outcome() {
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], summary);
         let range = book.worksheet_range(summary).unwrap();
-        let last = range.rows().last().unwrap();
+        let last = range.rows().next_back().unwrap();
         // The grand total is every person decided.
         assert_eq!(last[5].to_string(), "13", "{last:?}");
     }

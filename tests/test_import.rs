@@ -126,7 +126,7 @@ fn the_messy_fixtures_import_with_every_bad_row_reported() {
         .find(|r| r["Причина"].contains("phone") && r["Файл"].ends_with(".xlsx"))
         .unwrap();
     assert_eq!(bad_phone["Телефон"], "12345");
-    assert_eq!(bad_phone["Прізвище"].is_empty(), false);
+    assert!(!bad_phone["Прізвище"].is_empty());
     assert!(
         r.stderr.contains("sheet \"Довідник\": skipped"),
         "{}",
