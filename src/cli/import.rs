@@ -43,8 +43,11 @@ pub struct ApplicantsArgs {
 struct Bar(ProgressBar);
 
 impl intake::Progress for Bar {
-    fn start(&self, total: u64) {
-        self.0.set_length(total);
+    fn start(&self, total: Option<u64>) {
+        match total {
+            Some(n) => self.0.set_length(n),
+            None => self.0.unset_length(),
+        }
     }
     fn advance(&self, rows: u64) {
         self.0.inc(rows);

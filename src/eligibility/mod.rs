@@ -281,8 +281,16 @@ pub fn find_person(reg: &Registry, key: &str) -> Result<i64, Error> {
     let passport = crate::identity::parse_passport(key).map(|p| p.as_str().to_string());
     reg.conn()
         .query_row(
-            "SELECT id FROM people WHERE social_number = ?1 OR tax_number = ?1 OR passport = ?2 LIMIT 1",
-            params![key, passport.unwrap_or_else(|| key.to_string())],
+            "SELECT id FROM people WHERE id = ?3 OR tax_number = ?1 OR passport = ?2 LIMIT 1",
+            params![
+                key,
+                passport.unwrap_or_else(|| key.to_string()),
+                // A social number is 10000000 + id (K1).
+                key.parse::<i64>()
+                    .ok()
+                    .filter(|n| key.len() == 8 && *n > 10_000_000)
+                    .map(|n| n - 10_000_000)
+            ],
             |r| r.get(0),
         )
         .map_err(|e| match e {

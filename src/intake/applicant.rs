@@ -577,7 +577,9 @@ impl RowContext<'_> {
             return (None, None);
         };
         let raw = cells::text(cell);
-        if NO_TAX_NUMBER.contains(&text::match_key(&raw).as_str()) {
+        if !raw.bytes().any(|b| b.is_ascii_digit())
+            && NO_TAX_NUMBER.contains(&text::match_key(&raw).as_str())
+        {
             return (None, None);
         }
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();

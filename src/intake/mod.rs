@@ -100,13 +100,14 @@ pub enum Notice {
 
 /// Reports progress over rows.
 pub trait Progress {
-    fn start(&self, total_rows: u64);
+    /// `None`: the number of rows is not known in advance (a streamed sheet).
+    fn start(&self, total_rows: Option<u64>);
     fn advance(&self, rows: u64);
     fn finish(&self);
 }
 
 impl Progress for () {
-    fn start(&self, _: u64) {}
+    fn start(&self, _: Option<u64>) {}
     fn advance(&self, _: u64) {}
     fn finish(&self) {}
 }
@@ -159,7 +160,7 @@ fn load(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let (format, sheets) = read::open(path, &bytes)?;
+    let (format, sheets) = read::open(path, bytes)?;
     let sheet_label = |name: &str| {
         if name.is_empty() {
             String::new()
@@ -186,7 +187,7 @@ fn load(
         {
             continue;
         }
-        match header::find_header(sheet.rows(), synonyms) {
+        match header::find_header(sheet.head().into_iter(), synonyms) {
             None => {
                 if only_sheet.is_some() {
                     return Err(Error::NoHeader {
@@ -253,12 +254,12 @@ pub fn import_applicants(
         loaded.push(load(path, opts.sheet.as_deref(), &synonyms, notify)?);
         timings.load += t.elapsed();
     }
-    let total: usize = loaded
+    let total: Option<usize> = loaded
         .iter()
         .flat_map(|l| l.sheets.iter())
-        .map(|(s, h)| s.row_count().saturating_sub(h.row + 1))
+        .map(|(s, h)| s.row_count().map(|n| n.saturating_sub(h.row + 1)))
         .sum();
-    progress.start(total as u64);
+    progress.start(total.map(|n| n as u64));
 
     let mut registry = Registry::open(&home.registry())?;
     let reg_path = registry.path().to_path_buf();
@@ -277,16 +278,32 @@ pub fn import_applicants(
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
             let (row0, _) = sheet.origin();
-            let rows: Vec<&[calamine::Data]> = sheet.rows().collect();
             let first = head.row + 1;
-            // Two cores: one thread reads and checks rows while this one
-            // stores them; batches keep the two in step.
+            // A pipeline over both cores: one thread reads rows from the file
+            // (an .xlsx is streamed, never held whole), one checks them, and
+            // this one stores them. Bounded channels keep the three in step.
             std::thread::scope(|scope| -> Result<(), Error> {
-                type Batch = (u64, Vec<(usize, Result<applicant::Read, Vec<String>>)>);
-                let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
-                let rows = &rows;
+                type Rows = Vec<(usize, Vec<calamine::Data>)>;
+                type Checked = Vec<(
+                    usize,
+                    Vec<calamine::Data>,
+                    Result<applicant::Read, Vec<String>>,
+                )>;
+                let (send_rows, receive_rows) = std::sync::mpsc::sync_channel::<Rows>(8);
+                let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Checked)>(8);
+                let reader = scope.spawn(move || {
+                    let mut batch = Vec::with_capacity(1024);
+                    let read = sheet.for_each_row(first, &mut |i, row| {
+                        batch.push((i, row));
+                        batch.len() < 1024 || send_rows.send(std::mem::take(&mut batch)).is_ok()
+                    });
+                    if !batch.is_empty() {
+                        let _ = send_rows.send(batch);
+                    }
+                    read
+                });
                 let base_dir = &base_dir;
-                let worker = scope.spawn(move || {
+                let checker = scope.spawn(move || {
                     let started = std::time::Instant::now();
                     let ctx = applicant::RowContext::new(
                         config,
@@ -295,13 +312,17 @@ pub fn import_applicants(
                         base_dir,
                         today,
                     );
-                    for from in (first..rows.len()).step_by(1024) {
-                        let to = (from + 1024).min(rows.len());
-                        let batch = (from..to)
-                            .filter(|&i| !rows[i].iter().all(cells::is_blank))
-                            .map(|i| (i, ctx.read(rows[i])))
+                    for rows in receive_rows {
+                        let advanced = rows.len() as u64;
+                        let checked = rows
+                            .into_iter()
+                            .filter(|(_, row)| !row.iter().all(cells::is_blank))
+                            .map(|(i, row)| {
+                                let read = ctx.read(&row);
+                                (i, row, read)
+                            })
                             .collect();
-                        if send.send(((to - from) as u64, batch)).is_err() {
+                        if send.send((advanced, checked)).is_err() {
                             break;
                         }
                     }
@@ -309,8 +330,7 @@ pub fn import_applicants(
                 });
                 for (advanced, batch) in receive {
                     progress.advance(advanced);
-                    for (i, read) in batch {
-                        let row = rows[i];
+                    for (i, row, read) in batch {
                         summary.read += 1;
                         let src = store::Source {
                             file: &file.shown,
@@ -367,8 +387,14 @@ pub fn import_applicants(
                         }
                     }
                 }
-                timings.rows += worker.join().expect("the row reader does not panic");
-                Ok(())
+                timings.rows += checker.join().expect("the row checker does not panic");
+                reader
+                    .join()
+                    .expect("the row reader does not panic")
+                    .map_err(|detail| Error::Unreadable {
+                        path: file.path.clone(),
+                        detail,
+                    })
             })?;
         }
         tx.execute(

@@ -3,10 +3,18 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use calamine::{Data, Ods, Range, Reader, Xls, Xlsx};
 
 use super::Error;
+
+/// An .xlsx workbook, opened once (its shared strings parsed once) and
+/// shared by its sheets.
+type XlsxBook = Arc<Mutex<Xlsx<Cursor<Vec<u8>>>>>;
+
+/// How many rows from the top are kept in memory to find the header.
+pub const HEAD_ROWS: usize = 30;
 
 /// One sheet's cells.
 pub struct Sheet {
@@ -17,31 +25,111 @@ pub struct Sheet {
 enum Grid {
     Range(Range<Data>),
     Rows(Vec<Vec<Data>>),
+    /// An .xlsx sheet is streamed cell by cell, never held whole: only its
+    /// first rows are kept, for the header.
+    Xlsx {
+        book: XlsxBook,
+        head: Vec<Vec<Data>>,
+    },
 }
 
 impl Sheet {
-    /// The rows, top to bottom, starting at the sheet's first used row.
-    pub fn rows(&self) -> Box<dyn Iterator<Item = &[Data]> + '_> {
+    /// The top rows, for finding the header; index 0 is `origin().0`.
+    pub fn head(&self) -> Vec<&[Data]> {
         match &self.grid {
-            Grid::Range(r) => Box::new(r.rows()),
-            Grid::Rows(v) => Box::new(v.iter().map(Vec::as_slice)),
+            Grid::Range(r) => r.rows().take(HEAD_ROWS).collect(),
+            Grid::Rows(v) => v.iter().take(HEAD_ROWS).map(Vec::as_slice).collect(),
+            Grid::Xlsx { head, .. } => head.iter().map(Vec::as_slice).collect(),
         }
     }
 
-    pub fn row_count(&self) -> usize {
+    /// The number of rows, when known without reading the sheet.
+    pub fn row_count(&self) -> Option<usize> {
         match &self.grid {
-            Grid::Range(r) => r.height(),
-            Grid::Rows(v) => v.len(),
+            Grid::Range(r) => Some(r.height()),
+            Grid::Rows(v) => Some(v.len()),
+            Grid::Xlsx { .. } => None,
         }
     }
 
-    /// The 0-based sheet row and column of the first row/column of `rows()`.
+    /// The 0-based sheet row and column of the first row/column of `head()`.
     pub fn origin(&self) -> (usize, usize) {
         match &self.grid {
             Grid::Range(r) => r.start().map_or((0, 0), |(r, c)| (r as usize, c as usize)),
-            Grid::Rows(_) => (0, 0),
+            Grid::Rows(_) | Grid::Xlsx { .. } => (0, 0),
         }
     }
+
+    /// Calls `f` with every row from index `from` (counted like `head()`) on,
+    /// in order, until it returns false. Rows of a streamed sheet are read
+    /// as they come; an error names what in the file could not be read.
+    pub fn for_each_row(
+        &self,
+        from: usize,
+        f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
+    ) -> Result<(), String> {
+        match &self.grid {
+            Grid::Range(r) => {
+                for (i, row) in r.rows().enumerate().skip(from) {
+                    if !f(i, row.to_vec()) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Grid::Rows(v) => {
+                for (i, row) in v.iter().enumerate().skip(from) {
+                    if !f(i, row.clone()) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Grid::Xlsx { book, .. } => {
+                let mut book = book
+                    .lock()
+                    .map_err(|_| "the workbook reader failed".to_string())?;
+                stream_xlsx(&mut book, &self.name, &mut |i, row| i < from || f(i, row))
+            }
+        }
+    }
+}
+
+/// Streams an .xlsx sheet's rows: row-major cells gathered into rows, with
+/// absolute column positions (column A is index 0).
+fn stream_xlsx(
+    book: &mut Xlsx<Cursor<Vec<u8>>>,
+    name: &str,
+    f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
+) -> Result<(), String> {
+    let mut cells = book
+        .worksheet_cells_reader(name)
+        .map_err(|e| format!("sheet {name:?}: {e}"))?;
+    let mut current: Option<usize> = None;
+    let mut row: Vec<Data> = Vec::new();
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| format!("sheet {name:?}: {e}"))?
+    {
+        let (r, c) = cell.get_position();
+        let (r, c) = (r as usize, c as usize);
+        if current != Some(r) {
+            if let Some(prev) = current
+                && !f(prev, std::mem::take(&mut row))
+            {
+                return Ok(());
+            }
+            current = Some(r);
+        }
+        if row.len() <= c {
+            row.resize(c + 1, Data::Empty);
+        }
+        row[c] = Data::from(cell.get_value().clone());
+    }
+    if let Some(prev) = current {
+        f(prev, row);
+    }
+    Ok(())
 }
 
 /// A file's bytes and what kind of spreadsheet they are.
@@ -78,8 +166,8 @@ fn sniff(bytes: &[u8], path: &Path) -> Option<Format> {
 }
 
 /// Reads every sheet of a file.
-pub fn open(path: &Path, bytes: &[u8]) -> Result<(Format, Vec<Sheet>), Error> {
-    let format = sniff(bytes, path).ok_or_else(|| Error::NotASpreadsheet {
+pub fn open(path: &Path, bytes: Vec<u8>) -> Result<(Format, Vec<Sheet>), Error> {
+    let format = sniff(&bytes, path).ok_or_else(|| Error::NotASpreadsheet {
         path: path.to_path_buf(),
     })?;
     let unreadable = |detail: String| Error::Unreadable {
@@ -89,20 +177,44 @@ pub fn open(path: &Path, bytes: &[u8]) -> Result<(Format, Vec<Sheet>), Error> {
     let sheets = match format {
         Format::Csv => vec![Sheet {
             name: String::new(),
-            grid: Grid::Rows(read_csv(bytes, path)?),
+            grid: Grid::Rows(read_csv(&bytes, path)?),
         }],
         Format::Xlsx => {
-            let book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
                 .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-            ranges(book).map_err(unreadable)?
+            let mut sheets = Vec::new();
+            for name in book.sheet_names() {
+                let mut head = Vec::new();
+                stream_xlsx(&mut book, &name, &mut |i, row| {
+                    if i >= HEAD_ROWS {
+                        return false;
+                    }
+                    head.resize(i, Vec::new());
+                    head.push(row);
+                    true
+                })
+                .map_err(unreadable)?;
+                sheets.push((name, head));
+            }
+            let book = Arc::new(Mutex::new(book));
+            sheets
+                .into_iter()
+                .map(|(name, head)| Sheet {
+                    name,
+                    grid: Grid::Xlsx {
+                        book: Arc::clone(&book),
+                        head,
+                    },
+                })
+                .collect()
         }
         Format::Xls => {
-            let book: Xls<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            let book: Xls<_> = calamine::open_workbook_from_rs(Cursor::new(&bytes[..]))
                 .map_err(|e: calamine::XlsError| unreadable(e.to_string()))?;
             ranges(book).map_err(unreadable)?
         }
         Format::Ods => {
-            let book: Ods<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            let book: Ods<_> = calamine::open_workbook_from_rs(Cursor::new(&bytes[..]))
                 .map_err(|e: calamine::OdsError| unreadable(e.to_string()))?;
             ranges(book).map_err(unreadable)?
         }
@@ -240,11 +352,11 @@ mod tests {
 
     #[test]
     fn binary_files_are_not_spreadsheets() {
-        let err = open(Path::new("photo.csv"), b"\x89PNG\r\n\x1a\n\0\0\0")
+        let err = open(Path::new("photo.csv"), b"\x89PNG\r\n\x1a\n\0\0\0".to_vec())
             .err()
             .unwrap();
         assert!(matches!(err, Error::NotASpreadsheet { .. }));
-        let err = open(Path::new("notes.pdf"), b"%PDF-1.4 hello")
+        let err = open(Path::new("notes.pdf"), b"%PDF-1.4 hello".to_vec())
             .err()
             .unwrap();
         assert!(matches!(err, Error::NotASpreadsheet { .. }));

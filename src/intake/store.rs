@@ -2,7 +2,7 @@
 //! tax number (the passport for people without one), with the history of
 //! every changed field (K1: each person keeps one social number for life).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::applicant::{Applicant, COLUMNS, Read, value_text};
 use rusqlite::types::Value;
@@ -65,10 +65,10 @@ pub fn social_number(id: i64) -> String {
 impl Index {
     pub fn load(tx: &Transaction) -> rusqlite::Result<Index> {
         let mut index = Index {
-            by_tax: HashMap::new(),
-            by_passport: HashMap::new(),
-            known: HashMap::new(),
-            seen: HashMap::new(),
+            by_tax: HashMap::default(),
+            by_passport: HashMap::default(),
+            known: HashMap::default(),
+            seen: HashMap::default(),
             next_id: 1,
         };
         let mut stmt = tx.prepare("SELECT id, tax_number, passport, fingerprint FROM people")?;
@@ -142,9 +142,9 @@ const INSERT_SQL: &str = "INSERT INTO people (tax_number, passport, surname, giv
     patronymic, birth_date, sex, phone, email, community, categories, chosen_category, \
     benefit_document, benefit_valid_until, income_pension, income_salary, income_aid, \
     income_total, documents, photo, application_date, death_date, fingerprint, created_at, \
-    updated_at, source_file, source_sheet, source_row, id, social_number) VALUES \
+    updated_at, source_file, source_sheet, source_row, id) VALUES \
     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-    ?21, ?22, ?23, ?24, ?24, ?25, ?26, ?27, ?28, ?29)";
+    ?21, ?22, ?23, ?24, ?24, ?25, ?26, ?27, ?28)";
 
 /// Stores one applicant. `Err` is a sentence for the rejects file: a key
 /// conflict, or the same person twice in this run with different data.
@@ -190,7 +190,6 @@ pub fn upsert(
                 Value::Text(fp.clone()),
                 Value::Text(now.to_string()),
                 Value::Integer(id),
-                Value::Text(sn.clone()),
             ];
             stmt.execute(params_from_iter(
                 values

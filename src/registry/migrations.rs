@@ -13,7 +13,9 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE people (
         id                  INTEGER PRIMARY KEY,
-        social_number       TEXT NOT NULL UNIQUE,      -- K1: the registry's stable id
+        -- K1: the registry's stable id, derived from the row id (never reused),
+        -- so it costs no index to keep; look people up by id = number - 10000000.
+        social_number       TEXT GENERATED ALWAYS AS (CAST(id + 10000000 AS TEXT)) VIRTUAL,
         tax_number          TEXT UNIQUE,               -- РНОКПП; NULL for people without one
         passport            TEXT UNIQUE,               -- booklet АВ123456 or ID card 9 digits
         surname             TEXT NOT NULL,
