@@ -131,7 +131,7 @@ const CATEGORIES: &[(&str, u32, (i64, i64))] = &[
     ("Дитина з багатодітної сім'ї", 6, (6, 17)),
 ];
 
-const HEADERS: [&str; 16] = [
+const HEADERS: [&str; 17] = [
     "Прізвище",
     "Ім'я",
     "По батькові",
@@ -148,6 +148,7 @@ const HEADERS: [&str; 16] = [
     "Заробітна плата, грн",
     "Соціальна допомога, грн",
     "Дата заяви",
+    "Документи",
 ];
 
 /// The kinds of bad row the generator makes.
@@ -160,7 +161,7 @@ const BAD_KINDS: [&str; 5] = [
 ];
 
 struct Row {
-    cells: [String; 16],
+    cells: [String; 17],
     birth_date: Option<NaiveDate>,
     application_date: NaiveDate,
 }
@@ -294,6 +295,18 @@ fn make_row(
         Some("phone") => phone = "12345".into(),
         _ => {}
     }
+    // P4: what the applicant handed in besides passport, tax number and
+    // benefit certificate; one in twenty forgot something.
+    let documents = if rng.random_bool(0.05) {
+        String::new()
+    } else if cat.2.1 < 18 {
+        "свідоцтво про народження".to_string()
+    } else if tested || cat.0.contains("інвалідністю") && !cat.0.contains("війни")
+    {
+        "пенсійне посвідчення".to_string()
+    } else {
+        String::new()
+    };
     let application_date = opts.today - Duration::days(rng.random_range(0..60));
     Row {
         cells: [
@@ -322,6 +335,7 @@ fn make_row(
             salary,
             aid,
             application_date.format("%d.%m.%Y").to_string(),
+            documents,
         ],
         birth_date: if birth_text.is_some() {
             None

@@ -47,14 +47,14 @@ fn a_january_limit_change_is_applied_by_rerunning_with_all() {
     assert_eq!(
         decisions(
             &h,
-            "json_extract(parameters, '$.income_limit_kopecks') = 466000"
+            "parameters_id IN (SELECT id FROM decision_parameters WHERE json_extract(parameters, '$.income_limit_kopecks') = 466000)"
         ),
         1
     );
     assert_eq!(
         decisions(
             &h,
-            "json_extract(parameters, '$.income_limit_kopecks') = 424000"
+            "parameters_id IN (SELECT id FROM decision_parameters WHERE json_extract(parameters, '$.income_limit_kopecks') = 424000)"
         ),
         1
     );

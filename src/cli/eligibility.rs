@@ -82,8 +82,14 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     }
     let _lock = home.lock("eligibility", crate::home::lock_wait())?;
     let as_of = args.as_of.unwrap_or_else(crate::time::today_kyiv);
-    let (summary, decided) =
-        eligibility::decide_all(&home, &config, as_of, args.all, &g.operator())?;
+    let (summary, decided) = eligibility::decide_all(
+        &home,
+        &config,
+        as_of,
+        args.all,
+        &g.operator(),
+        args.out.is_some(),
+    )?;
     g.say(format_args!(
         "Decided {} as of {as_of}: eligible {}, ineligible {}, incomplete {}; unchanged {}.",
         summary.decided,

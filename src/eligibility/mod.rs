@@ -155,15 +155,77 @@ fn parameters_json(d: &Decision, config: &Config) -> String {
     .to_string()
 }
 
+/// A decision with its stored forms, made on the deciding thread.
+struct Prepared {
+    decision: Decision,
+    key: String,
+    parameters: String,
+    trace: String,
+    reason_codes: String,
+    reasons_uk: String,
+    reasons_en: String,
+}
+
+impl Prepared {
+    fn new(decision: Decision, config: &Config) -> Prepared {
+        let join = |f: &dyn Fn(&Reason) -> &str, sep: &str| {
+            decision.reasons.iter().map(f).collect::<Vec<_>>().join(sep)
+        };
+        Prepared {
+            key: decision_key(&decision),
+            parameters: parameters_json(&decision, config),
+            trace: compact_trace(&decision.trace),
+            reason_codes: join(&|r| r.code, ","),
+            reasons_uk: join(&|r| r.uk.as_str(), "; "),
+            reasons_en: join(&|r| r.en.as_str(), "; "),
+            decision,
+        }
+    }
+}
+
+/// The id of a parameter set, stored once.
+fn parameter_set(
+    tx: &rusqlite::Transaction,
+    known: &mut HashMap<String, i64>,
+    json: String,
+) -> rusqlite::Result<i64> {
+    if let Some(id) = known.get(&json) {
+        return Ok(*id);
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO decision_parameters (parameters) VALUES (?1)",
+        [&json],
+    )?;
+    let id = tx.query_row(
+        "SELECT id FROM decision_parameters WHERE parameters = ?1",
+        [&json],
+        |r| r.get(0),
+    )?;
+    known.insert(json, id);
+    Ok(id)
+}
+
+/// The rule trace as stored: each rule, the value seen and whether it
+/// passed; the parameter side is in the decision's parameter set.
+fn compact_trace(trace: &[Check]) -> String {
+    let rows: Vec<(&str, &str, bool)> = trace
+        .iter()
+        .map(|c| (c.rule, c.seen.as_str(), c.pass))
+        .collect();
+    serde_json::to_string(&rows).expect("trace serialises")
+}
+
 /// Decides every application without a current decision (`all`: everyone),
 /// as of `as_of`. Writes nothing when the decision would not change. Returns
-/// the summary and, for the workbook, every person's decision as of `as_of`.
+/// the summary and, with `keep_decisions` (for the workbook), every person's
+/// decision as of `as_of`.
 pub fn decide_all(
     home: &Home,
     config: &Config,
     as_of: NaiveDate,
     all: bool,
     operator: &str,
+    keep_decisions: bool,
 ) -> Result<(Summary, Vec<Decided>), Error> {
     let mut reg = Registry::open(&home.registry())?;
     let people = load_people(&reg, None)?;
@@ -196,80 +258,91 @@ pub fn decide_all(
     let mut summary = Summary::default();
     let mut decided = Vec::new();
     let tx = reg.conn_mut().transaction().map_err(err)?;
+    let mut parameter_ids: HashMap<String, i64> = HashMap::new();
     {
         let mut insert = tx
             .prepare(
                 "INSERT INTO decisions (person_id, person_revision, decided_at, as_of, operator, outcome, category, \
                  other_categories, community, valid_until, reason_codes, reasons_uk, reasons_en, missing_documents, \
-                 parameters, trace, decision_key, supersedes) \
+                 parameters_id, trace, decision_key, supersedes) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )
             .map_err(err)?;
-        for p in people {
-            let cur = current.get(&p.id);
-            let d = decide(&p.app, config, as_of);
-            let key = decision_key(&d);
-            let stands = cur.is_some_and(|c| c.revision == p.revision && (!all || c.key == key));
-            if stands {
-                summary.unchanged += 1;
-                decided.push((p.social_number, p.name, d));
-                continue;
+        // Deciding is pure: one thread decides and serialises while this
+        // one writes, batch by batch.
+        std::thread::scope(|scope| -> Result<(), Error> {
+            type Batch = Vec<(Person, Prepared)>;
+            let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
+            scope.spawn(move || {
+                let mut people = people.into_iter().peekable();
+                while people.peek().is_some() {
+                    let batch: Batch = people
+                        .by_ref()
+                        .take(1024)
+                        .map(|p| {
+                            let prepared = Prepared::new(decide(&p.app, config, as_of), config);
+                            (p, prepared)
+                        })
+                        .collect();
+                    if send.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (p, prep) in receive.into_iter().flatten() {
+                let cur = current.get(&p.id);
+                let stands =
+                    cur.is_some_and(|c| c.revision == p.revision && (!all || c.key == prep.key));
+                if !stands {
+                    let parameters_id =
+                        parameter_set(&tx, &mut parameter_ids, prep.parameters).map_err(err)?;
+                    let d = &prep.decision;
+                    insert
+                        .execute(params![
+                            p.id,
+                            p.revision,
+                            now,
+                            as_of.to_string(),
+                            operator,
+                            d.outcome.code(),
+                            d.category,
+                            d.other_categories.join(","),
+                            d.community,
+                            d.valid_until.map(|v| v.to_string()),
+                            prep.reason_codes,
+                            prep.reasons_uk,
+                            prep.reasons_en,
+                            d.missing_documents.join(","),
+                            parameters_id,
+                            prep.trace,
+                            prep.key,
+                            cur.map(|c| c.id),
+                        ])
+                        .map_err(err)?;
+                    summary.decided += 1;
+                    match d.outcome {
+                        Outcome::Eligible => summary.eligible += 1,
+                        Outcome::Ineligible => summary.ineligible += 1,
+                        Outcome::Incomplete => summary.incomplete += 1,
+                    }
+                    if cur.is_some_and(|c| c.outcome == Outcome::Eligible)
+                        && d.outcome != Outcome::Eligible
+                    {
+                        summary.lost_right.push(LostRight {
+                            social_number: p.social_number.clone(),
+                            outcome: d.outcome,
+                            reasons_en: prep.reasons_en.clone(),
+                        });
+                    }
+                } else {
+                    summary.unchanged += 1;
+                }
+                if keep_decisions {
+                    decided.push((p.social_number, p.name, prep.decision));
+                }
             }
-            insert
-                .execute(params![
-                    p.id,
-                    p.revision,
-                    now,
-                    as_of.to_string(),
-                    operator,
-                    d.outcome.code(),
-                    d.category,
-                    d.other_categories.join(","),
-                    d.community,
-                    d.valid_until.map(|v| v.to_string()),
-                    d.reasons
-                        .iter()
-                        .map(|r| r.code)
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    d.reasons
-                        .iter()
-                        .map(|r| r.uk.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    d.reasons
-                        .iter()
-                        .map(|r| r.en.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    d.missing_documents.join(","),
-                    parameters_json(&d, config),
-                    serde_json::to_string(&d.trace).expect("trace serialises"),
-                    key,
-                    cur.map(|c| c.id),
-                ])
-                .map_err(err)?;
-            summary.decided += 1;
-            match d.outcome {
-                Outcome::Eligible => summary.eligible += 1,
-                Outcome::Ineligible => summary.ineligible += 1,
-                Outcome::Incomplete => summary.incomplete += 1,
-            }
-            if cur.is_some_and(|c| c.outcome == Outcome::Eligible) && d.outcome != Outcome::Eligible
-            {
-                summary.lost_right.push(LostRight {
-                    social_number: p.social_number.clone(),
-                    outcome: d.outcome,
-                    reasons_en: d
-                        .reasons
-                        .iter()
-                        .map(|r| r.en.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                });
-            }
-            decided.push((p.social_number, p.name, d));
-        }
+            Ok(())
+        })?;
     }
     tx.commit().map_err(err)?;
     Ok((summary, decided))

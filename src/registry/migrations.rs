@@ -96,12 +96,18 @@ const MIGRATIONS: &[&str] = &[
         reasons_uk        TEXT NOT NULL,
         reasons_en        TEXT NOT NULL,
         missing_documents TEXT,
-        parameters        TEXT NOT NULL,              -- JSON: the parameter values used
-        trace             TEXT NOT NULL,              -- JSON: the rule trace
+        parameters_id     INTEGER NOT NULL REFERENCES decision_parameters(id),
+        trace             TEXT NOT NULL,              -- JSON: [[rule, value seen, passed], ...]
         decision_key      TEXT NOT NULL,              -- what makes two decisions the same
         supersedes        INTEGER REFERENCES decisions(id)
     );
     CREATE INDEX decisions_person ON decisions(person_id, id);
+    -- The parameter values decisions used (limit, income rules, the category's
+    -- settings), stored once per distinct set.
+    CREATE TABLE decision_parameters (
+        id         INTEGER PRIMARY KEY,
+        parameters TEXT NOT NULL UNIQUE               -- JSON
+    );
     "#,
 ];
 
