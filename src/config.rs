@@ -193,6 +193,21 @@ impl Config {
                 )));
             }
         }
+        // Per-family income needs the family's size, which applications do
+        // not carry yet: refuse the setting rather than ignore it.
+        if self.income.basis != "person" {
+            return Err(invalid(format!(
+                "[income] basis = {:?}: only \"person\" is supported (applications carry no family size)",
+                self.income.basis
+            )));
+        }
+        for c in &self.income.counts {
+            if !["pension", "salary", "aid"].contains(&c.as_str()) {
+                return Err(invalid(format!(
+                    "[income] counts: {c:?} is not an income kind; expected pension, salary or aid"
+                )));
+            }
+        }
         for field in self.intake.synonyms.keys() {
             if !crate::intake::Field::ALL.iter().any(|f| f.key() == field) {
                 return Err(invalid(format!(
@@ -306,6 +321,25 @@ mod tests {
         let err = Config::parse(&text, Path::new("k.toml")).unwrap_err();
         assert!(
             err.to_string().contains("\"tax_nmber\" is not a field"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn income_settings_that_cannot_be_computed_are_refused() {
+        let text = DEFAULT_TOML.replace("basis = \"person\"", "basis = \"family\"");
+        let err = Config::parse(&text, Path::new("k.toml")).unwrap_err();
+        assert!(
+            err.to_string().contains("only \"person\" is supported"),
+            "{err}"
+        );
+        let text = DEFAULT_TOML.replace(
+            "counts = [\"pension\", \"salary\", \"aid\"]",
+            "counts = [\"pension\", \"rent\"]",
+        );
+        let err = Config::parse(&text, Path::new("k.toml")).unwrap_err();
+        assert!(
+            err.to_string().contains("\"rent\" is not an income kind"),
             "{err}"
         );
     }
