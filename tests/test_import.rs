@@ -145,39 +145,35 @@ fn the_messy_fixtures_import_with_every_bad_row_reported() {
     assert_eq!(h.count("SELECT sum(read) FROM imports"), 54);
 }
 
+/// Every person's social number with what would change on any write.
+fn people_snapshot(h: &Home) -> Vec<(String, String)> {
+    let db = h.db();
+    let mut s = db
+        .prepare(
+            "SELECT social_number, fingerprint || revision || updated_at FROM people ORDER BY id",
+        )
+        .unwrap();
+    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The import summary's counts, in the order of the JSON object.
+fn counts(v: &serde_json::Value) -> [u64; 5] {
+    ["read", "inserted", "updated", "unchanged", "rejected"].map(|k| v[k].as_u64().unwrap())
+}
+
 #[test]
 fn a_second_import_of_the_same_files_changes_nothing() {
     let h = Home::new();
     assert_eq!(import(&h, &[], &ALL).code, 0);
-    let before: Vec<(String, String)> = {
-        let db = h.db();
-        let mut s = db.prepare("SELECT social_number, fingerprint || revision || updated_at FROM people ORDER BY id").unwrap();
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
+    let before = people_snapshot(&h);
     let r = import(&h, &[], &ALL);
     assert_eq!(r.code, 0);
     let v = r.json();
-    assert_eq!(
-        (
-            v["read"].as_u64(),
-            v["inserted"].as_u64(),
-            v["updated"].as_u64()
-        ),
-        (Some(54), Some(0), Some(0))
-    );
-    assert_eq!(v["unchanged"], 31);
-    assert_eq!(v["rejected"], 23);
-    let after: Vec<(String, String)> = {
-        let db = h.db();
-        let mut s = db.prepare("SELECT social_number, fingerprint || revision || updated_at FROM people ORDER BY id").unwrap();
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
+    assert_eq!(counts(&v), [54, 0, 0, 31, 23]);
+    let after = people_snapshot(&h);
     assert_eq!(before, after);
     assert_eq!(h.count("SELECT count(*) FROM person_history"), 0);
 }
@@ -303,15 +299,7 @@ fn the_same_person_twice_with_different_data_is_rejected_not_flipped() {
     )
     .unwrap();
     let v = import(&h, &[], &["dup.csv"]).json();
-    assert_eq!(
-        (
-            v["read"].as_u64(),
-            v["inserted"].as_u64(),
-            v["unchanged"].as_u64(),
-            v["rejected"].as_u64()
-        ),
-        (Some(3), Some(1), Some(1), Some(1))
-    );
+    assert_eq!(counts(&v), [3, 1, 0, 1, 1]);
     let rejects = read_rejects(&h, v["rejects_file"].as_str().unwrap());
     assert!(
         rejects[0]["Причина"].contains("row 2 with different data"),
@@ -348,14 +336,7 @@ fn dry_run_counts_the_same_and_writes_nothing() {
     let r = import(&h, &["--dry-run"], &ALL);
     assert_eq!(r.code, 0);
     let v = r.json();
-    assert_eq!(
-        (
-            v["read"].as_u64(),
-            v["inserted"].as_u64(),
-            v["rejected"].as_u64()
-        ),
-        (Some(54), Some(31), Some(23))
-    );
+    assert_eq!(counts(&v), [54, 31, 0, 0, 23]);
     assert!(v["rejects_file"].is_null());
     assert_eq!(h.count("SELECT count(*) FROM people"), 0);
     assert_eq!(h.count("SELECT count(*) FROM imports"), 0);
