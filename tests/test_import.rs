@@ -582,3 +582,27 @@ fn quiet_json_prints_only_the_object() {
     }
     assert_eq!(r.stdout.trim().lines().count(), 1);
 }
+
+#[test]
+fn a_damaged_workbook_is_65_with_a_message_not_a_crash() {
+    let h = Home::new();
+    for (name, keep) in [
+        ("legacy-2025.xls", 3),
+        ("office-2026-10.xlsx", 2),
+        ("verbky-2026-10.ods", 2),
+    ] {
+        let bytes = std::fs::read(h.fixture(name)).unwrap();
+        let broken = format!("broken-{name}");
+        std::fs::write(h.work.join(&broken), &bytes[..bytes.len() * keep / 4]).unwrap();
+        let r = import(&h, &[], &[&broken]);
+        assert_eq!(r.code, 65, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("{broken}: cannot be read as a spreadsheet")),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    assert_eq!(h.count("SELECT count(*) FROM people"), 0);
+}

@@ -9,6 +9,30 @@ use calamine::{Data, Ods, Range, Reader, Xls, Xlsx};
 
 use super::Error;
 
+thread_local! {
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs spreadsheet parsing that may panic on a damaged file (calamine does,
+/// on some broken .xls/.xlsx structures) and turns a panic into an error, so
+/// one bad file gives a clear message, not a crash. The panic's default
+/// message is kept off the user's terminal.
+fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET_PANICS.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANICS.with(|q| q.set(was));
+    result.unwrap_or_else(|_| Err("the file is damaged (its internal structure is broken)".into()))
+}
+
 /// An .xlsx workbook, opened once (its shared strings parsed once) and
 /// shared by its sheets.
 type XlsxBook = Arc<Mutex<Xlsx<Cursor<Vec<u8>>>>>;
@@ -167,6 +191,22 @@ fn sniff(bytes: &[u8], path: &Path) -> Option<Format> {
 
 /// Reads every sheet of a file.
 pub fn open(path: &Path, bytes: Vec<u8>) -> Result<(Format, Vec<Sheet>), Error> {
+    let mut outcome = None;
+    let guarded = guard(|| {
+        outcome = Some(open_unguarded(path, bytes));
+        Ok(())
+    });
+    match (guarded, outcome) {
+        (Ok(()), Some(result)) => result,
+        (Err(detail), _) => Err(Error::Unreadable {
+            path: path.to_path_buf(),
+            detail,
+        }),
+        (Ok(()), None) => unreachable!("the guarded closure always sets the outcome"),
+    }
+}
+
+fn open_unguarded(path: &Path, bytes: Vec<u8>) -> Result<(Format, Vec<Sheet>), Error> {
     let format = sniff(&bytes, path).ok_or_else(|| Error::NotASpreadsheet {
         path: path.to_path_buf(),
     })?;
@@ -348,6 +388,50 @@ mod tests {
         assert_eq!(detect_delimiter("a,b,c\n1,2,3\n"), b',');
         assert_eq!(detect_delimiter("Заголовок\na\tb\n1\t2\n"), b'\t');
         assert_eq!(detect_delimiter("a,\"b;c\",d\n1,\"2;3\",4\n"), b',');
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_open_or_fail_cleanly(
+            head in proptest::sample::select(vec![&b"PK\x03\x04"[..], &b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"[..], &b""[..]]),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..2048),
+            ext in proptest::sample::select(vec!["xlsx", "xls", "ods", "csv"]),
+        ) {
+            let mut bytes = head.to_vec();
+            bytes.extend(body);
+            if let Ok((_, sheets)) = open(Path::new(&format!("f.{ext}")), bytes) {
+                for sheet in sheets {
+                    let _ = sheet.for_each_row(0, &mut |_, _| true);
+                }
+            }
+        }
+
+        #[test]
+        fn damaged_real_workbooks_open_or_fail_cleanly(
+            file in proptest::sample::select(vec!["office-2026-10.xlsx", "verbky-2026-10.ods", "legacy-2025.xls"]),
+            flips in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..8),
+            cut in proptest::option::of(proptest::num::usize::ANY),
+        ) {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/applicants").join(file);
+            let mut bytes = std::fs::read(&path).unwrap();
+            for (at, value) in flips {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut % (bytes.len() + 1));
+            }
+            if let Ok((_, sheets)) = open(&path, bytes) {
+                for sheet in sheets {
+                    let _ = sheet.for_each_row(0, &mut |_, _| true);
+                }
+            }
+        }
+
+        #[test]
+        fn any_text_reads_as_csv(text in "\\PC{0,400}") {
+            let _ = open(Path::new("f.csv"), text.into_bytes());
+        }
     }
 
     #[test]
