@@ -101,14 +101,14 @@ fn the_messy_fixtures_import_with_every_bad_row_reported() {
         let kind = expected.get(&(file.clone(), row)).unwrap_or_else(|| {
             panic!(
                 "{file} row {row} was rejected but is good: {}",
-                rej["Причина"]
+                rej["Reason"]
             )
         });
         for w in reason_words(kind) {
             assert!(
-                rej["Причина"].contains(w),
+                rej["Reason"].contains(w),
                 "{file} row {row} ({kind}): {:?} lacks {w:?}",
-                rej["Причина"]
+                rej["Reason"]
             );
         }
         // Every bad row's message on stderr names file, sheet and row.
@@ -123,9 +123,20 @@ fn the_messy_fixtures_import_with_every_bad_row_reported() {
     // The original cells travel with the reason.
     let bad_phone = rejects
         .iter()
-        .find(|r| r["Причина"].contains("phone") && r["Файл"].ends_with(".xlsx"))
+        .find(|r| r["Reason"].contains("phone") && r["Файл"].ends_with(".xlsx"))
         .unwrap();
     assert_eq!(bad_phone["Телефон"], "12345");
+    // The reason a clerk reads is in Ukrainian, with the English beside it.
+    assert_eq!(
+        bad_phone["Причина"],
+        "стовпець K «Телефон»: \"12345\" — не номер телефону; очікується, наприклад, 067 123 45 67 або +380671234567"
+    );
+    assert!(
+        rejects.iter().all(|r| r["Причина"].contains("стовп")
+            || r["Причина"].contains("немає")
+            || r["Причина"].contains("дохід")),
+        "every reason has its Ukrainian text"
+    );
     assert!(!bad_phone["Прізвище"].is_empty());
     assert!(
         r.stderr.contains("sheet \"Довідник\": skipped"),
@@ -302,7 +313,7 @@ fn the_same_person_twice_with_different_data_is_rejected_not_flipped() {
     assert_eq!(counts(&v), [3, 1, 0, 1, 1]);
     let rejects = read_rejects(&h, v["rejects_file"].as_str().unwrap());
     assert!(
-        rejects[0]["Причина"].contains("row 2 with different data"),
+        rejects[0]["Reason"].contains("row 2 with different data"),
         "{:?}",
         rejects[0]
     );

@@ -12,6 +12,7 @@ use rusqlite::types::Value;
 use super::cells::{self, DateKind};
 use super::header::Field;
 use super::photo;
+use super::why::{Why, why};
 use crate::config::Config;
 use crate::identity::{self, Passport, Sex, TaxError};
 use crate::text;
@@ -194,12 +195,12 @@ pub fn fingerprint(values: &[Value]) -> String {
 /// Collects problems: every reason a row fails, not only the first.
 struct Problems<'c, 'a> {
     ctx: &'c RowContext<'a>,
-    reasons: Vec<String>,
+    reasons: Vec<Why>,
     warnings: Vec<String>,
 }
 
 impl Problems<'_, '_> {
-    fn column_name(&self, field: Field) -> String {
+    fn column(&self, field: Field) -> (String, String) {
         let col = self.ctx.columns[&field];
         let name = self
             .ctx
@@ -207,15 +208,19 @@ impl Problems<'_, '_> {
             .get(col)
             .map(String::as_str)
             .unwrap_or("");
-        format!("column {} \"{}\"", column_letter(col), name)
+        let letter = column_letter(col);
+        (
+            format!("стовпець {letter} «{name}»: "),
+            format!("column {letter} \"{name}\": "),
+        )
     }
-    fn reject(&mut self, field: Field, why: impl std::fmt::Display) {
-        let column = self.column_name(field);
-        self.reasons.push(format!("{column}: {why}"));
+    fn reject(&mut self, field: Field, why: Why) {
+        let (uk, en) = self.column(field);
+        self.reasons.push(why.prefixed(&uk, &en));
     }
     fn warn(&mut self, field: Field, why: impl std::fmt::Display) {
-        let column = self.column_name(field);
-        self.warnings.push(format!("{column}: {why}"));
+        let (_, en) = self.column(field);
+        self.warnings.push(format!("{en}{why}"));
     }
 }
 
@@ -236,7 +241,7 @@ pub fn column_letter(mut col: usize) -> String {
 const UKRAINIAN_LETTERS: &str =
     "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя";
 
-fn name_problem(name: &str) -> Option<String> {
+fn name_problem(name: &str) -> Option<Why> {
     let bad: String = name
         .chars()
         .filter(|c| {
@@ -246,7 +251,8 @@ fn name_problem(name: &str) -> Option<String> {
     if bad.is_empty() {
         None
     } else {
-        Some(format!(
+        Some(why!(
+            "{name:?} містить символи, що не є українськими літерами ({bad}); очікується ім'я як у паспорті, українською",
             "{name:?} has characters that are not Ukrainian letters ({bad}); expected the name as in the passport, in Ukrainian"
         ))
     }
@@ -291,7 +297,7 @@ impl RowContext<'_> {
     }
 
     /// Reads one data row.
-    pub fn read(&self, row: &[Data]) -> Result<Read, Vec<String>> {
+    pub fn read(&self, row: &[Data]) -> Result<Read, Vec<Why>> {
         let mut p = Problems {
             ctx: self,
             reasons: Vec::new(),
@@ -303,12 +309,21 @@ impl RowContext<'_> {
 
         let birth_date = match self.cell(row, Field::BirthDate) {
             None => {
-                p.reject(Field::BirthDate, "empty; the date of birth is required");
+                p.reject(
+                    Field::BirthDate,
+                    why!(
+                        "порожньо; дата народження обов'язкова",
+                        "empty; the date of birth is required"
+                    ),
+                );
                 None
             }
             Some(c) => match cells::date(c, DateKind::Past, self.today) {
                 Ok(d) if d > self.today => {
-                    p.reject(Field::BirthDate, format!("{d} is in the future"));
+                    p.reject(
+                        Field::BirthDate,
+                        why!("{d} — у майбутньому", "{d} is in the future"),
+                    );
                     None
                 }
                 Ok(d) => Some(d),
@@ -325,7 +340,10 @@ impl RowContext<'_> {
             if parsed.is_none() {
                 p.reject(
                     Field::Sex,
-                    format!("{s:?} is not a sex; expected ч/ж (M/F)"),
+                    why!(
+                        "{s:?} — не стать; очікується ч/ж",
+                        "{s:?} is not a sex; expected ч/ж (M/F)"
+                    ),
                 );
             }
             parsed
@@ -337,15 +355,19 @@ impl RowContext<'_> {
             match &passport {
                 Some(pp) if pp != &tp => p.reject(
                     Field::TaxNumber,
-                    format!("holds passport {tp}, but the passport column says {pp}"),
+                    why!(
+                        "містить паспорт {tp}, а в стовпці паспорта — {pp}",
+                        "holds passport {tp}, but the passport column says {pp}"
+                    ),
                 ),
                 _ => passport = Some(tp),
             }
         }
         if tax_number.is_none() && passport.is_none() && p.reasons.is_empty() {
-            p.reasons.push(
-                "no tax number (РНОКПП) and no passport: one of them is needed to identify the person".into(),
-            );
+            p.reasons.push(why!(
+                "немає ні РНОКПП, ні паспорта: для встановлення особи потрібен один із них",
+                "no tax number (РНОКПП) and no passport: one of them is needed to identify the person"
+            ));
         }
 
         // Sex: from its column, else from the tax number.
@@ -362,8 +384,10 @@ impl RowContext<'_> {
                 s
             }
             (None, None) if sex_cell.is_none() => {
-                p.reasons
-                    .push("sex is not given and there is no tax number to take it from".into());
+                p.reasons.push(why!(
+                    "стать не вказано, і немає РНОКПП, з якого її можна взяти",
+                    "sex is not given and there is no tax number to take it from"
+                ));
                 None
             }
             _ => None,
@@ -418,9 +442,12 @@ impl RowContext<'_> {
             }
         };
         if tested && !has_income {
-            p.reasons.push(format!(
-                "no income given, but category {} is income-tested (P3); expected the monthly income in UAH",
-                chosen_category.as_deref().unwrap_or_else(|| categories[0].as_str())
+            let category = chosen_category
+                .as_deref()
+                .unwrap_or_else(|| categories[0].as_str());
+            p.reasons.push(why!(
+                "дохід не вказано, а категорія {category} передбачає перевірку доходу (P3); очікується місячний дохід у гривнях",
+                "no income given, but category {category} is income-tested (P3); expected the monthly income in UAH"
             ));
         }
 
@@ -457,7 +484,7 @@ impl RowContext<'_> {
         let (Some(surname), Some(given_name), Some(birth_date), Some(sex), Some(community)) =
             (surname, given_name, birth_date, sex, community)
         else {
-            return Err(vec!["the row is incomplete".into()]);
+            return Err(vec![why!("рядок неповний", "the row is incomplete")]);
         };
         let applicant = Applicant {
             tax_number,
@@ -520,7 +547,10 @@ impl RowContext<'_> {
                         n => {
                             p.reject(
                                 Field::FullName,
-                                format!("{full:?} has {n} words; expected surname, given name and patronymic (or use three columns)"),
+                                why!(
+                                    "{full:?} має слів: {n}; очікуються прізвище, ім'я та по батькові (або три окремі стовпці)",
+                                    "{full:?} has {n} words; expected surname, given name and patronymic (or use three columns)"
+                                ),
                             );
                             return (None, None, None);
                         }
@@ -528,38 +558,48 @@ impl RowContext<'_> {
                 }
             }
         };
-        let mut check =
-            |raw: Option<String>, what: &str, field: Field, required: bool| -> Option<String> {
-                match raw {
-                    None => {
-                        if required {
-                            p.reject(field, format!("empty; the {what} is required"));
-                        }
-                        None
+        let mut check = |raw: Option<String>,
+                         what: (&str, &str),
+                         field: Field,
+                         required: bool|
+         -> Option<String> {
+            match raw {
+                None => {
+                    if required {
+                        let (uk, en) = what;
+                        p.reject(
+                            field,
+                            why!(
+                                "порожньо; {uk} — обов'язкове поле",
+                                "empty; the {en} is required"
+                            ),
+                        );
                     }
-                    Some(raw) => {
-                        let name = text::person_name(&raw);
-                        match name_problem(&name) {
-                            Some(why) => {
-                                p.reject(field, why);
-                                None
-                            }
-                            None => Some(name),
+                    None
+                }
+                Some(raw) => {
+                    let name = text::person_name(&raw);
+                    match name_problem(&name) {
+                        Some(why) => {
+                            p.reject(field, why);
+                            None
                         }
+                        None => Some(name),
                     }
                 }
-            };
+            }
+        };
         let (gf, pf) = if three {
             (Field::GivenName, Field::Patronymic)
         } else {
             (field, field)
         };
-        let surname = check(surname, "surname", field, true);
-        let given = check(given, "given name", gf, true);
+        let surname = check(surname, ("прізвище", "surname"), field, true);
+        let given = check(given, ("ім'я", "given name"), gf, true);
         let patronymic = if three && !self.columns.contains_key(&Field::Patronymic) {
             None
         } else {
-            check(patronymic, "patronymic", pf, false)
+            check(patronymic, ("по батькові", "patronymic"), pf, false)
         };
         (surname, given, patronymic)
     }
@@ -608,7 +648,10 @@ impl RowContext<'_> {
             }
             p.reject(
                 Field::TaxNumber,
-                format!("{raw:?} is neither a tax number (10 digits) nor a passport"),
+                why!(
+                    "{raw:?} — ні РНОКПП (10 цифр), ні паспорт",
+                    "{raw:?} is neither a tax number (10 digits) nor a passport"
+                ),
             );
             return (None, None);
         }
@@ -616,21 +659,31 @@ impl RowContext<'_> {
             Err(TaxError::NotTenDigits) => {
                 p.reject(
                     Field::TaxNumber,
-                    format!("{raw:?} has {} digits; expected 10", digits.len()),
+                    why!(
+                        "{raw:?} має цифр: {}; очікується 10",
+                        "{raw:?} has {} digits; expected 10",
+                        digits.len()
+                    ),
                 );
                 (None, None)
             }
             Err(TaxError::CheckDigit { expected, found }) => {
                 p.reject(
                     Field::TaxNumber,
-                    format!("{number} fails the check digit (last digit is {found}, expected {expected}); check for a typo"),
+                    why!(
+                        "{number} не проходить перевірку контрольної цифри (остання цифра {found}, має бути {expected}); перевірте, чи немає описки",
+                        "{number} fails the check digit (last digit is {found}, expected {expected}); check for a typo"
+                    ),
                 );
                 (None, None)
             }
             Err(TaxError::NoBirthDate) => {
                 p.reject(
                     Field::TaxNumber,
-                    format!("{number} does not encode a birth date"),
+                    why!(
+                        "{number} не містить дати народження",
+                        "{number} does not encode a birth date"
+                    ),
                 );
                 (None, None)
             }
@@ -641,7 +694,8 @@ impl RowContext<'_> {
                 {
                     p.reject(
                         Field::TaxNumber,
-                        format!(
+                        why!(
+                            "{number} відповідає даті народження {}, а вказано {}; одне з них помилкове",
                             "{number} encodes birth date {}, but the date of birth is {}; one of them is wrong",
                             t.birth_date.format("%d.%m.%Y"),
                             b.format("%d.%m.%Y")
@@ -654,7 +708,8 @@ impl RowContext<'_> {
                 {
                     p.reject(
                         Field::TaxNumber,
-                        format!(
+                        why!(
+                            "{number} відповідає статі «{}», а вказано «{}»; одне з них помилкове",
                             "{number} encodes sex {}, but the sex column says {}; one of them is wrong",
                             t.sex.uk(),
                             s.uk()
@@ -681,7 +736,10 @@ impl RowContext<'_> {
             None => {
                 p.reject(
                     field,
-                    format!("{raw:?} is not a passport; expected 2 Cyrillic letters and 6 digits (АВ123456) or an ID card's 9 digits"),
+                    why!(
+                        "{raw:?} — не паспорт; очікуються 2 кириличні літери і 6 цифр (АВ123456) або 9 цифр ID-картки",
+                        "{raw:?} is not a passport; expected 2 Cyrillic letters and 6 digits (АВ123456) or an ID card's 9 digits"
+                    ),
                 );
                 None
             }
@@ -708,7 +766,10 @@ impl RowContext<'_> {
                 None => {
                     p.reject(
                         Field::Community,
-                        format!("{raw:?} is not a known community; expected the city or a partner community from kartka.toml (name or КАТОТТГ code)"),
+                        why!(
+                            "{raw:?} — невідома громада; очікується місто або громада-партнер із kartka.toml (назва або код КАТОТТГ)",
+                            "{raw:?} is not a known community; expected the city or a partner community from kartka.toml (name or КАТОТТГ code)"
+                        ),
                     );
                     None
                 }
@@ -719,7 +780,13 @@ impl RowContext<'_> {
     fn categories(&self, row: &[Data], p: &mut Problems) -> (Vec<String>, Option<String>) {
         let mut categories = Vec::new();
         match self.text(row, Field::Category) {
-            None => p.reject(Field::Category, "empty; the benefit category is required"),
+            None => p.reject(
+                Field::Category,
+                why!(
+                    "порожньо; пільгова категорія обов'язкова",
+                    "empty; the benefit category is required"
+                ),
+            ),
             Some(raw) => {
                 let parts: Vec<String> = if self.category_code(&raw).is_some() {
                     vec![raw.clone()]
@@ -738,7 +805,10 @@ impl RowContext<'_> {
                         Some(_) => {}
                         None => p.reject(
                             Field::Category,
-                            format!("{part:?} is not a known category; expected one of the categories in kartka.toml (name or code)"),
+                            why!(
+                                "{part:?} — невідома категорія; очікується одна з категорій у kartka.toml (назва або код)",
+                                "{part:?} is not a known category; expected one of the categories in kartka.toml (name or code)"
+                            ),
                         ),
                     }
                 }
@@ -751,7 +821,8 @@ impl RowContext<'_> {
                     Some(code) => {
                         p.reject(
                             Field::ChosenCategory,
-                            format!(
+                            why!(
+                                "{code} немає серед категорій особи ({})",
                                 "{code} is not among the person's categories ({})",
                                 categories.join(", ")
                             ),
@@ -761,7 +832,10 @@ impl RowContext<'_> {
                     None => {
                         p.reject(
                             Field::ChosenCategory,
-                            format!("{raw:?} is not a known category"),
+                            why!(
+                                "{raw:?} — невідома категорія",
+                                "{raw:?} is not a known category"
+                            ),
                         );
                         None
                     }
@@ -814,7 +888,11 @@ mod tests {
     #[test]
     fn russian_letters_in_names_are_refused() {
         assert!(name_problem("Наталья").is_none());
-        assert!(name_problem("Ковалёв").unwrap().contains("ё"));
+        let why = name_problem("Ковалёв").unwrap();
+        assert!(
+            why.en.contains("ё") && why.uk.contains("не є українськими літерами"),
+            "{why:?}"
+        );
         assert!(name_problem("Мʼякота-Сич").is_none());
     }
 }

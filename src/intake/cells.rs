@@ -6,6 +6,8 @@
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType};
 use chrono::{Datelike, NaiveDate};
 
+use super::why::{Why, why};
+
 /// The cell as text, trimmed; numbers without a spurious `.0`.
 pub fn text(cell: &Data) -> String {
     match cell {
@@ -46,25 +48,44 @@ fn excel_serial_date(serial: f64, is_1904: bool) -> Option<NaiveDate> {
 /// A date from a cell: a real spreadsheet date, an Excel serial number, an
 /// ISO date (ODS), or text as a clerk types it: `28.02.1948`, `5.3.52`,
 /// `1948-02-28`, `28/02/1948`.
-pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, String> {
-    const EXPECTED: &str = "expected a date like 28.02.1948";
+pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
     match cell {
         Data::DateTime(dt) => {
             let (y, m, d, ..) = dt.to_ymd_hms_milli();
-            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
-                .ok_or_else(|| format!("{} is not a real date; {EXPECTED}", cell))
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d)).ok_or_else(|| {
+                why!(
+                    "{cell} — не реальна дата; очікується дата на зразок 28.02.1948",
+                    "{cell} is not a real date; expected a date like 28.02.1948"
+                )
+            })
         }
-        Data::Float(f) => excel_serial_date(*f, false)
-            .ok_or_else(|| format!("the number {f} is not a date; {EXPECTED}")),
-        Data::Int(i) => excel_serial_date(*i as f64, false)
-            .ok_or_else(|| format!("the number {i} is not a date; {EXPECTED}")),
+        Data::Float(f) => excel_serial_date(*f, false).ok_or_else(|| {
+            why!(
+                "число {f} — не дата; очікується дата на зразок 28.02.1948",
+                "the number {f} is not a date; expected a date like 28.02.1948"
+            )
+        }),
+        Data::Int(i) => excel_serial_date(*i as f64, false).ok_or_else(|| {
+            why!(
+                "число {i} — не дата; очікується дата на зразок 28.02.1948",
+                "the number {i} is not a date; expected a date like 28.02.1948"
+            )
+        }),
         Data::DateTimeIso(s) | Data::String(s) => text_date(s.trim(), kind, today),
-        other => Err(format!("{other:?} is not a date; {EXPECTED}")),
+        other => Err(why!(
+            "{other:?} — не дата; очікується дата на зразок 28.02.1948",
+            "{other:?} is not a date; expected a date like 28.02.1948"
+        )),
     }
 }
 
-fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, String> {
-    let bad = || format!("{s:?} is not a date; expected a date like 28.02.1948");
+fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
+    let bad = || {
+        why!(
+            "{s:?} — не дата; очікується дата на зразок 28.02.1948",
+            "{s:?} is not a date; expected a date like 28.02.1948"
+        )
+    };
     // ISO, possibly with a time part (ODS writes 1948-02-28T00:00:00).
     let iso = s.split(['T', ' ']).next().unwrap_or(s);
     if let Ok(d) = NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
@@ -97,45 +118,58 @@ fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Str
         }
         _ => return Err(bad()),
     };
-    NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| format!("{s:?} is not a real date (day {day}, month {month}, year {year})"))
+    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| {
+        why!(
+            "{s:?} — такої дати не існує (день {day}, місяць {month}, рік {year})",
+            "{s:?} is not a real date (day {day}, month {month}, year {year})"
+        )
+    })
 }
 
 /// An amount of hryvnias as integer kopecks: `4120.5`, `4 120,50`,
 /// `4120,50 грн`. Negative amounts and fractions of a kopeck are refused.
-pub fn kopecks(cell: &Data) -> Result<Option<i64>, String> {
+fn not_an_amount(shown: &str) -> Why {
+    why!(
+        "{shown} — не сума; очікується сума в гривнях, наприклад 4120,50",
+        "{shown} is not an amount; expected an amount in UAH such as 4120,50"
+    )
+}
+
+fn negative(shown: &str) -> Why {
+    why!(
+        "{shown} — від'ємна сума; очікується сума в гривнях, наприклад 4120,50",
+        "{shown} is negative; expected an amount in UAH such as 4120,50"
+    )
+}
+
+pub fn kopecks(cell: &Data) -> Result<Option<i64>, Why> {
     match cell {
         Data::Empty => Ok(None),
         Data::Float(f) => float_kopecks(*f).map(Some),
         Data::Int(i) if *i >= 0 => Ok(Some(i * 100)),
-        Data::Int(i) => Err(format!(
-            "{i} is negative; expected an amount in UAH such as 4120,50"
-        )),
+        Data::Int(i) => Err(negative(&i.to_string())),
         Data::String(s) => text_kopecks(s),
-        other => Err(format!(
-            "{other} is not an amount; expected an amount in UAH such as 4120,50"
-        )),
+        other => Err(not_an_amount(&other.to_string())),
     }
 }
 
-fn float_kopecks(f: f64) -> Result<i64, String> {
+fn float_kopecks(f: f64) -> Result<i64, Why> {
     if !f.is_finite() || f < 0.0 {
-        return Err(format!(
-            "{f} is not an amount; expected an amount in UAH such as 4120,50"
-        ));
+        return Err(not_an_amount(&f.to_string()));
     }
     let k = (f * 100.0).round();
     // A value stored as binary floating point: accept only whole kopecks.
     if (f * 100.0 - k).abs() > 1e-6 || k > 1e13 {
-        return Err(format!(
+        return Err(why!(
+            "{f} має частки копійки; очікується не більше двох знаків після коми",
             "{f} has fractions of a kopeck; expected at most two decimals"
         ));
     }
     Ok(k as i64)
 }
 
-fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
-    let bad = || format!("{raw:?} is not an amount; expected an amount in UAH such as 4120,50");
+fn text_kopecks(raw: &str) -> Result<Option<i64>, Why> {
+    let bad = || not_an_amount(&format!("{raw:?}"));
     let lowered = raw.to_lowercase();
     let s: String = lowered
         .trim()
@@ -149,9 +183,7 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
         return Ok(None);
     }
     if s.starts_with('-') {
-        return Err(format!(
-            "{raw:?} is negative; expected an amount in UAH such as 4120,50"
-        ));
+        return Err(negative(&format!("{raw:?}")));
     }
     let s = s.replace(',', ".");
     let (whole, frac) = match s.split_once('.') {
@@ -166,7 +198,8 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
         return Err(bad());
     }
     if frac.len() > 2 {
-        return Err(format!(
+        return Err(why!(
+            "{raw:?} має більше двох знаків після коми; очікуються щонайбільше копійки",
             "{raw:?} has more than two decimals; expected kopecks at most"
         ));
     }
@@ -185,9 +218,15 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, String> {
 
 /// A phone number in E.164 form, `+380…`. Numbers without a country code are
 /// read as Ukrainian.
-pub fn phone(raw: &str) -> Result<String, String> {
-    let bad =
-        || format!("{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567");
+fn not_a_phone(raw: &str) -> Why {
+    why!(
+        "{raw:?} — не номер телефону; очікується, наприклад, 067 123 45 67 або +380671234567",
+        "{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567"
+    )
+}
+
+pub fn phone(raw: &str) -> Result<String, Why> {
+    let bad = || not_a_phone(raw);
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     if digits.len() < 9 || digits.len() > 15 {
         return Err(bad());
@@ -213,7 +252,7 @@ pub struct Phones {
 }
 
 impl Phones {
-    pub fn read(&mut self, raw: &str) -> Result<String, String> {
+    pub fn read(&mut self, raw: &str) -> Result<String, Why> {
         let plain = raw
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-' | '+' | '.'));
@@ -239,17 +278,20 @@ impl Phones {
         if valid {
             Ok(e164)
         } else {
-            Err(format!(
-                "{raw:?} is not a phone number; expected e.g. 067 123 45 67 or +380671234567"
-            ))
+            Err(not_a_phone(raw))
         }
     }
 }
 
 /// An e-mail address: one `@`, a dotted domain, no spaces. The domain is
 /// lower-cased.
-pub fn email(raw: &str) -> Result<String, String> {
-    let bad = || format!("{raw:?} is not an e-mail address; expected e.g. name@ukr.net");
+pub fn email(raw: &str) -> Result<String, Why> {
+    let bad = || {
+        why!(
+            "{raw:?} — не адреса електронної пошти; очікується, наприклад, name@ukr.net",
+            "{raw:?} is not an e-mail address; expected e.g. name@ukr.net"
+        )
+    };
     let s = raw.trim();
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
     let ok_local =
@@ -328,9 +370,10 @@ mod tests {
     fn impossible_dates_say_why() {
         let s = |v: &str| Data::String(v.into());
         let e = date(&s("31.02.1950"), DateKind::Past, TODAY()).unwrap_err();
-        assert!(e.contains("not a real date"), "{e}");
+        assert!(e.en.contains("not a real date"), "{e}");
+        assert!(e.uk.contains("такої дати не існує"), "{}", e.uk);
         let e = date(&s("вчора"), DateKind::Past, TODAY()).unwrap_err();
-        assert!(e.contains("expected a date like 28.02.1948"), "{e}");
+        assert!(e.en.contains("expected a date like 28.02.1948"), "{e}");
         assert!(date(&Data::Float(-3.0), DateKind::Past, TODAY()).is_err());
         assert!(date(&s("12.1948"), DateKind::Past, TODAY()).is_err());
     }
@@ -348,15 +391,17 @@ mod tests {
         assert_eq!(kopecks(&Data::Int(4660)), Ok(Some(466000)));
         assert_eq!(kopecks(&Data::Empty), Ok(None));
         assert_eq!(kopecks(&s("  ")), Ok(None));
-        assert!(kopecks(&s("-5")).unwrap_err().contains("negative"));
+        assert!(kopecks(&s("-5")).unwrap_err().en.contains("negative"));
         assert!(
             kopecks(&s("4120,505"))
                 .unwrap_err()
+                .en
                 .contains("more than two decimals")
         );
         assert!(
             kopecks(&Data::Float(4120.505))
                 .unwrap_err()
+                .en
                 .contains("fractions of a kopeck")
         );
         assert!(kopecks(&s("багато")).is_err());

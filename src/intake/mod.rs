@@ -10,6 +10,7 @@ pub mod photo;
 pub mod read;
 mod rejects;
 pub mod store;
+mod why;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 pub use applicant::{Applicant, COLUMNS, column_letter};
 pub use header::{Field, Synonyms};
+pub use why::Why;
 
 use crate::config::Config;
 use crate::home::Home;
@@ -287,7 +289,7 @@ pub fn import_applicants(
                 type Checked = Vec<(
                     usize,
                     Vec<calamine::Data>,
-                    Result<applicant::Read, Vec<String>>,
+                    Result<applicant::Read, Vec<Why>>,
                 )>;
                 let (send_rows, receive_rows) = std::sync::mpsc::sync_channel::<Rows>(8);
                 let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Checked)>(8);
@@ -366,10 +368,10 @@ pub fn import_applicants(
                             Ok(store::Outcome::Unchanged { .. }) => summary.unchanged += 1,
                             Err(reasons) => {
                                 summary.rejected += 1;
-                                let reason = reasons.join("; ");
+                                let reason = Why::join(&reasons);
                                 notify(Notice::Rejected {
                                     place: src.place(),
-                                    reason: reason.clone(),
+                                    reason: reason.en.clone(),
                                 });
                                 rejects.push(rejects::Reject {
                                     file: file.shown.clone(),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::why::{Why, why};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Photo {
     pub source: PathBuf,
@@ -16,27 +18,33 @@ pub struct Photo {
 }
 
 /// Checks that `name` (relative to `base_dir`) is a readable JPEG or PNG.
-pub fn check(base_dir: &Path, name: &str) -> Result<Photo, String> {
+pub fn check(base_dir: &Path, name: &str) -> Result<Photo, Why> {
     let source = base_dir.join(name);
     let bytes = std::fs::read(&source).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!(
+        std::io::ErrorKind::NotFound => why!(
+            "фото {name:?} не знайдено (шукали {}); покладіть файл поруч з таблицею або виправте назву",
             "photo {name:?} not found (looked for {}); put the file next to the spreadsheet or fix the name",
             source.display()
         ),
-        _ => format!("photo {name:?} cannot be read: {e}"),
+        _ => why!("фото {name:?} неможливо прочитати: {e}", "photo {name:?} cannot be read: {e}"),
     })?;
     let format = image::guess_format(&bytes).ok();
     let ext = match format {
         Some(image::ImageFormat::Jpeg) => "jpg",
         Some(image::ImageFormat::Png) => "png",
         _ => {
-            return Err(format!(
+            return Err(why!(
+                "фото {name:?} — не зображення JPEG чи PNG; очікується файл фотографії",
                 "photo {name:?} is not a JPEG or PNG image; expected a photo file"
             ));
         }
     };
-    let img = image::load_from_memory(&bytes)
-        .map_err(|e| format!("photo {name:?} is damaged and cannot be decoded ({e})"))?;
+    let img = image::load_from_memory(&bytes).map_err(|e| {
+        why!(
+            "фото {name:?} пошкоджене, його неможливо розкодувати ({e})",
+            "photo {name:?} is damaged and cannot be decoded ({e})"
+        )
+    })?;
     let hash = Sha256::digest(&bytes);
     let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
     Ok(Photo {

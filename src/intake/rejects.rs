@@ -1,5 +1,6 @@
 //! The rejects file: every row that could not be imported, with all its
-//! original cells and the reason, as a CSV the clerk can fix and import again
+//! original cells and the reason (in Ukrainian, and in English beside it), as
+//! a CSV the clerk can fix and import again
 //! (its extra columns are ignored on re-import).
 
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ pub struct Reject {
     pub file: String,
     pub sheet: String,
     pub row: usize,
-    pub reason: String,
+    pub reason: super::Why,
     /// (header as written, original cell) pairs.
     pub cells: Vec<(String, String)>,
 }
@@ -59,6 +60,7 @@ pub fn write(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
             "Аркуш".into(),
             "Рядок".into(),
             "Причина".into(),
+            "Reason".into(),
         ];
         head.extend(headers.iter().cloned());
         w.write_record(&head)?;
@@ -67,7 +69,8 @@ pub fn write(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
                 r.file.clone(),
                 r.sheet.clone(),
                 r.row.to_string(),
-                r.reason.clone(),
+                r.reason.uk.clone(),
+                r.reason.en.clone(),
             ];
             for h in &headers {
                 record.push(

@@ -5,6 +5,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::applicant::{Applicant, COLUMNS, Read, value_text};
+use super::why::{Why, why};
 use rusqlite::types::Value;
 use rusqlite::{Transaction, params, params_from_iter};
 
@@ -98,7 +99,7 @@ impl Index {
 
     /// The registry id this applicant is, if known; an error sentence when
     /// the tax number and passport point at two different people.
-    fn find(&self, a: &Applicant) -> Result<Option<i64>, String> {
+    fn find(&self, a: &Applicant) -> Result<Option<i64>, Why> {
         let by_tax = a
             .tax_number
             .as_ref()
@@ -110,7 +111,8 @@ impl Index {
             .and_then(|p| self.by_passport.get(p))
             .copied();
         match (by_tax, by_passport) {
-            (Some(x), Some(y)) if x != y => Err(format!(
+            (Some(x), Some(y)) if x != y => Err(why!(
+                "паспорт {} зареєстровано на іншу особу (соціальний номер {}), ніж РНОКПП {} (соціальний номер {})",
                 "passport {} is registered to another person (social number {}) than tax number {} (social number {})",
                 a.passport.as_deref().unwrap_or_default(),
                 social_number(y),
@@ -119,7 +121,8 @@ impl Index {
             )),
             (Some(x), _) => Ok(Some(x)),
             (None, Some(y)) => match (&self.known[&y].tax_number, &a.tax_number) {
-                (Some(theirs), Some(ours)) => Err(format!(
+                (Some(theirs), Some(ours)) => Err(why!(
+                    "паспорт {} зареєстровано на особу з РНОКПП {theirs} (соціальний номер {}), а не {ours}",
                     "passport {} is registered to a person with tax number {theirs} (social number {}), not {ours}",
                     a.passport.as_deref().unwrap_or_default(),
                     social_number(y)
@@ -155,7 +158,7 @@ pub fn upsert(
     src: &Source,
     operator: &str,
     now: &str,
-) -> Result<Result<Outcome, String>, rusqlite::Error> {
+) -> Result<Result<Outcome, Why>, rusqlite::Error> {
     let (a, values, fp) = (&read.applicant, &read.values, &read.fingerprint);
     let id = match index.find(a) {
         Ok(id) => id,
@@ -169,7 +172,8 @@ pub fn upsert(
                 social_number: social_number(id),
             })
         } else {
-            Err(format!(
+            Err(why!(
+                "та сама особа (соціальний номер {}) є також у {place} з іншими даними; залиште один рядок",
                 "the same person (social number {}) is also in {place} with different data; keep one row",
                 social_number(id)
             ))
