@@ -80,21 +80,33 @@ pub fn fix_lookalikes(s: &str) -> String {
 /// fixed, and each part (also after a hyphen) in title case: `ДЕМ'ЯНЕНКО-сич`
 /// → `Демʼяненко-Сич`.
 pub fn person_name(raw: &str) -> String {
-    let s = squeeze(raw);
-    let s: String = s
-        .chars()
-        .map(|c| if is_apostrophe(c) { APOSTROPHE } else { c })
-        .collect();
-    let s = fix_lookalikes(&s);
-    let mut out = String::with_capacity(s.len());
-    let mut start = true;
-    for c in s.chars() {
-        if start {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
+    // One pass per word: apostrophes, look-alikes (in words that hold a
+    // Cyrillic letter), and title case after a space or hyphen.
+    let mut out = String::with_capacity(raw.len());
+    for word in raw.split(|c: char| c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}') {
+        if word.is_empty() {
+            continue;
         }
-        start = c == ' ' || c == '-';
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let cyrillic = word.chars().any(is_cyrillic);
+        let mut start = true;
+        for c in word.chars() {
+            let c = if is_apostrophe(c) {
+                APOSTROPHE
+            } else if cyrillic {
+                cyrillic_lookalike(c).unwrap_or(c)
+            } else {
+                c
+            };
+            if start {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+            start = c == '-';
+        }
     }
     out
 }

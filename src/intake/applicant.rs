@@ -168,12 +168,13 @@ pub struct Read {
     /// The stored form of `applicant` and its fingerprint, made here so that
     /// the thread that reads rows, not the one that writes, pays for them.
     pub values: [Value; 22],
-    pub fingerprint: String,
+    pub fingerprint: u128,
     pub warnings: Vec<String>,
 }
 
 /// A short hash of the stored values: an unchanged row is recognised by it.
-pub fn fingerprint(values: &[Value]) -> String {
+/// Stored as 32 hex digits.
+pub fn fingerprint(values: &[Value]) -> u128 {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for v in values {
@@ -185,11 +186,10 @@ pub fn fingerprint(values: &[Value]) -> String {
         }
         h.update([0x1f]);
     }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let digest = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(first)
 }
 
 /// Collects problems: every reason a row fails, not only the first.

@@ -42,7 +42,7 @@ pub enum Outcome {
 }
 
 struct Known {
-    fingerprint: String,
+    fingerprint: u128,
     tax_number: Option<String>,
     passport: Option<String>,
 }
@@ -54,7 +54,7 @@ pub struct Index {
     by_passport: HashMap<String, i64>,
     known: HashMap<i64, Known>,
     /// People this run has already written, and from where.
-    seen: HashMap<i64, (String, String)>,
+    seen: HashMap<i64, (String, u128)>,
     next_id: i64,
 }
 
@@ -87,7 +87,7 @@ impl Index {
             index.known.insert(
                 id,
                 Known {
-                    fingerprint: r.get(3)?,
+                    fingerprint: u128::from_str_radix(&r.get::<_, String>(3)?, 16).unwrap_or(0),
                     tax_number,
                     passport,
                 },
@@ -159,7 +159,7 @@ pub fn upsert(
     operator: &str,
     now: &str,
 ) -> Result<Result<Outcome, Why>, rusqlite::Error> {
-    let (a, values, fp) = (&read.applicant, &read.values, &read.fingerprint);
+    let (a, values, fp) = (&read.applicant, &read.values, read.fingerprint);
     let id = match index.find(a) {
         Ok(id) => id,
         Err(conflict) => return Ok(Err(conflict)),
@@ -167,7 +167,7 @@ pub fn upsert(
     if let Some(id) = id
         && let Some((place, seen_fp)) = index.seen.get(&id)
     {
-        return Ok(if seen_fp == fp {
+        return Ok(if *seen_fp == fp {
             Ok(Outcome::Unchanged {
                 social_number: social_number(id),
             })
@@ -191,7 +191,7 @@ pub fn upsert(
             let sn = social_number(id);
             let mut stmt = tx.prepare_cached(INSERT_SQL)?;
             let extra = [
-                Value::Text(fp.clone()),
+                Value::Text(format!("{fp:032x}")),
                 Value::Text(now.to_string()),
                 Value::Integer(id),
             ];
@@ -203,11 +203,11 @@ pub fn upsert(
                     .chain(&extra[2..]),
             ))?;
             remember(index, id, a, fp);
-            index.seen.insert(id, (src.place(), fp.clone()));
+            index.seen.insert(id, (src.place(), fp));
             Outcome::Inserted { social_number: sn }
         }
-        Some(id) if index.known[&id].fingerprint == *fp => {
-            index.seen.insert(id, (src.place(), fp.clone()));
+        Some(id) if index.known[&id].fingerprint == fp => {
+            index.seen.insert(id, (src.place(), fp));
             Outcome::Unchanged {
                 social_number: social_number(id),
             }
@@ -251,7 +251,7 @@ pub fn upsert(
             }
             let mut stmt = tx.prepare_cached(UPDATE_SQL)?;
             let extra = [
-                Value::Text(fp.clone()),
+                Value::Text(format!("{fp:032x}")),
                 Value::Text(now.to_string()),
                 Value::Integer(id),
             ];
@@ -270,7 +270,7 @@ pub fn upsert(
                 index.by_passport.remove(&p);
             }
             remember(index, id, a, fp);
-            index.seen.insert(id, (src.place(), fp.clone()));
+            index.seen.insert(id, (src.place(), fp));
             Outcome::Updated {
                 social_number: social_number(id),
                 fields,
@@ -280,7 +280,7 @@ pub fn upsert(
     Ok(Ok(outcome))
 }
 
-fn remember(index: &mut Index, id: i64, a: &Applicant, fp: &str) {
+fn remember(index: &mut Index, id: i64, a: &Applicant, fp: u128) {
     if let Some(t) = &a.tax_number {
         index.by_tax.insert(t.clone(), id);
     }
@@ -290,7 +290,7 @@ fn remember(index: &mut Index, id: i64, a: &Applicant, fp: &str) {
     index.known.insert(
         id,
         Known {
-            fingerprint: fp.to_string(),
+            fingerprint: fp,
             tax_number: a.tax_number.clone(),
             passport: a.passport.clone(),
         },
