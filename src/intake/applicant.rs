@@ -258,31 +258,33 @@ fn name_problem(name: &str) -> Option<Why> {
     }
 }
 
+/// Looks `raw` up among `names` (matching keys → code) once per distinct
+/// text: a city's sheet repeats a handful of category and community names.
+fn known_code(
+    seen: &RefCell<HashMap<String, Option<String>>>,
+    names: &HashMap<String, String>,
+    raw: &str,
+) -> Option<String> {
+    if let Some(hit) = seen.borrow().get(raw) {
+        return hit.clone();
+    }
+    let code = names.get(&text::match_key(raw)).cloned();
+    seen.borrow_mut().insert(raw.to_string(), code.clone());
+    code
+}
+
 /// Words that mean "no tax number" in the tax-number column.
 const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
 
 impl RowContext<'_> {
-    /// The category code a cell's text names: looked up once per distinct text.
+    /// The category code a cell's text names.
     fn category_code(&self, raw: &str) -> Option<String> {
-        if let Some(hit) = self.seen_categories.borrow().get(raw) {
-            return hit.clone();
-        }
-        let code = self.categories.get(&text::match_key(raw)).cloned();
-        self.seen_categories
-            .borrow_mut()
-            .insert(raw.to_string(), code.clone());
-        code
+        known_code(&self.seen_categories, &self.categories, raw)
     }
 
+    /// The community code a cell's text names.
     fn community_code(&self, raw: &str) -> Option<String> {
-        if let Some(hit) = self.seen_communities.borrow().get(raw) {
-            return hit.clone();
-        }
-        let code = self.communities.get(&text::match_key(raw)).cloned();
-        self.seen_communities
-            .borrow_mut()
-            .insert(raw.to_string(), code.clone());
-        code
+        known_code(&self.seen_communities, &self.communities, raw)
     }
 
     fn cell<'r>(&self, row: &'r [Data], field: Field) -> Option<&'r Data> {
