@@ -141,6 +141,9 @@ impl Decoded<'_> {
 
 /// Decodes one frame already un-COBSed in `raw` (no delimiter).
 pub fn decode_raw(raw: &[u8]) -> Result<Decoded<'_>, FrameError> {
+    if raw.len() > MAX_FRAME {
+        return Err(FrameError::TooLong);
+    }
     if raw.len() < 1 + TRAILER {
         return Err(FrameError::Short(raw.len()));
     }

@@ -37,7 +37,14 @@ impl Dock {
         }
     }
 
-    /// The cable was pulled: forget the session and any half frame.
+    /// Mixes in more entropy (a timer's low bits at each byte from the
+    /// host, a random register…); nonces only get harder to guess.
+    pub fn stir(&mut self, entropy: u32) {
+        self.rng = (self.rng ^ entropy.rotate_left(11)).wrapping_mul(0x9E37_79B9) | 1;
+    }
+
+    /// The cable was pulled, or `on_bytes` returned `LinkDown`: forget the
+    /// session and any half frame.
     pub fn link_lost(&mut self) {
         self.session = None;
         self.frames.reset();

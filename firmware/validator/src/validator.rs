@@ -69,6 +69,8 @@ pub enum CoreError<E> {
     /// The settings or blocklist store failed.
     Store(StoreError<E>),
     Log(LogError<E>),
+    /// The reader chip or its bus failed: restart the reader.
+    Reader(crate::reader::Fault),
 }
 
 /// What the card says, for the inspection mode (P15).
