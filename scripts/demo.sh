@@ -5,7 +5,9 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 cargo build --quiet --bin kartka
+cargo build --quiet -p kartka-sim
 bin="${CARGO_TARGET_DIR:-$repo/target}/debug/kartka"
+sim="${CARGO_TARGET_DIR:-$repo/target}/debug/kartka-sim"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/kartka-demo.XXXXXX")"
 cp -r fixtures "$work/"
@@ -32,8 +34,15 @@ echo
 echo "== kartka status"
 "$bin" status
 echo
+echo "== a validator on bus 1012 (kartka-sim: the real firmware core, simulated reader and flash)"
+"$sim" serve --state "$work/validator-7" --validator 7 --vehicle 1012 --route 5 \
+  --generate 2000 --cards 300 --start "$(date +%Y-%m-01)T06:00:00+03:00" --no-serve
+"$sim" figures --taps 50000 --baud 115200
+echo
 echo "Outputs:"
 echo "  home (registry.sqlite, kartka.toml, photos/): $KARTKA_HOME"
 echo "  rejected rows with reasons:                   $work/fixtures/applicants/office-2026-10.rejects.csv"
 echo "  decisions workbook (Ukrainian):               $work/decisions.xlsx"
+echo "  validator 7's flash (tap log, settings):      $work/validator-7/"
+echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"

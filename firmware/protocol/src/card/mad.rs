@@ -103,6 +103,15 @@ mod tests {
         assert_eq!(mad.find(0x4001), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_directory_round_trips(info in 0u8..0x40, aids in proptest::prelude::any::<[u16; 15]>()) {
+            let mad = Mad { info, aids };
+            let [b1, b2] = mad.encode();
+            proptest::prop_assert_eq!(Mad::decode(&b1, &b2), Ok(mad));
+        }
+    }
+
     #[test]
     fn a_damaged_mad_is_refused() {
         let [mut b1, b2] = Mad::with_transport(1).encode();
