@@ -8,13 +8,7 @@ type Flash = FakeFlash<2048, 256>;
 fn settings(version: u32) -> Settings {
     Settings {
         version,
-        vehicle: 12,
-        carrier: 3,
-        route: 5,
-        routes: [5, 7, 0, 0, 0, 0, 0, 0],
-        zone: 1,
-        timeout_s: 900,
-        utc_offset_min: 120,
+        ..crate::validator::tests::settings(12)
     }
 }
 
