@@ -11,6 +11,7 @@ pub mod read;
 mod rejects;
 pub mod store;
 mod why;
+mod xls;
 
 use std::path::{Path, PathBuf};
 
