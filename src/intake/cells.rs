@@ -394,15 +394,18 @@ mod tests {
         assert!(kopecks(&s("1.2.3")).is_err());
     }
 
+    /// One mobile number written the usual ways.
+    const ONE_MOBILE: [&str; 5] = [
+        "067 123 45 67",
+        "(067)1234567",
+        "+38 067-123-45-67",
+        "380671234567",
+        "0671234567",
+    ];
+
     #[test]
     fn phones_become_e164() {
-        for raw in [
-            "067 123 45 67",
-            "(067)1234567",
-            "+38 067-123-45-67",
-            "380671234567",
-            "0671234567",
-        ] {
+        for raw in ONE_MOBILE {
             assert_eq!(phone(raw).as_deref(), Ok("+380671234567"), "{raw}");
         }
         assert_eq!(phone("0563 12 34 56").as_deref(), Ok("+380563123456"));
@@ -413,12 +416,7 @@ mod tests {
     #[test]
     fn remembered_ranges_agree_with_the_crate() {
         let mut phones = Phones::default();
-        for raw in [
-            "067 123 45 67",
-            "(067)1234567",
-            "+38 067-123-45-67",
-            "380671234567",
-            "0671234567",
+        for raw in ONE_MOBILE.into_iter().chain([
             "0563 12 34 56",
             "12345",
             "067 123 45 6",
@@ -428,7 +426,7 @@ mod tests {
             "+380 99 000 00 00",
             "0441234567",
             "0991234567",
-        ] {
+        ]) {
             assert_eq!(phones.read(raw), phone(raw), "{raw}");
             // Asked twice: the remembered answer is the same.
             assert_eq!(phones.read(raw), phone(raw), "{raw}");

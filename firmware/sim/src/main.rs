@@ -109,6 +109,9 @@ struct Serve {
     no_serve: bool,
 }
 
+/// The simulated validator: flash kept in files.
+type SimValidator = Validator<FileFlash, FileFlash>;
+
 /// The validator's clock: set by a tap script or the dock, running on from
 /// there.
 struct SimClock {
@@ -230,12 +233,7 @@ fn serve(args: Serve) -> Result<u8, String> {
 
 /// Puts the vehicle's settings in, as the depot did when it installed the
 /// validator, unless they are there already.
-fn configure<L, C>(v: &mut Validator<L, C>, args: &Serve) -> Result<(), String>
-where
-    L: embedded_storage::nor_flash::NorFlash,
-    C: embedded_storage::nor_flash::NorFlash<Error = L::Error>,
-    L::Error: std::fmt::Debug,
-{
+fn configure(v: &mut SimValidator, args: &Serve) -> Result<(), String> {
     let mut routes = [0; MAX_ROUTES];
     routes[0] = args.route;
     let old = v.settings();
@@ -264,17 +262,12 @@ where
     Ok(())
 }
 
-fn run_taps<L, C>(
-    v: &mut Validator<L, C>,
+fn run_taps(
+    v: &mut SimValidator,
     clock: &mut SimClock,
     taps: &[script::Tap],
     card_master: [u8; 16],
-) -> Result<(), String>
-where
-    L: embedded_storage::nor_flash::NorFlash,
-    C: embedded_storage::nor_flash::NorFlash<Error = L::Error>,
-    L::Error: std::fmt::Debug,
-{
+) -> Result<(), String> {
     let first = taps.iter().map(|t| t.time).min().unwrap_or(0);
     let mut wallet = Wallet::new(
         card_master,
@@ -310,15 +303,7 @@ where
     Ok(())
 }
 
-fn serve_dock<L, C>(
-    v: &mut Validator<L, C>,
-    clock: &mut SimClock,
-    args: &Serve,
-) -> Result<u8, String>
-where
-    L: embedded_storage::nor_flash::NorFlash,
-    C: embedded_storage::nor_flash::NorFlash<Error = L::Error>,
-{
+fn serve_dock(v: &mut SimValidator, clock: &mut SimClock, args: &Serve) -> Result<u8, String> {
     let pty = Pty::open()?;
     if let Some(link) = &args.link {
         let _ = std::fs::remove_file(link);

@@ -210,23 +210,18 @@ where
     C: NorFlash<Error = L::Error>,
 {
     let mut cursor = v.log.start();
-    let mut bufs = [[0u8; MAX_BATCH_RECORDS * RECORD_LEN]; 2];
-    let mut cur = 0;
-    let mut n = match v.log.read(&mut cursor, from, &mut bufs[0]) {
+    // One batch read ahead, so the batch before it knows whether it is last.
+    let mut this = [0u8; MAX_BATCH_RECORDS * RECORD_LEN];
+    let mut next = [0u8; MAX_BATCH_RECORDS * RECORD_LEN];
+    let mut n = match v.log.read(&mut cursor, from, &mut this) {
         Ok(n) => n,
         Err(e) => return send_frame(&error(ErrorCode::Storage, log_code(&e)), key, s, send),
     };
     loop {
-        let (a, b) = bufs.split_at_mut(1);
-        let (this, next) = if cur == 0 {
-            (&mut a[0], &mut b[0])
-        } else {
-            (&mut b[0], &mut a[0])
-        };
         let m = if n == 0 {
             0
         } else {
-            match v.log.read(&mut cursor, from, next) {
+            match v.log.read(&mut cursor, from, &mut next) {
                 Ok(m) => m,
                 Err(e) => {
                     return send_frame(&error(ErrorCode::Storage, log_code(&e)), key, s, send);
@@ -241,8 +236,8 @@ where
         if m == 0 {
             return Ok(());
         }
+        core::mem::swap(&mut this, &mut next);
         n = m;
-        cur ^= 1;
     }
 }
 

@@ -178,7 +178,7 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
         };
         if let (Some(s), Some(now)) = (settings, now) {
             self.decide(reader, &s, now, &mut record)
-                .map_err(|e| CoreError::Log(LogError::Flash(e)))?;
+                .map_err(|e| CoreError::Store(StoreError::Flash(e)))?;
         }
         reader.release();
         self.last_uid = Some((uid, t));
