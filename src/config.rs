@@ -43,6 +43,8 @@ pub struct Config {
     pub income: IncomeRules,
     #[serde(default)]
     pub intake: IntakeSettings,
+    #[serde(default)]
+    pub cards: CardSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +120,90 @@ pub struct IntakeSettings {
     /// Extra header names per field, added to the built-in synonyms.
     #[serde(default)]
     pub synonyms: BTreeMap<String, Vec<String>>,
+}
+
+/// Cards (P6–P8, P18): where the secrets and the design images are, how long
+/// a card is valid, and the dated fees.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardSettings {
+    /// The card master key file (32 hex digits), relative to the home. It
+    /// must be readable by its owner only.
+    #[serde(default = "default_key_file")]
+    pub key_file: PathBuf,
+    /// Years a card is valid when the benefit itself has no end.
+    #[serde(default = "default_validity_years")]
+    pub validity_years: u32,
+    /// Printed above the number on the front.
+    #[serde(default = "default_card_title")]
+    pub title: String,
+    /// The city's arms (PNG or JPEG), relative to the home.
+    #[serde(default = "default_arms")]
+    pub arms: PathBuf,
+    /// The front picture (the city theatre, P7), relative to the home.
+    #[serde(default = "default_picture")]
+    pub picture: PathBuf,
+    /// Where a holder pays for a reissue (shown when a card is blocked).
+    #[serde(default)]
+    pub payment_details: String,
+    /// Dated fees, in date order.
+    #[serde(default = "default_card_fees")]
+    pub fees: Vec<CardFees>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardFees {
+    pub from: NaiveDate,
+    /// What a holder pays for a reissue (P8), in kopecks.
+    pub reissue_fee_kopecks: i64,
+    /// What one card costs to make, charged to a partner community for its
+    /// residents' cards (P18), in kopecks.
+    pub card_cost_kopecks: i64,
+}
+
+fn default_key_file() -> PathBuf {
+    PathBuf::from("keys/card-master.key")
+}
+fn default_validity_years() -> u32 {
+    5
+}
+fn default_card_title() -> String {
+    "Картка пільговика".into()
+}
+fn default_arms() -> PathBuf {
+    PathBuf::from("design/arms.png")
+}
+fn default_picture() -> PathBuf {
+    PathBuf::from("design/picture.jpg")
+}
+fn default_card_fees() -> Vec<CardFees> {
+    vec![CardFees {
+        from: NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
+        reissue_fee_kopecks: 12_000,
+        card_cost_kopecks: 12_000,
+    }]
+}
+
+impl Default for CardSettings {
+    fn default() -> Self {
+        CardSettings {
+            key_file: default_key_file(),
+            validity_years: default_validity_years(),
+            title: default_card_title(),
+            arms: default_arms(),
+            picture: default_picture(),
+            payment_details: String::new(),
+            fees: default_card_fees(),
+        }
+    }
+}
+
+impl CardSettings {
+    /// The fees in force on `date`.
+    pub fn fees_on(&self, date: NaiveDate) -> Option<&CardFees> {
+        self.fees.iter().rev().find(|f| f.from <= date)
+    }
 }
 
 /// The income limit of P3: the subsistence minimum × 1.4, rounded to 10 UAH,
@@ -208,6 +294,38 @@ impl Config {
                 )));
             }
         }
+        if self.cards.fees.is_empty() {
+            return Err(invalid(
+                "[[cards.fees]] is empty: give at least one entry".into(),
+            ));
+        }
+        for pair in self.cards.fees.windows(2) {
+            if pair[1].from <= pair[0].from {
+                return Err(invalid(format!(
+                    "[[cards.fees]] must be in date order: {} comes after {}",
+                    pair[1].from, pair[0].from
+                )));
+            }
+        }
+        for f in &self.cards.fees {
+            if f.reissue_fee_kopecks < 0 || f.card_cost_kopecks < 0 {
+                return Err(invalid(format!(
+                    "[[cards.fees]] from {}: fees are kopecks and cannot be negative",
+                    f.from
+                )));
+            }
+        }
+        if !(1..=30).contains(&self.cards.validity_years) {
+            return Err(invalid(format!(
+                "[cards] validity_years = {}: expected 1 to 30",
+                self.cards.validity_years
+            )));
+        }
+        if self.categories.len() > 255 {
+            return Err(invalid(
+                "more than 255 [[categories]]: the card stores the category in one byte".into(),
+            ));
+        }
         for field in self.intake.synonyms.keys() {
             if !crate::intake::Field::ALL.iter().any(|f| f.key() == field) {
                 return Err(invalid(format!(
@@ -221,6 +339,27 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The category's index, as the card stores it.
+    pub fn category_index(&self, code: &str) -> Option<u8> {
+        self.categories
+            .iter()
+            .position(|c| c.code == code)
+            .map(|i| i as u8)
+    }
+
+    /// The community's index, as the card stores it.
+    pub fn community_index(&self, code: &str) -> Option<u16> {
+        self.communities
+            .iter()
+            .position(|c| c.code == code)
+            .map(|i| i as u16)
+    }
+
+    /// Whether `code` is a partner community (P18).
+    pub fn is_partner(&self, code: &str) -> bool {
+        self.community(code).is_some_and(|c| c.partner)
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {

@@ -38,6 +38,8 @@ pub enum Error {
     Generate(#[from] crate::generate::Error),
     #[error(transparent)]
     Eligibility(#[from] crate::eligibility::Error),
+    #[error(transparent)]
+    Cards(#[from] crate::cards::Error),
     /// `--strict` and some rows were rejected: the run finished, but cron must notice.
     #[error("{0}")]
     StrictRejected(String),
@@ -45,7 +47,7 @@ pub enum Error {
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
-        use crate::{config, eligibility, generate, home, intake, registry};
+        use crate::{cards, config, eligibility, generate, home, intake, registry};
         match self {
             Error::Home(e) => match e {
                 home::Error::Locked { .. } => ExitCode::TempFail,
@@ -81,6 +83,15 @@ impl Error {
                 eligibility::Error::UnknownPerson(_) => ExitCode::NoInput,
                 eligibility::Error::Workbook { .. } => ExitCode::CantCreate,
                 eligibility::Error::Registry(_) => ExitCode::IoErr,
+            },
+            Error::Cards(e) => match e {
+                cards::Error::UnknownCard(_) | cards::Error::UnknownHolder(_) => ExitCode::NoInput,
+                cards::Error::BadNumber(_) | cards::Error::Refused { .. } => ExitCode::DataErr,
+                cards::Error::Key { .. } | cards::Error::Design { .. } => ExitCode::Config,
+                cards::Error::Uids { missing: true, .. } => ExitCode::NoInput,
+                cards::Error::Uids { .. } => ExitCode::DataErr,
+                cards::Error::Output { .. } => ExitCode::CantCreate,
+                cards::Error::Registry(_) => ExitCode::IoErr,
             },
             Error::StrictRejected(_) => ExitCode::DataErr,
         }

@@ -14,6 +14,10 @@ pub struct InitSummary {
     pub created: bool,
     pub config_written: bool,
     pub schema_version: i64,
+    /// A new random card master key was written.
+    pub card_key_written: bool,
+    /// Placeholder card design images were put in place.
+    pub design_written: Vec<String>,
 }
 
 /// Creates the home (or brings an existing one's registry up to date). An
@@ -41,7 +45,35 @@ pub fn init(home: &Home) -> Result<InitSummary, crate::Error> {
         true
     };
     let registry = Registry::open(&home.registry())?;
+    let config = Config::load(&home.config())?;
+    let card_key_written =
+        crate::cards::keyfile::create_if_missing(&home.root().join(&config.cards.key_file))?;
+    let mut design_written = Vec::new();
+    for (rel, bytes) in [
+        (&config.cards.arms, crate::cards::print::PLACEHOLDER_ARMS),
+        (
+            &config.cards.picture,
+            crate::cards::print::PLACEHOLDER_PICTURE,
+        ),
+    ] {
+        let path = home.root().join(rel);
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|source| config::Error::Write {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::write(&path, bytes).map_err(|source| config::Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            design_written.push(rel.display().to_string());
+        }
+    }
     Ok(InitSummary {
+        card_key_written,
+        design_written,
         home: home.root().display().to_string(),
         created,
         config_written,

@@ -23,3 +23,21 @@ pub fn kyiv_text(t: DateTime<Utc>) -> String {
         .format("%Y-%m-%d %H:%M:%S %Z")
         .to_string()
 }
+
+/// The first instant of a Kyiv calendar day, in UTC as stored.
+pub fn kyiv_day_start_utc(date: NaiveDate) -> String {
+    use chrono::TimeZone;
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let t = Kyiv
+        .from_local_datetime(&midnight)
+        .earliest()
+        .unwrap_or_else(|| Kyiv.from_utc_datetime(&midnight));
+    utc_text(t.with_timezone(&Utc))
+}
+
+/// A stored UTC text shown in Kyiv time; unparsable text is shown as is.
+pub fn stored_as_kyiv(text: &str) -> String {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| kyiv_text(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| text.to_string())
+}

@@ -106,6 +106,18 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             l.reasons_en
         ));
     }
+    // A right that ended stops the card now (P9), effective from the
+    // decision's date; a recorded death stops it with `death`.
+    let mut reg = crate::registry::Registry::open(&home.registry())?;
+    let stopped = crate::cards::enforce_now(&mut reg, crate::time::today_kyiv(), &g.operator())?;
+    for (what, list) in [
+        ("death", &stopped.death),
+        ("benefit-ended", &stopped.benefit_ended),
+    ] {
+        if !list.is_empty() {
+            g.say(format_args!("Cards blocked ({what}): {}", list.join(", ")));
+        }
+    }
     if let Some(out) = &args.out {
         eligibility::write_workbook(out, &config, &decided, lang).map_err(|e| {
             eligibility::Error::Workbook {

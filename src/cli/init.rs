@@ -27,6 +27,20 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
             s.home, s.schema_version
         ));
     }
+    if s.card_key_written {
+        g.say(format_args!(
+            "  New card master key in {} (mode 600): keep a copy offline; validators need it.",
+            home.root()
+                .join(crate::config::Config::load(&home.config())?.cards.key_file)
+                .display()
+        ));
+    }
+    if !s.design_written.is_empty() {
+        g.say(format_args!(
+            "  Placeholder card design: {}. Replace with the city's arms and picture before printing.",
+            s.design_written.join(", ")
+        ));
+    }
     g.print_json(&s);
     Ok(())
 }

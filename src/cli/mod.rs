@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one thin `run` per command. Each
 //! `run` turns arguments into options, calls one domain function and prints.
 
+mod cards;
 mod eligibility;
 mod generate;
 mod import;
@@ -110,6 +111,8 @@ pub enum Command {
     Import(import::Import),
     /// Decide who may ride free (P1–P4), or explain one person's decision.
     Eligibility(eligibility::Args),
+    /// Cards: issue, print jobs, block, reissue, the blocklist (P6–P10).
+    Cards(cards::Args),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -134,6 +137,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Init(args) => init::run(g, args),
         Command::Import(cmd) => import::run(g, cmd),
         Command::Eligibility(args) => eligibility::run(g, args),
+        Command::Cards(args) => cards::run(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
     }

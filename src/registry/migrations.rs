@@ -109,6 +109,73 @@ const MIGRATIONS: &[&str] = &[
         parameters TEXT NOT NULL UNIQUE               -- JSON
     );
     "#,
+    // 3: cards (P6–P10, P18). A card row holds what the card carries and is
+    // never changed; its life is the card_events rows, appended only. The
+    // current state is the latest event.
+    r#"
+    CREATE TABLE print_jobs (
+        id          INTEGER PRIMARY KEY,
+        created_at  TEXT NOT NULL,                  -- UTC
+        operator    TEXT NOT NULL,
+        folder      TEXT NOT NULL,
+        cards       INTEGER NOT NULL
+    );
+    CREATE TABLE cards (
+        id            INTEGER PRIMARY KEY,
+        number        INTEGER NOT NULL UNIQUE,      -- P7: serial and Luhn digit, as on the chip
+        person_id     INTEGER NOT NULL REFERENCES people(id),
+        issue         INTEGER NOT NULL,             -- 1 for the person's first card, +1 for each next
+        replaces      INTEGER REFERENCES cards(id), -- a reissue: the blocked card it replaces (P8)
+        decision_id   INTEGER NOT NULL REFERENCES decisions(id),
+        category      TEXT NOT NULL,
+        community     TEXT NOT NULL,                -- КАТОТТГ code of the holder's community
+        valid_from    TEXT NOT NULL,                -- YYYY-MM-DD, Kyiv date
+        valid_to      TEXT NOT NULL,                -- inclusive
+        fee_kopecks   INTEGER NOT NULL,             -- paid by the holder: 0 for a first card (P8)
+        receipt       TEXT,                         -- the fee receipt of a reissue
+        cost_kopecks  INTEGER NOT NULL,             -- what making the card costs
+        cost_payer    TEXT NOT NULL,                -- community that pays it (P18): a partner, or the city
+        created_at    TEXT NOT NULL,                -- UTC
+        operator      TEXT NOT NULL,
+        CHECK (replaces IS NULL OR receipt IS NOT NULL)
+    );
+    CREATE INDEX cards_person ON cards(person_id, id);
+    CREATE UNIQUE INDEX cards_replaces ON cards(replaces) WHERE replaces IS NOT NULL;
+    CREATE TABLE card_events (
+        id          INTEGER PRIMARY KEY,
+        card_id     INTEGER NOT NULL REFERENCES cards(id),
+        state       TEXT NOT NULL CHECK (state IN ('issued', 'sent', 'printed', 'handed', 'blocked', 'expired')),
+        reason      TEXT CHECK (reason IN ('lost', 'damaged', 'data-changed', 'death', 'holder-request',
+                                           'benefit-ended', 'trip-limit')),
+        at          TEXT NOT NULL,                  -- UTC: when it was recorded
+        effective   TEXT NOT NULL,                  -- UTC: from when it counts (a decision's date, a death)
+        operator    TEXT NOT NULL,
+        print_job   INTEGER REFERENCES print_jobs(id),
+        uid         TEXT,                           -- 'sent': the chip's UID the job encodes
+        printed_name TEXT,                          -- 'sent': the full name printed on the card
+        photo       TEXT,                           -- 'sent': the photo printed (photos/<name>)
+        detail      TEXT,                           -- notes: a reprint, a receipt
+        CHECK ((state = 'blocked') = (reason IS NOT NULL))
+    );
+    CREATE INDEX card_events_card ON card_events(card_id, id);
+    CREATE INDEX card_events_uid ON card_events(uid) WHERE uid IS NOT NULL;
+    CREATE TRIGGER cards_are_facts BEFORE UPDATE ON cards
+        BEGIN SELECT RAISE(ABORT, 'cards are never changed: record a card event'); END;
+    CREATE TRIGGER cards_stay BEFORE DELETE ON cards
+        BEGIN SELECT RAISE(ABORT, 'cards are never deleted: block them'); END;
+    CREATE TRIGGER card_events_are_history BEFORE UPDATE ON card_events
+        BEGIN SELECT RAISE(ABORT, 'card events are history: append a new one'); END;
+    CREATE TRIGGER card_events_stay BEFORE DELETE ON card_events
+        BEGIN SELECT RAISE(ABORT, 'card events are history: append a new one'); END;
+    -- Every blocklist published, for the dock (P8, P9).
+    CREATE TABLE blocklists (
+        version     INTEGER PRIMARY KEY,
+        created_at  TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        cards       INTEGER NOT NULL,
+        sha256      TEXT NOT NULL                   -- of the ascending card numbers
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

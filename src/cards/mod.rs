@@ -1,0 +1,54 @@
+//! Cards (`kartka cards`, P6–P10, P18, K1, K2, K4): numbering, the card's
+//! life as appended events, print jobs for the card printer (CSV, photos,
+//! barcodes, a proof PDF and the chip images), and the blocklist the dock
+//! pushes to validators.
+
+pub mod blocklist;
+pub mod keyfile;
+pub mod lifecycle;
+pub mod number;
+pub mod print;
+mod store;
+
+use std::path::PathBuf;
+
+pub use lifecycle::{Move, Reason, State};
+pub use number::{CardNumber, NumberError};
+pub use store::{
+    Card, Enforced, Event, IssueSummary, Shown, block, enforce, enforce_now, issue, job_cards,
+    list, record, reissue, show,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "no card {0} in the registry.\n  Check the number; `kartka cards list` shows every card."
+    )]
+    UnknownCard(String),
+    #[error(
+        "no person with social number, tax number or passport {0:?} in the registry.\n  Check the number; `kartka cards show` takes a card number or a person."
+    )]
+    UnknownHolder(String),
+    #[error("{0}.\n  Copy the number from the card's front or from `kartka cards list`.")]
+    BadNumber(#[from] NumberError),
+    #[error("card {number}: refused: {why}.\n  Nothing was changed.")]
+    Refused { number: String, why: String },
+    #[error("{path}: the card master key: {why}.\n  Nothing was written.")]
+    Key { path: PathBuf, why: String },
+    #[error(
+        "{path}: the card design image: {why}.\n  Set [cards] arms and picture in kartka.toml to PNG or JPEG files; nothing was written."
+    )]
+    Design { path: PathBuf, why: String },
+    #[error("{path}: {why}")]
+    Uids {
+        path: PathBuf,
+        why: String,
+        missing: bool,
+    },
+    #[error(
+        "{path}: cannot write: {detail}.\n  Check the folder is writable; no card changed state."
+    )]
+    Output { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+}
