@@ -310,6 +310,9 @@ pub struct IssueSummary {
     /// Eligible people whose card is blocked and who need a paid reissue:
     /// (social number, card number, reason).
     pub awaiting_reissue: Vec<(String, String, String)>,
+    /// Eligible people whose benefit term ended before today: a card would
+    /// be dead on arrival; their eligibility needs deciding again.
+    pub term_ended: Vec<String>,
     pub enforced: Enforced,
 }
 
@@ -481,6 +484,11 @@ pub fn issue(
                     number.to_string(),
                     reason.code().to_string(),
                 ));
+            }
+            IssueStep::First | IssueStep::Renewal
+                if person.valid_until.is_some_and(|until| until < today) =>
+            {
+                summary.term_ended.push(person.social_number.clone());
             }
             IssueStep::First | IssueStep::Renewal => {
                 let (_, number) = insert_card(

@@ -138,6 +138,13 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 s.already,
                 s.awaiting_reissue.len()
             ));
+            if !s.term_ended.is_empty() {
+                g.say(format_args!(
+                    "No card for {} eligible people whose benefit term has ended ({}): decide again with `kartka eligibility --all`.",
+                    s.term_ended.len(),
+                    s.term_ended.join(", ")
+                ));
+            }
             for (person, card, reason) in &s.awaiting_reissue {
                 g.say(format_args!(
                     "  {person}: card {card} is blocked ({reason}); `kartka cards reissue {card} --receipt REF` once the fee is paid"
@@ -306,12 +313,24 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             })?;
             bar.finish_and_clear();
             say_enforced(g, &s.enforced);
+            // One line per reason, with the cards it holds back.
+            let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
             for h in &s.held_back {
-                g.say(format_args!("held back: card {}: {}", h.number, h.why));
+                match reasons.iter_mut().find(|(why, _)| *why == h.why) {
+                    Some((_, list)) => list.push(&h.number),
+                    None => reasons.push((&h.why, vec![&h.number])),
+                }
+            }
+            for (why, list) in reasons {
+                g.say(format_args!(
+                    "held back {} card(s): {why}: {}",
+                    list.len(),
+                    list.join(", ")
+                ));
             }
             match &s.folder {
                 Some(folder) => g.say(format_args!(
-                    "Print job {} : {} card(s) in {folder} (cards.csv, photos/, barcodes/, proof.pdf, encoding.json); they are now sent to print.",
+                    "Print job {}: {} card(s) in {folder} (cards.csv, photos/, barcodes/, proof.pdf, encoding.json); they are now sent to print.",
                     s.job.unwrap_or_default(),
                     s.cards.len()
                 )),

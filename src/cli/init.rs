@@ -38,7 +38,11 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     if !s.design_written.is_empty() {
         g.say(format_args!(
             "  Placeholder card design: {}. Replace with the city's arms and picture before printing.",
-            s.design_written.join(", ")
+            s.design_written
+                .iter()
+                .map(|d| home.root().join(d).display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     g.print_json(&s);

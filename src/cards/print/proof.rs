@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use miniz_oxide::deflate::compress_to_vec_zlib;
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use super::barcode;
@@ -422,12 +422,41 @@ fn write_font(
     pdf.stream(file, &compressed)
         .filter(Filter::FlateDecode)
         .pair(Name(b"Length1"), font.data.len() as i32);
-    let mut map = UnicodeCmap::new(Name(b"Kartka-UCS"), system);
-    for (&gid, &c) in &font.used {
-        map.pair(gid, c);
+    let map = to_unicode(&font.used);
+    pdf.cmap(cmap, &map)
+        .name(Name(b"Adobe-Identity-UCS"))
+        .system_info(SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"UCS"),
+            supplement: 0,
+        });
+}
+
+/// The ToUnicode map (PDF 32000 9.10.3): glyph → character, so the text can
+/// be searched, copied and read back. Written in the plainest form the
+/// specification allows, which every reader accepts.
+fn to_unicode(used: &BTreeMap<u16, char>) -> Vec<u8> {
+    let mut s = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let pairs: Vec<(&u16, &char)> = used.iter().collect();
+    // At most 100 entries a section.
+    for chunk in pairs.chunks(100) {
+        s.push_str(&format!("{} beginbfchar\n", chunk.len()));
+        for (gid, c) in chunk {
+            let mut utf16 = [0u16; 2];
+            let hex: String = c
+                .encode_utf16(&mut utf16)
+                .iter()
+                .map(|u| format!("{u:04X}"))
+                .collect();
+            s.push_str(&format!("<{gid:04X}> <{hex}>\n"));
+        }
+        s.push_str("endbfchar\n");
     }
-    let map = map.finish();
-    pdf.cmap(cmap, map.as_slice())
-        .name(Name(b"Kartka-UCS"))
-        .system_info(system);
+    s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    s.into_bytes()
 }
