@@ -389,7 +389,7 @@ fn a_print_job_on_the_fixtures_reads_back_file_by_file() {
     let pdf = lopdf::Document::load(job.join("proof.pdf")).unwrap();
     let pages = pdf.get_pages();
     assert_eq!(pages.len(), 2 * cards.len());
-    for (_, id) in &pages {
+    for id in pages.values() {
         let page = pdf.get_dictionary(*id).unwrap();
         let mb: Vec<f32> = page
             .get(b"MediaBox")
