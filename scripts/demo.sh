@@ -31,6 +31,21 @@ echo "== kartka eligibility (who may ride free, as of the 1st of this month)"
 as_of="$(date +%Y-%m-01)"
 "$bin" eligibility --as-of "$as_of" --out "$work/decisions.xlsx"
 echo
+echo "== kartka cards issue (a card for every eligible person)"
+"$bin" cards issue
+echo
+echo "== kartka cards print-job (the card printer's batch; the UIDs of box 7 of blank cards)"
+"$bin" cards print-job --out "$work/print-job-1" --uids fixtures/cards/stock-uids.txt
+echo
+echo "== the printer reports the batch done; a card is handed over, lost, blocked and reissued (P8)"
+"$bin" cards printed --job 1
+"$bin" cards hand-over 1000000016
+"$bin" cards block 1000000016 --reason lost
+"$bin" cards reissue 1000000016 --receipt DEMO-0.0.3456789.1
+echo
+echo "== kartka cards blocklist (for the dock to push to validators)"
+"$bin" cards blocklist
+echo
 echo "== kartka status"
 "$bin" status
 echo
@@ -43,6 +58,8 @@ echo "Outputs:"
 echo "  home (registry.sqlite, kartka.toml, photos/): $KARTKA_HOME"
 echo "  rejected rows with reasons:                   $work/fixtures/applicants/office-2026-10.rejects.csv"
 echo "  decisions workbook (Ukrainian):               $work/decisions.xlsx"
+echo "  print job (cards.csv, photos/, barcodes/, proof.pdf, encoding.json): $work/print-job-1/"
+echo "  blocklist (.kbl for the dock, .csv):          $KARTKA_HOME/exports/blocklist.kbl"
 echo "  validator 7's flash (tap log, settings):      $work/validator-7/"
 echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"

@@ -30,6 +30,9 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Taken as "today" for ages.
     pub today: NaiveDate,
+    /// Write a synthetic portrait per applicant into this folder and name
+    /// it in the "Фото" column.
+    pub photos: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -131,7 +134,7 @@ const CATEGORIES: &[(&str, u32, (i64, i64))] = &[
     ("Дитина з багатодітної сім'ї", 6, (6, 17)),
 ];
 
-const HEADERS: [&str; 17] = [
+const HEADERS: [&str; 18] = [
     "Прізвище",
     "Ім'я",
     "По батькові",
@@ -149,6 +152,7 @@ const HEADERS: [&str; 17] = [
     "Соціальна допомога, грн",
     "Дата заяви",
     "Документи",
+    "Фото",
 ];
 
 /// The kinds of bad row the generator makes.
@@ -161,7 +165,7 @@ const BAD_KINDS: [&str; 5] = [
 ];
 
 struct Row {
-    cells: [String; 17],
+    cells: [String; 18],
     birth_date: Option<NaiveDate>,
     application_date: NaiveDate,
 }
@@ -336,6 +340,7 @@ fn make_row(
             aid,
             application_date.format("%d.%m.%Y").to_string(),
             documents,
+            String::new(),
         ],
         birth_date: if birth_text.is_some() {
             None
@@ -344,6 +349,72 @@ fn make_row(
         },
         application_date,
     }
+}
+
+/// The photo as the spreadsheet names it: relative to the spreadsheet's
+/// folder when it lies inside it.
+fn photo_cell(out: &Path, photo: &Path) -> String {
+    let base = out.parent().unwrap_or(Path::new(""));
+    photo
+        .strip_prefix(base)
+        .unwrap_or(photo)
+        .display()
+        .to_string()
+}
+
+/// A synthetic 600 × 800 passport-style portrait, different for every `i`:
+/// a plain background, a face and shoulders, in varying tones.
+fn write_portrait(dir: &Path, i: usize, seed: u64) -> Result<PathBuf, String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let (w, h) = (600u32, 800u32);
+    let bg = [
+        rng.random_range(180..240u8),
+        rng.random_range(190..240),
+        rng.random_range(200..250),
+    ];
+    let skin = [
+        rng.random_range(170..235u8),
+        rng.random_range(130..190),
+        rng.random_range(100..160),
+    ];
+    let cloth = [
+        rng.random_range(20..120u8),
+        rng.random_range(20..120),
+        rng.random_range(20..140),
+    ];
+    let (cx, cy) = (
+        300.0 + rng.random_range(-30.0..30.0),
+        330.0 + rng.random_range(-30.0..30.0),
+    );
+    let (rx, ry) = (
+        rng.random_range(110.0..140.0),
+        rng.random_range(150.0..180.0),
+    );
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f64, y as f64);
+        let face = ((fx - cx) / rx).powi(2) + ((fy - cy) / ry).powi(2) <= 1.0;
+        let body = fy > cy + ry * 0.8 && (fx - cx).abs() < 260.0 - (h as f64 - fy) * 0.3;
+        let noise = ((x.wrapping_mul(31) ^ y.wrapping_mul(17) ^ i as u32) % 9) as u8;
+        let c = if face {
+            skin
+        } else if body {
+            cloth
+        } else {
+            bg
+        };
+        image::Rgb([
+            c[0].saturating_add(noise),
+            c[1].saturating_add(noise),
+            c[2].saturating_add(noise),
+        ])
+    });
+    let path = dir.join(format!("p{i:07}.jpg"));
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85)
+        .encode_image(&img)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }
 
 fn kopecks_text(k: i64) -> String {
@@ -373,6 +444,13 @@ pub fn applicants(config: &Config, opts: &GenerateOptions) -> Result<GenerateSum
     };
     let mut bad_rows = 0;
     let mut serials = Serials::new();
+    let mut photo_error: Option<String> = None;
+    if let Some(dir) = &opts.photos {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+            path: dir.clone(),
+            detail: e.to_string(),
+        })?;
+    }
     let mut rows = (0..opts.count).map(|i| {
         let bad = if rng.random_bool(opts.bad_share.clamp(0.0, 1.0)) {
             bad_rows += 1;
@@ -380,7 +458,16 @@ pub fn applicants(config: &Config, opts: &GenerateOptions) -> Result<GenerateSum
         } else {
             None
         };
-        make_row(&mut rng, &mut serials, i, bad, opts, &communities, limit)
+        let mut row = make_row(&mut rng, &mut serials, i, bad, opts, &communities, limit);
+        if let Some(dir) = &opts.photos {
+            match write_portrait(dir, i, opts.seed) {
+                Ok(path) => row.cells[17] = photo_cell(&opts.out, &path),
+                Err(e) => {
+                    photo_error.get_or_insert(e);
+                }
+            }
+        }
+        row
     });
     let ext = opts
         .out
@@ -393,6 +480,12 @@ pub fn applicants(config: &Config, opts: &GenerateOptions) -> Result<GenerateSum
         _ => return Err(write_err("unknown file type".into())),
     }
     drop(rows);
+    if let (Some(e), Some(dir)) = (photo_error, &opts.photos) {
+        return Err(Error::Write {
+            path: dir.clone(),
+            detail: e,
+        });
+    }
     Ok(GenerateSummary {
         rows: opts.count,
         bad_rows,

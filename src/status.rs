@@ -17,6 +17,10 @@ pub struct Status {
     pub by_category: BTreeMap<String, i64>,
     pub imports: i64,
     pub last_import: Option<String>,
+    /// Card state → cards in it.
+    pub cards: BTreeMap<String, i64>,
+    /// The latest published blocklist version.
+    pub blocklist_version: Option<i64>,
 }
 
 pub fn status(home: &Home, config: &Config) -> Result<Status, registry::Error> {
@@ -51,7 +55,26 @@ pub fn status(home: &Home, config: &Config) -> Result<Status, registry::Error> {
             Ok((r.get(0)?, r.get(1)?))
         })
         .map_err(err)?;
+    let mut cards = BTreeMap::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.state, count(*) FROM cards c JOIN card_events e \
+             ON e.id = (SELECT max(x.id) FROM card_events x WHERE x.card_id = c.id) GROUP BY e.state",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(err)?;
+    for row in rows {
+        let (state, n) = row.map_err(err)?;
+        cards.insert(state, n);
+    }
+    let blocklist_version: Option<i64> = conn
+        .query_row("SELECT max(version) FROM blocklists", [], |r| r.get(0))
+        .map_err(err)?;
     Ok(Status {
+        cards,
+        blocklist_version,
         home: home.root().display().to_string(),
         schema_version: reg.schema_version()?,
         people,

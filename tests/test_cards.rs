@@ -604,3 +604,31 @@ fn mistyped_and_unknown_numbers_are_told_apart() {
     assert!(r.stdout.contains("Ткаченко Олена Петрівна"), "{}", r.stdout);
     assert!(r.stdout.contains("free to the holder"), "{}", r.stdout);
 }
+
+#[test]
+fn a_print_job_in_english_for_lang_en() {
+    let (h, _, ivan) = issued();
+    let r = ok(h.kartka(&[
+        "--lang",
+        "en",
+        "--json",
+        "cards",
+        "print-job",
+        "--out",
+        "en",
+        "--uids",
+        "fixtures/cards/stock-uids.txt",
+    ]));
+    assert_eq!(r.json()["cards"].as_array().unwrap().len(), 2);
+    let csv = std::fs::read_to_string(h.work.join("en/cards.csv")).unwrap();
+    assert!(csv.starts_with("\u{feff}number,number_printed,surname,given_name,patronymic,photo,barcode,category,community,valid_to,uid"), "{csv}");
+    assert!(csv.contains("Pensioner by age"), "{csv}");
+    assert!(
+        csv.contains(&format!("{ivan},")) && csv.contains("2031-10-31"),
+        "{csv}"
+    );
+    let pdf = lopdf::Document::load(h.work.join("en/proof.pdf")).unwrap();
+    let back = pdf.extract_text(&[4]).unwrap();
+    assert!(back.contains("Valid to 2031-10-31"), "{back:?}");
+    assert!(back.contains("Мельник"), "names stay as written: {back:?}");
+}

@@ -30,6 +30,10 @@ pub struct ApplicantsArgs {
     /// The date taken as today (YYYY-MM-DD), for ages and application dates.
     #[arg(long)]
     today: Option<chrono::NaiveDate>,
+    /// Also write a synthetic portrait per applicant into this folder (for
+    /// print-job tests and benchmarks).
+    #[arg(long)]
+    photos: Option<PathBuf>,
 }
 
 pub fn run(g: &Global, cmd: Generate) -> Result<(), Error> {
@@ -51,6 +55,7 @@ pub fn run(g: &Global, cmd: Generate) -> Result<(), Error> {
                     bad_share: a.bad_share,
                     seed: a.seed,
                     today: a.today.unwrap_or_else(crate::time::today_kyiv),
+                    photos: a.photos,
                 },
             )?;
             g.say(format_args!(

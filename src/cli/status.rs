@@ -37,5 +37,13 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
             .map(|t| format!(", last finished {t}"))
             .unwrap_or_default()
     );
+    let total: i64 = s.cards.values().sum();
+    println!("Cards: {total}");
+    for (state, n) in &s.cards {
+        println!("  {n:>8}  {state}");
+    }
+    if let Some(v) = s.blocklist_version {
+        println!("Blocklist: version {v}");
+    }
     Ok(())
 }
