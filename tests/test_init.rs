@@ -65,5 +65,15 @@ fn json_init_prints_one_object() {
     assert_eq!(r.code, 0);
     let v = r.json();
     assert_eq!(v["created"], true);
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], kartka::registry::SCHEMA_VERSION);
+    assert_eq!(v["card_key_written"], true);
+    assert_eq!(v["design_written"].as_array().unwrap().len(), 2);
+    // A second init keeps the key: the cards already made depend on it.
+    let key = std::fs::read(h.root.join("keys/card-master.key")).unwrap();
+    let v = h.kartka(&["--json", "init"]).json();
+    assert_eq!(v["card_key_written"], false);
+    assert_eq!(
+        std::fs::read(h.root.join("keys/card-master.key")).unwrap(),
+        key
+    );
 }
