@@ -358,7 +358,8 @@ fn card_valid_to(config: &Config, from: NaiveDate, benefit_until: Option<NaiveDa
     let years = config.cards.validity_years as i32;
     let term_end = from
         .with_year(from.year() + years)
-        .or_else(|| NaiveDate::from_ymd_opt(from.year() + years, 2, 28))
+        // 29 February: the anniversary falls on 1 March.
+        .or_else(|| NaiveDate::from_ymd_opt(from.year() + years, 3, 1))
         .and_then(|d| d.pred_opt())
         .unwrap_or(from);
     benefit_until.map_or(term_end, |b| b.min(term_end))
@@ -749,4 +750,27 @@ pub fn enforce_now(
     let done = enforce(&tx, today, operator).map_err(err)?;
     tx.commit().map_err(err)?;
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_ends_the_day_before_its_anniversary_or_with_the_benefit() {
+        let config = Config::default_config();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            card_valid_to(&config, d("2026-11-01"), None),
+            d("2031-10-31")
+        );
+        assert_eq!(
+            card_valid_to(&config, d("2028-02-29"), None),
+            d("2033-02-28")
+        );
+        assert_eq!(
+            card_valid_to(&config, d("2026-11-01"), Some(d("2027-06-30"))),
+            d("2027-06-30")
+        );
+    }
 }

@@ -214,10 +214,16 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 .map(|n| number(n))
                 .collect::<Result<Vec<_>, _>>()?;
             if let Some(job) = job {
-                list.extend(
-                    cards::job_cards(reg.conn(), job)
-                        .map_err(|e| cards::Error::Registry(reg.err(e)))?,
-                );
+                let in_job = cards::job_cards(reg.conn(), job)
+                    .map_err(|e| cards::Error::Registry(reg.err(e)))?;
+                if in_job.is_empty() {
+                    return Err(cards::Error::Refused {
+                        number: format!("(print job {job})"),
+                        why: format!("there is no print job {job} with cards"),
+                    }
+                    .into());
+                }
+                list.extend(in_job);
             }
             if list.is_empty() {
                 return Err(cards::Error::Refused {

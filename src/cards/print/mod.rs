@@ -252,8 +252,10 @@ pub fn run(
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)?
     };
-    let mut fresh = stock.into_iter().filter(|u| !used.contains(&u.hex()));
-    summary.uids_used_before = used.len();
+    let (before, unused): (Vec<uids::Uid>, Vec<uids::Uid>) =
+        stock.into_iter().partition(|u| used.contains(&u.hex()));
+    summary.uids_used_before = before.len();
+    let mut fresh = unused.into_iter();
     let mut ready = Vec::new();
     for ((card, app, _), photo) in candidates.into_iter().zip(photos) {
         let number = card.number.to_string();
