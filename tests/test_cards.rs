@@ -262,12 +262,7 @@ fn an_ended_benefit_term_expires_the_card_and_gives_no_dead_card() {
 }
 
 fn read_master(h: &Home) -> [u8; 16] {
-    let text = std::fs::read_to_string(h.root.join("keys/card-master.key")).unwrap();
-    let mut key = [0u8; 16];
-    for (i, k) in key.iter_mut().enumerate() {
-        *k = u8::from_str_radix(&text.trim()[2 * i..2 * i + 2], 16).unwrap();
-    }
-    key
+    kartka::cards::keyfile::read(&h.root.join("keys/card-master.key")).unwrap()
 }
 
 fn print_job(h: &Home, out: &str) -> Run {

@@ -181,7 +181,7 @@ pub fn publish(
     let cards: Vec<u32> = entries.iter().map(|e| e.number).collect();
     let digest = Blocklist::digest(&cards);
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let last: Option<(u32, String)> = tx
         .query_row(
@@ -247,10 +247,7 @@ fn csv_bytes(entries: &[Entry], lang: crate::eligibility::Lang) -> Vec<u8> {
 /// Writes through a temporary file and a rename, so a reader never sees
 /// half a file.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Output {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = Error::output(path);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }

@@ -52,3 +52,18 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
 }
+
+impl Error {
+    /// A SQLite failure on the registry at `path`.
+    pub(crate) fn sql(path: &std::path::Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
+        move |e| Error::Registry(crate::registry::Error::sqlite(path, e))
+    }
+
+    /// An output at `path` that could not be written.
+    pub(crate) fn output(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + Copy + '_ {
+        move |e| Error::Output {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        }
+    }
+}

@@ -427,22 +427,23 @@ fn insert_card(
     Ok((id, number))
 }
 
-/// A person's latest card: (issue, state, reason).
-type Latest = (i64, State, Option<Reason>);
+/// A person's latest card: (number, issue, state, reason).
+type Latest = (i64, i64, State, Option<Reason>);
 
 fn latest_cards(tx: &Connection) -> rusqlite::Result<std::collections::HashMap<i64, Latest>> {
     let mut stmt = tx.prepare(
-        "SELECT c.person_id, c.issue, e.state, e.reason FROM cards c \
+        "SELECT c.person_id, c.number, c.issue, e.state, e.reason FROM cards c \
          JOIN card_events e ON e.id = (SELECT max(x.id) FROM card_events x WHERE x.card_id = c.id) \
          WHERE c.id IN (SELECT max(id) FROM cards GROUP BY person_id)",
     )?;
     let rows = stmt.query_map([], |r| {
-        let state: String = r.get(2)?;
-        let reason: Option<String> = r.get(3)?;
+        let state: String = r.get(3)?;
+        let reason: Option<String> = r.get(4)?;
         Ok((
             r.get(0)?,
             (
                 r.get(1)?,
+                r.get(2)?,
                 State::from_code(&state).unwrap_or(State::Blocked),
                 reason.as_deref().and_then(Reason::from_code),
             ),
@@ -460,7 +461,7 @@ pub fn issue(
     operator: &str,
 ) -> Result<IssueSummary, Error> {
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let mut summary = IssueSummary {
         enforced: enforce(&tx, today, operator).map_err(err)?,
@@ -469,17 +470,11 @@ pub fn issue(
     let latest = latest_cards(&tx).map_err(err)?;
     for person in eligible_people(&tx, None).map_err(err)? {
         let last = latest.get(&person.person_id);
-        let step = lifecycle::issue_step(last.map(|(_, s, r)| (*s, *r)));
+        let step = lifecycle::issue_step(last.map(|(_, _, s, r)| (*s, *r)));
         match step {
             IssueStep::HasCard => summary.already += 1,
             IssueStep::NeedsReissue(reason) => {
-                let number: i64 = tx
-                    .query_row(
-                        "SELECT number FROM cards WHERE person_id = ?1 ORDER BY id DESC LIMIT 1",
-                        [person.person_id],
-                        |r| r.get(0),
-                    )
-                    .map_err(err)?;
+                let number = last.map_or(0, |(number, ..)| *number);
                 summary.awaiting_reissue.push((
                     person.social_number.clone(),
                     number.to_string(),
@@ -499,7 +494,7 @@ pub fn issue(
                     operator,
                     NewCard {
                         person: &person,
-                        issue: last.map_or(1, |(issue, _, _)| issue + 1),
+                        issue: last.map_or(1, |(_, issue, ..)| issue + 1),
                         replaces: None,
                         valid_from: if step == IssueStep::First {
                             person.as_of
@@ -541,7 +536,7 @@ pub fn block(
     note: Option<&str>,
 ) -> Result<Card, Error> {
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let card = require_card(&tx, number, &path)?;
     lifecycle::apply(card.state, Move::Block(reason)).map_err(|why| Error::Refused {
@@ -583,7 +578,7 @@ pub fn reissue(
     operator: &str,
 ) -> Result<(Card, Card), Error> {
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let old = require_card(&tx, number, &path)?;
     let live_text = cards_where(&tx, "WHERE c.person_id = ?1", [old.person_id])
@@ -649,7 +644,7 @@ pub fn record(
     operator: &str,
 ) -> Result<Vec<Card>, Error> {
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let mut done = Vec::new();
     // All or nothing: one refused card leaves every card as it was.
@@ -745,7 +740,7 @@ pub fn enforce_now(
     operator: &str,
 ) -> Result<Enforced, Error> {
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let done = enforce(&tx, today, operator).map_err(err)?;
     tx.commit().map_err(err)?;

@@ -1,7 +1,6 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Global;
 use crate::Error;
@@ -301,18 +300,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 lang,
                 today,
             };
-            let bar = ProgressBar::with_draw_target(
-                Some(0),
-                if g.attended() {
-                    ProgressDrawTarget::stderr()
-                } else {
-                    ProgressDrawTarget::hidden()
-                },
-            );
-            bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} photos, ETA {eta}")
-                    .expect("valid template"),
-            );
+            let bar = g.progress_bar("{bar:40} {pos}/{len} photos, ETA {eta}");
             let s = cards::print::run(&home, &config, &opts, &operator, &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);

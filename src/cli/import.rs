@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::Global;
 use crate::Error;
@@ -67,18 +67,7 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
         Some(home.lock("import applicants", crate::home::lock_wait())?)
     };
     let config = Config::load(&home.config())?;
-    let bar = ProgressBar::with_draw_target(
-        Some(0),
-        if g.attended() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, ETA {eta}")
-            .expect("valid template"),
-    );
+    let bar = g.progress_bar("{bar:40} {pos}/{len} rows, {per_sec}, ETA {eta}");
     let opts = ImportOptions {
         files: a.files,
         sheet: a.sheet,

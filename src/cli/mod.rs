@@ -77,6 +77,21 @@ impl Global {
     pub fn attended(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()
     }
+    /// A progress bar drawn on stderr for a person at a terminal, hidden
+    /// for cron; `template` is indicatif's.
+    pub fn progress_bar(&self, template: &str) -> indicatif::ProgressBar {
+        use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+        let bar = ProgressBar::with_draw_target(
+            Some(0),
+            if self.attended() {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+        bar
+    }
     pub fn print_json(&self, value: &impl serde::Serialize) {
         if self.json {
             println!(

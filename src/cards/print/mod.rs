@@ -160,7 +160,7 @@ pub fn run(
 
     let mut reg = Registry::open(&home.registry())?;
     let path = reg.path().to_path_buf();
-    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let err = Error::sql(&path);
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let mut summary = JobSummary {
         enforced: super::enforce(&tx, opts.today, operator).map_err(err)?,
@@ -372,10 +372,7 @@ fn create_private_dir(path: &Path) -> std::io::Result<()> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Output {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = Error::output(path);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -394,10 +391,7 @@ fn write_folder(
     job: i64,
     lang: Lang,
 ) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Output {
-        path: out.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = Error::output(out);
     if out.exists() && std::fs::read_dir(out).map_err(fail)?.next().is_some() {
         return Err(Error::Output {
             path: out.to_path_buf(),
@@ -415,12 +409,8 @@ fn write_folder(
     if stage.exists() {
         std::fs::remove_dir_all(&stage).map_err(fail)?;
     }
-    let result = write_files(&stage, config, design, ready, key, job, lang).and_then(|()| {
-        std::fs::rename(&stage, out).map_err(|e| Error::Output {
-            path: out.to_path_buf(),
-            detail: e.to_string(),
-        })
-    });
+    let result = write_files(&stage, config, design, ready, key, job, lang)
+        .and_then(|()| std::fs::rename(&stage, out).map_err(Error::output(out)));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&stage);
     }
@@ -436,10 +426,7 @@ fn write_files(
     job: i64,
     lang: Lang,
 ) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Output {
-        path: out.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = Error::output(out);
     create_private_dir(&out.join("photos")).map_err(fail)?;
     create_private_dir(&out.join("barcodes")).map_err(fail)?;
     let mut csv = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
