@@ -40,6 +40,12 @@ pub enum Error {
     Eligibility(#[from] crate::eligibility::Error),
     #[error(transparent)]
     Cards(#[from] crate::cards::Error),
+    #[error(transparent)]
+    Taps(#[from] crate::taps::Error),
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::Error),
+    #[error(transparent)]
+    Dock(#[from] crate::dock::Error),
     /// `--strict` and some rows were rejected: the run finished, but cron must notice.
     #[error("{0}")]
     StrictRejected(String),
@@ -47,7 +53,7 @@ pub enum Error {
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
-        use crate::{cards, config, eligibility, generate, home, intake, registry};
+        use crate::{cards, config, dock, eligibility, fleet, generate, home, intake, registry};
         match self {
             Error::Home(e) => match e {
                 home::Error::Locked { .. } => ExitCode::TempFail,
@@ -93,7 +99,39 @@ impl Error {
                 cards::Error::Output { .. } => ExitCode::CantCreate,
                 cards::Error::Registry(_) => ExitCode::IoErr,
             },
+            Error::Taps(e) => taps_code(e),
+            Error::Fleet(e) => match e {
+                fleet::Error::Missing { .. } => ExitCode::NoInput,
+                fleet::Error::Bad { .. } => ExitCode::DataErr,
+                fleet::Error::Registry(_) => ExitCode::IoErr,
+            },
+            Error::Dock(e) => match e {
+                dock::Error::NoSuchPort { .. } => ExitCode::NoInput,
+                dock::Error::PortBusy { .. } => ExitCode::TempFail,
+                dock::Error::PortOpen { .. }
+                | dock::Error::Unplugged { .. }
+                | dock::Error::NoAnswer { .. }
+                | dock::Error::Refused { .. } => ExitCode::IoErr,
+                dock::Error::Version { .. }
+                | dock::Error::BadMac { .. }
+                | dock::Error::UnknownValidator { .. }
+                | dock::Error::Protocol { .. } => ExitCode::DataErr,
+                dock::Error::Taps(e) => taps_code(e),
+                dock::Error::Registry(_) => ExitCode::IoErr,
+                dock::Error::Key(cards::Error::Key { .. }) => ExitCode::Config,
+                dock::Error::Key(_) => ExitCode::IoErr,
+            },
             Error::StrictRejected(_) => ExitCode::DataErr,
         }
+    }
+}
+
+fn taps_code(e: &crate::taps::Error) -> ExitCode {
+    use crate::taps::Error as T;
+    match e {
+        T::Missing { .. } => ExitCode::NoInput,
+        T::BadInput { .. } | T::UnknownValidator { .. } => ExitCode::DataErr,
+        T::Read { .. } | T::Parquet { .. } | T::Registry(_) => ExitCode::IoErr,
+        T::Write { .. } => ExitCode::CantCreate,
     }
 }

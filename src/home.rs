@@ -59,6 +59,19 @@ impl Home {
     pub fn exports(&self) -> PathBuf {
         self.root.join("exports")
     }
+    /// The tap store: Parquet partitioned by month.
+    pub fn taps(&self) -> PathBuf {
+        self.root.join("taps")
+    }
+    /// Raw validator dumps, exactly as received.
+    pub fn dumps(&self) -> PathBuf {
+        self.root.join("dumps")
+    }
+    /// What a docking could not take: dumps of unknown validators, frames
+    /// with a wrong MAC.
+    pub fn quarantine(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
     fn lock_path(&self) -> PathBuf {
         self.root.join(".lock")
     }
@@ -70,8 +83,9 @@ impl Home {
             self.root.clone(),
             self.photos(),
             self.exports(),
-            self.root.join("taps"),
-            self.root.join("dumps"),
+            self.taps(),
+            self.dumps(),
+            self.quarantine(),
         ] {
             fs::DirBuilder::new()
                 .recursive(true)

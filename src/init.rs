@@ -16,6 +16,8 @@ pub struct InitSummary {
     pub schema_version: i64,
     /// A new random card master key was written.
     pub card_key_written: bool,
+    /// A new random dock master key was written.
+    pub dock_key_written: bool,
     /// Placeholder card design images were put in place.
     pub design_written: Vec<String>,
 }
@@ -48,6 +50,8 @@ pub fn init(home: &Home) -> Result<InitSummary, crate::Error> {
     let config = Config::load(&home.config())?;
     let card_key_written =
         crate::cards::keyfile::create_if_missing(&home.root().join(&config.cards.key_file))?;
+    let dock_key_written =
+        crate::cards::keyfile::create_if_missing(&home.root().join(&config.dock.key_file))?;
     let mut design_written = Vec::new();
     for (rel, bytes) in [
         (&config.cards.arms, crate::cards::print::PLACEHOLDER_ARMS),
@@ -73,6 +77,7 @@ pub fn init(home: &Home) -> Result<InitSummary, crate::Error> {
     }
     Ok(InitSummary {
         card_key_written,
+        dock_key_written,
         design_written,
         home: home.root().display().to_string(),
         created,

@@ -4,8 +4,11 @@
 pub mod cards;
 pub mod cli;
 pub mod config;
+pub mod dock;
 pub mod eligibility;
 pub mod error;
+pub mod failpoint;
+pub mod fleet;
 pub mod generate;
 pub mod home;
 pub mod identity;
@@ -13,6 +16,7 @@ pub mod init;
 pub mod intake;
 pub mod registry;
 pub mod status;
+pub mod taps;
 pub mod text;
 pub mod time;
 

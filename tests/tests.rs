@@ -4,6 +4,8 @@
 mod common;
 mod test_cards;
 mod test_commands;
+mod test_dock;
 mod test_eligibility;
 mod test_import;
 mod test_init;
+mod test_taps;

@@ -200,14 +200,14 @@ pub fn publish(
         Some((v, _)) => (v + 1, true),
         None => (1, true),
     };
+    let list = Blocklist { version, cards };
     if new_version {
         tx.execute(
-            "INSERT INTO blocklists (version, created_at, operator, cards, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![version, crate::time::now_utc_text(), operator, cards.len() as i64, digest],
+            "INSERT INTO blocklists (version, created_at, operator, cards, sha256, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![version, crate::time::now_utc_text(), operator, list.cards.len() as i64, digest, list.to_bytes()],
         )
         .map_err(err)?;
     }
-    let list = Blocklist { version, cards };
     let csv_path = out.with_extension("csv");
     write_atomic(out, &list.to_bytes())?;
     write_atomic(&csv_path, &csv_bytes(&entries, lang))?;
@@ -246,6 +246,40 @@ fn csv_bytes(entries: &[Entry], lang: crate::eligibility::Lang) -> Vec<u8> {
 
 /// Writes through a temporary file and a rename, so a reader never sees
 /// half a file.
+/// The newest published blocklist, as the dock pushes it; `None` before
+/// the first `kartka cards blocklist`.
+pub fn latest(reg: &Registry) -> Result<Option<Blocklist>, Error> {
+    let err = Error::sql(reg.path());
+    let row: Option<(u32, Option<Vec<u8>>)> = reg
+        .conn()
+        .query_row(
+            "SELECT version, body FROM blocklists ORDER BY version DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(err)?;
+    match row {
+        None => Ok(None),
+        Some((version, Some(body))) => {
+            Blocklist::from_bytes(&body)
+                .map(Some)
+                .map_err(|why| Error::Output {
+                    path: reg.path().to_path_buf(),
+                    detail: format!(
+                        "blocklist version {version} in the registry is damaged: {why}"
+                    ),
+                })
+        }
+        // Published before the registry kept the body: publish again.
+        Some((_, None)) => Ok(None),
+    }
+}
+
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let fail = Error::output(path);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -11,6 +11,52 @@ pub enum Generate {
         after_help = "Examples:\n  kartka generate applicants --count 200000 --out big.xlsx\n  kartka generate applicants --count 1000 --bad-share 0.05 --out sample.csv"
     )]
     Applicants(ApplicantsArgs),
+    /// A synthetic city month of taps with planted anomalies (ground-truth.csv).
+    #[command(
+        after_help = "Examples:\n  kartka generate month --month 2026-10 --taps 5000000 --out month/\n  kartka generate month --month 2026-10 --taps 20000 --holders 2000 --format csv --out small/\n  kartka generate month --month 2026-10 --format store   # fleet and taps straight into the home"
+    )]
+    Month(MonthArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MonthFormat {
+    /// One signed .kdump per validator under OUT/dumps/.
+    Dumps,
+    /// The vendor CSV export, OUT/taps.csv.
+    Csv,
+    /// Dumps and the CSV.
+    Both,
+    /// Import the fleet and store the taps in the home (no tap files written).
+    Store,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MonthArgs {
+    /// The month, YYYY-MM (Kyiv).
+    #[arg(long)]
+    month: String,
+    #[arg(long, default_value_t = 5_000_000)]
+    taps: usize,
+    #[arg(long, default_value_t = 180_000)]
+    holders: u32,
+    #[arg(long, default_value_t = 400)]
+    validators: u16,
+    #[arg(long, default_value_t = 250)]
+    vehicles: u16,
+    #[arg(long, default_value_t = 30)]
+    routes: u16,
+    #[arg(long, default_value_t = 12)]
+    carriers: u16,
+    /// Share of taps planted as anomalies, 0.0–0.2.
+    #[arg(long, default_value_t = 0.01)]
+    anomalies: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, value_enum, default_value_t = MonthFormat::Dumps)]
+    format: MonthFormat,
+    /// Output folder (fleet.csv, cards.csv, ground-truth.csv, the taps) [default: HOME/exports/generated/MONTH].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,6 +84,7 @@ pub struct ApplicantsArgs {
 
 pub fn run(g: &Global, cmd: Generate) -> Result<(), Error> {
     match cmd {
+        Generate::Month(a) => month(g, a),
         Generate::Applicants(a) => {
             // The generator needs the categories and communities: the home's
             // if there is one, else the shipped defaults.
@@ -68,4 +115,87 @@ pub fn run(g: &Global, cmd: Generate) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
+    let home = g.home();
+    let first = chrono::NaiveDate::parse_from_str(&format!("{}-01", a.month), "%Y-%m-%d").map_err(
+        |_| crate::generate::Error::Write {
+            path: PathBuf::from(&a.month),
+            detail: "--month must be YYYY-MM".into(),
+        },
+    )?;
+    let config = home
+        .config()
+        .exists()
+        .then(|| Config::load(&home.config()))
+        .transpose()?;
+    let dock_master = match &config {
+        Some(c) => crate::cards::keyfile::read(&home.root().join(&c.dock.key_file))?,
+        None => {
+            g.say("No home here: the dumps are signed with the demo dock master key.");
+            kartka_protocol::auth::DEMO_DOCK_MASTER
+        }
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| home.exports().join("generated").join(&a.month));
+    let store = a.format == MonthFormat::Store;
+    if store && config.is_none() {
+        home.require_initialised()?;
+    }
+    let opts = crate::generate::month::MonthOptions {
+        month: first,
+        taps: a.taps,
+        holders: a.holders,
+        validators: a.validators.max(a.vehicles),
+        vehicles: a.vehicles,
+        routes: a.routes.clamp(1, a.vehicles.max(1)),
+        carriers: a.carriers.clamp(1, a.routes.max(1)),
+        anomaly_share: a.anomalies,
+        seed: a.seed,
+        out,
+        dumps: matches!(a.format, MonthFormat::Dumps | MonthFormat::Both),
+        csv: matches!(a.format, MonthFormat::Csv | MonthFormat::Both),
+        keep: store,
+        dock_master,
+    };
+    let mut s = crate::generate::month::generate(&opts)?;
+    g.say(format_args!(
+        "{} taps ({} planted anomalies, listed in {}) on {} validators in {} vehicles, {} holders; written to {}",
+        s.taps,
+        s.planted,
+        s.out.join("ground-truth.csv").display(),
+        s.validators,
+        s.vehicles,
+        s.holders,
+        s.out.display()
+    ));
+    if store {
+        let _lock = home.lock("generate month", crate::home::lock_wait())?;
+        let mut reg = crate::registry::Registry::open(&home.registry())?;
+        let fleet_file = s.out.join("fleet.csv");
+        let rows = crate::fleet::read(&fleet_file)?;
+        crate::fleet::import(&mut reg, &fleet_file, &rows, &g.operator())?;
+        crate::taps::parquet::sweep(&home, &reg)?;
+        let mut held = crate::taps::ledger::Held::load(&reg)?;
+        let taps = std::mem::take(&mut s.kept);
+        let source = crate::taps::Source {
+            kind: "generated",
+            file: None,
+            sha256: format!("seed {}", a.seed),
+            validator: None,
+            rejected: 0,
+        };
+        let stored = crate::taps::ingest(&home, &mut reg, &mut held, taps, &source, &g.operator())?;
+        g.say(format_args!(
+            "Stored {} taps ({} already there) in {}",
+            stored.taps_new,
+            stored.taps_duplicate,
+            home.taps().display()
+        ));
+    }
+    g.print_json(&s);
+    Ok(())
 }

@@ -35,6 +35,14 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
                 .display()
         ));
     }
+    if s.dock_key_written {
+        g.say(format_args!(
+            "  New dock master key in {} (mode 600): provision validators with it; keep a copy offline.",
+            home.root()
+                .join(crate::config::Config::load(&home.config())?.dock.key_file)
+                .display()
+        ));
+    }
     if !s.design_written.is_empty() {
         g.say(format_args!(
             "  Placeholder card design: {}. Replace with the city's arms and picture before printing.",

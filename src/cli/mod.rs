@@ -2,11 +2,14 @@
 //! `run` turns arguments into options, calls one domain function and prints.
 
 mod cards;
+mod dock;
 mod eligibility;
+mod fleet;
 mod generate;
 mod import;
 mod init;
 mod status;
+mod taps;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -128,6 +131,12 @@ pub enum Command {
     Eligibility(eligibility::Args),
     /// Cards: issue, print jobs, block, reissue, the blocklist (P6–P10).
     Cards(cards::Args),
+    /// Dock validators over serial: taps up; blocklist, settings, clock down.
+    Dock(dock::Args),
+    /// The tap store: import dumps and vendor exports, compact months.
+    Taps(taps::Args),
+    /// The fleet: carriers, vehicles, validators.
+    Fleet(fleet::Args),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -153,6 +162,9 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Import(cmd) => import::run(g, cmd),
         Command::Eligibility(args) => eligibility::run(g, args),
         Command::Cards(args) => cards::run(g, args),
+        Command::Dock(args) => dock::run(g, args),
+        Command::Taps(args) => taps::run(g, args),
+        Command::Fleet(args) => fleet::run(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
     }

@@ -176,6 +176,109 @@ const MIGRATIONS: &[&str] = &[
         sha256      TEXT NOT NULL                   -- of the ascending card numbers
     );
     "#,
+    // 4: the fleet (carriers, vehicles, validators), the tap ledger, dock
+    // sessions and quarantine (issue 6). The taps themselves live in Parquet
+    // under taps/; the registry says which files are the store and which
+    // (validator, sequence) ranges it already holds.
+    r#"
+    ALTER TABLE blocklists ADD COLUMN body BLOB;    -- the .kbl bytes, pushed by the dock
+    CREATE TABLE carriers (
+        id          INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 65535),
+        name        TEXT NOT NULL,
+        edrpou      TEXT
+    );
+    CREATE TABLE vehicles (
+        id          INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 65535),
+        plate       TEXT,
+        carrier     INTEGER NOT NULL REFERENCES carriers(id),
+        routes      TEXT NOT NULL,                  -- route numbers, comma-separated; the first is the default
+        zone        INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE validators (
+        id          INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 65535),
+        vehicle     INTEGER NOT NULL REFERENCES vehicles(id),
+        settings_version INTEGER NOT NULL,          -- bumped whenever its settings change
+        registered_at TEXT NOT NULL
+    );
+    CREATE TABLE fleet_imports (
+        revision    INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        file        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        carriers    INTEGER NOT NULL,
+        vehicles    INTEGER NOT NULL,
+        validators  INTEGER NOT NULL
+    );
+    -- One row per ingest: a docking, a dump file, a vendor CSV.
+    CREATE TABLE tap_batches (
+        id          INTEGER PRIMARY KEY,
+        source      TEXT NOT NULL,                  -- dock | dump | vendor-csv | generated
+        file        TEXT,                           -- the raw dump or CSV kept
+        sha256      TEXT NOT NULL,                  -- of that file's bytes
+        validator   INTEGER,                        -- NULL for a CSV of many validators
+        seq_first   INTEGER,
+        seq_last    INTEGER,
+        taps_new    INTEGER NOT NULL,
+        taps_duplicate INTEGER NOT NULL,
+        taps_rejected INTEGER NOT NULL,
+        stored_at   TEXT NOT NULL,
+        operator    TEXT NOT NULL
+    );
+    -- The (validator, sequence) runs the store holds: how a re-sent tap is
+    -- recognised and never stored twice.
+    CREATE TABLE tap_ranges (
+        validator   INTEGER NOT NULL,
+        seq_first   INTEGER NOT NULL,
+        seq_last    INTEGER NOT NULL,
+        batch       INTEGER NOT NULL REFERENCES tap_batches(id),
+        PRIMARY KEY (validator, seq_first)
+    ) WITHOUT ROWID;
+    -- The Parquet files that make up the store. A file not listed here (a
+    -- run killed between writing and committing) is not part of it.
+    CREATE TABLE tap_files (
+        id          INTEGER PRIMARY KEY,
+        month       TEXT NOT NULL,                  -- YYYY-MM, Europe/Kyiv
+        path        TEXT NOT NULL UNIQUE,           -- relative to the home
+        rows        INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        batch       INTEGER REFERENCES tap_batches(id),   -- NULL for a compacted file
+        replaced_at TEXT                            -- set when compaction merged it away
+    );
+    CREATE INDEX tap_files_month ON tap_files(month) WHERE replaced_at IS NULL;
+    CREATE TABLE dock_sessions (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        port        TEXT NOT NULL,
+        validator   INTEGER,
+        firmware    TEXT,
+        clock       TEXT,                           -- the validator's clock at hello, UTC
+        drift_s     INTEGER,                        -- its clock minus ours
+        clock_set   INTEGER NOT NULL DEFAULT 0,
+        oldest      INTEGER,
+        next        INTEGER,
+        taps_new    INTEGER NOT NULL DEFAULT 0,
+        taps_duplicate INTEGER NOT NULL DEFAULT 0,
+        acked_up_to INTEGER,
+        blocklist_from INTEGER,
+        blocklist_to INTEGER,
+        settings_from INTEGER,
+        settings_to INTEGER,
+        outcome     TEXT NOT NULL,                  -- ok | quarantined | failed: …
+        finished_at TEXT NOT NULL
+    );
+    CREATE INDEX dock_sessions_validator ON dock_sessions(validator, id);
+    CREATE TABLE quarantine (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        validator   INTEGER,
+        port        TEXT,
+        file        TEXT NOT NULL,                  -- relative to the home
+        sha256      TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

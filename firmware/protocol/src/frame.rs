@@ -167,6 +167,17 @@ pub fn decode_raw(raw: &[u8]) -> Result<Decoded<'_>, FrameError> {
     })
 }
 
+/// Decodes one frame as it came off the wire between two 0x00 delimiters
+/// (delimiters not included), un-COBSing it in place: how a host that keeps
+/// the raw bytes of every frame decodes them.
+pub fn decode_wire(wire: &mut [u8]) -> Result<Decoded<'_>, FrameError> {
+    if wire.len() > MAX_WIRE {
+        return Err(FrameError::TooLong);
+    }
+    let n = cobs::decode_in_place(wire).map_err(|_| FrameError::Cobs)?;
+    decode_raw(&wire[..n])
+}
+
 /// Cuts a byte stream into frames at each 0x00 and decodes them.
 ///
 /// ```ignore

@@ -18,6 +18,11 @@ pub struct Faults {
     /// Stop sending for `stall` once this many bytes have gone.
     pub stall_after: Option<u64>,
     pub stall: Duration,
+    /// Line noise between frames: junk bytes before every frame.
+    pub garbage: bool,
+    /// Replace the Nth batch frame (1-based) with an edited copy signed
+    /// with a wrong key, as a forger without the dock key would.
+    pub forge_batch: Option<u64>,
 }
 
 /// A pseudo-terminal: the simulator holds the master side; the host opens
@@ -55,6 +60,7 @@ pub struct FaultyWriter<W: Write> {
     pub sent: u64,
     stalled: bool,
     pub dropped: bool,
+    batches: u64,
 }
 
 impl<W: Write> FaultyWriter<W> {
@@ -65,6 +71,7 @@ impl<W: Write> FaultyWriter<W> {
             sent: 0,
             stalled: false,
             dropped: false,
+            batches: 0,
         }
     }
 
@@ -74,6 +81,21 @@ impl<W: Write> FaultyWriter<W> {
             return false;
         }
         let mut buf = bytes.to_vec();
+        if let Some(k) = self.faults.forge_batch
+            && let Some(forged) = forge(&buf)
+        {
+            self.batches += 1;
+            if self.batches == k {
+                buf = forged;
+            }
+        }
+        if self.faults.garbage {
+            let junk = b"\x13\x37AT+NOISE\r\n\xff";
+            if self.out.write_all(junk).is_err() {
+                self.dropped = true;
+                return false;
+            }
+        }
         if let Some(every) = self.faults.flip_every.filter(|&n| n > 0) {
             for (i, b) in buf.iter_mut().enumerate() {
                 if (self.sent + i as u64 + 1).is_multiple_of(every) {
@@ -123,6 +145,32 @@ impl<W: Write> FaultyWriter<W> {
     }
 }
 
+/// If `frame` (one whole frame, delimiters included) is a batch: a copy
+/// with one record byte changed, signed with a key that is not the
+/// validator's. Its CRC is right; its MAC is not.
+fn forge(frame: &[u8]) -> Option<Vec<u8>> {
+    use kartka_protocol::auth::Session;
+    use kartka_protocol::frame::{MAX_WIRE, decode_wire, encode};
+    use kartka_protocol::message::{Batch, Message};
+    let inner = frame.strip_prefix(&[0])?.strip_suffix(&[0])?;
+    let mut copy = inner.to_vec();
+    let decoded = decode_wire(&mut copy).ok()?;
+    let Message::Batch(b) = decoded.message else {
+        return None;
+    };
+    let mut records = b.records.to_vec();
+    if let Some(x) = records.get_mut(10) {
+        *x ^= 0x40; // a card number byte
+    }
+    let msg = Message::Batch(Batch {
+        records: &records,
+        last: b.last,
+    });
+    let mut out = [0u8; MAX_WIRE];
+    let n = encode(&msg, b"forger's own key", Session::default(), &mut out).ok()?;
+    Some(out[..n].to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +197,43 @@ mod tests {
         assert!(w.send(&[1, 2, 3]));
         assert!(t.elapsed() >= Duration::from_millis(50));
         assert_eq!(w.out, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_forged_batch_has_a_right_crc_and_a_wrong_mac() {
+        use kartka_protocol::auth::Session;
+        use kartka_protocol::frame::{MAX_WIRE, decode_wire, encode};
+        use kartka_protocol::message::{Batch, Message};
+        let key = [9u8; 16];
+        let s = Session::default();
+        let records = [7u8; 29 * 2];
+        let mut out = [0u8; MAX_WIRE];
+        let n = encode(
+            &Message::Batch(Batch {
+                records: &records,
+                last: true,
+            }),
+            &key,
+            s,
+            &mut out,
+        )
+        .unwrap();
+        let faults = Faults {
+            forge_batch: Some(1),
+            garbage: true,
+            ..Faults::default()
+        };
+        let mut w = FaultyWriter::new(Vec::new(), faults);
+        assert!(w.send(&out[..n]));
+        let sent = w.out.clone();
+        let frame_start = sent.iter().position(|&b| b == 0).unwrap();
+        assert!(frame_start > 0, "junk went before the frame");
+        let mut inner = sent[frame_start + 1..sent.len() - 1].to_vec();
+        let d = decode_wire(&mut inner).expect("the CRC is right");
+        assert!(d.verify(&key, s).is_err(), "the MAC is not");
+        let Message::Batch(b) = d.message else {
+            panic!()
+        };
+        assert_ne!(b.records, &records[..]);
     }
 }

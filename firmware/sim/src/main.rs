@@ -98,6 +98,17 @@ struct Serve {
     /// …for this many milliseconds.
     #[arg(long, default_value_t = 3000)]
     stall_ms: u64,
+    /// Write junk bytes before every frame (line noise).
+    #[arg(long)]
+    garbage: bool,
+    /// Replace the Nth batch frame with a forged one (edited, signed with a
+    /// wrong key).
+    #[arg(long)]
+    forge_batch: Option<u64>,
+    /// Set the validator's clock to the host's time plus this many seconds
+    /// when serving starts (a clock an hour fast: 3600).
+    #[arg(long, allow_hyphen_values = true)]
+    clock_offset: Option<i64>,
     /// Exit after this many seconds without traffic (0: serve until killed).
     #[arg(long, default_value_t = 0)]
     idle_exit: u64,
@@ -317,7 +328,13 @@ fn serve_dock(v: &mut SimValidator, clock: &mut SimClock, args: &Serve) -> Resul
         flip_every: args.flip_every,
         stall_after: args.stall_after,
         stall: Duration::from_millis(args.stall_ms),
+        garbage: args.garbage,
+        forge_batch: args.forge_batch,
     };
+    if let Some(offset) = args.clock_offset {
+        let now = chrono::Utc::now().timestamp() + offset;
+        clock.set(now as u32);
+    }
     let mut reader = pty.master.try_clone().map_err(|e| e.to_string())?;
     let mut writer = FaultyWriter::new(pty.master.try_clone().map_err(|e| e.to_string())?, faults);
     let seed = std::process::id()

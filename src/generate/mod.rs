@@ -10,6 +10,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub mod month;
+
 use crate::config::Config;
 use crate::identity::{self, Sex};
 

@@ -1,0 +1,123 @@
+//! The tap store (issue 6, DESIGN.md "stores"): every tap a validator
+//! recorded, exactly once.
+//!
+//! - `dump`: the raw dump file, the dock's bytes exactly as received;
+//! - `ledger`: which (validator, sequence) runs the store already holds;
+//! - `parquet`: the month partitions under `taps/`, their files, compaction;
+//! - `ingest`: one batch of taps into the store, in the durable order;
+//! - `vendor`: a vendor system's CSV export, for cities migrating.
+
+pub mod dump;
+pub mod import;
+pub mod ingest;
+pub mod ledger;
+pub mod parquet;
+pub mod vendor;
+
+use std::path::{Path, PathBuf};
+
+use kartka_protocol::TapRecord;
+
+pub use ingest::{Ingested, Source, ingest};
+
+/// One tap as the store keeps it: the validator's record, and what the
+/// store adds or lacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tap {
+    pub record: TapRecord,
+    /// The vehicle's carrier: the vendor's column, or the registry's.
+    pub carrier: Option<u16>,
+    /// The card's trip counter; a vendor export has none.
+    pub trips: Option<u16>,
+}
+
+impl Tap {
+    pub fn from_record(record: TapRecord) -> Tap {
+        Tap {
+            record,
+            carrier: None,
+            trips: Some(record.trips),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: no such file.\n  Check the path.")]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {why}\n  {todo}")]
+    BadInput {
+        path: PathBuf,
+        why: String,
+        todo: &'static str,
+    },
+    #[error(
+        "{path}: validator {validator} is not registered.\n  Add it to the fleet (`kartka fleet import`), then import the file again; nothing was stored."
+    )]
+    UnknownValidator { path: PathBuf, validator: u16 },
+    #[error(
+        "{path}: cannot write: {source}\n  Check the disk has room and the folder is writable."
+    )]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: Parquet: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    pub fn write(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+        move |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    pub fn read(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+        move |source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                Error::Missing {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        }
+    }
+    pub fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        move |e| Error::Registry(crate::registry::Error::sqlite(path, e))
+    }
+}
+
+/// Writes `bytes` to `path` and flushes them to the disk before returning.
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).map_err(Error::write(path))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(Error::write(path))
+}
+
+/// Flushes a folder's entries (a new or renamed file) to the disk.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(Error::write(dir))
+}
+
+/// The hex SHA-256 of some bytes.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}

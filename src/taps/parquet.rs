@@ -1,0 +1,323 @@
+//! The month partitions under `HOME/taps/month=YYYY-MM/` (Hive style, so
+//! polars and DuckDB read `taps/**/*.parquet` as one table with a `month`
+//! column). The schema is documented in `commands/taps.md`.
+//!
+//! A file is part of the store only once the registry's `tap_files` lists
+//! it: files are written as `.partial`, flushed, and renamed into place
+//! inside the transaction that lists them. Anything else found under `taps/`
+//! (a run killed between the two) is swept away by the next writing run.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Europe::Kyiv;
+use polars::prelude::*;
+use rusqlite::params;
+
+use crate::home::Home;
+use crate::registry::Registry;
+
+use super::{Error, Tap};
+
+/// The Kyiv month of a UTC time, `YYYY-MM`: taps are counted by Kyiv days.
+pub fn month_of(utc_secs: u32) -> String {
+    let t = DateTime::<Utc>::from_timestamp(i64::from(utc_secs), 0)
+        .unwrap_or_default()
+        .with_timezone(&Kyiv);
+    format!("{:04}-{:02}", t.year(), t.month())
+}
+
+/// The columns of the store, in order.
+pub const COLUMNS: [&str; 12] = [
+    "tapped_at",
+    "validator_id",
+    "seq",
+    "card_number",
+    "card_uid",
+    "vehicle_id",
+    "carrier_id",
+    "route",
+    "tariff_zone",
+    "result",
+    "trips",
+    "batch",
+];
+
+/// The taps as a DataFrame in the store's schema.
+pub fn frame(taps: &[Tap], batch: i64) -> PolarsResult<DataFrame> {
+    let n = taps.len();
+    let col_i32 = |name: &str, f: &dyn Fn(&Tap) -> i32| -> Column {
+        Series::new(name.into(), taps.iter().map(f).collect::<Vec<i32>>()).into()
+    };
+    let tapped_at = Series::new(
+        "tapped_at".into(),
+        taps.iter()
+            .map(|t| i64::from(t.record.time) * 1000)
+            .collect::<Vec<i64>>(),
+    )
+    .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+    let uid: Vec<String> = taps
+        .iter()
+        .map(|t| {
+            t.record
+                .uid
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect()
+        })
+        .collect();
+    let columns: Vec<Column> = vec![
+        tapped_at.into(),
+        col_i32("validator_id", &|t| i32::from(t.record.validator)),
+        Series::new(
+            "seq".into(),
+            taps.iter()
+                .map(|t| i64::from(t.record.seq))
+                .collect::<Vec<i64>>(),
+        )
+        .into(),
+        Series::new(
+            "card_number".into(),
+            taps.iter()
+                .map(|t| i64::from(t.record.card))
+                .collect::<Vec<i64>>(),
+        )
+        .into(),
+        Series::new("card_uid".into(), uid).into(),
+        col_i32("vehicle_id", &|t| i32::from(t.record.vehicle)),
+        Series::new(
+            "carrier_id".into(),
+            taps.iter()
+                .map(|t| t.carrier.map(i32::from))
+                .collect::<Vec<Option<i32>>>(),
+        )
+        .into(),
+        col_i32("route", &|t| i32::from(t.record.route)),
+        col_i32("tariff_zone", &|t| i32::from(t.record.zone)),
+        Series::new(
+            "result".into(),
+            taps.iter()
+                .map(|t| t.record.result.name())
+                .collect::<Vec<&str>>(),
+        )
+        .into(),
+        Series::new(
+            "trips".into(),
+            taps.iter()
+                .map(|t| t.trips.map(i32::from))
+                .collect::<Vec<Option<i32>>>(),
+        )
+        .into(),
+        Series::new("batch".into(), vec![batch; n]).into(),
+    ];
+    DataFrame::new(n, columns)
+}
+
+/// A partition file written and flushed, not yet part of the store.
+#[derive(Debug)]
+pub struct Pending {
+    pub tmp: PathBuf,
+    /// Relative to the home: `taps/month=2026-10/part-00000042-0.parquet`.
+    pub rel: String,
+    pub month: String,
+    pub rows: usize,
+    pub sha256: String,
+}
+
+fn parquet_error(path: &Path) -> impl Fn(PolarsError) -> Error + '_ {
+    move |e| Error::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes `df` as `rel` under a temporary name, flushed to the disk.
+pub fn write_pending(
+    home: &Home,
+    month: &str,
+    name: &str,
+    df: &mut DataFrame,
+) -> Result<Pending, Error> {
+    let dir = home.taps().join(format!("month={month}"));
+    std::fs::create_dir_all(&dir).map_err(Error::write(&dir))?;
+    let tmp = dir.join(format!(".{name}.partial"));
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .finish(df)
+        .map_err(parquet_error(&tmp))?;
+    super::write_synced(&tmp, &bytes)?;
+    Ok(Pending {
+        tmp,
+        rel: format!("taps/month={month}/{name}"),
+        month: month.to_string(),
+        rows: df.height(),
+        sha256: super::sha256_hex(&bytes),
+    })
+}
+
+/// Lists the pending files in the store and renames them into place; call
+/// inside the transaction that records their batch, then commit.
+pub fn place(
+    home: &Home,
+    tx: &rusqlite::Transaction<'_>,
+    reg_path: &Path,
+    batch: Option<i64>,
+    files: &[Pending],
+) -> Result<(), Error> {
+    let now = crate::time::now_utc_text();
+    for f in files {
+        tx.execute(
+            "INSERT INTO tap_files (month, path, rows, sha256, created_at, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![f.month, f.rel, f.rows as i64, f.sha256, now, batch],
+        )
+        .map_err(Error::sql(reg_path))?;
+        let to = home.root().join(&f.rel);
+        std::fs::rename(&f.tmp, &to).map_err(Error::write(&to))?;
+    }
+    Ok(())
+}
+
+/// Flushes the folders of placed files, after the commit.
+pub fn sync_placed(home: &Home, files: &[Pending]) -> Result<(), Error> {
+    let mut dirs: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|f| home.root().join(&f.rel).parent().map(Path::to_path_buf))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        super::sync_dir(&d)?;
+    }
+    Ok(())
+}
+
+/// The store's live files for a month (or every month), relative paths.
+pub fn live_files(reg: &Registry, month: Option<&str>) -> Result<Vec<String>, Error> {
+    let err = Error::sql(reg.path());
+    let mut stmt = reg
+        .conn()
+        .prepare(
+            "SELECT path FROM tap_files WHERE replaced_at IS NULL AND (?1 IS NULL OR month = ?1) ORDER BY id",
+        )
+        .map_err(&err)?;
+    let rows = stmt
+        .query_map([month], |r| r.get::<_, String>(0))
+        .map_err(&err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+}
+
+/// Removes what is under `taps/` but not part of the store: partial files
+/// and files of a run killed before its commit, and files compaction
+/// replaced. Returns how many it removed. Call under the home lock.
+pub fn sweep(home: &Home, reg: &Registry) -> Result<usize, Error> {
+    let live: rustc_hash::FxHashSet<String> = live_files(reg, None)?.into_iter().collect();
+    let root = home.taps();
+    let Ok(months) = std::fs::read_dir(&root) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for month in months.flatten() {
+        let dir = month.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let Ok(files) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let rel = format!("taps/{}/{name}", month.file_name().to_string_lossy());
+            let ours = name.ends_with(".partial") || name.ends_with(".parquet");
+            if ours && !live.contains(&rel) {
+                std::fs::remove_file(f.path()).map_err(Error::write(&f.path()))?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Reads files of the store into one DataFrame.
+pub fn read(home: &Home, rels: &[String]) -> Result<DataFrame, Error> {
+    let mut all: Option<DataFrame> = None;
+    for rel in rels {
+        let path = home.root().join(rel);
+        let file = std::fs::File::open(&path).map_err(Error::read(&path))?;
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(parquet_error(&path))?;
+        match &mut all {
+            None => all = Some(df),
+            Some(a) => {
+                a.vstack_mut_owned(df).map_err(parquet_error(&path))?;
+            }
+        }
+    }
+    Ok(all.unwrap_or_else(|| frame(&[], 0).expect("an empty frame")))
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Compacted {
+    pub month: String,
+    pub files_before: usize,
+    pub files_after: usize,
+    pub rows: usize,
+}
+
+/// Merges a month's files into one, sorted by time, validator and
+/// sequence, without changing a row. The old files leave the store in the
+/// same transaction that adds the new one.
+pub fn compact(home: &Home, reg: &mut Registry, month: &str) -> Result<Compacted, Error> {
+    let rels = live_files(reg, Some(month))?;
+    if rels.len() <= 1 {
+        return Ok(Compacted {
+            month: month.to_string(),
+            files_before: rels.len(),
+            files_after: rels.len(),
+            rows: rels
+                .first()
+                .map(|r| read(home, std::slice::from_ref(r)).map(|d| d.height()))
+                .transpose()?
+                .unwrap_or(0),
+        });
+    }
+    let df = read(home, &rels)?;
+    let rows = df.height();
+    let mut df = df
+        .sort(
+            ["tapped_at", "validator_id", "seq"],
+            SortMultipleOptions::default(),
+        )
+        .map_err(parquet_error(&home.taps()))?;
+    let reg_path = reg.path().to_path_buf();
+    let err = Error::sql(&reg_path);
+    let tx = reg.conn_mut().transaction().map_err(&err)?;
+    let next: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM tap_files", [], |r| {
+            r.get(0)
+        })
+        .map_err(&err)?;
+    let name = format!("compacted-{next:08}.parquet");
+    let pending = write_pending(home, month, &name, &mut df)?;
+    tx.execute(
+        "UPDATE tap_files SET replaced_at = ?1 WHERE month = ?2 AND replaced_at IS NULL",
+        params![crate::time::now_utc_text(), month],
+    )
+    .map_err(&err)?;
+    let placed = [pending];
+    place(home, &tx, &reg_path, None, &placed)?;
+    tx.commit().map_err(&err)?;
+    sync_placed(home, &placed)?;
+    for rel in &rels {
+        let _ = std::fs::remove_file(home.root().join(rel));
+    }
+    Ok(Compacted {
+        month: month.to_string(),
+        files_before: rels.len(),
+        files_after: 1,
+        rows,
+    })
+}
