@@ -46,13 +46,33 @@ echo
 echo "== kartka cards blocklist (for the dock to push to validators)"
 "$bin" cards blocklist
 echo
-echo "== kartka status"
-"$bin" status
+echo "== kartka fleet import (the carriers, vehicles and validators)"
+"$bin" fleet import fixtures/fleet/fleet.csv
 echo
 echo "== a validator on bus 1012 (kartka-sim: the real firmware core, simulated reader and flash)"
 "$sim" serve --state "$work/validator-7" --validator 7 --vehicle 1012 --route 5 \
   --generate 2000 --cards 300 --start "$(date +%Y-%m-01)T06:00:00+03:00" --no-serve
 "$sim" figures --taps 50000 --baud 115200
+echo
+echo "== kartka dock (the validator on a pseudo-terminal: taps up; clock, blocklist, settings down)"
+KARTKA_DOCK_MASTER="$(cat "$KARTKA_HOME/keys/dock-master.key")" \
+  "$sim" serve --state "$work/validator-7" --idle-exit 20 >"$work/validator-7.port" 2>/dev/null &
+for _ in $(seq 50); do [ -s "$work/validator-7.port" ] && break; sleep 0.1; done
+"$bin" dock --port "$(head -1 "$work/validator-7.port")"
+echo "   docked again: nothing new, nothing twice"
+"$bin" dock --port "$(head -1 "$work/validator-7.port")"
+kill %1 2>/dev/null || true
+echo
+echo "== kartka taps import (a migrating city's vendor export; bad rows to a rejects file)"
+"$bin" taps import fixtures/taps/vendor-2026-09.csv
+echo
+echo "== kartka generate month (a synthetic city month, 200,000 taps, with planted anomalies) into the store"
+"$bin" generate month --month "$(date +%Y-%m)" --taps 200000 --holders 20000 --validators 40 \
+  --vehicles 25 --routes 6 --carriers 3 --format store --out "$work/month"
+"$bin" taps months
+echo
+echo "== kartka status"
+"$bin" status
 echo
 echo "Outputs:"
 echo "  home (registry.sqlite, kartka.toml, photos/): $KARTKA_HOME"
@@ -61,5 +81,8 @@ echo "  decisions workbook (Ukrainian):               $work/decisions.xlsx"
 echo "  print job (cards.csv, photos/, barcodes/, proof.pdf, encoding.json): $work/print-job-1/"
 echo "  blocklist (.kbl for the dock, .csv):          $KARTKA_HOME/exports/blocklist.kbl"
 echo "  validator 7's flash (tap log, settings):      $work/validator-7/"
+echo "  the tap store (Parquet by month):             $KARTKA_HOME/taps/"
+echo "  raw dumps as received:                        $KARTKA_HOME/dumps/"
+echo "  synthetic month (fleet, cards, ground truth): $work/month/"
 echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"

@@ -46,6 +46,10 @@ pub enum Error {
     Fleet(#[from] crate::fleet::Error),
     #[error(transparent)]
     Dock(#[from] crate::dock::Error),
+    /// The failure was already printed where it happened (one line per
+    /// validator of a dock sweep); only its exit code is left.
+    #[error("")]
+    Reported(ExitCode),
     /// `--strict` and some rows were rejected: the run finished, but cron must notice.
     #[error("{0}")]
     StrictRejected(String),
@@ -122,6 +126,7 @@ impl Error {
                 dock::Error::Key(_) => ExitCode::IoErr,
             },
             Error::StrictRejected(_) => ExitCode::DataErr,
+            Error::Reported(code) => *code,
         }
     }
 }

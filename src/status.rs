@@ -21,6 +21,15 @@ pub struct Status {
     pub cards: BTreeMap<String, i64>,
     /// The latest published blocklist version.
     pub blocklist_version: Option<i64>,
+    /// Validators registered, and how many were ever docked.
+    pub validators: i64,
+    pub validators_docked: i64,
+    pub last_dock: Option<String>,
+    /// Taps in the store, and its months.
+    pub taps: i64,
+    pub tap_months: Vec<String>,
+    /// Files kept in quarantine (unknown validators, forged frames).
+    pub quarantined: i64,
 }
 
 pub fn status(home: &Home, config: &Config) -> Result<Status, registry::Error> {
@@ -72,7 +81,37 @@ pub fn status(home: &Home, config: &Config) -> Result<Status, registry::Error> {
     let blocklist_version: Option<i64> = conn
         .query_row("SELECT max(version) FROM blocklists", [], |r| r.get(0))
         .map_err(err)?;
+    let one = |sql: &str| -> Result<i64, registry::Error> {
+        conn.query_row(sql, [], |r| r.get(0))
+            .map_err(|e| reg.err(e))
+    };
+    let validators = one("SELECT count(*) FROM validators")?;
+    let validators_docked =
+        one("SELECT count(DISTINCT validator) FROM dock_sessions WHERE outcome = 'ok'")?;
+    let taps = one("SELECT coalesce(sum(rows), 0) FROM tap_files WHERE replaced_at IS NULL")?;
+    let quarantined = one("SELECT count(*) FROM quarantine")?;
+    let last_dock: Option<String> = conn
+        .query_row(
+            "SELECT max(finished_at) FROM dock_sessions WHERE outcome = 'ok'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT month FROM tap_files WHERE replaced_at IS NULL ORDER BY month")
+        .map_err(err)?;
+    let tap_months = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
     Ok(Status {
+        validators,
+        validators_docked,
+        last_dock,
+        taps,
+        tap_months,
+        quarantined,
         cards,
         blocklist_version,
         home: home.root().display().to_string(),

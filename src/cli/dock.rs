@@ -73,8 +73,10 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         },
     )?;
     g.print_json(&summary);
+    // Each failure was printed with its port as it happened; the exit code
+    // is the first one's.
     match summary.errors.drain(..).next() {
-        Some(e) => Err(e.into()),
+        Some(e) => Err(Error::Reported(Error::from(e).exit_code())),
         None => Ok(()),
     }
 }

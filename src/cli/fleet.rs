@@ -70,18 +70,16 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                     "validator  vehicle  plate       carrier                   routes  zone  last docked"
                 );
                 for r in &rows {
+                    let n = |k: &str| r[k].to_string();
+                    let t = |k: &str| r[k].as_str().unwrap_or("").to_string();
                     println!(
                         "{:>9}  {:>7}  {:<10}  {:<24}  {:<6}  {:>4}  {}",
-                        r["validator"],
-                        r["vehicle"],
-                        r["plate"].as_str().unwrap_or(""),
-                        format!(
-                            "{} {}",
-                            r["carrier"],
-                            r["carrier_name"].as_str().unwrap_or("")
-                        ),
-                        r["routes"].as_str().unwrap_or(""),
-                        r["zone"],
+                        n("validator"),
+                        n("vehicle"),
+                        t("plate"),
+                        format!("{} {}", n("carrier"), t("carrier_name")),
+                        t("routes"),
+                        n("zone"),
                         r["last_docked"]
                             .as_str()
                             .map(crate::time::stored_as_kyiv)

@@ -160,6 +160,17 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
         csv: matches!(a.format, MonthFormat::Csv | MonthFormat::Both),
         keep: store,
         dock_master,
+        communities: {
+            let c = config.clone().unwrap_or_else(Config::default_config);
+            std::iter::once(c.city.community.clone())
+                .chain(
+                    c.communities
+                        .iter()
+                        .filter(|x| x.partner)
+                        .map(|x| x.code.clone()),
+                )
+                .collect()
+        },
     };
     let mut s = crate::generate::month::generate(&opts)?;
     g.say(format_args!(

@@ -149,7 +149,9 @@ pub fn main() -> std::process::ExitCode {
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            if !matches!(e, Error::Reported(_)) {
+                eprintln!("error: {e}");
+            }
             std::process::ExitCode::from(e.exit_code().code())
         }
     }

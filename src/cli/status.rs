@@ -45,5 +45,29 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     if let Some(v) = s.blocklist_version {
         println!("Blocklist: version {v}");
     }
+    println!(
+        "Validators: {} registered, {} docked{}",
+        s.validators,
+        s.validators_docked,
+        s.last_dock
+            .as_deref()
+            .map(|t| format!(", last {}", crate::time::stored_as_kyiv(t)))
+            .unwrap_or_default()
+    );
+    println!(
+        "Taps in the store: {}{}",
+        s.taps,
+        if s.tap_months.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", s.tap_months.join(", "))
+        }
+    );
+    if s.quarantined > 0 {
+        println!(
+            "Quarantined files: {} (see HOME/quarantine/)",
+            s.quarantined
+        );
+    }
     Ok(())
 }

@@ -196,10 +196,14 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
             .map_err(|e| gone("read-from", e, None))?;
         let before = expected;
         loop {
-            let Some(mut raw) = link
-                .next_frame(wait)
-                .await
-                .map_err(|e| gone(&format!("batch at seq {expected}"), e, None))?
+            let frame_no = link.frames_in + 1;
+            let Some(mut raw) = link.next_frame(wait).await.map_err(|e| {
+                gone(
+                    &format!("frame {frame_no} (the batch from seq {expected})"),
+                    e,
+                    None,
+                )
+            })?
             else {
                 break; // silence: ask again from where we are
             };
@@ -541,4 +545,115 @@ fn record_quarantine(
         )
         .map_err(|e| cx.reg.err(e))?;
     Ok(rel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kartka_protocol::auth::DEMO_DOCK_MASTER;
+    use kartka_protocol::frame::{MAX_WIRE, encode, encode_as};
+    use kartka_protocol::message::{ErrorFrame, Hello};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn hello() -> Hello {
+        Hello {
+            protocol: PROTOCOL_VERSION,
+            validator: 7,
+            firmware: [0, 1, 0],
+            clock: 0,
+            oldest: 1,
+            next: 1,
+            acked_below: 1,
+            free_records: 1000,
+            blocklist_version: 0,
+            settings_version: 0,
+            validator_nonce: 5,
+        }
+    }
+
+    /// Docks against a peer that answers the first `Hi` with `reply`.
+    fn dock_against(reply: Vec<u8>) -> (Result<(), Error>, Report) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        home.create_dirs().unwrap();
+        let mut reg = Registry::open(&home.registry()).unwrap();
+        let mut held = Held::default();
+        let mut config = Config::default_config();
+        config.dock.reply_timeout_s = 1;
+        let bar = indicatif::ProgressBar::hidden();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut report = Report {
+            port: "/dev/ttyTEST".into(),
+            ..Report::default()
+        };
+        let result = rt.block_on(async {
+            let (host, mut peer) = tokio::io::duplex(1 << 16);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 256];
+                if peer.read(&mut buf).await.is_ok() {
+                    let _ = peer.write_all(&reply).await;
+                }
+                // Stay silent, with the line open.
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                drop(peer);
+            });
+            let mut link = Link::new(host);
+            let mut cx = Context {
+                home: &home,
+                reg: &mut reg,
+                held: &mut held,
+                config: &config,
+                master: DEMO_DOCK_MASTER,
+                operator: "test",
+                progress: &bar,
+            };
+            dock(&mut cx, &mut link, &mut report).await
+        });
+        (result, report)
+    }
+
+    #[test]
+    fn a_validator_on_another_protocol_version_is_refused_by_name() {
+        let key = validator_key(&DEMO_DOCK_MASTER, 7);
+        let mut out = [0u8; MAX_WIRE];
+        let n = encode_as(
+            2,
+            &Message::Hello(hello()),
+            &key,
+            Session::default(),
+            &mut out,
+        )
+        .unwrap();
+        let (r, _) = dock_against(out[..n].to_vec());
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::Version { theirs: 2, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string().lines().next().unwrap(),
+            "/dev/ttyTEST: the validator speaks protocol version 2; this kartka speaks 1."
+        );
+        // It may also say so in a version-1 error frame.
+        let reply = Message::Error(ErrorFrame {
+            code: ErrorCode::Version,
+            detail: 3,
+        });
+        let n = encode(&reply, &key, Session::default(), &mut out).unwrap();
+        let (r, _) = dock_against(out[..n].to_vec());
+        assert!(matches!(r.unwrap_err(), Error::Version { theirs: 3, .. }));
+    }
+
+    #[test]
+    fn a_device_that_answers_only_noise_is_not_a_validator() {
+        let (r, report) = dock_against(b"\r\nOK\r\n\x00AT\x00garbage\x00".to_vec());
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::NoAnswer { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("/dev/ttyTEST: no validator answered")
+        );
+        assert_eq!(report.frames_damaged, 3);
+        assert!(report.validator.is_none());
+    }
 }

@@ -50,6 +50,8 @@ pub struct MonthOptions {
     pub keep: bool,
     /// Signs the dumps.
     pub dock_master: DockKey,
+    /// The city's community code first, then the partner communities'.
+    pub communities: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -172,7 +174,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         let h = (card as u32).wrapping_mul(2_654_435_761) >> 7;
         1 + ((h + u32::from(second) * 7) % u32::from(opts.routes)) as u16
     };
-    write_cards(&opts.out.join("cards.csv"), &cards)?;
+    write_cards(&opts.out.join("cards.csv"), &cards, &opts.communities)?;
 
     // Days of the month and their weights; the service day's hourly profile.
     let mut days = Vec::new();
@@ -451,13 +453,14 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         |d: &Draft| vehicles[d.vehicle].validators[d.door.min(vehicles[d.vehicle].doors - 1)];
     drafts.sort_unstable_by_key(|d| (validator_of(d), d.time));
     let mut records: Vec<(TapRecord, u16, Option<u8>)> = Vec::with_capacity(drafts.len());
-    let mut seq = 0u32;
+    // Validators number their taps from 1.
+    let mut seq = 1u32;
     let mut last_v = 0u16;
     for d in &drafts {
         let v = validator_of(d);
         if v != last_v {
             last_v = v;
-            seq = 0;
+            seq = 1;
         }
         let vehicle = vehicles[d.vehicle];
         records.push((
@@ -562,13 +565,29 @@ fn write_fleet(path: &Path, vehicles: &[Vehicle]) -> Result<(), Error> {
         .map_err(io(path))
 }
 
-fn write_cards(path: &Path, cards: &[u32]) -> Result<(), Error> {
+/// Three holders in four live in the city; the rest in the partner
+/// communities, in turn.
+fn community_of(i: usize, communities: &[String]) -> &str {
+    match communities {
+        [] => "",
+        [city] => city,
+        [city, partners @ ..] => {
+            if i % 4 != 3 {
+                city
+            } else {
+                &partners[(i / 4) % partners.len()]
+            }
+        }
+    }
+}
+
+fn write_cards(path: &Path, cards: &[u32], communities: &[String]) -> Result<(), Error> {
     let mut f = file(path)?;
-    writeln!(f, "card_number,card_uid").map_err(io(path))?;
-    for &c in cards {
+    writeln!(f, "card_number,card_uid,community").map_err(io(path))?;
+    for (i, &c) in cards.iter().enumerate() {
         let uid = uid_of(c, 0);
         let hex: String = uid.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
-        writeln!(f, "{c},{hex}").map_err(io(path))?;
+        writeln!(f, "{c},{hex},{}", community_of(i, communities)).map_err(io(path))?;
     }
     f.flush().map_err(io(path))
 }

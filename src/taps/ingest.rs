@@ -61,15 +61,7 @@ pub fn ingest(
     fill_carriers(reg, &mut taps)?;
     // Each file in time order: scans by time skip whole row groups.
     taps.sort_unstable_by_key(|t| (t.record.time, t.record.validator, t.record.seq));
-    let mut by_month: Vec<(String, Vec<Tap>)> = Vec::new();
-    for t in &taps {
-        let m = parquet::month_of(t.record.time);
-        match by_month.last_mut() {
-            Some((lm, v)) if *lm == m => v.push(*t),
-            _ => by_month.push((m, vec![*t])),
-        }
-    }
-    // Taps sorted by time give each month one contiguous run.
+    let by_month = parquet::split_by_month(&taps);
     let reg_path = reg.path().to_path_buf();
     let err = Error::sql(&reg_path);
     let tx = reg.conn_mut().transaction().map_err(&err)?;

@@ -27,6 +27,40 @@ pub fn month_of(utc_secs: u32) -> String {
     format!("{:04}-{:02}", t.year(), t.month())
 }
 
+/// The UTC second at which the Kyiv month after `utc_secs`'s begins.
+pub fn next_month_start(utc_secs: u32) -> u32 {
+    use chrono::TimeZone;
+    let t = DateTime::<Utc>::from_timestamp(i64::from(utc_secs), 0)
+        .unwrap_or_default()
+        .with_timezone(&Kyiv);
+    let (y, m) = if t.month() == 12 {
+        (t.year() + 1, 1)
+    } else {
+        (t.year(), t.month() + 1)
+    };
+    let first = chrono::NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("the first of a month");
+    Kyiv.from_local_datetime(&first)
+        .earliest()
+        .map_or(u32::MAX, |t| {
+            u32::try_from(t.with_timezone(&Utc).timestamp()).unwrap_or(u32::MAX)
+        })
+}
+
+/// Splits taps sorted by time into their Kyiv months.
+pub fn split_by_month(taps: &[Tap]) -> Vec<(String, &[Tap])> {
+    let mut out = Vec::new();
+    let mut rest = taps;
+    while let Some(first) = rest.first() {
+        let end = next_month_start(first.record.time);
+        let n = rest.partition_point(|t| t.record.time < end);
+        out.push((month_of(first.record.time), &rest[..n]));
+        rest = &rest[n..];
+    }
+    out
+}
+
 /// The columns of the store, in order.
 pub const COLUMNS: [&str; 12] = [
     "tapped_at",
@@ -56,15 +90,17 @@ pub fn frame(taps: &[Tap], batch: i64) -> PolarsResult<DataFrame> {
             .collect::<Vec<i64>>(),
     )
     .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let uid: Vec<String> = taps
         .iter()
         .map(|t| {
-            t.record
-                .uid
-                .as_bytes()
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect()
+            let bytes = t.record.uid.as_bytes();
+            let mut s = String::with_capacity(bytes.len() * 2);
+            for b in bytes {
+                s.push(HEX[usize::from(b >> 4)] as char);
+                s.push(HEX[usize::from(b & 15)] as char);
+            }
+            s
         })
         .collect();
     let columns: Vec<Column> = vec![
@@ -320,4 +356,34 @@ pub fn compact(home: &Home, reg: &mut Registry, month: &str) -> Result<Compacted
         files_after: 1,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_kyiv_months_across_both_clock_changes() {
+        // 2026-09-30 21:10 UTC is 00:10 on 1 October in Kyiv (EEST, +3).
+        assert_eq!(month_of(1_790_802_600), "2026-10");
+        assert_eq!(month_of(1_790_802_599 - 600), "2026-09");
+        // October ends at 22:00 UTC on 31 October (EET, +2, after 25 October).
+        let nov = next_month_start(1_790_802_600);
+        assert_eq!(
+            DateTime::<Utc>::from_timestamp(i64::from(nov), 0)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-31T22:00:00+00:00"
+        );
+        assert_eq!(month_of(nov - 1), "2026-10");
+        assert_eq!(month_of(nov), "2026-11");
+        // March's month starts on EET; April's on EEST.
+        let apr = next_month_start(1_772_323_200); // 2026-03-01 UTC
+        assert_eq!(
+            DateTime::<Utc>::from_timestamp(i64::from(apr), 0)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-03-31T21:00:00+00:00"
+        );
+    }
 }
