@@ -66,10 +66,11 @@ echo
 echo "== kartka taps import (a migrating city's vendor export; bad rows to a rejects file)"
 "$bin" taps import fixtures/taps/vendor-2026-09.csv
 echo
-echo "== kartka generate month (a synthetic city month, 200,000 taps, with planted anomalies) into the store"
-"$bin" generate month --month "$(date +%Y-%m)" --taps 200000 --holders 20000 --validators 40 \
-  --vehicles 25 --routes 6 --carriers 3 --format store --out "$work/month"
-"$bin" taps months
+echo "== kartka generate month (a synthetic month of a small city, 200,000 taps with planted anomalies) into a second home"
+"$bin" --home "$work/city" --quiet init
+"$bin" --home "$work/city" generate month --month "$(date +%Y-%m)" --taps 200000 --holders 20000 \
+  --validators 40 --vehicles 25 --routes 6 --carriers 3 --format store --out "$work/month"
+"$bin" --home "$work/city" taps months
 echo
 echo "== kartka status"
 "$bin" status
@@ -83,6 +84,6 @@ echo "  blocklist (.kbl for the dock, .csv):          $KARTKA_HOME/exports/block
 echo "  validator 7's flash (tap log, settings):      $work/validator-7/"
 echo "  the tap store (Parquet by month):             $KARTKA_HOME/taps/"
 echo "  raw dumps as received:                        $KARTKA_HOME/dumps/"
-echo "  synthetic month (fleet, cards, ground truth): $work/month/"
+echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in the home $work/city)"
 echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"
