@@ -48,17 +48,20 @@ echo "  runs (s, MiB): $(tr '\n' ' ' <"$work/ingest")"
 : >"$work/dock"
 for i in $(seq "$runs"); do
   rm -rf "$work/home" "$work/sim"; cp -a "$work/template" "$work/home"
-  "$target/kartka-sim" serve --no-serve --state "$work/sim" --generate "$dock_taps" --cards 5000 2>/dev/null
+  "$target/kartka-sim" serve --no-serve --state "$work/sim" --validator 1 --vehicle 1001 --generate "$dock_taps" --cards 5000 2>/dev/null
   key=$(cat "$work/home/keys/dock-master.key")
-  KARTKA_DOCK_MASTER="$key" "$target/kartka-sim" serve --state "$work/sim" --idle-exit 30 >"$work/port" 2>/dev/null &
+  KARTKA_DOCK_MASTER="$key" "$target/kartka-sim" serve --state "$work/sim" --validator 1 --vehicle 1001 --idle-exit 30 >"$work/port" 2>/dev/null &
   for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
   port=$(head -1 "$work/port")
   measure "$target/kartka" --home "$work/home" --quiet --json dock --port "$port" >>"$work/dock"
   kill %1 2>/dev/null || true; wait 2>/dev/null || true
 done
 t=$(cut -d' ' -f1 "$work/dock" | median)
-wire=$("$target/kartka-sim" figures --taps "$dock_taps" | awk '/on the wire/ {print $3}')
-echo "dock over a pty: median ${t} s for $dock_taps taps over $runs runs"
+docked=$(python3 -c "import json; print(json.load(open('$work/stdout'))['taps_new'])")
+[ "$docked" -gt 0 ] || { echo "the dock stored nothing" >&2; exit 1; }
+dock_taps=$docked
+wire=$("$target/kartka-sim" figures --taps "$dock_taps" | awk '/on the wire/ {print $4}')
+echo "dock over a pty: median ${t} s for $dock_taps taps stored over $runs runs (the session whole: hello, clock, taps, dump, Parquet, ledger, ack, blocklist, settings)"
 awk -v n="$dock_taps" -v t="$t" -v w="$wire" 'BEGIN {
   printf "dock rate: %.0f taps/s, %.0f bytes/s on the wire (%d bytes)\n", n/t, w/t, w;
   printf "a 115200-baud link carries 11520 bytes/s: %.0f taps/s; the pty ran %.1fx that\n", 11520*n/w, (w/t)/11520 }'
