@@ -76,8 +76,16 @@ pub struct Imported {
     pub settings_changed: usize,
 }
 
+/// A fleet spreadsheet read and checked.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub rows: Vec<Row>,
+    /// Of the file's bytes, for the import ledger.
+    pub sha256: String,
+}
+
 /// Reads the rows of a fleet spreadsheet (xlsx, xls, ods or csv).
-pub fn read(path: &Path) -> Result<Vec<Row>, Error> {
+pub fn read(path: &Path) -> Result<Fleet, Error> {
     let bytes = std::fs::read(path).map_err(|_| Error::Missing {
         path: path.to_path_buf(),
     })?;
@@ -85,6 +93,7 @@ pub fn read(path: &Path) -> Result<Vec<Row>, Error> {
         path: path.to_path_buf(),
         why,
     };
+    let sha256 = crate::hash::sha256_hex(&bytes);
     let (_, sheets) = crate::intake::read::open(path, bytes).map_err(|e| bad(e.to_string()))?;
     let sheet = sheets
         .first()
@@ -147,7 +156,7 @@ pub fn read(path: &Path) -> Result<Vec<Row>, Error> {
     if rows.is_empty() {
         return Err(bad("no validators listed under the header".into()));
     }
-    Ok(rows)
+    Ok(Fleet { rows, sha256 })
 }
 
 fn row(get: &dyn Fn(usize) -> String) -> Result<Row, String> {
@@ -197,10 +206,10 @@ fn row(get: &dyn Fn(usize) -> String) -> Result<Row, String> {
 pub fn import(
     reg: &mut Registry,
     path: &Path,
-    rows: &[Row],
+    fleet: &Fleet,
     operator: &str,
 ) -> Result<Imported, Error> {
-    let bytes = std::fs::read(path).unwrap_or_default();
+    let rows = &fleet.rows;
     let reg_path = reg.path().to_path_buf();
     let err = |e| crate::registry::Error::sqlite(&reg_path, e);
     let tx = reg.conn_mut().transaction().map_err(err)?;
@@ -283,7 +292,7 @@ pub fn import(
             now,
             operator,
             path.display().to_string(),
-            crate::taps::sha256_hex(&bytes),
+            fleet.sha256,
             out.carriers as i64,
             out.vehicles as i64,
             out.validators as i64

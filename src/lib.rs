@@ -10,6 +10,7 @@ pub mod error;
 pub mod failpoint;
 pub mod fleet;
 pub mod generate;
+pub mod hash;
 pub mod home;
 pub mod identity;
 pub mod init;

@@ -58,10 +58,8 @@ impl Sim {
         Sim { child, port }
     }
 
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    /// Unplugs and ends the simulator (as dropping it does).
+    fn stop(self) {}
 }
 
 impl Drop for Sim {
@@ -98,10 +96,6 @@ fn dock(h: &Home, port: &str) -> Run {
     h.kartka(&["--json", "dock", "--port", port])
 }
 
-fn json_of(r: &Run) -> serde_json::Value {
-    r.json()
-}
-
 #[test]
 fn a_validator_docks_its_taps_once_and_gets_clock_blocklist_and_settings() {
     let h = Home::new();
@@ -112,7 +106,7 @@ fn a_validator_docks_its_taps_once_and_gets_clock_blocklist_and_settings() {
     let sim = Sim::start(&h, &state, &["--clock-offset", "3600"]);
     let r = dock(&h, &sim.port);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = json_of(&r);
+    let j = r.json();
     assert_eq!(j["validators"], 1);
     assert_eq!(j["taps_new"], 300);
     assert_eq!(j["taps_duplicate"], 0);
@@ -161,7 +155,7 @@ fn a_validator_docks_its_taps_once_and_gets_clock_blocklist_and_settings() {
     // settings are current now.
     let r = dock(&h, &sim.port);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = json_of(&r);
+    let j = r.json();
     assert_eq!(
         (j["taps_new"].as_u64(), j["taps_duplicate"].as_u64()),
         (Some(0), Some(0))
@@ -224,7 +218,7 @@ fn flipped_bits_and_garbage_between_frames_are_caught_and_never_stored() {
     let sim = Sim::start(&h, &state, &["--flip-every", "4001", "--garbage"]);
     let r = dock(&h, &sim.port);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = json_of(&r);
+    let j = r.json();
     assert!(
         j["docked"][0]["frames_damaged"].as_u64().unwrap() > 0,
         "{j}"
@@ -270,7 +264,7 @@ fn a_forged_batch_is_refused_and_quarantined_and_the_batches_before_it_kept() {
         r.stderr
     );
     assert!(r.stderr.contains("quarantine/frames/"), "{}", r.stderr);
-    let j = json_of(&r);
+    let j = r.json();
     assert_eq!(j["batches_rejected"], 1);
     assert_eq!(j["taps_new"], 64, "the two good batches before it");
     assert_eq!(
@@ -283,7 +277,7 @@ fn a_forged_batch_is_refused_and_quarantined_and_the_batches_before_it_kept() {
     let sim = Sim::start(&h, &state, &[]);
     let r = dock(&h, &sim.port);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(json_of(&r)["taps_new"], 136);
+    assert_eq!(r.json()["taps_new"], 136);
     assert_exactly_once(&h, &keys(7, 200));
 }
 
@@ -312,7 +306,7 @@ fn an_unknown_validator_is_quarantined_not_acked_and_docks_once_registered() {
     assert_eq!(h.kartka(&["fleet", "import", "more.csv"]).code, 0);
     let r = dock(&h, &sim.port);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(json_of(&r)["taps_new"], 50);
+    assert_eq!(r.json()["taps_new"], 50);
     assert_exactly_once(&h, &keys(77, 50));
 }
 
@@ -321,27 +315,14 @@ fn a_wrong_dock_key_is_refused_at_hello() {
     let h = Home::new();
     fleet(&h);
     let state = recorded(&h, 10, 7);
-    let mut child = Command::new(sim_bin())
-        .args([
-            "serve",
-            "--idle-exit",
-            "20",
-            "--dock-master",
-            "00112233445566778899aabbccddeeff",
-        ])
-        .arg("--state")
-        .arg(&state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let r = dock(&h, line.trim());
-    let _ = child.kill();
-    let _ = child.wait();
+    // An explicit --dock-master wins over the home's key in the environment.
+    let sim = Sim::start(
+        &h,
+        &state,
+        &["--dock-master", "00112233445566778899aabbccddeeff"],
+    );
+    let r = dock(&h, &sim.port);
+    sim.stop();
     assert_eq!(r.code, 65, "{}", r.stderr);
     assert!(
         r.stderr.contains("the MAC of its hello is wrong"),

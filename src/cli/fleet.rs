@@ -30,10 +30,10 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     home.require_initialised()?;
     match args.command {
         Cmd::Import { file } => {
-            let rows = crate::fleet::read(&file)?;
+            let fleet = crate::fleet::read(&file)?;
             let _lock = home.lock("fleet import", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
-            let s = crate::fleet::import(&mut reg, &file, &rows, &g.operator())?;
+            let s = crate::fleet::import(&mut reg, &file, &fleet, &g.operator())?;
             g.say(format_args!(
                 "Fleet revision {}: {} carriers, {} vehicles, {} validators; {} validators get new settings at their next docking.",
                 s.revision, s.carriers, s.vehicles, s.validators, s.settings_changed

@@ -187,8 +187,8 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
         let _lock = home.lock("generate month", crate::home::lock_wait())?;
         let mut reg = crate::registry::Registry::open(&home.registry())?;
         let fleet_file = s.out.join("fleet.csv");
-        let rows = crate::fleet::read(&fleet_file)?;
-        crate::fleet::import(&mut reg, &fleet_file, &rows, &g.operator())?;
+        let fleet = crate::fleet::read(&fleet_file)?;
+        crate::fleet::import(&mut reg, &fleet_file, &fleet, &g.operator())?;
         crate::taps::parquet::sweep(&home, &reg)?;
         let mut held = crate::taps::ledger::Held::load(&reg)?;
         let taps = std::mem::take(&mut s.kept);

@@ -297,8 +297,8 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let Some(info) = &info else {
             let dir = cx.home.quarantine().join("unknown-validators");
-            let path = dump::write(&dir, &header, &frames)?;
-            let rel = record_quarantine(cx, &path, "unknown validator", Some(id), &port)?;
+            let (path, sha256) = dump::write(&dir, &header, &frames)?;
+            let rel = record_quarantine(cx, &path, &sha256, "unknown validator", Some(id), &port)?;
             return Err(Error::UnknownValidator {
                 port: port.clone(),
                 validator: id,
@@ -307,14 +307,13 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
             });
         };
         let dir = cx.home.dumps().join(format!("v{id:05}"));
-        let path = dump::write(&dir, &header, &frames)?;
+        let (path, sha256) = dump::write(&dir, &header, &frames)?;
         crate::failpoint::hit("dock-after-dump");
         let rel = relative(cx.home, &path);
-        let bytes = std::fs::read(&path).map_err(taps::Error::read(&path))?;
         let source = taps::Source {
             kind: "dock",
             file: Some(Path::new(&rel)),
-            sha256: taps::sha256_hex(&bytes),
+            sha256,
             validator: Some(id),
             rejected: 0,
         };
@@ -506,30 +505,27 @@ fn quarantine(
     port: &str,
 ) -> Result<String, Error> {
     let dir = cx.home.quarantine().join("frames");
-    std::fs::create_dir_all(&dir).map_err(taps::Error::write(&dir))?;
     let name = format!(
         "{}-v{:05}-{what}.frame",
         Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
         validator.unwrap_or(0)
     );
-    let path = dir.join(name);
     let mut bytes = vec![0u8];
     bytes.extend_from_slice(wire);
     bytes.push(0);
-    taps::write_synced(&path, &bytes)?;
-    taps::sync_dir(&dir)?;
-    record_quarantine(cx, &path, what, validator, port)
+    let (path, sha256) = taps::write_durably(&dir, &name, &bytes)?;
+    record_quarantine(cx, &path, &sha256, what, validator, port)
 }
 
 fn record_quarantine(
     cx: &mut Context<'_>,
     path: &Path,
+    sha256: &str,
     reason: &str,
     validator: Option<u16>,
     port: &str,
 ) -> Result<String, Error> {
     let rel = relative(cx.home, path);
-    let bytes = std::fs::read(path).map_err(taps::Error::read(path))?;
     cx.reg
         .conn()
         .execute(
@@ -540,7 +536,7 @@ fn record_quarantine(
                 validator,
                 port,
                 rel,
-                taps::sha256_hex(&bytes)
+                sha256
             ],
         )
         .map_err(|e| cx.reg.err(e))?;

@@ -15,8 +15,6 @@ mod xls;
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 pub use applicant::{Applicant, COLUMNS, column_letter};
 pub use header::{Field, Synonyms};
 pub use why::Why;
@@ -159,10 +157,7 @@ fn load(
             detail: e.to_string(),
         },
     })?;
-    let sha256 = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = crate::hash::sha256_hex(&bytes);
     let (format, sheets) = read::open(path, bytes)?;
     let sheet_label = |name: &str| {
         if name.is_empty() {

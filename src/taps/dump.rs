@@ -117,18 +117,13 @@ pub struct Dump {
 }
 
 /// Writes a dump into `dir` (`HOME/dumps/vNNNNN/` or quarantine), flushed
-/// to the disk with its folder entry before this returns.
-pub fn write(dir: &Path, header: &Header, frames: &[u8]) -> Result<PathBuf, Error> {
-    std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
-    let path = dir.join(header.file_name());
-    let tmp = dir.join(format!(".{}.partial", header.file_name()));
+/// to the disk with its folder entry before this returns. Returns its path
+/// and SHA-256.
+pub fn write(dir: &Path, header: &Header, frames: &[u8]) -> Result<(PathBuf, String), Error> {
     let mut bytes = Vec::with_capacity(HEADER_LEN + frames.len());
     bytes.extend_from_slice(&header.to_bytes());
     bytes.extend_from_slice(frames);
-    super::write_synced(&tmp, &bytes)?;
-    std::fs::rename(&tmp, &path).map_err(Error::write(&path))?;
-    super::sync_dir(dir)?;
-    Ok(path)
+    super::write_durably(dir, &header.file_name(), &bytes)
 }
 
 /// Checks a dump's bytes: the header, every frame's CRC and MAC, every

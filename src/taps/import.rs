@@ -175,11 +175,7 @@ fn keep(home: &Home, path: &Path, bytes: &[u8], dir: &Path, name: &str) -> Resul
     }
     let to = dir.join(name);
     if !to.exists() {
-        std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
-        let tmp = dir.join(format!(".{name}.partial"));
-        super::write_synced(&tmp, bytes)?;
-        std::fs::rename(&tmp, &to).map_err(Error::write(&to))?;
-        super::sync_dir(dir)?;
+        super::write_durably(dir, name, bytes)?;
     }
     Ok(to
         .strip_prefix(home.root())

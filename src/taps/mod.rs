@@ -108,6 +108,23 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .map_err(Error::write(path))
 }
 
+/// Writes `bytes` as `dir/name` the durable way: under a temporary name,
+/// flushed, renamed into place, the folder flushed. Returns the path and
+/// the bytes' SHA-256.
+pub(crate) fn write_durably(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(PathBuf, String), Error> {
+    std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.partial"));
+    write_synced(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path).map_err(Error::write(&path))?;
+    sync_dir(dir)?;
+    Ok((path, sha256_hex(bytes)))
+}
+
 /// Flushes a folder's entries (a new or renamed file) to the disk.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
     std::fs::File::open(dir)
@@ -115,9 +132,4 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
         .map_err(Error::write(dir))
 }
 
-/// The hex SHA-256 of some bytes.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::hash::sha256_hex;
