@@ -47,6 +47,12 @@ pub struct Config {
     pub cards: CardSettings,
     #[serde(default)]
     pub dock: DockSettings,
+    /// Thresholds of the suspicious-tap rules (issue 7).
+    #[serde(default)]
+    pub flags: crate::flags::FlagSettings,
+    /// Fares by period (P17), in kopecks.
+    #[serde(default)]
+    pub tariffs: Vec<crate::tariff::Tariff>,
 }
 
 /// Docking validators (issue 6): the dock master key, the serial ports a
@@ -321,6 +327,16 @@ impl Config {
                 "[city] community {} is not one of the [[communities]]",
                 self.city.community
             )));
+        }
+        self.flags.check().map_err(&invalid)?;
+        crate::tariff::check(&self.tariffs).map_err(&invalid)?;
+        for l in &self.flags.trip_limits {
+            if l.category != "*" && self.category(&l.category).is_none() {
+                return Err(invalid(format!(
+                    "[[flags.trip_limits]]: category {:?} is not one of the [[categories]]",
+                    l.category
+                )));
+            }
         }
         let mut seen = HashMap::new();
         for c in &self.categories {

@@ -46,6 +46,8 @@ pub enum Error {
     Fleet(#[from] crate::fleet::Error),
     #[error(transparent)]
     Dock(#[from] crate::dock::Error),
+    #[error(transparent)]
+    Flags(#[from] crate::flags::Error),
     /// The failure was already printed where it happened (one line per
     /// validator of a dock sweep); only its exit code is left.
     #[error("")]
@@ -125,6 +127,23 @@ impl Error {
                 dock::Error::Key(cards::Error::Key { .. }) => ExitCode::Config,
                 dock::Error::Key(_) => ExitCode::IoErr,
             },
+            Error::Flags(e) => {
+                use crate::flags::Error as F;
+                match e {
+                    F::Month { .. } | F::OutKind { .. } => ExitCode::Usage,
+                    F::NoTaps { .. } | F::NotFlagged { .. } | F::Missing { .. } => {
+                        ExitCode::NoInput
+                    }
+                    F::UnknownFlag { .. }
+                    | F::Refused(_)
+                    | F::Review { .. }
+                    | F::Unreadable { .. } => ExitCode::DataErr,
+                    F::Output { .. } => ExitCode::CantCreate,
+                    F::Polars(_) => ExitCode::Software,
+                    F::Taps(e) => taps_code(e),
+                    F::Registry(_) => ExitCode::IoErr,
+                }
+            }
             Error::StrictRejected(_) => ExitCode::DataErr,
             Error::Reported(code) => *code,
         }

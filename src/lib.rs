@@ -8,6 +8,7 @@ pub mod dock;
 pub mod eligibility;
 pub mod error;
 pub mod failpoint;
+pub mod flags;
 pub mod fleet;
 pub mod generate;
 pub mod hash;
@@ -18,6 +19,7 @@ pub mod intake;
 pub mod registry;
 pub mod status;
 pub mod taps;
+pub mod tariff;
 pub mod text;
 pub mod time;
 

@@ -21,13 +21,27 @@ fn command_pages_run_as_written() {
         }
     }
     assert!(pages.len() >= 2);
-    let cases = trycmd::TestCases::new();
-    cases
-        .register_bin("kartka", std::path::Path::new(BIN))
-        .env("KARTKA_OPERATOR", "docs")
-        .env("KARTKA_LOCK_WAIT", "1")
-        .env("KARTKA_HOME", "home");
-    for page in &pages {
-        cases.case(page);
+    {
+        let cases = trycmd::TestCases::new();
+        cases
+            .register_bin("kartka", std::path::Path::new(BIN))
+            .env("KARTKA_OPERATOR", "docs")
+            .env("KARTKA_LOCK_WAIT", "1")
+            .env("KARTKA_HOME", "home");
+        for page in &pages {
+            cases.case(page);
+        }
+        // The cases run when dropped, here.
+    }
+    // `TRYCMD=overwrite` rewrites the copies; bring them back so the
+    // change can be reviewed with `git diff`.
+    if std::env::var("TRYCMD").is_ok_and(|v| v == "overwrite") {
+        for page in &pages {
+            std::fs::copy(
+                page,
+                repo().join("commands").join(page.file_name().unwrap()),
+            )
+            .unwrap();
+        }
     }
 }

@@ -6,6 +6,7 @@ mod test_cards;
 mod test_commands;
 mod test_dock;
 mod test_eligibility;
+mod test_flags;
 mod test_import;
 mod test_init;
 mod test_taps;

@@ -160,6 +160,17 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
         csv: matches!(a.format, MonthFormat::Csv | MonthFormat::Both),
         keep: store,
         dock_master,
+        categories: config
+            .clone()
+            .unwrap_or_else(Config::default_config)
+            .categories
+            .iter()
+            .map(|c| c.code.clone())
+            .collect(),
+        trip_limit: config
+            .as_ref()
+            .and_then(|c| c.flags.trip_limits.first())
+            .map(|l| (l.category.clone(), l.per_month)),
         communities: {
             let c = config.clone().unwrap_or_else(Config::default_config);
             std::iter::once(c.city.community.clone())
@@ -189,6 +200,8 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
         let fleet_file = s.out.join("fleet.csv");
         let fleet = crate::fleet::read(&fleet_file)?;
         crate::fleet::import(&mut reg, &fleet_file, &fleet, &g.operator())?;
+        let holders = crate::generate::registry::store_cards(&mut reg, &s.cards, &g.operator())?;
+        g.say(format_args!("Registered {holders} card holders"));
         crate::taps::parquet::sweep(&home, &reg)?;
         let mut held = crate::taps::ledger::Held::load(&reg)?;
         let taps = std::mem::take(&mut s.kept);

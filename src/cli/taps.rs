@@ -7,11 +7,12 @@ use crate::Error;
 use crate::config::Config;
 use crate::registry::Registry;
 
-const EXIT_CODES: &str = "Exit codes: 0 ok (rejected CSV rows are in the rejects file); 65 a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered (nothing imported); 66 a file is missing; 75 another run holds the home lock.";
+const EXIT_CODES: &str = "Exit codes: 0 ok (rejected CSV rows are in the rejects file); 2 a month that is not YYYY-MM; 65 a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered (nothing imported); an unknown flag id or a review workbook with problems (nothing cleared); 66 a file is missing, or the month has no taps or no flags yet; 73 the --out file cannot be written; 75 another run holds the home lock.";
 
-/// The tap store: import dumps and vendor exports, compact months.
+/// The tap store: import dumps and vendor exports, compact months, flag
+/// suspicious taps and review the flags.
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka taps import laptop/*.kdump\n  kartka taps import old-system-2026-09.csv\n  kartka taps compact --month 2026-10\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka taps import laptop/*.kdump\n  kartka taps import old-system-2026-09.csv\n  kartka taps compact --month 2026-10\n  kartka taps flag --month 2026-10 --out flags-2026-10.xlsx\n  kartka taps clear F-7-123 --reason \"a transfer after a breakdown (P14)\"\n  kartka taps review --import flags-2026-10-reviewed.xlsx\n\n{EXIT_CODES}"))]
 pub struct Args {
     #[command(subcommand)]
     command: Cmd,
@@ -35,6 +36,35 @@ enum Cmd {
     },
     /// The store's months: files and taps.
     Months,
+    /// Run every suspicious-tap rule over a month; store the flags, hold their taps.
+    Flag {
+        /// YYYY-MM (Kyiv).
+        #[arg(long)]
+        month: String,
+        /// Also write the flags to FILE: .xlsx (the review workbook), .csv or .parquet.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Put the holders' names in the --out file (personal data: only for staff allowed to see it).
+        #[arg(long)]
+        with_names: bool,
+    },
+    /// Clear flags found to be false positives: their taps are paid.
+    Clear {
+        /// Flag ids, e.g. F-7-123.
+        #[arg(required = true, value_name = "FLAG_ID")]
+        ids: Vec<String>,
+        /// Why (recorded with the operator).
+        #[arg(long)]
+        reason: String,
+        /// Clear only this rule on the taps (a rule code, e.g. excessive_daily_use); all of their rules when omitted.
+        #[arg(long = "rule", value_name = "CODE")]
+        rules: Vec<String>,
+    },
+    /// Import a filled-in review workbook: every row marked to clear, with its reason.
+    Review {
+        #[arg(long = "import", value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
@@ -91,6 +121,92 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             }
             g.print_json(&out);
         }
+        Cmd::Flag {
+            month,
+            out,
+            with_names,
+        } => {
+            let first = crate::flags::parse_month(&month)?;
+            let month = first.format("%Y-%m").to_string();
+            if let Some(path) = out
+                .as_deref()
+                .filter(|p| crate::flags::out_kind(p).is_none())
+            {
+                return Err(crate::flags::Error::Output {
+                    path: path.to_path_buf(),
+                    message: "the file name must end in .xlsx, .csv or .parquet; nothing was run"
+                        .into(),
+                }
+                .into());
+            }
+            let _lock = home.lock("taps flag", crate::home::lock_wait())?;
+            let mut reg = Registry::open(&home.registry())?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let mut run = crate::flags::flag(&home, &mut reg, &config, &month, &g.operator(), now)?;
+            if let Some(path) = &out {
+                crate::flags::export::write(
+                    path,
+                    &crate::flags::export::Export {
+                        flags: &run.flags,
+                        summary: &run.summary,
+                        cards: &run.cards,
+                        lang: g.lang.into(),
+                        names: with_names,
+                    },
+                )?;
+                run.summary.out = Some(path.clone());
+            }
+            let s = &run.summary;
+            g.say(format_args!(
+                "{}: {} taps judged, {} flagged, {} held ({}), {} cleared before",
+                s.month,
+                s.taps,
+                s.flagged,
+                s.held,
+                crate::text::uah(s.held_kopecks),
+                s.cleared
+            ));
+            for (code, c) in s.by_rule.iter().filter(|(_, c)| c.taps > 0) {
+                g.say(format_args!(
+                    "  {:>2} {code:<22} {:>8} taps, {:>8} held  [{}]",
+                    c.number, c.taps, c.held, c.severity
+                ));
+            }
+            g.say(format_args!("flags stored in {}", s.file));
+            if let Some(p) = &s.out {
+                g.say(format_args!("written to {}", p.display()));
+            }
+            g.print_json(s);
+        }
+        Cmd::Clear { ids, reason, rules } => {
+            let mut parsed = Vec::new();
+            for r in &rules {
+                parsed.push(crate::flags::Rule::from_code(r).ok_or_else(|| {
+                    crate::flags::Error::Refused(format!(
+                        "unknown rule {r:?}; the codes: {}",
+                        crate::flags::rule::ALL.map(|r| r.code()).join(", ")
+                    ))
+                })?);
+            }
+            let asks: Vec<_> = ids
+                .iter()
+                .map(|id| crate::flags::store::Ask {
+                    id: id.clone(),
+                    rules: parsed.clone(),
+                    reason: reason.clone(),
+                })
+                .collect();
+            let _lock = home.lock("taps clear", crate::home::lock_wait())?;
+            let mut reg = Registry::open(&home.registry())?;
+            let c = crate::flags::store::clear(&home, &mut reg, &asks, &g.operator(), "command")?;
+            cleared_say(g, &c);
+        }
+        Cmd::Review { file } => {
+            let _lock = home.lock("taps review", crate::home::lock_wait())?;
+            let mut reg = Registry::open(&home.registry())?;
+            let c = crate::flags::review::import(&home, &mut reg, &file, &g.operator())?;
+            cleared_say(g, &c);
+        }
         Cmd::Months => {
             let reg = Registry::open(&home.registry())?;
             let m = months(&reg)?;
@@ -121,4 +237,13 @@ fn months(reg: &Registry) -> Result<Vec<(String, i64, i64)>, Error> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| reg.err(e))?;
     Ok(rows)
+}
+
+fn cleared_say(g: &Global, c: &crate::flags::store::Cleared) {
+    g.say(format_args!(
+        "{} flag(s) cleared, {} cleared already; their taps count for compensation. `kartka taps flag` keeps the clearings.",
+        c.cleared.len(),
+        c.already.len()
+    ));
+    g.print_json(c);
 }

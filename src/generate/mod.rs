@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub mod month;
+pub mod registry;
 
 use crate::config::Config;
 use crate::identity::{self, Sex};

@@ -52,6 +52,11 @@ pub struct MonthOptions {
     pub dock_master: DockKey,
     /// The city's community code first, then the partner communities'.
     pub communities: Vec<String>,
+    /// Category codes, given to holders in turn.
+    pub categories: Vec<String>,
+    /// A configured trip limit (category or "*", trips a month): honest
+    /// riders keep within it, and `trip_limit` is planted.
+    pub trip_limit: Option<(String, u32)>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -66,22 +71,49 @@ pub struct MonthSummary {
     pub out: PathBuf,
     #[serde(skip)]
     pub kept: Vec<crate::taps::Tap>,
+    /// Every card, with its registry state (when `keep`).
+    #[serde(skip)]
+    pub cards: Vec<GenCard>,
 }
 
 /// The patterns planted; issue 7's rules must find them.
-pub const PATTERNS: [&str; 11] = [
+/// They are named as the rule codes (`flags::Rule::code`) meant to catch
+/// them; `trip_limit` is planted only when a limit is configured.
+pub const PATTERNS: [&str; 15] = [
     "repeat_same_vehicle",
     "impossible_travel",
     "driver_burst",
-    "single_vehicle_cards",
+    "single_vehicle_card",
     "excessive_daily_use",
-    "unknown_card",
+    "card_unknown",
+    "card_blocked",
+    "card_expired",
+    "holder_deceased",
     "outside_service_hours",
     "route_not_served",
-    "cloned_card",
+    "cloned_uid",
     "counter_backwards",
-    "clock_in_future",
+    "clock_anomaly",
+    "trip_limit",
 ];
+
+/// A card as the registry should hold it for the month.
+#[derive(Debug, Clone)]
+pub struct GenCard {
+    pub number: u32,
+    pub uid: String,
+    pub community: String,
+    pub category: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    /// Blocked from this instant (UTC seconds), reason lost.
+    pub blocked_at: Option<u32>,
+    pub death: Option<NaiveDate>,
+}
+
+fn uid_hex(uid: Uid) -> String {
+    uid.as_bytes().iter().map(|b| format!("{b:02X}")).collect()
+}
 
 #[derive(Clone, Copy)]
 struct Vehicle {
@@ -95,8 +127,13 @@ struct Vehicle {
 /// A tap before sequence numbers are given.
 #[derive(Clone, Copy)]
 struct Draft {
+    /// When it happened (UTC seconds)...
     time: u32,
+    /// ...and how far the validator's clock was off.
+    skew: i32,
     card: u32,
+    /// The holder's index; `u32::MAX` for a card nobody holds.
+    holder: u32,
     uid: Uid,
     vehicle: usize,
     door: usize,
@@ -154,27 +191,41 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     write_fleet(&opts.out.join("fleet.csv"), &vehicles)?;
 
     // Holders: skewed use (a few ride daily, most now and then), each on a
-    // home route and a second one.
+    // home route and a second one. The weights are capped so the busiest
+    // holder rides about three times a day, as a real one might.
     let holders = opts.holders.max(1);
-    let cards: Vec<u32> = (0..holders)
-        .map(|i| {
-            CardNumber::from_serial(100_000_000 + i)
-                .expect("in range")
-                .value()
-        })
-        .collect();
+    let serial = |i: u32| {
+        CardNumber::from_serial(100_000_000 + i)
+            .expect("in range")
+            .value()
+    };
+    let cards: Vec<u32> = (0..holders).map(serial).collect();
     let mut cumulative = Vec::with_capacity(cards.len());
     let mut total = 0f64;
     for _ in 0..cards.len() {
         let u: f64 = rng.random_range(0.0001..1.0);
-        total += u.powf(-0.7).min(400.0); // Pareto-like weights
+        total += u.powf(-0.7).min(8.0); // Pareto-like weights
         cumulative.push(total);
     }
     let home_route = |card: usize, second: bool| -> u16 {
         let h = (card as u32).wrapping_mul(2_654_435_761) >> 7;
         1 + ((h + u32::from(second) * 7) % u32::from(opts.routes)) as u16
     };
-    write_cards(&opts.out.join("cards.csv"), &cards, &opts.communities)?;
+    let categories: Vec<String> = if opts.categories.is_empty() {
+        vec!["pensioner-age".into()]
+    } else {
+        opts.categories.clone()
+    };
+    let limit_of = |holder: u32| -> u32 {
+        match &opts.trip_limit {
+            Some((cat, n))
+                if cat == "*" || *cat == categories[holder as usize % categories.len()] =>
+            {
+                *n
+            }
+            _ => u32::MAX,
+        }
+    };
 
     // Days of the month and their weights; the service day's hourly profile.
     let mut days = Vec::new();
@@ -205,16 +256,35 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
             }
         }
     };
-    let day_start: Vec<u32> = days
-        .iter()
-        .map(|(d, _)| {
-            Kyiv.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .earliest()
-                .expect("Kyiv midnight exists")
-                .with_timezone(&Utc)
-                .timestamp() as u32
-        })
-        .collect();
+    let midnight = |d: NaiveDate| -> u32 {
+        Kyiv.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest()
+            .expect("Kyiv midnight exists")
+            .with_timezone(&Utc)
+            .timestamp() as u32
+    };
+    let day_start: Vec<u32> = days.iter().map(|(d, _)| midnight(*d)).collect();
+    let month_end = midnight(d);
+    let day_of = |t: u32| day_start.partition_point(|&s| s <= t).saturating_sub(1);
+    // Kyiv wall-clock time: `secs` after midnight of the month's day `day`
+    // (a DST day is 23 or 25 hours long), and a time's seconds after its
+    // Kyiv midnight.
+    let at = |day: usize, secs: u32| -> u32 {
+        let local = days[day].0.and_hms_opt(0, 0, 0).expect("midnight")
+            + chrono::Duration::seconds(i64::from(secs));
+        Kyiv.from_local_datetime(&local)
+            .earliest()
+            .map_or(day_start[day] + secs, |t| t.timestamp() as u32)
+    };
+    let tod = |t: u32| -> u32 {
+        use chrono::Timelike;
+        let local = chrono::DateTime::<Utc>::from_timestamp(i64::from(t), 0)
+            .unwrap_or_default()
+            .with_timezone(&Kyiv);
+        local.num_seconds_from_midnight()
+    };
+    let in_service =
+        |t: u32| t >= day_start[0] && t < month_end && (330 * 60..1410 * 60).contains(&tod(t));
     let pick_day = |rng: &mut ChaCha8Rng| -> usize {
         let mut x = rng.random_range(0.0..day_total);
         for (i, (_, w)) in days.iter().enumerate() {
@@ -230,208 +300,411 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         list[rng.random_range(0..list.len())]
     };
 
+    // Honest riding: taps drawn at random, then made plausible: a card taps
+    // at least 25 minutes after its previous tap, at most 4 times a Kyiv
+    // day and within its trip limit; what breaks that is drawn again.
     let planted_target = ((opts.taps as f64) * opts.anomaly_share.clamp(0.0, 0.2)) as usize;
     let normal_taps = opts.taps.saturating_sub(planted_target);
     let mut drafts: Vec<Draft> = Vec::with_capacity(opts.taps + 64);
-    for _ in 0..normal_taps {
-        let x = rng.random_range(0.0..total);
-        let card = cumulative.partition_point(|&c| c < x).min(cards.len() - 1);
-        let route = home_route(card, rng.random_bool(0.3));
-        let vehicle = vehicle_on(&mut rng, route);
-        let day = pick_day(&mut rng);
-        let time = day_start[day] + minute_of_day(&mut rng) * 60 + rng.random_range(0..60);
-        drafts.push(Draft {
-            time,
-            card: cards[card],
-            uid: uid_of(cards[card], 0),
-            vehicle,
-            door: rng.random_range(0..vehicles[vehicle].doors),
-            route,
-            trips: None,
-            pattern: None,
-        });
+    for _round in 0..8 {
+        let missing = normal_taps.saturating_sub(drafts.len());
+        if missing == 0 {
+            break;
+        }
+        for _ in 0..missing {
+            let x = rng.random_range(0.0..total);
+            let card = cumulative.partition_point(|&c| c < x).min(cards.len() - 1);
+            let route = home_route(card, rng.random_bool(0.3));
+            let vehicle = vehicle_on(&mut rng, route);
+            let day = pick_day(&mut rng);
+            let time = at(day, minute_of_day(&mut rng) * 60 + rng.random_range(0..60));
+            drafts.push(Draft {
+                time,
+                skew: 0,
+                card: cards[card],
+                holder: card as u32,
+                uid: uid_of(cards[card], 0),
+                vehicle,
+                door: rng.random_range(0..vehicles[vehicle].doors),
+                route,
+                trips: None,
+                pattern: None,
+            });
+        }
+        drafts.sort_unstable_by_key(|d| (d.card, d.time));
+        let mut keep = vec![true; drafts.len()];
+        let (mut last_card, mut last_t, mut day, mut day_n, mut month_n) = (u32::MAX, 0, 0, 0, 0);
+        for (i, d) in drafts.iter().enumerate() {
+            if d.card != last_card {
+                (last_card, last_t, day, day_n, month_n) = (d.card, 0, usize::MAX, 0, 0);
+            }
+            let dd = day_of(d.time);
+            if dd != day {
+                (day, day_n) = (dd, 0);
+            }
+            let ok = (month_n == 0 || d.time >= last_t + 25 * 60)
+                && day_n < 4
+                && month_n < limit_of(d.holder);
+            if ok {
+                (last_t, day_n, month_n) = (d.time, day_n + 1, month_n + 1);
+            } else {
+                keep[i] = false;
+            }
+        }
+        let mut k = keep.iter();
+        drafts.retain(|_| *k.next().expect("one flag per draft"));
     }
-    // Honest riders sometimes tap twice in a vehicle more than 15 minutes
-    // apart (a return trip on the same bus): never planted, never flagged.
+    let normal_count = drafts.len();
+    // Where each card's taps are (drafts are sorted by card, time), and
+    // each validator's tap times: plants go where they break one rule only.
+    let mut card_range: rustc_hash::FxHashMap<u32, (usize, usize)> =
+        rustc_hash::FxHashMap::default();
+    for (i, d) in drafts.iter().enumerate() {
+        card_range
+            .entry(d.card)
+            .and_modify(|r| r.1 = i + 1)
+            .or_insert((i, i + 1));
+    }
+    let validator_of =
+        |d: &Draft| vehicles[d.vehicle].validators[d.door.min(vehicles[d.vehicle].doors - 1)];
+    let max_validator = vehicles.iter().map(|v| v.validators[1]).max().unwrap_or(1) as usize;
+    let mut by_validator: Vec<Vec<u32>> = vec![Vec::new(); max_validator + 1];
+    for d in &drafts {
+        by_validator[validator_of(d) as usize].push(d.time);
+    }
+    for v in &mut by_validator {
+        v.sort_unstable();
+    }
+    let near = |list: &[u32], t: u32, margin: u32, except: Option<u32>| -> bool {
+        let lo = list.partition_point(|&x| x + margin < t);
+        list[lo..]
+            .iter()
+            .take_while(|&&x| x <= t + margin)
+            .any(|&x| Some(x) != except)
+    };
+    let free = |card: u32, t: u32, except: Option<u32>| -> bool {
+        let Some(&(a, b)) = card_range.get(&card) else {
+            return true;
+        };
+        let times: Vec<u32> = drafts[a..b].iter().map(|d| d.time).collect();
+        !near(&times, t, 20 * 60, except)
+    };
 
-    // Plant the anomalies, each pattern an equal share, on top of a normal
-    // tap taken as the anchor.
-    let per_pattern = planted_target / PATTERNS.len();
-    let day_service = |rng: &mut ChaCha8Rng, day: usize| day_start[day] + minute_of_day(rng) * 60;
-    let mut planted = 0usize;
+    // Registry state of every card: most are plain; planted ones may be
+    // blocked, expired or their holder dead.
+    let valid_from = opts
+        .month
+        .with_year(opts.month.year() - 1)
+        .unwrap_or(opts.month);
+    let valid_to = opts
+        .month
+        .with_year(opts.month.year() + 4)
+        .unwrap_or(opts.month);
+    let mut gen_cards: Vec<GenCard> = (0..holders)
+        .map(|i| GenCard {
+            number: cards[i as usize],
+            uid: uid_hex(uid_of(cards[i as usize], 0)),
+            community: community_of(i as usize, &opts.communities).to_string(),
+            category: categories[i as usize % categories.len()].clone(),
+            valid_from,
+            valid_to,
+            blocked_at: None,
+            death: None,
+        })
+        .collect();
+    // Cards only planted anomalies use, never seen in honest riding.
+    let fresh = |want_limited: bool, gen_cards: &mut Vec<GenCard>| -> (u32, u32) {
+        loop {
+            let i = gen_cards.len() as u32;
+            let number = serial(i);
+            gen_cards.push(GenCard {
+                number,
+                uid: uid_hex(uid_of(number, 0)),
+                community: community_of(i as usize, &opts.communities).to_string(),
+                category: categories[i as usize % categories.len()].clone(),
+                valid_from,
+                valid_to,
+                blocked_at: None,
+                death: None,
+            });
+            if !want_limited || limit_of(i) != u32::MAX {
+                return (number, i);
+            }
+        }
+    };
+
+    // Plant the anomalies, each pattern an equal share. Each plant breaks
+    // its own rule and no other: it keeps clear of the card's other taps,
+    // stays in the month and in service hours (but for the pattern that
+    // is about them), and touches a (card, day) no other plant touched.
+    let patterns: Vec<&str> = PATTERNS
+        .iter()
+        .copied()
+        .filter(|p| *p != "trip_limit" || opts.trip_limit.is_some())
+        .collect();
+    let per_pattern = planted_target / patterns.len().max(1);
+    let day_service = |rng: &mut ChaCha8Rng, day: usize| at(day, minute_of_day(rng) * 60);
+    let mut used: rustc_hash::FxHashSet<(u32, usize)> = rustc_hash::FxHashSet::default();
+    let mut plants: Vec<Draft> = Vec::new();
     let mut by_pattern = std::collections::BTreeMap::new();
+    // A card's everyday riding, for the cards whose state changes in the
+    // month: one or two taps most days on its home routes.
+    let everyday = |rng: &mut ChaCha8Rng, card: u32, holder: u32, per_day: u32| -> Vec<Draft> {
+        let mut out = Vec::new();
+        for day in 0..days.len() {
+            if per_day < 3 && !rng.random_bool(0.8) {
+                continue;
+            }
+            for j in 0..per_day {
+                let time = at(day, (380 + j * 150) * 60 + rng.random_range(0..3000));
+                let route = home_route(holder as usize, j % 2 == 1);
+                let vehicle = vehicle_on(rng, route);
+                out.push(Draft {
+                    time,
+                    skew: 0,
+                    card,
+                    holder,
+                    uid: uid_of(card, 0),
+                    vehicle,
+                    door: 0,
+                    route,
+                    trips: None,
+                    pattern: None,
+                });
+            }
+        }
+        out
+    };
     for (p, name) in PATTERNS.iter().enumerate() {
+        if !patterns.contains(name) {
+            continue;
+        }
         let p = p as u8;
         let mut n = 0;
-        while n < per_pattern && !drafts.is_empty() {
-            let anchor = drafts[rng.random_range(0..normal_taps.max(1))];
+        let mut attempts = 0;
+        while n < per_pattern && normal_count > 0 && attempts < per_pattern * 50 + 100 {
+            attempts += 1;
+            let anchor = drafts[rng.random_range(0..normal_count)];
             let v = vehicles[anchor.vehicle];
-            let add = |d: Draft, drafts: &mut Vec<Draft>| {
-                drafts.push(Draft {
-                    pattern: Some(p),
-                    ..d
-                });
+            let a_day = day_of(anchor.time);
+            let mark = |d: Draft| Draft {
+                pattern: Some(p),
+                ..d
             };
-            let before = drafts.len();
+            let mut add: Vec<Draft> = Vec::new();
+            // A plant on the anchor's card at `t`, on a free (card, day).
+            let room = card_range
+                .get(&anchor.card)
+                .is_some_and(|r| ((r.1 - r.0) as u32) < limit_of(anchor.holder));
+            let card_ok = |t: u32, used: &rustc_hash::FxHashSet<(u32, usize)>| {
+                in_service(t)
+                    && room
+                    && !used.contains(&(anchor.card, usize::MAX))
+                    && free(anchor.card, t, Some(anchor.time))
+            };
             match *name {
                 "repeat_same_vehicle" => {
-                    let door = if v.doors == 2 {
-                        1 - anchor.door
-                    } else {
-                        anchor.door
-                    };
-                    add(
-                        Draft {
-                            time: anchor.time + rng.random_range(60..840),
+                    let t = anchor.time + rng.random_range(60..840);
+                    if card_ok(t, &used) {
+                        let door = if v.doors == 2 {
+                            1 - anchor.door
+                        } else {
+                            anchor.door
+                        };
+                        add.push(mark(Draft {
+                            time: t,
                             door,
                             ..anchor
-                        },
-                        &mut drafts,
-                    );
+                        }));
+                    }
                 }
                 "impossible_travel" => {
                     let route = 1 + (anchor.route % opts.routes);
                     let other = vehicle_on(&mut rng, route);
-                    add(
-                        Draft {
-                            time: anchor.time + rng.random_range(30..240),
+                    let t = anchor.time + rng.random_range(30..240);
+                    if other != anchor.vehicle && card_ok(t, &used) {
+                        add.push(mark(Draft {
+                            time: t,
                             vehicle: other,
                             door: 0,
                             route,
                             ..anchor
-                        },
-                        &mut drafts,
-                    );
-                }
-                "driver_burst" => {
-                    let start = anchor.time;
-                    for k in 0..12u32 {
-                        let c = rng.random_range(0..cards.len());
-                        add(
-                            Draft {
-                                time: start + 5 + k * 4,
-                                card: cards[c],
-                                uid: uid_of(cards[c], 0),
-                                ..anchor
-                            },
-                            &mut drafts,
-                        );
+                        }));
                     }
                 }
-                "single_vehicle_cards" => {
-                    // A card number nobody holds... that the driver taps on
-                    // one vehicle every day.
-                    let card = CardNumber::from_serial(100_000_000 + holders + 1000 + n as u32)
-                        .expect("in range")
-                        .value();
-                    for day in 0..days.len().min(20) {
-                        add(
-                            Draft {
-                                time: day_service(&mut rng, day),
+                "driver_burst" => {
+                    let t0 = day_service(&mut rng, a_day);
+                    let list = &by_validator[validator_of(&anchor) as usize];
+                    if in_service(t0) && in_service(t0 + 40) && !near(list, t0 + 15, 75, None) {
+                        let mut t = t0;
+                        for _ in 0..12 {
+                            let (card, holder) = fresh(false, &mut gen_cards);
+                            add.push(mark(Draft {
+                                time: t,
                                 card,
+                                holder,
                                 uid: uid_of(card, 0),
                                 ..anchor
-                            },
-                            &mut drafts,
-                        );
+                            }));
+                            t += rng.random_range(1..=2);
+                        }
+                    }
+                }
+                "single_vehicle_card" => {
+                    let (card, holder) = fresh(false, &mut gen_cards);
+                    for day in 0..days.len().min(20) {
+                        let t = day_service(&mut rng, day);
+                        add.push(mark(Draft {
+                            time: t,
+                            card,
+                            holder,
+                            uid: uid_of(card, 0),
+                            ..anchor
+                        }));
                     }
                 }
                 "excessive_daily_use" => {
-                    let day_base = anchor.time - (anchor.time - day_start[0]) % 86_400;
+                    let (card, holder) = fresh(false, &mut gen_cards);
                     for k in 0..18u32 {
                         let route = 1 + ((anchor.route + k as u16) % opts.routes);
-                        add(
-                            Draft {
-                                time: day_base + 6 * 3600 + k * 50 * 60,
-                                vehicle: vehicle_on(&mut rng, route),
-                                door: 0,
-                                route,
-                                ..anchor
-                            },
-                            &mut drafts,
-                        );
+                        add.push(mark(Draft {
+                            time: at(a_day, 6 * 3600 + k * 50 * 60),
+                            card,
+                            holder,
+                            uid: uid_of(card, 0),
+                            vehicle: vehicle_on(&mut rng, route),
+                            door: 0,
+                            route,
+                            ..anchor
+                        }));
                     }
                 }
-                "unknown_card" => {
+                "card_unknown" => {
                     let card =
                         CardNumber::from_serial(400_000_000 + rng.random_range(0..1_000_000))
                             .expect("in range")
                             .value();
-                    add(
-                        Draft {
-                            time: anchor.time + 1,
-                            card,
-                            uid: uid_of(card, 0),
-                            ..anchor
-                        },
-                        &mut drafts,
-                    );
+                    add.push(mark(Draft {
+                        time: anchor.time + rng.random_range(2..30),
+                        card,
+                        holder: u32::MAX,
+                        uid: uid_of(card, 0),
+                        ..anchor
+                    }));
+                }
+                "card_blocked" | "card_expired" | "holder_deceased" => {
+                    let (card, holder) = fresh(false, &mut gen_cards);
+                    let day = rng.random_range(days.len() / 5..days.len() * 4 / 5);
+                    let taps = everyday(&mut rng, card, holder, 2);
+                    let g = gen_cards.last_mut().expect("just made");
+                    let from = match *name {
+                        "card_blocked" => {
+                            let when = at(day, rng.random_range(8 * 3600..20 * 3600));
+                            g.blocked_at = Some(when);
+                            when
+                        }
+                        "card_expired" => {
+                            g.valid_to = days[day].0.pred_opt().expect("a day before");
+                            day_start[day]
+                        }
+                        _ => {
+                            g.death = Some(days[day].0);
+                            day_start[day]
+                        }
+                    };
+                    for d in taps {
+                        add.push(if d.time >= from { mark(d) } else { d });
+                    }
                 }
                 "outside_service_hours" => {
                     let day = rng.random_range(0..days.len());
-                    add(
-                        Draft {
-                            time: day_start[day] + rng.random_range(60..4 * 3600),
-                            ..anchor
-                        },
-                        &mut drafts,
-                    );
+                    let t = at(day, rng.random_range(60..4 * 3600));
+                    if room
+                        && !used.contains(&(anchor.card, usize::MAX))
+                        && free(anchor.card, t, None)
+                    {
+                        add.push(mark(Draft { time: t, ..anchor }));
+                    }
                 }
                 "route_not_served" => {
-                    let route = opts.routes + 1 + rng.random_range(0..5);
-                    add(
-                        Draft {
-                            time: anchor.time + 1,
-                            route,
-                            ..anchor
-                        },
-                        &mut drafts,
-                    );
+                    let (card, holder) = fresh(false, &mut gen_cards);
+                    add.push(mark(Draft {
+                        time: anchor.time + rng.random_range(2..30),
+                        card,
+                        holder,
+                        uid: uid_of(card, 0),
+                        route: opts.routes + 1 + rng.random_range(0..5),
+                        ..anchor
+                    }));
                 }
-                "cloned_card" => {
+                "cloned_uid" => {
                     let route = 1 + ((anchor.route + 3) % opts.routes);
-                    add(
-                        Draft {
-                            time: anchor.time + rng.random_range(1800..7200),
+                    let t = anchor.time + rng.random_range(1800..7200);
+                    if card_ok(t, &used) {
+                        add.push(mark(Draft {
+                            time: t,
                             uid: uid_of(anchor.card, 1 + n as u32),
                             vehicle: vehicle_on(&mut rng, route),
                             door: 0,
                             route,
                             ..anchor
-                        },
-                        &mut drafts,
-                    );
+                        }));
+                    }
                 }
                 "counter_backwards" => {
-                    add(
-                        Draft {
-                            time: anchor.time + rng.random_range(1800..7200),
+                    let t = anchor.time + rng.random_range(1800..7200);
+                    if card_ok(t, &used) {
+                        add.push(mark(Draft {
+                            time: t,
                             trips: Some(0),
                             ..anchor
-                        },
-                        &mut drafts,
-                    );
+                        }));
+                    }
                 }
-                "clock_in_future" => {
-                    add(
-                        Draft {
-                            time: anchor.time + 400 * 86_400,
+                "clock_anomaly" => {
+                    // The validator's clock jumps a day or two for one tap.
+                    let t = anchor.time + rng.random_range(1800..7200);
+                    let skew: i64 = [86_400, 2 * 86_400, -2 * 86_400][rng.random_range(0..3)];
+                    let shown = i64::from(t) + skew;
+                    if card_ok(t, &used)
+                        && shown >= i64::from(day_start[0])
+                        && shown < i64::from(month_end)
+                    {
+                        add.push(mark(Draft {
+                            time: t,
+                            skew: skew as i32,
                             ..anchor
-                        },
-                        &mut drafts,
-                    );
+                        }));
+                    }
+                }
+                "trip_limit" => {
+                    let limit = opts.trip_limit.as_ref().map_or(0, |l| l.1);
+                    let (card, holder) = fresh(true, &mut gen_cards);
+                    let per_day = (limit + 10).div_ceil(days.len() as u32).clamp(3, 6);
+                    let mut taps = everyday(&mut rng, card, holder, per_day);
+                    taps.sort_unstable_by_key(|d| d.time);
+                    for (i, d) in taps.into_iter().enumerate() {
+                        add.push(if i as u32 >= limit { mark(d) } else { d });
+                    }
                 }
                 _ => unreachable!("every pattern is planted"),
             }
-            let added = drafts.len() - before;
-            n += added;
-            planted += added;
-            *by_pattern.entry(*name).or_insert(0) += added;
+            // A card anchors one plant at most: two on one card could add
+            // up to another rule (a day's count, the trip limit).
+            if add.iter().any(|d| d.card == anchor.card) {
+                used.insert((anchor.card, usize::MAX));
+            }
+            let planted_now = add.iter().filter(|d| d.pattern.is_some()).count();
+            n += planted_now;
+            *by_pattern.entry(*name).or_insert(0) += planted_now;
+            plants.extend(add);
         }
     }
+    let planted: usize = by_pattern.values().sum();
+    drafts.extend(plants);
 
-    // The card's trip counter: up by one at every tap, in time order; a
-    // planted "counter_backwards" tap carries an old value.
+    // The card's trip counter: up by one at every tap, in the order the taps
+    // really happened; a planted "counter_backwards" tap carries an old value.
     drafts.sort_unstable_by_key(|d| (d.card, d.time));
     let mut last_card = u32::MAX;
     let mut counter = 0u16;
@@ -447,10 +720,8 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
             d.trips = Some(counter);
         }
     }
-    // Sequence numbers per validator, in time order, as the validator
-    // would have logged them.
-    let validator_of =
-        |d: &Draft| vehicles[d.vehicle].validators[d.door.min(vehicles[d.vehicle].doors - 1)];
+    // Sequence numbers per validator, in the order the taps happened (a
+    // tap with a wrong clock keeps its place).
     drafts.sort_unstable_by_key(|d| (validator_of(d), d.time));
     let mut records: Vec<(TapRecord, u16, Option<u8>)> = Vec::with_capacity(drafts.len());
     // Validators number their taps from 1.
@@ -467,7 +738,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
             TapRecord {
                 validator: v,
                 seq,
-                time: d.time,
+                time: (i64::from(d.time) + i64::from(d.skew)) as u32,
                 card: d.card,
                 uid: d.uid,
                 vehicle: vehicle.id,
@@ -481,11 +752,12 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         ));
         seq += 1;
     }
+    write_cards(&opts.out.join("cards.csv"), &gen_cards)?;
     write_truth(&opts.out.join("ground-truth.csv"), &records)?;
     let mut dumps = 0;
     if opts.dumps {
         // Docked the night after the month's last day.
-        let docked = day_start.last().copied().unwrap_or(0) + 86_400 + 3 * 3600;
+        let docked = month_end + 3 * 3600;
         dumps = write_dumps(
             &opts.out.join("dumps"),
             &records,
@@ -503,7 +775,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         by_pattern,
         validators: vehicles.iter().map(|v| v.doors).sum(),
         vehicles: vehicles.len(),
-        holders,
+        holders: gen_cards.len() as u32,
         dumps,
         out: opts.out.clone(),
         kept: if opts.keep {
@@ -517,6 +789,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         } else {
             Vec::new()
         },
+        cards: if opts.keep { gen_cards } else { Vec::new() },
     })
 }
 
@@ -581,13 +854,32 @@ fn community_of(i: usize, communities: &[String]) -> &str {
     }
 }
 
-fn write_cards(path: &Path, cards: &[u32], communities: &[String]) -> Result<(), Error> {
+fn write_cards(path: &Path, cards: &[GenCard]) -> Result<(), Error> {
     let mut f = file(path)?;
-    writeln!(f, "card_number,card_uid,community").map_err(io(path))?;
-    for (i, &c) in cards.iter().enumerate() {
-        let uid = uid_of(c, 0);
-        let hex: String = uid.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
-        writeln!(f, "{c},{hex},{}", community_of(i, communities)).map_err(io(path))?;
+    writeln!(
+        f,
+        "card_number,card_uid,community,category,valid_from,valid_to,blocked_at,death_date"
+    )
+    .map_err(io(path))?;
+    for c in cards {
+        let blocked = c
+            .blocked_at
+            .and_then(|t| chrono::DateTime::<Utc>::from_timestamp(i64::from(t), 0))
+            .map(crate::time::utc_text)
+            .unwrap_or_default();
+        writeln!(
+            f,
+            "{},{},{},{},{},{},{},{}",
+            c.number,
+            c.uid,
+            c.community,
+            c.category,
+            c.valid_from,
+            c.valid_to,
+            blocked,
+            c.death.map(|d| d.to_string()).unwrap_or_default()
+        )
+        .map_err(io(path))?;
     }
     f.flush().map_err(io(path))
 }

@@ -279,6 +279,39 @@ const MIGRATIONS: &[&str] = &[
         sha256      TEXT NOT NULL
     );
     "#,
+    // 5: suspicious-tap flags (issue 7). The flags of a month live in
+    // Parquet (flags/month=M/flags.parquet, replaced whole by each run);
+    // the registry keeps each run and every clearing, which outlive runs.
+    r#"
+    CREATE TABLE flag_runs (
+        id          INTEGER PRIMARY KEY,
+        month       TEXT NOT NULL,                  -- YYYY-MM, Europe/Kyiv
+        at          TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        taps        INTEGER NOT NULL,               -- accepted taps judged
+        flagged     INTEGER NOT NULL,               -- taps with a flag
+        held        INTEGER NOT NULL,               -- of those, not cleared
+        held_kopecks INTEGER NOT NULL,
+        file        TEXT NOT NULL,                  -- relative to the home
+        sha256      TEXT NOT NULL,
+        settings    TEXT NOT NULL                   -- JSON: the thresholds used
+    );
+    CREATE INDEX flag_runs_month ON flag_runs(month, id);
+    -- A clearing says a flagged tap is to be paid: a false positive, for
+    -- the rules it names (a rule that fires later holds the tap again).
+    CREATE TABLE flag_clearings (
+        id          INTEGER PRIMARY KEY,
+        flag_id     TEXT NOT NULL,                  -- F-<validator>-<seq>
+        validator   INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        rules       TEXT NOT NULL,                  -- rule codes, comma-separated
+        at          TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        reason      TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        source      TEXT NOT NULL                   -- 'command' or the review workbook's file
+    );
+    CREATE INDEX flag_clearings_tap ON flag_clearings(validator, seq);
+    "#,
 ];
 
 /// The schema version this build writes.

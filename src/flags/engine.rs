@@ -1,0 +1,1263 @@
+//! The rules, as polars lazy plans over one month of taps.
+//!
+//! Three sorted passes, each materialised once (no common-subplan
+//! elimination is compiled in, so a shared plan would be run twice):
+//!
+//! - **A**, by (validator, seq), the order the validator logged the taps
+//!   in: the clock rule (a tap out of time order with both its neighbours,
+//!   past its docking, or before the validator's previous docking); then,
+//!   on the taps whose time can be trusted, the burst rule (`burst_cards`
+//!   taps within `burst_window_s`; the validator refuses a card's second tap
+//!   within its repeat timeout, so they are distinct cards).
+//! - **B**, by (card, vehicle, time): the repeat rule (P13, per vehicle,
+//!   whichever of its validators), and the row-wise rules over the
+//!   date-aware join with the registry's cards (unknown, blocked, expired,
+//!   holder deceased, registered UID), the carriers' routes and the
+//!   routes' service hours.
+//! - **C**, by (card, time), on the counted taps (not repeats): another
+//!   vehicle too soon, the trip counter going backwards, a second UID when
+//!   the registry has none, and the per-card and per-day counts (single
+//!   vehicle, excessive daily use, trip limit), computed with forward and
+//!   backward fills over the sorted rows instead of group-bys.
+//!
+//! Taps whose time cannot be trusted (rule 9) are judged by that rule only.
+//! Taps of the previous month's last hours come in as context: they can be
+//! the earlier tap of a repeat or a transfer, but are never flagged here.
+//! Days are Kyiv days: the month's UTC offset (and its one DST change, if
+//! any) is applied in integer milliseconds.
+
+use polars::prelude::*;
+
+use super::rule::Rule;
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A month in Kyiv time, as UTC milliseconds, with its UTC offset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MonthClock {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// The offset before `switch_ms`, and after it.
+    pub offset_before_ms: i64,
+    pub offset_after_ms: i64,
+    /// The DST change inside the month; `i64::MAX` when there is none.
+    pub switch_ms: i64,
+}
+
+impl MonthClock {
+    pub fn for_month(first: chrono::NaiveDate) -> MonthClock {
+        use chrono::{Datelike, Offset, TimeZone};
+        use chrono_tz::Europe::Kyiv;
+        let next = if first.month() == 12 {
+            chrono::NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+        } else {
+            chrono::NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+        }
+        .expect("a next month");
+        let start = |d: chrono::NaiveDate| {
+            Kyiv.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+                .earliest()
+                .expect("Kyiv midnight exists")
+                .timestamp_millis()
+        };
+        let (start_ms, end_ms) = (start(first), start(next));
+        let offset_at = |ms: i64| -> i64 {
+            let t = chrono::DateTime::from_timestamp_millis(ms).expect("in range");
+            i64::from(
+                Kyiv.offset_from_utc_datetime(&t.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            ) * 1000
+        };
+        let (before, after) = (offset_at(start_ms), offset_at(end_ms - 1));
+        let mut switch_ms = i64::MAX;
+        if before != after {
+            // Changes happen on the hour: find the first hour with the new offset.
+            let mut t = start_ms;
+            while offset_at(t) == before {
+                t += 3_600_000;
+            }
+            switch_ms = t;
+        }
+        MonthClock {
+            start_ms,
+            end_ms,
+            offset_before_ms: before,
+            offset_after_ms: after,
+            switch_ms,
+        }
+    }
+
+    /// The tap's Kyiv wall-clock time, as milliseconds since the epoch.
+    pub fn local(&self, t: Expr) -> Expr {
+        when(t.clone().gt_eq(lit(self.switch_ms)))
+            .then(lit(self.offset_after_ms))
+            .otherwise(lit(self.offset_before_ms))
+            + t
+    }
+
+    pub fn local_ms(&self, t: i64) -> i64 {
+        t + if t >= self.switch_ms {
+            self.offset_after_ms
+        } else {
+            self.offset_before_ms
+        }
+    }
+}
+
+/// The thresholds in milliseconds, as the engine uses them.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    pub repeat_ms: i64,
+    pub transfer_ms: i64,
+    pub burst_cards: u32,
+    pub burst_window_ms: i64,
+    pub single_vehicle_min_taps: u32,
+    pub daily_max: u32,
+    /// The default service day, milliseconds after Kyiv midnight, with the
+    /// tolerance already applied.
+    pub open_ms: i64,
+    pub close_ms: i64,
+    pub clock_tolerance_ms: i64,
+}
+
+impl Thresholds {
+    pub fn from_settings(s: &super::FlagSettings, dock_repeat_s: u16) -> Thresholds {
+        let tol = i64::from(s.service_tolerance_min) * 60_000;
+        let m = |t: &str| i64::from(super::settings::minutes(t).unwrap_or(0)) * 60_000;
+        Thresholds {
+            repeat_ms: i64::from(s.repeat_timeout_s.unwrap_or(u32::from(dock_repeat_s))) * 1000,
+            transfer_ms: i64::from(s.transfer_min_s) * 1000,
+            burst_cards: s.burst_cards,
+            burst_window_ms: i64::from(s.burst_window_s) * 1000,
+            single_vehicle_min_taps: s.single_vehicle_min_taps,
+            daily_max: s.daily_max,
+            open_ms: m(&s.service_start) - tol,
+            close_ms: m(&s.service_end) + tol,
+            clock_tolerance_ms: i64::from(s.clock_tolerance_s) * 1000,
+        }
+    }
+
+    /// How far back into the previous month a rule may look.
+    pub fn context_ms(&self) -> i64 {
+        self.repeat_ms
+            .max(self.transfer_ms)
+            .max(self.burst_window_ms)
+            .max(self.clock_tolerance_ms)
+    }
+}
+
+/// Reference tables from the registry and the configuration.
+pub struct Refs {
+    /// card_number i64, reg_uid str?, valid_from_ms i64, valid_until_ms i64
+    /// (exclusive), blocked_ms i64?, death_ms i64?, trip_limit i64?
+    pub cards: DataFrame,
+    /// carrier_id i32, route i32, served bool: the routes each carrier serves.
+    pub served: DataFrame,
+    /// route i32, open_ms i64, close_ms i64 (tolerance applied): routes with
+    /// their own service day.
+    pub hours: DataFrame,
+    /// batch i64, received_ms i64: when each batch reached the store.
+    pub batches: DataFrame,
+    /// validator_id i32, seq i64, dock_ms i64: at each docking (UTC ms) the
+    /// validator's next sequence number; a tap numbered from it on was
+    /// made after that docking.
+    pub docks: DataFrame,
+    /// Now, UTC milliseconds: no tap may be later.
+    pub now_ms: i64,
+}
+
+/// The taps one rule flagged, one row each. Columns: validator_id i32,
+/// seq i64, rule i32, t i64, card_number i64, card_uid str, vehicle_id i32,
+/// carrier_id i32, route i32, trips i32, o_validator i32, o_seq i64,
+/// o_t i64 (the other tap, where there is one), n i64 (a count), x i64 (a
+/// reference figure).
+pub const HIT_COLUMNS: [&str; 15] = [
+    "validator_id",
+    "seq",
+    "rule",
+    "t",
+    "card_number",
+    "card_uid",
+    "vehicle_id",
+    "carrier_id",
+    "route",
+    "trips",
+    "o_validator",
+    "o_seq",
+    "o_t",
+    "n",
+    "x",
+];
+
+struct Evidence {
+    o_validator: Expr,
+    o_seq: Expr,
+    o_t: Expr,
+    n: Expr,
+    x: Expr,
+}
+
+impl Evidence {
+    fn none() -> Evidence {
+        Evidence {
+            o_validator: lit(NULL),
+            o_seq: lit(NULL),
+            o_t: lit(NULL),
+            n: lit(NULL),
+            x: lit(NULL),
+        }
+    }
+    fn prev() -> Evidence {
+        Evidence {
+            o_validator: col("validator_id").shift(lit(1)),
+            o_seq: col("seq").shift(lit(1)),
+            o_t: col("t").shift(lit(1)),
+            ..Evidence::none()
+        }
+    }
+}
+
+/// `cond`'s rows of `lf` (outside the context) as hits of `rule`. Evidence
+/// expressions are evaluated before the filter, so shifts see neighbours.
+fn hits(lf: LazyFrame, rule: Rule, cond: Expr, e: Evidence) -> LazyFrame {
+    lf.with_columns([
+        cond.fill_null(lit(false)).alias("_hit"),
+        e.o_validator.cast(DataType::Int32).alias("o_validator"),
+        e.o_seq.cast(DataType::Int64).alias("o_seq"),
+        e.o_t.cast(DataType::Int64).alias("o_t"),
+        e.n.cast(DataType::Int64).alias("n"),
+        e.x.cast(DataType::Int64).alias("x"),
+    ])
+    .filter(col("_hit").and(col("ctx").not()))
+    .select(
+        HIT_COLUMNS
+            .iter()
+            .map(|c| {
+                if *c == "rule" {
+                    lit(rule as i32).alias("rule")
+                } else {
+                    col(*c)
+                }
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn same(c: &str, n: i64) -> Expr {
+    col(c).shift(lit(n)).eq(col(c)).fill_null(lit(false))
+}
+
+fn ffill(e: Expr) -> Expr {
+    e.fill_null_with_strategy(FillNullStrategy::Forward(None))
+}
+
+fn bfill(e: Expr) -> Expr {
+    e.fill_null_with_strategy(FillNullStrategy::Backward(None))
+}
+
+/// The taps the engine reads: accepted taps of the store's schema, with
+/// `ctx` true for the previous month's context rows.
+pub fn prepare(taps: LazyFrame, ctx: bool) -> LazyFrame {
+    taps.filter(col("result").eq(lit("accepted")))
+        .select(typed([
+            col("tapped_at").cast(DataType::Int64),
+            col("validator_id"),
+            col("seq"),
+            col("card_number"),
+            col("card_uid"),
+            col("vehicle_id"),
+            col("carrier_id"),
+            col("route"),
+            col("trips"),
+            col("batch"),
+            lit(ctx),
+            lit(NULL),
+            lit(false),
+        ]))
+}
+
+/// The engine's input columns with their types: taps and docking marks
+/// share them, so they can be sorted together.
+fn typed(e: [Expr; 13]) -> Vec<Expr> {
+    use DataType::*;
+    let names = [
+        ("t", Int64),
+        ("validator_id", Int32),
+        ("seq", Int64),
+        ("card_number", Int64),
+        ("card_uid", String),
+        ("vehicle_id", Int32),
+        ("carrier_id", Int32),
+        ("route", Int32),
+        ("trips", Int32),
+        ("batch", Int64),
+        ("ctx", Boolean),
+        ("dock_ms", Int64),
+        ("_mark", Boolean),
+    ];
+    e.into_iter()
+        .zip(names)
+        .map(|(e, (n, t))| e.cast(t).alias(n))
+        .collect()
+}
+
+/// The dockings as rows that sort just before the first tap made after
+/// each.
+fn dock_marks(docks: &DataFrame) -> LazyFrame {
+    docks.clone().lazy().select(typed([
+        lit(NULL),
+        col("validator_id"),
+        col("seq"),
+        lit(NULL),
+        lit(NULL),
+        lit(NULL),
+        lit(NULL),
+        lit(NULL),
+        lit(NULL),
+        lit(NULL),
+        lit(true),
+        col("dock_ms"),
+        lit(true),
+    ]))
+}
+
+/// Runs every rule. `taps` is `prepare`d (month and context together).
+pub fn run(
+    taps: LazyFrame,
+    refs: &Refs,
+    th: &Thresholds,
+    clock: &MonthClock,
+) -> PolarsResult<(usize, DataFrame)> {
+    let tol = th.clock_tolerance_ms;
+    // Pass A: the validator's own order.
+    let a = concat([taps, dock_marks(&refs.docks)], UnionArgs::default())?
+        .sort(
+            ["validator_id", "seq", "_mark"],
+            SortMultipleOptions::default().with_order_descending_multi([false, false, true]),
+        )
+        .with_columns([
+            ffill(when(col("_mark")).then(col("dock_ms")).otherwise(lit(NULL))).alias("_dock"),
+            ffill(
+                when(col("_mark"))
+                    .then(col("validator_id"))
+                    .otherwise(lit(NULL)),
+            )
+            .alias("_dock_v"),
+        ])
+        .filter(col("_mark").not())
+        .with_columns([when(col("_dock_v").eq(col("validator_id")))
+            .then(col("_dock"))
+            .otherwise(lit(NULL))
+            .alias("prev_dock_ms")])
+        .join(
+            refs.batches.clone().lazy(),
+            [col("batch")],
+            [col("batch")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .with_columns([
+            when(same("validator_id", 1))
+                .then(col("t").shift(lit(1)))
+                .otherwise(lit(NULL))
+                .alias("_p"),
+            when(same("validator_id", -1))
+                .then(col("t").shift(lit(-1)))
+                .otherwise(lit(NULL))
+                .alias("_n"),
+        ])
+        // A tap is out of time order when its two neighbours agree with
+        // each other and it does not fit between them.
+        .with_columns([col("_p")
+            .is_not_null()
+            .and(col("_n").is_not_null())
+            .and(col("_p").lt_eq(col("_n") + lit(tol)))
+            .alias("_consistent")])
+        .with_columns([
+            // 1 ahead of the next tap, 2 behind the previous one, 3 after
+            // its docking (or now), 4 before the previous docking.
+            when(col("_consistent").and(col("t").gt(col("_n") + lit(tol))))
+                .then(lit(1i64))
+                .when(col("_consistent").and(col("t").lt(col("_p") - lit(tol))))
+                .then(lit(2i64))
+                .when(
+                    col("t").gt(lit(refs.now_ms + tol)).or(col("received_ms")
+                        .is_not_null()
+                        .and(col("t").gt(col("received_ms") + lit(tol)))),
+                )
+                .then(lit(3i64))
+                .when(
+                    col("prev_dock_ms")
+                        .is_not_null()
+                        .and(col("t").lt(col("prev_dock_ms") - lit(tol))),
+                )
+                .then(lit(4i64))
+                .otherwise(lit(NULL))
+                .alias("_clock"),
+        ])
+        .collect()?;
+    let ctx = a.column("ctx")?.bool()?;
+    let taps_read = ctx.len() - ctx.sum().unwrap_or(0) as usize;
+    let clock_hits = hits(
+        a.clone().lazy(),
+        Rule::ClockAnomaly,
+        col("_clock").is_not_null(),
+        Evidence {
+            o_validator: col("validator_id"),
+            o_seq: when(col("_clock").eq(lit(1i64)))
+                .then(col("seq").shift(lit(-1)))
+                .when(col("_clock").eq(lit(2i64)))
+                .then(col("seq").shift(lit(1)))
+                .otherwise(lit(NULL)),
+            o_t: when(col("_clock").eq(lit(1i64)))
+                .then(col("_n"))
+                .when(col("_clock").eq(lit(2i64)))
+                .then(col("_p"))
+                .otherwise(lit(NULL)),
+            n: col("_clock"),
+            x: when(col("_clock").eq(lit(3i64)))
+                .then(col("received_ms").fill_null(lit(refs.now_ms)))
+                .when(col("_clock").eq(lit(4i64)))
+                .then(col("prev_dock_ms"))
+                .otherwise(lit(NULL)),
+        },
+    );
+    let keep: Vec<Expr> = [
+        "t",
+        "validator_id",
+        "seq",
+        "card_number",
+        "card_uid",
+        "vehicle_id",
+        "carrier_id",
+        "route",
+        "trips",
+        "ctx",
+    ]
+    .iter()
+    .map(|c| col(*c))
+    .collect();
+    let trusted = a
+        .lazy()
+        .filter(col("_clock").is_null())
+        .select(keep.clone());
+    // Burst: the row `burst_cards - 1` back on the same validator is within
+    // the window; every row of such a window is flagged.
+    let k = i64::from(th.burst_cards);
+    let window_end = same("validator_id", k - 1)
+        .and((col("t") - col("t").shift(lit(k - 1))).lt_eq(lit(th.burst_window_ms)));
+    let trusted_df = trusted.collect()?;
+    let in_burst = (0..k)
+        .map(|d| window_end.clone().shift(lit(-d)).fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .expect("burst_cards >= 2");
+    let burst_hits = hits(
+        trusted_df.clone().lazy(),
+        Rule::DriverBurst,
+        in_burst,
+        Evidence {
+            n: lit(k),
+            x: lit(th.burst_window_ms),
+            ..Evidence::none()
+        },
+    );
+
+    // Pass B: joins with the registry, then (card, vehicle, time).
+    let local = clock.local(col("t"));
+    // Tap times are after 1970, so the remainder is the time of day.
+    let tod = local % lit(DAY_MS);
+    let b = trusted_df
+        .lazy()
+        .left_join(
+            refs.cards.clone().lazy(),
+            col("card_number"),
+            col("card_number"),
+        )
+        .join(
+            refs.served.clone().lazy(),
+            [col("carrier_id"), col("route")],
+            [col("carrier_id"), col("route")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .left_join(refs.hours.clone().lazy(), col("route"), col("route"))
+        .with_columns([tod.alias("_tod")])
+        .sort(
+            ["card_number", "vehicle_id", "t"],
+            SortMultipleOptions::default(),
+        )
+        .with_columns([same("card_number", 1)
+            .and(same("vehicle_id", 1))
+            .and((col("t") - col("t").shift(lit(1))).lt(lit(th.repeat_ms)))
+            .alias("_repeat")])
+        .collect()?;
+    let bl = || b.clone().lazy();
+    let open = col("open_ms").fill_null(lit(th.open_ms));
+    let close = col("close_ms").fill_null(lit(th.close_ms));
+    let mut parts = vec![
+        clock_hits,
+        burst_hits,
+        hits(
+            bl(),
+            Rule::RepeatSameVehicle,
+            col("_repeat"),
+            Evidence::prev(),
+        ),
+        hits(
+            bl(),
+            Rule::CardUnknown,
+            col("valid_from_ms").is_null(),
+            Evidence::none(),
+        ),
+        hits(
+            bl(),
+            Rule::CardBlocked,
+            col("t").gt_eq(col("blocked_ms")),
+            Evidence {
+                x: col("blocked_ms"),
+                ..Evidence::none()
+            },
+        ),
+        hits(
+            bl(),
+            Rule::CardExpired,
+            col("t")
+                .gt_eq(col("valid_until_ms"))
+                .or(col("t").lt(col("valid_from_ms"))),
+            Evidence {
+                n: col("valid_from_ms"),
+                x: col("valid_until_ms"),
+                ..Evidence::none()
+            },
+        ),
+        hits(
+            bl(),
+            Rule::HolderDeceased,
+            col("t").gt_eq(col("death_ms")),
+            Evidence {
+                x: col("death_ms"),
+                ..Evidence::none()
+            },
+        ),
+        hits(
+            bl(),
+            Rule::OutsideServiceHours,
+            col("_tod")
+                .lt(open.clone())
+                .or(col("_tod").gt(close.clone())),
+            Evidence {
+                n: open,
+                x: close,
+                ..Evidence::none()
+            },
+        ),
+        hits(
+            bl(),
+            Rule::RouteNotServed,
+            col("carrier_id").is_not_null().and(col("served").is_null()),
+            Evidence::none(),
+        ),
+        hits(
+            bl(),
+            Rule::ClonedUid,
+            col("reg_uid")
+                .is_not_null()
+                .and(col("card_uid").neq(col("reg_uid"))),
+            Evidence::none(),
+        ),
+    ];
+
+    // Pass C: counted taps by (card, time).
+    let c = b
+        .lazy()
+        .filter(col("_repeat").not())
+        .select([
+            col("t"),
+            col("validator_id"),
+            col("seq"),
+            col("card_number"),
+            col("card_uid"),
+            col("vehicle_id"),
+            col("carrier_id"),
+            col("route"),
+            col("trips"),
+            col("ctx"),
+            col("reg_uid"),
+            col("trip_limit"),
+        ])
+        .sort(["card_number", "t"], SortMultipleOptions::default())
+        .collect()?;
+    let cl = || c.clone().lazy();
+    parts.push(hits(
+        cl(),
+        Rule::ImpossibleTravel,
+        same("card_number", 1)
+            .and(same("vehicle_id", 1).not())
+            .and((col("t") - col("t").shift(lit(1))).lt(lit(th.transfer_ms))),
+        Evidence::prev(),
+    ));
+    let prev_trips = col("trips").shift(lit(1));
+    parts.push(hits(
+        cl(),
+        Rule::CounterBackwards,
+        same("card_number", 1)
+            .and(col("trips").lt(prev_trips.clone()))
+            .and((prev_trips.clone() - col("trips")).lt(lit(32_768))),
+        Evidence {
+            x: prev_trips,
+            ..Evidence::prev()
+        },
+    ));
+    // The per-card and per-day counts, on this month's rows only.
+    let first = |cond: Expr| ffill(when(cond).then(col("_i")).otherwise(lit(NULL)));
+    let last = |cond: Expr| bfill(when(cond).then(col("_i")).otherwise(lit(NULL)));
+    let counts = cl()
+        .filter(col("ctx").not())
+        .with_row_index("_i", None)
+        .with_columns([
+            col("_i").cast(DataType::Int64),
+            same("card_number", 1).alias("_same"),
+            // The Kyiv day, as its local midnight in milliseconds.
+            (clock.local(col("t")) - clock.local(col("t")) % lit(DAY_MS)).alias("_day"),
+        ])
+        .with_columns([
+            col("_same")
+                .not()
+                .or(col("_day").neq(col("_day").shift(lit(1))))
+                .alias("_newday"),
+            same("card_number", -1).not().alias("_cardlast"),
+        ])
+        .with_columns([
+            first(col("_same").not()).alias("_card_first"),
+            last(col("_cardlast")).alias("_card_last"),
+            first(col("_newday")).alias("_day_first"),
+            last(col("_newday").shift(lit(-1)).fill_null(lit(true))).alias("_day_last"),
+            ffill(
+                when(col("_same").not())
+                    .then(lit(-1i64))
+                    .when(col("vehicle_id").neq(col("vehicle_id").shift(lit(1))))
+                    .then(col("_i"))
+                    .otherwise(lit(NULL)),
+            )
+            .alias("_vchange"),
+            ffill(
+                when(col("_same").not())
+                    .then(col("card_uid"))
+                    .otherwise(lit(NULL)),
+            )
+            .alias("_first_uid"),
+        ])
+        .with_columns([
+            (col("_card_last") - col("_card_first") + lit(1i64)).alias("_n_card"),
+            (col("_day_last") - col("_day_first") + lit(1i64)).alias("_n_day"),
+            (col("_i") - col("_card_first") + lit(1i64)).alias("_ordinal"),
+            bfill(
+                when(col("_cardlast"))
+                    .then(col("_vchange").gt_eq(lit(0i64)))
+                    .otherwise(lit(NULL)),
+            )
+            .alias("_moved"),
+        ])
+        .collect()?;
+    let nl = || counts.clone().lazy();
+    parts.push(hits(
+        nl(),
+        Rule::SingleVehicleCard,
+        col("_moved")
+            .not()
+            .and(col("_n_card").gt_eq(lit(i64::from(th.single_vehicle_min_taps)))),
+        Evidence {
+            n: col("_n_card"),
+            ..Evidence::none()
+        },
+    ));
+    parts.push(hits(
+        nl(),
+        Rule::ExcessiveDailyUse,
+        col("_n_day").gt(lit(i64::from(th.daily_max))),
+        Evidence {
+            n: col("_n_day"),
+            x: lit(i64::from(th.daily_max)),
+            ..Evidence::none()
+        },
+    ));
+    parts.push(hits(
+        nl(),
+        Rule::TripLimit,
+        col("_ordinal").gt(col("trip_limit")),
+        Evidence {
+            n: col("_ordinal"),
+            x: col("trip_limit"),
+            ..Evidence::none()
+        },
+    ));
+    parts.push(hits(
+        nl(),
+        Rule::ClonedUid,
+        col("reg_uid")
+            .is_null()
+            .and(col("card_uid").neq(col("_first_uid"))),
+        Evidence::none(),
+    ));
+    let all = concat(parts, UnionArgs::default())?
+        .sort(
+            ["validator_id", "seq", "rule"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    Ok((taps_read, all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::FlagSettings;
+    use chrono::NaiveDate;
+
+    /// A tap: validator, seq, UTC ms, card, vehicle, carrier, route.
+    #[derive(Clone)]
+    struct T {
+        v: i32,
+        seq: i64,
+        t: i64,
+        card: i64,
+        uid: &'static str,
+        vehicle: i32,
+        carrier: Option<i32>,
+        route: i32,
+        trips: Option<i32>,
+    }
+
+    fn tap(v: i32, seq: i64, t: i64, card: i64) -> T {
+        // Validators 7 and 8 are on vehicle 1012 (carrier 1, routes 5 and
+        // 12), validator 9 on vehicle 1020 (carrier 2, route 3).
+        let (vehicle, carrier, route) = if v == 9 { (1020, 2, 3) } else { (1012, 1, 5) };
+        T {
+            v,
+            seq,
+            t,
+            card,
+            uid: "04A1B2C3",
+            vehicle,
+            carrier: Some(carrier),
+            route,
+            trips: None,
+        }
+    }
+
+    fn frame(rows: &[T]) -> LazyFrame {
+        let n = rows.len();
+        let c = |name: &str, s: Series| -> Column {
+            let mut s = s;
+            s.rename(name.into());
+            s.into()
+        };
+        DataFrame::new(
+            n,
+            vec![
+                c(
+                    "tapped_at",
+                    Series::new("".into(), rows.iter().map(|r| r.t).collect::<Vec<_>>())
+                        .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)),
+                ),
+                c(
+                    "validator_id",
+                    Series::new("".into(), rows.iter().map(|r| r.v).collect::<Vec<_>>()),
+                ),
+                c(
+                    "seq",
+                    Series::new("".into(), rows.iter().map(|r| r.seq).collect::<Vec<_>>()),
+                ),
+                c(
+                    "card_number",
+                    Series::new("".into(), rows.iter().map(|r| r.card).collect::<Vec<_>>()),
+                ),
+                c(
+                    "card_uid",
+                    Series::new("".into(), rows.iter().map(|r| r.uid).collect::<Vec<_>>()),
+                ),
+                c(
+                    "vehicle_id",
+                    Series::new(
+                        "".into(),
+                        rows.iter().map(|r| r.vehicle).collect::<Vec<_>>(),
+                    ),
+                ),
+                c(
+                    "carrier_id",
+                    Series::new(
+                        "".into(),
+                        rows.iter().map(|r| r.carrier).collect::<Vec<_>>(),
+                    ),
+                ),
+                c(
+                    "route",
+                    Series::new("".into(), rows.iter().map(|r| r.route).collect::<Vec<_>>()),
+                ),
+                c("tariff_zone", Series::new("".into(), vec![1i32; n])),
+                c("result", Series::new("".into(), vec!["accepted"; n])),
+                c(
+                    "trips",
+                    Series::new("".into(), rows.iter().map(|r| r.trips).collect::<Vec<_>>()),
+                ),
+                c("batch", Series::new("".into(), vec![1i64; n])),
+            ],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    /// One card row: number, registered UID, valid from / until (ms),
+    /// blocked from, death, trip limit.
+    type Card = (
+        i64,
+        Option<&'static str>,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+
+    fn refs(cards: &[Card], docks: &[(i32, i64, i64)]) -> Refs {
+        let cards = DataFrame::new(
+            cards.len(),
+            vec![
+                Series::new(
+                    "card_number".into(),
+                    cards.iter().map(|c| c.0).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new(
+                    "reg_uid".into(),
+                    cards.iter().map(|c| c.1).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new(
+                    "valid_from_ms".into(),
+                    cards.iter().map(|c| c.2).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new(
+                    "valid_until_ms".into(),
+                    cards.iter().map(|c| c.3).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new(
+                    "blocked_ms".into(),
+                    cards.iter().map(|c| c.4).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new(
+                    "death_ms".into(),
+                    cards.iter().map(|c| c.5).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new(
+                    "trip_limit".into(),
+                    cards.iter().map(|c| c.6).collect::<Vec<_>>(),
+                )
+                .into(),
+            ],
+        )
+        .unwrap();
+        let served = df!(
+            "carrier_id" => [1i32, 1, 2],
+            "route" => [5i32, 12, 3],
+            "served" => [true, true, true],
+        )
+        .unwrap();
+        let hours = df!(
+            "route" => [12i32],
+            "open_ms" => [6 * 3_600_000i64],
+            "close_ms" => [21 * 3_600_000i64],
+        )
+        .unwrap();
+        let batches = df!("batch" => [1i64], "received_ms" => [ms("2026-11-01 03:00:00")]).unwrap();
+        let docks = df!(
+            "validator_id" => docks.iter().map(|d| d.0).collect::<Vec<_>>(),
+            "seq" => docks.iter().map(|d| d.1).collect::<Vec<_>>(),
+            "dock_ms" => docks.iter().map(|d| d.2).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        Refs {
+            cards,
+            served,
+            hours,
+            batches,
+            docks,
+            now_ms: ms("2026-11-26 12:00:00"),
+        }
+    }
+
+    /// A plain valid card.
+    fn card(n: i64) -> Card {
+        (n, None, 0, i64::MAX, None, None, None)
+    }
+
+    /// Kyiv wall-clock "YYYY-MM-DD HH:MM:SS" as UTC ms.
+    fn ms(kyiv: &str) -> i64 {
+        use chrono::TimeZone;
+        let local = chrono::NaiveDateTime::parse_from_str(kyiv, "%Y-%m-%d %H:%M:%S").unwrap();
+        chrono_tz::Europe::Kyiv
+            .from_local_datetime(&local)
+            .earliest()
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn october() -> MonthClock {
+        MonthClock::for_month(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap())
+    }
+
+    fn run_on(
+        rows: &[T],
+        ctx: &[T],
+        refs: &Refs,
+        s: &FlagSettings,
+        clock: &MonthClock,
+    ) -> Vec<(i32, i64, Rule)> {
+        let th = Thresholds::from_settings(s, 900);
+        let mut input = prepare(frame(rows), false);
+        if !ctx.is_empty() {
+            input = concat([input, prepare(frame(ctx), true)], UnionArgs::default()).unwrap();
+        }
+        let (_, hits) = run(input, refs, &th, clock).unwrap();
+        let v = hits.column("validator_id").unwrap().i32().unwrap().to_vec();
+        let s = hits.column("seq").unwrap().i64().unwrap().to_vec();
+        let r = hits.column("rule").unwrap().i32().unwrap().to_vec();
+        (0..hits.height())
+            .map(|i| {
+                (
+                    v[i].unwrap(),
+                    s[i].unwrap(),
+                    Rule::from_id(r[i].unwrap()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn of(hits: &[(i32, i64, Rule)], rule: Rule) -> Vec<(i32, i64)> {
+        hits.iter()
+            .filter(|h| h.2 == rule)
+            .map(|h| (h.0, h.1))
+            .collect()
+    }
+
+    #[test]
+    fn the_month_clock_knows_the_dst_change() {
+        let c = october();
+        assert_eq!(c.start_ms, ms("2026-10-01 00:00:00"));
+        assert_eq!(c.end_ms, ms("2026-11-01 00:00:00"));
+        assert_eq!(
+            (c.offset_before_ms, c.offset_after_ms),
+            (3 * 3_600_000, 2 * 3_600_000)
+        );
+        // 04:00 Kyiv on 25 October is 01:00 UTC, the moment clocks go back.
+        assert_eq!(c.switch_ms, ms("2026-10-25 03:00:00") + 3_600_000);
+        let nov = MonthClock::for_month(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        assert_eq!(nov.switch_ms, i64::MAX);
+    }
+
+    #[test]
+    fn a_repeat_is_per_vehicle_whichever_validator_and_not_at_the_timeout() {
+        let t0 = ms("2026-10-12 08:00:00");
+        let rows = vec![
+            tap(7, 1, t0, 100),
+            // The other door of the same bus, 899 s later: a repeat.
+            tap(8, 1, t0 + 899_000, 100),
+            // Exactly the timeout after the previous tap: counted.
+            tap(7, 2, t0 + 1_799_000, 100),
+            // Another card on another bus: no repeat.
+            tap(9, 1, t0 + 60_000, 200),
+        ];
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&[card(100), card(200)], &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(of(&hits, Rule::RepeatSameVehicle), vec![(8, 1)]);
+    }
+
+    #[test]
+    fn another_vehicle_sooner_than_a_transfer_allows() {
+        let t0 = ms("2026-10-12 08:00:00");
+        let rows = vec![
+            tap(7, 1, t0, 100),
+            tap(9, 1, t0 + 299_000, 100),
+            tap(7, 2, t0 + 10_000_000, 100),
+            tap(9, 2, t0 + 10_300_000, 100), // exactly 300 s: allowed
+        ];
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&[card(100)], &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(of(&hits, Rule::ImpossibleTravel), vec![(9, 1)]);
+    }
+
+    #[test]
+    fn days_are_kyiv_days_across_midnight() {
+        // Four taps on the evening of 10 October and three after Kyiv
+        // midnight (still 10 October in UTC): no day has more than six.
+        let mut rows: Vec<T> = ["19:00", "19:30", "20:00", "20:30"]
+            .iter()
+            .enumerate()
+            .map(|(i, h)| tap(7, i as i64 + 1, ms(&format!("2026-10-10 {h}:00")), 100))
+            .collect();
+        for (i, h) in ["00:10", "00:40", "01:10"].iter().enumerate() {
+            rows.push(tap(7, i as i64 + 5, ms(&format!("2026-10-11 {h}:00")), 100));
+        }
+        let s = FlagSettings::default();
+        let hits = run_on(&rows, &[], &refs(&[card(100)], &[]), &s, &october());
+        assert!(of(&hits, Rule::ExcessiveDailyUse).is_empty(), "{hits:?}");
+        // Three more that evening make seven in one Kyiv day: all held.
+        for (i, h) in ["21:00", "21:30", "22:00"].iter().enumerate() {
+            rows.push(tap(7, i as i64 + 8, ms(&format!("2026-10-10 {h}:00")), 100));
+        }
+        let hits = run_on(&rows, &[], &refs(&[card(100)], &[]), &s, &october());
+        let mut ex = of(&hits, Rule::ExcessiveDailyUse);
+        ex.sort();
+        assert_eq!(
+            ex,
+            vec![(7, 1), (7, 2), (7, 3), (7, 4), (7, 8), (7, 9), (7, 10)]
+        );
+    }
+
+    #[test]
+    fn across_the_month_boundary_the_previous_month_is_context_only() {
+        let nov = MonthClock::for_month(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        // 23:55 on 31 October Kyiv is 21:55 UTC: October's tap.
+        let before = vec![tap(7, 1, ms("2026-10-31 23:55:00"), 100)];
+        let rows = vec![tap(8, 1, ms("2026-11-01 00:05:00"), 100)];
+        let s = FlagSettings {
+            service_start: "00:00".into(),
+            service_end: "24:00".into(),
+            ..FlagSettings::default()
+        };
+        let hits = run_on(&rows, &before, &refs(&[card(100)], &[]), &s, &nov);
+        assert_eq!(hits, vec![(8, 1, Rule::RepeatSameVehicle)]);
+    }
+
+    #[test]
+    fn card_state_is_judged_at_the_taps_moment() {
+        let blocked = ms("2026-10-15 10:00:00");
+        let died = ms("2026-10-20 00:00:00");
+        let valid_until = ms("2026-10-18 00:00:00"); // valid_to 17 October, inclusive
+        let cards = [
+            (100, None, 0, i64::MAX, Some(blocked), None, None),
+            (200, None, 0, i64::MAX, None, Some(died), None),
+            (300, None, 0, valid_until, None, None, None),
+        ];
+        let rows = vec![
+            tap(7, 1, blocked - 1000, 100),
+            tap(7, 2, blocked, 100),
+            tap(7, 3, died - 1000, 200),
+            tap(7, 4, died + 3_600_000, 200),
+            tap(7, 5, ms("2026-10-17 23:00:00"), 300),
+            tap(7, 6, valid_until, 300),
+            tap(7, 7, ms("2026-10-17 12:00:00"), 999),
+        ];
+        let s = FlagSettings {
+            service_start: "00:00".into(),
+            service_end: "24:00".into(),
+            ..FlagSettings::default()
+        };
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(of(&hits, Rule::CardBlocked), vec![(7, 2)]);
+        assert_eq!(of(&hits, Rule::HolderDeceased), vec![(7, 4)]);
+        assert_eq!(of(&hits, Rule::CardExpired), vec![(7, 6)]);
+        assert_eq!(of(&hits, Rule::CardUnknown), vec![(7, 7)]);
+    }
+
+    #[test]
+    fn a_burst_is_flagged_exactly_at_its_window() {
+        let s = FlagSettings {
+            burst_window_s: 28,
+            ..FlagSettings::default()
+        };
+        let t0 = ms("2026-10-12 08:00:00");
+        // Eight cards in exactly 28 s on validator 7.
+        let rows: Vec<T> = (0..8)
+            .map(|i| tap(7, i + 1, t0 + i * 4000, 100 + i))
+            .collect();
+        let cards: Vec<Card> = (0..8).map(|i| card(100 + i)).collect();
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(of(&hits, Rule::DriverBurst).len(), 8);
+        // Spread over 28.007 s: none.
+        let rows: Vec<T> = (0..8)
+            .map(|i| tap(7, i + 1, t0 + i * 4001, 100 + i))
+            .collect();
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        assert!(of(&hits, Rule::DriverBurst).is_empty());
+    }
+
+    #[test]
+    fn service_hours_at_their_edges_and_a_routes_own_day() {
+        let mut rows = vec![
+            tap(7, 1, ms("2026-10-12 05:14:59"), 100),
+            tap(7, 2, ms("2026-10-12 05:15:00"), 101),
+            tap(7, 3, ms("2026-10-12 23:45:00"), 102),
+            tap(7, 4, ms("2026-10-12 23:45:01"), 103),
+        ];
+        // Route 12 runs 06:00–21:00 (tolerance given in the table).
+        let mut late = tap(8, 1, ms("2026-10-12 21:00:01"), 104);
+        late.route = 12;
+        rows.push(late);
+        let cards: Vec<Card> = (100..105).map(card).collect();
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&cards, &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(
+            of(&hits, Rule::OutsideServiceHours),
+            vec![(7, 1), (7, 4), (8, 1)]
+        );
+    }
+
+    #[test]
+    fn a_route_its_carrier_does_not_serve() {
+        let t0 = ms("2026-10-12 09:00:00");
+        let mut a = tap(7, 1, t0, 100);
+        a.route = 3; // carrier 1 serves 5 and 12
+        let mut b = tap(7, 2, t0 + 3_600_000, 101);
+        b.carrier = None; // unknown carrier: not judged
+        b.route = 77;
+        let hits = run_on(
+            &[a, b],
+            &[],
+            &refs(&[card(100), card(101)], &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(of(&hits, Rule::RouteNotServed), vec![(7, 1)]);
+    }
+
+    #[test]
+    fn a_second_uid_and_a_counter_going_back() {
+        let t0 = ms("2026-10-12 09:00:00");
+        let mut rows = vec![
+            tap(7, 1, t0, 100),
+            tap(9, 1, t0 + 3_600_000, 100),
+            tap(7, 2, t0 + 7_200_000, 100),
+            tap(7, 3, t0 + 7_300_000, 200),
+            tap(9, 2, t0 + 9_000_000, 200),
+        ];
+        rows[1].uid = "04FFFFFF";
+        rows[3].uid = "04000001";
+        rows[4].uid = "04000002"; // card 200 has no registered UID
+        for (r, trips) in rows.iter_mut().zip([10, 11, 9, 5, 6]) {
+            r.trips = Some(trips);
+        }
+        let cards = [
+            (100, Some("04A1B2C3"), 0, i64::MAX, None, None, None),
+            card(200),
+        ];
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&cards, &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(of(&hits, Rule::ClonedUid), vec![(9, 1), (9, 2)]);
+        assert_eq!(of(&hits, Rule::CounterBackwards), vec![(7, 2)]);
+    }
+
+    #[test]
+    fn a_clock_out_of_order_and_a_tap_before_the_previous_docking() {
+        let t0 = ms("2026-10-12 09:00:00");
+        let mut rows: Vec<T> = (1..=5)
+            .map(|i| tap(7, i, t0 + i * 600_000, 100 + i))
+            .collect();
+        rows[2].t += 86_400_000; // seq 3 a day ahead
+        // Validator 9 docked at 12:00 when its next number was 10.
+        let dock = ms("2026-10-12 12:00:00");
+        rows.push(tap(9, 8, dock - 4_000_000, 199));
+        rows.push(tap(9, 9, dock - 3_600_000, 200)); // made before the docking, sent later
+        // Numbered after the docking, dated before it: the clock went back.
+        rows.push(tap(9, 10, dock - 7_200_000, 201));
+        rows.push(tap(9, 11, dock - 6_600_000, 202));
+        rows.push(tap(9, 12, dock - 6_000_000, 203));
+        let cards: Vec<Card> = (101..106).chain(199..204).map(card).collect();
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&cards, &[(9, 10, dock)]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(
+            of(&hits, Rule::ClockAnomaly),
+            vec![(7, 3), (9, 10), (9, 11), (9, 12)]
+        );
+        // A tap whose time is wrong is judged by the clock rule only.
+        assert!(hits.iter().filter(|h| (h.0, h.1) == (7, 3)).count() == 1);
+    }
+
+    #[test]
+    fn the_trip_limit_counts_trips_not_repeats() {
+        let t0 = ms("2026-10-12 07:00:00");
+        let cards = [(100, None, 0, i64::MAX, None, None, Some(3))];
+        let rows = vec![
+            tap(7, 1, t0, 100),
+            tap(8, 1, t0 + 60_000, 100), // a repeat: not a trip
+            tap(7, 2, t0 + 3_600_000, 100),
+            tap(7, 3, t0 + 7_200_000, 100),
+            tap(7, 4, t0 + 10_800_000, 100),
+            tap(7, 5, t0 + 14_400_000, 100),
+        ];
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&cards, &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        assert_eq!(of(&hits, Rule::TripLimit), vec![(7, 4), (7, 5)]);
+        assert_eq!(of(&hits, Rule::RepeatSameVehicle), vec![(8, 1)]);
+    }
+
+    #[test]
+    fn a_card_only_ever_on_one_vehicle() {
+        // Card 100: ten taps, all on bus 1012. Card 200: nine there and one
+        // on bus 1020.
+        let mut rows = Vec::new();
+        for d in 0..10 {
+            rows.push(tap(
+                7,
+                2 * d + 1,
+                ms(&format!("2026-10-{:02} 09:00:00", d + 1)),
+                100,
+            ));
+            if d < 9 {
+                rows.push(tap(
+                    7,
+                    2 * d + 2,
+                    ms(&format!("2026-10-{:02} 10:00:00", d + 1)),
+                    200,
+                ));
+            }
+        }
+        rows.push(tap(9, 1, ms("2026-10-20 10:00:00"), 200));
+        let hits = run_on(
+            &rows,
+            &[],
+            &refs(&[card(100), card(200)], &[]),
+            &FlagSettings::default(),
+            &october(),
+        );
+        let single = of(&hits, Rule::SingleVehicleCard);
+        assert_eq!(single.len(), 10, "{hits:?}");
+        assert!(single.iter().all(|h| h.1 % 2 == 1));
+    }
+}

@@ -1,0 +1,312 @@
+//! `--out FILE`: the month's flags as the analyst's review workbook (.xlsx:
+//! a summary per rule × carrier with formula totals, then a sheet per rule
+//! with the evidence and two columns to fill in, "clear" and "reason", that
+//! `kartka taps review --import` reads back), or as .csv or .parquet, one
+//! row per tap and rule. Holders' names only when asked for.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, Formula, Workbook, XlsxError};
+use rustc_hash::FxHashMap;
+
+use super::evidence::kyiv;
+use super::refs::CardInfo;
+use super::{Error, Flag, Rule, Summary, rule};
+use crate::eligibility::Lang;
+
+/// The review columns' headers, which the import looks for.
+pub const ID_HEADERS: [&str; 2] = ["Ідентифікатор", "Flag id"];
+pub const RULE_HEADERS: [&str; 2] = ["Правило", "Rule"];
+pub const CLEAR_HEADERS: [&str; 2] = ["Зняти (так/ні)", "Clear (yes/no)"];
+pub const REASON_HEADERS: [&str; 2] = ["Причина зняття", "Reason"];
+
+pub struct Export<'a> {
+    pub flags: &'a [Flag],
+    pub summary: &'a Summary,
+    pub cards: &'a FxHashMap<i64, CardInfo>,
+    pub lang: Lang,
+    pub names: bool,
+}
+
+pub fn write(path: &Path, e: &Export<'_>) -> Result<(), Error> {
+    let out = |message: String| Error::Output {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|er| out(er.to_string()))?;
+    }
+    match super::out_kind(path) {
+        Some("xlsx") => xlsx(path, e).map_err(|er| out(er.to_string())),
+        Some("csv") => csv(path, e).map_err(out),
+        Some("parquet") => {
+            let mut df = super::store::frame(e.flags, true).map_err(Error::polars)?;
+            let bytes = super::store::parquet_bytes(&mut df).map_err(Error::polars)?;
+            std::fs::write(path, bytes).map_err(|er| out(er.to_string()))
+        }
+        _ => Err(out(
+            "the file name must end in .xlsx, .csv or .parquet".into()
+        )),
+    }
+}
+
+fn name_of(e: &Export<'_>, card: i64) -> String {
+    e.cards
+        .get(&card)
+        .map(|c| c.holder.clone())
+        .unwrap_or_default()
+}
+
+fn csv(path: &Path, e: &Export<'_>) -> Result<(), String> {
+    let en = e.lang == Lang::En;
+    let mut w = csv::Writer::from_path(path).map_err(|er| er.to_string())?;
+    let mut header = vec![
+        "flag_id",
+        "rule",
+        "rule_number",
+        "severity",
+        "tapped_at_kyiv",
+        "validator_id",
+        "seq",
+        "vehicle_id",
+        "carrier_id",
+        "route",
+        "card_number",
+        "card_uid",
+    ];
+    if e.names {
+        header.push("holder");
+    }
+    header.extend(["evidence", "fare_kopecks", "cleared", "held"]);
+    w.write_record(&header).map_err(|er| er.to_string())?;
+    for f in e.flags {
+        for h in &f.rules {
+            let mut row = vec![
+                f.id.clone(),
+                h.rule.code().into(),
+                h.rule.number().to_string(),
+                h.rule.severity().code().into(),
+                kyiv(f.tapped_at_ms),
+                f.validator.to_string(),
+                f.seq.to_string(),
+                f.vehicle.to_string(),
+                f.carrier.map(|c| c.to_string()).unwrap_or_default(),
+                f.route.to_string(),
+                f.card.to_string(),
+                f.uid.clone(),
+            ];
+            if e.names {
+                row.push(name_of(e, f.card));
+            }
+            row.extend([
+                if en {
+                    h.evidence_en.clone()
+                } else {
+                    h.evidence_uk.clone()
+                },
+                f.fare_kopecks.to_string(),
+                h.cleared.to_string(),
+                f.held().to_string(),
+            ]);
+            w.write_record(&row).map_err(|er| er.to_string())?;
+        }
+    }
+    w.flush().map_err(|er| er.to_string())
+}
+
+fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
+    let en = e.lang == Lang::En;
+    let l = |uk: &'static str, en_: &'static str| if en { en_ } else { uk };
+    let mut book = Workbook::new();
+    book.set_properties(
+        &rust_xlsxwriter::DocProperties::new()
+            .set_title(format!(
+                "{} {}",
+                l("Підозрілі валідації", "Suspicious taps"),
+                e.summary.month
+            ))
+            .set_author("kartka"),
+    );
+    let bold = Format::new().set_bold().set_text_wrap();
+    let money = Format::new().set_num_format("#,##0.00 \"₴\"");
+    let money_bold = Format::new().set_bold().set_num_format("#,##0.00 \"₴\"");
+
+    // Summary: rule × carrier.
+    let mut cells: BTreeMap<(Rule, Option<i32>), (u32, u32, i64)> = BTreeMap::new();
+    for f in e.flags {
+        for h in &f.rules {
+            let c = cells.entry((h.rule, f.carrier)).or_default();
+            c.0 += 1;
+            if !h.cleared {
+                c.1 += 1;
+                c.2 += f.fare_kopecks;
+            }
+        }
+    }
+    {
+        let s = book.add_worksheet().set_name(l("Підсумок", "Summary"))?;
+        s.write_string_with_format(
+            0,
+            0,
+            format!(
+                "{} {}: {} {}, {} {}, {} {}",
+                l("Підозрілі валідації за", "Suspicious taps in"),
+                e.summary.month,
+                e.summary.taps,
+                l("валідацій перевірено", "taps judged"),
+                e.summary.flagged,
+                l("позначено", "flagged"),
+                e.summary.held,
+                l("утримано", "held"),
+            ),
+            &Format::new().set_bold(),
+        )?;
+        let head = [
+            l("№ правила", "Rule no."),
+            l("Правило", "Rule"),
+            l("Код", "Code"),
+            l("Серйозність", "Severity"),
+            l("Перевізник", "Carrier"),
+            l("Позначено", "Flagged"),
+            l("Утримано", "Held"),
+            l("Сума утримано", "Amount held"),
+        ];
+        for (c, h) in head.iter().enumerate() {
+            s.write_string_with_format(2, c as u16, *h, &bold)?;
+        }
+        let mut r = 3u32;
+        for ((rule, carrier), (n, held, kop)) in &cells {
+            s.write_number(r, 0, f64::from(rule.number()))?;
+            s.write_string(r, 1, rule.title(en))?;
+            s.write_string(r, 2, rule.code())?;
+            s.write_string(r, 3, rule.severity().title(en))?;
+            match carrier {
+                Some(c) => s.write_number(r, 4, f64::from(*c))?,
+                None => s.write_string(r, 4, "—")?,
+            };
+            s.write_number(r, 5, f64::from(*n))?;
+            s.write_number(r, 6, f64::from(*held))?;
+            s.write_number_with_format(r, 7, *kop as f64 / 100.0, &money)?;
+            r += 1;
+        }
+        let last = r; // 1-based row of the last data row is `r`
+        s.write_string_with_format(r, 1, l("Усього (за правилами)", "Total (by rule)"), &bold)?;
+        let sum = |col: &str, value: f64| {
+            Formula::new(format!("=SUM({col}4:{col}{last})")).set_result(value.to_string())
+        };
+        let (tn, th, tk) = cells.values().fold((0u64, 0u64, 0i64), |a, c| {
+            (a.0 + u64::from(c.0), a.1 + u64::from(c.1), a.2 + c.2)
+        });
+        s.write_formula_with_format(r, 5, sum("F", tn as f64), &bold)?;
+        s.write_formula_with_format(r, 6, sum("G", th as f64), &bold)?;
+        s.write_formula_with_format(r, 7, sum("H", tk as f64 / 100.0), &money_bold)?;
+        s.write_string(
+            r + 2,
+            1,
+            l(
+                "Одна валідація може порушити кілька правил; утримана сума без повторів:",
+                "A tap may break several rules; the amount held, each tap once:",
+            ),
+        )?;
+        s.write_number_with_format(r + 2, 7, e.summary.held_kopecks as f64 / 100.0, &money_bold)?;
+        s.set_column_width(1, 48)?;
+        s.set_column_width(2, 24)?;
+        s.set_column_width(7, 16)?;
+        s.set_freeze_panes(3, 0)?;
+        s.autofilter(2, 0, last.saturating_sub(1).max(2), 7)?;
+        s.set_landscape();
+        s.set_print_fit_to_pages(1, 0);
+    }
+
+    // A sheet per rule that fired.
+    for rule in rule::ALL {
+        let rows: Vec<(&Flag, &super::Hit)> = e
+            .flags
+            .iter()
+            .flat_map(|f| {
+                f.rules
+                    .iter()
+                    .filter(|h| h.rule == rule)
+                    .map(move |h| (f, h))
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let s = book.add_worksheet_with_constant_memory()?;
+        s.set_name(format!("{} {}", rule.number(), rule.code()))?;
+        let mut head = vec![
+            ID_HEADERS[usize::from(en)],
+            RULE_HEADERS[usize::from(en)],
+            l("Серйозність", "Severity"),
+            l("Час (Київ)", "Time (Kyiv)"),
+            l("Валідатор", "Validator"),
+            l("№ валідації", "Seq"),
+            l("ТЗ", "Vehicle"),
+            l("Перевізник", "Carrier"),
+            l("Маршрут", "Route"),
+            l("Картка", "Card"),
+        ];
+        if e.names {
+            head.push(l("Власник", "Holder"));
+        }
+        head.extend([
+            l("Докази", "Evidence"),
+            l("Тариф", "Fare"),
+            l("Знято раніше", "Cleared before"),
+            CLEAR_HEADERS[usize::from(en)],
+            REASON_HEADERS[usize::from(en)],
+        ]);
+        let width = head.len() as u16;
+        s.set_column_width(0, 16)?;
+        s.set_column_width(1, 22)?;
+        s.set_column_width(3, 20)?;
+        s.set_column_width(width - 5, 70)?;
+        s.set_column_width(width - 1, 30)?;
+        s.set_freeze_panes(1, 0)?;
+        s.autofilter(0, 0, rows.len() as u32, width - 1)?;
+        s.set_landscape();
+        s.set_print_fit_to_pages(1, 0);
+        for (c, h) in head.iter().enumerate() {
+            s.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        for (i, (f, h)) in rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            let mut c = 0u16;
+            let mut next = || {
+                c += 1;
+                c - 1
+            };
+            s.write_string(r, next(), &f.id)?;
+            s.write_string(r, next(), rule.code())?;
+            s.write_string(r, next(), rule.severity().title(en))?;
+            s.write_string(r, next(), kyiv(f.tapped_at_ms))?;
+            s.write_number(r, next(), f64::from(f.validator))?;
+            s.write_number(r, next(), f.seq as f64)?;
+            s.write_number(r, next(), f64::from(f.vehicle))?;
+            let col = next();
+            match f.carrier {
+                Some(x) => s.write_number(r, col, f64::from(x))?,
+                None => s.write_string(r, col, "—")?,
+            };
+            s.write_number(r, next(), f64::from(f.route))?;
+            s.write_string(r, next(), f.card.to_string())?;
+            if e.names {
+                s.write_string(r, next(), name_of(e, f.card))?;
+            }
+            s.write_string(r, next(), if en { &h.evidence_en } else { &h.evidence_uk })?;
+            s.write_number_with_format(r, next(), f.fare_kopecks as f64 / 100.0, &money)?;
+            s.write_string(
+                r,
+                next(),
+                match (h.cleared, en) {
+                    (true, false) => "так",
+                    (true, true) => "yes",
+                    (false, _) => "",
+                },
+            )?;
+        }
+    }
+    book.save(path)
+}

@@ -1,0 +1,341 @@
+//! Suspicious taps (issue 7, P13, P19): `kartka taps flag` runs the rules
+//! of `engine` over a month of the tap store, stores every flag with its
+//! evidence under a stable id, prices the taps it holds, and writes the
+//! analyst's workbook; `clear` and the review workbook record false
+//! positives, which later runs keep.
+//!
+//! A flag id is `F-<validator>-<seq>`: the tap's own identity, so the same
+//! tap has the same id in every run, on every machine and in the DuckDB
+//! peer. A tap is *held* (not paid) while one of its rules is not cleared.
+
+pub mod engine;
+pub mod evidence;
+pub mod export;
+pub mod refs;
+pub mod review;
+pub mod rule;
+pub mod settings;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, NaiveDate};
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::registry::Registry;
+
+pub use rule::{Rule, Severity};
+pub use settings::FlagSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("month {text:?} is not YYYY-MM.\n  Give the month as e.g. --month 2026-10.")]
+    Month { text: String },
+    #[error(
+        "{month}: the store holds no taps for this month.\n  Dock the validators or import their dumps first (`kartka taps months` lists what is there)."
+    )]
+    NoTaps { month: String },
+    #[error("{month}: no flags yet.\n  Run `kartka taps flag --month {month}` first.")]
+    NotFlagged { month: String },
+    #[error(
+        "unknown flag id(s): {ids}.\n  Flag ids look like F-7-123 (validator 7, sequence 123); `kartka taps flag --month M --out flags.xlsx` lists them. Nothing was cleared."
+    )]
+    UnknownFlag { ids: String },
+    #[error("{0}\n  Nothing was cleared.")]
+    Refused(String),
+    #[error("{path}: {problems} problem(s) in the review workbook; nothing was cleared:\n{list}")]
+    Review {
+        path: PathBuf,
+        problems: usize,
+        list: String,
+    },
+    #[error("{path}: {message}")]
+    Unreadable { path: PathBuf, message: String },
+    #[error("{path}: no such file.\n  Check the path.")]
+    Missing { path: PathBuf },
+    #[error(
+        "{path}: --out must end in .xlsx, .csv or .parquet.\n  Nothing was run; name the file again."
+    )]
+    OutKind { path: PathBuf },
+    #[error("{path}: cannot write: {message}\n  Check the folder exists and is writable.")]
+    Output { path: PathBuf, message: String },
+    #[error("the rules failed: {0}")]
+    Polars(String),
+    #[error(transparent)]
+    Taps(#[from] crate::taps::Error),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    pub fn polars(e: PolarsError) -> Error {
+        Error::Polars(e.to_string())
+    }
+}
+
+/// `YYYY-MM` as its first day.
+pub fn parse_month(text: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+        .ok()
+        .filter(|d| text.trim().len() == 7 && d.year() >= 2000)
+        .ok_or_else(|| Error::Month { text: text.into() })
+}
+
+pub fn flag_id(validator: i32, seq: i64) -> String {
+    format!("F-{validator}-{seq}")
+}
+
+/// `F-7-123` → (7, 123).
+pub fn parse_flag_id(id: &str) -> Option<(i32, i64)> {
+    let rest = id
+        .trim()
+        .strip_prefix("F-")
+        .or_else(|| id.trim().strip_prefix("f-"))?;
+    let (v, s) = rest.split_once('-')?;
+    Some((v.parse().ok()?, s.parse().ok()?))
+}
+
+/// One flagged tap: every rule that fired on it, with the evidence.
+#[derive(Debug, Clone)]
+pub struct Flag {
+    pub id: String,
+    pub validator: i32,
+    pub seq: i64,
+    pub tapped_at_ms: i64,
+    pub card: i64,
+    pub uid: String,
+    pub vehicle: i32,
+    pub carrier: Option<i32>,
+    pub route: i32,
+    pub trips: Option<i32>,
+    pub fare_kopecks: i64,
+    pub rules: Vec<Hit>,
+}
+
+/// One rule on one tap.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: Rule,
+    pub other: Option<(i32, i64, i64)>,
+    pub n: Option<i64>,
+    pub x: Option<i64>,
+    pub evidence_uk: String,
+    pub evidence_en: String,
+    pub cleared: bool,
+}
+
+impl Flag {
+    pub fn held(&self) -> bool {
+        self.rules.iter().any(|h| !h.cleared)
+    }
+    pub fn severity(&self) -> Severity {
+        self.rules
+            .iter()
+            .map(|h| h.rule.severity())
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RuleCount {
+    pub number: u8,
+    pub severity: &'static str,
+    pub taps: usize,
+    pub held: usize,
+    pub held_kopecks: i64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub month: String,
+    pub taps: usize,
+    pub flagged: usize,
+    pub held: usize,
+    pub cleared: usize,
+    pub held_kopecks: i64,
+    pub by_rule: BTreeMap<&'static str, RuleCount>,
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    pub seconds: f64,
+}
+
+pub struct Run {
+    pub summary: Summary,
+    pub flags: Vec<Flag>,
+    pub cards: rustc_hash::FxHashMap<i64, refs::CardInfo>,
+}
+
+fn previous_month(first: NaiveDate) -> NaiveDate {
+    first
+        .pred_opt()
+        .and_then(|d| d.with_day(1))
+        .expect("a previous month")
+}
+
+/// A lazy scan of the store's live files for `month`.
+fn scan(home: &Home, reg: &Registry, month: &str) -> Result<Option<LazyFrame>, Error> {
+    let files = crate::taps::parquet::live_files(reg, Some(month))?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut frames = Vec::with_capacity(files.len());
+    for rel in files {
+        let path = home.root().join(&rel);
+        if !path.exists() {
+            return Err(Error::Missing { path });
+        }
+        let p = PlRefPath::try_from_path(&path).map_err(Error::polars)?;
+        frames.push(LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(Error::polars)?);
+    }
+    Ok(Some(
+        concat(frames, UnionArgs::default()).map_err(Error::polars)?,
+    ))
+}
+
+/// Runs every rule over `month`, stores the flags and records the run.
+pub fn flag(
+    home: &Home,
+    reg: &mut Registry,
+    config: &Config,
+    month: &str,
+    operator: &str,
+    now_ms: i64,
+) -> Result<Run, Error> {
+    let started = std::time::Instant::now();
+    let first = parse_month(month)?;
+    let month = first.format("%Y-%m").to_string();
+    let clock = engine::MonthClock::for_month(first);
+    let th = engine::Thresholds::from_settings(&config.flags, config.dock.repeat_timeout_s);
+    let Some(taps) = scan(home, reg, &month)? else {
+        return Err(Error::NoTaps { month });
+    };
+    let mut input = engine::prepare(taps, false);
+    let prev = previous_month(first).format("%Y-%m").to_string();
+    if let Some(before) = scan(home, reg, &prev)? {
+        let from = clock.start_ms - th.context_ms();
+        input = concat(
+            [
+                input,
+                engine::prepare(before, true).filter(col("t").gt_eq(lit(from))),
+            ],
+            UnionArgs::default(),
+        )
+        .map_err(Error::polars)?;
+    }
+    let loaded = refs::load(reg, &config.flags, now_ms)?;
+    let (taps_read, hits) = engine::run(input, &loaded.refs, &th, &clock).map_err(Error::polars)?;
+    let cleared = store::clearings(reg)?;
+    let mut flags = evidence::assemble(&hits, &loaded.cards, &th, &clock).map_err(Error::polars)?;
+    for f in &mut flags {
+        f.fare_kopecks = fare_of(config, f.route, f.tapped_at_ms);
+        if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
+            for h in &mut f.rules {
+                h.cleared = rules.contains(h.rule.code());
+            }
+        }
+    }
+    let summary = summarise(&month, taps_read, &flags);
+    let (file, sha) = store::write(home, &month, &flags)?;
+    store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
+    Ok(Run {
+        summary: Summary {
+            file,
+            seconds: started.elapsed().as_secs_f64(),
+            ..summary
+        },
+        flags,
+        cards: loaded.cards,
+    })
+}
+
+/// The fare of a trip on `route` at `t_ms`, by the Kyiv day.
+pub fn fare_of(config: &Config, route: i32, t_ms: i64) -> i64 {
+    let day = DateTime::from_timestamp_millis(t_ms)
+        .map(|t| t.with_timezone(&chrono_tz::Europe::Kyiv).date_naive())
+        .unwrap_or_default();
+    crate::tariff::fare(&config.tariffs, route, day).unwrap_or(0)
+}
+
+pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
+    let mut by_rule: BTreeMap<&'static str, RuleCount> = rule::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code(),
+                RuleCount {
+                    number: r.number(),
+                    severity: r.severity().code(),
+                    ..RuleCount::default()
+                },
+            )
+        })
+        .collect();
+    let mut s = Summary {
+        month: month.into(),
+        taps,
+        flagged: flags.len(),
+        ..Summary::default()
+    };
+    for f in flags {
+        let held = f.held();
+        if held {
+            s.held += 1;
+            s.held_kopecks += f.fare_kopecks;
+        } else {
+            s.cleared += 1;
+        }
+        for h in &f.rules {
+            let c = by_rule.get_mut(h.rule.code()).expect("every rule listed");
+            c.taps += 1;
+            if !h.cleared {
+                c.held += 1;
+                c.held_kopecks += f.fare_kopecks;
+            }
+        }
+    }
+    s.by_rule = by_rule;
+    s
+}
+
+/// The taps of `month` held by its latest flags: (validator, seq) with a
+/// rule not cleared. Compensation pays every other counted tap.
+pub fn held(
+    home: &Home,
+    reg: &Registry,
+    month: &str,
+) -> Result<rustc_hash::FxHashSet<(i32, i64)>, Error> {
+    let flags = store::read(home, reg, month)?;
+    let cleared = store::clearings(reg)?;
+    let mut out = rustc_hash::FxHashSet::default();
+    for (v, s, rule) in flags {
+        let c = cleared.get(&(v, s));
+        if !c.is_some_and(|c| c.contains(rule.as_str())) {
+            out.insert((v, s));
+        }
+    }
+    Ok(out)
+}
+
+/// Path of a month's flag file, relative to the home.
+pub fn file_of(month: &str) -> String {
+    format!("flags/month={month}/flags.parquet")
+}
+
+pub fn out_kind(path: &Path) -> Option<&'static str> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("xlsx") => Some("xlsx"),
+        Some("csv") => Some("csv"),
+        Some("parquet") => Some("parquet"),
+        _ => None,
+    }
+}

@@ -1,0 +1,198 @@
+//! The thresholds of the suspicious-tap rules (`[flags]` in kartka.toml).
+//! Every threshold is a setting (reference/suspicious-taps.md); the defaults
+//! are the ones the reference gives.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlagSettings {
+    /// Rule 1 (P13): a second tap of a card in the same vehicle sooner than
+    /// this is a repeat. Defaults to `[dock] repeat_timeout_s`.
+    #[serde(default)]
+    pub repeat_timeout_s: Option<u32>,
+    /// Rule 2: the same card on another vehicle sooner than this.
+    #[serde(default = "d_transfer")]
+    pub transfer_min_s: u32,
+    /// Rule 3: this many taps on one validator within `burst_window_s`.
+    #[serde(default = "d_burst_cards")]
+    pub burst_cards: u32,
+    #[serde(default = "d_burst_window")]
+    pub burst_window_s: u32,
+    /// Rule 3: a card with at least this many taps in the month, all on one
+    /// vehicle.
+    #[serde(default = "d_single_vehicle")]
+    pub single_vehicle_min_taps: u32,
+    /// Rule 4: more taps than this by one card in one Kyiv day.
+    #[serde(default = "d_daily_max")]
+    pub daily_max: u32,
+    /// Rule 6: the service day, Kyiv time, "HH:MM"; a route may have its own.
+    #[serde(default = "d_service_start")]
+    pub service_start: String,
+    #[serde(default = "d_service_end")]
+    pub service_end: String,
+    #[serde(default = "d_service_tolerance")]
+    pub service_tolerance_min: u32,
+    /// Rule 9: how far a tap's time may run ahead of the next tap's, behind
+    /// the previous tap's, or past its docking, in seconds.
+    #[serde(default = "d_clock_tolerance")]
+    pub clock_tolerance_s: u32,
+    /// Rule 6: routes with their own service day.
+    #[serde(default)]
+    pub routes: Vec<RouteHours>,
+    /// Rule 10 (P9): trips a card may make in a month, per category
+    /// (`category = "*"` for every category without its own entry).
+    #[serde(default)]
+    pub trip_limits: Vec<TripLimit>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RouteHours {
+    pub route: i32,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TripLimit {
+    pub category: String,
+    pub per_month: u32,
+}
+
+fn d_transfer() -> u32 {
+    300
+}
+fn d_burst_cards() -> u32 {
+    8
+}
+fn d_burst_window() -> u32 {
+    30
+}
+fn d_single_vehicle() -> u32 {
+    10
+}
+fn d_daily_max() -> u32 {
+    6
+}
+fn d_service_start() -> String {
+    "05:30".into()
+}
+fn d_service_end() -> String {
+    "23:30".into()
+}
+fn d_service_tolerance() -> u32 {
+    15
+}
+fn d_clock_tolerance() -> u32 {
+    600
+}
+
+impl Default for FlagSettings {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+/// Minutes after midnight of "HH:MM"; "24:00" is the end of the day.
+pub fn minutes(text: &str) -> Option<i32> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440).then_some(h * 60 + m)
+}
+
+impl FlagSettings {
+    pub fn check(&self) -> Result<(), String> {
+        let time = |what: &str, t: &str| {
+            minutes(t).ok_or_else(|| format!("[flags] {what} = {t:?} is not a time of day HH:MM"))
+        };
+        let (a, b) = (
+            time("service_start", &self.service_start)?,
+            time("service_end", &self.service_end)?,
+        );
+        if a >= b {
+            return Err(format!(
+                "[flags] service_start {} must come before service_end {}",
+                self.service_start, self.service_end
+            ));
+        }
+        for r in &self.routes {
+            let (a, b) = (time("routes.start", &r.start)?, time("routes.end", &r.end)?);
+            if a >= b {
+                return Err(format!(
+                    "[[flags.routes]] route {}: start {} must come before end {}",
+                    r.route, r.start, r.end
+                ));
+            }
+        }
+        if self.burst_cards < 2 {
+            return Err("[flags] burst_cards must be at least 2".into());
+        }
+        if self.single_vehicle_min_taps < 2 {
+            return Err("[flags] single_vehicle_min_taps must be at least 2".into());
+        }
+        for l in &self.trip_limits {
+            if l.per_month == 0 {
+                return Err(format!(
+                    "[[flags.trip_limits]] {}: per_month must be above 0 (leave the entry out for no limit)",
+                    l.category
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The trip limit for a category, if any.
+    pub fn trip_limit(&self, category: &str) -> Option<u32> {
+        self.trip_limits
+            .iter()
+            .find(|l| l.category == category)
+            .or_else(|| self.trip_limits.iter().find(|l| l.category == "*"))
+            .map(|l| l.per_month)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day_parse_and_bad_ones_are_named() {
+        assert_eq!(minutes("05:30"), Some(330));
+        assert_eq!(minutes("24:00"), Some(1440));
+        assert_eq!(minutes("24:01"), None);
+        assert_eq!(minutes("7"), None);
+        let s = FlagSettings {
+            service_start: "25:00".into(),
+            ..FlagSettings::default()
+        };
+        assert!(s.check().unwrap_err().contains("service_start"));
+        let s = FlagSettings {
+            service_start: "23:00".into(),
+            service_end: "06:00".into(),
+            ..FlagSettings::default()
+        };
+        assert!(s.check().unwrap_err().contains("must come before"));
+    }
+
+    #[test]
+    fn a_category_limit_beats_the_star() {
+        let s = FlagSettings {
+            trip_limits: vec![
+                TripLimit {
+                    category: "*".into(),
+                    per_month: 100,
+                },
+                TripLimit {
+                    category: "combatant".into(),
+                    per_month: 60,
+                },
+            ],
+            ..FlagSettings::default()
+        };
+        assert_eq!(s.trip_limit("combatant"), Some(60));
+        assert_eq!(s.trip_limit("pensioner-age"), Some(100));
+        assert_eq!(FlagSettings::default().trip_limit("x"), None);
+    }
+}

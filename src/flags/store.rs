@@ -1,0 +1,357 @@
+//! Where flags live: a month's flags as one Parquet file
+//! (`flags/month=M/flags.parquet`, one row per tap and rule, replaced whole
+//! by each run, written the durable way), each run in `flag_runs`, and
+//! every clearing in `flag_clearings`, which outlives the runs.
+
+use polars::prelude::*;
+use rusqlite::params;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::engine::Thresholds;
+use super::{Error, Flag, FlagSettings, Rule, Summary, file_of, flag_id, parse_flag_id};
+use crate::home::Home;
+use crate::registry::Registry;
+
+/// The flags as a frame, one row per (tap, rule).
+pub fn frame(flags: &[Flag], with_review: bool) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&Flag, &super::Hit)> = flags
+        .iter()
+        .flat_map(|f| f.rules.iter().map(move |h| (f, h)))
+        .collect();
+    let n = rows.len();
+    let s = |name: &str, v: Vec<String>| -> Column { Series::new(name.into(), v).into() };
+    let mut cols: Vec<Column> = vec![
+        s("flag_id", rows.iter().map(|r| r.0.id.clone()).collect()),
+        Series::new(
+            "validator_id".into(),
+            rows.iter().map(|r| r.0.validator).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "seq".into(),
+            rows.iter().map(|r| r.0.seq).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "tapped_at".into(),
+            rows.iter().map(|r| r.0.tapped_at_ms).collect::<Vec<_>>(),
+        )
+        .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+        .into(),
+        Series::new(
+            "card_number".into(),
+            rows.iter().map(|r| r.0.card).collect::<Vec<_>>(),
+        )
+        .into(),
+        s("card_uid", rows.iter().map(|r| r.0.uid.clone()).collect()),
+        Series::new(
+            "vehicle_id".into(),
+            rows.iter().map(|r| r.0.vehicle).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "carrier_id".into(),
+            rows.iter().map(|r| r.0.carrier).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "route".into(),
+            rows.iter().map(|r| r.0.route).collect::<Vec<_>>(),
+        )
+        .into(),
+        s(
+            "rule",
+            rows.iter().map(|r| r.1.rule.code().into()).collect(),
+        ),
+        Series::new(
+            "rule_number".into(),
+            rows.iter()
+                .map(|r| i32::from(r.1.rule.number()))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+        s(
+            "severity",
+            rows.iter()
+                .map(|r| r.1.rule.severity().code().into())
+                .collect(),
+        ),
+        s(
+            "evidence",
+            rows.iter().map(|r| r.1.evidence_uk.clone()).collect(),
+        ),
+        s(
+            "evidence_en",
+            rows.iter().map(|r| r.1.evidence_en.clone()).collect(),
+        ),
+        Series::new(
+            "other_flag_id".into(),
+            rows.iter()
+                .map(|r| r.1.other.map(|o| flag_id(o.0, o.1)))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "count".into(),
+            rows.iter().map(|r| r.1.n).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "fare_kopecks".into(),
+            rows.iter().map(|r| r.0.fare_kopecks).collect::<Vec<_>>(),
+        )
+        .into(),
+    ];
+    if with_review {
+        cols.push(
+            Series::new(
+                "cleared".into(),
+                rows.iter().map(|r| r.1.cleared).collect::<Vec<_>>(),
+            )
+            .into(),
+        );
+        cols.push(
+            Series::new(
+                "held".into(),
+                rows.iter().map(|r| r.0.held()).collect::<Vec<_>>(),
+            )
+            .into(),
+        );
+    }
+    DataFrame::new(n, cols)
+}
+
+pub fn parquet_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)?;
+    Ok(buf)
+}
+
+/// Writes the month's flag file; returns its path (relative) and SHA-256.
+pub fn write(home: &Home, month: &str, flags: &[Flag]) -> Result<(String, String), Error> {
+    let rel = file_of(month);
+    let path = home.root().join(&rel);
+    let mut df = frame(flags, false).map_err(Error::polars)?;
+    let bytes = parquet_bytes(&mut df).map_err(Error::polars)?;
+    let dir = path.parent().expect("a folder").to_path_buf();
+    let (_, sha) = crate::taps::write_durably(&dir, "flags.parquet", &bytes)?;
+    Ok((rel, sha))
+}
+
+pub fn record_run(
+    reg: &Registry,
+    s: &Summary,
+    file: &str,
+    sha: &str,
+    operator: &str,
+    settings: &FlagSettings,
+    th: &Thresholds,
+) -> Result<(), Error> {
+    let used = serde_json::json!({
+        "repeat_timeout_s": th.repeat_ms / 1000,
+        "transfer_min_s": settings.transfer_min_s,
+        "burst_cards": settings.burst_cards,
+        "burst_window_s": settings.burst_window_s,
+        "single_vehicle_min_taps": settings.single_vehicle_min_taps,
+        "daily_max": settings.daily_max,
+        "service_start": settings.service_start,
+        "service_end": settings.service_end,
+        "service_tolerance_min": settings.service_tolerance_min,
+        "clock_tolerance_s": settings.clock_tolerance_s,
+        "routes": settings.routes.iter().map(|r| serde_json::json!({"route": r.route, "start": r.start, "end": r.end})).collect::<Vec<_>>(),
+        "trip_limits": settings.trip_limits.iter().map(|l| serde_json::json!({"category": l.category, "per_month": l.per_month})).collect::<Vec<_>>(),
+    });
+    reg.conn()
+        .execute(
+            "INSERT INTO flag_runs (month, at, operator, taps, flagged, held, held_kopecks, file, sha256, settings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                s.month,
+                crate::time::now_utc_text(),
+                operator,
+                s.taps as i64,
+                s.flagged as i64,
+                s.held as i64,
+                s.held_kopecks,
+                file,
+                sha,
+                used.to_string()
+            ],
+        )
+        .map_err(|e| reg.err(e))?;
+    Ok(())
+}
+
+/// The rules cleared on each tap.
+pub fn clearings(reg: &Registry) -> Result<FxHashMap<(i32, i64), FxHashSet<String>>, Error> {
+    let mut stmt = reg
+        .conn()
+        .prepare("SELECT validator, seq, rules FROM flag_clearings")
+        .map_err(|e| reg.err(e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i32>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(|e| reg.err(e))?;
+    let mut out: FxHashMap<(i32, i64), FxHashSet<String>> = FxHashMap::default();
+    for r in rows {
+        let (v, s, rules) = r.map_err(|e| reg.err(e))?;
+        out.entry((v, s))
+            .or_default()
+            .extend(rules.split(',').map(str::to_string));
+    }
+    Ok(out)
+}
+
+/// The (validator, seq, rule) rows of a month's latest flags.
+pub fn read(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
+    let _ = reg;
+    let path = home.root().join(file_of(month));
+    if !path.exists() {
+        return Err(Error::NotFlagged {
+            month: month.into(),
+        });
+    }
+    let file = std::fs::File::open(&path).map_err(|e| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let df = ParquetReader::new(file)
+        .with_columns(Some(vec![
+            "validator_id".into(),
+            "seq".into(),
+            "rule".into(),
+        ]))
+        .finish()
+        .map_err(|e| Error::Unreadable {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    let bad = |e: PolarsError| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let v = df.column("validator_id").map_err(bad)?.i32().map_err(bad)?;
+    let s = df.column("seq").map_err(bad)?.i64().map_err(bad)?;
+    let r = df.column("rule").map_err(bad)?.str().map_err(bad)?;
+    Ok((0..df.height())
+        .filter_map(|i| Some((v.get(i)?, s.get(i)?, r.get(i)?.to_string())))
+        .collect())
+}
+
+/// Every month with a flag file.
+pub fn flagged_months(reg: &Registry) -> Result<Vec<String>, Error> {
+    let mut stmt = reg
+        .conn()
+        .prepare("SELECT DISTINCT month FROM flag_runs ORDER BY month")
+        .map_err(|e| reg.err(e))?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| reg.err(e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Registry(reg.err(e)))
+}
+
+/// One clearing asked for: a flag id and, optionally, the rules.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub id: String,
+    pub rules: Vec<Rule>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Cleared {
+    pub cleared: Vec<String>,
+    pub already: Vec<String>,
+}
+
+/// Records clearings, all or none: every id must be a flag of some month's
+/// latest run, and every rule named must be on it.
+pub fn clear(
+    home: &Home,
+    reg: &mut Registry,
+    asks: &[Ask],
+    operator: &str,
+    source: &str,
+) -> Result<Cleared, Error> {
+    let mut known: FxHashMap<(i32, i64), Vec<String>> = FxHashMap::default();
+    for m in flagged_months(reg)? {
+        for (v, s, r) in read(home, reg, &m)? {
+            known.entry((v, s)).or_default().push(r);
+        }
+    }
+    let done = clearings(reg)?;
+    let mut unknown = Vec::new();
+    let mut plan: Vec<(i32, i64, String, Vec<String>, String)> = Vec::new();
+    let mut out = Cleared::default();
+    for a in asks {
+        if a.reason.trim().is_empty() {
+            return Err(Error::Refused(format!(
+                "{}: a clearing needs a reason (--reason TEXT)",
+                a.id
+            )));
+        }
+        let Some((v, s)) = parse_flag_id(&a.id) else {
+            unknown.push(a.id.clone());
+            continue;
+        };
+        let Some(rules) = known.get(&(v, s)) else {
+            unknown.push(a.id.clone());
+            continue;
+        };
+        let wanted: Vec<String> = if a.rules.is_empty() {
+            rules.clone()
+        } else {
+            let mut w = Vec::new();
+            for r in &a.rules {
+                if !rules.iter().any(|x| x == r.code()) {
+                    return Err(Error::Refused(format!(
+                        "{}: rule {} did not flag this tap (its rules: {})",
+                        a.id,
+                        r.code(),
+                        rules.join(", ")
+                    )));
+                }
+                w.push(r.code().to_string());
+            }
+            w
+        };
+        let before = done.get(&(v, s));
+        let new: Vec<String> = wanted
+            .into_iter()
+            .filter(|r| !before.is_some_and(|b| b.contains(r)))
+            .collect();
+        if new.is_empty() {
+            out.already.push(flag_id(v, s));
+        } else {
+            out.cleared.push(flag_id(v, s));
+            plan.push((v, s, flag_id(v, s), new, a.reason.trim().to_string()));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::UnknownFlag {
+            ids: unknown.join(", "),
+        });
+    }
+    let path = reg.path().to_path_buf();
+    let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
+    let tx = reg.conn_mut().transaction().map_err(err)?;
+    let at = crate::time::now_utc_text();
+    for (v, s, id, rules, reason) in &plan {
+        tx.execute(
+            "INSERT INTO flag_clearings (flag_id, validator, seq, rules, at, operator, reason, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, v, s, rules.join(","), at, operator, reason, source],
+        )
+        .map_err(err)?;
+    }
+    tx.commit().map_err(err)?;
+    Ok(out)
+}

@@ -1,0 +1,374 @@
+//! `kartka taps flag`, `clear` and `review` (issue 7), on generated months
+//! stored in a real home: precision and recall of every rule against the
+//! ground truth, clearings that survive a re-run, the review workbook round
+//! trip, and the bad-input paths.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+
+use crate::common::Home;
+
+/// A home with a generated October (planted anomalies, a trip limit of 60
+/// for every category) in its store.
+fn month(taps: &str, anomalies: &str) -> Home {
+    let h = Home::new();
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[flags.trip_limits]]\ncategory = \"*\"\nper_month = 60\n");
+    std::fs::write(&config, text).unwrap();
+    let r = h.kartka(&[
+        "generate",
+        "month",
+        "--month",
+        "2026-10",
+        "--taps",
+        taps,
+        "--holders",
+        "6000",
+        "--validators",
+        "30",
+        "--vehicles",
+        "20",
+        "--routes",
+        "5",
+        "--carriers",
+        "2",
+        "--anomalies",
+        anomalies,
+        "--format",
+        "store",
+        "--out",
+        "gen",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    h
+}
+
+/// (validator, seq, rule) rows of a flags Parquet file.
+fn flag_rows(path: &std::path::Path) -> Vec<(i64, i64, String)> {
+    let df = ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap();
+    let v = df.column("validator_id").unwrap().i32().unwrap().to_vec();
+    let s = df.column("seq").unwrap().i64().unwrap().to_vec();
+    let r: Vec<String> = df
+        .column("rule")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|x| x.unwrap().to_string())
+        .collect();
+    (0..df.height())
+        .map(|i| (i64::from(v[i].unwrap()), s[i].unwrap(), r[i].clone()))
+        .collect()
+}
+
+fn truth(h: &Home) -> BTreeMap<String, BTreeSet<(i64, i64)>> {
+    let text = std::fs::read_to_string(h.work.join("gen/ground-truth.csv")).unwrap();
+    let mut out: BTreeMap<String, BTreeSet<(i64, i64)>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        out.entry(f[3].to_string())
+            .or_default()
+            .insert((f[0].parse().unwrap(), f[1].parse().unwrap()));
+    }
+    out
+}
+
+#[test]
+fn every_rule_finds_its_planted_taps_with_precision_and_recall_of_at_least_095() {
+    let h = month("200000", "0.03");
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    let truth = truth(&h);
+    // Every pattern was planted, each is a rule code.
+    assert_eq!(
+        truth.len(),
+        kartka::generate::month::PATTERNS.len(),
+        "{:?}",
+        truth.keys()
+    );
+    let mut flagged: BTreeMap<String, BTreeSet<(i64, i64)>> = BTreeMap::new();
+    for (v, s, rule) in &flags {
+        flagged.entry(rule.clone()).or_default().insert((*v, *s));
+    }
+    let mut report = Vec::new();
+    for (rule, planted) in &truth {
+        let got = flagged.get(rule).cloned().unwrap_or_default();
+        let tp = planted.intersection(&got).count() as f64;
+        let precision = tp / got.len().max(1) as f64;
+        let recall = tp / planted.len() as f64;
+        report.push(format!(
+            "{rule}: planted {} flagged {} precision {precision:.4} recall {recall:.4}",
+            planted.len(),
+            got.len()
+        ));
+        assert!(precision >= 0.95 && recall >= 0.95, "{}", report.join("\n"));
+        assert_eq!(j["by_rule"][rule]["taps"], got.len(), "{rule}");
+    }
+    // Rules nothing was planted for flag nothing.
+    for rule in flagged.keys() {
+        assert!(truth.contains_key(rule), "{rule} fired on honest taps");
+    }
+    println!("{}", report.join("\n"));
+    // The summary counts each tap once and prices what it holds.
+    let taps: BTreeSet<(i64, i64)> = flags.iter().map(|f| (f.0, f.1)).collect();
+    assert_eq!(j["flagged"], taps.len());
+    assert_eq!(j["held"], taps.len());
+    assert_eq!(j["held_kopecks"], taps.len() as i64 * 1500);
+    assert_eq!(j["taps"], h.count("SELECT sum(rows) FROM tap_files"));
+    assert_eq!(
+        h.count("SELECT count(*) FROM flag_runs WHERE month = '2026-10'"),
+        1
+    );
+}
+
+#[test]
+fn a_clearing_is_recorded_with_its_operator_and_reason_and_survives_a_rerun() {
+    let h = month("30000", "0.03");
+    let first = h
+        .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
+        .json();
+    let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    let (v, s, _) = flags.iter().find(|f| f.2 == "excessive_daily_use").unwrap();
+    let id = format!("F-{v}-{s}");
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        &id,
+        "--reason",
+        "a tour guide's card, checked",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["cleared"][0], id.as_str());
+    let (op, why): (String, String) = h
+        .db()
+        .query_row("SELECT operator, reason FROM flag_clearings", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (op.as_str(), why.as_str()),
+        ("test-clerk", "a tour guide's card, checked")
+    );
+    // The tap still carries its flag, but it is paid.
+    let again = h
+        .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
+        .json();
+    assert_eq!(again["flagged"], first["flagged"]);
+    assert_eq!(again["cleared"], 1);
+    assert_eq!(again["held"], first["held"].as_u64().unwrap() - 1);
+    assert_eq!(
+        again["held_kopecks"],
+        first["held_kopecks"].as_i64().unwrap() - 1500
+    );
+    let home = kartka::home::Home::new(&h.root);
+    let reg = kartka::registry::Registry::open(&home.registry()).unwrap();
+    let held = kartka::flags::held(&home, &reg, "2026-10").unwrap();
+    assert!(!held.contains(&(*v as i32, *s)));
+    assert_eq!(held.len() as u64, again["held"].as_u64().unwrap());
+    // Clearing it again changes nothing.
+    let r = h.kartka(&["taps", "clear", &id, "--reason", "again", "--json"]);
+    assert_eq!(r.json()["already"][0], id.as_str());
+    assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), 1);
+}
+
+#[test]
+fn unknown_flag_ids_and_wrong_rules_clear_nothing() {
+    let h = month("30000", "0.03");
+    assert_eq!(h.kartka(&["taps", "flag", "--month", "2026-10"]).code, 0);
+    let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    let real = format!("F-{}-{}", flags[0].0, flags[0].1);
+    let r = h.kartka(&[
+        "taps", "clear", &real, "F-9999-1", "nonsense", "--reason", "x",
+    ]);
+    assert_eq!(r.code, 65);
+    assert!(
+        r.stderr.contains("unknown flag id(s): F-9999-1, nonsense"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Nothing was cleared"), "{}", r.stderr);
+    let other_rule = if flags[0].2 == "trip_limit" {
+        "card_unknown"
+    } else {
+        "trip_limit"
+    };
+    let r = h.kartka(&[
+        "taps", "clear", &real, "--rule", other_rule, "--reason", "x",
+    ]);
+    assert_eq!(r.code, 65);
+    assert!(r.stderr.contains("did not flag this tap"), "{}", r.stderr);
+    let r = h.kartka(&["taps", "clear", &real, "--reason", "  "]);
+    assert_eq!(r.code, 65);
+    assert!(r.stderr.contains("needs a reason"), "{}", r.stderr);
+    assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), 0);
+}
+
+#[test]
+fn the_review_workbook_goes_out_and_comes_back_filled_in() {
+    use calamine::{Data, Reader, open_workbook_auto};
+    let h = month("30000", "0.03");
+    let r = h.kartka(&[
+        "taps",
+        "flag",
+        "--month",
+        "2026-10",
+        "--out",
+        "review.xlsx",
+        "--with-names",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut book = open_workbook_auto(h.work.join("review.xlsx")).unwrap();
+    let names = book.sheet_names().to_owned();
+    assert_eq!(names[0], "Підсумок");
+    assert!(
+        names.iter().any(|n| n == "4 excessive_daily_use"),
+        "{names:?}"
+    );
+    // The summary's total is a formula whose stored value is the count.
+    let summary = book.worksheet_range("Підсумок").unwrap();
+    let total_row = summary
+        .rows()
+        .find(|r| {
+            r.get(1)
+                .is_some_and(|c| c.to_string().starts_with("Усього"))
+        })
+        .unwrap();
+    let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    assert_eq!(total_row[5], Data::Float(flags.len() as f64));
+    let formulas = book.worksheet_formula("Підсумок").unwrap();
+    assert!(
+        formulas
+            .rows()
+            .any(|r| r.iter().any(|f| f.starts_with("SUM(F4:F")))
+    );
+    // A clerk marks two rows of the excessive-use sheet (one without a
+    // reason first), in the columns the workbook gave.
+    let sheet = book.worksheet_range("4 excessive_daily_use").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(header.contains(&"Власник".to_string()));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .skip(1)
+        .take(2)
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let write = |path: &str, reason: &str| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb
+            .add_worksheet()
+            .set_name("4 excessive_daily_use")
+            .unwrap();
+        for (c, name) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, name).unwrap();
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            ws.write_string(r, col("Ідентифікатор") as u16, &row[col("Ідентифікатор")])
+                .unwrap();
+            ws.write_string(r, col("Правило") as u16, &row[col("Правило")])
+                .unwrap();
+            ws.write_string(r, col("Зняти (так/ні)") as u16, "так")
+                .unwrap();
+            if i == 0 || !reason.is_empty() {
+                ws.write_string(r, col("Причина зняття") as u16, "перевірено: екскурсовод")
+                    .unwrap();
+            }
+        }
+        wb.save(h.work.join(path)).unwrap();
+    };
+    write("half.xlsx", "");
+    let r = h.kartka(&["taps", "review", "--import", "half.xlsx"]);
+    assert_eq!(r.code, 65);
+    assert!(
+        r.stderr.contains(
+            "sheet \"4 excessive_daily_use\", row 3: marked to clear but no reason given"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), 0);
+    write("filled.xlsx", "yes");
+    let r = h.kartka(&["taps", "review", "--import", "filled.xlsx", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["cleared"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'filled.xlsx' AND rules = 'excessive_daily_use'"),
+        2
+    );
+    // Not a workbook, and a missing file.
+    std::fs::write(h.work.join("notes.xlsx"), "hello").unwrap();
+    let r = h.kartka(&["taps", "review", "--import", "notes.xlsx"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("notes.xlsx"), "{}", r.stderr);
+    assert_eq!(
+        h.kartka(&["taps", "review", "--import", "nope.xlsx"]).code,
+        66
+    );
+}
+
+#[test]
+fn flags_go_out_as_csv_and_parquet_too() {
+    let h = month("30000", "0.03");
+    let r = h.kartka(&[
+        "taps",
+        "flag",
+        "--month",
+        "2026-10",
+        "--out",
+        "out/flags.csv",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = std::fs::read_to_string(h.work.join("out/flags.csv")).unwrap();
+    assert!(csv.starts_with("flag_id,rule,rule_number,severity,tapped_at_kyiv,"));
+    let stored = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    assert_eq!(csv.lines().count(), stored.len() + 1);
+    assert!(!csv.contains(",holder,"), "names only when asked for");
+    let r = h.kartka(&[
+        "taps",
+        "flag",
+        "--month",
+        "2026-10",
+        "--out",
+        "flags.parquet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(flag_rows(&h.work.join("flags.parquet")), stored);
+}
+
+#[test]
+fn bad_months_and_outputs_say_what_to_do() {
+    let h = month("5000", "0.03");
+    let r = h.kartka(&["taps", "flag", "--month", "2026-13"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not YYYY-MM"), "{}", r.stderr);
+    let r = h.kartka(&["taps", "flag", "--month", "2026-09"]);
+    assert_eq!(r.code, 66);
+    assert!(r.stderr.contains("no taps for this month"), "{}", r.stderr);
+    assert_eq!(h.count("SELECT count(*) FROM flag_runs"), 0);
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--out", "flags.txt"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains(".xlsx, .csv or .parquet"), "{}", r.stderr);
+    assert_eq!(
+        h.count("SELECT count(*) FROM flag_runs"),
+        0,
+        "nothing was run"
+    );
+    let r = h.kartka(&["taps", "clear", "F-1-1", "--reason", "x"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+}
