@@ -72,6 +72,12 @@ echo "== kartka generate month (a synthetic month of a small city, 200,000 taps 
   --validators 40 --vehicles 25 --routes 6 --carriers 3 --format store --out "$work/month"
 "$bin" --home "$work/city" taps months
 echo
+echo "== kartka taps flag (every suspicious-tap rule over the month; the review workbook in Ukrainian)"
+"$bin" --home "$work/city" taps flag --month "$(date +%Y-%m)" --out "$work/flags.xlsx"
+first=$(awk -F, 'NR==2 {print $1}' <("$bin" --home "$work/city" --quiet taps flag --month "$(date +%Y-%m)" --out "$work/flags.csv"; cat "$work/flags.csv"))
+echo "   clearing $first as a false positive (recorded with operator and reason; it is paid):"
+"$bin" --home "$work/city" taps clear "$first" --reason "demo: checked with the carrier"
+echo
 echo "== kartka status"
 "$bin" status
 echo
@@ -85,5 +91,6 @@ echo "  validator 7's flash (tap log, settings):      $work/validator-7/"
 echo "  the tap store (Parquet by month):             $KARTKA_HOME/taps/"
 echo "  raw dumps as received:                        $KARTKA_HOME/dumps/"
 echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in the home $work/city)"
+echo "  suspicious taps, review workbook:             $work/flags.xlsx (and $work/flags.csv)"
 echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"

@@ -132,10 +132,8 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 .as_deref()
                 .filter(|p| crate::flags::out_kind(p).is_none())
             {
-                return Err(crate::flags::Error::Output {
+                return Err(crate::flags::Error::OutKind {
                     path: path.to_path_buf(),
-                    message: "the file name must end in .xlsx, .csv or .parquet; nothing was run"
-                        .into(),
                 }
                 .into());
             }

@@ -167,11 +167,11 @@ pub struct Refs {
     pub now_ms: i64,
 }
 
-/// The taps one rule flagged, one row each. Columns: validator_id i32,
-/// seq i64, rule i32, t i64, card_number i64, card_uid str, vehicle_id i32,
-/// carrier_id i32, route i32, trips i32, o_validator i32, o_seq i64,
-/// o_t i64 (the other tap, where there is one), n i64 (a count), x i64 (a
-/// reference figure).
+/// The taps the rules flagged, one row per tap and rule. Columns:
+/// validator_id i32, seq i64, rule i32, t i64, card_number i64, card_uid
+/// str, vehicle_id i32, carrier_id i32, route i32, trips i32,
+/// o_validator i32, o_seq i64, o_t i64 (the other tap, where there is
+/// one), n i64 (a count), x i64 (a reference figure).
 pub const HIT_COLUMNS: [&str; 15] = [
     "validator_id",
     "seq",
@@ -190,10 +190,10 @@ pub const HIT_COLUMNS: [&str; 15] = [
     "x",
 ];
 
+/// What a rule records besides the tap (`_r`, its row in the month): the
+/// other tap's row, a count, a reference figure.
 struct Evidence {
-    o_validator: Expr,
-    o_seq: Expr,
-    o_t: Expr,
+    o_r: Expr,
     n: Expr,
     x: Expr,
 }
@@ -201,47 +201,37 @@ struct Evidence {
 impl Evidence {
     fn none() -> Evidence {
         Evidence {
-            o_validator: lit(NULL),
-            o_seq: lit(NULL),
-            o_t: lit(NULL),
+            o_r: lit(NULL),
             n: lit(NULL),
             x: lit(NULL),
         }
     }
     fn prev() -> Evidence {
         Evidence {
-            o_validator: col("validator_id").shift(lit(1)),
-            o_seq: col("seq").shift(lit(1)),
-            o_t: col("t").shift(lit(1)),
+            o_r: col("_r").shift(lit(1)),
             ..Evidence::none()
         }
     }
 }
 
-/// `cond`'s rows of `lf` (outside the context) as hits of `rule`. Evidence
-/// expressions are evaluated before the filter, so shifts see neighbours.
+/// `cond`'s rows of `lf` (outside the context) as hits of `rule`:
+/// `_r`, `rule`, `o_r`, `n`, `x`. Evidence expressions are evaluated
+/// before the filter, so shifts see neighbours.
 fn hits(lf: LazyFrame, rule: Rule, cond: Expr, e: Evidence) -> LazyFrame {
     lf.with_columns([
         cond.fill_null(lit(false)).alias("_hit"),
-        e.o_validator.cast(DataType::Int32).alias("o_validator"),
-        e.o_seq.cast(DataType::Int64).alias("o_seq"),
-        e.o_t.cast(DataType::Int64).alias("o_t"),
+        e.o_r.cast(IDX_DTYPE).alias("o_r"),
         e.n.cast(DataType::Int64).alias("n"),
         e.x.cast(DataType::Int64).alias("x"),
     ])
     .filter(col("_hit").and(col("ctx").not()))
-    .select(
-        HIT_COLUMNS
-            .iter()
-            .map(|c| {
-                if *c == "rule" {
-                    lit(rule as i32).alias("rule")
-                } else {
-                    col(*c)
-                }
-            })
-            .collect::<Vec<_>>(),
-    )
+    .select([
+        col("_r"),
+        lit(rule as i32).alias("rule"),
+        col("o_r"),
+        col("n"),
+        col("x"),
+    ])
 }
 
 fn same(c: &str, n: i64) -> Expr {
@@ -259,83 +249,94 @@ fn bfill(e: Expr) -> Expr {
 /// The taps the engine reads: accepted taps of the store's schema, with
 /// `ctx` true for the previous month's context rows.
 pub fn prepare(taps: LazyFrame, ctx: bool) -> LazyFrame {
-    taps.filter(col("result").eq(lit("accepted")))
-        .select(typed([
-            col("tapped_at").cast(DataType::Int64),
-            col("validator_id"),
-            col("seq"),
-            col("card_number"),
-            col("card_uid"),
-            col("vehicle_id"),
-            col("carrier_id"),
-            col("route"),
-            col("trips"),
-            col("batch"),
-            lit(ctx),
-            lit(NULL),
-            lit(false),
-        ]))
-}
-
-/// The engine's input columns with their types: taps and docking marks
-/// share them, so they can be sorted together.
-fn typed(e: [Expr; 13]) -> Vec<Expr> {
     use DataType::*;
-    let names = [
-        ("t", Int64),
-        ("validator_id", Int32),
-        ("seq", Int64),
-        ("card_number", Int64),
-        ("card_uid", String),
-        ("vehicle_id", Int32),
-        ("carrier_id", Int32),
-        ("route", Int32),
-        ("trips", Int32),
-        ("batch", Int64),
-        ("ctx", Boolean),
-        ("dock_ms", Int64),
-        ("_mark", Boolean),
-    ];
-    e.into_iter()
-        .zip(names)
-        .map(|(e, (n, t))| e.cast(t).alias(n))
-        .collect()
+    taps.filter(col("result").eq(lit("accepted"))).select([
+        col("tapped_at").cast(Int64).alias("t"),
+        col("validator_id").cast(Int32),
+        col("seq").cast(Int64),
+        col("card_number").cast(Int64),
+        col("card_uid").cast(String),
+        col("vehicle_id").cast(Int32),
+        col("carrier_id").cast(Int32),
+        col("route").cast(Int32),
+        col("trips").cast(Int32),
+        col("batch").cast(Int64),
+        lit(ctx).alias("ctx"),
+    ])
 }
 
-/// The dockings as rows that sort just before the first tap made after
-/// each.
-fn dock_marks(docks: &DataFrame) -> LazyFrame {
-    docks.clone().lazy().select(typed([
-        lit(NULL),
-        col("validator_id"),
-        col("seq"),
-        lit(NULL),
-        lit(NULL),
-        lit(NULL),
-        lit(NULL),
-        lit(NULL),
-        lit(NULL),
-        lit(NULL),
-        lit(true),
-        col("dock_ms"),
-        lit(true),
-    ]))
+fn cols(names: &[&str]) -> Vec<Expr> {
+    names.iter().map(|c| col(*c)).collect()
+}
+
+/// A (carrier, route) pair as one key.
+fn served_key(carrier: Expr, route: Expr) -> Expr {
+    carrier.cast(DataType::Int64) * lit(1i64 << 32) + route.cast(DataType::Int64)
 }
 
 /// Runs every rule. `taps` is `prepare`d (month and context together).
+/// Returns the accepted taps of the month judged, and the hits.
 pub fn run(
     taps: LazyFrame,
     refs: &Refs,
     th: &Thresholds,
     clock: &MonthClock,
 ) -> PolarsResult<(usize, DataFrame)> {
+    let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
+    let started = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("  {:>6.2} s  {what}", started.elapsed().as_secs_f64());
+        }
+    };
+    let base = taps.with_row_index("_r", None).collect()?;
+    let ctx = base.column("ctx")?.bool()?;
+    let taps_read = ctx.len() - ctx.sum().unwrap_or(0) as usize;
+    lap("read");
     let tol = th.clock_tolerance_ms;
-    // Pass A: the validator's own order.
-    let a = concat([taps, dock_marks(&refs.docks)], UnionArgs::default())?
-        .sort(
-            ["validator_id", "seq", "_mark"],
-            SortMultipleOptions::default().with_order_descending_multi([false, false, true]),
-        )
+    let mut parts: Vec<DataFrame> = Vec::new();
+
+    // Pass A: the validator's own order, with each docking as a row just
+    // before the first tap numbered after it.
+    // One i64 key orders (validator, seq) with each docking just before
+    // the first tap numbered from it: validator << 41 | seq << 1 | is-tap.
+    let key = |mark: bool| {
+        (col("validator_id").cast(DataType::Int64) * lit(1i64 << 41))
+            + col("seq").cast(DataType::Int64) * lit(2i64)
+            + lit(i64::from(!mark))
+    };
+    let marks = refs.docks.clone().lazy().select([
+        lit(NULL).cast(IDX_DTYPE).alias("_r"),
+        lit(NULL).cast(DataType::Int64).alias("t"),
+        col("validator_id").cast(DataType::Int32),
+        lit(true).alias("ctx"),
+        lit(NULL).cast(DataType::Int64).alias("received_ms"),
+        col("dock_ms").cast(DataType::Int64),
+        lit(true).alias("_mark"),
+        key(true).alias("_key"),
+    ]);
+    let a_in = base
+        .clone()
+        .lazy()
+        .select(cols(&["_r", "t", "validator_id", "seq", "batch", "ctx"]))
+        .left_join(refs.batches.clone().lazy(), col("batch"), col("batch"))
+        .select([
+            col("_r"),
+            col("t"),
+            col("validator_id"),
+            col("ctx"),
+            col("received_ms").cast(DataType::Int64),
+            lit(NULL).cast(DataType::Int64).alias("dock_ms"),
+            lit(false).alias("_mark"),
+            key(false).alias("_key"),
+        ]);
+    let a_all = if refs.docks.height() > 0 {
+        concat([a_in, marks], UnionArgs::default())?
+    } else {
+        a_in
+    };
+    let a = a_all
+        .sort(["_key"], SortMultipleOptions::default())
         .with_columns([
             ffill(when(col("_mark")).then(col("dock_ms")).otherwise(lit(NULL))).alias("_dock"),
             ffill(
@@ -350,15 +351,6 @@ pub fn run(
             .then(col("_dock"))
             .otherwise(lit(NULL))
             .alias("prev_dock_ms")])
-        .join(
-            refs.batches.clone().lazy(),
-            [col("batch")],
-            [col("batch")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
         .with_columns([
             when(same("validator_id", 1))
                 .then(col("t").shift(lit(1)))
@@ -378,7 +370,7 @@ pub fn run(
             .alias("_consistent")])
         .with_columns([
             // 1 ahead of the next tap, 2 behind the previous one, 3 after
-            // its docking (or now), 4 before the previous docking.
+            // it reached the store (or now), 4 before the previous docking.
             when(col("_consistent").and(col("t").gt(col("_n") + lit(tol))))
                 .then(lit(1i64))
                 .when(col("_consistent").and(col("t").lt(col("_p") - lit(tol))))
@@ -396,123 +388,93 @@ pub fn run(
                 )
                 .then(lit(4i64))
                 .otherwise(lit(NULL))
+                .cast(DataType::Int64)
                 .alias("_clock"),
         ])
+        .select(cols(&[
+            "_r",
+            "t",
+            "validator_id",
+            "ctx",
+            "_clock",
+            "received_ms",
+            "prev_dock_ms",
+        ]))
         .collect()?;
-    let ctx = a.column("ctx")?.bool()?;
-    let taps_read = ctx.len() - ctx.sum().unwrap_or(0) as usize;
-    let clock_hits = hits(
-        a.clone().lazy(),
-        Rule::ClockAnomaly,
-        col("_clock").is_not_null(),
-        Evidence {
-            o_validator: col("validator_id"),
-            o_seq: when(col("_clock").eq(lit(1i64)))
-                .then(col("seq").shift(lit(-1)))
-                .when(col("_clock").eq(lit(2i64)))
-                .then(col("seq").shift(lit(1)))
-                .otherwise(lit(NULL)),
-            o_t: when(col("_clock").eq(lit(1i64)))
-                .then(col("_n"))
-                .when(col("_clock").eq(lit(2i64)))
-                .then(col("_p"))
-                .otherwise(lit(NULL)),
-            n: col("_clock"),
-            x: when(col("_clock").eq(lit(3i64)))
-                .then(col("received_ms").fill_null(lit(refs.now_ms)))
-                .when(col("_clock").eq(lit(4i64)))
-                .then(col("prev_dock_ms"))
-                .otherwise(lit(NULL)),
-        },
+    lap("pass A sorted (validator, seq), clock rule");
+    parts.push(
+        hits(
+            a.clone().lazy(),
+            Rule::ClockAnomaly,
+            col("_clock").is_not_null(),
+            Evidence {
+                o_r: when(col("_clock").eq(lit(1i64)))
+                    .then(col("_r").shift(lit(-1)))
+                    .when(col("_clock").eq(lit(2i64)))
+                    .then(col("_r").shift(lit(1)))
+                    .otherwise(lit(NULL)),
+                n: col("_clock"),
+                x: when(col("_clock").eq(lit(3i64)))
+                    .then(col("received_ms").fill_null(lit(refs.now_ms)))
+                    .when(col("_clock").eq(lit(4i64)))
+                    .then(col("prev_dock_ms"))
+                    .otherwise(lit(NULL)),
+            },
+        )
+        .collect()?,
     );
-    let keep: Vec<Expr> = [
-        "t",
-        "validator_id",
-        "seq",
-        "card_number",
-        "card_uid",
-        "vehicle_id",
-        "carrier_id",
-        "route",
-        "trips",
-        "ctx",
-    ]
-    .iter()
-    .map(|c| col(*c))
-    .collect();
-    let trusted = a
-        .lazy()
-        .filter(col("_clock").is_null())
-        .select(keep.clone());
     // Burst: the row `burst_cards - 1` back on the same validator is within
     // the window; every row of such a window is flagged.
     let k = i64::from(th.burst_cards);
     let window_end = same("validator_id", k - 1)
         .and((col("t") - col("t").shift(lit(k - 1))).lt_eq(lit(th.burst_window_ms)));
-    let trusted_df = trusted.collect()?;
     let in_burst = (0..k)
         .map(|d| window_end.clone().shift(lit(-d)).fill_null(lit(false)))
         .reduce(|a, b| a.or(b))
         .expect("burst_cards >= 2");
-    let burst_hits = hits(
-        trusted_df.clone().lazy(),
-        Rule::DriverBurst,
-        in_burst,
-        Evidence {
-            n: lit(k),
-            x: lit(th.burst_window_ms),
-            ..Evidence::none()
-        },
+    parts.push(
+        hits(
+            a.clone().lazy().filter(col("_clock").is_null()),
+            Rule::DriverBurst,
+            in_burst,
+            Evidence {
+                n: lit(k),
+                x: lit(th.burst_window_ms),
+                ..Evidence::none()
+            },
+        )
+        .collect()?,
     );
+    // The taps whose time can be trusted.
+    let mut trusted = vec![true; base.height()];
+    for (r, c) in a
+        .column("_r")?
+        .idx()?
+        .iter()
+        .zip(a.column("_clock")?.i64()?.iter())
+    {
+        if let (Some(r), Some(_)) = (r, c) {
+            trusted[r as usize] = false;
+        }
+    }
+    drop(a);
+    let trusted = BooleanChunked::from_slice("_trusted".into(), &trusted);
+    let b_in = base.filter(&trusted)?;
+    lap("burst rule");
 
-    // Pass B: joins with the registry, then (card, vehicle, time).
+    // Pass B: the row-wise rules over the joins with the registry.
     let local = clock.local(col("t"));
     // Tap times are after 1970, so the remainder is the time of day.
     let tod = local % lit(DAY_MS);
-    let b = trusted_df
-        .lazy()
-        .left_join(
-            refs.cards.clone().lazy(),
-            col("card_number"),
-            col("card_number"),
-        )
-        .join(
-            refs.served.clone().lazy(),
-            [col("carrier_id"), col("route")],
-            [col("carrier_id"), col("route")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .left_join(refs.hours.clone().lazy(), col("route"), col("route"))
-        .with_columns([tod.alias("_tod")])
-        .sort(
-            ["card_number", "vehicle_id", "t"],
-            SortMultipleOptions::default(),
-        )
-        .with_columns([same("card_number", 1)
-            .and(same("vehicle_id", 1))
-            .and((col("t") - col("t").shift(lit(1))).lt(lit(th.repeat_ms)))
-            .alias("_repeat")])
-        .collect()?;
-    let bl = || b.clone().lazy();
     let open = col("open_ms").fill_null(lit(th.open_ms));
     let close = col("close_ms").fill_null(lit(th.close_ms));
-    let mut parts = vec![
-        clock_hits,
-        burst_hits,
-        hits(
-            bl(),
-            Rule::RepeatSameVehicle,
-            col("_repeat"),
-            Evidence::prev(),
-        ),
-        hits(
-            bl(),
+    let rowwise: Vec<(Rule, Expr, Evidence)> = vec![
+        (
             Rule::CardUnknown,
             col("valid_from_ms").is_null(),
             Evidence::none(),
         ),
-        hits(
-            bl(),
+        (
             Rule::CardBlocked,
             col("t").gt_eq(col("blocked_ms")),
             Evidence {
@@ -520,8 +482,7 @@ pub fn run(
                 ..Evidence::none()
             },
         ),
-        hits(
-            bl(),
+        (
             Rule::CardExpired,
             col("t")
                 .gt_eq(col("valid_until_ms"))
@@ -532,8 +493,7 @@ pub fn run(
                 ..Evidence::none()
             },
         ),
-        hits(
-            bl(),
+        (
             Rule::HolderDeceased,
             col("t").gt_eq(col("death_ms")),
             Evidence {
@@ -541,8 +501,7 @@ pub fn run(
                 ..Evidence::none()
             },
         ),
-        hits(
-            bl(),
+        (
             Rule::OutsideServiceHours,
             col("_tod")
                 .lt(open.clone())
@@ -553,14 +512,12 @@ pub fn run(
                 ..Evidence::none()
             },
         ),
-        hits(
-            bl(),
+        (
             Rule::RouteNotServed,
             col("carrier_id").is_not_null().and(col("served").is_null()),
             Evidence::none(),
         ),
-        hits(
-            bl(),
+        (
             Rule::ClonedUid,
             col("reg_uid")
                 .is_not_null()
@@ -568,48 +525,216 @@ pub fn run(
             Evidence::none(),
         ),
     ];
-
-    // Pass C: counted taps by (card, time).
-    let c = b
-        .lazy()
-        .filter(col("_repeat").not())
+    // The joins with the registry's cards, the carriers' routes and the
+    // routes' own service days.
+    let join_refs = |lf: LazyFrame| -> LazyFrame {
+        let lf = lf
+            .left_join(
+                refs.cards.clone().lazy(),
+                col("card_number"),
+                col("card_number"),
+            )
+            .with_columns([served_key(col("carrier_id"), col("route")).alias("_served_key")])
+            .left_join(
+                refs.served.clone().lazy().select([
+                    served_key(col("carrier_id"), col("route")).alias("_served_key"),
+                    col("served"),
+                ]),
+                col("_served_key"),
+                col("_served_key"),
+            );
+        let lf = if refs.hours.height() > 0 {
+            lf.left_join(refs.hours.clone().lazy(), col("route"), col("route"))
+        } else {
+            lf.with_columns([
+                lit(NULL).cast(DataType::Int64).alias("open_ms"),
+                lit(NULL).cast(DataType::Int64).alias("close_ms"),
+            ])
+        };
+        lf.with_columns([tod.clone().alias("_tod")])
+    };
+    let row_cols = cols(&[
+        "_r",
+        "t",
+        "card_number",
+        "card_uid",
+        "carrier_id",
+        "route",
+        "ctx",
+    ]);
+    // Over every row, which row-wise rules fired (as bits), and what pass C
+    // needs from the card: its trip limit, whether the registry knows its
+    // UID. Only the rows a rule fired on are joined again, for evidence.
+    let bits = rowwise
+        .iter()
+        .map(|(rule, cond, _)| {
+            when(cond.clone().fill_null(lit(false)))
+                .then(lit(1i32 << (*rule as i32)))
+                .otherwise(lit(0i32))
+        })
+        .reduce(|a, b| a + b)
+        .expect("rules");
+    let joined = join_refs(b_in.clone().lazy().select(row_cols.clone()))
         .select([
-            col("t"),
-            col("validator_id"),
-            col("seq"),
-            col("card_number"),
-            col("card_uid"),
-            col("vehicle_id"),
-            col("carrier_id"),
-            col("route"),
-            col("trips"),
-            col("ctx"),
-            col("reg_uid"),
+            col("_r"),
+            bits.alias("_bits"),
             col("trip_limit"),
+            col("reg_uid").is_null().alias("_no_uid"),
         ])
+        .collect()?;
+    lap("pass B joins, row-wise rules");
+    let mut limit_of: Vec<Option<i64>> = vec![None; base.height()];
+    let mut no_uid = vec![true; base.height()];
+    let mut fired: Vec<IdxSize> = Vec::new();
+    for (((r, bits), limit), nu) in joined
+        .column("_r")?
+        .idx()?
+        .iter()
+        .zip(joined.column("_bits")?.i32()?.iter())
+        .zip(joined.column("trip_limit")?.i64()?.iter())
+        .zip(joined.column("_no_uid")?.bool()?.iter())
+    {
+        let Some(r) = r else { continue };
+        limit_of[r as usize] = limit;
+        no_uid[r as usize] = nu.unwrap_or(true);
+        if bits.unwrap_or(0) != 0 {
+            fired.push(r);
+        }
+    }
+    drop(joined);
+    let fired = IdxCa::from_vec("_r".into(), fired);
+    let flagged = join_refs(base.take(&fired)?.lazy().select(row_cols)).collect()?;
+    for (rule, cond, e) in rowwise {
+        parts.push(hits(flagged.clone().lazy(), rule, cond, e).collect()?);
+    }
+    let b_rows: Vec<usize> = b_in
+        .column("_r")?
+        .idx()?
+        .iter()
+        .map(|r| r.unwrap_or(0) as usize)
+        .collect();
+    let card_facts = DataFrame::new(
+        b_rows.len(),
+        vec![
+            Series::new(
+                "trip_limit".into(),
+                b_rows.iter().map(|&r| limit_of[r]).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "_no_uid".into(),
+                b_rows.iter().map(|&r| no_uid[r]).collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    drop((limit_of, no_uid, b_rows));
+    lap("row-wise hits");
+    // Repeats: by (card, vehicle, time).
+    let b = b_in
+        .clone()
+        .lazy()
+        .select([
+            col("_r"),
+            col("t"),
+            col("ctx"),
+            // (card, vehicle) as one key: card numbers have 10 digits.
+            (col("card_number") * lit(1i64 << 16) + col("vehicle_id").cast(DataType::Int64))
+                .alias("_cv"),
+        ])
+        .sort(["_cv", "t"], SortMultipleOptions::default())
+        .with_columns([same("_cv", 1)
+            .and((col("t") - col("t").shift(lit(1))).lt(lit(th.repeat_ms)))
+            .alias("_repeat")])
+        .collect()?;
+    parts.push(
+        hits(
+            b.clone().lazy(),
+            Rule::RepeatSameVehicle,
+            col("_repeat"),
+            Evidence::prev(),
+        )
+        .collect()?,
+    );
+    let mut counted = vec![true; base.height()];
+    for (r, rep) in b
+        .column("_r")?
+        .idx()?
+        .iter()
+        .zip(b.column("_repeat")?.bool()?.iter())
+    {
+        if let (Some(r), Some(true)) = (r, rep) {
+            counted[r as usize] = false;
+        }
+    }
+    drop(b);
+    lap("pass B sorted (card, vehicle, time), repeats");
+
+    // Pass C: counted taps by (card, time). `b_in` and `card_facts` are in
+    // the same (row) order.
+    let keep: Vec<bool> = b_in
+        .column("_r")?
+        .idx()?
+        .iter()
+        .map(|r| r.is_some_and(|r| counted[r as usize]))
+        .collect();
+    let keep = BooleanChunked::from_slice("_counted".into(), &keep);
+    let c_in = b_in
+        .select([
+            "_r",
+            "t",
+            "card_number",
+            "card_uid",
+            "vehicle_id",
+            "trips",
+            "ctx",
+        ])?
+        .hstack(&[
+            card_facts.column("trip_limit")?.clone(),
+            card_facts.column("_no_uid")?.clone(),
+        ])?
+        .filter(&keep)?;
+    drop(card_facts);
+    // The UID rides along only for the cards the registry has no UID for.
+    let no_uid_rows = c_in
+        .clone()
+        .lazy()
+        .filter(col("_no_uid").and(col("ctx").not()))
+        .select(cols(&["_r", "t", "card_number", "card_uid", "ctx"]))
+        .collect()?;
+    let c = c_in
+        .drop("card_uid")?
+        .lazy()
         .sort(["card_number", "t"], SortMultipleOptions::default())
         .collect()?;
+    lap("pass C sorted (card, time)");
     let cl = || c.clone().lazy();
-    parts.push(hits(
-        cl(),
-        Rule::ImpossibleTravel,
-        same("card_number", 1)
-            .and(same("vehicle_id", 1).not())
-            .and((col("t") - col("t").shift(lit(1))).lt(lit(th.transfer_ms))),
-        Evidence::prev(),
-    ));
+    parts.push(
+        hits(
+            cl(),
+            Rule::ImpossibleTravel,
+            same("card_number", 1)
+                .and(same("vehicle_id", 1).not())
+                .and((col("t") - col("t").shift(lit(1))).lt(lit(th.transfer_ms))),
+            Evidence::prev(),
+        )
+        .collect()?,
+    );
     let prev_trips = col("trips").shift(lit(1));
-    parts.push(hits(
-        cl(),
-        Rule::CounterBackwards,
-        same("card_number", 1)
-            .and(col("trips").lt(prev_trips.clone()))
-            .and((prev_trips.clone() - col("trips")).lt(lit(32_768))),
-        Evidence {
-            x: prev_trips,
-            ..Evidence::prev()
-        },
-    ));
+    parts.push(
+        hits(
+            cl(),
+            Rule::CounterBackwards,
+            same("card_number", 1)
+                .and(col("trips").lt(prev_trips.clone()))
+                .and((prev_trips.clone() - col("trips")).lt(lit(32_768))),
+            Evidence {
+                x: prev_trips,
+                ..Evidence::prev()
+            },
+        )
+        .collect()?,
+    );
     // The per-card and per-day counts, on this month's rows only.
     let first = |cond: Expr| ffill(when(cond).then(col("_i")).otherwise(lit(NULL)));
     let last = |cond: Expr| bfill(when(cond).then(col("_i")).otherwise(lit(NULL)));
@@ -642,12 +767,6 @@ pub fn run(
                     .otherwise(lit(NULL)),
             )
             .alias("_vchange"),
-            ffill(
-                when(col("_same").not())
-                    .then(col("card_uid"))
-                    .otherwise(lit(NULL)),
-            )
-            .alias("_first_uid"),
         ])
         .with_columns([
             (col("_card_last") - col("_card_first") + lit(1i64)).alias("_n_card"),
@@ -660,54 +779,140 @@ pub fn run(
             )
             .alias("_moved"),
         ])
+        .select(cols(&[
+            "_r",
+            "ctx",
+            "_n_card",
+            "_n_day",
+            "_ordinal",
+            "_moved",
+            "trip_limit",
+        ]))
         .collect()?;
     let nl = || counts.clone().lazy();
-    parts.push(hits(
-        nl(),
-        Rule::SingleVehicleCard,
-        col("_moved")
-            .not()
-            .and(col("_n_card").gt_eq(lit(i64::from(th.single_vehicle_min_taps)))),
-        Evidence {
-            n: col("_n_card"),
-            ..Evidence::none()
-        },
-    ));
-    parts.push(hits(
-        nl(),
-        Rule::ExcessiveDailyUse,
-        col("_n_day").gt(lit(i64::from(th.daily_max))),
-        Evidence {
-            n: col("_n_day"),
-            x: lit(i64::from(th.daily_max)),
-            ..Evidence::none()
-        },
-    ));
-    parts.push(hits(
-        nl(),
-        Rule::TripLimit,
-        col("_ordinal").gt(col("trip_limit")),
-        Evidence {
-            n: col("_ordinal"),
-            x: col("trip_limit"),
-            ..Evidence::none()
-        },
-    ));
-    parts.push(hits(
-        nl(),
-        Rule::ClonedUid,
-        col("reg_uid")
-            .is_null()
-            .and(col("card_uid").neq(col("_first_uid"))),
-        Evidence::none(),
-    ));
-    let all = concat(parts, UnionArgs::default())?
-        .sort(
-            ["validator_id", "seq", "rule"],
-            SortMultipleOptions::default(),
+    parts.push(
+        hits(
+            nl(),
+            Rule::SingleVehicleCard,
+            col("_moved")
+                .not()
+                .and(col("_n_card").gt_eq(lit(i64::from(th.single_vehicle_min_taps)))),
+            Evidence {
+                n: col("_n_card"),
+                ..Evidence::none()
+            },
         )
-        .collect()?;
-    Ok((taps_read, all))
+        .collect()?,
+    );
+    parts.push(
+        hits(
+            nl(),
+            Rule::ExcessiveDailyUse,
+            col("_n_day").gt(lit(i64::from(th.daily_max))),
+            Evidence {
+                n: col("_n_day"),
+                x: lit(i64::from(th.daily_max)),
+                ..Evidence::none()
+            },
+        )
+        .collect()?,
+    );
+    parts.push(
+        hits(
+            nl(),
+            Rule::TripLimit,
+            col("_ordinal").gt(col("trip_limit")),
+            Evidence {
+                n: col("_ordinal"),
+                x: col("trip_limit"),
+                ..Evidence::none()
+            },
+        )
+        .collect()?,
+    );
+    drop(counts);
+    // A second UID, for cards the registry has no UID for (few): against
+    // the card's first UID in the month.
+    parts.push(
+        hits(
+            no_uid_rows
+                .lazy()
+                .sort(["card_number", "t"], SortMultipleOptions::default())
+                .with_columns([ffill(
+                    when(same("card_number", 1).not())
+                        .then(col("card_uid"))
+                        .otherwise(lit(NULL)),
+                )
+                .alias("_first_uid")]),
+            Rule::ClonedUid,
+            col("card_uid").neq(col("_first_uid")),
+            Evidence::none(),
+        )
+        .collect()?,
+    );
+    drop(c);
+    lap("pass C rules");
+
+    // The hits with their taps' fields, and the other tap's identity.
+    let mut all: Option<DataFrame> = None;
+    for p in parts {
+        match &mut all {
+            None => all = Some(p),
+            Some(a) => {
+                a.vstack_mut_owned(p)?;
+            }
+        }
+    }
+    let all = all.expect("parts");
+    let rows = all.column("_r")?.idx()?.clone();
+    let taps = base.select([
+        "validator_id",
+        "seq",
+        "t",
+        "card_number",
+        "card_uid",
+        "vehicle_id",
+        "carrier_id",
+        "route",
+        "trips",
+    ])?;
+    let tap = taps.take(&rows)?;
+    let o_rows: IdxCa = all
+        .column("o_r")?
+        .idx()?
+        .iter()
+        .map(|r| r.filter(|r| (*r as usize) < base.height()))
+        .collect();
+    let other = base.select(["validator_id", "seq", "t"])?.take(&o_rows)?;
+    let c = |df: &DataFrame, name: &str, to: &str| -> PolarsResult<Column> {
+        Ok(df.column(name)?.clone().with_name(to.into()))
+    };
+    let out = DataFrame::new(
+        all.height(),
+        vec![
+            c(&tap, "validator_id", "validator_id")?,
+            c(&tap, "seq", "seq")?,
+            c(&all, "rule", "rule")?,
+            c(&tap, "t", "t")?,
+            c(&tap, "card_number", "card_number")?,
+            c(&tap, "card_uid", "card_uid")?,
+            c(&tap, "vehicle_id", "vehicle_id")?,
+            c(&tap, "carrier_id", "carrier_id")?,
+            c(&tap, "route", "route")?,
+            c(&tap, "trips", "trips")?,
+            c(&other, "validator_id", "o_validator")?,
+            c(&other, "seq", "o_seq")?,
+            c(&other, "t", "o_t")?,
+            c(&all, "n", "n")?,
+            c(&all, "x", "x")?,
+        ],
+    )?
+    .sort(
+        ["validator_id", "seq", "rule"],
+        SortMultipleOptions::default(),
+    )?;
+    lap("hits gathered");
+    Ok((taps_read, out))
 }
 
 #[cfg(test)]

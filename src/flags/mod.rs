@@ -227,10 +227,24 @@ pub fn flag(
         )
         .map_err(Error::polars)?;
     }
+    let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("  {:>6.2} s  {what}", started.elapsed().as_secs_f64());
+        }
+    };
     let loaded = refs::load(reg, &config.flags, now_ms)?;
+    lap("registry read");
     let (taps_read, hits) = engine::run(input, &loaded.refs, &th, &clock).map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;
-    let mut flags = evidence::assemble(&hits, &loaded.cards, &th, &clock).map_err(Error::polars)?;
+    let mut numbers: Vec<i64> = hits
+        .column("card_number")
+        .and_then(|c| c.i64().map(|c| c.into_no_null_iter().collect()))
+        .map_err(Error::polars)?;
+    numbers.sort_unstable();
+    numbers.dedup();
+    let cards = refs::card_info(reg, &numbers)?;
+    let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
     for f in &mut flags {
         f.fare_kopecks = fare_of(config, f.route, f.tapped_at_ms);
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
@@ -239,9 +253,11 @@ pub fn flag(
             }
         }
     }
+    lap("evidence");
     let summary = summarise(&month, taps_read, &flags);
     let (file, sha) = store::write(home, &month, &flags)?;
     store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
+    lap("stored");
     Ok(Run {
         summary: Summary {
             file,
@@ -249,7 +265,7 @@ pub fn flag(
             ..summary
         },
         flags,
-        cards: loaded.cards,
+        cards,
     })
 }
 

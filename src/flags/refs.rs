@@ -31,7 +31,46 @@ pub struct CardInfo {
 
 pub struct Loaded {
     pub refs: Refs,
-    pub cards: FxHashMap<i64, CardInfo>,
+}
+
+/// What the evidence and the workbook say about `numbers` (the flagged
+/// cards only: a month's flags name a few thousand of a city's cards).
+pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardInfo>, Error> {
+    let err = |e| Error::Registry(reg.err(e));
+    let mut stmt = reg
+        .conn()
+        .prepare(
+            "SELECT c.category, c.community, c.valid_from, c.valid_to, p.death_date,
+                    (SELECT e.uid FROM card_events e WHERE e.card_id = c.id AND e.uid IS NOT NULL ORDER BY e.id DESC LIMIT 1),
+                    b.effective, b.reason, p.id,
+                    p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, '')
+             FROM cards c JOIN people p ON p.id = c.person_id
+             LEFT JOIN card_events b ON b.id = (SELECT min(id) FROM card_events x WHERE x.card_id = c.id AND x.state = 'blocked')
+             WHERE c.number = ?1",
+        )
+        .map_err(err)?;
+    let mut out = FxHashMap::default();
+    for &n in numbers {
+        let mut rows = stmt.query([n]).map_err(err)?;
+        if let Some(r) = rows.next().map_err(err)? {
+            out.insert(
+                n,
+                CardInfo {
+                    category: r.get(0).map_err(err)?,
+                    community: r.get(1).map_err(err)?,
+                    valid_from: r.get(2).map_err(err)?,
+                    valid_to: r.get(3).map_err(err)?,
+                    death_date: r.get(4).map_err(err)?,
+                    uid: r.get(5).map_err(err)?,
+                    blocked_at: r.get(6).map_err(err)?,
+                    block_reason: r.get(7).map_err(err)?,
+                    person_id: r.get(8).map_err(err)?,
+                    holder: r.get(9).map_err(err)?,
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The Kyiv midnight starting `date`, in UTC milliseconds.
@@ -56,15 +95,33 @@ fn date_ms(text: &str, next_day: bool) -> Option<i64> {
 
 pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Loaded, Error> {
     let err = |e| Error::Registry(reg.err(e));
+    // The first block of each card, and the UID its print job recorded
+    // (the latest), in one pass over the events each.
+    let mut uids: FxHashMap<i64, String> = FxHashMap::default();
+    let mut stmt = reg
+        .conn()
+        .prepare("SELECT card_id, uid FROM card_events WHERE uid IS NOT NULL ORDER BY id")
+        .map_err(err)?;
+    let mut rows = stmt.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        uids.insert(r.get(0).map_err(err)?, r.get::<_, String>(1).map_err(err)?);
+    }
+    let mut blocks: FxHashMap<i64, String> = FxHashMap::default();
     let mut stmt = reg
         .conn()
         .prepare(
-            "SELECT c.number, c.category, c.community, c.valid_from, c.valid_to, p.death_date,
-                    (SELECT e.uid FROM card_events e WHERE e.card_id = c.id AND e.uid IS NOT NULL ORDER BY e.id DESC LIMIT 1),
-                    b.effective, b.reason, p.id,
-                    p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, '')
-             FROM cards c JOIN people p ON p.id = c.person_id
-             LEFT JOIN card_events b ON b.id = (SELECT min(id) FROM card_events x WHERE x.card_id = c.id AND x.state = 'blocked')",
+            "SELECT card_id, effective FROM card_events WHERE state = 'blocked' ORDER BY id DESC",
+        )
+        .map_err(err)?;
+    let mut rows = stmt.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        blocks.insert(r.get(0).map_err(err)?, r.get::<_, String>(1).map_err(err)?);
+    }
+    let mut stmt = reg
+        .conn()
+        .prepare(
+            "SELECT c.id, c.number, c.category, c.valid_from, c.valid_to, p.death_date
+             FROM cards c JOIN people p ON p.id = c.person_id",
         )
         .map_err(err)?;
     let mut number = Vec::new();
@@ -74,30 +131,21 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
     let mut blocked: Vec<Option<i64>> = Vec::new();
     let mut death: Vec<Option<i64>> = Vec::new();
     let mut limit: Vec<Option<i64>> = Vec::new();
-    let mut info = FxHashMap::default();
     let mut rows = stmt.query([]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
-        let n: i64 = r.get(0).map_err(err)?;
-        let c = CardInfo {
-            category: r.get(1).map_err(err)?,
-            community: r.get(2).map_err(err)?,
-            valid_from: r.get(3).map_err(err)?,
-            valid_to: r.get(4).map_err(err)?,
-            death_date: r.get(5).map_err(err)?,
-            uid: r.get(6).map_err(err)?,
-            blocked_at: r.get(7).map_err(err)?,
-            block_reason: r.get(8).map_err(err)?,
-            person_id: r.get(9).map_err(err)?,
-            holder: r.get(10).map_err(err)?,
-        };
-        number.push(n);
-        reg_uid.push(c.uid.as_ref().map(|u| u.to_ascii_uppercase()));
-        from.push(date_ms(&c.valid_from, false).unwrap_or(i64::MIN));
-        until.push(date_ms(&c.valid_to, true).unwrap_or(i64::MAX));
-        blocked.push(c.blocked_at.as_deref().and_then(utc_ms));
-        death.push(c.death_date.as_deref().and_then(|d| date_ms(d, false)));
-        limit.push(settings.trip_limit(&c.category).map(i64::from));
-        info.insert(n, c);
+        let id: i64 = r.get(0).map_err(err)?;
+        number.push(r.get::<_, i64>(1).map_err(err)?);
+        let category: String = r.get(2).map_err(err)?;
+        from.push(date_ms(&r.get::<_, String>(3).map_err(err)?, false).unwrap_or(i64::MIN));
+        until.push(date_ms(&r.get::<_, String>(4).map_err(err)?, true).unwrap_or(i64::MAX));
+        death.push(
+            r.get::<_, Option<String>>(5)
+                .map_err(err)?
+                .and_then(|d| date_ms(&d, false)),
+        );
+        reg_uid.push(uids.get(&id).map(|u| u.to_ascii_uppercase()));
+        blocked.push(blocks.get(&id).and_then(|b| utc_ms(b)));
+        limit.push(settings.trip_limit(&category).map(i64::from));
     }
     let cards = DataFrame::new(
         number.len(),
@@ -258,6 +306,5 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
             docks,
             now_ms,
         },
-        cards: info,
     })
 }
