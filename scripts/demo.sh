@@ -68,13 +68,15 @@ echo "== kartka taps import (a migrating city's vendor export; bad rows to a rej
 echo
 echo "== kartka generate month (a synthetic month of a small city, 200,000 taps with planted anomalies) into a second home"
 "$bin" --home "$work/city" --quiet init
-"$bin" --home "$work/city" generate month --month "$(date +%Y-%m)" --taps 200000 --holders 20000 \
+# Last month: a month still running has taps dated in the future.
+month=$(date -d "$(date +%Y-%m-01) -1 day" +%Y-%m)
+"$bin" --home "$work/city" generate month --month "$month" --taps 200000 --holders 20000 \
   --validators 40 --vehicles 25 --routes 6 --carriers 3 --format store --out "$work/month"
 "$bin" --home "$work/city" taps months
 echo
 echo "== kartka taps flag (every suspicious-tap rule over the month; the review workbook in Ukrainian)"
-"$bin" --home "$work/city" taps flag --month "$(date +%Y-%m)" --out "$work/flags.xlsx"
-first=$(awk -F, 'NR==2 {print $1}' <("$bin" --home "$work/city" --quiet taps flag --month "$(date +%Y-%m)" --out "$work/flags.csv"; cat "$work/flags.csv"))
+"$bin" --home "$work/city" taps flag --month "$month" --out "$work/flags.xlsx"
+first=$(awk -F, 'NR==2 {print $1}' <("$bin" --home "$work/city" --quiet taps flag --month "$month" --out "$work/flags.csv"; cat "$work/flags.csv"))
 echo "   clearing $first as a false positive (recorded with operator and reason; it is paid):"
 "$bin" --home "$work/city" taps clear "$first" --reason "demo: checked with the carrier"
 echo
