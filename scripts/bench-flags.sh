@@ -35,7 +35,7 @@ holders=$(( n / 28 ))
 start=$(date +%s.%N)
 "$target/kartka" --quiet --home "$home" generate month --month 2026-10 --taps "$n" \
   --holders "$holders" --format store --out "$work/gen"
-echo "input: $("$target/kartka" --home "$home" taps months | grep 2026-10), $holders holders (+ planted cards), generated and stored in $(echo "$(date +%s.%N) - $start" | bc) s"
+echo "input: $("$target/kartka" --home "$home" taps months 2>&1 | grep 2026-10), $holders holders (+ planted cards), generated and stored in $(echo "$(date +%s.%N) - $start" | bc) s"
 
 : >"$work/kartka"; : >"$work/duckdb"
 for i in $(seq "$runs"); do
