@@ -24,15 +24,24 @@ pub fn kyiv_text(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// The first instant of a Kyiv calendar day, in UTC as stored.
-pub fn kyiv_day_start_utc(date: NaiveDate) -> String {
+/// The first instant of a Kyiv calendar day.
+pub fn kyiv_midnight(date: NaiveDate) -> DateTime<Utc> {
     use chrono::TimeZone;
     let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    let t = Kyiv
-        .from_local_datetime(&midnight)
+    Kyiv.from_local_datetime(&midnight)
         .earliest()
-        .unwrap_or_else(|| Kyiv.from_utc_datetime(&midnight));
-    utc_text(t.with_timezone(&Utc))
+        .unwrap_or_else(|| Kyiv.from_utc_datetime(&midnight))
+        .with_timezone(&Utc)
+}
+
+/// The first instant of a Kyiv calendar day, in UTC milliseconds.
+pub fn kyiv_midnight_ms(date: NaiveDate) -> i64 {
+    kyiv_midnight(date).timestamp_millis()
+}
+
+/// The first instant of a Kyiv calendar day, in UTC as stored.
+pub fn kyiv_day_start_utc(date: NaiveDate) -> String {
+    utc_text(kyiv_midnight(date))
 }
 
 /// A stored UTC text shown in Kyiv time; unparsable text is shown as is.

@@ -54,12 +54,7 @@ impl MonthClock {
             chrono::NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
         }
         .expect("a next month");
-        let start = |d: chrono::NaiveDate| {
-            Kyiv.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .earliest()
-                .expect("Kyiv midnight exists")
-                .timestamp_millis()
-        };
+        let start = crate::time::kyiv_midnight_ms;
         let (start_ms, end_ms) = (start(first), start(next));
         let offset_at = |ms: i64| -> i64 {
             let t = chrono::DateTime::from_timestamp_millis(ms).expect("in range");

@@ -325,7 +325,7 @@ pub fn held(
     reg: &Registry,
     month: &str,
 ) -> Result<rustc_hash::FxHashSet<(i32, i64)>, Error> {
-    let flags = store::read(home, reg, month)?;
+    let flags = store::read(home, month)?;
     let cleared = store::clearings(reg)?;
     let mut out = rustc_hash::FxHashSet::default();
     for (v, s, rule) in flags {

@@ -4,8 +4,7 @@
 //! carrier serves; routes with their own service day; when each batch
 //! reached the store and each docking's next sequence number.
 
-use chrono::{DateTime, NaiveDate, TimeZone};
-use chrono_tz::Europe::Kyiv;
+use chrono::{DateTime, NaiveDate};
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -18,14 +17,12 @@ use crate::registry::Registry;
 #[derive(Debug, Clone, Default)]
 pub struct CardInfo {
     pub category: String,
-    pub community: String,
     pub valid_from: String,
     pub valid_to: String,
     pub block_reason: Option<String>,
     pub blocked_at: Option<String>,
     pub death_date: Option<String>,
     pub uid: Option<String>,
-    pub person_id: i64,
     pub holder: String,
 }
 
@@ -40,9 +37,9 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
     let mut stmt = reg
         .conn()
         .prepare(
-            "SELECT c.category, c.community, c.valid_from, c.valid_to, p.death_date,
+            "SELECT c.category, c.valid_from, c.valid_to, p.death_date,
                     (SELECT e.uid FROM card_events e WHERE e.card_id = c.id AND e.uid IS NOT NULL ORDER BY e.id DESC LIMIT 1),
-                    b.effective, b.reason, p.id,
+                    b.effective, b.reason,
                     p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, '')
              FROM cards c JOIN people p ON p.id = c.person_id
              LEFT JOIN card_events b ON b.id = (SELECT min(id) FROM card_events x WHERE x.card_id = c.id AND x.state = 'blocked')
@@ -57,28 +54,18 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
                 n,
                 CardInfo {
                     category: r.get(0).map_err(err)?,
-                    community: r.get(1).map_err(err)?,
-                    valid_from: r.get(2).map_err(err)?,
-                    valid_to: r.get(3).map_err(err)?,
-                    death_date: r.get(4).map_err(err)?,
-                    uid: r.get(5).map_err(err)?,
-                    blocked_at: r.get(6).map_err(err)?,
-                    block_reason: r.get(7).map_err(err)?,
-                    person_id: r.get(8).map_err(err)?,
-                    holder: r.get(9).map_err(err)?,
+                    valid_from: r.get(1).map_err(err)?,
+                    valid_to: r.get(2).map_err(err)?,
+                    death_date: r.get(3).map_err(err)?,
+                    uid: r.get(4).map_err(err)?,
+                    blocked_at: r.get(5).map_err(err)?,
+                    block_reason: r.get(6).map_err(err)?,
+                    holder: r.get(7).map_err(err)?,
                 },
             );
         }
     }
     Ok(out)
-}
-
-/// The Kyiv midnight starting `date`, in UTC milliseconds.
-pub fn kyiv_midnight_ms(date: NaiveDate) -> i64 {
-    Kyiv.from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
-        .earliest()
-        .expect("Kyiv midnight exists")
-        .timestamp_millis()
 }
 
 fn utc_ms(text: &str) -> Option<i64> {
@@ -90,7 +77,7 @@ fn utc_ms(text: &str) -> Option<i64> {
 fn date_ms(text: &str, next_day: bool) -> Option<i64> {
     let d: NaiveDate = text.get(..10)?.parse().ok()?;
     let d = if next_day { d.succ_opt()? } else { d };
-    Some(kyiv_midnight_ms(d))
+    Some(crate::time::kyiv_midnight_ms(d))
 }
 
 pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Loaded, Error> {

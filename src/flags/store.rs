@@ -210,8 +210,7 @@ pub fn clearings(reg: &Registry) -> Result<FxHashMap<(i32, i64), FxHashSet<Strin
 }
 
 /// The (validator, seq, rule) rows of a month's latest flags.
-pub fn read(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
-    let _ = reg;
+pub fn read(home: &Home, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
     let path = home.root().join(file_of(month));
     if !path.exists() {
         return Err(Error::NotFlagged {
@@ -283,7 +282,7 @@ pub fn clear(
 ) -> Result<Cleared, Error> {
     let mut known: FxHashMap<(i32, i64), Vec<String>> = FxHashMap::default();
     for m in flagged_months(reg)? {
-        for (v, s, r) in read(home, reg, &m)? {
+        for (v, s, r) in read(home, &m)? {
             known.entry((v, s)).or_default().push(r);
         }
     }

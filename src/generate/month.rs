@@ -256,13 +256,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
             }
         }
     };
-    let midnight = |d: NaiveDate| -> u32 {
-        Kyiv.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-            .earliest()
-            .expect("Kyiv midnight exists")
-            .with_timezone(&Utc)
-            .timestamp() as u32
-    };
+    let midnight = |d: NaiveDate| -> u32 { crate::time::kyiv_midnight(d).timestamp() as u32 };
     let day_start: Vec<u32> = days.iter().map(|(d, _)| midnight(*d)).collect();
     let month_end = midnight(d);
     let day_of = |t: u32| day_start.partition_point(|&s| s <= t).saturating_sub(1);
