@@ -137,7 +137,10 @@ pub fn parse(bytes: &[u8], master: &DockKey, path: &Path) -> Result<Dump, Error>
     let header = Header::parse(bytes).map_err(bad)?;
     let key = validator_key(master, header.validator);
     let mut reader = FrameReader::new();
-    let mut records = Vec::with_capacity(header.taps as usize);
+    // The header's count is only a claim: a damaged one must not size the
+    // allocation beyond what the bytes can hold.
+    let fits = bytes.len() / kartka_protocol::RECORD_LEN;
+    let mut records = Vec::with_capacity((header.taps as usize).min(fits));
     let mut rest = &bytes[HEADER_LEN..];
     let mut frame_no = 0usize;
     while !rest.is_empty() {
@@ -298,6 +301,18 @@ mod tests {
             .to_string();
         assert!(msg.contains("not a kartka dump"), "{msg}");
         assert_eq!(RECORD_LEN, 29);
+    }
+
+    #[test]
+    fn a_header_claiming_billions_of_taps_is_refused_without_allocating_them() {
+        // A flipped bit in the count's top byte once made the parser ask
+        // for 32 GiB and abort.
+        let mut bytes = sample(100);
+        bytes[35] ^= 0x80;
+        let msg = parse(&bytes, &DEMO_DOCK_MASTER, Path::new("d.kdump"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("d.kdump"), "{msg}");
     }
 
     proptest! {
