@@ -142,6 +142,11 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             let now = chrono::Utc::now().timestamp_millis();
             let mut run = crate::flags::flag(&home, &mut reg, &config, &month, &g.operator(), now)?;
             if let Some(path) = &out {
+                if with_names {
+                    // The holders' names of every flagged card, not only
+                    // those whose state is evidence.
+                    run.cards = crate::flags::card_info(&reg, &run.flags)?;
+                }
                 crate::flags::export::write(
                     path,
                     &crate::flags::export::Export {

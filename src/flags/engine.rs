@@ -269,25 +269,116 @@ fn served_key(carrier: Expr, route: Expr) -> Expr {
     carrier.cast(DataType::Int64) * lit(1i64 << 32) + route.cast(DataType::Int64)
 }
 
-/// Runs every rule. `taps` is `prepare`d (month and context together).
-/// Returns the accepted taps of the month judged, and the hits.
+/// Runs every rule. `input` is the month's taps and their context, each
+/// `prepare`d, in chunks. Returns the accepted taps of the month judged,
+/// and the hits.
+///
+/// With `parts` above 1 the month is judged in that many slices, so memory
+/// is bounded by a slice (and a chunk), not the month: the validator rules
+/// slice by validator, the card rules by card number (every rule looks at
+/// one validator's or one card's taps only), and each slice is read from
+/// the Parquet files a chunk at a time. The taps whose time cannot be
+/// trusted are carried from the first kind of slice to the second as
+/// (validator, seq) keys. One part reads the month once and keeps it.
 pub fn run(
-    taps: LazyFrame,
+    input: &[LazyFrame],
     refs: &Refs,
     th: &Thresholds,
     clock: &MonthClock,
+    parts: u32,
 ) -> PolarsResult<(usize, DataFrame)> {
     let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
     let started = std::time::Instant::now();
     let lap = |what: &str| {
         if timing {
-            eprintln!("  {:>6.2} s  {what}", started.elapsed().as_secs_f64());
+            super::timing_line(started, what);
         }
     };
-    let base = taps.with_row_index("_r", None).collect()?;
+    let mut out: Vec<DataFrame> = Vec::new();
+    let mut taps_read = 0;
+    if parts <= 1 {
+        let base = concat(input, UnionArgs::default())?
+            .with_row_index("_r", None)
+            .collect()?;
+        lap("read");
+        let (n, hits, trusted) = validator_stage(&base, refs, th, &lap)?;
+        taps_read += n;
+        out.push(gather(&base, hits)?);
+        out.push(gather(
+            &base,
+            card_stage(&base, &trusted, refs, th, clock, &lap)?,
+        )?);
+    } else {
+        let slice = |c: &str, i: u32| -> PolarsResult<DataFrame> {
+            let of_slice =
+                (col(c).cast(DataType::Int64) % lit(i64::from(parts))).eq(lit(i64::from(i)));
+            // Chunk by chunk, kept as they come (no copy into one buffer).
+            let mut rows: Option<DataFrame> = None;
+            for chunk in input {
+                let part = chunk.clone().filter(of_slice.clone()).collect()?;
+                match &mut rows {
+                    None => rows = Some(part),
+                    Some(r) => {
+                        r.vstack_mut_owned(part)?;
+                    }
+                }
+            }
+            rows.expect("a chunk at least")
+                .with_row_index("_r".into(), None)
+        };
+        let mut untrusted: rustc_hash::FxHashSet<(i32, i64)> = Default::default();
+        for i in 0..parts {
+            let base = slice("validator_id", i)?;
+            let (n, hits, trusted) = validator_stage(&base, refs, th, &lap)?;
+            taps_read += n;
+            let v = base.column("validator_id")?.i32()?;
+            let seq = base.column("seq")?.i64()?;
+            for (r, ok) in trusted.iter().enumerate() {
+                if ok == Some(false) {
+                    untrusted.insert((v.get(r).unwrap_or(0), seq.get(r).unwrap_or(0)));
+                }
+            }
+            out.push(gather(&base, hits)?);
+        }
+        for i in 0..parts {
+            let base = slice("card_number", i)?;
+            let v = base.column("validator_id")?.i32()?;
+            let seq = base.column("seq")?.i64()?;
+            let trusted: BooleanChunked = v
+                .iter()
+                .zip(seq.iter())
+                .map(|(v, s)| Some(!untrusted.contains(&(v.unwrap_or(0), s.unwrap_or(0)))))
+                .collect();
+            out.push(gather(
+                &base,
+                card_stage(&base, &trusted, refs, th, clock, &lap)?,
+            )?);
+        }
+    }
+    let mut all = out.into_iter();
+    let mut hits = all.next().expect("one part at least");
+    for p in all {
+        hits.vstack_mut_owned(p)?;
+    }
+    let hits = hits.sort(
+        ["validator_id", "seq", "rule"],
+        SortMultipleOptions::default(),
+    )?;
+    lap("hits gathered");
+    Ok((taps_read, hits))
+}
+
+/// Pass A over `base`, a whole number of validators' taps: the clock and
+/// burst hits, the accepted taps of the month in it, and which rows' time
+/// can be trusted.
+fn validator_stage(
+    base: &DataFrame,
+    refs: &Refs,
+    th: &Thresholds,
+    lap: &dyn Fn(&str),
+) -> PolarsResult<(usize, Vec<DataFrame>, BooleanChunked)> {
     let ctx = base.column("ctx")?.bool()?;
     let taps_read = ctx.len() - ctx.sum().unwrap_or(0) as usize;
-    lap("read");
     let tol = th.clock_tolerance_ms;
     let mut parts: Vec<DataFrame> = Vec::new();
 
@@ -454,9 +545,22 @@ pub fn run(
     }
     drop(a);
     let trusted = BooleanChunked::from_slice("_trusted".into(), &trusted);
-    let b_in = base.filter(&trusted)?;
     lap("burst rule");
+    Ok((taps_read, parts, trusted))
+}
 
+/// Passes B and C over `base`, a whole number of cards' taps, on its
+/// `trusted` rows: the row-wise rules, the repeats and the per-card rules.
+fn card_stage(
+    base: &DataFrame,
+    trusted: &BooleanChunked,
+    refs: &Refs,
+    th: &Thresholds,
+    clock: &MonthClock,
+    lap: &dyn Fn(&str),
+) -> PolarsResult<Vec<DataFrame>> {
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let b_in = base.filter(trusted)?;
     // Pass B: the row-wise rules over the joins with the registry.
     let local = clock.local(col("t"));
     // Tap times are after 1970, so the remainder is the time of day.
@@ -847,18 +951,17 @@ pub fn run(
     );
     drop(c);
     lap("pass C rules");
+    Ok(parts)
+}
 
-    // The hits with their taps' fields, and the other tap's identity.
-    let mut all: Option<DataFrame> = None;
+/// The hits of `parts` (rows of `base`) with their taps' fields, and the
+/// other tap's identity.
+fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().expect("a rule at least");
     for p in parts {
-        match &mut all {
-            None => all = Some(p),
-            Some(a) => {
-                a.vstack_mut_owned(p)?;
-            }
-        }
+        all.vstack_mut_owned(p)?;
     }
-    let all = all.expect("parts");
     let rows = all.column("_r")?.idx()?.clone();
     let taps = base.select([
         "validator_id",
@@ -882,7 +985,7 @@ pub fn run(
     let c = |df: &DataFrame, name: &str, to: &str| -> PolarsResult<Column> {
         Ok(df.column(name)?.clone().with_name(to.into()))
     };
-    let out = DataFrame::new(
+    DataFrame::new(
         all.height(),
         vec![
             c(&tap, "validator_id", "validator_id")?,
@@ -901,13 +1004,7 @@ pub fn run(
             c(&all, "n", "n")?,
             c(&all, "x", "x")?,
         ],
-    )?
-    .sort(
-        ["validator_id", "seq", "rule"],
-        SortMultipleOptions::default(),
-    )?;
-    lap("hits gathered");
-    Ok((taps_read, out))
+    )
 }
 
 #[cfg(test)]
@@ -1120,11 +1217,25 @@ mod tests {
         clock: &MonthClock,
     ) -> Vec<(i32, i64, Rule)> {
         let th = Thresholds::from_settings(s, 900);
-        let mut input = prepare(frame(rows), false);
-        if !ctx.is_empty() {
-            input = concat([input, prepare(frame(ctx), true)], UnionArgs::default()).unwrap();
+        // The month in two chunks, as the store would give it.
+        let half = (rows.len() / 2).max(1).min(rows.len());
+        let mut input = vec![prepare(frame(&rows[..half]), false)];
+        if half < rows.len() {
+            input.push(prepare(frame(&rows[half..]), false));
         }
-        let (_, hits) = run(input, refs, &th, clock).unwrap();
+        if !ctx.is_empty() {
+            input.push(prepare(frame(ctx), true));
+        }
+        let (n, hits) = run(&input, refs, &th, clock, 1).unwrap();
+        // Judged in slices, the month gives the same hits.
+        for slices in [2, 3] {
+            let (n_sliced, sliced) = run(&input, refs, &th, clock, slices).unwrap();
+            assert_eq!(n_sliced, n, "taps judged in {slices} slices");
+            assert!(
+                sliced.equals_missing(&hits),
+                "{slices} slices: {sliced} vs {hits}"
+            );
+        }
         let v = hits.column("validator_id").unwrap().i32().unwrap().to_vec();
         let s = hits.column("seq").unwrap().i64().unwrap().to_vec();
         let r = hits.column("rule").unwrap().i32().unwrap().to_vec();

@@ -177,24 +177,78 @@ fn previous_month(first: NaiveDate) -> NaiveDate {
         .expect("a previous month")
 }
 
-/// A lazy scan of the store's live files for `month`.
-fn scan(home: &Home, reg: &Registry, month: &str) -> Result<Option<LazyFrame>, Error> {
-    let files = crate::taps::parquet::live_files(reg, Some(month))?;
-    if files.is_empty() {
-        return Ok(None);
-    }
-    let mut frames = Vec::with_capacity(files.len());
-    for rel in files {
+/// The store's live files for `month` as lazy scans of at most `chunk`
+/// rows each (a big file in row ranges, small files together), so a
+/// slice of the month can be read a chunk at a time. Empty when the month
+/// has no file.
+fn scan(home: &Home, reg: &Registry, month: &str, chunk: u64) -> Result<Vec<LazyFrame>, Error> {
+    let files = crate::taps::parquet::live_files_with_rows(reg, Some(month))?;
+    let mut chunks: Vec<LazyFrame> = Vec::new();
+    let mut pending: (Vec<LazyFrame>, u64) = (Vec::new(), 0);
+    let flush =
+        |pending: &mut (Vec<LazyFrame>, u64), chunks: &mut Vec<LazyFrame>| -> Result<(), Error> {
+            if !pending.0.is_empty() {
+                let frames = std::mem::take(&mut pending.0);
+                chunks.push(concat(frames, UnionArgs::default()).map_err(Error::polars)?);
+                pending.1 = 0;
+            }
+            Ok(())
+        };
+    for (rel, rows) in files {
         let path = home.root().join(&rel);
         if !path.exists() {
             return Err(Error::Missing { path });
         }
         let p = PlRefPath::try_from_path(&path).map_err(Error::polars)?;
-        frames.push(LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(Error::polars)?);
+        let lf = LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(Error::polars)?;
+        if rows > chunk {
+            flush(&mut pending, &mut chunks)?;
+            let mut off = 0;
+            while off < rows {
+                chunks.push(
+                    lf.clone()
+                        .slice(off as i64, chunk.min(rows - off) as IdxSize),
+                );
+                off += chunk;
+            }
+        } else {
+            if pending.1 + rows > chunk {
+                flush(&mut pending, &mut chunks)?;
+            }
+            pending.0.push(lf);
+            pending.1 += rows;
+        }
     }
-    Ok(Some(
-        concat(frames, UnionArgs::default()).map_err(Error::polars)?,
-    ))
+    flush(&mut pending, &mut chunks)?;
+    Ok(chunks)
+}
+
+/// A `KARTKA_FLAG_TIMING` line: seconds since `started`, and the peak
+/// resident memory so far (Linux).
+fn timing_line(started: std::time::Instant, what: &str) {
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "  {:>6.2} s  {what:<46} peak {peak}",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// What the registry says of the cards of `flags` (names included).
+pub fn card_info(
+    reg: &Registry,
+    flags: &[Flag],
+) -> Result<rustc_hash::FxHashMap<i64, refs::CardInfo>, Error> {
+    let mut numbers: Vec<i64> = flags.iter().map(|f| f.card).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    refs::card_info(reg, &numbers)
 }
 
 /// Runs every rule over `month`, stores the flags and records the run.
@@ -211,39 +265,59 @@ pub fn flag(
     let month = first.format("%Y-%m").to_string();
     let clock = engine::MonthClock::for_month(first);
     let th = engine::Thresholds::from_settings(&config.flags, config.dock.repeat_timeout_s);
-    let Some(taps) = scan(home, reg, &month)? else {
+    // Slices read the month a chunk of at most a quarter slice at a time.
+    let chunk = u64::from(config.flags.taps_per_slice / 4).max(1000);
+    let mut input: Vec<LazyFrame> = scan(home, reg, &month, chunk)?
+        .into_iter()
+        .map(|lf| engine::prepare(lf, false))
+        .collect();
+    if input.is_empty() {
         return Err(Error::NoTaps { month });
-    };
-    let mut input = engine::prepare(taps, false);
+    }
     let prev = previous_month(first).format("%Y-%m").to_string();
-    if let Some(before) = scan(home, reg, &prev)? {
-        let from = clock.start_ms - th.context_ms();
-        input = concat(
-            [
-                input,
-                engine::prepare(before, true).filter(col("t").gt_eq(lit(from))),
-            ],
-            UnionArgs::default(),
-        )
-        .map_err(Error::polars)?;
+    let from = clock.start_ms - th.context_ms();
+    for before in scan(home, reg, &prev, chunk)? {
+        input.push(engine::prepare(before, true).filter(col("t").gt_eq(lit(from))));
     }
     let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
     let lap = |what: &str| {
         if timing {
-            eprintln!("  {:>6.2} s  {what}", started.elapsed().as_secs_f64());
+            timing_line(started, what);
         }
     };
     let loaded = refs::load(reg, &config.flags, now_ms)?;
     lap("registry read");
-    let (taps_read, hits) = engine::run(input, &loaded.refs, &th, &clock).map_err(Error::polars)?;
+    let slices = config
+        .flags
+        .slices(crate::taps::parquet::month_rows(reg, &month)?);
+    let (taps_read, hits) =
+        engine::run(&input, &loaded.refs, &th, &clock, slices).map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;
-    let mut numbers: Vec<i64> = hits
-        .column("card_number")
-        .and_then(|c| c.i64().map(|c| c.into_no_null_iter().collect()))
-        .map_err(Error::polars)?;
-    numbers.sort_unstable();
-    numbers.dedup();
+    // The card's state is evidence for these rules only (the others speak
+    // of taps): look up just those cards.
+    let state_rules = [
+        Rule::CardBlocked,
+        Rule::CardExpired,
+        Rule::HolderDeceased,
+        Rule::ClonedUid,
+    ]
+    .map(|r| r as i32);
+    let numbers = (|| -> PolarsResult<Vec<i64>> {
+        let rule = hits.column("rule")?.i32()?;
+        let card = hits.column("card_number")?.i64()?;
+        let mut numbers: Vec<i64> = rule
+            .iter()
+            .zip(card.iter())
+            .filter(|(r, _)| r.is_some_and(|r| state_rules.contains(&r)))
+            .filter_map(|(_, c)| c)
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        Ok(numbers)
+    })()
+    .map_err(Error::polars)?;
     let cards = refs::card_info(reg, &numbers)?;
+    lap("card info");
     let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
     for f in &mut flags {
         f.fare_kopecks = fare_of(config, f.route, f.tapped_at_ms);

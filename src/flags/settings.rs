@@ -37,6 +37,11 @@ pub struct FlagSettings {
     /// the previous tap's, or past its docking, in seconds.
     #[serde(default = "d_clock_tolerance")]
     pub clock_tolerance_s: u32,
+    /// Memory: a month of more taps than this is judged in slices of at
+    /// most about this many (by validator, then by card), each read from the
+    /// store on its own, so memory follows the slice, not the month.
+    #[serde(default = "d_taps_per_slice")]
+    pub taps_per_slice: u32,
     /// Rule 6: routes with their own service day.
     #[serde(default)]
     pub routes: Vec<RouteHours>,
@@ -88,6 +93,9 @@ fn d_service_tolerance() -> u32 {
 fn d_clock_tolerance() -> u32 {
     600
 }
+fn d_taps_per_slice() -> u32 {
+    12_000_000
+}
 
 impl Default for FlagSettings {
     fn default() -> Self {
@@ -132,6 +140,9 @@ impl FlagSettings {
         if self.single_vehicle_min_taps < 2 {
             return Err("[flags] single_vehicle_min_taps must be at least 2".into());
         }
+        if self.taps_per_slice < 1000 {
+            return Err("[flags] taps_per_slice must be at least 1000".into());
+        }
         for l in &self.trip_limits {
             if l.per_month == 0 {
                 return Err(format!(
@@ -141,6 +152,13 @@ impl FlagSettings {
             }
         }
         Ok(())
+    }
+
+    /// How many slices a month of `taps` taps is judged in.
+    pub fn slices(&self, taps: u64) -> u32 {
+        u32::try_from(taps.div_ceil(u64::from(self.taps_per_slice.max(1))))
+            .unwrap_or(u32::MAX)
+            .max(1)
     }
 
     /// The trip limit for a category, if any.

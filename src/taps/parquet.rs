@@ -245,6 +245,38 @@ pub fn live_files(reg: &Registry, month: Option<&str>) -> Result<Vec<String>, Er
     rows.collect::<Result<Vec<_>, _>>().map_err(&err)
 }
 
+/// Like `live_files`, with each file's row count.
+pub fn live_files_with_rows(
+    reg: &Registry,
+    month: Option<&str>,
+) -> Result<Vec<(String, u64)>, Error> {
+    let err = Error::sql(reg.path());
+    let mut stmt = reg
+        .conn()
+        .prepare(
+            "SELECT path, rows FROM tap_files WHERE replaced_at IS NULL AND (?1 IS NULL OR month = ?1) ORDER BY id",
+        )
+        .map_err(&err)?;
+    let rows = stmt
+        .query_map([month], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })
+        .map_err(&err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+}
+
+/// How many taps (of every result) the store's live files hold for `month`.
+pub fn month_rows(reg: &Registry, month: &str) -> Result<u64, Error> {
+    reg.conn()
+        .query_row(
+            "SELECT coalesce(sum(rows), 0) FROM tap_files WHERE replaced_at IS NULL AND month = ?1",
+            [month],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n.max(0) as u64)
+        .map_err(Error::sql(reg.path()))
+}
+
 /// Removes what is under `taps/` but not part of the store: partial files
 /// and files of a run killed before its commit, and files compaction
 /// replaced. Returns how many it removed. Call under the home lock.
