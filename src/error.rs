@@ -48,6 +48,8 @@ pub enum Error {
     Dock(#[from] crate::dock::Error),
     #[error(transparent)]
     Flags(#[from] crate::flags::Error),
+    #[error(transparent)]
+    Compensation(#[from] crate::compensation::Error),
     /// The failure was already printed where it happened (one line per
     /// validator of a dock sweep); only its exit code is left.
     #[error("")]
@@ -127,25 +129,42 @@ impl Error {
                 dock::Error::Key(cards::Error::Key { .. }) => ExitCode::Config,
                 dock::Error::Key(_) => ExitCode::IoErr,
             },
-            Error::Flags(e) => {
-                use crate::flags::Error as F;
+            Error::Compensation(e) => {
+                use crate::compensation::Error as C;
                 match e {
-                    F::Month { .. } | F::OutKind { .. } => ExitCode::Usage,
-                    F::NoTaps { .. } | F::NotFlagged { .. } | F::Missing { .. } => {
+                    C::Month { .. } => ExitCode::Usage,
+                    C::NoTaps { .. } | C::NotFlagged { .. } | C::Missing { .. } => {
                         ExitCode::NoInput
                     }
-                    F::UnknownFlag { .. }
-                    | F::Refused(_)
-                    | F::Review { .. }
-                    | F::Unreadable { .. } => ExitCode::DataErr,
-                    F::Output { .. } => ExitCode::CantCreate,
-                    F::Polars(_) => ExitCode::Software,
-                    F::Taps(e) => taps_code(e),
-                    F::Registry(_) => ExitCode::IoErr,
+                    C::StaleFlags { .. } | C::Report { .. } => ExitCode::DataErr,
+                    C::NoFare { .. } => ExitCode::Config,
+                    C::Output { .. } => ExitCode::CantCreate,
+                    C::Polars(_) => ExitCode::Software,
+                    C::Flags(e) => flags_code(e),
+                    C::Taps(e) => taps_code(e),
+                    C::Registry(_) => ExitCode::IoErr,
                 }
             }
+            Error::Flags(e) => flags_code(e),
             Error::StrictRejected(_) => ExitCode::DataErr,
             Error::Reported(code) => *code,
+        }
+    }
+}
+
+fn flags_code(e: &crate::flags::Error) -> ExitCode {
+    {
+        use crate::flags::Error as F;
+        match e {
+            F::Month { .. } | F::OutKind { .. } => ExitCode::Usage,
+            F::NoTaps { .. } | F::NotFlagged { .. } | F::Missing { .. } => ExitCode::NoInput,
+            F::UnknownFlag { .. } | F::Refused(_) | F::Review { .. } | F::Unreadable { .. } => {
+                ExitCode::DataErr
+            }
+            F::Output { .. } => ExitCode::CantCreate,
+            F::Polars(_) => ExitCode::Software,
+            F::Taps(e) => taps_code(e),
+            F::Registry(_) => ExitCode::IoErr,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cards;
 pub mod cli;
+pub mod compensation;
 pub mod config;
 pub mod dock;
 pub mod eligibility;
@@ -16,6 +17,7 @@ pub mod home;
 pub mod identity;
 pub mod init;
 pub mod intake;
+pub mod memory;
 pub mod registry;
 pub mod status;
 pub mod taps;

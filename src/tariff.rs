@@ -1,14 +1,17 @@
 //! Fares (`[[tariffs]]` in kartka.toml): what one trip is worth, in
 //! kopecks, at the moment it was made. Each entry is in force from its
-//! `from` date (Europe/Kyiv) until a later entry for the same route takes
-//! over; an entry without `routes` covers every route it is not overridden
-//! for. The suspicious-tap flags price the taps they hold with it, and the
-//! compensation workbooks (issue 8) price every trip with it.
+//! `from` date (Europe/Kyiv) until a later entry of the same scope takes
+//! over. An entry may be for some routes, some carriers and some tariff
+//! zones (each list empty: all of them); a trip is priced with the most
+//! specific entry in force that covers it (routes count most, then
+//! carriers, then zones), the latest of those. The suspicious-tap flags
+//! price the taps they hold with it, and the compensation workbooks price
+//! every trip with it.
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Tariff {
     /// First Kyiv day the fare is in force.
@@ -18,29 +21,96 @@ pub struct Tariff {
     /// The routes it is for; every route when empty.
     #[serde(default)]
     pub routes: Vec<i32>,
+    /// The carriers it is for; every carrier when empty.
+    #[serde(default)]
+    pub carriers: Vec<i32>,
+    /// The tariff zones it is for; every zone when empty.
+    #[serde(default)]
+    pub zones: Vec<i32>,
 }
 
-/// The fare of a trip on `route` on Kyiv day `day`: the latest entry in
-/// force that names the route, else the latest general one; `None` when no
-/// entry is in force yet.
+/// What a trip is priced by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Trip {
+    pub route: i32,
+    pub carrier: Option<i32>,
+    pub zone: Option<i32>,
+}
+
+impl Tariff {
+    fn covers(&self, t: &Trip) -> bool {
+        let within =
+            |list: &[i32], v: Option<i32>| list.is_empty() || v.is_some_and(|v| list.contains(&v));
+        within(&self.routes, Some(t.route))
+            && within(&self.carriers, t.carrier)
+            && within(&self.zones, t.zone)
+    }
+
+    /// Routes named count most, then carriers, then zones.
+    fn specificity(&self) -> u8 {
+        (u8::from(!self.routes.is_empty()) << 2)
+            | (u8::from(!self.carriers.is_empty()) << 1)
+            | u8::from(!self.zones.is_empty())
+    }
+
+    /// Who it is for, in words, for the workbooks' notes.
+    pub fn scope(&self) -> String {
+        let list = |what: &str, l: &[i32]| {
+            (!l.is_empty()).then(|| {
+                format!(
+                    "{what} {}",
+                    l.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+                )
+            })
+        };
+        let parts: Vec<String> = [
+            list("routes", &self.routes),
+            list("carriers", &self.carriers),
+            list("zones", &self.zones),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            "all".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// The entry that prices `trip` on Kyiv day `day`: the most specific in
+/// force that covers it, the latest of those; `None` when none is in force.
+pub fn tariff_for<'a>(tariffs: &'a [Tariff], trip: &Trip, day: NaiveDate) -> Option<&'a Tariff> {
+    tariffs
+        .iter()
+        .filter(|t| t.from <= day && t.covers(trip))
+        .max_by_key(|t| (t.specificity(), t.from))
+}
+
+/// The fare of `trip` on Kyiv day `day`, in kopecks.
+pub fn fare_of_trip(tariffs: &[Tariff], trip: &Trip, day: NaiveDate) -> Option<i64> {
+    tariff_for(tariffs, trip, day).map(|t| t.fare_kopecks)
+}
+
+/// The fare of a trip on `route` (any carrier, no zone) on Kyiv day `day`.
 pub fn fare(tariffs: &[Tariff], route: i32, day: NaiveDate) -> Option<i64> {
-    let in_force = tariffs.iter().filter(|t| t.from <= day);
-    let named = in_force
-        .clone()
-        .filter(|t| t.routes.contains(&route))
-        .max_by_key(|t| t.from);
-    named
-        .or_else(|| {
-            in_force
-                .filter(|t| t.routes.is_empty())
-                .max_by_key(|t| t.from)
-        })
-        .map(|t| t.fare_kopecks)
+    fare_of_trip(
+        tariffs,
+        &Trip {
+            route,
+            carrier: None,
+            zone: None,
+        },
+        day,
+    )
 }
 
-/// Checks the list: positive fares, no two entries for the same routes
+/// Checks the list: positive fares, no two entries of overlapping scope
 /// from the same day.
 pub fn check(tariffs: &[Tariff]) -> Result<(), String> {
+    let overlap =
+        |a: &[i32], b: &[i32]| a.is_empty() || b.is_empty() || a.iter().any(|x| b.contains(x));
     for (i, t) in tariffs.iter().enumerate() {
         if t.fare_kopecks <= 0 {
             return Err(format!(
@@ -51,12 +121,16 @@ pub fn check(tariffs: &[Tariff]) -> Result<(), String> {
             ));
         }
         for u in &tariffs[..i] {
-            let overlap = (t.routes.is_empty() && u.routes.is_empty())
-                || t.routes.iter().any(|r| u.routes.contains(r));
-            if u.from == t.from && overlap {
+            let same_scope = u.specificity() == t.specificity()
+                && overlap(&t.routes, &u.routes)
+                && overlap(&t.carriers, &u.carriers)
+                && overlap(&t.zones, &u.zones);
+            if u.from == t.from && same_scope {
                 return Err(format!(
-                    "[[tariffs]]: two entries from {} for the same route; keep one",
-                    t.from
+                    "[[tariffs]]: two entries from {} for the same route ({} and {}); keep one",
+                    t.from,
+                    u.scope(),
+                    t.scope()
                 ));
             }
         }
@@ -79,16 +153,19 @@ mod tests {
                 from: d("2026-01-01"),
                 fare_kopecks: 1500,
                 routes: vec![],
+                ..Tariff::default()
             },
             Tariff {
                 from: d("2026-10-15"),
                 fare_kopecks: 2000,
                 routes: vec![],
+                ..Tariff::default()
             },
             Tariff {
                 from: d("2026-06-01"),
                 fare_kopecks: 1800,
                 routes: vec![5],
+                ..Tariff::default()
             },
         ];
         assert_eq!(fare(&t, 3, d("2025-12-31")), None);
@@ -105,6 +182,7 @@ mod tests {
             from: d("2026-01-01"),
             fare_kopecks: 0,
             routes: vec![],
+            ..Tariff::default()
         }];
         assert!(check(&zero).unwrap_err().contains("above 0"));
         let twice = vec![
@@ -112,13 +190,70 @@ mod tests {
                 from: d("2026-01-01"),
                 fare_kopecks: 1500,
                 routes: vec![5, 6],
+                ..Tariff::default()
             },
             Tariff {
                 from: d("2026-01-01"),
                 fare_kopecks: 1600,
                 routes: vec![6],
+                ..Tariff::default()
             },
         ];
         assert!(check(&twice).unwrap_err().contains("two entries"));
+    }
+
+    #[test]
+    fn a_carrier_or_zone_entry_beats_the_general_one_and_a_route_entry_beats_both() {
+        let e =
+            |from: &str, fare: i64, routes: Vec<i32>, carriers: Vec<i32>, zones: Vec<i32>| Tariff {
+                from: d(from),
+                fare_kopecks: fare,
+                routes,
+                carriers,
+                zones,
+            };
+        let t = vec![
+            e("2026-01-01", 1500, vec![], vec![], vec![]),
+            e("2026-01-01", 1700, vec![], vec![], vec![2]),
+            e("2026-01-01", 1600, vec![], vec![7], vec![]),
+            e("2026-01-01", 2500, vec![12], vec![], vec![]),
+            e("2026-10-15", 1650, vec![], vec![7], vec![]),
+        ];
+        assert!(check(&t).is_ok());
+        let trip = |route, carrier, zone| Trip {
+            route,
+            carrier,
+            zone,
+        };
+        let day = d("2026-10-10");
+        assert_eq!(
+            fare_of_trip(&t, &trip(5, Some(1), Some(1)), day),
+            Some(1500)
+        );
+        assert_eq!(
+            fare_of_trip(&t, &trip(5, Some(1), Some(2)), day),
+            Some(1700)
+        );
+        // A carrier's own fare is more specific than a zone's.
+        assert_eq!(
+            fare_of_trip(&t, &trip(5, Some(7), Some(2)), day),
+            Some(1600)
+        );
+        assert_eq!(
+            fare_of_trip(&t, &trip(5, Some(7), Some(2)), d("2026-10-15")),
+            Some(1650)
+        );
+        assert_eq!(
+            fare_of_trip(&t, &trip(12, Some(7), Some(2)), day),
+            Some(2500)
+        );
+        // A trip of no known carrier is priced by the entries for every carrier.
+        assert_eq!(fare_of_trip(&t, &trip(5, None, None), day), Some(1500));
+        assert_eq!(
+            tariff_for(&t, &trip(5, Some(7), None), day)
+                .unwrap()
+                .scope(),
+            "carriers 7"
+        );
     }
 }

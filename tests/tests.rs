@@ -4,6 +4,7 @@
 mod common;
 mod test_cards;
 mod test_commands;
+mod test_compensation;
 mod test_dock;
 mod test_eligibility;
 mod test_flags;

@@ -2,6 +2,7 @@
 //! `run` turns arguments into options, calls one domain function and prints.
 
 mod cards;
+mod compensation;
 mod dock;
 mod eligibility;
 mod fleet;
@@ -137,6 +138,8 @@ pub enum Command {
     Taps(taps::Args),
     /// The fleet: carriers, vehicles, validators.
     Fleet(fleet::Args),
+    /// The month's compensation workbooks: per carrier, per community, the city (P17, P18).
+    Compensation(compensation::Args),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -167,6 +170,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Dock(args) => dock::run(g, args),
         Command::Taps(args) => taps::run(g, args),
         Command::Fleet(args) => fleet::run(g, args),
+        Command::Compensation(args) => compensation::run(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
     }

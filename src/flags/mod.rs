@@ -181,7 +181,12 @@ fn previous_month(first: NaiveDate) -> NaiveDate {
 /// rows each (a big file in row ranges, small files together), so a
 /// slice of the month can be read a chunk at a time. Empty when the month
 /// has no file.
-fn scan(home: &Home, reg: &Registry, month: &str, chunk: u64) -> Result<Vec<LazyFrame>, Error> {
+pub(crate) fn scan(
+    home: &Home,
+    reg: &Registry,
+    month: &str,
+    chunk: u64,
+) -> Result<Vec<LazyFrame>, Error> {
     let files = crate::taps::parquet::live_files_with_rows(reg, Some(month))?;
     let mut chunks: Vec<LazyFrame> = Vec::new();
     let mut pending: (Vec<LazyFrame>, u64) = (Vec::new(), 0);
@@ -290,6 +295,11 @@ pub fn flag(
     let slices = config
         .flags
         .slices(crate::taps::parquet::month_rows(reg, &month)?);
+    if slices > 1 {
+        // Sliced to bound memory: hand freed memory back to the kernel
+        // between slices again (main keeps it, for speed).
+        crate::memory::hand_back_freed(true);
+    }
     let (taps_read, hits) =
         engine::run(&input, &loaded.refs, &th, &clock, slices).map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;

@@ -1,0 +1,187 @@
+//! `kartka compensation`: the month's workbooks for carriers, communities
+//! and the city.
+
+use std::path::PathBuf;
+
+use super::Global;
+use crate::Error;
+use crate::config::Config;
+use crate::registry::Registry;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  kartka compensation --month 2026-10 --out compensation/2026-10\n  kartka --json --lang en compensation --month 2026-10 --out /srv/reports/2026-10\n\nExit codes: 0 ok; 2 a month that is not YYYY-MM; 65 taps came in after the last flag run (run `kartka taps flag` again); 66 the month has no taps, or no flag run yet; 73 a workbook cannot be written; 78 no [[tariffs]] entry prices some trips (nothing written)."
+)]
+pub struct Args {
+    /// The Kyiv month, YYYY-MM.
+    #[arg(long)]
+    pub month: String,
+    /// Folder for the workbooks (made if missing); files are named by the
+    /// month and the carrier's or community's code.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(serde::Serialize)]
+struct Line {
+    code: String,
+    name: String,
+    trips: i64,
+    amount_kopecks: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_trips: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_kopecks: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cards_made: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card_fees_kopecks: Option<i64>,
+    file: Option<PathBuf>,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    month: String,
+    accepted: i64,
+    carriers: Vec<Line>,
+    communities: Vec<Line>,
+    total_trips: i64,
+    total_kopecks: i64,
+    held_trips: i64,
+    held_kopecks: i64,
+    city_file: PathBuf,
+    compute_seconds: f64,
+    write_seconds: f64,
+}
+
+pub fn run(g: &Global, args: Args) -> Result<(), Error> {
+    let home = g.home();
+    home.require_initialised()?;
+    let config = Config::load(&home.config())?;
+    let reg = Registry::open(&home.registry())?;
+    let started = std::time::Instant::now();
+    let month = crate::compensation::compute(&home, &reg, &config, &args.month)?;
+    let compute_seconds = started.elapsed().as_secs_f64();
+    let books = crate::compensation::workbook::Books {
+        month: &month,
+        config: &config,
+        lang: g.lang.into(),
+    };
+    let written = books.write_all(&args.out)?;
+    let write_seconds = started.elapsed().as_secs_f64() - compute_seconds;
+    let file_of = |kind: &str, code: &str| {
+        written
+            .iter()
+            .find(|w| w.kind == kind && w.code == code)
+            .map(|w| w.path.clone())
+    };
+    let mut carriers = Vec::new();
+    let ids: std::collections::BTreeSet<Option<i32>> =
+        month.cells.iter().map(|c| c.carrier).collect();
+    for id in ids {
+        let (mut n, mut a, mut hn, mut ha) = (0, 0, 0, 0);
+        for c in month.cells.iter().filter(|c| c.carrier == id) {
+            if c.held {
+                hn += c.trips;
+                ha += c.amount();
+            } else {
+                n += c.trips;
+                a += c.amount();
+            }
+        }
+        let code = books.carrier_code(id);
+        carriers.push(Line {
+            name: id
+                .and_then(|i| month.carriers.get(&i))
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            file: file_of("carrier", &code),
+            code,
+            trips: n,
+            amount_kopecks: a,
+            held_trips: Some(hn),
+            held_kopecks: Some(ha),
+            cards_made: None,
+            card_fees_kopecks: None,
+        });
+    }
+    let mut communities = Vec::new();
+    for w in written.iter().filter(|w| w.kind == "community") {
+        let (mut n, mut a) = (0, 0);
+        for c in month.paid().filter(|c| c.community == w.code) {
+            n += c.trips;
+            a += c.amount();
+        }
+        let fee = month.fees.get(&w.code).cloned().unwrap_or_default();
+        communities.push(Line {
+            name: config
+                .communities
+                .iter()
+                .find(|c| c.code == w.code)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            code: w.code.clone(),
+            trips: n,
+            amount_kopecks: a,
+            held_trips: None,
+            held_kopecks: None,
+            cards_made: Some(fee.cards),
+            card_fees_kopecks: Some(fee.kopecks),
+            file: Some(w.path.clone()),
+        });
+    }
+    let report = Report {
+        month: month.month.clone(),
+        accepted: month.accepted,
+        total_trips: carriers.iter().map(|c| c.trips).sum(),
+        total_kopecks: carriers.iter().map(|c| c.amount_kopecks).sum(),
+        held_trips: carriers.iter().filter_map(|c| c.held_trips).sum(),
+        held_kopecks: carriers.iter().filter_map(|c| c.held_kopecks).sum(),
+        carriers,
+        communities,
+        city_file: file_of("city", &config.city.community).unwrap_or_default(),
+        compute_seconds,
+        write_seconds,
+    };
+    g.say(format_args!(
+        "{}: {} accepted taps; {} trips to pay, {}; {} held ({})",
+        report.month,
+        report.accepted,
+        report.total_trips,
+        crate::text::uah(report.total_kopecks),
+        report.held_trips,
+        crate::text::uah(report.held_kopecks)
+    ));
+    for c in &report.carriers {
+        g.say(format_args!(
+            "  carrier {:<10} {:>9} trips {:>16}  {}",
+            c.code,
+            c.trips,
+            crate::text::uah(c.amount_kopecks),
+            c.file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ));
+    }
+    for c in &report.communities {
+        g.say(format_args!(
+            "  community {:<20} {:>9} trips {:>16}, cards {} ({})  {}",
+            c.code,
+            c.trips,
+            crate::text::uah(c.amount_kopecks),
+            c.cards_made.unwrap_or(0),
+            crate::text::uah(c.card_fees_kopecks.unwrap_or(0)),
+            c.file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ));
+    }
+    g.say(format_args!(
+        "  city summary {}",
+        report.city_file.display()
+    ));
+    g.print_json(&report);
+    Ok(())
+}

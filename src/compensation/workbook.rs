@@ -1,0 +1,797 @@
+//! The month's workbooks: one per carrier, one per community, the city's
+//! summary. Ukrainian by default (`--lang en`); money in UAH with the
+//! kopecks exact (totals are added in integer kopecks and stored as the
+//! formulas' results); totals as SUM formulas; frozen header, autofilter,
+//! landscape print fitted to the page width with the period and page
+//! numbers in the header and footer; document properties.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{
+    DocProperties, Format, FormatAlign, Formula, Workbook, Worksheet, XlsxError,
+};
+
+use super::Error;
+use super::count::{Month, kyiv};
+use crate::config::Config;
+use crate::eligibility::Lang;
+
+/// A value in a table cell.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Text(String),
+    Int(i64),
+    /// Kopecks, shown as UAH.
+    Money(i64),
+}
+
+/// A table: header row, rows, and a totals row of SUM formulas under the
+/// number columns.
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Val>>,
+    /// The label of the totals row (first column); no totals row when None.
+    pub total: Option<String>,
+}
+
+struct Formats {
+    header: Format,
+    money: Format,
+    bold: Format,
+    money_bold: Format,
+    int_bold: Format,
+    wrap: Format,
+}
+
+fn formats() -> Formats {
+    let money = "#,##0.00 \"грн\"";
+    Formats {
+        header: Format::new()
+            .set_bold()
+            .set_text_wrap()
+            .set_align(FormatAlign::Center)
+            .set_background_color("#DDEBF7"),
+        money: Format::new().set_num_format(money),
+        bold: Format::new().set_bold(),
+        money_bold: Format::new().set_bold().set_num_format(money),
+        int_bold: Format::new().set_bold().set_num_format("#,##0"),
+        wrap: Format::new().set_text_wrap(),
+    }
+}
+
+/// Kopecks as UAH, exactly as text (for a formula's stored result).
+fn uah_value(k: i64) -> String {
+    let sign = if k < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", k.abs() / 100, k.abs() % 100)
+}
+
+fn col_name(c: u16) -> String {
+    let mut n = u32::from(c) + 1;
+    let mut s = String::new();
+    while n > 0 {
+        let r = ((n - 1) % 26) as u8;
+        s.insert(0, (b'A' + r) as char);
+        n = (n - 1) / 26;
+    }
+    s
+}
+
+/// Writes `t` with its header on `top`; returns the row after the table.
+fn table(
+    ws: &mut Worksheet,
+    f: &Formats,
+    top: u32,
+    t: &Table,
+    freeze: bool,
+) -> Result<u32, XlsxError> {
+    for (c, h) in t.headers.iter().enumerate() {
+        ws.write_with_format(top, c as u16, h.as_str(), &f.header)?;
+    }
+    let first = top + 1;
+    let width = t.headers.len();
+    let mut sums: Vec<Option<(bool, i64)>> = vec![None; width];
+    for (i, row) in t.rows.iter().enumerate() {
+        let r = first + i as u32;
+        for (c, v) in row.iter().enumerate() {
+            let c16 = c as u16;
+            match v {
+                Val::Text(s) => {
+                    ws.write(r, c16, s.as_str())?;
+                }
+                Val::Int(n) => {
+                    ws.write(r, c16, *n as f64)?;
+                    let e = sums[c].get_or_insert((false, 0));
+                    e.1 += n;
+                }
+                Val::Money(k) => {
+                    ws.write_with_format(r, c16, *k as f64 / 100.0, &f.money)?;
+                    let e = sums[c].get_or_insert((true, 0));
+                    e.1 += k;
+                }
+            }
+        }
+    }
+    let last = first + t.rows.len() as u32; // one past the last data row
+    if freeze {
+        ws.set_freeze_panes(first, 0)?;
+    }
+    ws.autofilter(
+        top,
+        0,
+        last.saturating_sub(1).max(top),
+        (width.max(1) - 1) as u16,
+    )?;
+    let mut next = last;
+    if let Some(label) = &t.total {
+        ws.write_with_format(last, 0, label.as_str(), &f.bold)?;
+        for (c, s) in sums.iter().enumerate() {
+            let Some((money, sum)) = s else { continue };
+            let col = col_name(c as u16);
+            let range = if t.rows.is_empty() {
+                "0".to_string()
+            } else {
+                format!("SUM({col}{}:{col}{})", first + 1, last)
+            };
+            let (result, fmt) = if *money {
+                (uah_value(*sum), &f.money_bold)
+            } else {
+                (sum.to_string(), &f.int_bold)
+            };
+            ws.write_formula_with_format(
+                last,
+                c as u16,
+                Formula::new(format!("={range}")).set_result(result),
+                fmt,
+            )?;
+        }
+        next = last + 1;
+    }
+    for c in 0..width {
+        let w = if c == 0 { 28.0 } else { 16.0 };
+        ws.set_column_width(c as u16, w)?;
+    }
+    Ok(next)
+}
+
+/// Print set-up: landscape, fitted to the page width, the period and the
+/// document's title in the header, page numbers in the footer.
+fn print(ws: &mut Worksheet, title: &str, period: &str, lang: Lang) {
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    let title = title.replace('&', "&&");
+    ws.set_header(format!("&L{title}&R{period}"));
+    let page = match lang {
+        Lang::Uk => "Сторінка &P з &N",
+        Lang::En => "Page &P of &N",
+    };
+    ws.set_footer(format!("&C{page}"));
+}
+
+fn t(lang: Lang, uk: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Uk => uk,
+        Lang::En => en,
+    }
+}
+
+/// What the workbooks are written from.
+pub struct Books<'a> {
+    pub month: &'a Month,
+    pub config: &'a Config,
+    pub lang: Lang,
+}
+
+/// One written workbook.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Written {
+    pub kind: &'static str,
+    pub code: String,
+    pub path: PathBuf,
+}
+
+impl Books<'_> {
+    fn period(&self) -> String {
+        let m = self.month;
+        let last = m.first + chrono::Days::new(u64::from(m.days) - 1);
+        format!(
+            "{} {} – {}",
+            t(self.lang, "Період:", "Period:"),
+            m.first.format("%d.%m.%Y"),
+            last.format("%d.%m.%Y")
+        )
+    }
+
+    fn carrier_name(&self, c: Option<i32>) -> String {
+        match c {
+            Some(id) => self
+                .month
+                .carriers
+                .get(&id)
+                .map(|k| format!("{} ({id})", k.name))
+                .unwrap_or_else(|| id.to_string()),
+            None => t(self.lang, "невідомий перевізник", "unknown carrier").into(),
+        }
+    }
+
+    /// A carrier's code for file names: its ЄДРПОУ, else its id.
+    pub fn carrier_code(&self, c: Option<i32>) -> String {
+        match c {
+            Some(id) => self
+                .month
+                .carriers
+                .get(&id)
+                .and_then(|k| k.edrpou.clone())
+                .filter(|e| !e.trim().is_empty())
+                .unwrap_or_else(|| id.to_string()),
+            None => "none".into(),
+        }
+    }
+
+    fn community_name(&self, code: &str) -> String {
+        if code.is_empty() {
+            return t(self.lang, "картка не в реєстрі", "card not in the registry").into();
+        }
+        self.config
+            .communities
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    fn category_name(&self, code: &str) -> String {
+        self.config
+            .categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| match self.lang {
+                Lang::En if !c.name_en.is_empty() => c.name_en.clone(),
+                _ => c.name.clone(),
+            })
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    fn new_book(&self, title: &str) -> Workbook {
+        let mut wb = Workbook::new();
+        let created =
+            chrono::DateTime::from_timestamp_millis(self.month.generated_at_ms).unwrap_or_default();
+        let props = DocProperties::new()
+            .set_title(title)
+            .set_subject(self.period())
+            .set_author("kartka")
+            .set_company(&self.config.city.name)
+            .set_keywords(format!("compensation {}", self.month.month))
+            .set_creation_datetime(
+                &rust_xlsxwriter::ExcelDateTime::from_timestamp(created.timestamp())
+                    .unwrap_or_default(),
+            );
+        wb.set_properties(&props);
+        wb
+    }
+
+    /// The notes sheet: period, what counts, tariffs used, when, sources.
+    fn notes(&self, wb: &mut Workbook, title: &str) -> Result<(), XlsxError> {
+        let f = formats();
+        let m = self.month;
+        let ws = wb.add_worksheet();
+        ws.set_name(t(self.lang, "Примітки", "Notes"))?;
+        let mut rows: Vec<Vec<Val>> = vec![
+            vec![Val::Text(t(self.lang, "Документ", "Document").into()), Val::Text(title.into())],
+            vec![Val::Text(t(self.lang, "Період", "Period").into()), Val::Text(self.period())],
+            vec![
+                Val::Text(t(self.lang, "Що оплачується", "What is paid").into()),
+                Val::Text(t(
+                    self.lang,
+                    "Прийняті валідатором поїздки місяця (за київським часом), крім утриманих позначками підозрілих поїздок, які не зняв аналітик. Повторні прикладання в тому ж транспорті протягом тайм-ауту (P13) утримує правило 1, пересадка після поломки транспорту (P14) — правило 2: вони не є новими поїздками. Кожна поїздка оплачується один раз за тарифом, чинним у день поїздки для її маршруту, перевізника й тарифної зони.",
+                    "Taps the validator accepted in the month (Kyiv time), except those held by suspicious-tap flags an analyst did not clear. Repeats in the same vehicle within the timeout (P13) are held by rule 1, a transfer after a breakdown (P14) by rule 2: neither is a new trip. Each trip is paid once, at the fare in force on its day for its route, carrier and tariff zone.",
+                ).into()),
+            ],
+            vec![
+                Val::Text(t(self.lang, "Прийнято прикладань", "Taps accepted").into()),
+                Val::Int(m.accepted),
+            ],
+            vec![
+                Val::Text(t(self.lang, "Перевірка позначок", "Flag run").into()),
+                Val::Text(crate::time::stored_as_kyiv(&m.flag_run_at)),
+            ],
+            vec![
+                Val::Text(t(self.lang, "Сформовано", "Generated").into()),
+                Val::Text(kyiv(m.generated_at_ms)),
+            ],
+        ];
+        let used: std::collections::BTreeSet<usize> = m.cells.iter().map(|c| c.tariff).collect();
+        for i in used {
+            let tr = &m.tariffs[i];
+            rows.push(vec![
+                Val::Text(format!(
+                    "{} {} ({})",
+                    t(self.lang, "Тариф з", "Fare from"),
+                    tr.from.format("%d.%m.%Y"),
+                    tr.scope()
+                )),
+                Val::Money(tr.fare_kopecks),
+            ]);
+        }
+        for s in &m.sources {
+            rows.push(vec![
+                Val::Text(format!("{} {}", t(self.lang, "Джерело", "Source"), s.what)),
+                Val::Text(format!(
+                    "{}{} sha256 {}",
+                    s.path,
+                    s.rows.map(|r| format!(" ({r} rows)")).unwrap_or_default(),
+                    s.sha256
+                )),
+            ]);
+        }
+        let tb = Table {
+            headers: vec![
+                t(self.lang, "Пункт", "Item").into(),
+                t(self.lang, "Значення", "Value").into(),
+            ],
+            rows,
+            total: None,
+        };
+        table(ws, &f, 0, &tb, true)?;
+        ws.set_column_width(1, 110)?;
+        ws.set_column_format(1, &f.wrap)?;
+        print(ws, title, &self.period(), self.lang);
+        Ok(())
+    }
+
+    /// Every workbook into `dir`.
+    pub fn write_all(&self, dir: &Path) -> Result<Vec<Written>, Error> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut out = Vec::new();
+        let carriers: std::collections::BTreeSet<Option<i32>> =
+            self.month.cells.iter().map(|c| c.carrier).collect();
+        for c in carriers {
+            out.push(self.carrier(dir, c)?);
+        }
+        let mut communities: std::collections::BTreeSet<String> = self
+            .month
+            .paid()
+            .map(|c| c.community.clone())
+            .filter(|c| !c.is_empty())
+            .collect();
+        communities.extend(self.month.fees.keys().cloned());
+        for c in communities {
+            out.push(self.community(dir, &c)?);
+        }
+        out.push(self.city(dir)?);
+        Ok(out)
+    }
+
+    fn save(
+        &self,
+        mut wb: Workbook,
+        path: PathBuf,
+        kind: &'static str,
+        code: String,
+    ) -> Result<Written, Error> {
+        // Written to a temporary name and renamed: a reader never sees half a file.
+        let tmp = path.with_extension("xlsx.part");
+        wb.save(&tmp).map_err(|e| Error::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Written { kind, code, path })
+    }
+
+    fn carrier(&self, dir: &Path, carrier: Option<i32>) -> Result<Written, Error> {
+        let m = self.month;
+        let lang = self.lang;
+        let f = formats();
+        let name = self.carrier_name(carrier);
+        let title = format!(
+            "{} {}: {}",
+            t(
+                lang,
+                "Компенсація за пільгові перевезення,",
+                "Compensation for free trips,"
+            ),
+            m.month,
+            name
+        );
+        let code = self.carrier_code(carrier);
+        let path = dir.join(format!("compensation-{}-carrier-{}.xlsx", m.month, code));
+        let mut wb = self.new_book(&title);
+        let x = |e: XlsxError| Error::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let cells: Vec<_> = m.cells.iter().filter(|c| c.carrier == carrier).collect();
+        // Summary: route × category.
+        let mut by: BTreeMap<(i32, String), (i64, i64)> = BTreeMap::new();
+        let (mut held_trips, mut held_amount) = (0, 0);
+        for c in &cells {
+            if c.held {
+                held_trips += c.trips;
+                held_amount += c.amount();
+                continue;
+            }
+            let e = by.entry((c.route, c.category.clone())).or_default();
+            e.0 += c.trips;
+            e.1 += c.amount();
+        }
+        {
+            let ws = wb.add_worksheet();
+            ws.set_name(t(lang, "Підсумок", "Summary")).map_err(x)?;
+            let tb = Table {
+                headers: vec![
+                    t(lang, "Маршрут", "Route").into(),
+                    t(lang, "Категорія пільги", "Benefit category").into(),
+                    t(lang, "Поїздки", "Trips").into(),
+                    t(lang, "Сума, грн", "Amount, UAH").into(),
+                ],
+                rows: by
+                    .iter()
+                    .map(|((route, cat), (n, a))| {
+                        vec![
+                            Val::Text(route.to_string()),
+                            Val::Text(self.category_name(cat)),
+                            Val::Int(*n),
+                            Val::Money(*a),
+                        ]
+                    })
+                    .collect(),
+                total: Some(t(lang, "Усього до оплати", "Total to pay").into()),
+            };
+            let next = table(ws, &f, 0, &tb, true).map_err(x)?;
+            ws.write_with_format(
+                next + 1,
+                0,
+                t(
+                    lang,
+                    "Утримано позначками (не оплачується)",
+                    "Held by flags (not paid)",
+                ),
+                &f.bold,
+            )
+            .map_err(x)?;
+            ws.write(next + 1, 2, held_trips as f64).map_err(x)?;
+            ws.write_with_format(next + 1, 3, held_amount as f64 / 100.0, &f.money)
+                .map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        // Day × route, trips and amounts.
+        let routes: Vec<i32> = {
+            let s: std::collections::BTreeSet<i32> =
+                cells.iter().filter(|c| !c.held).map(|c| c.route).collect();
+            s.into_iter().collect()
+        };
+        for (sheet, money) in [
+            (t(lang, "По днях, поїздки", "By day, trips"), false),
+            (t(lang, "По днях, грн", "By day, UAH"), true),
+        ] {
+            let mut grid: BTreeMap<(u32, i32), i64> = BTreeMap::new();
+            for c in cells.iter().filter(|c| !c.held) {
+                *grid
+                    .entry((super::count::day_of_month(c.day), c.route))
+                    .or_default() += if money { c.amount() } else { c.trips };
+            }
+            let ws = wb.add_worksheet();
+            ws.set_name(sheet).map_err(x)?;
+            let mut headers: Vec<String> = vec![t(lang, "Дата", "Date").into()];
+            headers.extend(
+                routes
+                    .iter()
+                    .map(|r| format!("{} {r}", t(lang, "Маршрут", "Route"))),
+            );
+            headers.push(t(lang, "Усього", "Total").into());
+            let rows = (1..=m.days)
+                .map(|d| {
+                    let date = m.first + chrono::Days::new(u64::from(d - 1));
+                    let mut row = vec![Val::Text(date.format("%d.%m.%Y").to_string())];
+                    let mut sum = 0;
+                    for r in &routes {
+                        let v = grid.get(&(d, *r)).copied().unwrap_or(0);
+                        sum += v;
+                        row.push(if money { Val::Money(v) } else { Val::Int(v) });
+                    }
+                    row.push(if money {
+                        Val::Money(sum)
+                    } else {
+                        Val::Int(sum)
+                    });
+                    row
+                })
+                .collect();
+            let tb = Table {
+                headers,
+                rows,
+                total: Some(t(lang, "Усього", "Total").into()),
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        // The held taps.
+        {
+            let ws = wb.add_worksheet();
+            ws.set_name(t(lang, "Утримані", "Held")).map_err(x)?;
+            let tb = Table {
+                headers: vec![
+                    t(lang, "Ідентифікатор", "Flag id").into(),
+                    t(lang, "Час (Київ)", "Time (Kyiv)").into(),
+                    t(lang, "Валідатор", "Validator").into(),
+                    t(lang, "Транспорт", "Vehicle").into(),
+                    t(lang, "Маршрут", "Route").into(),
+                    t(lang, "Картка", "Card").into(),
+                    t(lang, "Правила", "Rules").into(),
+                    t(lang, "Пояснення", "Evidence").into(),
+                    t(lang, "Тариф, грн", "Fare, UAH").into(),
+                ],
+                rows: m
+                    .held
+                    .iter()
+                    .filter(|h| h.carrier == carrier)
+                    .map(|h| {
+                        vec![
+                            Val::Text(h.id.clone()),
+                            Val::Text(kyiv(h.tapped_at_ms)),
+                            Val::Int(i64::from(h.validator)),
+                            Val::Int(i64::from(h.vehicle)),
+                            Val::Text(h.route.to_string()),
+                            Val::Text(h.card.to_string()),
+                            Val::Text(h.rules.clone()),
+                            Val::Text(match lang {
+                                Lang::Uk => h.evidence_uk.clone(),
+                                Lang::En => h.evidence_en.clone(),
+                            }),
+                            Val::Money(h.fare),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            ws.set_column_width(7, 70).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        self.notes(&mut wb, &title).map_err(x)?;
+        self.save(wb, path, "carrier", code)
+    }
+
+    fn community(&self, dir: &Path, community: &str) -> Result<Written, Error> {
+        let m = self.month;
+        let lang = self.lang;
+        let f = formats();
+        let title = format!(
+            "{} {}: {}",
+            t(
+                lang,
+                "Пільгові перевезення мешканців громади,",
+                "Free trips of the community's residents,"
+            ),
+            m.month,
+            self.community_name(community)
+        );
+        let path = dir.join(format!(
+            "compensation-{}-community-{}.xlsx",
+            m.month, community
+        ));
+        let mut wb = self.new_book(&title);
+        let x = |e: XlsxError| Error::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let mut by: BTreeMap<(Option<i32>, i32), (i64, i64)> = BTreeMap::new();
+        for c in m.paid().filter(|c| c.community == community) {
+            let e = by.entry((c.carrier, c.route)).or_default();
+            e.0 += c.trips;
+            e.1 += c.amount();
+        }
+        {
+            let ws = wb.add_worksheet();
+            ws.set_name(t(lang, "Перевізникам", "To carriers"))
+                .map_err(x)?;
+            let tb = Table {
+                headers: vec![
+                    t(lang, "Перевізник", "Carrier").into(),
+                    t(lang, "Маршрут", "Route").into(),
+                    t(lang, "Поїздки мешканців", "Residents' trips").into(),
+                    t(lang, "Сума, грн", "Amount, UAH").into(),
+                ],
+                rows: by
+                    .iter()
+                    .map(|((c, r), (n, a))| {
+                        vec![
+                            Val::Text(self.carrier_name(*c)),
+                            Val::Text(r.to_string()),
+                            Val::Int(*n),
+                            Val::Money(*a),
+                        ]
+                    })
+                    .collect(),
+                total: Some(t(lang, "Усього перевізникам", "Total to carriers").into()),
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        {
+            let ws = wb.add_worksheet();
+            ws.set_name(t(lang, "Картки", "Cards")).map_err(x)?;
+            let fee = m.fees.get(community).cloned().unwrap_or_default();
+            let tb = Table {
+                headers: vec![
+                    t(
+                        lang,
+                        "Виготовлення карток за місяць",
+                        "Cards made in the month",
+                    )
+                    .into(),
+                    t(lang, "Картки", "Cards").into(),
+                    t(lang, "Сума місту, грн", "Owed to the city, UAH").into(),
+                ],
+                rows: vec![vec![
+                    Val::Text(self.community_name(community)),
+                    Val::Int(fee.cards),
+                    Val::Money(fee.kopecks),
+                ]],
+                total: Some(t(lang, "Усього місту", "Total to the city").into()),
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        self.notes(&mut wb, &title).map_err(x)?;
+        self.save(wb, path, "community", community.to_string())
+    }
+
+    fn city(&self, dir: &Path) -> Result<Written, Error> {
+        let m = self.month;
+        let lang = self.lang;
+        let f = formats();
+        let title = format!(
+            "{} {}: {}",
+            t(
+                lang,
+                "Зведення пільгових перевезень,",
+                "Free trips summary,"
+            ),
+            m.month,
+            self.config.city.name
+        );
+        let path = dir.join(format!("compensation-{}-city.xlsx", m.month));
+        let mut wb = self.new_book(&title);
+        let x = |e: XlsxError| Error::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let mut grid: BTreeMap<(Option<i32>, String), (i64, i64)> = BTreeMap::new();
+        for c in m.paid() {
+            let e = grid.entry((c.carrier, c.community.clone())).or_default();
+            e.0 += c.trips;
+            e.1 += c.amount();
+        }
+        let carriers: std::collections::BTreeSet<Option<i32>> =
+            m.cells.iter().map(|c| c.carrier).collect();
+        let communities: std::collections::BTreeSet<String> =
+            grid.keys().map(|k| k.1.clone()).collect();
+        for (sheet, money) in [
+            (t(lang, "Поїздки", "Trips"), false),
+            (t(lang, "Суми, грн", "Amounts, UAH"), true),
+        ] {
+            let ws = wb.add_worksheet();
+            ws.set_name(sheet).map_err(x)?;
+            let mut headers: Vec<String> =
+                vec![t(lang, "Перевізник \\ громада", "Carrier \\ community").into()];
+            headers.extend(communities.iter().map(|c| self.community_name(c)));
+            headers.push(t(lang, "Усього", "Total").into());
+            let rows = carriers
+                .iter()
+                .map(|car| {
+                    let mut row = vec![Val::Text(self.carrier_name(*car))];
+                    let mut sum = 0;
+                    for com in &communities {
+                        let v = grid
+                            .get(&(*car, com.clone()))
+                            .map(|e| if money { e.1 } else { e.0 })
+                            .unwrap_or(0);
+                        sum += v;
+                        row.push(if money { Val::Money(v) } else { Val::Int(v) });
+                    }
+                    row.push(if money {
+                        Val::Money(sum)
+                    } else {
+                        Val::Int(sum)
+                    });
+                    row
+                })
+                .collect();
+            let tb = Table {
+                headers,
+                rows,
+                total: Some(t(lang, "Усього", "Total").into()),
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        {
+            let ws = wb.add_worksheet();
+            ws.set_name(t(lang, "Перевізники", "Carriers")).map_err(x)?;
+            let mut rows = Vec::new();
+            for car in &carriers {
+                let (mut n, mut a, mut hn, mut ha) = (0, 0, 0, 0);
+                for c in m.cells.iter().filter(|c| c.carrier == *car) {
+                    if c.held {
+                        hn += c.trips;
+                        ha += c.amount();
+                    } else {
+                        n += c.trips;
+                        a += c.amount();
+                    }
+                }
+                rows.push(vec![
+                    Val::Text(self.carrier_name(*car)),
+                    Val::Int(n),
+                    Val::Money(a),
+                    Val::Int(hn),
+                    Val::Money(ha),
+                ]);
+            }
+            let tb = Table {
+                headers: vec![
+                    t(lang, "Перевізник", "Carrier").into(),
+                    t(lang, "Поїздки до оплати", "Trips paid").into(),
+                    t(lang, "Сума, грн", "Amount, UAH").into(),
+                    t(lang, "Утримано поїздок", "Trips held").into(),
+                    t(lang, "Утримано, грн", "Held, UAH").into(),
+                ],
+                rows,
+                total: Some(t(lang, "Усього", "Total").into()),
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        {
+            let ws = wb.add_worksheet();
+            ws.set_name(t(lang, "Картки", "Cards")).map_err(x)?;
+            let tb = Table {
+                headers: vec![
+                    t(lang, "Платник за виготовлення", "Pays for making").into(),
+                    t(lang, "Картки", "Cards").into(),
+                    t(lang, "Сума, грн", "Amount, UAH").into(),
+                ],
+                rows: m
+                    .fees
+                    .iter()
+                    .map(|(c, fee)| {
+                        vec![
+                            Val::Text(self.community_name(c)),
+                            Val::Int(fee.cards),
+                            Val::Money(fee.kopecks),
+                        ]
+                    })
+                    .collect(),
+                total: Some(t(lang, "Усього", "Total").into()),
+            };
+            table(ws, &f, 0, &tb, true).map_err(x)?;
+            print(ws, &title, &self.period(), lang);
+        }
+        self.notes(&mut wb, &title).map_err(x)?;
+        self.save(wb, path, "city", self.config.city.community.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_and_exact_uah_text() {
+        assert_eq!(col_name(0), "A");
+        assert_eq!(col_name(25), "Z");
+        assert_eq!(col_name(26), "AA");
+        assert_eq!(col_name(27), "AB");
+        assert_eq!(uah_value(150_000_007), "1500000.07");
+        assert_eq!(uah_value(-5), "-0.05");
+        assert_eq!(uah_value(0), "0.00");
+    }
+}

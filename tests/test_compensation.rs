@@ -1,0 +1,499 @@
+//! `kartka compensation` (issue 8) on a generated month stored in a real
+//! home: the totals rebuilt independently by a plain fold over the Parquet
+//! files, the flags file and the registry, to the kopeck; the workbooks
+//! read back with calamine (the formulas' stored values); Kyiv days at the
+//! month's edges; a tariff change mid-month and a carrier's own fare; a
+//! held tap then cleared; the bad-input paths.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use crate::common::Home;
+
+const MONTH: &str = "2026-10";
+
+/// A home with a generated, flagged October, a fare change on the 15th
+/// and carrier 2's own fare.
+fn flagged_month() -> Home {
+    let h = Home::new();
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[tariffs]]\nfrom = \"2026-10-15\"\nfare_kopecks = 2000\n\n[[tariffs]]\nfrom = \"2026-01-01\"\nfare_kopecks = 1750\ncarriers = [2]\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let r = h.kartka(&[
+        "generate",
+        "month",
+        "--month",
+        MONTH,
+        "--taps",
+        "30000",
+        "--holders",
+        "1500",
+        "--validators",
+        "12",
+        "--vehicles",
+        "8",
+        "--routes",
+        "4",
+        "--carriers",
+        "3",
+        "--anomalies",
+        "0.03",
+        "--format",
+        "store",
+        "--out",
+        "gen",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = h.kartka(&["taps", "flag", "--month", MONTH]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    h
+}
+
+/// The fare by the test's own reading of the config above.
+fn fare(carrier: Option<i32>, day: NaiveDate) -> i64 {
+    if carrier == Some(2) {
+        1750
+    } else if day >= NaiveDate::from_ymd_opt(2026, 10, 15).unwrap() {
+        2000
+    } else {
+        1500
+    }
+}
+
+#[derive(Default, Debug, PartialEq)]
+struct Fold {
+    /// carrier → (trips, kopecks) paid.
+    carriers: BTreeMap<i64, (i64, i64)>,
+    /// community → (trips, kopecks) paid.
+    communities: BTreeMap<String, (i64, i64)>,
+    /// Kyiv day → trips paid.
+    days: BTreeMap<NaiveDate, i64>,
+    held: i64,
+}
+
+/// Every paid trip, by a plain loop over the store's files, the flags
+/// file, the clearings and the cards.
+fn fold(h: &Home) -> Fold {
+    let db = h.db();
+    let mut community: BTreeMap<i64, String> = BTreeMap::new();
+    let mut stmt = db.prepare("SELECT number, community FROM cards").unwrap();
+    for r in stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        let (n, c) = r.unwrap();
+        community.insert(n, c);
+    }
+    let mut cleared: BTreeSet<(i64, i64, String)> = BTreeSet::new();
+    let mut stmt = db
+        .prepare("SELECT validator, seq, rules FROM flag_clearings")
+        .unwrap();
+    for r in stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap()
+    {
+        let (v, s, rules) = r.unwrap();
+        for rule in rules.split(',') {
+            cleared.insert((v, s, rule.trim().to_string()));
+        }
+    }
+    let flags = ParquetReader::new(
+        std::fs::File::open(h.root.join(format!("flags/month={MONTH}/flags.parquet"))).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let mut held: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for i in 0..flags.height() {
+        let v = i64::from(
+            flags
+                .column("validator_id")
+                .unwrap()
+                .i32()
+                .unwrap()
+                .get(i)
+                .unwrap(),
+        );
+        let s = flags.column("seq").unwrap().i64().unwrap().get(i).unwrap();
+        let rule = flags
+            .column("rule")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(i)
+            .unwrap()
+            .to_string();
+        if !cleared.contains(&(v, s, rule)) {
+            held.insert((v, s));
+        }
+    }
+    let mut out = Fold::default();
+    let mut stmt = db
+        .prepare("SELECT path FROM tap_files WHERE replaced_at IS NULL AND month = ?1")
+        .unwrap();
+    let files: Vec<String> = stmt
+        .query_map([MONTH], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    for f in files {
+        let df = ParquetReader::new(std::fs::File::open(h.root.join(f)).unwrap())
+            .finish()
+            .unwrap();
+        let t = df
+            .column("tapped_at")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap();
+        let t = t.i64().unwrap();
+        let v = df
+            .column("validator_id")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap();
+        let v = v.i64().unwrap();
+        let s = df.column("seq").unwrap().cast(&DataType::Int64).unwrap();
+        let s = s.i64().unwrap();
+        let card = df
+            .column("card_number")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap();
+        let card = card.i64().unwrap();
+        let carrier = df
+            .column("carrier_id")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap();
+        let carrier = carrier.i64().unwrap();
+        let result = df.column("result").unwrap().str().unwrap();
+        for i in 0..df.height() {
+            if result.get(i) != Some("accepted") {
+                continue;
+            }
+            if held.contains(&(v.get(i).unwrap(), s.get(i).unwrap())) {
+                out.held += 1;
+                continue;
+            }
+            let day = chrono::DateTime::from_timestamp_millis(t.get(i).unwrap())
+                .unwrap()
+                .with_timezone(&chrono_tz::Europe::Kyiv)
+                .date_naive();
+            assert_eq!(
+                (day.year(), day.month()),
+                (2026, 10),
+                "a tap outside the Kyiv month"
+            );
+            let c = carrier.get(i);
+            let k = fare(c.map(|c| c as i32), day);
+            let e = out.carriers.entry(c.unwrap_or(-1)).or_default();
+            e.0 += 1;
+            e.1 += k;
+            let com = community
+                .get(&card.get(i).unwrap())
+                .cloned()
+                .unwrap_or_default();
+            let e = out.communities.entry(com).or_default();
+            e.0 += 1;
+            e.1 += k;
+            *out.days.entry(day).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// The cached value of a cell, as a number.
+fn number(d: &Data) -> f64 {
+    match d {
+        Data::Float(f) => *f,
+        Data::Int(i) => *i as f64,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+/// The row whose first cell is `label`, from a sheet.
+fn row_of(path: &std::path::Path, sheet: &str, label: &str) -> Vec<Data> {
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    range
+        .rows()
+        .find(|r| r.first().is_some_and(|c| matches!(c, Data::String(s) if s == label)))
+        .unwrap_or_else(|| panic!("{sheet}: no row {label}"))
+        .to_vec()
+}
+
+#[test]
+fn the_totals_match_an_independent_fold_to_the_kopeck_and_the_workbooks_hold_them() {
+    let h = flagged_month();
+    let out = h.work.join("out");
+    let r = h.kartka(&[
+        "--json",
+        "compensation",
+        "--month",
+        MONTH,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let f = fold(&h);
+    assert!(f.held > 0, "the planted anomalies hold some taps");
+    // Per carrier and per community, trips and kopecks, and the totals.
+    // Files and lines name a carrier by its ЄДРПОУ (else its id).
+    let db = h.db();
+    let by_code: BTreeMap<String, i64> = db
+        .prepare("SELECT coalesce(edrpou, id), id FROM carriers")
+        .unwrap()
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut got: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for c in j["carriers"].as_array().unwrap() {
+        let id = by_code
+            .get(c["code"].as_str().unwrap())
+            .copied()
+            .unwrap_or(-1);
+        got.insert(
+            id,
+            (
+                c["trips"].as_i64().unwrap(),
+                c["amount_kopecks"].as_i64().unwrap(),
+            ),
+        );
+    }
+    assert_eq!(got, f.carriers);
+    let total: i64 = f.carriers.values().map(|v| v.1).sum();
+    assert_eq!(j["total_kopecks"], total);
+    assert_eq!(
+        j["total_trips"],
+        f.carriers.values().map(|v| v.0).sum::<i64>()
+    );
+    assert_eq!(j["held_trips"], f.held);
+    for c in j["communities"].as_array().unwrap() {
+        let code = c["code"].as_str().unwrap();
+        let want = f.communities.get(code).copied().unwrap_or_default();
+        assert_eq!(
+            (
+                c["trips"].as_i64().unwrap(),
+                c["amount_kopecks"].as_i64().unwrap()
+            ),
+            want,
+            "{code}"
+        );
+    }
+    // Both fares of the change were used, and carrier 2's own.
+    let kopecks: BTreeSet<i64> = f
+        .carriers
+        .iter()
+        .map(|(c, v)| if *c == 2 { v.1 % 1750 } else { 0 })
+        .collect();
+    assert_eq!(kopecks, BTreeSet::from([0]));
+
+    // The city workbook: the grand total's formula holds the total.
+    let city = out.join(format!("compensation-{MONTH}-city.xlsx"));
+    let row = row_of(&city, "Суми, грн", "Усього");
+    let last = row
+        .iter()
+        .rev()
+        .find(|d| !matches!(d, Data::Empty))
+        .unwrap();
+    assert_eq!((number(last) * 100.0).round() as i64, total);
+    let row = row_of(&city, "Поїздки", "Усього");
+    let last = row
+        .iter()
+        .rev()
+        .find(|d| !matches!(d, Data::Empty))
+        .unwrap();
+    assert_eq!(number(last) as i64, j["total_trips"].as_i64().unwrap());
+    // A carrier's workbook: its summary total and its days at the month's
+    // two Kyiv edges (a UTC day would move the night's taps).
+    let first = &j["carriers"][0];
+    let path = std::path::PathBuf::from(first["file"].as_str().unwrap());
+    let row = row_of(&path, "Підсумок", "Усього до оплати");
+    assert_eq!(
+        (number(&row[3]) * 100.0).round() as i64,
+        first["amount_kopecks"].as_i64().unwrap()
+    );
+    assert_eq!(number(&row[2]) as i64, first["trips"].as_i64().unwrap());
+    let city_days = out.join(format!("compensation-{MONTH}-city.xlsx"));
+    assert!(city_days.exists());
+    let mut day_sum = BTreeMap::new();
+    for c in j["carriers"].as_array().unwrap() {
+        let p = std::path::PathBuf::from(c["file"].as_str().unwrap());
+        for d in ["01.10.2026", "31.10.2026"] {
+            let row = row_of(&p, "По днях, поїздки", d);
+            let last = row
+                .iter()
+                .rev()
+                .find(|d| !matches!(d, Data::Empty))
+                .unwrap();
+            *day_sum.entry(d).or_insert(0i64) += number(last) as i64;
+        }
+    }
+    assert_eq!(
+        day_sum["01.10.2026"],
+        f.days[&NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()]
+    );
+    assert_eq!(
+        day_sum["31.10.2026"],
+        f.days[&NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()]
+    );
+    // The notes state the rule and the data sources with their hashes.
+    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let notes = wb.worksheet_range("Примітки").unwrap();
+    let text: String = notes
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("P13") && text.contains("P14"), "{text}");
+    assert!(text.contains("sha256"), "{text}");
+    assert!(text.contains("Тариф з 15.10.2026"), "{text}");
+
+    // A held tap, cleared, is paid at its fare the next time.
+    let held = &j["held_trips"];
+    let flags = ParquetReader::new(
+        std::fs::File::open(h.root.join(format!("flags/month={MONTH}/flags.parquet"))).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    // A tap with one rule only: clearing it makes it paid.
+    let ids = flags.column("flag_id").unwrap().str().unwrap();
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for id in ids.iter().flatten() {
+        *count.entry(id.to_string()).or_default() += 1;
+    }
+    let id = count.iter().find(|(_, n)| **n == 1).unwrap().0.clone();
+    let r = h.kartka(&["taps", "clear", &id, "--reason", "checked the bus log"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = h.kartka(&[
+        "--json",
+        "compensation",
+        "--month",
+        MONTH,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j2 = r.json();
+    assert_eq!(
+        j2["held_trips"].as_i64().unwrap(),
+        held.as_i64().unwrap() - 1
+    );
+    assert_eq!(
+        j2["total_trips"].as_i64().unwrap(),
+        j["total_trips"].as_i64().unwrap() + 1
+    );
+    let f2 = fold(&h);
+    assert_eq!(
+        j2["total_kopecks"],
+        f2.carriers.values().map(|v| v.1).sum::<i64>()
+    );
+    assert!(j2["total_kopecks"].as_i64().unwrap() > total);
+}
+
+#[test]
+fn a_month_not_flagged_stale_flags_and_no_fare_say_what_to_do_and_write_nothing() {
+    let h = flagged_month();
+    let out = h.work.join("out");
+    let o = out.to_str().unwrap();
+    let r = h.kartka(&["compensation", "--month", "2026-13", "--out", o]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not YYYY-MM"), "{}", r.stderr);
+    let r = h.kartka(&["compensation", "--month", "2026-09", "--out", o]);
+    assert_eq!(r.code, 66, "{}", r.stderr);
+    assert!(r.stderr.contains("no taps"), "{}", r.stderr);
+    // No fare in force for October: exit 78, nothing written.
+    let config = h.root.join("kartka.toml");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let bad = good
+        .replace(
+            "from = \"2026-01-01\"\nfare_kopecks = 1500",
+            "from = \"2026-10-20\"\nfare_kopecks = 1500",
+        )
+        .replace(
+            "from = \"2026-01-01\"\nfare_kopecks = 1750",
+            "from = \"2026-10-20\"\nfare_kopecks = 1750",
+        );
+    assert_ne!(bad, good);
+    std::fs::write(&config, &bad).unwrap();
+    let r = h.kartka(&["compensation", "--month", MONTH, "--out", o]);
+    assert_eq!(r.code, 78, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no fare in force") && r.stderr.contains("[[tariffs]]"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists(), "nothing is written when a trip has no fare");
+    std::fs::write(&config, &good).unwrap();
+    // A tap stored after the flag run (a late vendor export): the flags
+    // are stale.
+    let (v, vehicle, carrier, routes): (i64, i64, i64, String) = h
+        .db()
+        .query_row(
+            "SELECT v.id, x.id, x.carrier, x.routes FROM validators v JOIN vehicles x ON x.id = v.vehicle ORDER BY v.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let route = routes.split(',').next().unwrap();
+    let card: i64 = h
+        .db()
+        .query_row("SELECT number FROM cards LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    let late = h.work.join("late.csv");
+    std::fs::write(
+        &late,
+        format!(
+            "validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq\n{v},{vehicle},{route},{carrier},{card},04A1B2C3,2026-10-20T12:00:00+03:00,1,accepted,99999999\n"
+        ),
+    )
+    .unwrap();
+    let r = h.kartka(&["taps", "import", late.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = h.kartka(&["compensation", "--month", MONTH, "--out", o]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("kartka taps flag --month 2026-10"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    // A home whose month was never flagged.
+    let fresh = Home::new();
+    let r = fresh.kartka(&[
+        "generate",
+        "month",
+        "--month",
+        MONTH,
+        "--taps",
+        "500",
+        "--holders",
+        "100",
+        "--format",
+        "store",
+        "--out",
+        "gen",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = fresh.kartka(&["compensation", "--month", MONTH, "--out", o]);
+    assert_eq!(r.code, 66, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Run `kartka taps flag --month 2026-10` first"),
+        "{}",
+        r.stderr
+    );
+}
