@@ -53,6 +53,9 @@ pub struct Config {
     /// Fares by period (P17), in kopecks.
     #[serde(default)]
     pub tariffs: Vec<crate::tariff::Tariff>,
+    /// How far a carrier's report may differ and still match (P17).
+    #[serde(default)]
+    pub reconcile: crate::compensation::reconcile::Tolerance,
 }
 
 /// Docking validators (issue 6): the dock master key, the serial ports a

@@ -6,6 +6,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     Ok = 0,
+    /// Ran, and found a difference (`kartka reconcile`).
+    Differs = 1,
     Usage = 2,
     DataErr = 65,
     NoInput = 66,
@@ -136,7 +138,9 @@ impl Error {
                     C::NoTaps { .. } | C::NotFlagged { .. } | C::Missing { .. } => {
                         ExitCode::NoInput
                     }
-                    C::StaleFlags { .. } | C::Report { .. } => ExitCode::DataErr,
+                    C::StaleFlags { .. } | C::Report { .. } | C::UnknownCarrier { .. } => {
+                        ExitCode::DataErr
+                    }
                     C::NoFare { .. } => ExitCode::Config,
                     C::Output { .. } => ExitCode::CantCreate,
                     C::Polars(_) => ExitCode::Software,

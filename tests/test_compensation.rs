@@ -74,6 +74,8 @@ struct Fold {
     communities: BTreeMap<String, (i64, i64)>,
     /// Kyiv day → trips paid.
     days: BTreeMap<NaiveDate, i64>,
+    /// (carrier, route, Kyiv day) → (trips, kopecks) paid.
+    route_days: BTreeMap<(i64, i64, NaiveDate), (i64, i64)>,
     held: i64,
 }
 
@@ -178,6 +180,8 @@ fn fold(h: &Home) -> Fold {
             .unwrap();
         let carrier = carrier.i64().unwrap();
         let result = df.column("result").unwrap().str().unwrap();
+        let route = df.column("route").unwrap().cast(&DataType::Int64).unwrap();
+        let route = route.i64().unwrap();
         for i in 0..df.height() {
             if result.get(i) != Some("accepted") {
                 continue;
@@ -208,6 +212,12 @@ fn fold(h: &Home) -> Fold {
             e.0 += 1;
             e.1 += k;
             *out.days.entry(day).or_default() += 1;
+            let e = out
+                .route_days
+                .entry((c.unwrap_or(-1), route.get(i).unwrap(), day))
+                .or_default();
+            e.0 += 1;
+            e.1 += k;
         }
     }
     out
@@ -228,7 +238,10 @@ fn row_of(path: &std::path::Path, sheet: &str, label: &str) -> Vec<Data> {
     let range = wb.worksheet_range(sheet).unwrap();
     range
         .rows()
-        .find(|r| r.first().is_some_and(|c| matches!(c, Data::String(s) if s == label)))
+        .find(|r| {
+            r.first()
+                .is_some_and(|c| matches!(c, Data::String(s) if s == label))
+        })
         .unwrap_or_else(|| panic!("{sheet}: no row {label}"))
         .to_vec()
 }
@@ -496,4 +509,225 @@ fn a_month_not_flagged_stale_flags_and_no_fare_say_what_to_do_and_write_nothing(
         "{}",
         r.stderr
     );
+}
+
+/// A carrier's report as an .xlsx in the documented form.
+fn report_xlsx(path: &std::path::Path, rows: &[(i64, NaiveDate, i64, i64)]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "Звіт перевізника за жовтень 2026").unwrap();
+    for (c, h) in ["Маршрут", "Дата", "Поїздки", "Сума, грн"]
+        .iter()
+        .enumerate()
+    {
+        ws.write(2, c as u16, *h).unwrap();
+    }
+    let date = rust_xlsxwriter::Format::new().set_num_format("dd.mm.yyyy");
+    for (i, (route, day, trips, kopecks)) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        ws.write(r, 0, *route as f64).unwrap();
+        let d = rust_xlsxwriter::ExcelDateTime::from_ymd(
+            day.year() as u16,
+            day.month() as u8,
+            day.day() as u8,
+        )
+        .unwrap();
+        ws.write_datetime_with_format(r, 1, &d, &date).unwrap();
+        ws.write(r, 2, *trips as f64).unwrap();
+        ws.write(r, 3, *kopecks as f64 / 100.0).unwrap();
+    }
+    let r = 3 + rows.len() as u32;
+    ws.write(r, 0, "Усього").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn a_carriers_report_is_reconciled_by_route_and_day_with_an_exit_status_for_cron() {
+    let h = flagged_month();
+    let f = fold(&h);
+    let (carrier, edrpou): (i64, String) = h
+        .db()
+        .query_row(
+            "SELECT id, edrpou FROM carriers ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut rows: Vec<(i64, NaiveDate, i64, i64)> = f
+        .route_days
+        .iter()
+        .filter(|((c, _, _), _)| *c == carrier)
+        .map(|((_, r, d), (n, k))| (*r, *d, *n, *k))
+        .collect();
+    assert!(rows.len() > 20);
+    let report = h.work.join("report.xlsx");
+    report_xlsx(&report, &rows);
+    let out = h.work.join("reconcile.xlsx");
+    let args = |report: &std::path::Path| {
+        vec![
+            "--json".to_string(),
+            "reconcile".into(),
+            "--month".into(),
+            MONTH.into(),
+            "--carrier".into(),
+            edrpou.clone(),
+            "--carrier-report".into(),
+            report.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let run = |a: Vec<String>| h.kartka(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    // The carrier claims what the system counted: they match.
+    let r = run(args(&report));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["matches"], true);
+    assert_eq!(j["differing"], 0);
+    assert_eq!(j["claimed_kopecks"], j["counted_kopecks"]);
+    let total: i64 = rows.iter().map(|r| r.3).sum();
+    assert_eq!(j["counted_kopecks"], total);
+    // It claims 3 trips more on one day and a day it has no trips on.
+    rows[5].2 += 3;
+    rows[5].3 += 3 * 1500;
+    let (route, _, _, _) = rows[0];
+    let missing_day = (1..=31)
+        .map(|d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap())
+        .find(|d| !rows.iter().any(|r| r.0 == route && r.1 == *d));
+    if let Some(d) = missing_day {
+        rows.push((route, d, 2, 3000));
+    } else {
+        rows[0].2 += 2;
+        rows[0].3 += 3000;
+    }
+    report_xlsx(&report, &rows);
+    let r = run(args(&report));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("DOES NOT MATCH"), "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["matches"], false);
+    assert_eq!(j["differing"], 2);
+    assert_eq!(
+        j["claimed_trips"].as_i64().unwrap() - j["counted_trips"].as_i64().unwrap(),
+        5
+    );
+    assert_eq!(j["lines"].as_array().unwrap().len(), 2);
+    // The workbook lists the two route-days; its total difference is the formula's value.
+    let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
+    let diff = wb.worksheet_range("Розбіжності").unwrap();
+    assert_eq!(diff.height(), 1 + 2 + 1, "header, two route-days, total");
+    let row = row_of(&out, "Розбіжності", "Усього");
+    assert_eq!(number(&row[5]) as i64, 5);
+    assert_eq!((number(&row[8]) * 100.0).round() as i64, 3 * 1500 + 3000);
+    // Within a configured tolerance of 3 trips per route-day and 7500
+    // kopecks it matches... but the month's 5 trips are over it.
+    let config = h.root.join("kartka.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "tolerance_trips = 0\ntolerance_kopecks = 0",
+            "tolerance_trips = 5\ntolerance_kopecks = 7500",
+        ),
+    )
+    .unwrap();
+    let r = run(args(&report));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // The same report as a clerk's CSV with Ukrainian amounts.
+    let mut csv = String::from("Маршрут;Дата;Поїздки;Сума, грн\n");
+    for (route, d, n, k) in &rows {
+        csv.push_str(&format!(
+            "{route};{};{n};{},{:02}\n",
+            d.format("%d.%m.%Y"),
+            k / 100,
+            k % 100
+        ));
+    }
+    csv.push_str("Разом;;;\n");
+    let csv_path = h.work.join("report.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let r = run(args(&csv_path));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["claimed_kopecks"], j["claimed_kopecks"]);
+}
+
+#[test]
+fn a_bad_report_or_carrier_is_refused_with_every_problem_named_and_nothing_written() {
+    let h = flagged_month();
+    let out = h.work.join("reconcile.xlsx");
+    let o = out.to_str().unwrap();
+    let edrpou: String = h
+        .db()
+        .query_row("SELECT edrpou FROM carriers ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let bad = crate::common::repo().join("fixtures/compensation/carrier-report-bad.csv");
+    let b = bad.to_str().unwrap();
+    let r = h.kartka(&[
+        "reconcile",
+        "--month",
+        MONTH,
+        "--carrier",
+        &edrpou,
+        "--carrier-report",
+        b,
+        "--out",
+        o,
+    ]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    for want in [
+        "3 problem(s)",
+        "row 3, column B",
+        "outside 2026-10",
+        "row 4, column C",
+        "not a whole number",
+        "row 5: route 7 on 02.10.2026 is already on row 2",
+        "nothing was compared",
+    ] {
+        assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
+    }
+    assert!(!out.exists());
+    let none = crate::common::repo().join("fixtures/compensation/no-header.csv");
+    let r = h.kartka(&[
+        "reconcile",
+        "--month",
+        MONTH,
+        "--carrier",
+        &edrpou,
+        "--carrier-report",
+        none.to_str().unwrap(),
+        "--out",
+        o,
+    ]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("no header row"), "{}", r.stderr);
+    let r = h.kartka(&[
+        "reconcile",
+        "--month",
+        MONTH,
+        "--carrier",
+        "99999999",
+        "--carrier-report",
+        b,
+        "--out",
+        o,
+    ]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("not in the fleet"), "{}", r.stderr);
+    let r = h.kartka(&[
+        "reconcile",
+        "--month",
+        MONTH,
+        "--carrier",
+        &edrpou,
+        "--carrier-report",
+        "nowhere.xlsx",
+        "--out",
+        o,
+    ]);
+    assert_eq!(r.code, 66, "{}", r.stderr);
+    assert!(r.stderr.contains("no such file"), "{}", r.stderr);
+    assert!(!out.exists());
 }

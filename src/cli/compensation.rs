@@ -185,3 +185,86 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     g.print_json(&report);
     Ok(())
 }
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  kartka reconcile --month 2026-10 --carrier 30000001 --carrier-report avtolinia-2026-10.xlsx --out reconcile-2026-10-avtolinia.xlsx\n\nThe report: one row per route and day with the columns Маршрут (route), Дата (day), Поїздки (trips claimed), Сума, грн (amount claimed); see commands/compensation.md.\n\nExit codes: 0 the report matches within [reconcile]; 1 it does not (the workbook says where); 2 a month that is not YYYY-MM; 65 the report has problems (each listed; nothing compared), an unknown carrier, or taps came in after the last flag run; 66 a missing report, or the month has no taps or no flag run; 73 the workbook cannot be written; 78 no [[tariffs]] entry prices some trips."
+)]
+pub struct ReconcileArgs {
+    /// The Kyiv month, YYYY-MM.
+    #[arg(long)]
+    pub month: String,
+    /// The carrier: its ЄДРПОУ or its id.
+    #[arg(long)]
+    pub carrier: String,
+    /// The carrier's monthly report (.xlsx, .ods, .xls or .csv).
+    #[arg(long)]
+    pub carrier_report: PathBuf,
+    /// The discrepancy workbook to write (.xlsx).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn reconcile(g: &Global, args: ReconcileArgs) -> Result<(), Error> {
+    use crate::compensation::{self as comp, reconcile as rec};
+    let home = g.home();
+    home.require_initialised()?;
+    let config = Config::load(&home.config())?;
+    let reg = Registry::open(&home.registry())?;
+    let month = comp::compute(&home, &reg, &config, &args.month)?;
+    let code = args.carrier.trim();
+    let carrier = month
+        .carriers
+        .iter()
+        .find(|(id, c)| id.to_string() == code || c.edrpou.as_deref() == Some(code))
+        .map(|(id, _)| *id)
+        .ok_or_else(|| comp::Error::UnknownCarrier { code: code.into() })?;
+    let claims = rec::read_report(&args.carrier_report, &month)?;
+    let books = comp::workbook::Books {
+        month: &month,
+        config: &config,
+        lang: g.lang.into(),
+    };
+    let mut outcome = rec::compare(&month, Some(carrier), &claims, &config.reconcile);
+    outcome.carrier = books.carrier_code(Some(carrier));
+    let name = month
+        .carriers
+        .get(&carrier)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let written = rec::write(&books, &outcome, &name, &args.carrier_report, &args.out)?;
+    outcome.out = Some(written.path.clone());
+    g.say(format_args!(
+        "{} {}: claimed {} trips ({}), counted {} ({}), held {}; {} route-day(s) differ: {}",
+        outcome.month,
+        name,
+        outcome.claimed_trips,
+        crate::text::uah(outcome.claimed_kopecks),
+        outcome.counted_trips,
+        crate::text::uah(outcome.counted_kopecks),
+        outcome.held_trips,
+        outcome.differing,
+        if outcome.matches {
+            "matches"
+        } else {
+            "DOES NOT MATCH"
+        }
+    ));
+    g.say(format_args!("written to {}", written.path.display()));
+    #[derive(serde::Serialize)]
+    struct Summary<'a> {
+        #[serde(flatten)]
+        o: &'a rec::Outcome,
+    }
+    if g.json {
+        let mut o = outcome.clone();
+        o.lines
+            .retain(|l| l.trips_diff() != 0 || l.kopecks_diff() != 0);
+        g.print_json(&Summary { o: &o });
+    }
+    if outcome.matches {
+        Ok(())
+    } else {
+        Err(Error::Reported(crate::error::ExitCode::Differs))
+    }
+}

@@ -140,6 +140,8 @@ pub enum Command {
     Fleet(fleet::Args),
     /// The month's compensation workbooks: per carrier, per community, the city (P17, P18).
     Compensation(compensation::Args),
+    /// Check a carrier's monthly report against the counted trips (P17): exit 0 match, 1 differ.
+    Reconcile(compensation::ReconcileArgs),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -171,6 +173,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Taps(args) => taps::run(g, args),
         Command::Fleet(args) => fleet::run(g, args),
         Command::Compensation(args) => compensation::run(g, args),
+        Command::Reconcile(args) => compensation::reconcile(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
     }

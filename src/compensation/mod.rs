@@ -16,8 +16,10 @@
 //!   counts, priced in integer kopecks; the held taps with their reasons;
 //!   the card-making costs each community owes.
 //! - `workbook`: the carrier, community and city workbooks.
+//! - `reconcile`: a carrier's own report against the counted trips (P17).
 
 pub mod count;
+pub mod reconcile;
 pub mod workbook;
 
 use std::path::PathBuf;
@@ -60,6 +62,10 @@ pub enum Error {
     Missing { path: PathBuf },
     #[error("{path}: {message}")]
     Report { path: PathBuf, message: String },
+    #[error(
+        "carrier {code:?} is not in the fleet.\n  Give its ЄДРПОУ or its id (`kartka fleet list` shows them)."
+    )]
+    UnknownCarrier { code: String },
     #[error("the count failed: {0}")]
     Polars(String),
     #[error(transparent)]

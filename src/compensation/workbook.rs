@@ -35,7 +35,7 @@ pub struct Table {
     pub total: Option<String>,
 }
 
-struct Formats {
+pub(super) struct Formats {
     header: Format,
     money: Format,
     bold: Format,
@@ -44,7 +44,7 @@ struct Formats {
     wrap: Format,
 }
 
-fn formats() -> Formats {
+pub(super) fn formats() -> Formats {
     let money = "#,##0.00 \"грн\"";
     Formats {
         header: Format::new()
@@ -66,7 +66,7 @@ fn uah_value(k: i64) -> String {
     format!("{sign}{}.{:02}", k.abs() / 100, k.abs() % 100)
 }
 
-fn col_name(c: u16) -> String {
+pub(super) fn col_name(c: u16) -> String {
     let mut n = u32::from(c) + 1;
     let mut s = String::new();
     while n > 0 {
@@ -78,7 +78,7 @@ fn col_name(c: u16) -> String {
 }
 
 /// Writes `t` with its header on `top`; returns the row after the table.
-fn table(
+pub(super) fn table(
     ws: &mut Worksheet,
     f: &Formats,
     top: u32,
@@ -156,7 +156,7 @@ fn table(
 
 /// Print set-up: landscape, fitted to the page width, the period and the
 /// document's title in the header, page numbers in the footer.
-fn print(ws: &mut Worksheet, title: &str, period: &str, lang: Lang) {
+pub(super) fn print(ws: &mut Worksheet, title: &str, period: &str, lang: Lang) {
     ws.set_landscape();
     ws.set_print_fit_to_pages(1, 0);
     let title = title.replace('&', "&&");
@@ -168,7 +168,7 @@ fn print(ws: &mut Worksheet, title: &str, period: &str, lang: Lang) {
     ws.set_footer(format!("&C{page}"));
 }
 
-fn t(lang: Lang, uk: &'static str, en: &'static str) -> &'static str {
+pub(super) fn t(lang: Lang, uk: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Uk => uk,
         Lang::En => en,
@@ -191,7 +191,7 @@ pub struct Written {
 }
 
 impl Books<'_> {
-    fn period(&self) -> String {
+    pub(super) fn period(&self) -> String {
         let m = self.month;
         let last = m.first + chrono::Days::new(u64::from(m.days) - 1);
         format!(
@@ -202,7 +202,7 @@ impl Books<'_> {
         )
     }
 
-    fn carrier_name(&self, c: Option<i32>) -> String {
+    pub(super) fn carrier_name(&self, c: Option<i32>) -> String {
         match c {
             Some(id) => self
                 .month
@@ -252,7 +252,7 @@ impl Books<'_> {
             .unwrap_or_else(|| code.to_string())
     }
 
-    fn new_book(&self, title: &str) -> Workbook {
+    pub(super) fn new_book(&self, title: &str) -> Workbook {
         let mut wb = Workbook::new();
         let created =
             chrono::DateTime::from_timestamp_millis(self.month.generated_at_ms).unwrap_or_default();
@@ -365,7 +365,7 @@ impl Books<'_> {
         Ok(out)
     }
 
-    fn save(
+    pub(super) fn save(
         &self,
         mut wb: Workbook,
         path: PathBuf,
