@@ -80,6 +80,14 @@ first=$(awk -F, 'NR==2 {print $1}' <("$bin" --home "$work/city" --quiet taps fla
 echo "   clearing $first as a false positive (recorded with operator and reason; it is paid):"
 "$bin" --home "$work/city" taps clear "$first" --reason "demo: checked with the carrier"
 echo
+echo "== kartka compensation (workbooks per carrier, per community and the city, in Ukrainian)"
+"$bin" --home "$work/city" compensation --month "$month" --out "$work/compensation"
+echo
+echo "== kartka reconcile (carrier 1's report has one day only: every route-day it leaves out differs, exit 1 for cron)"
+printf 'Маршрут;Дата;Поїздки;Сума, грн\n1;01.%s.%s;3;45,00\n' "${month#*-}" "${month%-*}" >"$work/carrier-report.csv"
+"$bin" --home "$work/city" reconcile --month "$month" --carrier 1 \
+  --carrier-report "$work/carrier-report.csv" --out "$work/reconcile.xlsx" || echo "   (exit $?: the report differs; see $work/reconcile.xlsx)"
+echo
 echo "== kartka status"
 "$bin" status
 echo
@@ -94,5 +102,7 @@ echo "  the tap store (Parquet by month):             $KARTKA_HOME/taps/"
 echo "  raw dumps as received:                        $KARTKA_HOME/dumps/"
 echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in the home $work/city)"
 echo "  suspicious taps, review workbook:             $work/flags.xlsx (and $work/flags.csv)"
+echo "  compensation workbooks:                       $(ls "$work"/compensation/*.xlsx | tr '\n' ' ')"
+echo "  a carrier report's reconciliation:            $work/reconcile.xlsx"
 echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"

@@ -360,6 +360,9 @@ pub fn run(
     for p in all {
         hits.vstack_mut_owned(p)?;
     }
+    // One chunk per column: a sliced month stacks hundreds of small parts,
+    // and sorting or reading them chunk by chunk costs seconds.
+    hits.rechunk_mut();
     let hits = hits.sort(
         ["validator_id", "seq", "rule"],
         SortMultipleOptions::default(),
@@ -993,7 +996,16 @@ fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
             c(&all, "rule", "rule")?,
             c(&tap, "t", "t")?,
             c(&tap, "card_number", "card_number")?,
-            c(&tap, "card_uid", "card_uid")?,
+            // The UIDs copied out: a gathered string keeps the whole
+            // slice's string buffers alive otherwise.
+            Series::new(
+                "card_uid".into(),
+                tap.column("card_uid")?
+                    .str()?
+                    .iter()
+                    .collect::<Vec<Option<&str>>>(),
+            )
+            .into(),
             c(&tap, "vehicle_id", "vehicle_id")?,
             c(&tap, "carrier_id", "carrier_id")?,
             c(&tap, "route", "route")?,
