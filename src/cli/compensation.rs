@@ -76,19 +76,8 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             .map(|w| w.path.clone())
     };
     let mut carriers = Vec::new();
-    let ids: std::collections::BTreeSet<Option<i32>> =
-        month.cells.iter().map(|c| c.carrier).collect();
-    for id in ids {
-        let (mut n, mut a, mut hn, mut ha) = (0, 0, 0, 0);
-        for c in month.cells.iter().filter(|c| c.carrier == id) {
-            if c.held {
-                hn += c.trips;
-                ha += c.amount();
-            } else {
-                n += c.trips;
-                a += c.amount();
-            }
-        }
+    for id in month.carrier_ids() {
+        let t = month.carrier_totals(id);
         let code = books.carrier_code(id);
         carriers.push(Line {
             name: id
@@ -97,10 +86,10 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 .unwrap_or_default(),
             file: file_of("carrier", &code),
             code,
-            trips: n,
-            amount_kopecks: a,
-            held_trips: Some(hn),
-            held_kopecks: Some(ha),
+            trips: t.trips,
+            amount_kopecks: t.kopecks,
+            held_trips: Some(t.held_trips),
+            held_kopecks: Some(t.held_kopecks),
             cards_made: None,
             card_fees_kopecks: None,
         });

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -102,9 +102,38 @@ pub struct Month {
     pub flag_run_at: String,
 }
 
+/// Trips and kopecks, paid and held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub trips: i64,
+    pub kopecks: i64,
+    pub held_trips: i64,
+    pub held_kopecks: i64,
+}
+
 impl Month {
     pub fn paid(&self) -> impl Iterator<Item = &Cell> {
         self.cells.iter().filter(|c| !c.held)
+    }
+
+    /// The carriers with trips in the month (`None`: taps of no carrier).
+    pub fn carrier_ids(&self) -> std::collections::BTreeSet<Option<i32>> {
+        self.cells.iter().map(|c| c.carrier).collect()
+    }
+
+    /// One carrier's trips and kopecks, paid and held.
+    pub fn carrier_totals(&self, carrier: Option<i32>) -> Totals {
+        let mut t = Totals::default();
+        for c in self.cells.iter().filter(|c| c.carrier == carrier) {
+            if c.held {
+                t.held_trips += c.trips;
+                t.held_kopecks += c.amount();
+            } else {
+                t.trips += c.trips;
+                t.kopecks += c.amount();
+            }
+        }
+        t
     }
 }
 
@@ -521,14 +550,4 @@ fn fees(
         );
     }
     Ok(out)
-}
-
-/// Kyiv wall-clock text of a UTC millisecond instant.
-pub fn kyiv(ms: i64) -> String {
-    crate::flags::evidence::kyiv(ms)
-}
-
-/// The day of the month (1-based) of a cell.
-pub fn day_of_month(d: NaiveDate) -> u32 {
-    d.day()
 }

@@ -24,7 +24,7 @@ pub mod workbook;
 
 use std::path::PathBuf;
 
-pub use count::{Cell, HeldTap, Month, compute};
+pub use count::{Cell, HeldTap, Month, Totals, compute};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

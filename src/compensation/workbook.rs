@@ -13,9 +13,12 @@ use rust_xlsxwriter::{
 };
 
 use super::Error;
-use super::count::{Month, kyiv};
+use chrono::Datelike;
+
+use super::count::Month;
 use crate::config::Config;
 use crate::eligibility::Lang;
+use crate::flags::evidence::kyiv;
 
 /// A value in a table cell.
 #[derive(Debug, Clone)]
@@ -24,6 +27,25 @@ pub enum Val {
     Int(i64),
     /// Kopecks, shown as UAH.
     Money(i64),
+}
+
+impl Val {
+    /// A count, or kopecks when `money`.
+    fn number(money: bool, v: i64) -> Val {
+        if money { Val::Money(v) } else { Val::Int(v) }
+    }
+}
+
+/// A matrix row: its label, its values, and their sum last.
+fn matrix_row(label: String, values: impl Iterator<Item = i64>, money: bool) -> Vec<Val> {
+    let mut row = vec![Val::Text(label)];
+    let mut sum = 0;
+    for v in values {
+        sum += v;
+        row.push(Val::number(money, v));
+    }
+    row.push(Val::number(money, sum));
+    row
 }
 
 /// A table: header row, rows, and a totals row of SUM formulas under the
@@ -346,9 +368,7 @@ impl Books<'_> {
             message: e.to_string(),
         })?;
         let mut out = Vec::new();
-        let carriers: std::collections::BTreeSet<Option<i32>> =
-            self.month.cells.iter().map(|c| c.carrier).collect();
-        for c in carriers {
+        for c in self.month.carrier_ids() {
             out.push(self.carrier(dir, c)?);
         }
         let mut communities: std::collections::BTreeSet<String> = self
@@ -410,13 +430,8 @@ impl Books<'_> {
         let cells: Vec<_> = m.cells.iter().filter(|c| c.carrier == carrier).collect();
         // Summary: route × category.
         let mut by: BTreeMap<(i32, String), (i64, i64)> = BTreeMap::new();
-        let (mut held_trips, mut held_amount) = (0, 0);
-        for c in &cells {
-            if c.held {
-                held_trips += c.trips;
-                held_amount += c.amount();
-                continue;
-            }
+        let totals = m.carrier_totals(carrier);
+        for c in cells.iter().filter(|c| !c.held) {
             let e = by.entry((c.route, c.category.clone())).or_default();
             e.0 += c.trips;
             e.1 += c.amount();
@@ -456,8 +471,8 @@ impl Books<'_> {
                 &f.bold,
             )
             .map_err(x)?;
-            ws.write(next + 1, 2, held_trips as f64).map_err(x)?;
-            ws.write_with_format(next + 1, 3, held_amount as f64 / 100.0, &f.money)
+            ws.write(next + 1, 2, totals.held_trips as f64).map_err(x)?;
+            ws.write_with_format(next + 1, 3, totals.held_kopecks as f64 / 100.0, &f.money)
                 .map_err(x)?;
             print(ws, &title, &self.period(), lang);
         }
@@ -473,9 +488,8 @@ impl Books<'_> {
         ] {
             let mut grid: BTreeMap<(u32, i32), i64> = BTreeMap::new();
             for c in cells.iter().filter(|c| !c.held) {
-                *grid
-                    .entry((super::count::day_of_month(c.day), c.route))
-                    .or_default() += if money { c.amount() } else { c.trips };
+                *grid.entry((c.day.day(), c.route)).or_default() +=
+                    if money { c.amount() } else { c.trips };
             }
             let ws = wb.add_worksheet();
             ws.set_name(sheet).map_err(x)?;
@@ -489,19 +503,13 @@ impl Books<'_> {
             let rows = (1..=m.days)
                 .map(|d| {
                     let date = m.first + chrono::Days::new(u64::from(d - 1));
-                    let mut row = vec![Val::Text(date.format("%d.%m.%Y").to_string())];
-                    let mut sum = 0;
-                    for r in &routes {
-                        let v = grid.get(&(d, *r)).copied().unwrap_or(0);
-                        sum += v;
-                        row.push(if money { Val::Money(v) } else { Val::Int(v) });
-                    }
-                    row.push(if money {
-                        Val::Money(sum)
-                    } else {
-                        Val::Int(sum)
-                    });
-                    row
+                    matrix_row(
+                        date.format("%d.%m.%Y").to_string(),
+                        routes
+                            .iter()
+                            .map(|r| grid.get(&(d, *r)).copied().unwrap_or(0)),
+                        money,
+                    )
                 })
                 .collect();
             let tb = Table {
@@ -670,8 +678,7 @@ impl Books<'_> {
             e.0 += c.trips;
             e.1 += c.amount();
         }
-        let carriers: std::collections::BTreeSet<Option<i32>> =
-            m.cells.iter().map(|c| c.carrier).collect();
+        let carriers = m.carrier_ids();
         let communities: std::collections::BTreeSet<String> =
             grid.keys().map(|k| k.1.clone()).collect();
         for (sheet, money) in [
@@ -687,22 +694,15 @@ impl Books<'_> {
             let rows = carriers
                 .iter()
                 .map(|car| {
-                    let mut row = vec![Val::Text(self.carrier_name(*car))];
-                    let mut sum = 0;
-                    for com in &communities {
-                        let v = grid
-                            .get(&(*car, com.clone()))
-                            .map(|e| if money { e.1 } else { e.0 })
-                            .unwrap_or(0);
-                        sum += v;
-                        row.push(if money { Val::Money(v) } else { Val::Int(v) });
-                    }
-                    row.push(if money {
-                        Val::Money(sum)
-                    } else {
-                        Val::Int(sum)
-                    });
-                    row
+                    matrix_row(
+                        self.carrier_name(*car),
+                        communities.iter().map(|com| {
+                            grid.get(&(*car, com.clone()))
+                                .map(|e| if money { e.1 } else { e.0 })
+                                .unwrap_or(0)
+                        }),
+                        money,
+                    )
                 })
                 .collect();
             let tb = Table {
@@ -718,22 +718,13 @@ impl Books<'_> {
             ws.set_name(t(lang, "Перевізники", "Carriers")).map_err(x)?;
             let mut rows = Vec::new();
             for car in &carriers {
-                let (mut n, mut a, mut hn, mut ha) = (0, 0, 0, 0);
-                for c in m.cells.iter().filter(|c| c.carrier == *car) {
-                    if c.held {
-                        hn += c.trips;
-                        ha += c.amount();
-                    } else {
-                        n += c.trips;
-                        a += c.amount();
-                    }
-                }
+                let tt = m.carrier_totals(*car);
                 rows.push(vec![
                     Val::Text(self.carrier_name(*car)),
-                    Val::Int(n),
-                    Val::Money(a),
-                    Val::Int(hn),
-                    Val::Money(ha),
+                    Val::Int(tt.trips),
+                    Val::Money(tt.kopecks),
+                    Val::Int(tt.held_trips),
+                    Val::Money(tt.held_kopecks),
                 ]);
             }
             let tb = Table {

@@ -232,17 +232,10 @@ pub fn sync_placed(home: &Home, files: &[Pending]) -> Result<(), Error> {
 
 /// The store's live files for a month (or every month), relative paths.
 pub fn live_files(reg: &Registry, month: Option<&str>) -> Result<Vec<String>, Error> {
-    let err = Error::sql(reg.path());
-    let mut stmt = reg
-        .conn()
-        .prepare(
-            "SELECT path FROM tap_files WHERE replaced_at IS NULL AND (?1 IS NULL OR month = ?1) ORDER BY id",
-        )
-        .map_err(&err)?;
-    let rows = stmt
-        .query_map([month], |r| r.get::<_, String>(0))
-        .map_err(&err)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+    Ok(live_files_with_rows(reg, month)?
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect())
 }
 
 /// Like `live_files`, with each file's row count.
