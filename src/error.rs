@@ -52,6 +52,10 @@ pub enum Error {
     Flags(#[from] crate::flags::Error),
     #[error(transparent)]
     Compensation(#[from] crate::compensation::Error),
+    #[error(transparent)]
+    Access(#[from] crate::access::Error),
+    #[error(transparent)]
+    Person(#[from] crate::person::Error),
     /// The failure was already printed where it happened (one line per
     /// validator of a dock sweep); only its exit code is left.
     #[error("")]
@@ -63,7 +67,7 @@ pub enum Error {
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
-        use crate::{cards, config, dock, eligibility, fleet, generate, home, intake, registry};
+        use crate::{cards, config, dock, eligibility, fleet, generate, home, intake};
         match self {
             Error::Home(e) => match e {
                 home::Error::Locked { .. } => ExitCode::TempFail,
@@ -77,11 +81,7 @@ impl Error {
                 config::Error::Invalid { .. } => ExitCode::Config,
                 config::Error::Write { .. } => ExitCode::CantCreate,
             },
-            Error::Registry(e) => match e {
-                registry::Error::TooNew { .. } => ExitCode::Config,
-                registry::Error::Busy { .. } => ExitCode::TempFail,
-                registry::Error::Sqlite { .. } => ExitCode::IoErr,
-            },
+            Error::Registry(e) => registry_code(e),
             Error::Intake(e) => match e {
                 intake::Error::Missing { .. } => ExitCode::NoInput,
                 intake::Error::Unreadable { .. }
@@ -131,6 +131,20 @@ impl Error {
                 dock::Error::Key(cards::Error::Key { .. }) => ExitCode::Config,
                 dock::Error::Key(_) => ExitCode::IoErr,
             },
+            Error::Access(e) => match e {
+                crate::access::Error::NoAccount { .. }
+                | crate::access::Error::Refused { .. }
+                | crate::access::Error::NoPurpose { .. } => ExitCode::NoPerm,
+                crate::access::Error::Bad(_) => ExitCode::DataErr,
+                crate::access::Error::Unknown(_) => ExitCode::NoInput,
+                crate::access::Error::Registry(e) => registry_code(e),
+            },
+            Error::Person(e) => match e {
+                crate::person::Error::Registry(e) => registry_code(e),
+                crate::person::Error::Taps(e) => taps_code(e),
+                crate::person::Error::Store { .. } => ExitCode::IoErr,
+                crate::person::Error::Output { .. } => ExitCode::CantCreate,
+            },
             Error::Compensation(e) => {
                 use crate::compensation::Error as C;
                 match e {
@@ -170,6 +184,15 @@ fn flags_code(e: &crate::flags::Error) -> ExitCode {
             F::Taps(e) => taps_code(e),
             F::Registry(_) => ExitCode::IoErr,
         }
+    }
+}
+
+fn registry_code(e: &crate::registry::Error) -> ExitCode {
+    use crate::registry::Error as R;
+    match e {
+        R::TooNew { .. } => ExitCode::Config,
+        R::Busy { .. } => ExitCode::TempFail,
+        R::Sqlite { .. } => ExitCode::IoErr,
     }
 }
 

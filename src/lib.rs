@@ -1,6 +1,8 @@
 //! kartka: a city's benefit-card scheme, from applicant spreadsheets to
 //! carrier compensation. See README.md for the architecture.
 
+pub mod access;
+pub mod audit;
 pub mod cards;
 pub mod cli;
 pub mod compensation;
@@ -18,6 +20,8 @@ pub mod identity;
 pub mod init;
 pub mod intake;
 pub mod memory;
+pub mod person;
+pub mod private;
 pub mod registry;
 pub mod status;
 pub mod taps;

@@ -116,6 +116,16 @@ fn say_enforced(g: &Global, e: &Enforced) {
     }
 }
 
+pub fn action(args: &Args) -> crate::access::Action {
+    use crate::access::Action;
+    match args.command {
+        Cmd::Show { .. } | Cmd::List { .. } => Action::CardsView,
+        Cmd::PrintJob(_) => Action::CardsPrint,
+        Cmd::Blocklist { .. } => Action::Blocklist,
+        _ => Action::CardsChange,
+    }
+}
+
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
@@ -252,9 +262,15 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             g.print_json(c);
         }
         Cmd::Show { key } => {
-            // Personal data: the audit trail (K5, issue 9) records this access.
-            let reg = Registry::open(&home.registry())?;
+            let mut reg = Registry::open(&home.registry())?;
             let shown = cards::show(&reg, &key)?;
+            let people: Vec<String> = shown.iter().map(|s| s.card.social_number.clone()).collect();
+            g.audit(
+                &mut reg,
+                crate::audit::Outcome::Shown,
+                &people,
+                "cards and their history",
+            )?;
             if shown.is_empty() {
                 println!("{key}: no cards");
             }
@@ -264,9 +280,15 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             g.print_json(&shown);
         }
         Cmd::List { state } => {
-            // Personal data: the audit trail (K5, issue 9) records this access.
-            let reg = Registry::open(&home.registry())?;
+            let mut reg = Registry::open(&home.registry())?;
             let list = cards::list(&reg, state)?;
+            let people: Vec<String> = list.iter().map(|c| c.social_number.clone()).collect();
+            g.audit(
+                &mut reg,
+                crate::audit::Outcome::Shown,
+                &people,
+                "card list with holders",
+            )?;
             for c in &list {
                 println!(
                     "{}  {:<8} {:<15} {}  {:<40} {:<18} {}",

@@ -39,6 +39,16 @@ enum Explain {
     },
 }
 
+pub fn action(args: &Args) -> crate::access::Action {
+    use crate::access::Action;
+    match args.explain {
+        Some(_) => Action::Explain,
+        None => Action::Decide {
+            workbook: args.out.is_some(),
+        },
+    }
+}
+
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
@@ -46,8 +56,17 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let lang: Lang = g.lang.into();
     if let Some(Explain::Explain { person, as_of }) = args.explain {
         let as_of = as_of.unwrap_or_else(crate::time::today_kyiv);
-        // Personal data: the audit trail (K5) records this access here.
-        let e = eligibility::explain(&home, &config, &person, as_of, &mut |_social_number| {})?;
+        let mut shown = Vec::new();
+        let e = eligibility::explain(&home, &config, &person, as_of, &mut |social_number| {
+            shown.push(social_number.to_string())
+        })?;
+        let mut reg = crate::registry::Registry::open(&home.registry())?;
+        g.audit(
+            &mut reg,
+            crate::audit::Outcome::Shown,
+            &shown,
+            "eligibility trace",
+        )?;
         let d = &e.decision;
         println!("{} {} — as of {}", e.social_number, e.name, d.as_of);
         for c in &d.trace {
@@ -119,6 +138,13 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
     }
     if let Some(out) = &args.out {
+        let people: Vec<String> = decided.iter().map(|d| d.0.clone()).collect();
+        g.audit(
+            &mut reg,
+            crate::audit::Outcome::Exported,
+            &people,
+            &format!("decisions workbook → {}", out.display()),
+        )?;
         eligibility::write_workbook(out, &config, &decided, lang).map_err(|e| {
             eligibility::Error::Workbook {
                 path: out.clone(),

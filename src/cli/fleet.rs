@@ -25,6 +25,13 @@ enum Cmd {
     List,
 }
 
+pub fn action(args: &Args) -> crate::access::Action {
+    match args.command {
+        Cmd::Import { .. } => crate::access::Action::FleetImport,
+        Cmd::List => crate::access::Action::FleetList,
+    }
+}
+
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;

@@ -14,6 +14,21 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
         _lock = home.lock("init", crate::home::lock_wait())?;
     }
     let s = crate::init::init(&home)?;
+    // The first init makes its user the admin (P20).
+    let mut reg = crate::registry::Registry::open(&home.registry())?;
+    if crate::access::accounts::count(&reg)? == 0 {
+        let user = g.operator();
+        crate::access::accounts::put(&reg, &user, crate::access::Role::Admin, &[], &[], &user)?;
+        g.audit(
+            &mut reg,
+            crate::audit::Outcome::Changed,
+            &[],
+            &format!("account {user} is admin: the home's first user"),
+        )?;
+        g.say(format_args!(
+            "  {user} is the home's admin; add the staff with `kartka accounts add USER --role ...`."
+        ));
+    }
     if s.created {
         g.say(format_args!(
             "Created home {} (registry schema v{}).\n  Edit {} for the city's communities, categories and limits.",

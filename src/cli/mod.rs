@@ -1,6 +1,9 @@
 //! The command line: clap definitions and one thin `run` per command. Each
 //! `run` turns arguments into options, calls one domain function and prints.
 
+mod access_check;
+mod accounts;
+mod audit;
 mod cards;
 mod compensation;
 mod dock;
@@ -54,22 +57,45 @@ pub struct Global {
     /// Language of workbooks and reasons for people: uk (default) or en.
     #[arg(long, global = true, value_enum, default_value_t = Lang::Uk)]
     pub lang: Lang,
-    /// Who is running the command, for the records (default: the OS user).
-    #[arg(long, global = true, env = "KARTKA_OPERATOR")]
-    pub operator: Option<String>,
+    /// Why you look at personal data (K5): required by commands that show or
+    /// export it, and recorded with your name in the audit trail.
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub purpose: Option<String>,
+    /// Who runs, with which account: resolved before the command runs.
+    #[arg(skip)]
+    pub session: Option<crate::access::Session>,
 }
 
 impl Global {
     pub fn home(&self) -> Home {
         Home::new(self.home.clone())
     }
+    /// The OS user running the command (crate::access::identity).
     pub fn operator(&self) -> String {
-        self.operator
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
-            .unwrap_or_else(|| "unknown".into())
+        match &self.session {
+            Some(s) => s.user.clone(),
+            None => crate::access::identity::operator(&self.home),
+        }
+    }
+    pub fn session(&self) -> &crate::access::Session {
+        self.session
+            .as_ref()
+            .expect("cli::run resolves the session first")
+    }
+    /// What the account may see of the taps (everything for staff roles).
+    pub fn scope(&self) -> crate::access::Scope {
+        self.session().scope()
+    }
+    /// Records in the audit trail that this run showed or exported the
+    /// personal data of `people` (K5). Call it before the data leaves.
+    pub fn audit(
+        &self,
+        reg: &mut crate::registry::Registry,
+        outcome: crate::audit::Outcome,
+        people: &[String],
+        detail: &str,
+    ) -> Result<(), Error> {
+        access_check::audit(self.session(), reg, outcome, people, detail)
     }
     /// Human text on stderr, unless --quiet.
     pub fn say(&self, text: impl std::fmt::Display) {
@@ -142,11 +168,41 @@ pub enum Command {
     Compensation(compensation::Args),
     /// Check a carrier's monthly report against the counted trips (P17): exit 0 match, 1 differ.
     Reconcile(compensation::ReconcileArgs),
+    /// Accounts: which OS users may run kartka, with which role and scope (P20).
+    Accounts(accounts::Args),
+    /// The personal-data audit trail: verify it, read it, or one resident's accesses (K5).
+    Audit(audit::Args),
+    /// Everything stored about one resident, for the resident (K5).
+    Person(audit::PersonArgs),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
     #[command(subcommand)]
     Generate(generate::Generate),
+}
+
+/// What a command does, for the access check; None for commands that need
+/// no account (`init`, or a command on a home that does not exist yet).
+fn action_of(command: &Command, g: &Global) -> Option<crate::access::Action> {
+    use crate::access::Action;
+    Some(match command {
+        Command::Init(_) if !g.home().config().is_file() => return None,
+        Command::Init(_) => Action::Init,
+        Command::Import(_) => Action::ImportApplicants,
+        Command::Eligibility(a) => eligibility::action(a),
+        Command::Cards(a) => cards::action(a),
+        Command::Dock(_) => Action::Dock,
+        Command::Taps(a) => taps::action(a),
+        Command::Fleet(a) => fleet::action(a),
+        Command::Compensation(_) => Action::Compensation,
+        Command::Reconcile(_) => Action::Reconcile,
+        Command::Status(_) => Action::Status,
+        Command::Generate(_) if !g.home().config().is_file() => return None,
+        Command::Generate(_) => Action::Generate,
+        Command::Accounts(a) => accounts::action(a),
+        Command::Audit(a) => audit::action(a),
+        Command::Person(_) => Action::PersonExport,
+    })
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -162,9 +218,14 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+fn run(mut cli: Cli) -> Result<(), Error> {
+    let action = action_of(&cli.command, &cli.global);
+    cli.global.session = Some(access_check::session(&cli.global, action)?);
     let g = &cli.global;
     match cli.command {
+        Command::Accounts(args) => accounts::run(g, args),
+        Command::Audit(args) => audit::run(g, args),
+        Command::Person(args) => audit::person(g, args),
         Command::Init(args) => init::run(g, args),
         Command::Import(cmd) => import::run(g, cmd),
         Command::Eligibility(args) => eligibility::run(g, args),

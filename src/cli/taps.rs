@@ -67,6 +67,16 @@ enum Cmd {
     },
 }
 
+pub fn action(args: &Args) -> crate::access::Action {
+    use crate::access::Action;
+    match &args.command {
+        Cmd::Import { .. } | Cmd::Compact { .. } => Action::TapsStore,
+        Cmd::Months => Action::TapsMonths,
+        Cmd::Flag { with_names, .. } => Action::Flag { names: *with_names },
+        Cmd::Clear { .. } | Cmd::Review { .. } => Action::FlagsClear,
+    }
+}
+
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
@@ -146,6 +156,17 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                     // The holders' names of every flagged card, not only
                     // those whose state is evidence.
                     run.cards = crate::flags::card_info(&reg, &run.flags)?;
+                    let people: Vec<String> = run
+                        .cards
+                        .values()
+                        .map(|c| c.social_number.clone())
+                        .collect();
+                    g.audit(
+                        &mut reg,
+                        crate::audit::Outcome::Exported,
+                        &people,
+                        &format!("flags with holders' names → {}", path.display()),
+                    )?;
                 }
                 crate::flags::export::write(
                     path,
@@ -157,6 +178,12 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                         names: with_names,
                     },
                 )?;
+                if with_names {
+                    crate::private::restrict(path).map_err(|e| crate::flags::Error::Output {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                }
                 run.summary.out = Some(path.clone());
             }
             let s = &run.summary;

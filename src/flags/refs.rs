@@ -24,6 +24,7 @@ pub struct CardInfo {
     pub death_date: Option<String>,
     pub uid: Option<String>,
     pub holder: String,
+    pub social_number: String,
 }
 
 pub struct Loaded {
@@ -40,7 +41,8 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
             "SELECT c.category, c.valid_from, c.valid_to, p.death_date,
                     (SELECT e.uid FROM card_events e WHERE e.card_id = c.id AND e.uid IS NOT NULL ORDER BY e.id DESC LIMIT 1),
                     b.effective, b.reason,
-                    p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, '')
+                    p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, ''),
+                    CAST(p.id + 10000000 AS TEXT)
              FROM cards c JOIN people p ON p.id = c.person_id
              LEFT JOIN card_events b ON b.id = (SELECT min(id) FROM card_events x WHERE x.card_id = c.id AND x.state = 'blocked')
              WHERE c.number = ?1",
@@ -61,6 +63,7 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
                     blocked_at: r.get(5).map_err(err)?,
                     block_reason: r.get(6).map_err(err)?,
                     holder: r.get(7).map_err(err)?,
+                    social_number: r.get(8).map_err(err)?,
                 },
             );
         }

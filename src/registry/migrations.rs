@@ -312,6 +312,48 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX flag_clearings_tap ON flag_clearings(validator, seq);
     "#,
+    // 6: accounts and the personal-data audit trail (issue 9, P20, P22, K5).
+    // An account is an OS user's name with one role and, for carriers and
+    // scoped analysts, the carriers and routes it may see.
+    r#"
+    CREATE TABLE accounts (
+        user        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'analyst', 'carrier', 'auditor')),
+        carriers    TEXT NOT NULL DEFAULT '',       -- carrier ids, comma-separated; '' = all
+        routes      TEXT NOT NULL DEFAULT '',       -- route codes, comma-separated; '' = all
+        added_at    TEXT NOT NULL,
+        added_by    TEXT NOT NULL
+    );
+    -- The audit trail: append-only, each entry chained to the one before
+    -- by sha256 (crate::audit). `people` lists the social numbers the
+    -- command showed or exported, comma-separated; audit_people indexes them.
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        role        TEXT NOT NULL,
+        command     TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        outcome     TEXT NOT NULL,                  -- 'shown', 'exported', 'changed', 'refused'
+        people      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        prev        TEXT NOT NULL,
+        hash        TEXT NOT NULL
+    );
+    CREATE TABLE audit_people (
+        entry       INTEGER NOT NULL REFERENCES audit(id),
+        social_number TEXT NOT NULL
+    );
+    CREATE INDEX audit_people_person ON audit_people(social_number, entry);
+    CREATE TRIGGER audit_is_history BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_stays BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_people_are_history BEFORE UPDATE ON audit_people
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_people_stay BEFORE DELETE ON audit_people
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,224 @@
+//! Which role runs which command (P20, K5). One table, read by `cli::run`
+//! before any command starts, and printed in commands/accounts.md.
+
+use super::{Error, Role, Session};
+use Role::*;
+
+/// What a command does, as far as access goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `init` on a home that exists (a new home needs no account).
+    Init,
+    /// Add, change or remove accounts.
+    AccountsManage,
+    AccountsList,
+    ImportApplicants,
+    /// Decide eligibility; `workbook`: also write the decisions with names.
+    Decide {
+        workbook: bool,
+    },
+    /// One person's rule trace (personal data).
+    Explain,
+    /// Issue, block, reissue, record printed or handed over.
+    CardsChange,
+    /// A print job: names and photos for the printer (personal data).
+    CardsPrint,
+    /// `cards show` and `cards list` (personal data).
+    CardsView,
+    Blocklist,
+    Dock,
+    /// Import taps, compact months.
+    TapsStore,
+    /// The store's months, in counts.
+    TapsMonths,
+    /// Run the flag rules; `names`: put holders' names in the file.
+    Flag {
+        names: bool,
+    },
+    /// Clear flags, import a review workbook.
+    FlagsClear,
+    FleetImport,
+    FleetList,
+    Compensation,
+    Reconcile,
+    /// A period report; `names`: with names and photos (needs a purpose).
+    Report {
+        names: bool,
+    },
+    Status,
+    Generate,
+    /// Verify and read the audit trail.
+    AuditRead,
+    /// Who looked at one resident's data (K5); shows who they are.
+    AuditPerson,
+    /// Everything stored about one resident (K5).
+    PersonExport,
+    Backup,
+}
+
+impl Action {
+    /// The roles that may run it.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::AccountsManage => &[Admin],
+            Action::AccountsList => &[Admin, Auditor],
+            Action::ImportApplicants | Action::Decide { .. } => &[Admin, Clerk],
+            Action::Explain | Action::CardsView => &[Admin, Clerk, Analyst],
+            Action::CardsChange | Action::CardsPrint | Action::Blocklist => &[Admin, Clerk],
+            Action::Dock => &[Admin, Clerk, Analyst],
+            Action::TapsStore | Action::Flag { .. } | Action::FlagsClear => &[Admin, Analyst],
+            Action::TapsMonths => &[Admin, Analyst, Auditor],
+            Action::FleetImport => &[Admin, Analyst],
+            Action::FleetList => &[Admin, Clerk, Analyst],
+            Action::Compensation | Action::Reconcile => &[Admin, Analyst, Carrier],
+            Action::Report { names: false } => &[Admin, Analyst, Carrier],
+            Action::Report { names: true } => &[Admin, Analyst],
+            Action::Status => &[Admin, Clerk, Analyst, Carrier, Auditor],
+            Action::Init | Action::Generate | Action::Backup => &[Admin],
+            Action::AuditRead => &[Admin, Auditor],
+            Action::AuditPerson => &[Admin, Auditor, Clerk],
+            Action::PersonExport => &[Admin, Clerk],
+        }
+    }
+
+    /// Does it show or export personal data (and so need `--purpose`)?
+    pub fn personal(self) -> bool {
+        matches!(
+            self,
+            Action::Decide { workbook: true }
+                | Action::Explain
+                | Action::CardsPrint
+                | Action::CardsView
+                | Action::Flag { names: true }
+                | Action::Report { names: true }
+                | Action::AuditPerson
+                | Action::PersonExport
+        )
+    }
+
+    /// For refusals: what the command touches.
+    fn what(self) -> &'static str {
+        match self {
+            Action::Init => "the home's set-up",
+            Action::AccountsManage | Action::AccountsList => "accounts",
+            Action::ImportApplicants | Action::Decide { .. } | Action::Explain => {
+                "applications and eligibility"
+            }
+            Action::CardsChange | Action::CardsPrint | Action::CardsView | Action::Blocklist => {
+                "cards and their holders"
+            }
+            Action::Dock | Action::TapsStore | Action::TapsMonths => "the tap store",
+            Action::Flag { .. } | Action::FlagsClear => "suspicious-tap flags",
+            Action::FleetImport | Action::FleetList => "the fleet",
+            Action::Compensation | Action::Reconcile => "compensation",
+            Action::Report { names: true } => "reports with holders' names and photos",
+            Action::Report { names: false } => "period reports",
+            Action::Status => "the home's counts",
+            Action::Generate => "synthetic data",
+            Action::AuditRead | Action::AuditPerson => "the audit trail",
+            Action::PersonExport => "a resident's data",
+            Action::Backup => "backups",
+        }
+    }
+}
+
+/// Refuses a session whose role may not run `action`, or a personal-data
+/// command without a purpose.
+pub fn check(session: &Session, action: Action) -> Result<(), Error> {
+    let Some(account) = &session.account else {
+        return Err(Error::NoAccount {
+            user: session.user.clone(),
+            home: String::new(),
+        });
+    };
+    let roles = action.roles();
+    if !roles.contains(&account.role) {
+        return Err(Error::Refused {
+            user: session.user.clone(),
+            role: account.role,
+            command: session.command.clone(),
+            why: format!(
+                "{} are for {} accounts",
+                action.what(),
+                roles
+                    .iter()
+                    .map(|r| r.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if action.personal() && session.purpose.is_none() {
+        return Err(Error::NoPurpose {
+            command: session.command.clone(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Account, Scope};
+
+    fn session(role: Role, purpose: Option<&str>) -> Session {
+        Session {
+            user: "u".into(),
+            account: Some(Account {
+                user: "u".into(),
+                role,
+                scope: Scope::default(),
+                added_at: String::new(),
+                added_by: String::new(),
+            }),
+            purpose: purpose.map(String::from),
+            command: "x".into(),
+        }
+    }
+
+    #[test]
+    fn carriers_never_see_people_and_auditors_only_the_trail() {
+        for a in [
+            Action::CardsView,
+            Action::Explain,
+            Action::PersonExport,
+            Action::Report { names: true },
+            Action::Flag { names: true },
+            Action::CardsPrint,
+        ] {
+            assert!(check(&session(Carrier, Some("p")), a).is_err(), "{a:?}");
+        }
+        assert!(check(&session(Carrier, None), Action::Report { names: false }).is_ok());
+        assert!(check(&session(Auditor, None), Action::AuditRead).is_ok());
+        assert!(check(&session(Auditor, None), Action::Compensation).is_err());
+        assert!(check(&session(Clerk, None), Action::AccountsManage).is_err());
+    }
+
+    #[test]
+    fn personal_data_needs_a_purpose() {
+        let e = check(&session(Clerk, None), Action::CardsView).unwrap_err();
+        assert!(e.to_string().contains("--purpose"), "{e}");
+        assert!(
+            check(
+                &session(Clerk, Some("a call from the holder")),
+                Action::CardsView
+            )
+            .is_ok()
+        );
+        // A role's refusal comes before the purpose.
+        let e = check(&session(Carrier, None), Action::CardsView).unwrap_err();
+        assert!(matches!(e, Error::Refused { .. }), "{e}");
+    }
+
+    #[test]
+    fn every_action_has_an_admin_except_none() {
+        for a in [
+            Action::AccountsManage,
+            Action::Status,
+            Action::Backup,
+            Action::Report { names: true },
+        ] {
+            assert!(a.roles().contains(&Admin));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `kartka accounts`: which OS users may run kartka (P20).
+
+use super::Global;
+use crate::Error;
+use crate::access::{Action, Role, accounts};
+use crate::audit::Outcome;
+use crate::registry::Registry;
+
+const EXIT_CODES: &str = "Exit codes: 0 ok; 65 a bad name, an unknown carrier, a scope on a role without one, or removing the last admin; 66 no such account; 77 only an admin manages accounts.";
+
+/// Accounts: an OS user's role, and for carriers the carriers and routes it sees.
+#[derive(Debug, clap::Args)]
+#[command(after_help = format!("Examples:\n  kartka accounts add olena --role clerk\n  kartka accounts add avtoliga --role carrier --carrier 32855961\n  kartka accounts add petro --role analyst --route 12 --route 12A\n  kartka accounts list\n  kartka accounts remove olena\n\nIdentity is the OS user running kartka (through sudo as the home's owner: the user who ran sudo).\n\n{EXIT_CODES}"))]
+pub struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// Add an account, or change an existing one's role and scope.
+    Add {
+        /// The OS user name.
+        user: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Carrier and analyst accounts: see only this carrier (id or ЄДРПОУ); repeat for several.
+        #[arg(long = "carrier", value_name = "CODE")]
+        carriers: Vec<String>,
+        /// Carrier and analyst accounts: see only this route; repeat for several.
+        #[arg(long = "route", value_name = "CODE")]
+        routes: Vec<String>,
+    },
+    /// List the accounts.
+    List,
+    /// Remove an account (the last admin stays).
+    Remove { user: String },
+}
+
+pub fn action(args: &Args) -> Action {
+    match args.command {
+        Cmd::List => Action::AccountsList,
+        _ => Action::AccountsManage,
+    }
+}
+
+pub fn run(g: &Global, args: Args) -> Result<(), Error> {
+    let home = g.home();
+    home.require_initialised()?;
+    let mut reg = Registry::open(&home.registry())?;
+    match args.command {
+        Cmd::Add {
+            user,
+            role,
+            carriers,
+            routes,
+        } => {
+            let a = accounts::put(&reg, &user, role, &carriers, &routes, &g.operator())?;
+            g.audit(
+                &mut reg,
+                Outcome::Changed,
+                &[],
+                &format!("account {} is {}", a.user, describe(&a)),
+            )?;
+            g.say(format_args!("{}: {}", a.user, describe(&a)));
+            g.print_json(&a);
+        }
+        Cmd::List => {
+            let list = accounts::list(&reg)?;
+            if !g.json && !g.quiet {
+                for a in &list {
+                    println!(
+                        "{:<20} {:<8} {}  (since {}, by {})",
+                        a.user,
+                        a.role,
+                        scope_text(&a.scope),
+                        a.added_at,
+                        a.added_by
+                    );
+                }
+            }
+            g.print_json(&list);
+        }
+        Cmd::Remove { user } => {
+            let a = accounts::remove(&reg, &user)?;
+            g.audit(
+                &mut reg,
+                Outcome::Changed,
+                &[],
+                &format!("account {} removed (was {})", a.user, describe(&a)),
+            )?;
+            g.say(format_args!("{} removed.", a.user));
+            g.print_json(&a);
+        }
+    }
+    Ok(())
+}
+
+fn scope_text(s: &crate::access::Scope) -> String {
+    if s.is_all() {
+        return "all carriers and routes".into();
+    }
+    let mut parts = Vec::new();
+    if !s.carriers.is_empty() {
+        parts.push(format!(
+            "carriers {}",
+            s.carriers
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    if !s.routes.is_empty() {
+        parts.push(format!("routes {}", s.routes.join(",")));
+    }
+    parts.join("; ")
+}
+
+fn describe(a: &accounts::Account) -> String {
+    format!("{}, {}", a.role, scope_text(&a.scope))
+}

@@ -1,0 +1,371 @@
+//! Everything kartka stores about one resident, for the resident (K5): the
+//! record, its change history, decisions, cards and their events, the taps
+//! of those cards, and who accessed the data.
+//!
+//! Registry sections are `SELECT *`, so a column added later is exported
+//! without touching this file.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use rusqlite::types::ValueRef;
+use serde_json::Value;
+
+use crate::home::Home;
+use crate::registry::Registry;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+    #[error(transparent)]
+    Taps(#[from] crate::taps::Error),
+    #[error("{path}: cannot read the tap store: {detail}")]
+    Store { path: PathBuf, detail: String },
+    #[error(
+        "{path}: cannot write the export: {detail}.\n  Check the folder exists and is writable; use .xlsx or .json."
+    )]
+    Output { path: PathBuf, detail: String },
+}
+
+/// One titled table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Section {
+    pub key: &'static str,
+    #[serde(skip)]
+    pub title_uk: &'static str,
+    #[serde(skip)]
+    pub title_en: &'static str,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Export {
+    pub social_number: String,
+    pub generated_at: String,
+    pub sections: Vec<Section>,
+    /// The photo file under the home's photos/ (embedded in the workbook).
+    #[serde(skip)]
+    pub photo: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Written {
+    pub social_number: String,
+    pub out: String,
+    pub sections: usize,
+    pub rows: usize,
+}
+
+fn value(v: ValueRef) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::from(i),
+        ValueRef::Real(f) => Value::from(f),
+        ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::from(format!("({} bytes)", b.len())),
+    }
+}
+
+fn query(
+    reg: &Registry,
+    (key, title_uk, title_en): (&'static str, &'static str, &'static str),
+    sql: &str,
+    id: i64,
+) -> Result<Section, Error> {
+    let err = |e| Error::Registry(reg.err(e));
+    let mut st = reg.conn().prepare(sql).map_err(err)?;
+    let columns: Vec<String> = st.column_names().map(|c| c.to_string()).collect();
+    let n = columns.len();
+    let mut rows = Vec::new();
+    let mut q = st.query([id]).map_err(err)?;
+    while let Some(r) = q.next().map_err(err)? {
+        rows.push(
+            (0..n)
+                .map(|i| r.get_ref(i).map(value))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(err)?,
+        );
+    }
+    Ok(Section {
+        key,
+        title_uk,
+        title_en,
+        columns,
+        rows,
+    })
+}
+
+/// Gathers the export of person `id` (the registry's row id).
+pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
+    let mut sections = Vec::new();
+    let person = query(
+        reg,
+        ("person", "Особа", "Person"),
+        "SELECT * FROM people WHERE id = ?1",
+        id,
+    )?;
+    let photo = person
+        .columns
+        .iter()
+        .position(|c| c == "photo")
+        .and_then(|i| person.rows.first()?.get(i)?.as_str().map(String::from))
+        .map(|name| home.photos().join(name))
+        .filter(|p| p.is_file());
+    // The record as field/value pairs: one row per field reads better.
+    let fields = Section {
+        key: person.key,
+        title_uk: person.title_uk,
+        title_en: person.title_en,
+        columns: vec!["field".into(), "value".into()],
+        rows: person
+            .rows
+            .first()
+            .map(|row| {
+                person
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| vec![Value::from(c.clone()), v.clone()])
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    sections.push(fields);
+    for (names, sql) in [
+        (
+            ("history", "Історія змін", "Change history"),
+            "SELECT * FROM person_history WHERE person_id = ?1 ORDER BY id",
+        ),
+        (
+            ("decisions", "Рішення", "Decisions"),
+            "SELECT * FROM decisions WHERE person_id = ?1 ORDER BY id",
+        ),
+        (
+            ("cards", "Картки", "Cards"),
+            "SELECT * FROM cards WHERE person_id = ?1 ORDER BY id",
+        ),
+        (
+            ("card_events", "Події карток", "Card events"),
+            "SELECT e.* FROM card_events e JOIN cards c ON c.id = e.card_id WHERE c.person_id = ?1 ORDER BY e.id",
+        ),
+        (
+            ("accesses", "Доступ до даних", "Accesses to the data"),
+            "SELECT a.id, a.at, a.user, a.role, a.command, a.purpose, a.outcome FROM audit a \
+             WHERE a.id IN (SELECT entry FROM audit_people WHERE social_number = CAST(?1 + 10000000 AS TEXT)) ORDER BY a.id",
+        ),
+    ] {
+        sections.push(query(reg, names, sql, id)?);
+    }
+    let numbers: Vec<i64> = {
+        let mut st = reg
+            .conn()
+            .prepare("SELECT number FROM cards WHERE person_id = ?1")
+            .map_err(|e| reg.err(e))?;
+        st.query_map([id], |r| r.get(0))
+            .map_err(|e| reg.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| reg.err(e))?
+    };
+    sections.insert(sections.len() - 1, taps(home, reg, &numbers)?);
+    Ok(Export {
+        social_number: (id + 10_000_000).to_string(),
+        generated_at: crate::time::now_utc_text(),
+        sections,
+        photo,
+    })
+}
+
+/// The taps of `cards` in every month of the store.
+fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
+    let columns = [
+        "tapped_at",
+        "validator_id",
+        "seq",
+        "vehicle_id",
+        "carrier_id",
+        "route",
+        "result",
+    ];
+    let mut section = Section {
+        key: "taps",
+        title_uk: "Поїздки",
+        title_en: "Taps",
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows: Vec::new(),
+    };
+    let files = crate::taps::parquet::live_files(reg, None)?;
+    if cards.is_empty() || files.is_empty() {
+        return Ok(section);
+    }
+    let store = home.taps();
+    let fail = |detail: PolarsError| Error::Store {
+        path: store.clone(),
+        detail: detail.to_string(),
+    };
+    let mut scans = Vec::new();
+    for rel in &files {
+        let p = PlRefPath::try_from_path(&home.root().join(rel)).map_err(fail)?;
+        scans.push(LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(fail)?);
+    }
+    let wanted = cards
+        .iter()
+        .map(|n| col("card_number").eq(lit(*n)))
+        .reduce(|a, b| a.or(b))
+        .expect("at least one card");
+    let df = concat(scans, UnionArgs::default())
+        .map_err(fail)?
+        .filter(wanted)
+        .select([
+            col("tapped_at").cast(DataType::Int64),
+            col("validator_id").cast(DataType::Int64),
+            col("seq"),
+            col("vehicle_id").cast(DataType::Int64),
+            col("carrier_id").cast(DataType::Int64),
+            col("route").cast(DataType::Int64),
+            col("result"),
+        ])
+        .sort(["tapped_at"], SortMultipleOptions::default())
+        .collect()
+        .map_err(fail)?;
+    let ints = |name: &str| -> Result<Vec<Option<i64>>, Error> {
+        df.column(name)
+            .and_then(|c| c.i64().map(|a| (0..a.len()).map(|i| a.get(i)).collect()))
+            .map_err(fail)
+    };
+    let at = ints("tapped_at")?;
+    let validator = ints("validator_id")?;
+    let seq = ints("seq")?;
+    let vehicle = ints("vehicle_id")?;
+    let carrier = ints("carrier_id")?;
+    let route = ints("route")?;
+    let result: Vec<Option<String>> = df
+        .column("result")
+        .and_then(|c| {
+            c.str()
+                .map(|a| (0..a.len()).map(|i| a.get(i).map(String::from)).collect())
+        })
+        .map_err(fail)?;
+    for i in 0..df.height() {
+        let when = at[i]
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(crate::time::kyiv_text);
+        section.rows.push(vec![
+            Value::from(when),
+            Value::from(validator[i]),
+            Value::from(seq[i]),
+            Value::from(vehicle[i]),
+            Value::from(carrier[i]),
+            Value::from(route[i]),
+            Value::from(result[i].clone()),
+        ]);
+    }
+    Ok(section)
+}
+
+fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes the export as .xlsx (one sheet per section, titles in `lang`,
+/// the photo on the first sheet) or .json; readable by its owner only.
+pub fn write(
+    export: &Export,
+    out: &Path,
+    lang: crate::eligibility::Lang,
+) -> Result<Written, Error> {
+    let fail = |detail: String| Error::Output {
+        path: out.to_path_buf(),
+        detail,
+    };
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let bytes = match ext.as_str() {
+        "json" => serde_json::to_vec_pretty(export).map_err(|e| fail(e.to_string()))?,
+        "xlsx" => workbook(export, lang).map_err(|e| fail(e.to_string()))?,
+        other => return Err(fail(format!("'.{other}' is not .xlsx or .json"))),
+    };
+    crate::private::write(out, &bytes).map_err(|e| fail(e.to_string()))?;
+    Ok(Written {
+        social_number: export.social_number.clone(),
+        out: out.display().to_string(),
+        sections: export.sections.len(),
+        rows: export.sections.iter().map(|s| s.rows.len()).sum(),
+    })
+}
+
+fn workbook(
+    export: &Export,
+    lang: crate::eligibility::Lang,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Image, Workbook};
+    let uk = lang == crate::eligibility::Lang::Uk;
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    for (n, s) in export.sections.iter().enumerate() {
+        let sheet = book.add_worksheet();
+        sheet.set_name(if uk { s.title_uk } else { s.title_en })?;
+        sheet.write_string_with_format(
+            0,
+            0,
+            format!(
+                "{} {} — {}",
+                if uk {
+                    "Соціальний номер"
+                } else {
+                    "Social number"
+                },
+                export.social_number,
+                if uk { s.title_uk } else { s.title_en }
+            ),
+            &bold,
+        )?;
+        for (c, name) in s.columns.iter().enumerate() {
+            sheet.write_string_with_format(2, c as u16, name, &bold)?;
+        }
+        for (r, row) in s.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                let (r, c) = (3 + r as u32, c as u16);
+                match v {
+                    Value::Number(x) if x.is_i64() => {
+                        sheet.write_number(r, c, x.as_i64().unwrap_or_default() as f64)?
+                    }
+                    other => sheet.write_string(r, c, cell_text(other))?,
+                };
+            }
+        }
+        if s.rows.is_empty() {
+            sheet.write_string(
+                3,
+                0,
+                if uk {
+                    "(немає записів)"
+                } else {
+                    "(none)"
+                },
+            )?;
+        }
+        sheet.set_column_width(0, 24)?;
+        sheet.set_column_width(1, 36)?;
+        if n == 0
+            && let Some(photo) = &export.photo
+            && let Ok(img) = Image::new(photo)
+        {
+            sheet.insert_image_fit_to_cell(
+                2,
+                3,
+                &img.set_scale_width(0.5).set_scale_height(0.5),
+                false,
+            )?;
+        }
+    }
+    book.save_to_buffer()
+}
