@@ -28,7 +28,7 @@ echo "input: $issued cards issued, a job of $n with photos; machine: $(nproc) co
 for i in $(seq "$runs"); do
   rm -rf "$work/home" "$work/job"
   cp -r "$work/base" "$work/home"
-  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --home "$work/home" --json --quiet cards print-job \
+  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --home "$work/home" --json --quiet --purpose "benchmark" cards print-job \
     --out "$work/job" --uids "$work/uids.txt" --limit "$n" >"$work/out.json"
   cat "$work/time" >>"$work/times"
 done

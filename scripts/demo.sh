@@ -12,7 +12,7 @@ sim="${CARGO_TARGET_DIR:-$repo/target}/debug/kartka-sim"
 work="$(mktemp -d "${TMPDIR:-/tmp}/kartka-demo.XXXXXX")"
 cp -r fixtures "$work/"
 export KARTKA_HOME="$work/home"
-export KARTKA_OPERATOR="${KARTKA_OPERATOR:-demo}"
+# Identity is the OS user running kartka (issue 9); init makes it the admin.
 cd "$work"
 
 echo "== kartka init"
@@ -29,13 +29,13 @@ echo "== kartka import applicants, again: nothing changes"
 echo
 echo "== kartka eligibility (who may ride free, as of the 1st of this month)"
 as_of="$(date +%Y-%m-01)"
-"$bin" eligibility --as-of "$as_of" --out "$work/decisions.xlsx"
+"$bin" eligibility --as-of "$as_of" --out "$work/decisions.xlsx" --purpose "the demo: decisions for the head of office"
 echo
 echo "== kartka cards issue (a card for every eligible person)"
 "$bin" cards issue
 echo
 echo "== kartka cards print-job (the card printer's batch; the UIDs of box 7 of blank cards)"
-"$bin" cards print-job --out "$work/print-job-1" --uids fixtures/cards/stock-uids.txt
+"$bin" cards print-job --purpose "the demo: print run" --out "$work/print-job-1" --uids fixtures/cards/stock-uids.txt
 echo
 echo "== the printer reports the batch done; a card is handed over, lost, blocked and reissued (P8)"
 "$bin" cards printed --job 1

@@ -56,6 +56,8 @@ pub enum Error {
     Access(#[from] crate::access::Error),
     #[error(transparent)]
     Person(#[from] crate::person::Error),
+    #[error(transparent)]
+    Report(#[from] crate::report::Error),
     /// The failure was already printed where it happened (one line per
     /// validator of a dock sweep); only its exit code is left.
     #[error("")]
@@ -145,28 +147,38 @@ impl Error {
                 crate::person::Error::Store { .. } => ExitCode::IoErr,
                 crate::person::Error::Output { .. } => ExitCode::CantCreate,
             },
-            Error::Compensation(e) => {
-                use crate::compensation::Error as C;
+            Error::Report(e) => {
+                use crate::report::Error as R;
                 match e {
-                    C::Month { .. } => ExitCode::Usage,
-                    C::NoTaps { .. } | C::NotFlagged { .. } | C::Missing { .. } => {
-                        ExitCode::NoInput
-                    }
-                    C::StaleFlags { .. } | C::Report { .. } | C::UnknownCarrier { .. } => {
-                        ExitCode::DataErr
-                    }
-                    C::NoFare { .. } => ExitCode::Config,
-                    C::Output { .. } => ExitCode::CantCreate,
-                    C::Polars(_) => ExitCode::Software,
-                    C::Flags(e) => flags_code(e),
-                    C::Taps(e) => taps_code(e),
-                    C::Registry(_) => ExitCode::IoErr,
+                    R::Period { .. } => ExitCode::Usage,
+                    R::NoTaps { .. } => ExitCode::NoInput,
+                    R::Output { .. } => ExitCode::CantCreate,
+                    R::Polars(_) => ExitCode::Software,
+                    R::Compensation(e) => compensation_code(e),
+                    R::Flags(e) => flags_code(e),
+                    R::Registry(e) => registry_code(e),
                 }
             }
+            Error::Compensation(e) => compensation_code(e),
             Error::Flags(e) => flags_code(e),
             Error::StrictRejected(_) => ExitCode::DataErr,
             Error::Reported(code) => *code,
         }
+    }
+}
+
+fn compensation_code(e: &crate::compensation::Error) -> ExitCode {
+    use crate::compensation::Error as C;
+    match e {
+        C::Month { .. } => ExitCode::Usage,
+        C::NoTaps { .. } | C::NotFlagged { .. } | C::Missing { .. } => ExitCode::NoInput,
+        C::StaleFlags { .. } | C::Report { .. } | C::UnknownCarrier { .. } => ExitCode::DataErr,
+        C::NoFare { .. } => ExitCode::Config,
+        C::Output { .. } => ExitCode::CantCreate,
+        C::Polars(_) => ExitCode::Software,
+        C::Flags(e) => flags_code(e),
+        C::Taps(e) => taps_code(e),
+        C::Registry(_) => ExitCode::IoErr,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod person;
 pub mod private;
 pub mod registry;
+pub mod report;
 pub mod status;
 pub mod taps;
 pub mod tariff;

@@ -72,13 +72,34 @@ impl Home {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(&self.work)
             .env("KARTKA_HOME", &self.root)
-            .env("KARTKA_OPERATOR", "test-clerk")
+            // Through sudo as the home's owner, kartka takes the person
+            // from SUDO_USER; the test user owns the home. init makes
+            // test-clerk the admin.
+            .env("SUDO_USER", "test-clerk")
+            .env("KARTKA_PURPOSE", "integration test")
             .env("KARTKA_LOCK_WAIT", "1");
         cmd
     }
 
     pub fn kartka(&self, args: &[&str]) -> Run {
         let out = self.command().args(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs as another person: through sudo as the home's owner, kartka
+    /// takes them from SUDO_USER. No purpose unless `args` give one.
+    pub fn kartka_as(&self, user: &str, args: &[&str]) -> Run {
+        let out = self
+            .command()
+            .env("SUDO_USER", user)
+            .env_remove("KARTKA_PURPOSE")
+            .args(args)
+            .output()
+            .unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -21,11 +21,26 @@ fn command_pages_run_as_written() {
         }
     }
     assert!(pages.len() >= 2);
+    // The pages run as the person "docs" (through sudo as the home's owner,
+    // kartka takes the person from SUDO_USER); a step may run as someone
+    // else with `$ SUDO_USER=olena kartka ...`. trycmd's global env would
+    // override a step's, so the default is set by a wrapper instead.
+    let wrapper = dir.path().join("kartka-as-docs");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nSUDO_USER=\"${{SUDO_USER:-docs}}\"\nexport SUDO_USER\nexec '{BIN}' \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     {
         let cases = trycmd::TestCases::new();
         cases
-            .register_bin("kartka", std::path::Path::new(BIN))
-            .env("KARTKA_OPERATOR", "docs")
+            .register_bin("kartka", &wrapper)
             .env("KARTKA_LOCK_WAIT", "1")
             .env("KARTKA_HOME", "home");
         for page in &pages {

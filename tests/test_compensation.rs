@@ -17,7 +17,7 @@ const MONTH: &str = "2026-10";
 
 /// A home with a generated, flagged October, a fare change on the 15th
 /// and carrier 2's own fare.
-fn flagged_month() -> Home {
+pub(crate) fn flagged_month() -> Home {
     let h = Home::new();
     let config = h.root.join("kartka.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
@@ -67,21 +67,21 @@ fn fare(carrier: Option<i32>, day: NaiveDate) -> i64 {
 }
 
 #[derive(Default, Debug, PartialEq)]
-struct Fold {
+pub(crate) struct Fold {
     /// carrier → (trips, kopecks) paid.
-    carriers: BTreeMap<i64, (i64, i64)>,
+    pub carriers: BTreeMap<i64, (i64, i64)>,
     /// community → (trips, kopecks) paid.
-    communities: BTreeMap<String, (i64, i64)>,
+    pub communities: BTreeMap<String, (i64, i64)>,
     /// Kyiv day → trips paid.
     days: BTreeMap<NaiveDate, i64>,
     /// (carrier, route, Kyiv day) → (trips, kopecks) paid.
     route_days: BTreeMap<(i64, i64, NaiveDate), (i64, i64)>,
-    held: i64,
+    pub held: i64,
 }
 
 /// Every paid trip, by a plain loop over the store's files, the flags
 /// file, the clearings and the cards.
-fn fold(h: &Home) -> Fold {
+pub(crate) fn fold(h: &Home) -> Fold {
     let db = h.db();
     let mut community: BTreeMap<i64, String> = BTreeMap::new();
     let mut stmt = db.prepare("SELECT number, community FROM cards").unwrap();

@@ -138,7 +138,7 @@ pub fn check(session: &Session, action: Action) -> Result<(), Error> {
             role: account.role,
             command: session.command.clone(),
             why: format!(
-                "{} are for {} accounts",
+                "{}: for {} accounts only",
                 action.what(),
                 roles
                     .iter()

@@ -119,12 +119,12 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             if !g.json && !g.quiet {
                 println!(
                     "{sn}: {} {}",
-                    list.len(),
                     if g.lang == super::Lang::Uk {
-                        "звернень до персональних даних"
+                        "звернень до персональних даних:"
                     } else {
-                        "accesses to personal data"
-                    }
+                        "accesses to personal data:"
+                    },
+                    list.len()
                 );
             }
             print_entries(g, &list);

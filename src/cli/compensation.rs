@@ -54,7 +54,24 @@ struct Report {
     write_seconds: f64,
 }
 
+/// Compensation covers whole carriers: an account limited to routes gets
+/// its routes from `kartka report` instead.
+fn whole_carriers(g: &Global) -> Result<(), Error> {
+    let s = g.session();
+    if s.scope().routes.is_empty() {
+        return Ok(());
+    }
+    Err(crate::access::Error::Refused {
+        user: s.user.clone(),
+        role: s.role().unwrap_or(crate::access::Role::Carrier),
+        command: s.command.clone(),
+        why: "compensation covers whole carriers and the account is limited to routes; use `kartka report --by route`".into(),
+    }
+    .into())
+}
+
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
+    whole_carriers(g)?;
     let home = g.home();
     home.require_initialised()?;
     let config = Config::load(&home.config())?;
@@ -67,7 +84,8 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         config: &config,
         lang: g.lang.into(),
     };
-    let written = books.write_all(&args.out)?;
+    let scope = g.scope();
+    let written = books.write_all(&args.out, &scope)?;
     let write_seconds = started.elapsed().as_secs_f64() - compute_seconds;
     let file_of = |kind: &str, code: &str| {
         written
@@ -77,6 +95,9 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     };
     let mut carriers = Vec::new();
     for id in month.carrier_ids() {
+        if !scope.carriers.is_empty() && !id.is_some_and(|i| scope.carrier(i64::from(i))) {
+            continue;
+        }
         let t = month.carrier_totals(id);
         let code = books.carrier_code(id);
         carriers.push(Line {
@@ -208,6 +229,17 @@ pub fn reconcile(g: &Global, args: ReconcileArgs) -> Result<(), Error> {
         .find(|(id, c)| id.to_string() == code || c.edrpou.as_deref() == Some(code))
         .map(|(id, _)| *id)
         .ok_or_else(|| comp::Error::UnknownCarrier { code: code.into() })?;
+    whole_carriers(g)?;
+    let s = g.session();
+    if !s.scope().carrier(i64::from(carrier)) {
+        return Err(crate::access::Error::Refused {
+            user: s.user.clone(),
+            role: s.role().unwrap_or(crate::access::Role::Carrier),
+            command: s.command.clone(),
+            why: format!("carrier {code} is not among the account's carriers"),
+        }
+        .into());
+    }
     let claims = rec::read_report(&args.carrier_report, &month)?;
     let books = comp::workbook::Books {
         month: &month,

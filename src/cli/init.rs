@@ -16,6 +16,7 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     let s = crate::init::init(&home)?;
     // The first init makes its user the admin (P20).
     let mut reg = crate::registry::Registry::open(&home.registry())?;
+    let mut first_admin = None;
     if crate::access::accounts::count(&reg)? == 0 {
         let user = g.operator();
         crate::access::accounts::put(&reg, &user, crate::access::Role::Admin, &[], &[], &user)?;
@@ -25,9 +26,7 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
             &[],
             &format!("account {user} is admin: the home's first user"),
         )?;
-        g.say(format_args!(
-            "  {user} is the home's admin; add the staff with `kartka accounts add USER --role ...`."
-        ));
+        first_admin = Some(user);
     }
     if s.created {
         g.say(format_args!(
@@ -40,6 +39,11 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
         g.say(format_args!(
             "Home {} already exists; registry is at schema v{}; kartka.toml left as it was.",
             s.home, s.schema_version
+        ));
+    }
+    if let Some(user) = first_admin {
+        g.say(format_args!(
+            "  {user} is the home's admin (the OS user who ran init); add the staff with `kartka accounts add USER --role ...`."
         ));
     }
     if s.card_key_written {

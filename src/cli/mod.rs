@@ -12,6 +12,7 @@ mod fleet;
 mod generate;
 mod import;
 mod init;
+mod report;
 mod status;
 mod taps;
 
@@ -59,7 +60,7 @@ pub struct Global {
     pub lang: Lang,
     /// Why you look at personal data (K5): required by commands that show or
     /// export it, and recorded with your name in the audit trail.
-    #[arg(long, global = true, value_name = "TEXT")]
+    #[arg(long, global = true, value_name = "TEXT", env = "KARTKA_PURPOSE")]
     pub purpose: Option<String>,
     /// Who runs, with which account: resolved before the command runs.
     #[arg(skip)]
@@ -174,6 +175,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Everything stored about one resident, for the resident (K5).
     Person(audit::PersonArgs),
+    /// Validations for any period by validator, card, route, carrier, community or category (P19, P18).
+    Report(report::Args),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -197,6 +200,7 @@ fn action_of(command: &Command, g: &Global) -> Option<crate::access::Action> {
         Command::Compensation(_) => Action::Compensation,
         Command::Reconcile(_) => Action::Reconcile,
         Command::Status(_) => Action::Status,
+        Command::Report(a) => report::action(a, g),
         Command::Generate(_) if !g.home().config().is_file() => return None,
         Command::Generate(_) => Action::Generate,
         Command::Accounts(a) => accounts::action(a),
@@ -224,6 +228,7 @@ fn run(mut cli: Cli) -> Result<(), Error> {
     let g = &cli.global;
     match cli.command {
         Command::Accounts(args) => accounts::run(g, args),
+        Command::Report(args) => report::run(g, args),
         Command::Audit(args) => audit::run(g, args),
         Command::Person(args) => audit::person(g, args),
         Command::Init(args) => init::run(g, args),

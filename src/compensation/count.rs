@@ -171,50 +171,12 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         })?;
     let held_keys = crate::flags::held(home, reg, &month)?;
 
-    // The registry's cards: category and community as small numbers.
-    let mut categories: Vec<String> = Vec::new();
-    let mut communities: Vec<String> = Vec::new();
-    let index = |list: &mut Vec<String>, v: String| -> i32 {
-        match list.iter().position(|x| *x == v) {
-            Some(i) => i as i32,
-            None => {
-                list.push(v);
-                (list.len() - 1) as i32
-            }
-        }
-    };
-    let (mut numbers, mut cat, mut com) = (Vec::new(), Vec::new(), Vec::new());
-    {
-        let mut stmt = reg
-            .conn()
-            .prepare("SELECT number, category, community FROM cards")
-            .map_err(sql(reg))?;
-        let mut rows = stmt.query([]).map_err(sql(reg))?;
-        while let Some(r) = rows.next().map_err(sql(reg))? {
-            numbers.push(r.get::<_, i64>(0).map_err(sql(reg))?);
-            cat.push(index(&mut categories, r.get(1).map_err(sql(reg))?));
-            com.push(index(&mut communities, r.get(2).map_err(sql(reg))?));
-        }
-    }
-    let cards = DataFrame::new(
-        numbers.len(),
-        vec![
-            Series::new("card_number".into(), numbers).into(),
-            Series::new("_cat".into(), cat).into(),
-            Series::new("_com".into(), com).into(),
-        ],
-    )
-    .map_err(Error::polars)?;
-    let mut held_v: Vec<i64> = held_keys.iter().map(|&(v, s)| key(v, s)).collect();
-    held_v.sort_unstable();
-    let held_df = DataFrame::new(
-        held_v.len(),
-        vec![
-            Series::new("_key".into(), held_v).into(),
-            Series::new("_held".into(), vec![true; held_keys.len()]).into(),
-        ],
-    )
-    .map_err(Error::polars)?;
+    let CardFrame {
+        cards,
+        categories,
+        communities,
+    } = card_frame(reg)?;
+    let held_df = held_frame(&held_keys)?;
 
     let local = clock.local(col("t"));
     let cube = concat(scans, UnionArgs::default())
@@ -222,9 +184,7 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         .filter(col("result").eq(lit("accepted")))
         .select([
             col("tapped_at").cast(DataType::Int64).alias("t"),
-            (col("validator_id").cast(DataType::Int64) * lit(1i64 << 40)
-                + col("seq").cast(DataType::Int64))
-            .alias("_key"),
+            tap_key(),
             col("card_number").cast(DataType::Int64),
             col("carrier_id").cast(DataType::Int32),
             col("route").cast(DataType::Int32),
@@ -365,6 +325,73 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
 /// (validator, seq) as the one key the count joins on.
 fn key(validator: i32, seq: i64) -> i64 {
     i64::from(validator) * (1i64 << 40) + seq
+}
+
+/// `key` of a tap in the store, as `_key`.
+pub(crate) fn tap_key() -> Expr {
+    (col("validator_id").cast(DataType::Int64) * lit(1i64 << 40) + col("seq").cast(DataType::Int64))
+        .alias("_key")
+}
+
+/// The held taps as a frame to left-join on `_key`: `_held` is true.
+pub(crate) fn held_frame(held_keys: &FxHashSet<(i32, i64)>) -> Result<DataFrame, Error> {
+    let mut held_v: Vec<i64> = held_keys.iter().map(|&(v, s)| key(v, s)).collect();
+    held_v.sort_unstable();
+    DataFrame::new(
+        held_v.len(),
+        vec![
+            Series::new("_key".into(), held_v).into(),
+            Series::new("_held".into(), vec![true; held_keys.len()]).into(),
+        ],
+    )
+    .map_err(Error::polars)
+}
+
+/// The registry's cards, to join on `card_number`: category and community
+/// as small numbers (`_cat`, `_com`) indexing the two lists.
+pub(crate) struct CardFrame {
+    pub cards: DataFrame,
+    pub categories: Vec<String>,
+    pub communities: Vec<String>,
+}
+
+pub(crate) fn card_frame(reg: &Registry) -> Result<CardFrame, Error> {
+    let mut categories: Vec<String> = Vec::new();
+    let mut communities: Vec<String> = Vec::new();
+    let index = |list: &mut Vec<String>, v: String| -> i32 {
+        match list.iter().position(|x| *x == v) {
+            Some(i) => i as i32,
+            None => {
+                list.push(v);
+                (list.len() - 1) as i32
+            }
+        }
+    };
+    let (mut numbers, mut cat, mut com) = (Vec::new(), Vec::new(), Vec::new());
+    let mut stmt = reg
+        .conn()
+        .prepare("SELECT number, category, community FROM cards")
+        .map_err(sql(reg))?;
+    let mut rows = stmt.query([]).map_err(sql(reg))?;
+    while let Some(r) = rows.next().map_err(sql(reg))? {
+        numbers.push(r.get::<_, i64>(0).map_err(sql(reg))?);
+        cat.push(index(&mut categories, r.get(1).map_err(sql(reg))?));
+        com.push(index(&mut communities, r.get(2).map_err(sql(reg))?));
+    }
+    let cards = DataFrame::new(
+        numbers.len(),
+        vec![
+            Series::new("card_number".into(), numbers).into(),
+            Series::new("_cat".into(), cat).into(),
+            Series::new("_com".into(), com).into(),
+        ],
+    )
+    .map_err(Error::polars)?;
+    Ok(CardFrame {
+        cards,
+        categories,
+        communities,
+    })
 }
 
 type Raw = (Trip, NaiveDate, String, String, bool, i64);

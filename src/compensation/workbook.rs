@@ -362,14 +362,26 @@ impl Books<'_> {
     }
 
     /// Every workbook into `dir`.
-    pub fn write_all(&self, dir: &Path) -> Result<Vec<Written>, Error> {
+    /// Every workbook; for an account limited to some carriers (P20), only
+    /// those carriers' own workbooks (the city's and the communities' show
+    /// every carrier).
+    pub fn write_all(
+        &self,
+        dir: &Path,
+        scope: &crate::access::Scope,
+    ) -> Result<Vec<Written>, Error> {
         std::fs::create_dir_all(dir).map_err(|e| Error::Output {
             path: dir.to_path_buf(),
             message: e.to_string(),
         })?;
         let mut out = Vec::new();
         for c in self.month.carrier_ids() {
-            out.push(self.carrier(dir, c)?);
+            if scope.carriers.is_empty() || c.is_some_and(|c| scope.carrier(i64::from(c))) {
+                out.push(self.carrier(dir, c)?);
+            }
+        }
+        if !scope.carriers.is_empty() {
+            return Ok(out);
         }
         let mut communities: std::collections::BTreeSet<String> = self
             .month

@@ -1,0 +1,612 @@
+//! Period reports (P19, P18): validations between two Kyiv dates, grouped
+//! by validator, card, route, carrier, community or category, with the
+//! trips held by flags and the paid amount at the tariff, in kopecks.
+//!
+//! One polars pass over the months the period touches: accepted taps in
+//! the period and the account's scope, joined with each month's held taps
+//! and with the registry's cards, grouped by the key and by what prices a
+//! trip (carrier, route, zone, Kyiv day); each group is priced in Rust.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rustc_hash::FxHashSet;
+
+use crate::access::Scope;
+use crate::compensation::count::{CardFrame, card_frame, held_frame, tap_key};
+use crate::config::Config;
+use crate::flags::engine::{DAY_MS, MonthClock};
+use crate::home::Home;
+use crate::registry::Registry;
+use crate::tariff::Trip;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    Validator,
+    Card,
+    Route,
+    Carrier,
+    Community,
+    Category,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    Count,
+    Amount,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "--from {from} is after --to {to}.\n  Give the first and the last day of the period (Kyiv dates)."
+    )]
+    Period { from: NaiveDate, to: NaiveDate },
+    #[error(
+        "no taps stored between {from} and {to}.\n  See the months the store holds: kartka taps months"
+    )]
+    NoTaps { from: NaiveDate, to: NaiveDate },
+    #[error(
+        "{path}: cannot write the report: {detail}.\n  Use .xlsx or .csv, in a folder that exists and is writable."
+    )]
+    Output { path: PathBuf, detail: String },
+    #[error("the tap store: {0}")]
+    Polars(String),
+    #[error(transparent)]
+    Compensation(#[from] crate::compensation::Error),
+    #[error(transparent)]
+    Flags(#[from] crate::flags::Error),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+}
+
+fn polars(e: PolarsError) -> Error {
+    Error::Polars(e.to_string())
+}
+
+/// One group of the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Row {
+    pub key: String,
+    /// The carrier's, community's or category's name; the holder's for a
+    /// card when the account may see names.
+    pub name: String,
+    pub validations: i64,
+    /// Of those, held by a flag nobody cleared (not paid).
+    pub held: i64,
+    pub amount_kopecks: i64,
+    /// Distinct cards: for a community, the residents it carried (P18).
+    pub cards: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub social_number: Option<String>,
+    #[serde(skip)]
+    pub photo: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: By,
+    pub sort: Sort,
+    pub scope: Scope,
+    pub names: bool,
+    pub rows: Vec<Row>,
+    pub validations: i64,
+    pub held: i64,
+    pub amount_kopecks: i64,
+    /// Months of the period with no flag run: nothing is held there.
+    pub unflagged_months: Vec<String>,
+    /// Trips no tariff covers: counted, priced at 0.
+    pub unpriced: i64,
+}
+
+pub struct Options {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: By,
+    pub sort: Sort,
+    pub scope: Scope,
+    /// Holders' names and photos (`--by card`, for accounts that may see them).
+    pub names: bool,
+}
+
+fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    use chrono::Datelike;
+    let mut m = from.with_day(1).expect("day 1");
+    let mut out = Vec::new();
+    while m <= to {
+        out.push(m);
+        m = m
+            .checked_add_months(chrono::Months::new(1))
+            .expect("in range");
+    }
+    out
+}
+
+pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<Report, Error> {
+    if o.from > o.to {
+        return Err(Error::Period {
+            from: o.from,
+            to: o.to,
+        });
+    }
+    let lo = crate::time::kyiv_midnight_ms(o.from);
+    let hi = crate::time::kyiv_midnight_ms(o.to + chrono::Days::new(1));
+    let mut frames = Vec::new();
+    let mut held: FxHashSet<(i32, i64)> = FxHashSet::default();
+    let mut unflagged = Vec::new();
+    for first in months(o.from, o.to) {
+        let month = first.format("%Y-%m").to_string();
+        let scans = crate::flags::scan(home, reg, &month, u64::MAX)?;
+        if scans.is_empty() {
+            continue;
+        }
+        let flagged: bool = reg
+            .conn()
+            .query_row(
+                "SELECT count(*) > 0 FROM flag_runs WHERE month = ?1",
+                [&month],
+                |r| r.get(0),
+            )
+            .map_err(|e| reg.err(e))?;
+        if flagged {
+            held.extend(crate::flags::held(home, reg, &month)?);
+        } else {
+            unflagged.push(month);
+        }
+        let clock = MonthClock::for_month(first);
+        let local = clock.local(col("t"));
+        let lf = concat(scans, UnionArgs::default())
+            .map_err(polars)?
+            .filter(col("result").eq(lit("accepted")))
+            .select([
+                col("tapped_at").cast(DataType::Int64).alias("t"),
+                tap_key(),
+                col("card_number").cast(DataType::Int64),
+                col("validator_id").cast(DataType::Int64),
+                col("carrier_id").cast(DataType::Int32),
+                col("route").cast(DataType::Int32),
+                col("tariff_zone").cast(DataType::Int32),
+            ])
+            .filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi))))
+            .with_columns([(local.clone() - local % lit(DAY_MS)).alias("_day")]);
+        frames.push(lf);
+    }
+    if frames.is_empty() {
+        return Err(Error::NoTaps {
+            from: o.from,
+            to: o.to,
+        });
+    }
+    let mut lf = concat(frames, UnionArgs::default()).map_err(polars)?;
+    if !o.scope.carriers.is_empty() {
+        let any = o
+            .scope
+            .carriers
+            .iter()
+            .map(|c| col("carrier_id").eq(lit(*c as i32)))
+            .reduce(|a, b| a.or(b))
+            .expect("one carrier");
+        lf = lf.filter(any);
+    }
+    if !o.scope.routes.is_empty() {
+        // A route code that is not a number matches no tap.
+        let any = o
+            .scope
+            .routes
+            .iter()
+            .map(|r| col("route").eq(lit(r.parse::<i32>().unwrap_or(-1))))
+            .reduce(|a, b| a.or(b))
+            .expect("one route");
+        lf = lf.filter(any);
+    }
+    let CardFrame {
+        cards,
+        categories,
+        communities,
+    } = card_frame(reg)?;
+    let key = match o.by {
+        By::Validator => col("validator_id"),
+        By::Card => col("card_number"),
+        By::Route => col("route").cast(DataType::Int64),
+        By::Carrier => col("carrier_id").cast(DataType::Int64),
+        By::Community => col("_com").cast(DataType::Int64),
+        By::Category => col("_cat").cast(DataType::Int64),
+    }
+    .fill_null(lit(-1i64))
+    .alias("_k");
+    let lf = lf
+        .left_join(held_frame(&held)?.lazy(), col("_key"), col("_key"))
+        .left_join(cards.lazy(), col("card_number"), col("card_number"))
+        .with_columns([key, col("_held").fill_null(lit(false))]);
+    let groups = lf
+        .clone()
+        .group_by([
+            col("_k"),
+            col("carrier_id"),
+            col("route"),
+            col("tariff_zone"),
+            col("_day"),
+            col("_held"),
+        ])
+        .agg([len().cast(DataType::Int64).alias("n")])
+        .collect()
+        .map_err(polars)?;
+    let distinct = lf
+        .group_by([col("_k"), col("card_number")])
+        .agg([len().alias("_n")])
+        .group_by([col("_k")])
+        .agg([len().cast(DataType::Int64).alias("cards")])
+        .collect()
+        .map_err(polars)?;
+
+    let mut rows: BTreeMap<i64, Row> = BTreeMap::new();
+    let mut unpriced = 0;
+    {
+        let c = |n: &str| groups.column(n).map_err(polars);
+        let k = c("_k")?.i64().map_err(polars)?;
+        let carrier = c("carrier_id")?.i32().map_err(polars)?;
+        let route = c("route")?.i32().map_err(polars)?;
+        let zone = c("tariff_zone")?.i32().map_err(polars)?;
+        let day = c("_day")?.i64().map_err(polars)?;
+        let is_held = c("_held")?.bool().map_err(polars)?;
+        let n = c("n")?.i64().map_err(polars)?;
+        for i in 0..groups.height() {
+            let count = n.get(i).unwrap_or(0);
+            let row = rows.entry(k.get(i).unwrap_or(-1)).or_default();
+            row.validations += count;
+            if is_held.get(i).unwrap_or(false) {
+                row.held += count;
+                continue;
+            }
+            let date = chrono::DateTime::from_timestamp_millis(day.get(i).unwrap_or(0))
+                .map(|t| t.date_naive())
+                .unwrap_or(o.from);
+            let trip = Trip {
+                route: route.get(i).unwrap_or(0),
+                carrier: carrier.get(i),
+                zone: zone.get(i),
+            };
+            match crate::tariff::fare_of_trip(&config.tariffs, &trip, date) {
+                Some(fare) => row.amount_kopecks += fare * count,
+                None => unpriced += count,
+            }
+        }
+        let k = distinct
+            .column("_k")
+            .map_err(polars)?
+            .i64()
+            .map_err(polars)?;
+        let n = distinct
+            .column("cards")
+            .map_err(polars)?
+            .i64()
+            .map_err(polars)?;
+        for i in 0..distinct.height() {
+            if let Some(row) = rows.get_mut(&k.get(i).unwrap_or(-1)) {
+                row.cards = n.get(i).unwrap_or(0);
+            }
+        }
+    }
+    let carriers = carrier_names(reg)?;
+    let holders = if o.names && o.by == By::Card {
+        holder_names(home, reg)?
+    } else {
+        Default::default()
+    };
+    let mut list: Vec<Row> = rows
+        .into_iter()
+        .map(|(k, mut row)| {
+            let pick = |list: &[String]| list.get(k as usize).cloned().unwrap_or_default();
+            (row.key, row.name) = match o.by {
+                _ if k < 0 => ("—".into(), "(unknown)".into()),
+                By::Validator | By::Route => (k.to_string(), String::new()),
+                By::Carrier => (k.to_string(), carriers.get(&k).cloned().unwrap_or_default()),
+                By::Community => {
+                    let code = pick(&communities);
+                    let name = config
+                        .communities
+                        .iter()
+                        .find(|c| c.code == code)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    (code, name)
+                }
+                By::Category => {
+                    let code = pick(&categories);
+                    let name = config
+                        .category(&code)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    (code, name)
+                }
+                By::Card => (k.to_string(), String::new()),
+            };
+            if let Some((social, name, photo)) = holders.get(&k) {
+                row.name = name.clone();
+                row.social_number = Some(social.clone());
+                row.photo = photo.clone();
+            }
+            row
+        })
+        .collect();
+    match o.sort {
+        Sort::Count => {
+            list.sort_by(|a, b| b.validations.cmp(&a.validations).then(a.key.cmp(&b.key)))
+        }
+        Sort::Amount => list.sort_by(|a, b| {
+            b.amount_kopecks
+                .cmp(&a.amount_kopecks)
+                .then(a.key.cmp(&b.key))
+        }),
+    }
+    Ok(Report {
+        from: o.from,
+        to: o.to,
+        by: o.by,
+        sort: o.sort,
+        scope: o.scope.clone(),
+        names: o.names && o.by == By::Card,
+        validations: list.iter().map(|r| r.validations).sum(),
+        held: list.iter().map(|r| r.held).sum(),
+        amount_kopecks: list.iter().map(|r| r.amount_kopecks).sum(),
+        rows: list,
+        unflagged_months: unflagged,
+        unpriced,
+    })
+}
+
+fn carrier_names(reg: &Registry) -> Result<BTreeMap<i64, String>, Error> {
+    let mut st = reg
+        .conn()
+        .prepare("SELECT id, name FROM carriers")
+        .map_err(|e| reg.err(e))?;
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| reg.err(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| reg.err(e))?;
+    Ok(rows)
+}
+
+type Holder = (String, String, Option<PathBuf>);
+
+/// Card number → (social number, full name, photo file).
+fn holder_names(home: &Home, reg: &Registry) -> Result<BTreeMap<i64, Holder>, Error> {
+    let mut st = reg
+        .conn()
+        .prepare(
+            "SELECT c.number, p.social_number, p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, ''), p.photo
+             FROM cards c JOIN people p ON p.id = c.person_id",
+        )
+        .map_err(|e| reg.err(e))?;
+    let rows = st
+        .query_map([], |r| {
+            let photo: Option<String> = r.get(3)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                (
+                    r.get(1)?,
+                    r.get(2)?,
+                    photo.map(|p| home.photos().join(p)).filter(|p| p.is_file()),
+                ),
+            ))
+        })
+        .map_err(|e| reg.err(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| reg.err(e))?;
+    Ok(rows)
+}
+
+struct Labels {
+    key: &'static str,
+    name: &'static str,
+    validations: &'static str,
+    held: &'static str,
+    paid: &'static str,
+    amount: &'static str,
+    cards: &'static str,
+    social: &'static str,
+    photo: &'static str,
+    total: &'static str,
+    title: &'static str,
+}
+
+fn labels(by: By, uk: bool) -> Labels {
+    let key = match (by, uk) {
+        (By::Validator, true) => "Валідатор",
+        (By::Card, true) => "Картка",
+        (By::Route, true) => "Маршрут",
+        (By::Carrier, true) => "Перевізник",
+        (By::Community, true) => "Громада (КАТОТТГ)",
+        (By::Category, true) => "Категорія",
+        (By::Validator, false) => "Validator",
+        (By::Card, false) => "Card",
+        (By::Route, false) => "Route",
+        (By::Carrier, false) => "Carrier",
+        (By::Community, false) => "Community (KATOTTH)",
+        (By::Category, false) => "Category",
+    };
+    if uk {
+        Labels {
+            key,
+            name: "Назва / власник",
+            validations: "Валідації",
+            held: "Затримано",
+            paid: "До оплати, поїздок",
+            amount: "Сума, грн",
+            cards: "Карток (пасажирів)",
+            social: "Соціальний номер",
+            photo: "Фото",
+            total: "Разом",
+            title: "Звіт про валідації",
+        }
+    } else {
+        Labels {
+            key,
+            name: "Name / holder",
+            validations: "Validations",
+            held: "Held",
+            paid: "Paid trips",
+            amount: "Amount, UAH",
+            cards: "Cards (passengers)",
+            social: "Social number",
+            photo: "Photo",
+            total: "Total",
+            title: "Validations report",
+        }
+    }
+}
+
+/// Writes the report as .xlsx (with photos for a card report with names)
+/// or .csv; a report with names is readable by its owner only.
+pub fn write(report: &Report, out: &Path, lang: crate::eligibility::Lang) -> Result<(), Error> {
+    let fail = |detail: String| Error::Output {
+        path: out.to_path_buf(),
+        detail,
+    };
+    let uk = lang == crate::eligibility::Lang::Uk;
+    let l = labels(report.by, uk);
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let mut header = vec![l.key, l.name];
+    if report.names {
+        header.push(l.social);
+    }
+    header.extend([l.validations, l.held, l.paid, l.amount, l.cards]);
+    let bytes = match ext.as_str() {
+        "csv" => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut write = || -> Result<(), csv::Error> {
+                w.write_record(&header)?;
+                for r in &report.rows {
+                    let mut rec = vec![r.key.clone(), r.name.clone()];
+                    if report.names {
+                        rec.push(r.social_number.clone().unwrap_or_default());
+                    }
+                    rec.extend([
+                        r.validations.to_string(),
+                        r.held.to_string(),
+                        (r.validations - r.held).to_string(),
+                        crate::text::uah(r.amount_kopecks),
+                        r.cards.to_string(),
+                    ]);
+                    w.write_record(&rec)?;
+                }
+                w.flush()?;
+                Ok(())
+            };
+            write().map_err(|e| fail(e.to_string()))?;
+            w.into_inner().map_err(|e| fail(e.to_string()))?
+        }
+        "xlsx" => workbook(report, &l, &header, uk).map_err(|e| fail(e.to_string()))?,
+        other => return Err(fail(format!("'.{other}' is not .xlsx or .csv"))),
+    };
+    if report.names {
+        crate::private::write(out, &bytes).map_err(|e| fail(e.to_string()))
+    } else {
+        std::fs::write(out, &bytes).map_err(|e| fail(e.to_string()))
+    }
+}
+
+fn workbook(
+    report: &Report,
+    l: &Labels,
+    header: &[&str],
+    uk: bool,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Formula, Image, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("# ##0.00");
+    let sheet = book.add_worksheet();
+    sheet.set_name(if uk { "Звіт" } else { "Report" })?;
+    let period = format!(
+        "{} — {} {}",
+        report.from.format("%d.%m.%Y"),
+        report.to.format("%d.%m.%Y"),
+        if uk {
+            "(за київським часом)"
+        } else {
+            "(Kyiv time)"
+        }
+    );
+    sheet.write_string_with_format(0, 0, format!("{}: {period}", l.title), &bold)?;
+    let first = 2u32;
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(first, c as u16, *h, &bold)?;
+    }
+    let base = if report.names { 3u16 } else { 2u16 };
+    let photos = report.names && report.rows.iter().any(|r| r.photo.is_some());
+    if photos {
+        sheet.write_string_with_format(first, base + 5, l.photo, &bold)?;
+        sheet.set_column_width(base + 5, 12)?;
+    }
+    for (i, r) in report.rows.iter().enumerate() {
+        let row = first + 1 + i as u32;
+        sheet.write_string(row, 0, &r.key)?;
+        sheet.write_string(row, 1, &r.name)?;
+        if report.names {
+            sheet.write_string(row, 2, r.social_number.as_deref().unwrap_or(""))?;
+        }
+        sheet.write_number(row, base, r.validations as f64)?;
+        sheet.write_number(row, base + 1, r.held as f64)?;
+        sheet.write_number(row, base + 2, (r.validations - r.held) as f64)?;
+        sheet.write_number_with_format(row, base + 3, r.amount_kopecks as f64 / 100.0, &money)?;
+        sheet.write_number(row, base + 4, r.cards as f64)?;
+        if let Some(p) = r.photo.as_ref().filter(|_| photos)
+            && let Ok(img) = Image::new(p)
+        {
+            sheet.set_row_height(row, 60)?;
+            sheet.insert_image_fit_to_cell(row, base + 5, &img, true)?;
+        }
+    }
+    let total = first + 1 + report.rows.len() as u32;
+    sheet.write_string_with_format(total, 0, l.total, &bold)?;
+    let totals = [
+        report.validations,
+        report.held,
+        report.validations - report.held,
+    ];
+    for (j, value) in totals.iter().enumerate() {
+        let c = base + j as u16;
+        let letter = rust_xlsxwriter::utility::column_number_to_name(c);
+        sheet.write_formula_with_format(
+            total,
+            c,
+            Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 2, total))
+                .set_result(value.to_string()),
+            &bold,
+        )?;
+    }
+    let c = base + 3;
+    let letter = rust_xlsxwriter::utility::column_number_to_name(c);
+    sheet.write_formula_with_format(
+        total,
+        c,
+        Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 2, total))
+            .set_result(format!("{:.2}", report.amount_kopecks as f64 / 100.0)),
+        &money.clone().set_bold(),
+    )?;
+    sheet.set_freeze_panes(first + 1, 0)?;
+    sheet.autofilter(first, 0, total.saturating_sub(1).max(first), base + 4)?;
+    sheet.set_column_width(0, 14)?;
+    sheet.set_column_width(1, 36)?;
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_header(format!("&C{} {period}", l.title));
+    sheet.set_footer(if uk {
+        "&CСторінка &P з &N"
+    } else {
+        "&CPage &P of &N"
+    });
+    book.save_to_buffer()
+}
