@@ -178,5 +178,7 @@ pub fn write(
         }
         sheet.autofit();
     }
-    book.save(path)
+    // Names and reasons: personal data, readable by its owner only (P22).
+    let bytes = book.save_to_buffer()?;
+    crate::private::write(path, &bytes).map_err(rust_xlsxwriter::XlsxError::IoError)
 }

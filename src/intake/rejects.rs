@@ -52,7 +52,16 @@ pub fn write(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
     }
     let tmp = path.with_extension("csv.tmp");
     {
-        let mut file = std::fs::File::create(&tmp)?;
+        // The rows hold applicants' personal data: owner only (P22).
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?
+        };
         std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
         let mut w = csv::Writer::from_writer(&mut file);
         let mut head = vec![
