@@ -52,6 +52,8 @@ pub enum Error {
     Flags(#[from] crate::flags::Error),
     #[error(transparent)]
     Compensation(#[from] crate::compensation::Error),
+    #[error(transparent)]
+    Backup(#[from] crate::backup::Error),
     /// The failure was already printed where it happened (one line per
     /// validator of a dock sweep); only its exit code is left.
     #[error("")]
@@ -150,6 +152,7 @@ impl Error {
                 }
             }
             Error::Flags(e) => flags_code(e),
+            Error::Backup(e) => backup_code(e),
             Error::StrictRejected(_) => ExitCode::DataErr,
             Error::Reported(code) => *code,
         }
@@ -170,6 +173,28 @@ fn flags_code(e: &crate::flags::Error) -> ExitCode {
             F::Taps(e) => taps_code(e),
             F::Registry(_) => ExitCode::IoErr,
         }
+    }
+}
+
+fn backup_code(e: &crate::backup::Error) -> ExitCode {
+    use crate::backup::Error as B;
+    match e {
+        B::NotABackup { .. } => ExitCode::NoInput,
+        B::Manifest { .. } | B::Damaged { .. } | B::HomeDamaged { .. } => ExitCode::DataErr,
+        B::Moving { .. } | B::DestBusy { .. } => ExitCode::TempFail,
+        B::Refused { .. } | B::Write { .. } => ExitCode::CantCreate,
+        B::Read { .. } | B::Snapshot { .. } => ExitCode::IoErr,
+        B::Registry(e) => match e {
+            crate::registry::Error::TooNew { .. } => ExitCode::Config,
+            crate::registry::Error::Busy { .. } => ExitCode::TempFail,
+            crate::registry::Error::Sqlite { .. } => ExitCode::IoErr,
+        },
+        B::Home(e) => match e {
+            crate::home::Error::Locked { .. } => ExitCode::TempFail,
+            crate::home::Error::NotInitialised { .. } => ExitCode::Config,
+            crate::home::Error::Create { .. } => ExitCode::CantCreate,
+            crate::home::Error::Io { .. } => ExitCode::IoErr,
+        },
     }
 }
 

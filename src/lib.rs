@@ -1,6 +1,7 @@
 //! kartka: a city's benefit-card scheme, from applicant spreadsheets to
 //! carrier compensation. See README.md for the architecture.
 
+pub mod backup;
 pub mod cards;
 pub mod cli;
 pub mod compensation;
