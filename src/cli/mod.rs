@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one thin `run` per command. Each
 //! `run` turns arguments into options, calls one domain function and prints.
 
+mod backup;
 mod cards;
 mod compensation;
 mod dock;
@@ -147,6 +148,10 @@ pub enum Command {
     /// Make synthetic data for tests, demos and benchmarks.
     #[command(subcommand)]
     Generate(generate::Generate),
+    /// Back the home up into DEST while other runs go on (P21); `backup verify DEST` checks one.
+    Backup(backup::Args),
+    /// Rebuild a home (--home DIR, new or empty) from a verified backup.
+    Restore(backup::RestoreArgs),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -176,5 +181,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Reconcile(args) => compensation::reconcile(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
+        Command::Backup(args) => backup::run(g, args),
+        Command::Restore(args) => backup::restore(g, args),
     }
 }
