@@ -2,6 +2,7 @@
 //! command pages in commands/ run as trycmd examples.
 
 mod common;
+mod test_backup;
 mod test_cards;
 mod test_commands;
 mod test_compensation;
