@@ -33,6 +33,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use rusqlite::Connection;
 
 use crate::home::Home;
@@ -68,7 +70,7 @@ pub enum Error {
     )]
     NotABackup { path: PathBuf, why: String },
     #[error(
-        "{path}: {why}.\n  The backup's manifest is damaged: take a new backup (`kartka backup DEST`) to a fresh folder."
+        "{path}: {why}.\n  The backup's manifest is damaged: do not restore from it; run `kartka backup` into the folder again (it copies every file anew)."
     )]
     Manifest { path: PathBuf, why: String },
     #[error(
@@ -222,8 +224,12 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
         match Manifest::read(dest) {
             Ok(m) => m.files.into_iter().map(|e| (e.path.clone(), e)).collect(),
             Err(e) => {
+                let why = match e {
+                    Error::Manifest { path, why } => format!("{}: {why}", path.display()),
+                    e => e.to_string(),
+                };
                 warnings.push(format!(
-                    "the previous manifest could not be used, every file is copied again: {e}"
+                    "the previous manifest could not be used ({why}); every file is copied again"
                 ));
                 BTreeMap::new()
             }
@@ -669,6 +675,7 @@ fn lock_dest(dest: &Path) -> Result<std::fs::File, Error> {
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
         .open(&path)
         .map_err(Error::write(&path))?;
     match f.try_lock() {
