@@ -58,6 +58,8 @@ pub enum Error {
     Person(#[from] crate::person::Error),
     #[error(transparent)]
     Report(#[from] crate::report::Error),
+    #[error(transparent)]
+    Backup(#[from] crate::backup::Error),
     /// The failure was already printed where it happened (one line per
     /// validator of a dock sweep); only its exit code is left.
     #[error("")]
@@ -161,6 +163,7 @@ impl Error {
             }
             Error::Compensation(e) => compensation_code(e),
             Error::Flags(e) => flags_code(e),
+            Error::Backup(e) => backup_code(e),
             Error::StrictRejected(_) => ExitCode::DataErr,
             Error::Reported(code) => *code,
         }
@@ -205,6 +208,24 @@ fn registry_code(e: &crate::registry::Error) -> ExitCode {
         R::TooNew { .. } => ExitCode::Config,
         R::Busy { .. } => ExitCode::TempFail,
         R::Sqlite { .. } => ExitCode::IoErr,
+    }
+}
+
+fn backup_code(e: &crate::backup::Error) -> ExitCode {
+    use crate::backup::Error as B;
+    match e {
+        B::NotABackup { .. } => ExitCode::NoInput,
+        B::Manifest { .. } | B::Damaged { .. } | B::HomeDamaged { .. } => ExitCode::DataErr,
+        B::Moving { .. } | B::DestBusy { .. } => ExitCode::TempFail,
+        B::Refused { .. } | B::Write { .. } => ExitCode::CantCreate,
+        B::Read { .. } | B::Snapshot { .. } => ExitCode::IoErr,
+        B::Registry(e) => registry_code(e),
+        B::Home(e) => match e {
+            crate::home::Error::Locked { .. } => ExitCode::TempFail,
+            crate::home::Error::NotInitialised { .. } => ExitCode::Config,
+            crate::home::Error::Create { .. } => ExitCode::CantCreate,
+            crate::home::Error::Io { .. } => ExitCode::IoErr,
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod backup;
 pub mod cards;
 pub mod cli;
 pub mod compensation;

@@ -3,6 +3,7 @@
 
 mod common;
 mod test_access;
+mod test_backup;
 mod test_cards;
 mod test_commands;
 mod test_compensation;

@@ -4,6 +4,7 @@
 mod access_check;
 mod accounts;
 mod audit;
+mod backup;
 mod cards;
 mod compensation;
 mod dock;
@@ -182,6 +183,10 @@ pub enum Command {
     /// Make synthetic data for tests, demos and benchmarks.
     #[command(subcommand)]
     Generate(generate::Generate),
+    /// Back the home up into DEST while other runs go on (P21); `backup verify DEST` checks one.
+    Backup(backup::Args),
+    /// Rebuild a home (--home DIR, new or empty) from a verified backup.
+    Restore(backup::RestoreArgs),
 }
 
 /// What a command does, for the access check; None for commands that need
@@ -206,6 +211,10 @@ fn action_of(command: &Command, g: &Global) -> Option<crate::access::Action> {
         Command::Accounts(a) => accounts::action(a),
         Command::Audit(a) => audit::action(a),
         Command::Person(_) => Action::PersonExport,
+        Command::Backup(_) => Action::Backup,
+        // A new home from a backup: nothing here to protect yet; the
+        // backup's files are readable by their owner only.
+        Command::Restore(_) => return None,
     })
 }
 
@@ -242,5 +251,7 @@ fn run(mut cli: Cli) -> Result<(), Error> {
         Command::Reconcile(args) => compensation::reconcile(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
+        Command::Backup(args) => backup::run(g, args),
+        Command::Restore(args) => backup::restore(g, args),
     }
 }
