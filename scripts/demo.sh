@@ -88,6 +88,25 @@ printf 'Маршрут;Дата;Поїздки;Сума, грн\n1;01.%s.%s;3;45
 "$bin" --home "$work/city" reconcile --month "$month" --carrier 1 \
   --carrier-report "$work/carrier-report.csv" --out "$work/reconcile.xlsx" || echo "   (exit $?: the report differs; see $work/reconcile.xlsx)"
 echo
+echo "== kartka report (validations by community for the month: residents carried, P18) and a carrier's account"
+"$bin" --home "$work/city" report --from "$month-01" --to "$(date -d "$month-01 +1 month -1 day" +%F)" \
+  --by community --out "$work/report-communities.xlsx"
+"$bin" --home "$work/city" accounts add demo-carrier --role carrier --carrier 1
+echo "   the carrier's own view (its routes only; no names):"
+SUDO_USER=demo-carrier "$bin" --home "$work/city" report --from "$month-01" \
+  --to "$(date -d "$month-01 +1 month -1 day" +%F)" --by route
+echo "   the carrier asks for a card's holder: refused (77), and the attempt is in the audit trail:"
+SUDO_USER=demo-carrier "$bin" --home "$work/city" cards list --purpose "curious" || echo "   (exit $?)"
+echo
+echo "== kartka audit (who looked at personal data, and why: a hash chain, verified)"
+"$bin" audit log
+"$bin" audit verify
+echo
+echo "== kartka backup (a consistent, incremental copy; verified; restored into a new home)"
+"$bin" backup "$work/backup"
+"$bin" backup verify "$work/backup"
+"$bin" restore "$work/backup" --home "$work/restored"
+echo
 echo "== kartka status"
 "$bin" status
 echo
@@ -104,5 +123,7 @@ echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in th
 echo "  suspicious taps, review workbook:             $work/flags.xlsx (and $work/flags.csv)"
 echo "  compensation workbooks:                       $(ls "$work"/compensation/*.xlsx | tr '\n' ' ')"
 echo "  a carrier report's reconciliation:            $work/reconcile.xlsx"
+echo "  validations by community (P18):               $work/report-communities.xlsx"
+echo "  a backup, and the home restored from it:      $work/backup/ → $work/restored/"
 echo "    serve its dock on a pseudo-terminal with:   $sim serve --state $work/validator-7"
 echo "Remove it all with: rm -rf $work"
