@@ -32,9 +32,14 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 home="$work/home"
 "$target/kartka" --quiet --home "$home" init
 holders=$(( n / 28 ))
+# The fleet grows with the month (10 M: 400 validators, 250 vehicles), so a
+# bigger N is a bigger city, not the same buses tapped 4× as often (which
+# makes driver_burst fire on a fifth of all taps).
+validators=$(( n / 25000 > 400 ? n / 25000 : 400 ))
+vehicles=$(( n / 40000 > 250 ? n / 40000 : 250 ))
 start=$(date +%s.%N)
 "$target/kartka" --quiet --home "$home" generate month --month 2026-10 --taps "$n" \
-  --holders "$holders" --format store --out "$work/gen"
+  --holders "$holders" --validators "$validators" --vehicles "$vehicles" --format store --out "$work/gen"
 echo "input: $("$target/kartka" --home "$home" taps months 2>&1 | grep 2026-10), $holders holders (+ planted cards), generated and stored in $(echo "$(date +%s.%N) - $start" | bc) s"
 
 : >"$work/kartka"; : >"$work/duckdb"
