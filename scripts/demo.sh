@@ -99,8 +99,8 @@ echo "   the carrier asks for a card's holder: refused (77), and the attempt is 
 SUDO_USER=demo-carrier "$bin" --home "$work/city" cards list --purpose "curious" || echo "   (exit $?)"
 echo
 echo "== kartka audit (who looked at personal data, and why: a hash chain, verified)"
-"$bin" audit log
-"$bin" audit verify
+"$bin" --home "$work/city" audit log
+"$bin" --home "$work/city" audit verify
 echo
 echo "== kartka backup (a consistent, incremental copy; verified; restored into a new home)"
 "$bin" backup "$work/backup"

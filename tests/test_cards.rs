@@ -317,6 +317,14 @@ fn a_print_job_on_the_fixtures_reads_back_file_by_file() {
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     assert_eq!(cards.len() as i64, with_photo);
+    // Names and photos left for the printer: one audit entry naming each holder (K5).
+    assert_eq!(
+        h.count(
+            "SELECT count(*) FROM audit_people a JOIN audit e ON e.id = a.entry \
+             WHERE e.outcome = 'exported' AND e.detail LIKE 'print job → %'"
+        ),
+        with_photo
+    );
     let held = v["held_back"].as_array().unwrap();
     assert_eq!(
         held.len() as i64,

@@ -91,6 +91,26 @@ struct PrintJobArgs {
     limit: Option<usize>,
 }
 
+/// The social numbers of the holders of `numbers` (card numbers as text).
+fn holders_of(reg: &Registry, numbers: &[String]) -> Result<Vec<String>, Error> {
+    let mut st = reg
+        .conn()
+        .prepare(
+            "SELECT p.social_number FROM cards c JOIN people p ON p.id = c.person_id WHERE c.number = ?1",
+        )
+        .map_err(|e| reg.err(e))?;
+    let mut out = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        use rusqlite::OptionalExtension;
+        let sn: Option<String> = st
+            .query_row([n.parse::<i64>().unwrap_or(-1)], |r| r.get(0))
+            .optional()
+            .map_err(|e| reg.err(e))?;
+        out.extend(sn);
+    }
+    Ok(out)
+}
+
 fn number(text: &str) -> Result<CardNumber, Error> {
     Ok(CardNumber::parse(text).map_err(cards::Error::from)?)
 }
@@ -328,6 +348,17 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 bar.set_position(done);
             })?;
             bar.finish_and_clear();
+            if let Some(folder) = &s.folder {
+                // Names and photos went to the printer's folder (K5).
+                let mut reg = Registry::open(&home.registry())?;
+                let people = holders_of(&reg, &s.cards)?;
+                g.audit(
+                    &mut reg,
+                    crate::audit::Outcome::Exported,
+                    &people,
+                    &format!("print job → {folder}"),
+                )?;
+            }
             say_enforced(g, &s.enforced);
             // One line per reason, with the cards it holds back.
             let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();

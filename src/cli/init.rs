@@ -19,8 +19,12 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     let mut first_admin = None;
     if crate::access::accounts::count(&reg)? == 0 {
         let user = g.operator();
-        crate::access::accounts::put(&reg, &user, crate::access::Role::Admin, &[], &[], &user)?;
-        g.audit(
+        let account =
+            crate::access::accounts::put(&reg, &user, crate::access::Role::Admin, &[], &[], &user)?;
+        let mut session = g.session().clone();
+        session.account = Some(account);
+        super::access_check::audit(
+            &session,
             &mut reg,
             crate::audit::Outcome::Changed,
             &[],
