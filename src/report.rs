@@ -224,17 +224,77 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         .left_join(held_frame(&held)?.lazy(), col("_key"), col("_key"))
         .left_join(cards.lazy(), col("card_number"), col("card_number"))
         .with_columns([key, col("_held").fill_null(lit(false))]);
-    let groups = lf
+    // The fares: one per (carrier, route, zone, Kyiv day) the period has,
+    // priced in Rust, joined back; then one group per key.
+    // Join keys must not be null (a null never matches): -1 for "none".
+    let nullable = || [col("carrier_id"), col("tariff_zone")].map(|c| c.fill_null(lit(-1i32)));
+    let trips = lf
         .clone()
+        .with_columns(nullable())
         .group_by([
-            col("_k"),
             col("carrier_id"),
             col("route"),
             col("tariff_zone"),
             col("_day"),
-            col("_held"),
         ])
-        .agg([len().cast(DataType::Int64).alias("n")])
+        .agg([len().alias("_n")])
+        .collect()
+        .map_err(polars)?;
+    let fares = {
+        let c = |n: &str| trips.column(n).map_err(polars);
+        let carrier = c("carrier_id")?.i32().map_err(polars)?;
+        let route = c("route")?.i32().map_err(polars)?;
+        let zone = c("tariff_zone")?.i32().map_err(polars)?;
+        let day = c("_day")?.i64().map_err(polars)?;
+        let known = |v: Option<i32>| v.filter(|v| *v >= 0);
+        let fare: Vec<Option<i64>> = (0..trips.height())
+            .map(|i| {
+                let date = chrono::DateTime::from_timestamp_millis(day.get(i).unwrap_or(0))
+                    .map(|t| t.date_naive())
+                    .unwrap_or(o.from);
+                let trip = Trip {
+                    route: route.get(i).unwrap_or(0),
+                    carrier: known(carrier.get(i)),
+                    zone: known(zone.get(i)),
+                };
+                crate::tariff::fare_of_trip(&config.tariffs, &trip, date)
+            })
+            .collect();
+        trips
+            .select(["carrier_id", "route", "tariff_zone", "_day"])
+            .and_then(|mut df| {
+                df.with_column(Column::from(Series::new("_fare".into(), fare)))
+                    .cloned()
+            })
+            .map_err(polars)?
+    };
+    let keys = || {
+        [
+            col("carrier_id"),
+            col("route"),
+            col("tariff_zone"),
+            col("_day"),
+        ]
+    };
+    let paid = col("_held").not();
+    let groups = lf
+        .clone()
+        .with_columns(nullable())
+        .join(fares.lazy(), keys(), keys(), JoinArgs::new(JoinType::Left))
+        .group_by([col("_k")])
+        .agg([
+            len().cast(DataType::Int64).alias("validations"),
+            col("_held").cast(DataType::Int64).sum().alias("held"),
+            when(paid.clone())
+                .then(col("_fare").fill_null(lit(0i64)))
+                .otherwise(lit(0i64))
+                .sum()
+                .alias("amount"),
+            (paid.and(col("_fare").is_null()))
+                .cast(DataType::Int64)
+                .sum()
+                .alias("unpriced"),
+        ])
         .collect()
         .map_err(polars)?;
     let distinct = lf
@@ -250,32 +310,16 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     {
         let c = |n: &str| groups.column(n).map_err(polars);
         let k = c("_k")?.i64().map_err(polars)?;
-        let carrier = c("carrier_id")?.i32().map_err(polars)?;
-        let route = c("route")?.i32().map_err(polars)?;
-        let zone = c("tariff_zone")?.i32().map_err(polars)?;
-        let day = c("_day")?.i64().map_err(polars)?;
-        let is_held = c("_held")?.bool().map_err(polars)?;
-        let n = c("n")?.i64().map_err(polars)?;
+        let validations = c("validations")?.i64().map_err(polars)?;
+        let held = c("held")?.i64().map_err(polars)?;
+        let amount = c("amount")?.i64().map_err(polars)?;
+        let none = c("unpriced")?.i64().map_err(polars)?;
         for i in 0..groups.height() {
-            let count = n.get(i).unwrap_or(0);
             let row = rows.entry(k.get(i).unwrap_or(-1)).or_default();
-            row.validations += count;
-            if is_held.get(i).unwrap_or(false) {
-                row.held += count;
-                continue;
-            }
-            let date = chrono::DateTime::from_timestamp_millis(day.get(i).unwrap_or(0))
-                .map(|t| t.date_naive())
-                .unwrap_or(o.from);
-            let trip = Trip {
-                route: route.get(i).unwrap_or(0),
-                carrier: carrier.get(i),
-                zone: zone.get(i),
-            };
-            match crate::tariff::fare_of_trip(&config.tariffs, &trip, date) {
-                Some(fare) => row.amount_kopecks += fare * count,
-                None => unpriced += count,
-            }
+            row.validations = validations.get(i).unwrap_or(0);
+            row.held = held.get(i).unwrap_or(0);
+            row.amount_kopecks = amount.get(i).unwrap_or(0);
+            unpriced += none.get(i).unwrap_or(0);
         }
         let k = distinct
             .column("_k")
