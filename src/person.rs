@@ -153,7 +153,7 @@ pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
         (
             ("accesses", "Доступ до даних", "Accesses to the data"),
             "SELECT a.id, a.at, a.user, a.role, a.command, a.purpose, a.outcome FROM audit a \
-             WHERE a.id IN (SELECT entry FROM audit_people WHERE social_number = CAST(?1 + 10000000 AS TEXT)) ORDER BY a.id",
+             WHERE a.id IN (SELECT entry FROM audit_people WHERE social_number = (SELECT social_number FROM people WHERE id = ?1)) ORDER BY a.id",
         ),
     ] {
         sections.push(query(reg, names, sql, id)?);
@@ -170,7 +170,7 @@ pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
     };
     sections.insert(sections.len() - 1, taps(home, reg, &numbers)?);
     Ok(Export {
-        social_number: (id + 10_000_000).to_string(),
+        social_number: crate::eligibility::social_number(id),
         generated_at: crate::time::now_utc_text(),
         sections,
         photo,

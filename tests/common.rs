@@ -17,10 +17,26 @@ pub struct Run {
 }
 
 impl Run {
+    /// Runs `cmd` to the end and keeps its exit code and output.
+    pub fn of(cmd: &mut Command) -> Run {
+        let out = cmd.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {:?}", self.stdout))
     }
+}
+
+/// The run, asserted to have exited 0 (its output in the failure message).
+pub fn ok(r: Run) -> Run {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    r
 }
 
 pub struct Home {
@@ -82,29 +98,18 @@ impl Home {
     }
 
     pub fn kartka(&self, args: &[&str]) -> Run {
-        let out = self.command().args(args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(self.command().args(args))
     }
 
     /// Runs as another person: through sudo as the home's owner, kartka
     /// takes them from SUDO_USER. No purpose unless `args` give one.
     pub fn kartka_as(&self, user: &str, args: &[&str]) -> Run {
-        let out = self
-            .command()
-            .env("SUDO_USER", user)
-            .env_remove("KARTKA_PURPOSE")
-            .args(args)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(
+            self.command()
+                .env("SUDO_USER", user)
+                .env_remove("KARTKA_PURPOSE")
+                .args(args),
+        )
     }
 
     pub fn db(&self) -> rusqlite::Connection {

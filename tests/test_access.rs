@@ -5,15 +5,10 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Home, Run};
+use crate::common::{Home, ok};
 use crate::test_compensation::{flagged_month, fold};
 
 const MONTH: &str = "2026-10";
-
-fn ok(r: Run) -> Run {
-    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
-    r
-}
 
 /// The month of test_compensation, with an account of every role; carrier
 /// account `avto` sees carrier 1 only.

@@ -9,12 +9,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::common::{Home, Run};
-
-fn ok(r: Run) -> Run {
-    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
-    r
-}
+use crate::common::{Home, Run, ok};
 
 /// A home with people, decisions, cards, a fleet, taps from signed dumps
 /// and a vendor export, and a flag run. Returns the home and the dumps

@@ -9,7 +9,7 @@ use kartka_protocol::card::mad::{Mad, TRANSPORT_AID};
 use kartka_protocol::card::transport::TransportApp;
 use kartka_protocol::card::{Trailer, value};
 
-use crate::common::{Home, Run};
+use crate::common::{Home, Run, ok};
 
 const HEADER: &str = "ПІБ;Дата народження;Стать;РНОКПП;Паспорт;Категорія;Дохід;Документи;Пільга дійсна до;Громада;Фото;Дата смерті\n";
 const DOCS: &str = "пенсійне посвідчення, посвідчення";
@@ -42,11 +42,6 @@ fn import(h: &Home, rows: &str) {
     std::fs::write(h.work.join("apps.csv"), format!("{HEADER}{rows}")).unwrap();
     let r = h.kartka(&["--quiet", "import", "applicants", "apps.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-}
-
-fn ok(r: Run) -> Run {
-    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
-    r
 }
 
 /// Two eligible people with photos (Olena in the city, Ivan in partner

@@ -98,6 +98,15 @@ impl Session {
             .map(|a| a.scope.clone())
             .unwrap_or_default()
     }
+    /// The refusal of this session's command (77), saying why.
+    pub fn refuse(&self, why: impl Into<String>) -> Error {
+        Error::Refused {
+            user: self.user.clone(),
+            role: self.role().unwrap_or(Role::Carrier),
+            command: self.command.clone(),
+            why: why.into(),
+        }
+    }
     /// May this session see people's names and photos? Only staff roles,
     /// and only with a stated purpose (which the audit trail records).
     pub fn may_see_names(&self) -> bool {

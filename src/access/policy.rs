@@ -133,20 +133,15 @@ pub fn check(session: &Session, action: Action) -> Result<(), Error> {
     };
     let roles = action.roles();
     if !roles.contains(&account.role) {
-        return Err(Error::Refused {
-            user: session.user.clone(),
-            role: account.role,
-            command: session.command.clone(),
-            why: format!(
-                "{}: for {} accounts only",
-                action.what(),
-                roles
-                    .iter()
-                    .map(|r| r.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
+        return Err(session.refuse(format!(
+            "{}: for {} accounts only",
+            action.what(),
+            roles
+                .iter()
+                .map(|r| r.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     if action.personal() && session.purpose.is_none() {
         return Err(Error::NoPurpose {

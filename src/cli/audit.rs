@@ -68,7 +68,7 @@ pub fn action(args: &Args) -> Action {
 
 fn social_number(reg: &Registry, key: &str) -> Result<String, Error> {
     let id = crate::eligibility::find_person(reg, key)?;
-    Ok((id + 10_000_000).to_string())
+    Ok(crate::eligibility::social_number(id))
 }
 
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
@@ -181,7 +181,7 @@ pub fn person(g: &Global, args: PersonArgs) -> Result<(), Error> {
     home.require_initialised()?;
     let mut reg = Registry::open(&home.registry())?;
     let id = crate::eligibility::find_person(&reg, &person)?;
-    let sn = (id + 10_000_000).to_string();
+    let sn = crate::eligibility::social_number(id);
     // Recorded first: the export itself is one of the accesses it lists.
     g.audit(
         &mut reg,

@@ -61,13 +61,9 @@ fn whole_carriers(g: &Global) -> Result<(), Error> {
     if s.scope().routes.is_empty() {
         return Ok(());
     }
-    Err(crate::access::Error::Refused {
-        user: s.user.clone(),
-        role: s.role().unwrap_or(crate::access::Role::Carrier),
-        command: s.command.clone(),
-        why: "compensation covers whole carriers and the account is limited to routes; use `kartka report --by route`".into(),
-    }
-    .into())
+    Err(s
+        .refuse("compensation covers whole carriers and the account is limited to routes; use `kartka report --by route`")
+        .into())
 }
 
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
@@ -232,13 +228,11 @@ pub fn reconcile(g: &Global, args: ReconcileArgs) -> Result<(), Error> {
     whole_carriers(g)?;
     let s = g.session();
     if !s.scope().carrier(i64::from(carrier)) {
-        return Err(crate::access::Error::Refused {
-            user: s.user.clone(),
-            role: s.role().unwrap_or(crate::access::Role::Carrier),
-            command: s.command.clone(),
-            why: format!("carrier {code} is not among the account's carriers"),
-        }
-        .into());
+        return Err(s
+            .refuse(format!(
+                "carrier {code} is not among the account's carriers"
+            ))
+            .into());
     }
     let claims = rec::read_report(&args.carrier_report, &month)?;
     let books = comp::workbook::Books {

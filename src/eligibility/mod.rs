@@ -348,6 +348,12 @@ pub fn decide_all(
     Ok((summary, decided))
 }
 
+/// A person's social number (K1): 10000000 + the row id, as the people
+/// table's generated `social_number` column.
+pub fn social_number(id: i64) -> String {
+    (id + 10_000_000).to_string()
+}
+
 /// Finds a person by social number, tax number or passport.
 pub fn find_person(reg: &Registry, key: &str) -> Result<i64, Error> {
     let key = key.trim();

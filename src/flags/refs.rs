@@ -42,7 +42,7 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
                     (SELECT e.uid FROM card_events e WHERE e.card_id = c.id AND e.uid IS NOT NULL ORDER BY e.id DESC LIMIT 1),
                     b.effective, b.reason,
                     p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, ''),
-                    CAST(p.id + 10000000 AS TEXT)
+                    p.social_number
              FROM cards c JOIN people p ON p.id = c.person_id
              LEFT JOIN card_events b ON b.id = (SELECT min(id) FROM card_events x WHERE x.card_id = c.id AND x.state = 'blocked')
              WHERE c.number = ?1",
