@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::identity;
-use crate::text;
 
 /// The commented default that `kartka init` writes.
 pub const DEFAULT_TOML: &str = include_str!("default-config.toml");
@@ -454,35 +453,31 @@ impl Config {
         self.income_limits.iter().rev().find(|l| l.from <= date)
     }
 
-    /// Lookup of how clerks write categories: code, name, aliases → code.
-    pub fn category_lookup(&self) -> HashMap<String, String> {
-        let mut map = HashMap::new();
-        for c in &self.categories {
-            for name in std::iter::once(&c.code)
-                .chain(std::iter::once(&c.name))
-                .chain(std::iter::once(&c.name_en))
-                .chain(c.aliases.iter())
-            {
-                if !name.is_empty() {
-                    map.insert(text::match_key(name), c.code.clone());
-                }
-            }
-        }
-        map
+    /// How clerks write categories: code, names and aliases, matched as
+    /// `vocab` matches them.
+    pub fn category_vocabulary(&self) -> crate::vocab::Vocabulary {
+        crate::vocab::Vocabulary::new(
+            crate::vocab::Kind::Category,
+            self.categories.iter().map(|c| {
+                let mut phrases: Vec<&str> = c.aliases.iter().map(String::as_str).collect();
+                phrases.push(&c.name_en);
+                (c.code.as_str(), c.name.as_str(), phrases)
+            }),
+        )
     }
 
-    /// Lookup of how clerks write communities: code, name, aliases → code.
-    pub fn community_lookup(&self) -> HashMap<String, String> {
-        let mut map = HashMap::new();
-        for c in &self.communities {
-            for name in std::iter::once(&c.code)
-                .chain(std::iter::once(&c.name))
-                .chain(c.aliases.iter())
-            {
-                map.insert(text::match_key(name), c.code.clone());
-            }
-        }
-        map
+    /// How clerks write communities: code, name and aliases.
+    pub fn community_vocabulary(&self) -> crate::vocab::Vocabulary {
+        crate::vocab::Vocabulary::new(
+            crate::vocab::Kind::Community,
+            self.communities.iter().map(|c| {
+                (
+                    c.code.as_str(),
+                    c.name.as_str(),
+                    c.aliases.iter().map(String::as_str).collect(),
+                )
+            }),
+        )
     }
 }
 

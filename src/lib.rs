@@ -30,5 +30,6 @@ pub mod taps;
 pub mod tariff;
 pub mod text;
 pub mod time;
+pub mod vocab;
 
 pub use error::{Error, ExitCode};

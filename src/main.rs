@@ -4,6 +4,19 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // `kartka __read-workbook EXT`: parse an untrusted .xls/.ods for a
+    // parent kartka, under its memory limit (intake::isolate).
+    let mut args = std::env::args_os().skip(1);
+    if args
+        .next()
+        .is_some_and(|a| a == kartka::intake::isolate::CHILD_ARG)
+    {
+        let ext = args
+            .next()
+            .and_then(|e| e.into_string().ok())
+            .unwrap_or_default();
+        return kartka::intake::isolate::child_main(&ext);
+    }
     // Keep freed memory for reuse instead of handing it back to the kernel
     // after 10 ms: the month's passes free and take gigabytes in turn, and
     // each page handed back is zeroed again when taken. kartka runs a

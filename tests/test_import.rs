@@ -617,3 +617,63 @@ fn a_damaged_workbook_is_65_with_a_message_not_a_crash() {
     }
     assert_eq!(h.count("SELECT count(*) FROM people"), 0);
 }
+
+/// A damaged .xls whose cell record claims row and column 65,534 would make
+/// calamine reserve a dense grid of billions of cells; in-process the failed
+/// allocation aborts. Read in the memory-limited child, the file is refused
+/// with a message, and the run imports nothing.
+#[test]
+fn a_damaged_xls_is_refused_not_a_crash() {
+    let h = Home::new();
+    let r = h.kartka(&[
+        "import",
+        "applicants",
+        "fixtures/intake/damaged-huge-range.xls",
+        "fixtures/intake/clerk-2026-11.csv",
+    ]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("damaged-huge-range.xls"), "{}", r.stderr);
+    assert!(r.stderr.contains("the file is damaged"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was imported"), "{}", r.stderr);
+    assert_eq!(h.count("SELECT count(*) FROM people"), 0);
+    assert_eq!(h.count("SELECT count(*) FROM imports"), 0);
+}
+
+proptest::proptest! {
+    // Random seeds: every run tries new damage. The .xls and .ods are read
+    // in the memory-limited child (the `kartka` binary), the .xlsx is
+    // streamed in-process.
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 128,
+        ..proptest::test_runner::Config::default()
+    })]
+    #[test]
+    fn damaged_real_workbooks_open_or_fail_cleanly(
+        file in proptest::sample::select(vec!["office-2026-10.xlsx", "verbky-2026-10.ods", "legacy-2025.xls"]),
+        flips in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..8),
+        cut in proptest::option::of(proptest::num::usize::ANY),
+    ) {
+        kartka::intake::isolate::set_reader(crate::common::BIN);
+        let path = repo().join("fixtures/applicants").join(file);
+        let mut bytes = std::fs::read(&path).unwrap();
+        for (at, value) in flips {
+            let at = at % bytes.len();
+            bytes[at] = value;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut % (bytes.len() + 1));
+        }
+        match kartka::intake::read::open(&path, bytes) {
+            Ok((_, sheets)) => {
+                for sheet in sheets {
+                    let _ = sheet.for_each_row(0, &mut |_, _| true);
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                proptest::prop_assert!(text.contains(file), "{}", text);
+                proptest::prop_assert!(text.to_lowercase().contains("nothing was imported"), "{}", text);
+            }
+        }
+    }
+}

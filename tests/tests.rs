@@ -13,3 +13,4 @@ mod test_flags;
 mod test_import;
 mod test_init;
 mod test_taps;
+mod test_variants;

@@ -38,6 +38,10 @@ pub struct ApplicantsArgs {
     /// Exit 65 if any row was rejected (for cron).
     #[arg(long)]
     strict: bool,
+    /// Show which column is taken as which field, and the category,
+    /// community and sex values not written as configured; write nothing.
+    #[arg(long, conflicts_with_all = ["dry_run", "strict", "rejects"])]
+    columns: bool,
 }
 
 struct Bar(ProgressBar);
@@ -61,6 +65,20 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
     let Import::Applicants(a) = cmd;
     let home = g.home();
     home.require_initialised()?;
+    if a.columns {
+        let config = Config::load(&home.config())?;
+        let opts = ImportOptions {
+            files: a.files,
+            sheet: a.sheet,
+            ..ImportOptions::default()
+        };
+        let sheets = intake::columns::columns(&config, &opts)?;
+        for s in &sheets {
+            print_columns(g, s);
+        }
+        g.print_json(&serde_json::json!({ "sheets": sheets }));
+        return Ok(());
+    }
     let _lock = if a.dry_run {
         None
     } else {
@@ -100,6 +118,12 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
     if let Some(p) = &summary.rejects_file {
         g.say(format_args!("Rejected rows, with reasons: {}", p.display()));
     }
+    if let Some(p) = &summary.warnings_file {
+        g.say(format_args!(
+            "Warnings, with what each value was taken as: {}",
+            p.display()
+        ));
+    }
     g.print_json(&summary);
     if a.strict && summary.rejected > 0 {
         return Err(Error::StrictRejected(format!(
@@ -112,4 +136,64 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The column map of one sheet and its values not written as configured.
+fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
+    let sheet = if s.sheet.is_empty() {
+        String::new()
+    } else {
+        format!(", sheet \"{}\"", s.sheet)
+    };
+    g.say(format_args!(
+        "{}{sheet}: header on row {}",
+        s.file, s.header_row
+    ));
+    for c in &s.columns {
+        g.say(format_args!(
+            "  {:<3} {:<45} {}",
+            c.column,
+            format!("«{}»", c.header),
+            c.field.unwrap_or("(not read)")
+        ));
+    }
+    if s.values.is_empty() {
+        g.say("  every category, community and sex value is written as configured");
+        return;
+    }
+    g.say("  values not written as configured:");
+    let named = |c: &intake::columns::Candidate| format!("«{}» ({})", c.label, c.code);
+    for v in &s.values {
+        let what = match (&v.taken_as, v.result) {
+            (Some(t), _) => format!(
+                "taken as {} ({} it)",
+                named(t),
+                v.how.map_or("", |h| h.en())
+            ),
+            (None, "ambiguous") => format!(
+                "cannot place: did you mean {}?",
+                v.candidates
+                    .iter()
+                    .map(named)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            _ if v.candidates.is_empty() => "cannot place: not a known value".to_string(),
+            _ => format!(
+                "cannot place: not a known value; nearest: {}",
+                v.candidates
+                    .iter()
+                    .map(named)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        g.say(format_args!(
+            "    {} {:?} ({} row{}): {what}",
+            v.column,
+            v.written,
+            v.rows,
+            if v.rows == 1 { "" } else { "s" }
+        ));
+    }
 }

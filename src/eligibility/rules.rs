@@ -91,36 +91,64 @@ fn kop(k: i64) -> String {
     format!("{}.{:02} UAH", k / 100, k % 100)
 }
 
+use crate::vocab::Match;
+
+/// The document kinds, matched once per process.
+static DOCUMENTS: std::sync::LazyLock<crate::vocab::Vocabulary> =
+    std::sync::LazyLock::new(crate::vocab::documents);
+
 /// Document codes a recorded list names: codes as in kartka.toml, or the
-/// Ukrainian words clerks use.
+/// words clerks use, matched as `vocab` matches them.
 fn document_codes(recorded: &str) -> Vec<String> {
     recorded
         .split([',', ';', '\n'])
-        .map(crate::text::match_key)
+        .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            let code = match s.as_str() {
-                "паспорт" => "passport",
-                "рнокпп" | "іпн" | "картка платника податків" => {
-                    "tax-number"
-                }
-                "посвідчення" | "пільгове посвідчення" | "посвідчення пільговика" => {
-                    "benefit-certificate"
-                }
-                "пенсійне посвідчення" | "пенсійне" => {
-                    "pension-certificate"
-                }
-                "трудова книжка" => "work-record",
-                "довідка про доходи" | "довідка про дохід" => {
-                    "income-statement"
-                }
-                "довідка про допомогу" => "aid-statement",
-                "свідоцтво про народження" => "birth-certificate",
-                other => return other.to_string(),
-            };
-            code.to_string()
+        .map(|s| match DOCUMENTS.find(s) {
+            // In a list of documents handed in, a bare «посвідчення» beside
+            // «пенсійне посвідчення» is the benefit certificate.
+            Match::Ambiguous(codes) if codes.iter().any(|c| c == "benefit-certificate") => {
+                "benefit-certificate".to_string()
+            }
+            m => m
+                .code()
+                .map_or_else(|| crate::text::match_key(s), str::to_string),
         })
         .collect()
+}
+
+/// The documents an application shows, each with the field it was taken
+/// from. An explicit documents column decides; without one, the form's own
+/// fields are the evidence (P5): the passport, the tax number, and the
+/// benefit document, whose text names its kind («ПП №…» is a pension
+/// certificate).
+fn documents_presented(app: &Application) -> Vec<(String, String)> {
+    let mut present: Vec<(String, String)> = Vec::new();
+    let mut add = |code: &str, from: String| {
+        if !present.iter().any(|(c, _)| c == code) {
+            present.push((code.to_string(), from));
+        }
+    };
+    if let Some(d) = app.documents.as_deref() {
+        for code in document_codes(d) {
+            add(&code, "the documents column".into());
+        }
+    }
+    if app.has_passport {
+        add("passport", "the passport field".into());
+    }
+    if app.has_tax_number {
+        add("tax-number", "the tax-number field".into());
+    }
+    if let Some(text) = app.benefit_document.as_deref() {
+        add("benefit-certificate", "the benefit-document field".into());
+        if app.documents.is_none()
+            && let Some(code) = DOCUMENTS.find(text).code()
+        {
+            add(code, format!("the benefit-document field «{text}»"));
+        }
+    }
+    present
 }
 
 /// A document's name as the office writes it to the applicant.
@@ -260,28 +288,33 @@ pub fn decide(app: &Application, config: &Config, as_of: NaiveDate) -> Decision 
     let mut income_limit = None;
     if let Some(cat) = chosen {
         // P4: the documents the category needs.
-        let mut present: Vec<String> = app
-            .documents
-            .as_deref()
-            .map(document_codes)
-            .unwrap_or_default();
-        if app.has_passport {
-            present.push("passport".into());
-        }
-        if app.has_tax_number {
-            present.push("tax-number".into());
-        }
-        if app.benefit_document.is_some() {
-            present.push("benefit-certificate".into());
-        }
+        let present = documents_presented(app);
+        // A person without a tax number, identified by the passport (a
+        // refusal on religious grounds, marked in the passport), has no
+        // certificate of one to bring.
+        let no_tax_number = !app.has_tax_number && app.has_passport;
         for doc in &cat.documents {
-            if !present.contains(doc) {
+            if doc == "tax-number" && no_tax_number {
+                continue;
+            }
+            if !present.iter().any(|(c, _)| c == doc) {
                 missing_documents.push(doc.clone());
             }
         }
+        let mut seen: Vec<String> = present
+            .iter()
+            .map(|(c, from)| format!("{c} (from {from})"))
+            .collect();
+        if no_tax_number && cat.documents.iter().any(|d| d == "tax-number") {
+            seen.push("no tax number: identified by the passport, tax-number not required".into());
+        }
         trace.push(Check {
             rule: "documents",
-            seen: present.join(", "),
+            seen: if seen.is_empty() {
+                "none".into()
+            } else {
+                seen.join(", ")
+            },
             parameter: format!("{} needs: {}", cat.code, cat.documents.join(", ")),
             pass: missing_documents.is_empty(),
         });
@@ -548,9 +581,46 @@ mod tests {
                 reason: "not-resident",
             },
             Case {
-                name: "a person without a tax number lacks that document",
+                name: "a person identified by the passport (no tax number, refused on religious grounds) is not sent for one",
                 app: Application {
                     has_tax_number: false,
+                    has_passport: true,
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Eligible,
+                category: Some("pensioner-age"),
+                reason: "eligible",
+            },
+            Case {
+                name: "a person with neither a passport nor a tax number lacks both",
+                app: Application {
+                    has_tax_number: false,
+                    has_passport: false,
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Incomplete,
+                category: Some("pensioner-age"),
+                reason: "documents-missing",
+            },
+            Case {
+                name: "without a documents column, «ПП №…» in the benefit document is the pension certificate",
+                app: Application {
+                    documents: None,
+                    benefit_document: Some("ПП №123456".into()),
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Eligible,
+                category: Some("pensioner-age"),
+                reason: "eligible",
+            },
+            Case {
+                name: "without a documents column, a benefit document naming no pension certificate leaves it missing",
+                app: Application {
+                    documents: None,
+                    benefit_document: Some("№123456".into()),
                     ..pensioner(100)
                 },
                 as_of: "2026-03-01",

@@ -16,6 +16,7 @@ use super::why::{Why, why};
 use crate::config::Config;
 use crate::identity::{self, Passport, Sex, TaxError};
 use crate::text;
+use crate::vocab::{self, Match, Vocabulary};
 
 /// An application, normalised and valid.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,16 +122,18 @@ pub fn value_text(v: &Value) -> Option<String> {
 pub struct RowContext<'a> {
     pub columns: &'a BTreeMap<Field, usize>,
     pub header_names: &'a [String],
-    pub categories: HashMap<String, String>,
+    pub categories: Vocabulary,
     pub income_tested: HashSet<String>,
-    pub communities: HashMap<String, String>,
+    pub communities: Vocabulary,
+    pub sexes: Vocabulary,
     pub city_community: String,
     pub base_dir: PathBuf,
     pub today: NaiveDate,
     phones: RefCell<cells::Phones>,
-    /// Category and community cells already seen → their codes.
-    seen_categories: RefCell<HashMap<String, Option<String>>>,
-    seen_communities: RefCell<HashMap<String, Option<String>>>,
+    /// Category, community and sex cells already seen → what they matched.
+    seen_categories: RefCell<HashMap<String, Match>>,
+    seen_communities: RefCell<HashMap<String, Match>>,
+    seen_sexes: RefCell<HashMap<String, Match>>,
 }
 
 impl<'a> RowContext<'a> {
@@ -144,20 +147,22 @@ impl<'a> RowContext<'a> {
         RowContext {
             columns,
             header_names,
-            categories: config.category_lookup(),
+            categories: config.category_vocabulary(),
             income_tested: config
                 .categories
                 .iter()
                 .filter(|c| c.income_tested)
                 .map(|c| c.code.clone())
                 .collect(),
-            communities: config.community_lookup(),
+            communities: config.community_vocabulary(),
+            sexes: vocab::sexes(),
             city_community: config.city.community.clone(),
             base_dir: base_dir.to_path_buf(),
             today,
             phones: RefCell::default(),
             seen_categories: RefCell::default(),
             seen_communities: RefCell::default(),
+            seen_sexes: RefCell::default(),
         }
     }
 }
@@ -169,7 +174,21 @@ pub struct Read {
     /// the thread that reads rows, not the one that writes, pays for them.
     pub values: [Value; 22],
     pub fingerprint: u128,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Why>,
+    /// The values taken as something they do not literally say.
+    pub matched: Vec<Matched>,
+}
+
+/// A cell's value taken as a known value it does not literally say: the
+/// clerk is told, and can correct it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Matched {
+    pub column: String,
+    pub field: &'static str,
+    pub written: String,
+    pub taken_as: String,
+    pub label: String,
+    pub how: vocab::How,
 }
 
 /// A short hash of the stored values: an unchanged row is recognised by it.
@@ -196,7 +215,8 @@ pub fn fingerprint(values: &[Value]) -> u128 {
 struct Problems<'c, 'a> {
     ctx: &'c RowContext<'a>,
     reasons: Vec<Why>,
-    warnings: Vec<String>,
+    warnings: Vec<Why>,
+    matched: Vec<Matched>,
 }
 
 impl Problems<'_, '_> {
@@ -218,9 +238,97 @@ impl Problems<'_, '_> {
         let (uk, en) = self.column(field);
         self.reasons.push(why.prefixed(&uk, &en));
     }
-    fn warn(&mut self, field: Field, why: impl std::fmt::Display) {
-        let (_, en) = self.column(field);
-        self.warnings.push(format!("{en}{why}"));
+    fn warn(&mut self, field: Field, why: Why) {
+        let (uk, en) = self.column(field);
+        self.warnings.push(why.prefixed(&uk, &en));
+    }
+
+    /// Takes a matcher's answer for a cell: the code, with a warning when
+    /// the cell does not literally say it; or a rejection that names the
+    /// candidates ("did you mean A or B?") or the nearest values.
+    fn take(
+        &mut self,
+        field: Field,
+        raw: &str,
+        m: &Match,
+        vocabulary: &Vocabulary,
+        what: (&str, &str),
+    ) -> Option<String> {
+        let (what_uk, what_en) = what;
+        let quoted = |codes: &[String]| -> Vec<String> {
+            codes
+                .iter()
+                .map(|c| {
+                    let label = vocabulary.label(c);
+                    if label == c {
+                        format!("«{c}»")
+                    } else {
+                        format!("«{label}» ({c})")
+                    }
+                })
+                .collect()
+        };
+        match m {
+            Match::Exact(code) => Some(code.clone()),
+            Match::Variant { code, how } => {
+                let label = vocabulary.label(code).to_string();
+                let (how_uk, how_en) = (how.uk(), how.en());
+                self.warn(
+                    field,
+                    why!(
+                        "«{raw}» прийнято як «{label}» ({code}; {how_uk}); виправте клітинку, якщо це не так",
+                        "{raw:?} taken as «{label}» ({code}; {how_en} it); correct the cell if that is wrong",
+                    ),
+                );
+                let col = self.ctx.columns[&field];
+                self.matched.push(Matched {
+                    column: format!(
+                        "{} «{}»",
+                        column_letter(col),
+                        self.ctx.header_names.get(col).map_or("", String::as_str)
+                    ),
+                    field: field.key(),
+                    written: raw.to_string(),
+                    taken_as: code.clone(),
+                    label,
+                    how: *how,
+                });
+                Some(code.clone())
+            }
+            Match::Ambiguous(codes) => {
+                let q = quoted(codes);
+                let (last, rest) = q.split_last().expect("two or more");
+                let rest = rest.join(", ");
+                self.reject(
+                    field,
+                    why!(
+                        "«{raw}» — неоднозначно: ви мали на увазі {rest} чи {last}? Напишіть {what_uk} повністю",
+                        "{raw:?} is ambiguous: did you mean {rest} or {last}? Write the {what_en} in full",
+                    ),
+                );
+                None
+            }
+            Match::Unknown(nearest) => {
+                let hint_uk = if nearest.is_empty() {
+                    String::new()
+                } else {
+                    format!("; найближчі: {}", quoted(nearest).join(", "))
+                };
+                let hint_en = if nearest.is_empty() {
+                    String::new()
+                } else {
+                    format!("; nearest: {}", quoted(nearest).join(", "))
+                };
+                self.reject(
+                    field,
+                    why!(
+                        "«{raw}» — невідома {what_uk}{hint_uk}; очікується назва або код із kartka.toml",
+                        "{raw:?} is not a known {what_en}{hint_en}; expected a name or code from kartka.toml",
+                    ),
+                );
+                None
+            }
+        }
     }
 }
 
@@ -258,33 +366,29 @@ fn name_problem(name: &str) -> Option<Why> {
     }
 }
 
-/// Looks `raw` up among `names` (matching keys → code) once per distinct
-/// text: a city's sheet repeats a handful of category and community names.
-fn known_code(
-    seen: &RefCell<HashMap<String, Option<String>>>,
-    names: &HashMap<String, String>,
-    raw: &str,
-) -> Option<String> {
+/// Matches `raw` once per distinct text: a city's sheet repeats a handful
+/// of category and community names.
+fn known(seen: &RefCell<HashMap<String, Match>>, vocabulary: &Vocabulary, raw: &str) -> Match {
     if let Some(hit) = seen.borrow().get(raw) {
         return hit.clone();
     }
-    let code = names.get(&text::match_key(raw)).cloned();
-    seen.borrow_mut().insert(raw.to_string(), code.clone());
-    code
+    let m = vocabulary.find(raw);
+    seen.borrow_mut().insert(raw.to_string(), m.clone());
+    m
 }
 
 /// Words that mean "no tax number" in the tax-number column.
 const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
 
 impl RowContext<'_> {
-    /// The category code a cell's text names.
-    fn category_code(&self, raw: &str) -> Option<String> {
-        known_code(&self.seen_categories, &self.categories, raw)
+    /// What a category cell's text names.
+    fn category_match(&self, raw: &str) -> Match {
+        known(&self.seen_categories, &self.categories, raw)
     }
 
-    /// The community code a cell's text names.
-    fn community_code(&self, raw: &str) -> Option<String> {
-        known_code(&self.seen_communities, &self.communities, raw)
+    /// What a community cell's text names.
+    fn community_match(&self, raw: &str) -> Match {
+        known(&self.seen_communities, &self.communities, raw)
     }
 
     fn cell<'r>(&self, row: &'r [Data], field: Field) -> Option<&'r Data> {
@@ -304,6 +408,7 @@ impl RowContext<'_> {
             ctx: self,
             reasons: Vec::new(),
             warnings: Vec::new(),
+            matched: Vec::new(),
         };
 
         // Names: three columns, or one to split.
@@ -338,17 +443,25 @@ impl RowContext<'_> {
 
         let sex_cell = self.text(row, Field::Sex);
         let sex = sex_cell.as_deref().and_then(|s| {
-            let parsed = parse_sex(s);
-            if parsed.is_none() {
-                p.reject(
-                    Field::Sex,
-                    why!(
-                        "{s:?} — не стать; очікується ч/ж",
-                        "{s:?} is not a sex; expected ч/ж (M/F)"
-                    ),
-                );
+            let m = known(&self.seen_sexes, &self.sexes, s);
+            let code = match m {
+                Match::Unknown(_) => {
+                    p.reject(
+                        Field::Sex,
+                        why!(
+                            "{s:?} — не стать; очікується ч/ж",
+                            "{s:?} is not a sex; expected ч/ж (M/F)"
+                        ),
+                    );
+                    None
+                }
+                m => p.take(Field::Sex, s, &m, &self.sexes, ("стать", "sex")),
+            };
+            match code.as_deref() {
+                Some("male") => Some(Sex::Male),
+                Some("female") => Some(Sex::Female),
+                _ => None,
             }
-            parsed
         });
 
         let (tax_number, tax_passport) = self.tax_number(row, birth_date, sex, &mut p);
@@ -380,7 +493,11 @@ impl RowContext<'_> {
                 if let (Some(s), true) = (s, self.columns.contains_key(&Field::Sex)) {
                     p.warn(
                         Field::Sex,
-                        format!("empty; taken from the tax number: {}", s.uk()),
+                        why!(
+                            "порожньо; взято з РНОКПП: {}",
+                            "empty; taken from the tax number: {}",
+                            s.uk()
+                        ),
                     );
                 }
                 s
@@ -518,6 +635,7 @@ impl RowContext<'_> {
             values,
             applicant,
             warnings: p.warnings,
+            matched: p.matched,
         })
     }
 
@@ -538,12 +656,31 @@ impl RowContext<'_> {
             match self.text(row, Field::FullName) {
                 None => (None, None, None, Field::FullName),
                 Some(full) => {
-                    let parts: Vec<&str> = full.split(' ').collect();
+                    let mut parts: Vec<String> = full
+                        .split([' ', ','])
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    // «П.І.Б.» merged over three columns: the given name and
+                    // patronymic are in the cells beside, under no header.
+                    if parts.len() == 1 {
+                        let col = self.columns[&Field::FullName];
+                        for k in 1..=2 {
+                            let unnamed =
+                                self.header_names.get(col + k).is_none_or(|h| h.is_empty());
+                            match row.get(col + k).map(cells::text) {
+                                Some(t) if unnamed && !t.is_empty() && !t.contains(' ') => {
+                                    parts.push(t)
+                                }
+                                _ => break,
+                            }
+                        }
+                    }
                     match parts.len() {
                         2 | 3 => (
-                            Some(parts[0].to_string()),
-                            Some(parts[1].to_string()),
-                            parts.get(2).map(|s| s.to_string()),
+                            Some(parts[0].clone()),
+                            Some(parts[1].clone()),
+                            parts.get(2).cloned(),
                             Field::FullName,
                         ),
                         n => {
@@ -635,7 +772,10 @@ impl RowContext<'_> {
             if restorable && identity::parse_tax_number(&padded).is_ok() {
                 p.warn(
                     Field::TaxNumber,
-                    format!("{digits} lost its leading zero(s) (stored as a number); restored as {padded}"),
+                    why!(
+                        "{digits} втратив початкові нулі (збережено як число); відновлено як {padded}",
+                        "{digits} lost its leading zero(s) (stored as a number); restored as {padded}"
+                    ),
                 );
                 number = padded;
             } else if !numeric_cell
@@ -756,26 +896,27 @@ impl RowContext<'_> {
             None => {
                 p.warn(
                     Field::Community,
-                    format!(
+                    why!(
+                        "порожньо; прийнято громаду міста {}",
                         "empty; the city's community {} is assumed",
                         self.city_community
                     ),
                 );
                 Some(self.city_community.clone())
             }
-            Some(raw) => match self.community_code(&raw) {
-                Some(code) => Some(code),
-                None => {
-                    p.reject(
-                        Field::Community,
-                        why!(
-                            "{raw:?} — невідома громада; очікується місто або громада-партнер із kartka.toml (назва або код КАТОТТГ)",
-                            "{raw:?} is not a known community; expected the city or a partner community from kartka.toml (name or КАТОТТГ code)"
-                        ),
-                    );
-                    None
-                }
-            },
+            Some(raw) => {
+                let m = self.community_match(&raw);
+                p.take(
+                    Field::Community,
+                    &raw,
+                    &m,
+                    &self.communities,
+                    (
+                        "громада (місто або громада-партнер)",
+                        "community (the city or a partner community)",
+                    ),
+                )
+            }
         }
     }
 
@@ -790,58 +931,44 @@ impl RowContext<'_> {
                 ),
             ),
             Some(raw) => {
-                let parts: Vec<String> = if self.category_code(&raw).is_some() {
-                    vec![raw.clone()]
-                } else {
-                    let by_semicolon: Vec<String> =
-                        raw.split([';', '\n']).map(str::to_string).collect();
-                    if by_semicolon.len() > 1 {
-                        by_semicolon
-                    } else {
-                        raw.split(',').map(str::to_string).collect()
-                    }
-                };
-                for part in parts.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                    match self.category_code(part) {
-                        Some(code) if !categories.contains(&code) => categories.push(code),
-                        Some(_) => {}
-                        None => p.reject(
-                            Field::Category,
-                            why!(
-                                "{part:?} — невідома категорія; очікується одна з категорій у kartka.toml (назва або код)",
-                                "{part:?} is not a known category; expected one of the categories in kartka.toml (name or code)"
-                            ),
-                        ),
+                for (shown, m) in category_parts(&raw, |t| self.category_match(t)) {
+                    if let Some(code) = p.take(
+                        Field::Category,
+                        &shown,
+                        &m,
+                        &self.categories,
+                        CATEGORY_WORDS,
+                    ) && !categories.contains(&code)
+                    {
+                        categories.push(code);
                     }
                 }
             }
         }
-        let chosen =
-            self.text(row, Field::ChosenCategory)
-                .and_then(|raw| match self.category_code(&raw) {
-                    Some(code) if categories.contains(&code) || categories.is_empty() => Some(code),
-                    Some(code) => {
-                        p.reject(
-                            Field::ChosenCategory,
-                            why!(
-                                "{code} немає серед категорій особи ({})",
-                                "{code} is not among the person's categories ({})",
-                                categories.join(", ")
-                            ),
-                        );
-                        None
-                    }
-                    None => {
-                        p.reject(
-                            Field::ChosenCategory,
-                            why!(
-                                "{raw:?} — невідома категорія",
-                                "{raw:?} is not a known category"
-                            ),
-                        );
-                        None
-                    }
-                });
+        let chosen = self.text(row, Field::ChosenCategory).and_then(|raw| {
+            let m = self.category_match(&raw);
+            match p.take(
+                Field::ChosenCategory,
+                &raw,
+                &m,
+                &self.categories,
+                CATEGORY_WORDS,
+            ) {
+                Some(code) if categories.contains(&code) || categories.is_empty() => Some(code),
+                Some(code) => {
+                    p.reject(
+                        Field::ChosenCategory,
+                        why!(
+                            "{code} немає серед категорій особи ({})",
+                            "{code} is not among the person's categories ({})",
+                            categories.join(", ")
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            }
+        });
         (categories, chosen)
     }
 }
@@ -853,14 +980,42 @@ fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) ->
     }
 }
 
+/// A category cell's parts and what each names: the whole cell when it
+/// names one category; else its parts, split at semicolons or line breaks,
+/// else at commas ("Пенсіонер за віком, УБД").
+pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, Match)> {
+    let whole = find(raw);
+    if whole.code().is_some() {
+        return vec![(raw.to_string(), whole)];
+    }
+    let by_semicolon: Vec<&str> = raw.split([';', '\n']).collect();
+    let parts: Vec<&str> = if by_semicolon.len() > 1 {
+        by_semicolon
+    } else {
+        raw.split(',').collect()
+    };
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.len() <= 1 {
+        return vec![(raw.to_string(), whole)];
+    }
+    parts
+        .into_iter()
+        .map(|p| (p.to_string(), find(p)))
+        .collect()
+}
+
+/// How a category is named in messages.
+const CATEGORY_WORDS: (&str, &str) = ("пільгова категорія", "category");
+
+#[cfg(test)]
 fn parse_sex(raw: &str) -> Option<Sex> {
-    match text::match_key(raw).as_str() {
-        "ч" | "чол" | "чоловіча" | "чоловік" | "m" | "male" | "м" | "муж" | "чол." => {
-            Some(Sex::Male)
-        }
-        "ж" | "жін" | "жіноча" | "жінка" | "f" | "female" | "жен" | "жін." => {
-            Some(Sex::Female)
-        }
+    match vocab::sexes().find(raw).code() {
+        Some("male") => Some(Sex::Male),
+        Some("female") => Some(Sex::Female),
         _ => None,
     }
 }

@@ -117,12 +117,18 @@ impl Field {
                 "прізвище ім'я по батькові",
                 "прізвище, ім'я, по батькові",
                 "прізвище, ім'я та по батькові",
+                "прізвище, ім'я",
+                "прізвище ім'я",
+                "прізвище, ім'я, по батькові пільговика",
+                "прізвище, ініціали",
                 "full name",
                 "фио",
                 "ф.і.о",
             ],
             Field::BirthDate => &[
                 "дата народження",
+                "дата нар",
+                "дата народж",
                 "д.н",
                 "д/н",
                 "date of birth",
@@ -140,6 +146,11 @@ impl Field {
                 "реєстраційний номер облікової картки платника податків",
                 "податковий номер",
                 "код",
+                "код дрфо",
+                "дрфо",
+                "ідентифікаційний номер платника податків",
+                "реєстраційний номер облікової картки",
+                "номер облікової картки платника податків",
                 "tax number",
                 "tax id",
                 "itn",
@@ -151,17 +162,32 @@ impl Field {
                 "серія та номер паспорта",
                 "серія і номер паспорта",
                 "документ, що посвідчує особу",
+                "документ, що засвідчує особу",
+                "документ, який засвідчує особу",
+                "документ, який посвідчує особу",
+                "документ, що засвідчує особу (серія, №)",
+                "серія, номер паспорта",
+                "серія і № паспорта",
+                "паспорт серія номер",
+                "пасп",
+                "паспортні дані",
                 "passport",
                 "passport number",
             ],
             Field::PassportSeries => &["серія паспорта", "серія", "passport series"],
-            Field::PassportNumber => &["номер паспорта", "№ паспорта"],
+            Field::PassportNumber => &["номер паспорта", "№ паспорта", "номер"],
             Field::BenefitDocument => &[
                 "посвідчення",
                 "номер посвідчення",
                 "пільгове посвідчення",
                 "документ про пільгу",
                 "документ, що підтверджує пільгу",
+                "документ, який підтверджує пільгу",
+                "документ, що підтверджує право на пільгу",
+                "документ, який підтверджує право на пільгу",
+                "документ, що підтверджує право на пільговий проїзд",
+                "посв",
+                "посвідчення пільговика",
                 "benefit document",
                 "certificate",
             ],
@@ -176,7 +202,11 @@ impl Field {
             ],
             Field::Phone => &[
                 "телефон",
+                "контактний телефон",
                 "тел",
+                "моб. тел",
+                "моб тел",
+                "мобільний телефон",
                 "номер телефону",
                 "моб. телефон",
                 "мобільний",
@@ -190,6 +220,8 @@ impl Field {
                 "ел. пошта",
                 "електронна пошта",
                 "e-mail адреса",
+                "адреса електронної пошти",
+                "ел.пошта",
             ],
             Field::Category => &[
                 "категорія",
@@ -197,6 +229,9 @@ impl Field {
                 "пільгова категорія",
                 "категорії",
                 "вид пільги",
+                "тип пільги",
+                "пільгова категорія громадян",
+                "категорія пільговика",
                 "пільга",
                 "category",
                 "categories",
@@ -216,6 +251,7 @@ impl Field {
                 "середньомісячний дохід",
                 "середньомісячний дохід, грн",
                 "сукупний дохід",
+                "дох",
                 "income",
                 "monthly income",
             ],
@@ -228,12 +264,19 @@ impl Field {
             ],
             Field::IncomeAid => &[
                 "соціальна допомога",
+                "соц. допомога",
                 "соціальна допомога, грн",
                 "допомога",
                 "aid",
                 "social aid",
             ],
-            Field::Documents => &["документи", "подані документи", "documents"],
+            Field::Documents => &[
+                "документи",
+                "подані документи",
+                "перелік документів",
+                "перелік поданих документів",
+                "documents",
+            ],
             Field::Photo => &["фото", "фотографія", "файл фото", "photo"],
             Field::ApplicationDate => &[
                 "дата заяви",
@@ -255,39 +298,83 @@ pub struct Synonyms {
 impl Synonyms {
     pub fn new(extra: &BTreeMap<String, Vec<String>>) -> Synonyms {
         let mut by_key = HashMap::new();
+        let mut add = |name: &str, field: Field| {
+            let key = header_key(name);
+            by_key.insert(bare(&key), field);
+            by_key.insert(key, field);
+        };
         for field in Field::ALL {
             for s in field.synonyms() {
-                by_key.insert(match_key(s), field);
+                add(s, field);
             }
         }
         for (key, names) in extra {
             if let Some(field) = Field::ALL.iter().find(|f| f.key() == key) {
                 for n in names {
-                    by_key.insert(match_key(n), *field);
+                    add(n, *field);
                 }
             }
         }
         Synonyms { by_key }
     }
 
-    /// The field a header cell names: the text as written, or without a
-    /// trailing note in brackets ("Дохід (грн)") or a unit after a comma.
+    /// The field a header cell names: the text as written (up to case,
+    /// spacing and punctuation), or without a note in brackets ("Дохід
+    /// (грн)", "Дата народження (дд.мм.рррр)"), or without a unit after a
+    /// comma ("Дохід, грн").
     pub fn field(&self, header: &str) -> Option<Field> {
-        let key = match_key(header);
+        let key = header_key(header);
         if key.is_empty() {
             return None;
         }
-        if let Some(f) = self.by_key.get(&key) {
-            return Some(*f);
-        }
-        let stripped = key
-            .split(['(', ','])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        self.by_key.get(&stripped).copied()
+        let unbracketed = header_key(&without_brackets(&key));
+        let before_comma = header_key(key.split(',').next().unwrap_or_default());
+        [key.as_str(), unbracketed.as_str(), before_comma.as_str()]
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .find_map(|k| {
+                self.by_key
+                    .get(k)
+                    .or_else(|| self.by_key.get(&bare(k)))
+                    .copied()
+            })
     }
+}
+
+/// A header's matching key: `match_key`, with no space before punctuation
+/// and no punctuation or spaces at the ends ("ПРІЗВИЩЕ :" → "прізвище").
+fn header_key(raw: &str) -> String {
+    let key = match_key(raw);
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        if matches!(c, ',' | '.' | ':' | ';' | ')') && out.ends_with(' ') {
+            out.pop();
+        }
+        out.push(c);
+    }
+    out.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ':' | '*' | '.' | ',' | ';' | '-' | '–')
+    })
+    .to_string()
+}
+
+/// Letters and digits only: "П.І.Б." and "П І Б" are "піб".
+fn bare(key: &str) -> String {
+    key.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn without_brackets(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut depth = 0usize;
+    for c in key.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A sheet's header: where it is and which column holds which field.
@@ -310,13 +397,29 @@ pub fn find_header<'a>(
     synonyms: &Synonyms,
 ) -> Option<Header> {
     let mut best: Option<Header> = None;
+    let mut above: Option<(&[Data], BTreeMap<Field, usize>)> = None;
     for (i, row) in rows.take(HEADER_SEARCH_ROWS).enumerate() {
-        let mut columns = BTreeMap::new();
-        for (c, cell) in row.iter().enumerate() {
-            if let Data::String(s) = cell
-                && let Some(field) = synonyms.field(s)
-            {
-                columns.entry(field).or_insert(c);
+        let fields = row_fields(row, synonyms);
+        let mut names: Vec<String> = row
+            .iter()
+            .map(|c| c.to_string().trim().to_string())
+            .collect();
+        let mut columns = fields.clone();
+        // A header of two rows: a merged cell above («П.І.Б.» over
+        // «Прізвище | Ім'я | По батькові», or «Дата народження» merged down)
+        // names the columns the lower row leaves empty.
+        if let Some((up, up_fields)) = &above
+            && !fields.is_empty()
+        {
+            for (field, &c) in up_fields {
+                let blank_below = row.get(c).is_none_or(|d| d.to_string().trim().is_empty());
+                if blank_below && !columns.contains_key(field) {
+                    columns.insert(*field, c);
+                    if names.len() <= c {
+                        names.resize(c + 1, String::new());
+                    }
+                    names[c] = up[c].to_string().trim().to_string();
+                }
             }
         }
         if columns.len() >= 3
@@ -326,15 +429,26 @@ pub fn find_header<'a>(
         {
             best = Some(Header {
                 row: i,
-                names: row
-                    .iter()
-                    .map(|c| c.to_string().trim().to_string())
-                    .collect(),
+                names,
                 columns,
             });
         }
+        above = Some((row, fields));
     }
     best
+}
+
+/// The fields a row's cells name, each at its first column.
+fn row_fields(row: &[Data], synonyms: &Synonyms) -> BTreeMap<Field, usize> {
+    let mut columns = BTreeMap::new();
+    for (c, cell) in row.iter().enumerate() {
+        if let Data::String(s) = cell
+            && let Some(field) = synonyms.field(s)
+        {
+            columns.entry(field).or_insert(c);
+        }
+    }
+    columns
 }
 
 impl Header {

@@ -3,9 +3,11 @@
 //! and write the rest, with reasons, to a rejects file. Nothing is dropped:
 //! `read = inserted + updated + unchanged + rejected`.
 
-mod applicant;
+pub mod applicant;
 pub mod cells;
-mod header;
+pub mod columns;
+pub mod header;
+pub mod isolate;
 pub mod photo;
 pub mod read;
 mod rejects;
@@ -16,7 +18,7 @@ mod xls;
 use std::path::{Path, PathBuf};
 
 pub use applicant::{Applicant, COLUMNS, column_letter};
-pub use header::{Field, Synonyms};
+pub use header::{Field, Header, Synonyms, find_header};
 pub use why::Why;
 
 use crate::config::Config;
@@ -89,6 +91,21 @@ pub struct ImportSummary {
     pub rejected: usize,
     pub warnings: usize,
     pub rejects_file: Option<PathBuf>,
+    /// Every warning, with its place, in Ukrainian and English (P5: the
+    /// clerk sees what was taken as what, and can correct it).
+    pub warnings_file: Option<PathBuf>,
+    /// The values taken as something they do not literally say.
+    pub matched: Vec<MatchedAt>,
+}
+
+/// A matched variant and the row it is in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatchedAt {
+    pub file: String,
+    pub sheet: String,
+    pub row: usize,
+    #[serde(flatten)]
+    pub matched: applicant::Matched,
 }
 
 /// What the import tells the person running it, row by row.
@@ -269,6 +286,7 @@ pub fn import_applicants(
 
     let mut summary = ImportSummary::default();
     let mut rejects: Vec<rejects::Reject> = Vec::new();
+    let mut warnings: Vec<rejects::Warning> = Vec::new();
     let mut photos: Vec<photo::Photo> = Vec::new();
     let mut ledger_rows = Vec::new();
     for file in &loaded {
@@ -341,7 +359,21 @@ pub fn import_applicants(
                                     summary.warnings += 1;
                                     notify(Notice::Warning {
                                         place: src.place(),
+                                        text: w.en.clone(),
+                                    });
+                                    warnings.push(rejects::Warning {
+                                        file: file.shown.clone(),
+                                        sheet: sheet.name.clone(),
+                                        row: src.row,
                                         text: w,
+                                    });
+                                }
+                                for m in std::mem::take(&mut r.matched) {
+                                    summary.matched.push(MatchedAt {
+                                        file: file.shown.clone(),
+                                        sheet: sheet.name.clone(),
+                                        row: src.row,
+                                        matched: m,
                                     });
                                 }
                                 let t = std::time::Instant::now();
@@ -440,6 +472,18 @@ pub fn import_applicants(
             .map_err(sql)?;
         }
         summary.rejects_file = Some(path);
+    }
+    if !warnings.is_empty() {
+        let path = rejects::warnings_path(
+            opts.rejects
+                .as_deref()
+                .unwrap_or(&rejects::default_path(&opts.files[0])),
+        );
+        rejects::write_warnings(&path, &warnings).map_err(|source| Error::Rejects {
+            path: path.clone(),
+            source,
+        })?;
+        summary.warnings_file = Some(path);
     }
     for ph in &photos {
         photo::store(ph, &home.photos()).map_err(|source| Error::Photo {

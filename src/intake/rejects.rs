@@ -30,6 +30,60 @@ pub fn original(cell: &Data) -> String {
     }
 }
 
+/// A row imported with a warning.
+pub struct Warning {
+    pub file: String,
+    pub sheet: String,
+    pub row: usize,
+    pub text: super::Why,
+}
+
+/// The warnings file beside the rejects file: `<name>.warnings.csv`.
+pub fn warnings_path(rejects: &Path) -> PathBuf {
+    let name = rejects
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".rejects.csv")
+        .or_else(|| name.strip_suffix(".csv"))
+        .unwrap_or(&name);
+    rejects.with_file_name(format!("{stem}.warnings.csv"))
+}
+
+/// Writes the warnings as UTF-8 CSV with a BOM, owner only (the places
+/// point at applicants' rows), through a temporary file renamed into place.
+pub fn write_warnings(path: &Path, warnings: &[Warning]) -> std::io::Result<()> {
+    let tmp = path.with_extension("csv.tmp");
+    {
+        let mut file = private_file(&tmp)?;
+        std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
+        let mut w = csv::Writer::from_writer(&mut file);
+        w.write_record(["Файл", "Аркуш", "Рядок", "Попередження", "Warning"])?;
+        for x in warnings {
+            w.write_record([
+                x.file.as_str(),
+                x.sheet.as_str(),
+                &x.row.to_string(),
+                &x.text.uk,
+                &x.text.en,
+            ])?;
+        }
+        w.flush()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// The default place: next to the (first) input, `<name>.rejects.csv`.
 pub fn default_path(input: &Path) -> PathBuf {
     let stem = input
@@ -53,15 +107,7 @@ pub fn write(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
     let tmp = path.with_extension("csv.tmp");
     {
         // The rows hold applicants' personal data: owner only (P22).
-        let mut file = {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?
-        };
+        let mut file = private_file(&tmp)?;
         std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
         let mut w = csv::Writer::from_writer(&mut file);
         let mut head = vec![

@@ -1,0 +1,160 @@
+//! `kartka import applicants --columns`: before anything is written, which
+//! column of each sheet was taken as which field, and the values of the
+//! reference columns (category, community, sex) that are not written as
+//! configured: what each was taken as, or why it cannot be placed.
+
+use std::collections::BTreeMap;
+
+use super::applicant::{category_parts, column_letter};
+use super::header::{Field, Synonyms};
+use super::{Error, ImportOptions, cells};
+use crate::config::Config;
+use crate::vocab::{self, Match, Vocabulary};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SheetColumns {
+    pub file: String,
+    pub sheet: String,
+    /// The header's row as the spreadsheet program shows it (1-based).
+    pub header_row: usize,
+    pub columns: Vec<ColumnUse>,
+    pub values: Vec<ValueNote>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ColumnUse {
+    pub column: String,
+    pub header: String,
+    /// The field, or `None`: the column is not read.
+    pub field: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ValueNote {
+    pub column: String,
+    pub field: &'static str,
+    pub written: String,
+    /// How many rows hold it.
+    pub rows: usize,
+    /// `variant` (taken as `taken_as`), `ambiguous` or `unknown`.
+    pub result: &'static str,
+    pub taken_as: Option<Candidate>,
+    pub how: Option<vocab::How>,
+    /// The values it could be (ambiguous) or the nearest ones (unknown).
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Candidate {
+    pub code: String,
+    pub label: String,
+}
+
+/// Reads every file's headers and reference columns; writes nothing.
+pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns>, Error> {
+    let synonyms = Synonyms::new(&config.intake.synonyms);
+    let vocabularies: [(Field, Vocabulary); 4] = [
+        (Field::Category, config.category_vocabulary()),
+        (Field::ChosenCategory, config.category_vocabulary()),
+        (Field::Community, config.community_vocabulary()),
+        (Field::Sex, vocab::sexes()),
+    ];
+    let mut out = Vec::new();
+    for path in &opts.files {
+        let loaded = super::load(path, opts.sheet.as_deref(), &synonyms, &mut |_| {})?;
+        for (sheet, head) in &loaded.sheets {
+            let by_column: BTreeMap<usize, Field> =
+                head.columns.iter().map(|(f, c)| (*c, *f)).collect();
+            let columns = head
+                .names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| !n.is_empty())
+                .map(|(c, n)| ColumnUse {
+                    column: column_letter(c),
+                    header: n.clone(),
+                    field: by_column.get(&c).map(|f| f.key()),
+                })
+                .collect();
+            // Distinct texts per reference column, with their row counts.
+            let mut seen: BTreeMap<(Field, String), usize> = BTreeMap::new();
+            sheet
+                .for_each_row(head.row + 1, &mut |_, row| {
+                    for (field, _) in &vocabularies {
+                        if let Some(&c) = head.columns.get(field)
+                            && let Some(cell) = row.get(c).filter(|c| !cells::is_blank(c))
+                        {
+                            let t = cells::text(cell);
+                            if !t.is_empty() {
+                                *seen.entry((*field, t)).or_default() += 1;
+                            }
+                        }
+                    }
+                    true
+                })
+                .map_err(|detail| Error::Unreadable {
+                    path: path.clone(),
+                    detail,
+                })?;
+            let mut values = Vec::new();
+            for ((field, written), rows) in seen {
+                let (_, v) = vocabularies
+                    .iter()
+                    .find(|(f, _)| *f == field)
+                    .expect("a vocabulary per field");
+                let parts = if matches!(field, Field::Category) {
+                    category_parts(&written, |t| v.find(t))
+                } else {
+                    vec![(written.clone(), v.find(&written))]
+                };
+                let column = head.columns[&field];
+                let candidate = |code: String| Candidate {
+                    label: v.label(&code).to_string(),
+                    code,
+                };
+                for (part, m) in parts {
+                    let (result, taken_as, how, candidates) = match m {
+                        Match::Exact(_) => continue,
+                        Match::Variant { code, how } => {
+                            ("variant", Some(candidate(code)), Some(how), vec![])
+                        }
+                        Match::Ambiguous(c) => (
+                            "ambiguous",
+                            None,
+                            None,
+                            c.into_iter().map(candidate).collect(),
+                        ),
+                        Match::Unknown(c) => (
+                            "unknown",
+                            None,
+                            None,
+                            c.into_iter().map(candidate).collect(),
+                        ),
+                    };
+                    values.push(ValueNote {
+                        column: format!(
+                            "{} «{}»",
+                            column_letter(column),
+                            head.names.get(column).map_or("", String::as_str)
+                        ),
+                        field: field.key(),
+                        written: part,
+                        rows,
+                        result,
+                        taken_as,
+                        how,
+                        candidates,
+                    });
+                }
+            }
+            out.push(SheetColumns {
+                file: loaded.shown.clone(),
+                sheet: sheet.name.clone(),
+                header_row: sheet.origin().0 + head.row + 1,
+                columns,
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
