@@ -23,6 +23,11 @@ echo "== kartka import applicants (the month's applications: office workbook, pa
 "$bin" import applicants fixtures/applicants/office-2026-10.xlsx fixtures/applicants/terniv-2026-10.csv \
   fixtures/applicants/verbky-2026-10.ods fixtures/applicants/legacy-2025.xls
 echo
+echo "== a new office's workbook, headed with the order's own field names: first what kartka makes of it, then the import"
+"$bin" import applicants --columns fixtures/intake/order-2026-11.xlsx
+"$bin" --quiet import applicants fixtures/intake/order-2026-11.xlsx
+echo "   (every value not written as configured is in fixtures/intake/order-2026-11.warnings.csv, with what it was taken as)"
+echo
 echo "== kartka import applicants, again: nothing changes"
 "$bin" --json import applicants fixtures/applicants/office-2026-10.xlsx fixtures/applicants/terniv-2026-10.csv \
   fixtures/applicants/verbky-2026-10.ods fixtures/applicants/legacy-2025.xls --quiet
@@ -39,9 +44,11 @@ echo "== kartka cards print-job (the card printer's batch; the UIDs of box 7 of 
 echo
 echo "== the printer reports the batch done; a card is handed over, lost, blocked and reissued (P8)"
 "$bin" cards printed --job 1
-"$bin" cards hand-over 1000000016
-"$bin" cards block 1000000016 --reason lost
-"$bin" cards reissue 1000000016 --receipt DEMO-0.0.3456789.1
+# The second card of the printed batch (cards.csv: the number first).
+card="$(awk -F, 'NR == 3 { print $1 }' "$work/print-job-1/cards.csv")"
+"$bin" cards hand-over "$card"
+"$bin" cards block "$card" --reason lost
+"$bin" cards reissue "$card" --receipt DEMO-0.0.3456789.1
 echo
 echo "== kartka cards blocklist (for the dock to push to validators)"
 "$bin" cards blocklist
