@@ -254,6 +254,18 @@ fn the_orders_own_workbook_imports_and_is_decided_on_income() {
         warnings.lines().count(),
         1 + v["warnings"].as_u64().unwrap() as usize
     );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(warnings_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the warnings file quotes applicants' cells"
+        );
+    }
 
     let expected =
         std::fs::read_to_string(repo().join("fixtures/intake/order-2026-11.expected.tsv")).unwrap();

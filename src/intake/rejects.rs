@@ -51,14 +51,12 @@ pub fn warnings_path(rejects: &Path) -> PathBuf {
     rejects.with_file_name(format!("{stem}.warnings.csv"))
 }
 
-/// Writes the warnings as UTF-8 CSV with a BOM, owner only (the places
-/// point at applicants' rows), through a temporary file renamed into place.
+/// Writes the warnings as UTF-8 CSV with a BOM, owner only (they quote
+/// applicants' cells), whole or not at all (`private::write`).
 pub fn write_warnings(path: &Path, warnings: &[Warning]) -> std::io::Result<()> {
-    let tmp = path.with_extension("csv.tmp");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut file = private_file(&tmp)?;
-        std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
-        let mut w = csv::Writer::from_writer(&mut file);
+        let mut w = csv::Writer::from_writer(&mut bytes);
         w.write_record(["Файл", "Аркуш", "Рядок", "Попередження", "Warning"])?;
         for x in warnings {
             w.write_record([
@@ -71,17 +69,7 @@ pub fn write_warnings(path: &Path, warnings: &[Warning]) -> std::io::Result<()> 
         }
         w.flush()?;
     }
-    std::fs::rename(&tmp, path)
-}
-
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    crate::private::write(path, &bytes)
 }
 
 /// The default place: next to the (first) input, `<name>.rejects.csv`.
@@ -107,7 +95,15 @@ pub fn write(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
     let tmp = path.with_extension("csv.tmp");
     {
         // The rows hold applicants' personal data: owner only (P22).
-        let mut file = private_file(&tmp)?;
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?
+        };
         std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
         let mut w = csv::Writer::from_writer(&mut file);
         let mut head = vec![
