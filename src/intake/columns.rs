@@ -53,11 +53,16 @@ pub struct Candidate {
 /// Reads every file's headers and reference columns; writes nothing.
 pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns>, Error> {
     let synonyms = Synonyms::new(&config.intake.synonyms);
-    let vocabularies: [(Field, Vocabulary); 4] = [
-        (Field::Category, config.category_vocabulary()),
-        (Field::ChosenCategory, config.category_vocabulary()),
-        (Field::Community, config.community_vocabulary()),
-        (Field::Sex, vocab::sexes()),
+    let (categories, communities, sexes) = (
+        config.category_vocabulary(),
+        config.community_vocabulary(),
+        vocab::sexes(),
+    );
+    let vocabularies: [(Field, &Vocabulary); 4] = [
+        (Field::Category, &categories),
+        (Field::ChosenCategory, &categories),
+        (Field::Community, &communities),
+        (Field::Sex, &sexes),
     ];
     let mut out = Vec::new();
     for path in &opts.files {
