@@ -311,3 +311,35 @@ fn the_orders_own_workbook_imports_and_is_decided_on_income() {
     );
     assert!(r.stdout.contains("from the passport field"), "{}", r.stdout);
 }
+
+/// The same workbook as LibreOffice saves it (.ods, .xls, and a CSV with
+/// English-locale amounts «3,200.50»): read and decided as the .xlsx is.
+#[test]
+fn the_orders_workbook_saved_by_libreoffice_reads_the_same() {
+    use crate::common::{Home, ok};
+    for file in [
+        "order-2026-11.ods",
+        "order-2026-11.xls",
+        "order-2026-11.csv",
+    ] {
+        let h = Home::new();
+        let path = h.work.join("fixtures/intake/libreoffice").join(file);
+        let v = ok(h.kartka(&["--json", "import", "applicants", path.to_str().unwrap()])).json();
+        assert_eq!(
+            (v["read"].as_u64(), v["rejected"].as_u64()),
+            (Some(30), Some(0)),
+            "{file}: {v}"
+        );
+        assert_eq!(v["matched"].as_array().unwrap().len(), 47, "{file}");
+        let d = ok(h.kartka(&["--json", "eligibility", "--as-of", "2026-11-01"])).json();
+        assert_eq!(
+            (
+                d["eligible"].as_u64(),
+                d["ineligible"].as_u64(),
+                d["incomplete"].as_u64()
+            ),
+            (Some(23), Some(2), Some(5)),
+            "{file}: {d}"
+        );
+    }
+}

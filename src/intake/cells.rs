@@ -185,7 +185,27 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, Why> {
     if s.starts_with('-') {
         return Err(negative(&format!("{raw:?}")));
     }
-    let s = s.replace(',', ".");
+    // Both separators: the last is the decimal one, the other groups
+    // thousands («3,200.50» as LibreOffice saves an English-locale CSV,
+    // «3.200,50»); one alone is the decimal separator.
+    let s = match (s.rfind(','), s.rfind('.')) {
+        (Some(comma), Some(dot)) => {
+            let (group, at) = if comma < dot {
+                (',', dot)
+            } else {
+                ('.', comma)
+            };
+            let groups: Vec<&str> = s[..at].split(group).collect();
+            if groups[0].is_empty()
+                || groups[0].len() > 3
+                || groups[1..].iter().any(|g| g.len() != 3)
+            {
+                return Err(bad());
+            }
+            format!("{}.{}", groups.concat(), &s[at + 1..])
+        }
+        _ => s.replace(',', "."),
+    };
     let (whole, frac) = match s.split_once('.') {
         Some((w, f)) => (w, f),
         None => (s.as_str(), ""),
@@ -392,6 +412,13 @@ mod tests {
         );
         assert!(kopecks(&s("багато")).is_err());
         assert!(kopecks(&s("1.2.3")).is_err());
+        // Thousands grouped, as LibreOffice saves a CSV in an English or a
+        // German locale.
+        assert_eq!(kopecks(&s("3,200.50")), Ok(Some(320050)));
+        assert_eq!(kopecks(&s("1,234,567.00")), Ok(Some(123456700)));
+        assert_eq!(kopecks(&s("3.200,50")), Ok(Some(320050)));
+        assert!(kopecks(&s("32,00.50")).is_err());
+        assert!(kopecks(&s(",200.50")).is_err());
     }
 
     /// One mobile number written the usual ways.
