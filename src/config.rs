@@ -1,12 +1,18 @@
 //! `kartka.toml`: reference data and dated parameters (DESIGN.md).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::identity;
+
+// The domains' own settings, aggregated here (each in a leaf
+// `settings.rs` that imports nothing from `config`).
+pub use crate::cards::settings::{CardFees, CardSettings};
+pub use crate::dock::settings::DockSettings;
+pub use crate::intake::settings::IntakeSettings;
 
 /// The commented default that `kartka init` writes.
 pub const DEFAULT_TOML: &str = include_str!("default-config.toml");
@@ -31,6 +37,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Read { .. } | Error::Parse { .. } | Error::Invalid { .. } => ExitCode::Config,
+            Error::Write { .. } => ExitCode::CantCreate,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -41,78 +59,20 @@ pub struct Config {
     #[serde(default)]
     pub income: IncomeRules,
     #[serde(default)]
-    pub intake: IntakeSettings,
+    pub intake: crate::intake::settings::IntakeSettings,
     #[serde(default)]
-    pub cards: CardSettings,
+    pub cards: crate::cards::settings::CardSettings,
     #[serde(default)]
-    pub dock: DockSettings,
+    pub dock: crate::dock::settings::DockSettings,
     /// Thresholds of the suspicious-tap rules (issue 7).
     #[serde(default)]
-    pub flags: crate::flags::FlagSettings,
+    pub flags: crate::flags::settings::FlagSettings,
     /// Fares by period (P17), in kopecks.
     #[serde(default)]
     pub tariffs: Vec<crate::tariff::Tariff>,
     /// How far a carrier's report may differ and still match (P17).
     #[serde(default)]
-    pub reconcile: crate::compensation::reconcile::Tolerance,
-}
-
-/// Docking validators (issue 6): the dock master key, the serial ports a
-/// sweep looks at, and what a docking puts right on the validator.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DockSettings {
-    /// The dock master key file (32 hex digits), relative to the home; each
-    /// validator's key is derived from it and the validator's id.
-    #[serde(default = "default_dock_key_file")]
-    pub key_file: PathBuf,
-    /// Ports `kartka dock --all` tries (globs).
-    #[serde(default = "default_ports")]
-    pub ports: Vec<String>,
-    #[serde(default = "default_baud")]
-    pub baud: u32,
-    /// A validator whose clock is further off than this, in seconds, is set.
-    #[serde(default = "default_max_drift")]
-    pub max_clock_drift_s: u32,
-    /// The repeat-tap timeout sent to validators (P13), in seconds.
-    #[serde(default = "default_repeat_timeout")]
-    pub repeat_timeout_s: u16,
-    /// Seconds without a byte from the validator before a request is sent
-    /// again.
-    #[serde(default = "default_reply_timeout")]
-    pub reply_timeout_s: u32,
-}
-
-fn default_dock_key_file() -> PathBuf {
-    PathBuf::from("keys/dock-master.key")
-}
-fn default_ports() -> Vec<String> {
-    vec!["/dev/ttyACM*".into(), "/dev/ttyUSB*".into()]
-}
-fn default_baud() -> u32 {
-    115_200
-}
-fn default_max_drift() -> u32 {
-    60
-}
-fn default_repeat_timeout() -> u16 {
-    900
-}
-fn default_reply_timeout() -> u32 {
-    2
-}
-
-impl Default for DockSettings {
-    fn default() -> Self {
-        DockSettings {
-            key_file: default_dock_key_file(),
-            ports: default_ports(),
-            baud: default_baud(),
-            max_clock_drift_s: default_max_drift(),
-            repeat_timeout_s: default_repeat_timeout(),
-            reply_timeout_s: default_reply_timeout(),
-        }
-    }
+    pub reconcile: crate::compensation::settings::Tolerance,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,98 +139,6 @@ impl Default for IncomeRules {
             months: 6,
             inclusive: true,
         }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntakeSettings {
-    /// Extra header names per field, added to the built-in synonyms.
-    #[serde(default)]
-    pub synonyms: BTreeMap<String, Vec<String>>,
-}
-
-/// Cards (P6–P8, P18): where the secrets and the design images are, how long
-/// a card is valid, and the dated fees.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardSettings {
-    /// The card master key file (32 hex digits), relative to the home. It
-    /// must be readable by its owner only.
-    #[serde(default = "default_key_file")]
-    pub key_file: PathBuf,
-    /// Years a card is valid when the benefit itself has no end.
-    #[serde(default = "default_validity_years")]
-    pub validity_years: u32,
-    /// Printed above the number on the front.
-    #[serde(default = "default_card_title")]
-    pub title: String,
-    /// The city's arms (PNG or JPEG), relative to the home.
-    #[serde(default = "default_arms")]
-    pub arms: PathBuf,
-    /// The front picture (the city theatre, P7), relative to the home.
-    #[serde(default = "default_picture")]
-    pub picture: PathBuf,
-    /// Where a holder pays for a reissue (shown when a card is blocked).
-    #[serde(default)]
-    pub payment_details: String,
-    /// Dated fees, in date order.
-    #[serde(default = "default_card_fees")]
-    pub fees: Vec<CardFees>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardFees {
-    pub from: NaiveDate,
-    /// What a holder pays for a reissue (P8), in kopecks.
-    pub reissue_fee_kopecks: i64,
-    /// What one card costs to make, charged to a partner community for its
-    /// residents' cards (P18), in kopecks.
-    pub card_cost_kopecks: i64,
-}
-
-fn default_key_file() -> PathBuf {
-    PathBuf::from("keys/card-master.key")
-}
-fn default_validity_years() -> u32 {
-    5
-}
-fn default_card_title() -> String {
-    "Картка пільговика".into()
-}
-fn default_arms() -> PathBuf {
-    PathBuf::from("design/arms.png")
-}
-fn default_picture() -> PathBuf {
-    PathBuf::from("design/picture.jpg")
-}
-fn default_card_fees() -> Vec<CardFees> {
-    vec![CardFees {
-        from: NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
-        reissue_fee_kopecks: 12_000,
-        card_cost_kopecks: 12_000,
-    }]
-}
-
-impl Default for CardSettings {
-    fn default() -> Self {
-        CardSettings {
-            key_file: default_key_file(),
-            validity_years: default_validity_years(),
-            title: default_card_title(),
-            arms: default_arms(),
-            picture: default_picture(),
-            payment_details: String::new(),
-            fees: default_card_fees(),
-        }
-    }
-}
-
-impl CardSettings {
-    /// The fees in force on `date`.
-    pub fn fees_on(&self, date: NaiveDate) -> Option<&CardFees> {
-        self.fees.iter().rev().find(|f| f.from <= date)
     }
 }
 
@@ -404,18 +272,7 @@ impl Config {
                 "more than 255 [[categories]]: the card stores the category in one byte".into(),
             ));
         }
-        for field in self.intake.synonyms.keys() {
-            if !crate::intake::Field::ALL.iter().any(|f| f.key() == field) {
-                return Err(invalid(format!(
-                    "[intake.synonyms] {field:?} is not a field; known fields: {}",
-                    crate::intake::Field::ALL
-                        .iter()
-                        .map(|f| f.key())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        }
+        self.intake.check().map_err(&invalid)?;
         Ok(())
     }
 

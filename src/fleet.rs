@@ -25,6 +25,19 @@ pub enum Error {
     Registry(#[from] crate::registry::Error),
 }
 
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Missing { .. } => ExitCode::NoInput,
+            Error::Bad { .. } => ExitCode::DataErr,
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
+}
+
 /// One validator's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {

@@ -34,6 +34,20 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Locked { .. } => ExitCode::TempFail,
+            Error::NotInitialised { .. } => ExitCode::Config,
+            Error::Create { .. } => ExitCode::CantCreate,
+            Error::Io { .. } => ExitCode::IoErr,
+        }
+    }
+}
+
 /// The folders and files of one home.
 #[derive(Debug, Clone)]
 pub struct Home {

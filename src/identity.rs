@@ -162,6 +162,13 @@ pub fn is_katottg(s: &str) -> bool {
     s.len() == 19 && s.starts_with("UA") && s[2..].bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A person's social number (K1): 10000000 + the registry's row id, eight
+/// digits, never reused; the people table's generated `social_number`
+/// column is the same expression.
+pub fn social_number(id: i64) -> String {
+    (10_000_000 + id).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

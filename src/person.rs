@@ -28,6 +28,20 @@ pub enum Error {
     Output { path: PathBuf, detail: String },
 }
 
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Registry(e) => e.exit_code(),
+            Error::Taps(e) => e.exit_code(),
+            Error::Store { .. } => ExitCode::IoErr,
+            Error::Output { .. } => ExitCode::CantCreate,
+        }
+    }
+}
+
 /// One titled table.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Section {
@@ -170,7 +184,7 @@ pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
     };
     sections.insert(sections.len() - 1, taps(home, reg, &numbers)?);
     Ok(Export {
-        social_number: crate::eligibility::social_number(id),
+        social_number: crate::identity::social_number(id),
         generated_at: crate::time::now_utc_text(),
         sections,
         photo,
@@ -195,27 +209,22 @@ fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows: Vec::new(),
     };
-    let files = crate::taps::parquet::live_files(reg, None)?;
-    if cards.is_empty() || files.is_empty() {
+    if cards.is_empty() {
         return Ok(section);
     }
-    let store = home.taps();
+    let Some(store) = crate::taps::month::all(home, reg)? else {
+        return Ok(section);
+    };
     let fail = |detail: PolarsError| Error::Store {
-        path: store.clone(),
+        path: home.taps(),
         detail: detail.to_string(),
     };
-    let mut scans = Vec::new();
-    for rel in &files {
-        let p = PlRefPath::try_from_path(&home.root().join(rel)).map_err(fail)?;
-        scans.push(LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(fail)?);
-    }
     let wanted = cards
         .iter()
         .map(|n| col("card_number").eq(lit(*n)))
         .reduce(|a, b| a.or(b))
         .expect("at least one card");
-    let df = concat(scans, UnionArgs::default())
-        .map_err(fail)?
+    let df = store
         .filter(wanted)
         .select([
             col("tapped_at").cast(DataType::Int64),
@@ -274,11 +283,7 @@ fn cell_text(v: &Value) -> String {
 
 /// Writes the export as .xlsx (one sheet per section, titles in `lang`,
 /// the photo on the first sheet) or .json; readable by its owner only.
-pub fn write(
-    export: &Export,
-    out: &Path,
-    lang: crate::eligibility::Lang,
-) -> Result<Written, Error> {
+pub fn write(export: &Export, out: &Path, lang: crate::lang::Lang) -> Result<Written, Error> {
     let fail = |detail: String| Error::Output {
         path: out.to_path_buf(),
         detail,
@@ -304,12 +309,12 @@ pub fn write(
 
 fn workbook(
     export: &Export,
-    lang: crate::eligibility::Lang,
+    lang: crate::lang::Lang,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Image, Workbook};
-    let uk = lang == crate::eligibility::Lang::Uk;
+    use rust_xlsxwriter::{Image, Workbook};
+    let uk = lang == crate::lang::Lang::Uk;
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
+    let f = crate::xlsx::formats();
     for (n, s) in export.sections.iter().enumerate() {
         let sheet = book.add_worksheet();
         sheet.set_name(if uk { s.title_uk } else { s.title_en })?;
@@ -326,35 +331,38 @@ fn workbook(
                 export.social_number,
                 if uk { s.title_uk } else { s.title_en }
             ),
-            &bold,
+            &f.bold,
         )?;
-        for (c, name) in s.columns.iter().enumerate() {
-            sheet.write_string_with_format(2, c as u16, name, &bold)?;
-        }
-        for (r, row) in s.rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                let (r, c) = (3 + r as u32, c as u16);
-                match v {
-                    Value::Number(x) if x.is_i64() => {
-                        sheet.write_number(r, c, x.as_i64().unwrap_or_default() as f64)?
-                    }
-                    other => sheet.write_string(r, c, cell_text(other))?,
-                };
-            }
-        }
+        // Every stored value as it is: numbers as numbers, the rest as text
+        // (ids and codes are not added up: no totals row).
+        let table = crate::xlsx::Table {
+            headers: s.columns.clone(),
+            rows: s
+                .rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|v| match v {
+                            Value::Number(x) if x.is_i64() => {
+                                crate::xlsx::Val::Figure(x.as_i64().unwrap_or_default())
+                            }
+                            other => crate::xlsx::Val::Text(cell_text(other)),
+                        })
+                        .collect()
+                })
+                .collect(),
+            total: None,
+        };
+        crate::xlsx::table(sheet, &f, 2, &table, false)?;
         if s.rows.is_empty() {
-            sheet.write_string(
-                3,
-                0,
-                if uk {
-                    "(немає записів)"
-                } else {
-                    "(none)"
-                },
-            )?;
+            sheet.write_string(3, 0, lang.t("(немає записів)", "(none)"))?;
         }
-        sheet.set_column_width(0, 24)?;
-        sheet.set_column_width(1, 36)?;
+        crate::xlsx::print(
+            sheet,
+            lang.t(s.title_uk, s.title_en),
+            &export.social_number,
+            lang,
+        );
         if n == 0
             && let Some(photo) = &export.photo
             && let Ok(img) = Image::new(photo)

@@ -15,11 +15,10 @@ use polars::prelude::*;
 use rustc_hash::FxHashSet;
 
 use crate::access::Scope;
-use crate::compensation::count::{CardFrame, card_frame, held_frame, tap_key};
 use crate::config::Config;
-use crate::flags::engine::{DAY_MS, MonthClock};
 use crate::home::Home;
 use crate::registry::Registry;
+use crate::taps::month::{CardFrame, held_frame};
 use crate::tariff::Trip;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -61,7 +60,27 @@ pub enum Error {
     #[error(transparent)]
     Flags(#[from] crate::flags::Error),
     #[error(transparent)]
+    Taps(#[from] crate::taps::Error),
+    #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Period { .. } => ExitCode::Usage,
+            Error::NoTaps { .. } => ExitCode::NoInput,
+            Error::Output { .. } => ExitCode::CantCreate,
+            Error::Polars(_) => ExitCode::Software,
+            Error::Compensation(e) => e.exit_code(),
+            Error::Flags(e) => e.exit_code(),
+            Error::Taps(e) => e.exit_code(),
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }
 
 fn polars(e: PolarsError) -> Error {
@@ -78,6 +97,8 @@ pub struct Row {
     pub validations: i64,
     /// Of those, held by a flag nobody cleared (not paid).
     pub held: i64,
+    /// What the held ones would have been paid, at the tariff.
+    pub held_kopecks: i64,
     pub amount_kopecks: i64,
     /// Distinct cards: for a community, the residents it carried (P18).
     pub cards: i64,
@@ -98,6 +119,7 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub validations: i64,
     pub held: i64,
+    pub held_kopecks: i64,
     pub amount_kopecks: i64,
     /// Months of the period with no flag run: nothing is held there.
     pub unflagged_months: Vec<String>,
@@ -142,40 +164,15 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     let mut unflagged = Vec::new();
     for first in months(o.from, o.to) {
         let month = first.format("%Y-%m").to_string();
-        let scans = crate::flags::scan(home, reg, &month, u64::MAX)?;
-        if scans.is_empty() {
+        let Some(lf) = crate::taps::month::accepted(home, reg, first)? else {
             continue;
-        }
-        let flagged: bool = reg
-            .conn()
-            .query_row(
-                "SELECT count(*) > 0 FROM flag_runs WHERE month = ?1",
-                [&month],
-                |r| r.get(0),
-            )
-            .map_err(|e| reg.err(e))?;
-        if flagged {
-            held.extend(crate::flags::held(home, reg, &month)?);
+        };
+        if crate::flags::store::latest_run(reg, &month)?.is_some() {
+            held.extend(crate::flags::store::held(home, reg, &month)?);
         } else {
             unflagged.push(month);
         }
-        let clock = MonthClock::for_month(first);
-        let local = clock.local(col("t"));
-        let lf = concat(scans, UnionArgs::default())
-            .map_err(polars)?
-            .filter(col("result").eq(lit("accepted")))
-            .select([
-                col("tapped_at").cast(DataType::Int64).alias("t"),
-                tap_key(),
-                col("card_number").cast(DataType::Int64),
-                col("validator_id").cast(DataType::Int64),
-                col("carrier_id").cast(DataType::Int32),
-                col("route").cast(DataType::Int32),
-                col("tariff_zone").cast(DataType::Int32),
-            ])
-            .filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi))))
-            .with_columns([(local.clone() - local % lit(DAY_MS)).alias("_day")]);
-        frames.push(lf);
+        frames.push(lf.filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi)))));
     }
     if frames.is_empty() {
         return Err(Error::NoTaps {
@@ -209,7 +206,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         cards,
         categories,
         communities,
-    } = card_frame(reg)?;
+    } = CardFrame::load(reg)?;
     let key = match o.by {
         By::Validator => col("validator_id"),
         By::Card => col("card_number"),
@@ -221,7 +218,11 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     .fill_null(lit(-1i64))
     .alias("_k");
     let lf = lf
-        .left_join(held_frame(&held)?.lazy(), col("_key"), col("_key"))
+        .left_join(
+            held_frame(&held).map_err(polars)?.lazy(),
+            col("_key"),
+            col("_key"),
+        )
         .left_join(cards.lazy(), col("card_number"), col("card_number"))
         .with_columns([key, col("_held").fill_null(lit(false))]);
     // The fares: one per (carrier, route, zone, Kyiv day) the period has,
@@ -249,6 +250,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         let known = |v: Option<i32>| v.filter(|v| *v >= 0);
         let fare: Vec<Option<i64>> = (0..trips.height())
             .map(|i| {
+                // `_day` is a Kyiv midnight as wall-clock milliseconds.
                 let date = chrono::DateTime::from_timestamp_millis(day.get(i).unwrap_or(0))
                     .map(|t| t.date_naive())
                     .unwrap_or(o.from);
@@ -257,7 +259,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
                     carrier: known(carrier.get(i)),
                     zone: known(zone.get(i)),
                 };
-                crate::tariff::fare_of_trip(&config.tariffs, &trip, date)
+                crate::tariff::price(&config.tariffs, &trip, date).map(|p| p.kopecks)
             })
             .collect();
         trips
@@ -290,6 +292,11 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
                 .otherwise(lit(0i64))
                 .sum()
                 .alias("amount"),
+            when(col("_held"))
+                .then(col("_fare").fill_null(lit(0i64)))
+                .otherwise(lit(0i64))
+                .sum()
+                .alias("held_amount"),
             (paid.and(col("_fare").is_null()))
                 .cast(DataType::Int64)
                 .sum()
@@ -313,12 +320,14 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         let validations = c("validations")?.i64().map_err(polars)?;
         let held = c("held")?.i64().map_err(polars)?;
         let amount = c("amount")?.i64().map_err(polars)?;
+        let held_amount = c("held_amount")?.i64().map_err(polars)?;
         let none = c("unpriced")?.i64().map_err(polars)?;
         for i in 0..groups.height() {
             let row = rows.entry(k.get(i).unwrap_or(-1)).or_default();
             row.validations = validations.get(i).unwrap_or(0);
             row.held = held.get(i).unwrap_or(0);
             row.amount_kopecks = amount.get(i).unwrap_or(0);
+            row.held_kopecks = held_amount.get(i).unwrap_or(0);
             unpriced += none.get(i).unwrap_or(0);
         }
         let k = distinct
@@ -398,6 +407,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         names: o.names && o.by == By::Card,
         validations: list.iter().map(|r| r.validations).sum(),
         held: list.iter().map(|r| r.held).sum(),
+        held_kopecks: list.iter().map(|r| r.held_kopecks).sum(),
         amount_kopecks: list.iter().map(|r| r.amount_kopecks).sum(),
         rows: list,
         unflagged_months: unflagged,
@@ -453,6 +463,7 @@ struct Labels {
     validations: &'static str,
     held: &'static str,
     paid: &'static str,
+    held_amount: &'static str,
     amount: &'static str,
     cards: &'static str,
     social: &'static str,
@@ -483,6 +494,7 @@ fn labels(by: By, uk: bool) -> Labels {
             validations: "Валідації",
             held: "Затримано",
             paid: "До оплати, поїздок",
+            held_amount: "Утримано, грн",
             amount: "Сума, грн",
             cards: "Карток (пасажирів)",
             social: "Соціальний номер",
@@ -497,6 +509,7 @@ fn labels(by: By, uk: bool) -> Labels {
             validations: "Validations",
             held: "Held",
             paid: "Paid trips",
+            held_amount: "Held, UAH",
             amount: "Amount, UAH",
             cards: "Cards (passengers)",
             social: "Social number",
@@ -509,13 +522,12 @@ fn labels(by: By, uk: bool) -> Labels {
 
 /// Writes the report as .xlsx (with photos for a card report with names)
 /// or .csv; a report with names is readable by its owner only.
-pub fn write(report: &Report, out: &Path, lang: crate::eligibility::Lang) -> Result<(), Error> {
+pub fn write(report: &Report, out: &Path, lang: crate::lang::Lang) -> Result<(), Error> {
     let fail = |detail: String| Error::Output {
         path: out.to_path_buf(),
         detail,
     };
-    let uk = lang == crate::eligibility::Lang::Uk;
-    let l = labels(report.by, uk);
+    let l = labels(report.by, lang == crate::lang::Lang::Uk);
     let ext = out
         .extension()
         .and_then(|e| e.to_str())
@@ -525,7 +537,14 @@ pub fn write(report: &Report, out: &Path, lang: crate::eligibility::Lang) -> Res
     if report.names {
         header.push(l.social);
     }
-    header.extend([l.validations, l.held, l.paid, l.amount, l.cards]);
+    header.extend([
+        l.validations,
+        l.held,
+        l.paid,
+        l.held_amount,
+        l.amount,
+        l.cards,
+    ]);
     let bytes = match ext.as_str() {
         "csv" => {
             let mut w = csv::Writer::from_writer(Vec::new());
@@ -540,7 +559,8 @@ pub fn write(report: &Report, out: &Path, lang: crate::eligibility::Lang) -> Res
                         r.validations.to_string(),
                         r.held.to_string(),
                         (r.validations - r.held).to_string(),
-                        crate::text::uah(r.amount_kopecks),
+                        crate::money::decimal(r.held_kopecks),
+                        crate::money::decimal(r.amount_kopecks),
                         r.cards.to_string(),
                     ]);
                     w.write_record(&rec)?;
@@ -551,7 +571,7 @@ pub fn write(report: &Report, out: &Path, lang: crate::eligibility::Lang) -> Res
             write().map_err(|e| fail(e.to_string()))?;
             w.into_inner().map_err(|e| fail(e.to_string()))?
         }
-        "xlsx" => workbook(report, &l, &header, uk).map_err(|e| fail(e.to_string()))?,
+        "xlsx" => workbook(report, &l, &header, lang).map_err(|e| fail(e.to_string()))?,
         other => return Err(fail(format!("'.{other}' is not .xlsx or .csv"))),
     };
     if report.names {
@@ -565,92 +585,63 @@ fn workbook(
     report: &Report,
     l: &Labels,
     header: &[&str],
-    uk: bool,
+    lang: crate::lang::Lang,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Formula, Image, Workbook};
+    use crate::xlsx::{Table, Val};
+    use rust_xlsxwriter::{Image, Workbook};
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let money = Format::new().set_num_format("# ##0.00");
+    let f = crate::xlsx::formats();
     let sheet = book.add_worksheet();
-    sheet.set_name(if uk { "Звіт" } else { "Report" })?;
+    sheet.set_name(lang.t("Звіт", "Report"))?;
     let period = format!(
         "{} — {} {}",
         report.from.format("%d.%m.%Y"),
         report.to.format("%d.%m.%Y"),
-        if uk {
-            "(за київським часом)"
-        } else {
-            "(Kyiv time)"
-        }
+        lang.t("(за київським часом)", "(Kyiv time)")
     );
-    sheet.write_string_with_format(0, 0, format!("{}: {period}", l.title), &bold)?;
+    sheet.write_string_with_format(0, 0, format!("{}: {period}", l.title), &f.bold)?;
+    let rows = report
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![Val::Text(r.key.clone()), Val::Text(r.name.clone())];
+            if report.names {
+                row.push(Val::Text(r.social_number.clone().unwrap_or_default()));
+            }
+            row.extend([
+                Val::Int(r.validations),
+                Val::Int(r.held),
+                Val::Int(r.validations - r.held),
+                Val::Money(r.held_kopecks),
+                Val::Money(r.amount_kopecks),
+                // Distinct cards do not add up across groups.
+                Val::Figure(r.cards),
+            ]);
+            row
+        })
+        .collect();
+    let table = Table {
+        headers: header.iter().map(|h| h.to_string()).collect(),
+        rows,
+        total: Some(l.total.to_string()),
+    };
     let first = 2u32;
-    for (c, h) in header.iter().enumerate() {
-        sheet.write_string_with_format(first, c as u16, *h, &bold)?;
-    }
-    let base = if report.names { 3u16 } else { 2u16 };
-    let photos = report.names && report.rows.iter().any(|r| r.photo.is_some());
-    if photos {
-        sheet.write_string_with_format(first, base + 5, l.photo, &bold)?;
-        sheet.set_column_width(base + 5, 12)?;
-    }
-    for (i, r) in report.rows.iter().enumerate() {
-        let row = first + 1 + i as u32;
-        sheet.write_string(row, 0, &r.key)?;
-        sheet.write_string(row, 1, &r.name)?;
-        if report.names {
-            sheet.write_string(row, 2, r.social_number.as_deref().unwrap_or(""))?;
-        }
-        sheet.write_number(row, base, r.validations as f64)?;
-        sheet.write_number(row, base + 1, r.held as f64)?;
-        sheet.write_number(row, base + 2, (r.validations - r.held) as f64)?;
-        sheet.write_number_with_format(row, base + 3, r.amount_kopecks as f64 / 100.0, &money)?;
-        sheet.write_number(row, base + 4, r.cards as f64)?;
-        if let Some(p) = r.photo.as_ref().filter(|_| photos)
-            && let Ok(img) = Image::new(p)
-        {
-            sheet.set_row_height(row, 60)?;
-            sheet.insert_image_fit_to_cell(row, base + 5, &img, true)?;
+    crate::xlsx::table(sheet, &f, first, &table, true)?;
+    // Holders' photos, beside their rows (a card report with names).
+    let photo_col = header.len() as u16;
+    if report.names && report.rows.iter().any(|r| r.photo.is_some()) {
+        sheet.write_string_with_format(first, photo_col, l.photo, &f.header)?;
+        sheet.set_column_width(photo_col, 12)?;
+        for (i, r) in report.rows.iter().enumerate() {
+            let row = first + 1 + i as u32;
+            if let Some(p) = &r.photo
+                && let Ok(img) = Image::new(p)
+            {
+                sheet.set_row_height(row, 60)?;
+                sheet.insert_image_fit_to_cell(row, photo_col, &img, true)?;
+            }
         }
     }
-    let total = first + 1 + report.rows.len() as u32;
-    sheet.write_string_with_format(total, 0, l.total, &bold)?;
-    let totals = [
-        report.validations,
-        report.held,
-        report.validations - report.held,
-    ];
-    for (j, value) in totals.iter().enumerate() {
-        let c = base + j as u16;
-        let letter = rust_xlsxwriter::utility::column_number_to_name(c);
-        sheet.write_formula_with_format(
-            total,
-            c,
-            Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 2, total))
-                .set_result(value.to_string()),
-            &bold,
-        )?;
-    }
-    let c = base + 3;
-    let letter = rust_xlsxwriter::utility::column_number_to_name(c);
-    sheet.write_formula_with_format(
-        total,
-        c,
-        Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 2, total))
-            .set_result(format!("{:.2}", report.amount_kopecks as f64 / 100.0)),
-        &money.clone().set_bold(),
-    )?;
-    sheet.set_freeze_panes(first + 1, 0)?;
-    sheet.autofilter(first, 0, total.saturating_sub(1).max(first), base + 4)?;
-    sheet.set_column_width(0, 14)?;
-    sheet.set_column_width(1, 36)?;
-    sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
-    sheet.set_header(format!("&C{} {period}", l.title));
-    sheet.set_footer(if uk {
-        "&CСторінка &P з &N"
-    } else {
-        "&CPage &P of &N"
-    });
+    crate::xlsx::print(sheet, l.title, &period, lang);
     book.save_to_buffer()
 }

@@ -79,31 +79,34 @@ impl Tariff {
     }
 }
 
-/// The entry that prices `trip` on Kyiv day `day`: the most specific in
-/// force that covers it, the latest of those; `None` when none is in force.
-pub fn tariff_for<'a>(tariffs: &'a [Tariff], trip: &Trip, day: NaiveDate) -> Option<&'a Tariff> {
+/// A trip's price: the fare in kopecks and the entry (its index in
+/// `[[tariffs]]`) that set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    pub kopecks: i64,
+    pub entry: usize,
+}
+
+/// **The** pricing function: what `trip` is worth on Kyiv day `day`, by
+/// the most specific entry in force that covers it (the latest of those);
+/// `None` when none is in force. The flags, the compensation workbooks,
+/// the period reports and the reconciliation all price through here.
+pub fn price(tariffs: &[Tariff], trip: &Trip, day: NaiveDate) -> Option<Price> {
     tariffs
         .iter()
-        .filter(|t| t.from <= day && t.covers(trip))
-        .max_by_key(|t| (t.specificity(), t.from))
+        .enumerate()
+        .filter(|(_, t)| t.from <= day && t.covers(trip))
+        .max_by_key(|(_, t)| (t.specificity(), t.from))
+        .map(|(entry, t)| Price {
+            kopecks: t.fare_kopecks,
+            entry,
+        })
 }
 
-/// The fare of `trip` on Kyiv day `day`, in kopecks.
-pub fn fare_of_trip(tariffs: &[Tariff], trip: &Trip, day: NaiveDate) -> Option<i64> {
-    tariff_for(tariffs, trip, day).map(|t| t.fare_kopecks)
-}
-
-/// The fare of a trip on `route` (any carrier, no zone) on Kyiv day `day`.
-pub fn fare(tariffs: &[Tariff], route: i32, day: NaiveDate) -> Option<i64> {
-    fare_of_trip(
-        tariffs,
-        &Trip {
-            route,
-            carrier: None,
-            zone: None,
-        },
-        day,
-    )
+/// `price` of a trip made at `t_ms` (UTC milliseconds), by its Kyiv day;
+/// 0 when no tariff covers it.
+pub fn fare_at(tariffs: &[Tariff], trip: &Trip, t_ms: i64) -> i64 {
+    price(tariffs, trip, crate::time::kyiv_day_of_ms(t_ms)).map_or(0, |p| p.kopecks)
 }
 
 /// Checks the list: positive fares, no two entries of overlapping scope
@@ -141,6 +144,22 @@ pub fn check(tariffs: &[Tariff]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fare(t: &[Tariff], route: i32, day: NaiveDate) -> Option<i64> {
+        fare_of_trip(
+            t,
+            &Trip {
+                route,
+                carrier: None,
+                zone: None,
+            },
+            day,
+        )
+    }
+
+    fn fare_of_trip(t: &[Tariff], trip: &Trip, day: NaiveDate) -> Option<i64> {
+        price(t, trip, day).map(|p| p.kopecks)
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -250,9 +269,7 @@ mod tests {
         // A trip of no known carrier is priced by the entries for every carrier.
         assert_eq!(fare_of_trip(&t, &trip(5, None, None), day), Some(1500));
         assert_eq!(
-            tariff_for(&t, &trip(5, Some(7), None), day)
-                .unwrap()
-                .scope(),
+            t[price(&t, &trip(5, Some(7), None), day).unwrap().entry].scope(),
             "carriers 7"
         );
     }

@@ -12,13 +12,6 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Collapses every run of whitespace (including no-break spaces) to one
 /// space and trims the ends.
-/// Kopecks as hryvnias for people: `123456` → `1234.56 UAH`.
-pub fn uah(kopecks: i64) -> String {
-    let sign = if kopecks < 0 { "-" } else { "" };
-    let k = kopecks.unsigned_abs();
-    format!("{sign}{}.{:02} UAH", k / 100, k % 100)
-}
-
 pub fn squeeze(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split(|c: char| c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}') {

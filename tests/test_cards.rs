@@ -545,6 +545,48 @@ fn a_print_job_that_cannot_be_written_changes_no_card() {
 }
 
 #[test]
+fn a_print_job_killed_between_its_audit_entry_and_the_rename_leaves_the_entry() {
+    let (h, olena, ivan) = issued();
+    let out = h
+        .command()
+        .args([
+            "cards",
+            "print-job",
+            "--out",
+            "job",
+            "--uids",
+            "fixtures/cards/stock-uids.txt",
+        ])
+        .env("KARTKA_FAILPOINT", "print-job-before-rename")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    // The names and photos never reached the printer's folder, and no card
+    // changed state; but the audit trail already names both holders.
+    assert!(!h.work.join("job").exists());
+    assert_eq!(state(&h, &olena), "issued");
+    assert_eq!(state(&h, &ivan), "issued");
+    let (detail, outcome, people): (String, String, i64) = h
+        .db()
+        .query_row(
+            "SELECT a.detail, a.outcome, (SELECT count(*) FROM audit_people p WHERE p.entry = a.id) \
+             FROM audit a WHERE a.detail LIKE 'print job%' ORDER BY a.id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(detail.ends_with("job"), "{detail}");
+    assert_eq!(outcome, "exported");
+    assert_eq!(people, 2);
+    // The chain still verifies, and the next job goes through.
+    ok(h.kartka(&["audit", "verify"]));
+    let v = ok(print_job(&h, "job")).json();
+    assert_eq!(v["cards"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(state(&h, &olena), "sent");
+    assert!(!h.work.join(".job.partial").exists());
+}
+
+#[test]
 fn the_blocklist_is_versioned_and_reads_back_in_the_protocol_form() {
     let (h, olena, ivan) = issued();
     let v = ok(h.kartka(&["--json", "cards", "blocklist", "--out", "bl/blocklist.kbl"])).json();

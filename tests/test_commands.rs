@@ -60,3 +60,98 @@ fn command_pages_run_as_written() {
         }
     }
 }
+
+/// The codes a page's `## Exit codes` table lists.
+fn page_codes(page: &str) -> std::collections::BTreeSet<u8> {
+    let text = std::fs::read_to_string(repo().join("commands").join(page)).unwrap();
+    let section = text
+        .split("## Exit codes")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{page}: no ## Exit codes"));
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            l.trim_start_matches('|')
+                .split('|')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// The pages' exit-code tables and `--help` say what `kartka::exit::TABLE`
+/// says: every code a page lists is one the table gives its commands (or
+/// every command: the home, the lock, the configuration), and every code
+/// the table gives a command is on its pages.
+#[test]
+fn the_pages_and_the_help_list_the_exit_codes_of_the_one_table() {
+    use kartka::exit::codes;
+    let global: std::collections::BTreeSet<u8> = codes("kartka").iter().map(|c| c.code()).collect();
+    let pages: &[(&[&str], &[&str])] = &[
+        (&["init.md"], &["init"]),
+        (&["import.md"], &["import"]),
+        (&["eligibility.md"], &["eligibility"]),
+        (&["cards.md"], &["cards"]),
+        (&["fleet.md"], &["fleet"]),
+        (&["dock.md"], &["dock"]),
+        (&["taps.md", "flags.md"], &["taps"]),
+        (&["compensation.md"], &["compensation", "reconcile"]),
+        (&["backup.md"], &["backup", "restore"]),
+    ];
+    for (files, commands) in pages {
+        let listed: std::collections::BTreeSet<u8> =
+            files.iter().flat_map(|f| page_codes(f)).collect();
+        let table: std::collections::BTreeSet<u8> = commands
+            .iter()
+            .flat_map(|c| codes(c))
+            .map(|c| c.code())
+            .collect();
+        for code in &listed {
+            assert!(
+                table.contains(code) || global.contains(code),
+                "{files:?} lists {code}, which the table does not give {commands:?}"
+            );
+        }
+        for code in &table {
+            assert!(
+                listed.contains(code),
+                "{files:?} does not list {code}, which the table gives {commands:?}"
+            );
+        }
+    }
+    // `--help` is rendered from the table.
+    for command in [
+        "import",
+        "cards",
+        "dock",
+        "taps",
+        "compensation",
+        "backup",
+        "report",
+    ] {
+        let args: Vec<&str> = match command {
+            "import" => vec!["import", "applicants", "--help"],
+            c => vec![c, "--help"],
+        };
+        let out = std::process::Command::new(BIN)
+            .args(&args)
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let want = kartka::exit::help(command)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            help.contains(&want),
+            "{command} --help:\n{help}\nwants:\n{want}"
+        );
+    }
+}

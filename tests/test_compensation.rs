@@ -731,3 +731,208 @@ fn a_bad_report_or_carrier_is_refused_with_every_problem_named_and_nothing_writt
     assert!(r.stderr.contains("no such file"), "{}", r.stderr);
     assert!(!out.exists());
 }
+
+/// The test's own reading of the zone and carrier tariffs below.
+fn zoned_fare(carrier: Option<i64>, zone: Option<i64>, day: NaiveDate) -> i64 {
+    let d = |n| NaiveDate::from_ymd_opt(2026, 10, n).unwrap();
+    match (carrier, zone) {
+        // The carrier's own fare in zone 2 is the most specific.
+        (Some(1), Some(2)) if day >= d(20) => 3100,
+        (_, Some(2)) if day >= d(20) => 2900,
+        (_, Some(2)) => 2600,
+        (Some(2), _) => 1750,
+        _ if day >= d(15) => 2000,
+        _ => 1500,
+    }
+}
+
+/// Every number a held tap could be priced by in one place: the review
+/// workbook's held amount, the flag run, the compensation workbooks and
+/// JSON, `report --by carrier` and an independent fold, with carrier- and
+/// zone-specific tariffs and changes in the middle of the month.
+#[test]
+fn held_and_paid_amounts_agree_to_the_kopeck_in_every_output() {
+    let h = Home::new();
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(concat!(
+        "\n[[tariffs]]\nfrom = \"2026-10-15\"\nfare_kopecks = 2000\n",
+        "\n[[tariffs]]\nfrom = \"2026-01-01\"\nfare_kopecks = 1750\ncarriers = [2]\n",
+        "\n[[tariffs]]\nfrom = \"2026-01-01\"\nfare_kopecks = 2600\nzones = [2]\n",
+        "\n[[tariffs]]\nfrom = \"2026-10-20\"\nfare_kopecks = 2900\nzones = [2]\n",
+        "\n[[tariffs]]\nfrom = \"2026-10-20\"\nfare_kopecks = 3100\ncarriers = [1]\nzones = [2]\n",
+    ));
+    std::fs::write(&config, text).unwrap();
+    // Four routes: the fourth (carrier 1) runs in zone 2.
+    ok_run(h.kartka(&[
+        "generate",
+        "month",
+        "--month",
+        MONTH,
+        "--taps",
+        "20000",
+        "--holders",
+        "1000",
+        "--validators",
+        "12",
+        "--vehicles",
+        "8",
+        "--routes",
+        "4",
+        "--carriers",
+        "3",
+        "--anomalies",
+        "0.04",
+        "--format",
+        "store",
+        "--out",
+        "gen",
+    ]));
+    let run = ok_run(h.kartka(&[
+        "--json",
+        "taps",
+        "flag",
+        "--month",
+        MONTH,
+        "--out",
+        "review.xlsx",
+    ]))
+    .json();
+
+    // The independent fold: every held tap of the flags file, priced by the
+    // test's reading of the tariffs, by carrier.
+    let flags = ParquetReader::new(
+        std::fs::File::open(h.root.join(format!("flags/month={MONTH}/flags.parquet"))).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let col = |n: &str| {
+        flags
+            .column(n)
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .clone()
+    };
+    let (v, s, t, carrier, zone) = (
+        col("validator_id"),
+        col("seq"),
+        col("tapped_at"),
+        col("carrier_id"),
+        col("tariff_zone"),
+    );
+    let mut held: BTreeMap<(i64, i64), (Option<i64>, i64)> = BTreeMap::new();
+    for i in 0..flags.height() {
+        let day = chrono::DateTime::from_timestamp_millis(t.get(i).unwrap())
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Kyiv)
+            .date_naive();
+        held.insert(
+            (v.get(i).unwrap(), s.get(i).unwrap()),
+            (carrier.get(i), zoned_fare(carrier.get(i), zone.get(i), day)),
+        );
+    }
+    let mut want: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (c, fare) in held.values() {
+        let e = want.entry(c.unwrap_or(-1)).or_default();
+        e.0 += 1;
+        e.1 += fare;
+    }
+    let zone2_held = (0..flags.height()).any(|i| zone.get(i) == Some(2));
+    assert!(zone2_held, "some held taps are in zone 2");
+    let want_total: i64 = want.values().map(|w| w.1).sum();
+    assert!(want.contains_key(&2), "carrier 2 has held taps: {want:?}");
+
+    // The flag run and the review workbook.
+    assert_eq!(run["held_kopecks"], want_total, "{run}");
+    let review = h.work.join("review.xlsx");
+    let mut wb: Xlsx<_> = open_workbook(&review).unwrap();
+    let mut in_review = None;
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            if row.iter().any(
+                |c| matches!(c, Data::String(s) if s.starts_with("Одна валідація може порушити")),
+            ) {
+                in_review = Some((number(&row[7]) * 100.0).round() as i64);
+            }
+        }
+    }
+    assert_eq!(
+        in_review,
+        Some(want_total),
+        "the review workbook's held amount"
+    );
+
+    // Compensation, per carrier, held and paid.
+    let out = h.work.join("out");
+    let comp = ok_run(h.kartka(&[
+        "--json",
+        "compensation",
+        "--month",
+        MONTH,
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+    .json();
+    assert_eq!(comp["held_kopecks"], want_total, "{comp}");
+    let by_code: BTreeMap<String, i64> = h
+        .db()
+        .prepare("SELECT coalesce(edrpou, id), id FROM carriers")
+        .unwrap()
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut paid: BTreeMap<i64, i64> = BTreeMap::new();
+    for c in comp["carriers"].as_array().unwrap() {
+        let id = by_code[c["code"].as_str().unwrap()];
+        let (trips, kopecks) = want.get(&id).copied().unwrap_or_default();
+        assert_eq!(c["held_trips"], trips, "carrier {id}");
+        assert_eq!(c["held_kopecks"], kopecks, "carrier {id}");
+        paid.insert(id, c["amount_kopecks"].as_i64().unwrap());
+        // The carrier's own workbook says the same, and its held list sums
+        // to it.
+        let path = std::path::PathBuf::from(c["file"].as_str().unwrap());
+        let row = row_of(&path, "Підсумок", "Утримано позначками (не оплачується)");
+        assert_eq!(
+            (number(&row[3]) * 100.0).round() as i64,
+            kopecks,
+            "{path:?}"
+        );
+        let row = row_of(&path, "Підсумок", "Усього до оплати");
+        assert_eq!(
+            (number(&row[3]) * 100.0).round() as i64,
+            c["amount_kopecks"].as_i64().unwrap()
+        );
+    }
+
+    // `report --by carrier`: the same held and paid amounts.
+    let rep = ok_run(h.kartka(&[
+        "--json",
+        "report",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+        "--by",
+        "carrier",
+    ]))
+    .json();
+    assert_eq!(rep["held_kopecks"], want_total, "{rep}");
+    for r in rep["rows"].as_array().unwrap() {
+        let id: i64 = r["key"].as_str().unwrap().parse().unwrap();
+        let (trips, kopecks) = want.get(&id).copied().unwrap_or_default();
+        assert_eq!(r["held"], trips, "carrier {id}");
+        assert_eq!(r["held_kopecks"], kopecks, "carrier {id}");
+        assert_eq!(r["amount_kopecks"], paid[&id], "carrier {id}");
+    }
+    assert_eq!(rep["amount_kopecks"], comp["total_kopecks"]);
+}
+
+fn ok_run(r: crate::common::Run) -> crate::common::Run {
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r
+}

@@ -187,7 +187,7 @@ fn a_clearing_is_recorded_with_its_operator_and_reason_and_survives_a_rerun() {
     );
     let home = kartka::home::Home::new(&h.root);
     let reg = kartka::registry::Registry::open(&home.registry()).unwrap();
-    let held = kartka::flags::held(&home, &reg, "2026-10").unwrap();
+    let held = kartka::flags::store::held(&home, &reg, "2026-10").unwrap();
     assert!(!held.contains(&(*v as i32, *s)));
     assert_eq!(held.len() as u64, again["held"].as_u64().unwrap());
     // Clearing it again changes nothing.
@@ -254,7 +254,7 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     let total_row = summary
         .rows()
         .find(|r| {
-            r.get(1)
+            r.first()
                 .is_some_and(|c| c.to_string().starts_with("Усього"))
         })
         .unwrap();

@@ -89,6 +89,32 @@ pub struct Session {
 }
 
 impl Session {
+    /// Records in the audit trail that this session showed or exported
+    /// the personal data of `people` (K5), durably, under SQLite's write
+    /// lock. A domain function that reveals personal data calls it itself,
+    /// **before** the data leaves (shown, written, renamed into place).
+    pub fn record(
+        &self,
+        reg: &mut crate::registry::Registry,
+        outcome: crate::audit::Outcome,
+        people: &[String],
+        detail: &str,
+    ) -> Result<(), crate::registry::Error> {
+        crate::audit::record(
+            reg,
+            crate::audit::New {
+                user: &self.user,
+                role: self.role().map_or("none", Role::code),
+                command: &self.command,
+                purpose: self.purpose.as_deref().unwrap_or(""),
+                outcome,
+                people,
+                detail,
+            },
+        )?;
+        Ok(())
+    }
+
     pub fn role(&self) -> Option<Role> {
         self.account.as_ref().map(|a| a.role)
     }
@@ -140,4 +166,20 @@ pub enum Error {
     Unknown(String),
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::NoAccount { .. } | Error::Refused { .. } | Error::NoPurpose { .. } => {
+                ExitCode::NoPerm
+            }
+            Error::Bad(_) => ExitCode::DataErr,
+            Error::Unknown(_) => ExitCode::NoInput,
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }

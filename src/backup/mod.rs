@@ -135,6 +135,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::NotABackup { .. } => ExitCode::NoInput,
+            Error::Manifest { .. } | Error::Damaged { .. } | Error::HomeDamaged { .. } => {
+                ExitCode::DataErr
+            }
+            Error::Moving { .. } | Error::DestBusy { .. } => ExitCode::TempFail,
+            Error::Refused { .. } | Error::Write { .. } => ExitCode::CantCreate,
+            Error::Read { .. } | Error::Snapshot { .. } => ExitCode::IoErr,
+            Error::Registry(e) => e.exit_code(),
+            Error::Home(e) => e.exit_code(),
+        }
+    }
+}
+
+impl Error {
     pub(crate) fn write(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
         move |source| Error::Write {
             path: path.to_path_buf(),
@@ -548,17 +567,7 @@ fn snapshot(src: &Connection, part: &Path) -> Result<Snapshot, Error> {
     )? {
         known.insert(file, sha);
     }
-    let flags = {
-        let mut st = dst
-            .prepare(
-                "SELECT month, file, sha256 FROM flag_runs f WHERE id = (SELECT max(id) FROM flag_runs g WHERE g.month = f.month) ORDER BY month",
-            )
-            .map_err(sq)?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(sq)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(sq)?
-    };
+    let flags = crate::flags::store::latest_files(&dst).map_err(sq)?;
     drop(dst);
     Ok(Snapshot {
         at,

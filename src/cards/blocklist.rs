@@ -175,7 +175,7 @@ pub fn publish(
     today: NaiveDate,
     operator: &str,
     out: &Path,
-    lang: crate::eligibility::Lang,
+    lang: crate::lang::Lang,
 ) -> Result<Published, Error> {
     let entries = current(reg, today)?;
     let cards: Vec<u32> = entries.iter().map(|e| e.number).collect();
@@ -221,8 +221,8 @@ pub fn publish(
     })
 }
 
-fn csv_bytes(entries: &[Entry], lang: crate::eligibility::Lang) -> Vec<u8> {
-    use crate::eligibility::Lang;
+fn csv_bytes(entries: &[Entry], lang: crate::lang::Lang) -> Vec<u8> {
+    use crate::lang::Lang;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let header = match lang {
         Lang::Uk => ["Номер картки", "Заблоковано з", "Причина", "Дійсна до"],

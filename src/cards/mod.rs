@@ -8,6 +8,7 @@ pub mod keyfile;
 pub mod lifecycle;
 pub mod number;
 pub mod print;
+pub mod settings;
 mod store;
 
 use std::path::PathBuf;
@@ -51,6 +52,23 @@ pub enum Error {
     Output { path: PathBuf, detail: String },
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::UnknownCard(_) | Error::UnknownHolder(_) => ExitCode::NoInput,
+            Error::BadNumber(_) | Error::Refused { .. } => ExitCode::DataErr,
+            Error::Key { .. } | Error::Design { .. } => ExitCode::Config,
+            Error::Uids { missing: true, .. } => ExitCode::NoInput,
+            Error::Uids { .. } => ExitCode::DataErr,
+            Error::Output { .. } => ExitCode::CantCreate,
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }
 
 impl Error {

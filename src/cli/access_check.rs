@@ -96,17 +96,5 @@ pub fn audit(
     people: &[String],
     detail: &str,
 ) -> Result<(), Error> {
-    audit::record(
-        reg,
-        audit::New {
-            user: &session.user,
-            role: session.role().map_or("none", Role::code),
-            command: &session.command,
-            purpose: session.purpose.as_deref().unwrap_or(""),
-            outcome,
-            people,
-            detail,
-        },
-    )?;
-    Ok(())
+    Ok(session.record(reg, outcome, people, detail)?)
 }

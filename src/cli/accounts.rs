@@ -6,11 +6,9 @@ use crate::access::{Action, Role, accounts};
 use crate::audit::Outcome;
 use crate::registry::Registry;
 
-const EXIT_CODES: &str = "Exit codes: 0 ok; 65 a bad name, an unknown carrier, a scope on a role without one, or removing the last admin; 66 no such account; 77 only an admin manages accounts.";
-
 /// Accounts: an OS user's role, and for carriers the carriers and routes it sees.
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka accounts add olena --role clerk\n  kartka accounts add avtoliga --role carrier --carrier 32855961\n  kartka accounts add petro --role analyst --route 12 --route 12A\n  kartka accounts list\n  kartka accounts remove olena\n\nIdentity is the OS user running kartka (through sudo as the home's owner: the user who ran sudo).\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka accounts add olena --role clerk\n  kartka accounts add avtoliga --role carrier --carrier 32855961\n  kartka accounts add petro --role analyst --route 12 --route 12A\n  kartka accounts list\n  kartka accounts remove olena\n\nIdentity is the OS user running kartka (through sudo as the home's owner: the user who ran sudo).\n\n{}", crate::exit::help("accounts")))]
 pub struct Args {
     #[command(subcommand)]
     command: Cmd,

@@ -8,11 +8,9 @@ use crate::access::Action;
 use crate::audit::{self, Outcome};
 use crate::registry::Registry;
 
-const EXIT_CODES: &str = "Exit codes: 0 ok (verify: the chain holds); 65 verify: an entry was edited, deleted or cut off (each named); 66 no such person; 73 the export cannot be written; 77 not permitted (the audit trail is for admins and auditors; a resident's accesses also for clerks, with --purpose).";
-
 /// The personal-data audit trail (K5, P22).
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka audit verify\n  kartka audit verify --anchor 1234:5f2c…   # the head printed by an earlier verify\n  kartka audit log --since 2026-11-01 --user olena\n  kartka audit person 10000001 --purpose \"the resident's request of 26.11\"\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka audit verify\n  kartka audit verify --anchor 1234:5f2c…   # the head printed by an earlier verify\n  kartka audit log --since 2026-11-01 --user olena\n  kartka audit person 10000001 --purpose \"the resident's request of 26.11\"\n\n{}", crate::exit::help("audit")))]
 pub struct Args {
     #[command(subcommand)]
     command: Cmd,
@@ -41,7 +39,7 @@ enum Cmd {
 
 /// `kartka person export`: everything stored about one resident (K5).
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka person export 10000001 --out 10000001.xlsx --purpose \"the resident's request of 26.11\"\n  kartka person export 3012456789 --out p.json --purpose \"request 17/2026\"\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka person export 10000001 --out 10000001.xlsx --purpose \"the resident's request of 26.11\"\n  kartka person export 3012456789 --out p.json --purpose \"request 17/2026\"\n\n{}", crate::exit::help("person")))]
 pub struct PersonArgs {
     #[command(subcommand)]
     command: PersonCmd,
@@ -68,7 +66,7 @@ pub fn action(args: &Args) -> Action {
 
 fn social_number(reg: &Registry, key: &str) -> Result<String, Error> {
     let id = crate::eligibility::find_person(reg, key)?;
-    Ok(crate::eligibility::social_number(id))
+    Ok(crate::identity::social_number(id))
 }
 
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
@@ -181,7 +179,7 @@ pub fn person(g: &Global, args: PersonArgs) -> Result<(), Error> {
     home.require_initialised()?;
     let mut reg = Registry::open(&home.registry())?;
     let id = crate::eligibility::find_person(&reg, &person)?;
-    let sn = crate::eligibility::social_number(id);
+    let sn = crate::identity::social_number(id);
     // Recorded first: the export itself is one of the accesses it lists.
     g.audit(
         &mut reg,
@@ -190,7 +188,7 @@ pub fn person(g: &Global, args: PersonArgs) -> Result<(), Error> {
         &format!("everything stored about the person → {}", out.display()),
     )?;
     let export = crate::person::collect(&home, &reg, id)?;
-    let written = crate::person::write(&export, &out, g.lang.into())?;
+    let written = crate::person::write(&export, &out, g.lang)?;
     g.say(format_args!(
         "{sn}: {} section(s), {} row(s) → {}",
         export.sections.len(),

@@ -10,12 +10,9 @@ use crate::Error;
 #[command(
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  kartka backup /mnt/backup/kartka\n  kartka --json --quiet backup /mnt/backup/kartka-$(date +%u)   # cron: one folder per weekday\n  kartka backup verify /mnt/backup/kartka\n  kartka restore /mnt/backup/kartka --home /srv/kartka-restored\n\n\
+    after_help = format!("Examples:\n  kartka backup /mnt/backup/kartka\n  kartka --json --quiet backup /mnt/backup/kartka-$(date +%u)   # cron: one folder per weekday\n  kartka backup verify /mnt/backup/kartka\n  kartka restore /mnt/backup/kartka --home /srv/kartka-restored\n\n\
     A backup runs beside other commands (it takes no home lock). DEST holds one snapshot;\n\
-    a second backup to the same DEST copies only new files.\n\n\
-    Exit codes: 0 ok, 65 the backup is damaged or the home's files differ from its registry,\n\
-    66 DEST is not a backup, 73 DEST cannot be written or is not a backup folder,\n\
-    74 I/O error, 75 another backup writes to DEST, or the tap store kept moving."
+    a second backup to the same DEST copies only new files.\n\n{}", crate::exit::help("backup"))
 )]
 pub struct Args {
     /// The backup folder: new, empty, or one an earlier backup wrote.
@@ -38,10 +35,8 @@ enum Cmd {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kartka restore /mnt/backup/kartka --home /srv/kartka-restored\n  kartka status --home /srv/kartka-restored\n\n\
-    The backup is verified first; the new home (--home) must not exist or be empty.\n\n\
-    Exit codes: 0 ok, 65 the backup is damaged (nothing written), 66 SRC is not a backup,\n\
-    73 the home exists and is not empty, or cannot be created, 74 I/O error."
+    after_help = format!("Examples:\n  kartka restore /mnt/backup/kartka --home /srv/kartka-restored\n  kartka status --home /srv/kartka-restored\n\n\
+    The backup is verified first; the new home (--home) must not exist or be empty.\n\n{}", crate::exit::help("restore"))
 )]
 pub struct RestoreArgs {
     /// The backup folder (`kartka backup DEST` wrote it).

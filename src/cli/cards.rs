@@ -6,15 +6,11 @@ use super::Global;
 use crate::Error;
 use crate::cards::{self, CardNumber, Enforced, Move, Reason, State};
 use crate::config::Config;
-use crate::eligibility::Lang;
+use crate::lang::Lang;
 use crate::registry::Registry;
 
-const EXIT_CODES: &str = "Exit codes: 0 ok; 65 refused (the message says why; nothing changed) or a mistyped number;\n\
-66 no such card or person, or the UID list is missing; 73 the output cannot be written;\n\
-75 another run holds the home lock; 78 the card key or design images are missing or unsafe.";
-
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka cards issue\n  kartka cards print-job --out /srv/print/2026-11-26 --uids box-7.txt\n  kartka cards block 1000000008 --reason lost\n  kartka cards reissue 1000000008 --receipt 0.0.3456789.1\n  kartka cards show 10000001\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka cards issue\n  kartka cards print-job --out /srv/print/2026-11-26 --uids box-7.txt\n  kartka cards block 1000000008 --reason lost\n  kartka cards reissue 1000000008 --receipt 0.0.3456789.1\n  kartka cards show 10000001\n\n{}", crate::exit::help("cards")))]
 pub struct Args {
     #[command(subcommand)]
     command: Cmd,
@@ -92,31 +88,12 @@ struct PrintJobArgs {
 }
 
 /// The social numbers of the holders of `numbers` (card numbers as text).
-fn holders_of(reg: &Registry, numbers: &[String]) -> Result<Vec<String>, Error> {
-    let mut st = reg
-        .conn()
-        .prepare(
-            "SELECT p.social_number FROM cards c JOIN people p ON p.id = c.person_id WHERE c.number = ?1",
-        )
-        .map_err(|e| reg.err(e))?;
-    let mut out = Vec::with_capacity(numbers.len());
-    for n in numbers {
-        use rusqlite::OptionalExtension;
-        let sn: Option<String> = st
-            .query_row([n.parse::<i64>().unwrap_or(-1)], |r| r.get(0))
-            .optional()
-            .map_err(|e| reg.err(e))?;
-        out.extend(sn);
-    }
-    Ok(out)
-}
-
 fn number(text: &str) -> Result<CardNumber, Error> {
     Ok(CardNumber::parse(text).map_err(cards::Error::from)?)
 }
 
 fn money(kopecks: i64) -> String {
-    format!("{}.{:02} грн", kopecks / 100, kopecks % 100)
+    crate::money::grn(kopecks)
 }
 
 fn say_enforced(g: &Global, e: &Enforced) {
@@ -152,7 +129,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let config = Config::load(&home.config())?;
     let operator = g.operator();
     let today = crate::time::today_kyiv();
-    let lang: Lang = g.lang.into();
+    let lang: Lang = g.lang;
     let lock = |cmd: &str| home.lock(cmd, crate::home::lock_wait());
     match args.command {
         Cmd::Issue { as_of } => {
@@ -343,22 +320,13 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 today,
             };
             let bar = g.progress_bar("{bar:40} {pos}/{len} photos, ETA {eta}");
-            let s = cards::print::run(&home, &config, &opts, &operator, &|done, total| {
+            // The job records the export in the audit trail itself, before
+            // the names and photos are renamed into the printer's folder.
+            let s = cards::print::run(&home, &config, &opts, g.session(), &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
             })?;
             bar.finish_and_clear();
-            if let Some(folder) = &s.folder {
-                // Names and photos went to the printer's folder (K5).
-                let mut reg = Registry::open(&home.registry())?;
-                let people = holders_of(&reg, &s.cards)?;
-                g.audit(
-                    &mut reg,
-                    crate::audit::Outcome::Exported,
-                    &people,
-                    &format!("print job → {folder}"),
-                )?;
-            }
             say_enforced(g, &s.enforced);
             // One line per reason, with the cards it holds back.
             let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();

@@ -10,7 +10,7 @@ use crate::registry::Registry;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kartka compensation --month 2026-10 --out compensation/2026-10\n  kartka --json --lang en compensation --month 2026-10 --out /srv/reports/2026-10\n\nExit codes: 0 ok; 2 a month that is not YYYY-MM; 65 taps came in after the last flag run (run `kartka taps flag` again); 66 the month has no taps, or no flag run yet; 73 a workbook cannot be written; 78 no [[tariffs]] entry prices some trips (nothing written)."
+    after_help = format!("Examples:\n  kartka compensation --month 2026-10 --out compensation/2026-10\n  kartka --json --lang en compensation --month 2026-10 --out /srv/reports/2026-10\n\n{}", crate::exit::help("compensation"))
 )]
 pub struct Args {
     /// The Kyiv month, YYYY-MM.
@@ -78,7 +78,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let books = crate::compensation::workbook::Books {
         month: &month,
         config: &config,
-        lang: g.lang.into(),
+        lang: g.lang,
     };
     let scope = g.scope();
     let written = books.write_all(&args.out, &scope)?;
@@ -154,16 +154,16 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         report.month,
         report.accepted,
         report.total_trips,
-        crate::text::uah(report.total_kopecks),
+        crate::money::uah(report.total_kopecks),
         report.held_trips,
-        crate::text::uah(report.held_kopecks)
+        crate::money::uah(report.held_kopecks)
     ));
     for c in &report.carriers {
         g.say(format_args!(
             "  carrier {:<10} {:>9} trips {:>16}  {}",
             c.code,
             c.trips,
-            crate::text::uah(c.amount_kopecks),
+            crate::money::uah(c.amount_kopecks),
             c.file
                 .as_deref()
                 .map(|p| p.display().to_string())
@@ -175,9 +175,9 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             "  community {:<20} {:>9} trips {:>16}, cards {} ({})  {}",
             c.code,
             c.trips,
-            crate::text::uah(c.amount_kopecks),
+            crate::money::uah(c.amount_kopecks),
             c.cards_made.unwrap_or(0),
-            crate::text::uah(c.card_fees_kopecks.unwrap_or(0)),
+            crate::money::uah(c.card_fees_kopecks.unwrap_or(0)),
             c.file
                 .as_deref()
                 .map(|p| p.display().to_string())
@@ -194,7 +194,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kartka reconcile --month 2026-10 --carrier 30000001 --carrier-report avtolinia-2026-10.xlsx --out reconcile-2026-10-avtolinia.xlsx\n\nThe report: one row per route and day with the columns Маршрут (route), Дата (day), Поїздки (trips claimed), Сума, грн (amount claimed); see commands/compensation.md.\n\nExit codes: 0 the report matches within [reconcile]; 1 it does not (the workbook says where); 2 a month that is not YYYY-MM; 65 the report has problems (each listed; nothing compared), an unknown carrier, or taps came in after the last flag run; 66 a missing report, or the month has no taps or no flag run; 73 the workbook cannot be written; 78 no [[tariffs]] entry prices some trips."
+    after_help = format!("Examples:\n  kartka reconcile --month 2026-10 --carrier 30000001 --carrier-report avtolinia-2026-10.xlsx --out reconcile-2026-10-avtolinia.xlsx\n\nThe report: one row per route and day with the columns Маршрут (route), Дата (day), Поїздки (trips claimed), Сума, грн (amount claimed); see commands/compensation.md.\n\n{}", crate::exit::help("reconcile"))
 )]
 pub struct ReconcileArgs {
     /// The Kyiv month, YYYY-MM.
@@ -238,7 +238,7 @@ pub fn reconcile(g: &Global, args: ReconcileArgs) -> Result<(), Error> {
     let books = comp::workbook::Books {
         month: &month,
         config: &config,
-        lang: g.lang.into(),
+        lang: g.lang,
     };
     let mut outcome = rec::compare(&month, Some(carrier), &claims, &config.reconcile);
     outcome.carrier = books.carrier_code(Some(carrier));
@@ -254,9 +254,9 @@ pub fn reconcile(g: &Global, args: ReconcileArgs) -> Result<(), Error> {
         outcome.month,
         name,
         outcome.claimed_trips,
-        crate::text::uah(outcome.claimed_kopecks),
+        crate::money::uah(outcome.claimed_kopecks),
         outcome.counted_trips,
-        crate::text::uah(outcome.counted_kopecks),
+        crate::money::uah(outcome.counted_kopecks),
         outcome.held_trips,
         outcome.differing,
         if outcome.matches {

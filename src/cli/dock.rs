@@ -7,12 +7,10 @@ use crate::Error;
 use crate::config::Config;
 use crate::registry::Registry;
 
-const EXIT_CODES: &str = "Exit codes: 0 every validator docked; 65 a forged or edited frame, an unknown validator, another protocol version; 66 no such port; 74 unplugged or no answer (dock again: it resumes from the last ack); 75 the port is busy, or another run holds the home lock; 78 the dock key is missing or unsafe.";
-
 /// Dock validators: fetch their taps into the store, send the blocklist,
 /// settings and the time.
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka dock --port /dev/ttyACM0\n  kartka dock --all                       # cron: every validator plugged in\n  kartka --json dock --all --ports '/dev/serial/by-id/*'\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka dock --port /dev/ttyACM0\n  kartka dock --all                       # cron: every validator plugged in\n  kartka --json dock --all --ports '/dev/serial/by-id/*'\n\n{}", crate::exit::help("dock")))]
 pub struct Args {
     /// The validator's serial port.
     #[arg(long, conflicts_with = "all", required_unless_present = "all")]

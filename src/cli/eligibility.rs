@@ -10,8 +10,7 @@ use crate::eligibility::{self, Lang};
 #[derive(Debug, clap::Args)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  kartka eligibility\n  kartka eligibility --all --as-of 2027-01-01 --out decisions.xlsx   # after the January limit change\n  kartka eligibility explain 10000001\n\n\
-Exit codes: 0 ok; 66 explain: no such person; 73 the workbook cannot be written; 75 another run holds the lock."
+    after_help = format!("Examples:\n  kartka eligibility\n  kartka eligibility --all --as-of 2027-01-01 --out decisions.xlsx   # after the January limit change\n  kartka eligibility explain 10000001\n\n{}", crate::exit::help("eligibility"))
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -53,7 +52,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
     let config = Config::load(&home.config())?;
-    let lang: Lang = g.lang.into();
+    let lang: Lang = g.lang;
     if let Some(Explain::Explain { person, as_of }) = args.explain {
         let as_of = as_of.unwrap_or_else(crate::time::today_kyiv);
         let mut shown = Vec::new();

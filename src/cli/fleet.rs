@@ -9,7 +9,7 @@ use crate::registry::Registry;
 /// The fleet: carriers, vehicles and their validators.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kartka fleet import fleet.xlsx\n  kartka fleet list\n\nExit codes: 0 ok; 65 a bad row (the file is refused whole); 66 no such file; 75 another run holds the home lock."
+    after_help = format!("Examples:\n  kartka fleet import fleet.xlsx\n  kartka fleet list\n\n{}", crate::exit::help("fleet"))
 )]
 pub struct Args {
     #[command(subcommand)]

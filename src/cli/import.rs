@@ -11,12 +11,9 @@ use crate::intake::{self, ImportOptions, Notice};
 pub enum Import {
     /// Import applicant spreadsheets (.xlsx, .xls, .ods, .csv) into the registry.
     #[command(
-        after_help = "Every row ends up in the registry or in the rejects file with its reason:\n\
+        after_help = format!("Every row ends up in the registry or in the rejects file with its reason:\n\
 read = inserted + updated + unchanged + rejected. Re-importing the same file changes nothing.\n\n\
-Examples:\n  kartka import applicants office-2026-10.xlsx\n  kartka import applicants --sheet Заяви --rejects /tmp/rejects.csv office.xlsx\n  kartka --json import applicants --strict /incoming/*.csv   # for cron\n\n\
-Exit codes: 0 processed (even with rejected rows, unless --strict); 65 a file is unusable\n\
-(not a spreadsheet, no header, a required column missing) or --strict and rows were rejected;\n\
-66 a file is missing; 75 another run holds the home lock."
+Examples:\n  kartka import applicants office-2026-10.xlsx\n  kartka import applicants --sheet Заяви --rejects /tmp/rejects.csv office.xlsx\n  kartka --json import applicants --strict /incoming/*.csv   # for cron\n\n{}", crate::exit::help("import"))
     )]
     Applicants(ApplicantsArgs),
 }

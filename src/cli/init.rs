@@ -3,7 +3,7 @@ use crate::Error;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kartka init --home /srv/kartka\n  KARTKA_HOME=/srv/kartka kartka init"
+    after_help = format!("Examples:\n  kartka init --home /srv/kartka\n  KARTKA_HOME=/srv/kartka kartka init\n\n{}", crate::exit::help("init"))
 )]
 pub struct Args {}
 

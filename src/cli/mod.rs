@@ -30,7 +30,7 @@ use crate::home::Home;
     name = "kartka",
     version,
     about = "A city's benefit-card scheme: applicants, eligibility, cards, validator taps and carrier compensation",
-    after_help = "Examples:\n  kartka init --home /srv/kartka\n  kartka import applicants office-2026-10.xlsx terniv.csv\n  kartka --json import applicants --strict /incoming/*.xlsx\n\nExit codes: 0 ok, 2 usage, 65 bad input data, 66 no input, 73 can't create output,\n74 I/O error, 75 another run holds the lock, 77 not permitted, 78 bad config."
+    after_help = format!("Examples:\n  kartka init --home /srv/kartka\n  kartka import applicants office-2026-10.xlsx terniv.csv\n  kartka --json import applicants --strict /incoming/*.xlsx\n\n{}", crate::exit::help("kartka"))
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -134,20 +134,7 @@ impl Global {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    Uk,
-    En,
-}
-
-impl From<Lang> for crate::eligibility::Lang {
-    fn from(l: Lang) -> Self {
-        match l {
-            Lang::Uk => crate::eligibility::Lang::Uk,
-            Lang::En => crate::eligibility::Lang::En,
-        }
-    }
-}
+pub use crate::lang::Lang;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -12,13 +12,11 @@ use crate::config::Config;
 use crate::registry::Registry;
 use crate::report::{self, By, Sort};
 
-const EXIT_CODES: &str = "Exit codes: 0 ok; 2 a bad date, or --from after --to; 66 no taps stored in the period; 73 the --out file cannot be written; 77 not permitted (names and photos: staff roles with --purpose; carrier accounts see only their own carriers and routes).";
-
 /// Validations between two Kyiv dates, grouped and sorted (P19); held taps
 /// and the paid amount at the tariff; distinct cards (for a community: the
 /// residents it carried, P18).
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka report --from 2026-10-01 --to 2026-10-31 --by validator\n  kartka report --from 2026-10-01 --to 2026-10-31 --by community --out communities-2026-10.xlsx\n  kartka report --from 2026-10-01 --to 2026-10-07 --by card --sort amount --limit 20 \\\n      --purpose \"checking the heaviest users, case 12/2026\" --out cards.xlsx\n\nWith --by card, holders' names and photos are shown to admin and analyst accounts that give --purpose\n(recorded in the audit trail); otherwise the report carries card numbers only.\nA carrier account sees only its own carriers' and routes' taps.\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka report --from 2026-10-01 --to 2026-10-31 --by validator\n  kartka report --from 2026-10-01 --to 2026-10-31 --by community --out communities-2026-10.xlsx\n  kartka report --from 2026-10-01 --to 2026-10-07 --by card --sort amount --limit 20 \\\n      --purpose \"checking the heaviest users, case 12/2026\" --out cards.xlsx\n\nWith --by card, holders' names and photos are shown to admin and analyst accounts that give --purpose\n(recorded in the audit trail); otherwise the report carries card numbers only.\nA carrier account sees only its own carriers' and routes' taps.\n\n{}", crate::exit::help("report")))]
 pub struct Args {
     /// The first day (Kyiv), YYYY-MM-DD.
     #[arg(long)]
@@ -85,7 +83,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         g.audit(&mut reg, outcome, &people, &detail)?;
     }
     if let Some(out) = &args.out {
-        report::write(&r, out, g.lang.into())?;
+        report::write(&r, out, g.lang)?;
     }
     if !g.json && !g.quiet {
         println!(
@@ -104,7 +102,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 row.name,
                 row.validations,
                 row.held,
-                crate::text::uah(row.amount_kopecks),
+                crate::money::uah(row.amount_kopecks),
                 row.cards
             );
         }
@@ -117,7 +115,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         r.rows.len(),
         r.validations,
         r.held,
-        crate::text::uah(r.amount_kopecks),
+        crate::money::uah(r.amount_kopecks),
         if r.unflagged_months.is_empty() {
             String::new()
         } else {

@@ -7,12 +7,10 @@ use crate::Error;
 use crate::config::Config;
 use crate::registry::Registry;
 
-const EXIT_CODES: &str = "Exit codes: 0 ok (rejected CSV rows are in the rejects file); 2 a month that is not YYYY-MM; 65 a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered (nothing imported); an unknown flag id or a review workbook with problems (nothing cleared); 66 a file is missing, or the month has no taps or no flags yet; 73 the --out file cannot be written; 75 another run holds the home lock.";
-
 /// The tap store: import dumps and vendor exports, compact months, flag
 /// suspicious taps and review the flags.
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka taps import laptop/*.kdump\n  kartka taps import old-system-2026-09.csv\n  kartka taps compact --month 2026-10\n  kartka taps flag --month 2026-10 --out flags-2026-10.xlsx\n  kartka taps clear F-7-123 --reason \"a transfer after a breakdown (P14)\"\n  kartka taps review --import flags-2026-10-reviewed.xlsx\n\n{EXIT_CODES}"))]
+#[command(after_help = format!("Examples:\n  kartka taps import laptop/*.kdump\n  kartka taps import old-system-2026-09.csv\n  kartka taps compact --month 2026-10\n  kartka taps flag --month 2026-10 --out flags-2026-10.xlsx\n  kartka taps clear F-7-123 --reason \"a transfer after a breakdown (P14)\"\n  kartka taps review --import flags-2026-10-reviewed.xlsx\n\n{}", crate::exit::help("taps")))]
 pub struct Args {
     #[command(subcommand)]
     command: Cmd,
@@ -174,7 +172,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                         flags: &run.flags,
                         summary: &run.summary,
                         cards: &run.cards,
-                        lang: g.lang.into(),
+                        lang: g.lang,
                         names: with_names,
                     },
                 )?;
@@ -193,7 +191,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 s.taps,
                 s.flagged,
                 s.held,
-                crate::text::uah(s.held_kopecks),
+                crate::money::uah(s.held_kopecks),
                 s.cleared
             ));
             for (code, c) in s.by_rule.iter().filter(|(_, c)| c.taps > 0) {

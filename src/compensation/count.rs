@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::Error;
 use crate::config::Config;
-use crate::flags::engine::{DAY_MS, MonthClock};
 use crate::home::Home;
 use crate::registry::Registry;
+use crate::taps::month::{CardFrame, held_frame};
 use crate::tariff::{Tariff, Trip};
+use crate::time::MonthClock;
 
 /// Trips of one kind on one Kyiv day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,52 +146,25 @@ fn sql(reg: &Registry) -> impl Fn(rusqlite::Error) -> Error + '_ {
 /// tap now stored.
 pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Result<Month, Error> {
     let first =
-        crate::flags::parse_month(month).map_err(|_| Error::Month { text: month.into() })?;
+        crate::time::parse_month(month).ok_or_else(|| Error::Month { text: month.into() })?;
     let month = first.format("%Y-%m").to_string();
     let clock = MonthClock::for_month(first);
-    let next = first
-        .checked_add_months(chrono::Months::new(1))
-        .expect("a next month");
+    let next = crate::time::next_month(first);
     let days = u32::try_from((next - first).num_days()).unwrap_or(31);
-    let scans = crate::flags::scan(home, reg, &month, u64::MAX)?;
-    if scans.is_empty() {
+    let Some(taps) = crate::taps::month::accepted(home, reg, first)? else {
         return Err(Error::NoTaps { month });
-    }
-    let (flag_run_at, judged, flags_file, flags_sha): (String, i64, String, String) = reg
-        .conn()
-        .query_row(
-            "SELECT at, taps, file, sha256 FROM flag_runs WHERE month = ?1 ORDER BY id DESC LIMIT 1",
-            [&month],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Error::NotFlagged {
-                month: month.clone(),
-            },
-            e => sql(reg)(e),
-        })?;
-    let held_keys = crate::flags::held(home, reg, &month)?;
-
+    };
+    let Some(run) = crate::flags::store::latest_run(reg, &month)? else {
+        return Err(Error::NotFlagged { month });
+    };
+    let held_keys = crate::flags::store::held(home, reg, &month)?;
     let CardFrame {
         cards,
         categories,
         communities,
-    } = card_frame(reg)?;
-    let held_df = held_frame(&held_keys)?;
-
-    let local = clock.local(col("t"));
-    let cube = concat(scans, UnionArgs::default())
-        .map_err(Error::polars)?
-        .filter(col("result").eq(lit("accepted")))
-        .select([
-            col("tapped_at").cast(DataType::Int64).alias("t"),
-            tap_key(),
-            col("card_number").cast(DataType::Int64),
-            col("carrier_id").cast(DataType::Int32),
-            col("route").cast(DataType::Int32),
-            col("tariff_zone").cast(DataType::Int32),
-        ])
-        .with_columns([(local.clone() - local % lit(DAY_MS)).alias("_day")])
+    } = CardFrame::load(reg)?;
+    let held_df = held_frame(&held_keys).map_err(Error::polars)?;
+    let cube = taps
         .left_join(held_df.lazy(), col("_key"), col("_key"))
         .left_join(cards.lazy(), col("card_number"), col("card_number"))
         .group_by([
@@ -206,7 +180,6 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         .collect()
         .map_err(Error::polars)?;
 
-    let local_start = clock.local_ms(clock.start_ms);
     let mut cells = Vec::with_capacity(cube.height());
     let mut accepted = 0;
     {
@@ -225,36 +198,34 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         for i in 0..cube.height() {
             let n = trips.get(i).unwrap_or(0);
             accepted += n;
-            let offset = (day.get(i).unwrap_or(local_start) - local_start).div_euclid(DAY_MS);
-            let day = first + chrono::Days::new(offset.clamp(0, i64::from(days) - 1) as u64);
+            let day = day
+                .get(i)
+                .map_or(first, |d| clock.date_of_local_day(d))
+                .clamp(first, next.pred_opt().expect("a last day"));
             let trip = Trip {
                 route: route.get(i).unwrap_or(0),
                 carrier: carrier.get(i),
                 zone: zone.get(i),
             };
-            let name = |list: &[String], v: Option<i32>| {
-                v.and_then(|v| list.get(v as usize).cloned())
-                    .unwrap_or_default()
-            };
             cells.push((
                 trip,
                 day,
-                name(&categories, cat.get(i)),
-                name(&communities, com.get(i)),
+                CardFrame::name(&categories, cat.get(i)),
+                CardFrame::name(&communities, com.get(i)),
                 held.get(i).unwrap_or(false),
                 n,
             ));
         }
     }
-    if accepted != judged {
+    if accepted != run.taps {
         return Err(Error::StaleFlags {
             month,
             stored: accepted.max(0) as u64,
-            judged: judged.max(0) as u64,
+            judged: run.taps.max(0) as u64,
         });
     }
     let cells = price(&config.tariffs, cells)?;
-    let held = held_taps(home, reg, config, &month, &held_keys, &cells)?;
+    let held = held_taps(home, reg, config, &month)?;
 
     let mut carriers = BTreeMap::new();
     {
@@ -294,8 +265,8 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
     }
     sources.push(Source {
         what: "flags",
-        path: flags_file,
-        sha256: flags_sha,
+        path: run.file,
+        sha256: run.sha256,
         rows: None,
     });
     if let Ok(bytes) = std::fs::read(home.config()) {
@@ -318,79 +289,7 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         sources,
         accepted,
         generated_at_ms: chrono::Utc::now().timestamp_millis(),
-        flag_run_at,
-    })
-}
-
-/// (validator, seq) as the one key the count joins on.
-fn key(validator: i32, seq: i64) -> i64 {
-    i64::from(validator) * (1i64 << 40) + seq
-}
-
-/// `key` of a tap in the store, as `_key`.
-pub(crate) fn tap_key() -> Expr {
-    (col("validator_id").cast(DataType::Int64) * lit(1i64 << 40) + col("seq").cast(DataType::Int64))
-        .alias("_key")
-}
-
-/// The held taps as a frame to left-join on `_key`: `_held` is true.
-pub(crate) fn held_frame(held_keys: &FxHashSet<(i32, i64)>) -> Result<DataFrame, Error> {
-    let mut held_v: Vec<i64> = held_keys.iter().map(|&(v, s)| key(v, s)).collect();
-    held_v.sort_unstable();
-    DataFrame::new(
-        held_v.len(),
-        vec![
-            Series::new("_key".into(), held_v).into(),
-            Series::new("_held".into(), vec![true; held_keys.len()]).into(),
-        ],
-    )
-    .map_err(Error::polars)
-}
-
-/// The registry's cards, to join on `card_number`: category and community
-/// as small numbers (`_cat`, `_com`) indexing the two lists.
-pub(crate) struct CardFrame {
-    pub cards: DataFrame,
-    pub categories: Vec<String>,
-    pub communities: Vec<String>,
-}
-
-pub(crate) fn card_frame(reg: &Registry) -> Result<CardFrame, Error> {
-    let mut categories: Vec<String> = Vec::new();
-    let mut communities: Vec<String> = Vec::new();
-    let index = |list: &mut Vec<String>, v: String| -> i32 {
-        match list.iter().position(|x| *x == v) {
-            Some(i) => i as i32,
-            None => {
-                list.push(v);
-                (list.len() - 1) as i32
-            }
-        }
-    };
-    let (mut numbers, mut cat, mut com) = (Vec::new(), Vec::new(), Vec::new());
-    let mut stmt = reg
-        .conn()
-        .prepare("SELECT number, category, community FROM cards")
-        .map_err(sql(reg))?;
-    let mut rows = stmt.query([]).map_err(sql(reg))?;
-    while let Some(r) = rows.next().map_err(sql(reg))? {
-        numbers.push(r.get::<_, i64>(0).map_err(sql(reg))?);
-        cat.push(index(&mut categories, r.get(1).map_err(sql(reg))?));
-        com.push(index(&mut communities, r.get(2).map_err(sql(reg))?));
-    }
-    let cards = DataFrame::new(
-        numbers.len(),
-        vec![
-            Series::new("card_number".into(), numbers).into(),
-            Series::new("_cat".into(), cat).into(),
-            Series::new("_com".into(), com).into(),
-        ],
-    )
-    .map_err(Error::polars)?;
-    Ok(CardFrame {
-        cards,
-        categories,
-        communities,
+        flag_run_at: run.at,
     })
 }
 
@@ -399,14 +298,13 @@ type Raw = (Trip, NaiveDate, String, String, bool, i64);
 /// Prices every cell; a cell no tariff covers stops the month (nothing is
 /// written with a trip worth nothing).
 fn price(tariffs: &[Tariff], raw: Vec<Raw>) -> Result<Vec<Cell>, Error> {
-    let mut memo: FxHashMap<(Trip, NaiveDate), Option<usize>> = FxHashMap::default();
+    let mut memo: FxHashMap<(Trip, NaiveDate), Option<crate::tariff::Price>> = FxHashMap::default();
     let mut cells = Vec::with_capacity(raw.len());
     for (trip, day, category, community, held, trips) in raw {
-        let found = *memo.entry((trip, day)).or_insert_with(|| {
-            crate::tariff::tariff_for(tariffs, &trip, day)
-                .and_then(|t| tariffs.iter().position(|x| std::ptr::eq(x, t)))
-        });
-        let Some(tariff) = found else {
+        let found = *memo
+            .entry((trip, day))
+            .or_insert_with(|| crate::tariff::price(tariffs, &trip, day));
+        let Some(price) = found else {
             return Err(Error::NoFare {
                 route: trip.route,
                 carrier: trip.carrier.map_or("none".into(), |c| c.to_string()),
@@ -424,8 +322,8 @@ fn price(tariffs: &[Tariff], raw: Vec<Raw>) -> Result<Vec<Cell>, Error> {
             community,
             held,
             trips,
-            fare: tariffs[tariff].fare_kopecks,
-            tariff,
+            fare: price.kopecks,
+            tariff: price.entry,
         });
     }
     cells.sort_by(|a, b| {
@@ -452,102 +350,31 @@ fn price(tariffs: &[Tariff], raw: Vec<Raw>) -> Result<Vec<Cell>, Error> {
 }
 
 /// The held taps, one row each, with their uncleared rules and evidence,
-/// priced like the cells (by the tap's own tariff zone).
+/// each priced by the one pricing function (its route, carrier, zone and
+/// Kyiv day), as the flags priced it.
 fn held_taps(
     home: &Home,
     reg: &Registry,
     config: &Config,
     month: &str,
-    held: &FxHashSet<(i32, i64)>,
-    cells: &[Cell],
 ) -> Result<Vec<HeldTap>, Error> {
-    let path = home.root().join(crate::flags::file_of(month));
-    let df = ParquetReader::new(
-        std::fs::File::open(&path).map_err(|_| Error::Missing { path: path.clone() })?,
-    )
-    .finish()
-    .map_err(Error::polars)?;
-    let cleared = crate::flags::store::clearings(reg)?;
-    let c = |n: &str| df.column(n).map_err(Error::polars);
-    let id = c("flag_id")?.str().map_err(Error::polars)?.clone();
-    let v = c("validator_id")?.i32().map_err(Error::polars)?.clone();
-    let seq = c("seq")?.i64().map_err(Error::polars)?.clone();
-    let t = c("tapped_at")?
-        .cast(&DataType::Int64)
-        .map_err(Error::polars)?
-        .i64()
-        .map_err(Error::polars)?
-        .clone();
-    let card = c("card_number")?.i64().map_err(Error::polars)?.clone();
-    let vehicle = c("vehicle_id")?.i32().map_err(Error::polars)?.clone();
-    let carrier = c("carrier_id")?.i32().map_err(Error::polars)?.clone();
-    let route = c("route")?.i32().map_err(Error::polars)?.clone();
-    let rule = c("rule")?.str().map_err(Error::polars)?.clone();
-    let uk = c("evidence")?.str().map_err(Error::polars)?.clone();
-    let en = c("evidence_en")?.str().map_err(Error::polars)?.clone();
-    // A carrier's zones as the cells saw them: a held tap is priced by the
-    // fare of its route, carrier and day (zones differ rarely; the first).
-    let mut fare_of: FxHashMap<(Option<i32>, i32, NaiveDate), i64> = FxHashMap::default();
-    for cell in cells.iter().filter(|c| c.held) {
-        fare_of
-            .entry((cell.carrier, cell.route, cell.day))
-            .or_insert(cell.fare);
-    }
-    let mut out: Vec<HeldTap> = Vec::new();
-    for i in 0..df.height() {
-        let (vv, ss) = (v.get(i).unwrap_or(0), seq.get(i).unwrap_or(0));
-        if !held.contains(&(vv, ss)) {
-            continue;
-        }
-        let code = rule.get(i).unwrap_or("");
-        if cleared.get(&(vv, ss)).is_some_and(|c| c.contains(code)) {
-            continue;
-        }
-        let join = |a: &mut String, b: &str, sep: &str| {
-            if !a.is_empty() {
-                a.push_str(sep);
-            }
-            a.push_str(b);
-        };
-        if let Some(last) = out.last_mut().filter(|h| h.validator == vv && h.seq == ss) {
-            join(&mut last.rules, code, ", ");
-            join(&mut last.evidence_uk, uk.get(i).unwrap_or(""), "; ");
-            join(&mut last.evidence_en, en.get(i).unwrap_or(""), "; ");
-            continue;
-        }
-        let tapped_at_ms = t.get(i).unwrap_or(0);
-        let day = chrono::DateTime::from_timestamp_millis(tapped_at_ms)
-            .map(|d| d.with_timezone(&chrono_tz::Europe::Kyiv).date_naive())
-            .unwrap_or_default();
-        let (cr, rt) = (carrier.get(i), route.get(i).unwrap_or(0));
-        let fare = fare_of.get(&(cr, rt, day)).copied().unwrap_or_else(|| {
-            crate::tariff::fare_of_trip(
-                &config.tariffs,
-                &Trip {
-                    route: rt,
-                    carrier: cr,
-                    zone: None,
-                },
-                day,
-            )
-            .unwrap_or(0)
-        });
-        out.push(HeldTap {
-            id: id.get(i).unwrap_or("").to_string(),
-            tapped_at_ms,
-            validator: vv,
-            seq: ss,
-            vehicle: vehicle.get(i).unwrap_or(0),
-            carrier: cr,
-            route: rt,
-            card: card.get(i).unwrap_or(0),
-            rules: code.to_string(),
-            evidence_uk: uk.get(i).unwrap_or("").to_string(),
-            evidence_en: en.get(i).unwrap_or("").to_string(),
-            fare,
-        });
-    }
-    Ok(out)
+    Ok(crate::flags::store::held_taps(home, reg, month)?
+        .into_iter()
+        .map(|h| HeldTap {
+            fare: crate::tariff::fare_at(&config.tariffs, &h.trip, h.tapped_at_ms),
+            id: h.id,
+            tapped_at_ms: h.tapped_at_ms,
+            validator: h.validator,
+            seq: h.seq,
+            vehicle: h.vehicle,
+            carrier: h.trip.carrier,
+            route: h.trip.route,
+            card: h.card,
+            rules: h.rules,
+            evidence_uk: h.evidence_uk,
+            evidence_en: h.evidence_en,
+        })
+        .collect())
 }
 
 /// The cost of the cards made in the month (Kyiv), per paying community.

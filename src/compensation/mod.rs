@@ -20,6 +20,7 @@
 
 pub mod count;
 pub mod reconcile;
+pub mod settings;
 pub mod workbook;
 
 use std::path::PathBuf;
@@ -74,6 +75,29 @@ pub enum Error {
     Taps(#[from] crate::taps::Error),
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Month { .. } => ExitCode::Usage,
+            Error::NoTaps { .. } | Error::NotFlagged { .. } | Error::Missing { .. } => {
+                ExitCode::NoInput
+            }
+            Error::StaleFlags { .. } | Error::Report { .. } | Error::UnknownCarrier { .. } => {
+                ExitCode::DataErr
+            }
+            Error::NoFare { .. } => ExitCode::Config,
+            Error::Output { .. } => ExitCode::CantCreate,
+            Error::Polars(_) => ExitCode::Software,
+            Error::Flags(e) => e.exit_code(),
+            Error::Taps(e) => e.exit_code(),
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }
 
 impl Error {

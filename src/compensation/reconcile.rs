@@ -13,24 +13,13 @@ use std::path::{Path, PathBuf};
 use calamine::Data;
 use chrono::NaiveDate;
 use rust_xlsxwriter::XlsxError;
-use serde::Deserialize;
 
 use super::Error;
 use super::count::Month;
 use super::workbook::{Books, Table, Val, Written, formats, print, t, table};
 use crate::intake::cells;
 
-/// `[reconcile]` in kartka.toml.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Tolerance {
-    /// Trips the month's total, and any route and day, may differ by.
-    #[serde(default)]
-    pub tolerance_trips: u32,
-    /// Kopecks the month's amount may differ by.
-    #[serde(default)]
-    pub tolerance_kopecks: u64,
-}
+pub use super::settings::Tolerance;
 
 /// One row of a carrier's report.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,33 +8,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{
-    DocProperties, Format, FormatAlign, Formula, Workbook, Worksheet, XlsxError,
-};
+use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
 
 use super::Error;
+pub(super) use crate::xlsx::{Table, Val, col_name, formats, print, table};
 use chrono::Datelike;
 
 use super::count::Month;
 use crate::config::Config;
-use crate::eligibility::Lang;
 use crate::flags::evidence::kyiv;
-
-/// A value in a table cell.
-#[derive(Debug, Clone)]
-pub enum Val {
-    Text(String),
-    Int(i64),
-    /// Kopecks, shown as UAH.
-    Money(i64),
-}
-
-impl Val {
-    /// A count, or kopecks when `money`.
-    fn number(money: bool, v: i64) -> Val {
-        if money { Val::Money(v) } else { Val::Int(v) }
-    }
-}
+use crate::lang::Lang;
 
 /// A matrix row: its label, its values, and their sum last.
 fn matrix_row(label: String, values: impl Iterator<Item = i64>, money: bool) -> Vec<Val> {
@@ -48,154 +31,7 @@ fn matrix_row(label: String, values: impl Iterator<Item = i64>, money: bool) -> 
     row
 }
 
-/// A table: header row, rows, and a totals row of SUM formulas under the
-/// number columns.
-pub struct Table {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<Val>>,
-    /// The label of the totals row (first column); no totals row when None.
-    pub total: Option<String>,
-}
-
-pub(super) struct Formats {
-    header: Format,
-    money: Format,
-    bold: Format,
-    money_bold: Format,
-    int_bold: Format,
-    wrap: Format,
-}
-
-pub(super) fn formats() -> Formats {
-    let money = "#,##0.00 \"грн\"";
-    Formats {
-        header: Format::new()
-            .set_bold()
-            .set_text_wrap()
-            .set_align(FormatAlign::Center)
-            .set_background_color("#DDEBF7"),
-        money: Format::new().set_num_format(money),
-        bold: Format::new().set_bold(),
-        money_bold: Format::new().set_bold().set_num_format(money),
-        int_bold: Format::new().set_bold().set_num_format("#,##0"),
-        wrap: Format::new().set_text_wrap(),
-    }
-}
-
-/// Kopecks as UAH, exactly as text (for a formula's stored result).
-fn uah_value(k: i64) -> String {
-    let sign = if k < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", k.abs() / 100, k.abs() % 100)
-}
-
-pub(super) fn col_name(c: u16) -> String {
-    let mut n = u32::from(c) + 1;
-    let mut s = String::new();
-    while n > 0 {
-        let r = ((n - 1) % 26) as u8;
-        s.insert(0, (b'A' + r) as char);
-        n = (n - 1) / 26;
-    }
-    s
-}
-
-/// Writes `t` with its header on `top`; returns the row after the table.
-pub(super) fn table(
-    ws: &mut Worksheet,
-    f: &Formats,
-    top: u32,
-    t: &Table,
-    freeze: bool,
-) -> Result<u32, XlsxError> {
-    for (c, h) in t.headers.iter().enumerate() {
-        ws.write_with_format(top, c as u16, h.as_str(), &f.header)?;
-    }
-    let first = top + 1;
-    let width = t.headers.len();
-    let mut sums: Vec<Option<(bool, i64)>> = vec![None; width];
-    for (i, row) in t.rows.iter().enumerate() {
-        let r = first + i as u32;
-        for (c, v) in row.iter().enumerate() {
-            let c16 = c as u16;
-            match v {
-                Val::Text(s) => {
-                    ws.write(r, c16, s.as_str())?;
-                }
-                Val::Int(n) => {
-                    ws.write(r, c16, *n as f64)?;
-                    let e = sums[c].get_or_insert((false, 0));
-                    e.1 += n;
-                }
-                Val::Money(k) => {
-                    ws.write_with_format(r, c16, *k as f64 / 100.0, &f.money)?;
-                    let e = sums[c].get_or_insert((true, 0));
-                    e.1 += k;
-                }
-            }
-        }
-    }
-    let last = first + t.rows.len() as u32; // one past the last data row
-    if freeze {
-        ws.set_freeze_panes(first, 0)?;
-    }
-    ws.autofilter(
-        top,
-        0,
-        last.saturating_sub(1).max(top),
-        (width.max(1) - 1) as u16,
-    )?;
-    let mut next = last;
-    if let Some(label) = &t.total {
-        ws.write_with_format(last, 0, label.as_str(), &f.bold)?;
-        for (c, s) in sums.iter().enumerate() {
-            let Some((money, sum)) = s else { continue };
-            let col = col_name(c as u16);
-            let range = if t.rows.is_empty() {
-                "0".to_string()
-            } else {
-                format!("SUM({col}{}:{col}{})", first + 1, last)
-            };
-            let (result, fmt) = if *money {
-                (uah_value(*sum), &f.money_bold)
-            } else {
-                (sum.to_string(), &f.int_bold)
-            };
-            ws.write_formula_with_format(
-                last,
-                c as u16,
-                Formula::new(format!("={range}")).set_result(result),
-                fmt,
-            )?;
-        }
-        next = last + 1;
-    }
-    for c in 0..width {
-        let w = if c == 0 { 28.0 } else { 16.0 };
-        ws.set_column_width(c as u16, w)?;
-    }
-    Ok(next)
-}
-
-/// Print set-up: landscape, fitted to the page width, the period and the
-/// document's title in the header, page numbers in the footer.
-pub(super) fn print(ws: &mut Worksheet, title: &str, period: &str, lang: Lang) {
-    ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
-    let title = title.replace('&', "&&");
-    ws.set_header(format!("&L{title}&R{period}"));
-    let page = match lang {
-        Lang::Uk => "Сторінка &P з &N",
-        Lang::En => "Page &P of &N",
-    };
-    ws.set_footer(format!("&C{page}"));
-}
-
-pub(super) fn t(lang: Lang, uk: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Uk => uk,
-        Lang::En => en,
-    }
-}
+pub(super) use crate::lang::t;
 
 /// What the workbooks are written from.
 pub struct Books<'a> {
@@ -780,21 +616,5 @@ impl Books<'_> {
         }
         self.notes(&mut wb, &title).map_err(x)?;
         self.save(wb, path, "city", self.config.city.community.clone())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_names_and_exact_uah_text() {
-        assert_eq!(col_name(0), "A");
-        assert_eq!(col_name(25), "Z");
-        assert_eq!(col_name(26), "AA");
-        assert_eq!(col_name(27), "AB");
-        assert_eq!(uah_value(150_000_007), "1500000.07");
-        assert_eq!(uah_value(-5), "-0.05");
-        assert_eq!(uah_value(0), "0.00");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod link;
 pub mod session;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -100,6 +101,31 @@ pub enum Error {
     Registry(#[from] crate::registry::Error),
     #[error(transparent)]
     Key(#[from] crate::cards::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::NoSuchPort { .. } => ExitCode::NoInput,
+            Error::PortBusy { .. } => ExitCode::TempFail,
+            Error::PortOpen { .. }
+            | Error::Unplugged { .. }
+            | Error::NoAnswer { .. }
+            | Error::Refused { .. } => ExitCode::IoErr,
+            Error::Version { .. }
+            | Error::BadMac { .. }
+            | Error::UnknownValidator { .. }
+            | Error::Protocol { .. } => ExitCode::DataErr,
+            Error::Taps(e) => e.exit_code(),
+            Error::Registry(e) => e.exit_code(),
+            // A missing or loose key file is the home's configuration.
+            Error::Key(crate::cards::Error::Key { .. }) => ExitCode::Config,
+            Error::Key(_) => ExitCode::IoErr,
+        }
+    }
 }
 
 /// The sweep's summary (`--json`).

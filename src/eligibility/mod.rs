@@ -34,12 +34,20 @@ pub enum Error {
     Registry(#[from] registry::Error),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Uk,
-    En,
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::UnknownPerson(_) => ExitCode::NoInput,
+            Error::Workbook { .. } => ExitCode::CantCreate,
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }
+
+pub use crate::lang::Lang;
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Summary {
@@ -346,12 +354,6 @@ pub fn decide_all(
     }
     tx.commit().map_err(err)?;
     Ok((summary, decided))
-}
-
-/// A person's social number (K1): 10000000 + the row id, as the people
-/// table's generated `social_number` column.
-pub fn social_number(id: i64) -> String {
-    (id + 10_000_000).to_string()
 }
 
 /// Finds a person by social number, tax number or passport.

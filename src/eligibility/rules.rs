@@ -88,7 +88,7 @@ pub struct Decision {
 }
 
 fn kop(k: i64) -> String {
-    format!("{}.{:02} UAH", k / 100, k % 100)
+    crate::money::uah(k)
 }
 
 use crate::vocab::Match;

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Formula, Workbook};
+use rust_xlsxwriter::Workbook;
+
+use crate::xlsx::{Table, Val};
 
 use super::{Lang, Outcome};
 use crate::config::Config;
@@ -29,7 +31,12 @@ pub fn write(
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     let uk = lang == Lang::Uk;
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
+    let f = crate::xlsx::formats();
+    let title = lang.t(
+        "Рішення про право на пільговий проїзд",
+        "Decisions on free travel",
+    );
+    let date = crate::time::today_kyiv().format("%d.%m.%Y").to_string();
     let category_name = |code: &str| {
         config.category(code).map_or(code.to_string(), |c| {
             if uk || c.name_en.is_empty() {
@@ -80,38 +87,21 @@ pub fn write(
             "Total",
         ]
     };
-    for (c, h) in head.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    let mut r = 1u32;
-    let mut totals = [0u64; 4];
-    for ((cat, com), n) in &counts {
-        sheet.write_string(r, 0, cat)?;
-        sheet.write_string(r, 1, com)?;
-        for (i, v) in n.iter().enumerate() {
-            sheet.write_number(r, 2 + i as u16, *v as f64)?;
-            totals[i] += v;
-        }
-        let sum: u64 = n.iter().sum();
-        totals[3] += sum;
-        let row = r + 1;
-        sheet.write_formula(
-            r,
-            5,
-            Formula::new(format!("=SUM(C{row}:E{row})")).set_result(sum.to_string()),
-        )?;
-        r += 1;
-    }
-    sheet.write_string_with_format(r, 0, if uk { "Усього" } else { "Total" }, &bold)?;
-    for (i, col) in ["C", "D", "E", "F"].iter().enumerate() {
-        sheet.write_formula_with_format(
-            r,
-            2 + i as u16,
-            Formula::new(format!("=SUM({col}2:{col}{r})")).set_result(totals[i].to_string()),
-            &bold,
-        )?;
-    }
-    sheet.autofit();
+    let table = Table {
+        headers: head.iter().map(|h| h.to_string()).collect(),
+        rows: counts
+            .iter()
+            .map(|((cat, com), n)| {
+                let mut row = vec![Val::Text(cat.clone()), Val::Text(com.clone())];
+                row.extend(n.iter().map(|v| Val::Int(*v as i64)));
+                row.push(Val::Int(n.iter().sum::<u64>() as i64));
+                row
+            })
+            .collect(),
+        total: Some(lang.t("Усього", "Total").into()),
+    };
+    crate::xlsx::table(sheet, &f, 0, &table, true)?;
+    crate::xlsx::print(sheet, title, &date, lang);
 
     for outcome in outcomes {
         let sheet = book.add_worksheet();
@@ -139,44 +129,44 @@ pub fn write(
                 "To bring",
             ]
         };
-        for (c, h) in head.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *h, &bold)?;
-        }
-        let rows = decided.iter().filter(|(_, _, d)| d.outcome == outcome);
-        for (r, (sn, name, d)) in (1u32..).zip(rows) {
-            sheet.write_string(r, 0, sn)?;
-            sheet.write_string(r, 1, name)?;
-            sheet.write_string(
-                r,
-                2,
-                d.category.as_deref().map(category_name).unwrap_or_default(),
-            )?;
-            sheet.write_string(
-                r,
-                3,
-                d.other_categories
+        let rows = decided
+            .iter()
+            .filter(|(_, _, d)| d.outcome == outcome)
+            .map(|(sn, name, d)| {
+                let reasons: Vec<&str> = d
+                    .reasons
                     .iter()
-                    .map(|c| category_name(c))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )?;
-            sheet.write_string(r, 4, community_name(&d.community))?;
-            sheet.write_string(
-                r,
-                5,
-                d.valid_until
-                    .map(|v| v.format("%d.%m.%Y").to_string())
-                    .unwrap_or_default(),
-            )?;
-            let reasons: Vec<&str> = d
-                .reasons
-                .iter()
-                .map(|x| if uk { x.uk.as_str() } else { x.en.as_str() })
-                .collect();
-            sheet.write_string(r, 6, reasons.join("; "))?;
-            sheet.write_string(r, 7, d.missing_documents.join(", "))?;
-        }
-        sheet.autofit();
+                    .map(|x| if uk { x.uk.as_str() } else { x.en.as_str() })
+                    .collect();
+                vec![
+                    Val::Text(sn.clone()),
+                    Val::Text(name.clone()),
+                    Val::Text(d.category.as_deref().map(category_name).unwrap_or_default()),
+                    Val::Text(
+                        d.other_categories
+                            .iter()
+                            .map(|c| category_name(c))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    Val::Text(community_name(&d.community)),
+                    Val::Text(
+                        d.valid_until
+                            .map(|v| v.format("%d.%m.%Y").to_string())
+                            .unwrap_or_default(),
+                    ),
+                    Val::Text(reasons.join("; ")),
+                    Val::Text(d.missing_documents.join(", ")),
+                ]
+            })
+            .collect();
+        let table = Table {
+            headers: head.iter().map(|h| h.to_string()).collect(),
+            rows,
+            total: None,
+        };
+        crate::xlsx::table(sheet, &f, 0, &table, true)?;
+        crate::xlsx::print(sheet, title, &date, lang);
     }
     // Names and reasons: personal data, readable by its owner only (P22).
     let bytes = book.save_to_buffer()?;

@@ -30,75 +30,7 @@ use polars::prelude::*;
 
 use super::rule::Rule;
 
-pub const DAY_MS: i64 = 86_400_000;
-
-/// A month in Kyiv time, as UTC milliseconds, with its UTC offset.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MonthClock {
-    pub start_ms: i64,
-    pub end_ms: i64,
-    /// The offset before `switch_ms`, and after it.
-    pub offset_before_ms: i64,
-    pub offset_after_ms: i64,
-    /// The DST change inside the month; `i64::MAX` when there is none.
-    pub switch_ms: i64,
-}
-
-impl MonthClock {
-    pub fn for_month(first: chrono::NaiveDate) -> MonthClock {
-        use chrono::{Datelike, Offset, TimeZone};
-        use chrono_tz::Europe::Kyiv;
-        let next = if first.month() == 12 {
-            chrono::NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-        } else {
-            chrono::NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-        }
-        .expect("a next month");
-        let start = crate::time::kyiv_midnight_ms;
-        let (start_ms, end_ms) = (start(first), start(next));
-        let offset_at = |ms: i64| -> i64 {
-            let t = chrono::DateTime::from_timestamp_millis(ms).expect("in range");
-            i64::from(
-                Kyiv.offset_from_utc_datetime(&t.naive_utc())
-                    .fix()
-                    .local_minus_utc(),
-            ) * 1000
-        };
-        let (before, after) = (offset_at(start_ms), offset_at(end_ms - 1));
-        let mut switch_ms = i64::MAX;
-        if before != after {
-            // Changes happen on the hour: find the first hour with the new offset.
-            let mut t = start_ms;
-            while offset_at(t) == before {
-                t += 3_600_000;
-            }
-            switch_ms = t;
-        }
-        MonthClock {
-            start_ms,
-            end_ms,
-            offset_before_ms: before,
-            offset_after_ms: after,
-            switch_ms,
-        }
-    }
-
-    /// The tap's Kyiv wall-clock time, as milliseconds since the epoch.
-    pub fn local(&self, t: Expr) -> Expr {
-        when(t.clone().gt_eq(lit(self.switch_ms)))
-            .then(lit(self.offset_after_ms))
-            .otherwise(lit(self.offset_before_ms))
-            + t
-    }
-
-    pub fn local_ms(&self, t: i64) -> i64 {
-        t + if t >= self.switch_ms {
-            self.offset_after_ms
-        } else {
-            self.offset_before_ms
-        }
-    }
-}
+pub use crate::time::{DAY_MS, MonthClock};
 
 /// The thresholds in milliseconds, as the engine uses them.
 #[derive(Debug, Clone)]
@@ -164,10 +96,10 @@ pub struct Refs {
 
 /// The taps the rules flagged, one row per tap and rule. Columns:
 /// validator_id i32, seq i64, rule i32, t i64, card_number i64, card_uid
-/// str, vehicle_id i32, carrier_id i32, route i32, trips i32,
+/// str, vehicle_id i32, carrier_id i32, route i32, tariff_zone i32, trips i32,
 /// o_validator i32, o_seq i64, o_t i64 (the other tap, where there is
 /// one), n i64 (a count), x i64 (a reference figure).
-pub const HIT_COLUMNS: [&str; 15] = [
+pub const HIT_COLUMNS: [&str; 16] = [
     "validator_id",
     "seq",
     "rule",
@@ -177,6 +109,7 @@ pub const HIT_COLUMNS: [&str; 15] = [
     "vehicle_id",
     "carrier_id",
     "route",
+    "tariff_zone",
     "trips",
     "o_validator",
     "o_seq",
@@ -254,6 +187,7 @@ pub fn prepare(taps: LazyFrame, ctx: bool) -> LazyFrame {
         col("vehicle_id").cast(Int32),
         col("carrier_id").cast(Int32),
         col("route").cast(Int32),
+        col("tariff_zone").cast(Int32),
         col("trips").cast(Int32),
         col("batch").cast(Int64),
         lit(ctx).alias("ctx"),
@@ -975,6 +909,7 @@ fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         "vehicle_id",
         "carrier_id",
         "route",
+        "tariff_zone",
         "trips",
     ])?;
     let tap = taps.take(&rows)?;
@@ -1009,6 +944,7 @@ fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
             c(&tap, "vehicle_id", "vehicle_id")?,
             c(&tap, "carrier_id", "carrier_id")?,
             c(&tap, "route", "route")?,
+            c(&tap, "tariff_zone", "tariff_zone")?,
             c(&tap, "trips", "trips")?,
             c(&other, "validator_id", "o_validator")?,
             c(&other, "seq", "o_seq")?,

@@ -7,13 +7,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Formula, Workbook, XlsxError};
+use rust_xlsxwriter::{Workbook, XlsxError};
+
+use crate::xlsx::{Table, Val};
 use rustc_hash::FxHashMap;
 
 use super::evidence::kyiv;
 use super::refs::CardInfo;
 use super::{Error, Flag, Rule, Summary, rule};
-use crate::eligibility::Lang;
+use crate::lang::Lang;
 
 /// The review columns' headers, which the import looks for.
 pub const ID_HEADERS: [&str; 2] = ["Ідентифікатор", "Flag id"];
@@ -128,9 +130,12 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
             ))
             .set_author("kartka"),
     );
-    let bold = Format::new().set_bold().set_text_wrap();
-    let money = Format::new().set_num_format("#,##0.00 \"₴\"");
-    let money_bold = Format::new().set_bold().set_num_format("#,##0.00 \"₴\"");
+    let fm = crate::xlsx::formats();
+    let title = format!(
+        "{} {}",
+        l("Підозрілі валідації", "Suspicious taps"),
+        e.summary.month
+    );
 
     // Summary: rule × carrier.
     let mut cells: BTreeMap<(Rule, Option<i32>), (u32, u32, i64)> = BTreeMap::new();
@@ -160,7 +165,7 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
                 e.summary.held,
                 l("утримано", "held"),
             ),
-            &Format::new().set_bold(),
+            &fm.bold,
         )?;
         let head = [
             l("№ правила", "Rule no."),
@@ -172,51 +177,41 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
             l("Утримано", "Held"),
             l("Сума утримано", "Amount held"),
         ];
-        for (c, h) in head.iter().enumerate() {
-            s.write_string_with_format(2, c as u16, *h, &bold)?;
-        }
-        let mut r = 3u32;
-        for ((rule, carrier), (n, held, kop)) in &cells {
-            s.write_number(r, 0, f64::from(rule.number()))?;
-            s.write_string(r, 1, rule.title(en))?;
-            s.write_string(r, 2, rule.code())?;
-            s.write_string(r, 3, rule.severity().title(en))?;
-            match carrier {
-                Some(c) => s.write_number(r, 4, f64::from(*c))?,
-                None => s.write_string(r, 4, "—")?,
-            };
-            s.write_number(r, 5, f64::from(*n))?;
-            s.write_number(r, 6, f64::from(*held))?;
-            s.write_number_with_format(r, 7, *kop as f64 / 100.0, &money)?;
-            r += 1;
-        }
-        let last = r; // 1-based row of the last data row is `r`
-        s.write_string_with_format(r, 1, l("Усього (за правилами)", "Total (by rule)"), &bold)?;
-        let sum = |col: &str, value: f64| {
-            Formula::new(format!("=SUM({col}4:{col}{last})")).set_result(value.to_string())
+        let table = Table {
+            headers: head.iter().map(|h| h.to_string()).collect(),
+            rows: cells
+                .iter()
+                .map(|((rule, carrier), (n, held, kop))| {
+                    vec![
+                        Val::Figure(i64::from(rule.number())),
+                        Val::Text(rule.title(en).into()),
+                        Val::Text(rule.code().into()),
+                        Val::Text(rule.severity().title(en).into()),
+                        carrier.map_or(Val::Text("—".into()), |c| Val::Figure(i64::from(c))),
+                        Val::Int(i64::from(*n)),
+                        Val::Int(i64::from(*held)),
+                        Val::Money(*kop),
+                    ]
+                })
+                .collect(),
+            total: Some(l("Усього (за правилами)", "Total (by rule)").into()),
         };
-        let (tn, th, tk) = cells.values().fold((0u64, 0u64, 0i64), |a, c| {
-            (a.0 + u64::from(c.0), a.1 + u64::from(c.1), a.2 + c.2)
-        });
-        s.write_formula_with_format(r, 5, sum("F", tn as f64), &bold)?;
-        s.write_formula_with_format(r, 6, sum("G", th as f64), &bold)?;
-        s.write_formula_with_format(r, 7, sum("H", tk as f64 / 100.0), &money_bold)?;
+        let next = crate::xlsx::table(s, &fm, 2, &table, true)?;
         s.write_string(
-            r + 2,
+            next + 1,
             1,
             l(
                 "Одна валідація може порушити кілька правил; утримана сума без повторів:",
                 "A tap may break several rules; the amount held, each tap once:",
             ),
         )?;
-        s.write_number_with_format(r + 2, 7, e.summary.held_kopecks as f64 / 100.0, &money_bold)?;
-        s.set_column_width(1, 48)?;
-        s.set_column_width(2, 24)?;
-        s.set_column_width(7, 16)?;
-        s.set_freeze_panes(3, 0)?;
-        s.autofilter(2, 0, last.saturating_sub(1).max(2), 7)?;
-        s.set_landscape();
-        s.set_print_fit_to_pages(1, 0);
+        s.write_number_with_format(
+            next + 1,
+            7,
+            crate::money::cell_value(e.summary.held_kopecks),
+            &fm.money_bold,
+        )?;
+        crate::xlsx::print(s, &title, &e.summary.month, e.lang);
     }
 
     // A sheet per rule that fired.
@@ -266,10 +261,9 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         s.set_column_width(width - 1, 30)?;
         s.set_freeze_panes(1, 0)?;
         s.autofilter(0, 0, rows.len() as u32, width - 1)?;
-        s.set_landscape();
-        s.set_print_fit_to_pages(1, 0);
+        crate::xlsx::print(s, &title, rule.title(en), e.lang);
         for (c, h) in head.iter().enumerate() {
-            s.write_string_with_format(0, c as u16, *h, &bold)?;
+            s.write_string_with_format(0, c as u16, *h, &fm.header)?;
         }
         for (i, (f, h)) in rows.iter().enumerate() {
             let r = i as u32 + 1;
@@ -296,7 +290,12 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
                 s.write_string(r, next(), name_of(e, f.card))?;
             }
             s.write_string(r, next(), if en { &h.evidence_en } else { &h.evidence_uk })?;
-            s.write_number_with_format(r, next(), f.fare_kopecks as f64 / 100.0, &money)?;
+            s.write_number_with_format(
+                r,
+                next(),
+                crate::money::cell_value(f.fare_kopecks),
+                &fm.money,
+            )?;
             s.write_string(
                 r,
                 next(),

@@ -20,7 +20,7 @@ pub mod store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::config::Config;
@@ -71,6 +71,28 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Month { .. } | Error::OutKind { .. } => ExitCode::Usage,
+            Error::NoTaps { .. } | Error::NotFlagged { .. } | Error::Missing { .. } => {
+                ExitCode::NoInput
+            }
+            Error::UnknownFlag { .. }
+            | Error::Refused(_)
+            | Error::Review { .. }
+            | Error::Unreadable { .. } => ExitCode::DataErr,
+            Error::Output { .. } => ExitCode::CantCreate,
+            Error::Polars(_) => ExitCode::Software,
+            Error::Taps(e) => e.exit_code(),
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
+}
+
+impl Error {
     pub fn polars(e: PolarsError) -> Error {
         Error::Polars(e.to_string())
     }
@@ -78,10 +100,7 @@ impl Error {
 
 /// `YYYY-MM` as its first day.
 pub fn parse_month(text: &str) -> Result<NaiveDate, Error> {
-    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
-        .ok()
-        .filter(|d| text.trim().len() == 7 && d.year() >= 2000)
-        .ok_or_else(|| Error::Month { text: text.into() })
+    crate::time::parse_month(text).ok_or_else(|| Error::Month { text: text.into() })
 }
 
 pub fn flag_id(validator: i32, seq: i64) -> String {
@@ -110,7 +129,11 @@ pub struct Flag {
     pub vehicle: i32,
     pub carrier: Option<i32>,
     pub route: i32,
+    /// The tap's tariff zone, as the validator recorded it.
+    pub zone: Option<i32>,
     pub trips: Option<i32>,
+    /// What the tap is worth, priced by `tariff::fare_at` like every
+    /// other trip (0 when no tariff covers it).
     pub fare_kopecks: i64,
     pub rules: Vec<Hit>,
 }
@@ -128,6 +151,15 @@ pub struct Hit {
 }
 
 impl Flag {
+    /// What prices the tap.
+    pub fn trip(&self) -> crate::tariff::Trip {
+        crate::tariff::Trip {
+            route: self.route,
+            carrier: self.carrier,
+            zone: self.zone,
+        }
+    }
+
     pub fn held(&self) -> bool {
         self.rules.iter().any(|h| !h.cleared)
     }
@@ -168,64 +200,6 @@ pub struct Run {
     pub summary: Summary,
     pub flags: Vec<Flag>,
     pub cards: rustc_hash::FxHashMap<i64, refs::CardInfo>,
-}
-
-fn previous_month(first: NaiveDate) -> NaiveDate {
-    first
-        .pred_opt()
-        .and_then(|d| d.with_day(1))
-        .expect("a previous month")
-}
-
-/// The store's live files for `month` as lazy scans of at most `chunk`
-/// rows each (a big file in row ranges, small files together), so a
-/// slice of the month can be read a chunk at a time. Empty when the month
-/// has no file.
-pub(crate) fn scan(
-    home: &Home,
-    reg: &Registry,
-    month: &str,
-    chunk: u64,
-) -> Result<Vec<LazyFrame>, Error> {
-    let files = crate::taps::parquet::live_files_with_rows(reg, Some(month))?;
-    let mut chunks: Vec<LazyFrame> = Vec::new();
-    let mut pending: (Vec<LazyFrame>, u64) = (Vec::new(), 0);
-    let flush =
-        |pending: &mut (Vec<LazyFrame>, u64), chunks: &mut Vec<LazyFrame>| -> Result<(), Error> {
-            if !pending.0.is_empty() {
-                let frames = std::mem::take(&mut pending.0);
-                chunks.push(concat(frames, UnionArgs::default()).map_err(Error::polars)?);
-                pending.1 = 0;
-            }
-            Ok(())
-        };
-    for (rel, rows) in files {
-        let path = home.root().join(&rel);
-        if !path.exists() {
-            return Err(Error::Missing { path });
-        }
-        let p = PlRefPath::try_from_path(&path).map_err(Error::polars)?;
-        let lf = LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(Error::polars)?;
-        if rows > chunk {
-            flush(&mut pending, &mut chunks)?;
-            let mut off = 0;
-            while off < rows {
-                chunks.push(
-                    lf.clone()
-                        .slice(off as i64, chunk.min(rows - off) as IdxSize),
-                );
-                off += chunk;
-            }
-        } else {
-            if pending.1 + rows > chunk {
-                flush(&mut pending, &mut chunks)?;
-            }
-            pending.0.push(lf);
-            pending.1 += rows;
-        }
-    }
-    flush(&mut pending, &mut chunks)?;
-    Ok(chunks)
 }
 
 /// A `KARTKA_FLAG_TIMING` line: seconds since `started`, and the peak
@@ -272,17 +246,16 @@ pub fn flag(
     let th = engine::Thresholds::from_settings(&config.flags, config.dock.repeat_timeout_s);
     // Slices read the month a chunk of at most a quarter slice at a time.
     let chunk = u64::from(config.flags.taps_per_slice / 4).max(1000);
-    let mut input: Vec<LazyFrame> = scan(home, reg, &month, chunk)?
+    let mut input: Vec<LazyFrame> = crate::taps::month::scan(home, reg, &month, chunk)?
         .into_iter()
         .map(|lf| engine::prepare(lf, false))
         .collect();
     if input.is_empty() {
         return Err(Error::NoTaps { month });
     }
-    let prev = previous_month(first).format("%Y-%m").to_string();
     let from = clock.start_ms - th.context_ms();
-    for before in scan(home, reg, &prev, chunk)? {
-        input.push(engine::prepare(before, true).filter(col("t").gt_eq(lit(from))));
+    for before in crate::taps::month::tail(home, reg, first, from, chunk)? {
+        input.push(engine::prepare(before, true));
     }
     let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
     let lap = |what: &str| {
@@ -330,7 +303,7 @@ pub fn flag(
     lap("card info");
     let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
     for f in &mut flags {
-        f.fare_kopecks = fare_of(config, f.route, f.tapped_at_ms);
+        f.fare_kopecks = crate::tariff::fare_at(&config.tariffs, &f.trip(), f.tapped_at_ms);
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
             for h in &mut f.rules {
                 h.cleared = rules.contains(h.rule.code());
@@ -351,14 +324,6 @@ pub fn flag(
         flags,
         cards,
     })
-}
-
-/// The fare of a trip on `route` at `t_ms`, by the Kyiv day.
-pub fn fare_of(config: &Config, route: i32, t_ms: i64) -> i64 {
-    let day = DateTime::from_timestamp_millis(t_ms)
-        .map(|t| t.with_timezone(&chrono_tz::Europe::Kyiv).date_naive())
-        .unwrap_or_default();
-    crate::tariff::fare(&config.tariffs, route, day).unwrap_or(0)
 }
 
 pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
@@ -400,25 +365,6 @@ pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
     }
     s.by_rule = by_rule;
     s
-}
-
-/// The taps of `month` held by its latest flags: (validator, seq) with a
-/// rule not cleared. Compensation pays every other counted tap.
-pub fn held(
-    home: &Home,
-    reg: &Registry,
-    month: &str,
-) -> Result<rustc_hash::FxHashSet<(i32, i64)>, Error> {
-    let flags = store::read(home, month)?;
-    let cleared = store::clearings(reg)?;
-    let mut out = rustc_hash::FxHashSet::default();
-    for (v, s, rule) in flags {
-        let c = cleared.get(&(v, s));
-        if !c.is_some_and(|c| c.contains(rule.as_str())) {
-            out.insert((v, s));
-        }
-    }
-    Ok(out)
 }
 
 /// Path of a month's flag file, relative to the home.

@@ -59,6 +59,11 @@ pub fn frame(flags: &[Flag], with_review: bool) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| r.0.route).collect::<Vec<_>>(),
         )
         .into(),
+        Series::new(
+            "tariff_zone".into(),
+            rows.iter().map(|r| r.0.zone).collect::<Vec<_>>(),
+        )
+        .into(),
         s(
             "rule",
             rows.iter().map(|r| r.1.rule.code().into()).collect(),
@@ -242,6 +247,154 @@ pub fn read(home: &Home, month: &str) -> Result<Vec<(i32, i64, String)>, Error> 
     Ok((0..df.height())
         .filter_map(|i| Some((v.get(i)?, s.get(i)?, r.get(i)?.to_string())))
         .collect())
+}
+
+/// A month's latest flag run, as the money path needs it.
+#[derive(Debug, Clone)]
+pub struct LatestRun {
+    /// When it ran (UTC, as stored).
+    pub at: String,
+    /// The accepted taps it judged.
+    pub taps: i64,
+    /// Its flag file (relative to the home) and the file's SHA-256.
+    pub file: String,
+    pub sha256: String,
+}
+
+/// The latest flag run of `month`; `None` when the month was never
+/// flagged.
+pub fn latest_run(reg: &Registry, month: &str) -> Result<Option<LatestRun>, Error> {
+    use rusqlite::OptionalExtension;
+    reg.conn()
+        .query_row(
+            "SELECT at, taps, file, sha256 FROM flag_runs WHERE month = ?1 ORDER BY id DESC LIMIT 1",
+            [month],
+            |r| {
+                Ok(LatestRun {
+                    at: r.get(0)?,
+                    taps: r.get(1)?,
+                    file: r.get(2)?,
+                    sha256: r.get(3)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| Error::Registry(reg.err(e)))
+}
+
+/// Every month's latest flag file: (month, file, SHA-256), by month (what a
+/// backup copies). Over any connection to a registry, e.g. a snapshot's.
+pub fn latest_files(
+    conn: &rusqlite::Connection,
+) -> rusqlite::Result<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT month, file, sha256 FROM flag_runs f WHERE id = (SELECT max(id) FROM flag_runs g WHERE g.month = f.month) ORDER BY month",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// The taps of `month` held by its latest flags: (validator, seq) with a
+/// rule not cleared. Compensation pays every other counted tap. Empty when
+/// the month was never flagged.
+pub fn held(home: &Home, reg: &Registry, month: &str) -> Result<FxHashSet<(i32, i64)>, Error> {
+    let mut out = FxHashSet::default();
+    if latest_run(reg, month)?.is_none() {
+        return Ok(out);
+    }
+    let cleared = clearings(reg)?;
+    for (v, s, rule) in read(home, month)? {
+        let c = cleared.get(&(v, s));
+        if !c.is_some_and(|c| c.contains(rule.as_str())) {
+            out.insert((v, s));
+        }
+    }
+    Ok(out)
+}
+
+/// One held tap as its flags describe it: the rules not cleared and their
+/// evidence, joined. Priced by the caller (`tariff::fare_at`).
+#[derive(Debug, Clone)]
+pub struct HeldTap {
+    pub id: String,
+    pub tapped_at_ms: i64,
+    pub validator: i32,
+    pub seq: i64,
+    pub vehicle: i32,
+    pub card: i64,
+    pub trip: crate::tariff::Trip,
+    /// The rule codes not cleared, comma-separated.
+    pub rules: String,
+    pub evidence_uk: String,
+    pub evidence_en: String,
+}
+
+/// The held taps of `month`'s latest flags, one per tap, in the file's
+/// order (by validator and sequence).
+pub fn held_taps(home: &Home, reg: &Registry, month: &str) -> Result<Vec<HeldTap>, Error> {
+    let path = home.root().join(file_of(month));
+    let file = std::fs::File::open(&path).map_err(|_| Error::Missing { path: path.clone() })?;
+    let bad = |e: PolarsError| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let df = ParquetReader::new(file).finish().map_err(bad)?;
+    let cleared = clearings(reg)?;
+    let c = |n: &str| df.column(n).map_err(bad);
+    let id = c("flag_id")?.str().map_err(bad)?;
+    let v = c("validator_id")?.i32().map_err(bad)?;
+    let seq = c("seq")?.i64().map_err(bad)?;
+    let t = c("tapped_at")?.cast(&DataType::Int64).map_err(bad)?;
+    let t = t.i64().map_err(bad)?;
+    let card = c("card_number")?.i64().map_err(bad)?;
+    let vehicle = c("vehicle_id")?.i32().map_err(bad)?;
+    let carrier = c("carrier_id")?.i32().map_err(bad)?;
+    let route = c("route")?.i32().map_err(bad)?;
+    // A file from before zones were kept prices its taps without one.
+    let zone: Option<Int32Chunked> = df
+        .column("tariff_zone")
+        .ok()
+        .and_then(|z| z.i32().ok().cloned());
+    let rule = c("rule")?.str().map_err(bad)?;
+    let uk = c("evidence")?.str().map_err(bad)?;
+    let en = c("evidence_en")?.str().map_err(bad)?;
+    let mut out: Vec<HeldTap> = Vec::new();
+    let join = |a: &mut String, b: &str, sep: &str| {
+        if !a.is_empty() {
+            a.push_str(sep);
+        }
+        a.push_str(b);
+    };
+    for i in 0..df.height() {
+        let (vv, ss) = (v.get(i).unwrap_or(0), seq.get(i).unwrap_or(0));
+        let code = rule.get(i).unwrap_or("");
+        if cleared.get(&(vv, ss)).is_some_and(|c| c.contains(code)) {
+            continue;
+        }
+        if let Some(last) = out.last_mut().filter(|h| h.validator == vv && h.seq == ss) {
+            join(&mut last.rules, code, ", ");
+            join(&mut last.evidence_uk, uk.get(i).unwrap_or(""), "; ");
+            join(&mut last.evidence_en, en.get(i).unwrap_or(""), "; ");
+            continue;
+        }
+        out.push(HeldTap {
+            id: id.get(i).unwrap_or("").to_string(),
+            tapped_at_ms: t.get(i).unwrap_or(0),
+            validator: vv,
+            seq: ss,
+            vehicle: vehicle.get(i).unwrap_or(0),
+            card: card.get(i).unwrap_or(0),
+            trip: crate::tariff::Trip {
+                route: route.get(i).unwrap_or(0),
+                carrier: carrier.get(i),
+                zone: zone.as_ref().and_then(|z| z.get(i)),
+            },
+            rules: code.to_string(),
+            evidence_uk: uk.get(i).unwrap_or("").to_string(),
+            evidence_en: en.get(i).unwrap_or("").to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// Every month with a flag file.

@@ -24,6 +24,17 @@ pub enum Error {
     Write { path: PathBuf, detail: String },
 }
 
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Write { .. } => ExitCode::CantCreate,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
     pub count: usize,
@@ -420,8 +431,9 @@ fn write_portrait(dir: &Path, i: usize, seed: u64) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// An amount as a clerk types it in a Ukrainian spreadsheet: `1234,56`.
 fn kopecks_text(k: i64) -> String {
-    format!("{},{:02}", k / 100, k % 100)
+    crate::money::decimal(k).replace('.', ",")
 }
 
 /// Writes `count` synthetic applicants to an .xlsx or .csv file.

@@ -122,6 +122,9 @@ struct Vehicle {
     route: u16,
     validators: [u16; 2],
     doors: usize,
+    /// The tariff zone: the last route (of three or more) runs out to the
+    /// suburbs, zone 2; the rest are zone 1.
+    zone: u8,
 }
 
 /// A tap before sequence numbers are given.
@@ -177,6 +180,11 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                     route,
                     validators: v,
                     doors,
+                    zone: if opts.routes >= 3 && route == opts.routes {
+                        2
+                    } else {
+                        1
+                    },
                 }
             })
             .collect()
@@ -737,7 +745,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                 uid: d.uid,
                 vehicle: vehicle.id,
                 route: d.route,
-                zone: 1,
+                zone: vehicle.zone,
                 result: TapResult::Accepted,
                 trips: d.trips.unwrap_or(0),
             },
@@ -816,14 +824,15 @@ fn write_fleet(path: &Path, vehicles: &[Vehicle]) -> Result<(), Error> {
     for v in vehicles {
         for door in 0..v.doors {
             out.push_str(&format!(
-                "{},{},АЕ{:04}ВС,{},Перевізник {},{:08},{},1\n",
+                "{},{},АЕ{:04}ВС,{},Перевізник {},{:08},{},{}\n",
                 v.validators[door],
                 v.id,
                 v.id,
                 v.carrier,
                 v.carrier,
                 30_000_000 + u32::from(v.carrier),
-                v.route
+                v.route,
+                v.zone
             ));
         }
     }

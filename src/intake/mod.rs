@@ -11,6 +11,7 @@ pub mod isolate;
 pub mod photo;
 pub mod read;
 mod rejects;
+pub mod settings;
 pub mod store;
 mod why;
 mod xls;
@@ -71,6 +72,24 @@ pub enum Error {
     },
     #[error(transparent)]
     Registry(#[from] registry::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Missing { .. } => ExitCode::NoInput,
+            Error::Unreadable { .. }
+            | Error::NotASpreadsheet { .. }
+            | Error::NoHeader { .. }
+            | Error::MissingColumns { .. }
+            | Error::NoSuchSheet { .. } => ExitCode::DataErr,
+            Error::Rejects { .. } | Error::Photo { .. } => ExitCode::CantCreate,
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -58,10 +58,7 @@ pub struct Index {
     next_id: i64,
 }
 
-/// The social number of registry id `id` (K1): eight digits, never reused.
-pub fn social_number(id: i64) -> String {
-    (10_000_000 + id).to_string()
-}
+use crate::identity::social_number;
 
 impl Index {
     pub fn load(tx: &Transaction) -> rusqlite::Result<Index> {

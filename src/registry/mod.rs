@@ -33,6 +33,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        // A busy registry is a temporary failure in every command.
+        match self {
+            Error::TooNew { .. } => ExitCode::Config,
+            Error::Busy { .. } => ExitCode::TempFail,
+            Error::Sqlite { .. } => ExitCode::IoErr,
+        }
+    }
+}
+
+impl Error {
     pub fn sqlite(path: &Path, source: rusqlite::Error) -> Error {
         if let rusqlite::Error::SqliteFailure(e, _) = &source
             && matches!(

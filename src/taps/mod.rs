@@ -11,6 +11,7 @@ pub mod dump;
 pub mod import;
 pub mod ingest;
 pub mod ledger;
+pub mod month;
 pub mod parquet;
 pub mod vendor;
 
@@ -71,6 +72,21 @@ pub enum Error {
     Parquet { path: PathBuf, message: String },
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+}
+
+impl Error {
+    /// The exit code this failure ends a command with (DESIGN.md, sysexits;
+    /// the table in `crate::exit`).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self {
+            Error::Missing { .. } => ExitCode::NoInput,
+            Error::BadInput { .. } | Error::UnknownValidator { .. } => ExitCode::DataErr,
+            Error::Read { .. } | Error::Parquet { .. } => ExitCode::IoErr,
+            Error::Write { .. } => ExitCode::CantCreate,
+            Error::Registry(e) => e.exit_code(),
+        }
+    }
 }
 
 impl Error {

@@ -32,8 +32,8 @@ use super::lifecycle::{self, Move, State};
 use super::store::{EventInfo, append_event};
 use super::{CardNumber, Enforced, Error, keyfile};
 use crate::config::Config;
-use crate::eligibility::Lang;
 use crate::home::Home;
+use crate::lang::Lang;
 use crate::registry::Registry;
 
 /// The placeholder design `kartka init` puts in a new home.
@@ -87,6 +87,8 @@ struct Pending {
     patronymic: Option<String>,
     full_name: String,
     photo: Option<String>,
+    /// The holder's social number: who the audit entry names.
+    social_number: String,
 }
 
 fn pending(
@@ -96,7 +98,7 @@ fn pending(
 ) -> rusqlite::Result<Vec<Pending>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT c.id, c.number, c.issue, c.category, c.community, c.valid_from, c.valid_to, p.surname, \
-         p.given_name, p.patronymic, p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, ''), p.photo \
+         p.given_name, p.patronymic, p.surname || ' ' || p.given_name || coalesce(' ' || p.patronymic, ''), p.photo, p.social_number \
          FROM cards c JOIN people p ON p.id = c.person_id {clause} ORDER BY c.number"
     ))?;
     let date = |s: String| NaiveDate::parse_from_str(&s, "%Y-%m-%d").unwrap_or(NaiveDate::MIN);
@@ -118,6 +120,7 @@ fn pending(
             patronymic: r.get(9)?,
             full_name: r.get(10)?,
             photo: r.get(11)?,
+            social_number: r.get(12)?,
         })
     })?;
     rows.collect()
@@ -137,13 +140,24 @@ struct Ready {
 }
 
 /// Makes a print job. See the module documentation.
+///
+/// The job in its durable order: (1) one transaction applies the
+/// automatic stops, picks the cards and records the job; (2) the audit
+/// trail records the export of the holders' names and photos (K5), before
+/// they leave; (3) the folder is written under a temporary name and
+/// renamed into place, so the printer never sees half a batch; (4) one
+/// transaction records the cards as sent. A failure before (4) changes no
+/// card (the job's row is removed); a crash between (2) and (3) leaves the
+/// audit entry, which names every holder the folder would have held.
 pub fn run(
     home: &Home,
     config: &Config,
     opts: &Options,
-    operator: &str,
+    session: &crate::access::Session,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<JobSummary, Error> {
+    let operator = session.user.as_str();
+    out_is_free(&opts.out)?;
     let key = keyfile::read(&home.root().join(&config.cards.key_file))?;
     let read_design = |rel: &Path| -> Result<(Vec<u8>, PathBuf), Error> {
         let path = home.root().join(rel);
@@ -310,8 +324,38 @@ pub fn run(
     )
     .map_err(err)?;
     let job = tx.last_insert_rowid();
-    write_folder(&opts.out, config, &design, &ready, &key, job, opts.lang)?;
-    for r in &ready {
+    tx.commit().map_err(err)?;
+    let people: Vec<String> = ready.iter().map(|r| r.card.social_number.clone()).collect();
+    let folder = opts.out.display().to_string();
+    let sent = session
+        .record(
+            &mut reg,
+            crate::audit::Outcome::Exported,
+            &people,
+            &format!("print job → {folder}"),
+        )
+        .map_err(Error::from)
+        .and_then(|()| write_folder(&opts.out, config, &design, &ready, &key, job, opts.lang))
+        .and_then(|()| record_sent(&mut reg, &ready, job, operator));
+    if let Err(e) = sent {
+        // No card changed state: the job did not happen.
+        let _ = reg
+            .conn()
+            .execute("DELETE FROM print_jobs WHERE id = ?1", [job]);
+        return Err(e);
+    }
+    summary.job = Some(job);
+    summary.folder = Some(folder);
+    summary.cards = ready.iter().map(|r| r.card.number.to_string()).collect();
+    Ok(summary)
+}
+
+/// Step (4): the cards of the job as sent, with the UID each carries.
+fn record_sent(reg: &mut Registry, ready: &[Ready], job: i64, operator: &str) -> Result<(), Error> {
+    let path = reg.path().to_path_buf();
+    let err = Error::sql(&path);
+    let tx = reg.conn_mut().transaction().map_err(err)?;
+    for r in ready {
         append_event(
             &tx,
             r.card.id,
@@ -328,11 +372,7 @@ pub fn run(
         )
         .map_err(err)?;
     }
-    tx.commit().map_err(err)?;
-    summary.job = Some(job);
-    summary.folder = Some(opts.out.display().to_string());
-    summary.cards = ready.iter().map(|r| r.card.number.to_string()).collect();
-    Ok(summary)
+    tx.commit().map_err(err)
 }
 
 /// Runs `f` over `items` on every core, keeping the order.
@@ -382,6 +422,24 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     f.write_all(bytes).and_then(|()| f.sync_all()).map_err(fail)
 }
 
+/// A print job needs a folder of its own: `out` is new or empty.
+fn out_is_free(out: &Path) -> Result<(), Error> {
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map_err(Error::output(out))?
+            .next()
+            .is_some()
+    {
+        return Err(Error::Output {
+            path: out.to_path_buf(),
+            detail:
+                "the folder is not empty; a print job needs a folder of its own (give a new --out)"
+                    .into(),
+        });
+    }
+    Ok(())
+}
+
 fn write_folder(
     out: &Path,
     config: &Config,
@@ -392,14 +450,7 @@ fn write_folder(
     lang: Lang,
 ) -> Result<(), Error> {
     let fail = Error::output(out);
-    if out.exists() && std::fs::read_dir(out).map_err(fail)?.next().is_some() {
-        return Err(Error::Output {
-            path: out.to_path_buf(),
-            detail:
-                "the folder is not empty; a print job needs a folder of its own (give a new --out)"
-                    .into(),
-        });
-    }
+    out_is_free(out)?;
     // Everything is written into a staging folder beside `out`, renamed into
     // place at the end: the printer software never sees half a batch.
     let name = out
@@ -409,8 +460,12 @@ fn write_folder(
     if stage.exists() {
         std::fs::remove_dir_all(&stage).map_err(fail)?;
     }
-    let result = write_files(&stage, config, design, ready, key, job, lang)
-        .and_then(|()| std::fs::rename(&stage, out).map_err(Error::output(out)));
+    let result = write_files(&stage, config, design, ready, key, job, lang).and_then(|()| {
+        // The fault tests stop here: the audit entry is written, the
+        // folder not yet in place.
+        crate::failpoint::hit("print-job-before-rename");
+        std::fs::rename(&stage, out).map_err(Error::output(out))
+    });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&stage);
     }
