@@ -318,6 +318,51 @@ pub fn import(
 }
 
 /// What the registry knows of one validator, for the dock.
+/// One validator as `kartka fleet list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    pub validator: i64,
+    pub vehicle: i64,
+    pub plate: String,
+    pub carrier: i64,
+    pub carrier_name: String,
+    pub routes: String,
+    pub zone: i64,
+    pub settings_version: i64,
+    /// When it last docked cleanly (UTC, as stored).
+    pub last_docked: Option<String>,
+}
+
+/// Every validator with its vehicle, carrier and last clean docking.
+pub fn list(reg: &Registry) -> Result<Vec<Listed>, Error> {
+    let mut stmt = reg
+        .conn()
+        .prepare(
+            "SELECT v.id, v.vehicle, coalesce(h.plate, ''), h.carrier, c.name, h.routes, h.zone, v.settings_version,
+               (SELECT max(finished_at) FROM dock_sessions d WHERE d.validator = v.id AND d.outcome = 'ok')
+             FROM validators v JOIN vehicles h ON h.id = v.vehicle JOIN carriers c ON c.id = h.carrier ORDER BY v.id",
+        )
+        .map_err(|e| reg.err(e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Listed {
+                validator: r.get(0)?,
+                vehicle: r.get(1)?,
+                plate: r.get(2)?,
+                carrier: r.get(3)?,
+                carrier_name: r.get(4)?,
+                routes: r.get(5)?,
+                zone: r.get(6)?,
+                settings_version: r.get(7)?,
+                last_docked: r.get(8)?,
+            })
+        })
+        .map_err(|e| reg.err(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| reg.err(e))?;
+    Ok(rows)
+}
+
 #[derive(Debug, Clone)]
 pub struct ValidatorInfo {
     pub id: u16,

@@ -20,6 +20,8 @@ pub enum Error {
     Registry(#[from] crate::registry::Error),
     #[error(transparent)]
     Taps(#[from] crate::taps::Error),
+    #[error(transparent)]
+    Lookup(#[from] crate::eligibility::Error),
     #[error("{path}: cannot read the tap store: {detail}")]
     Store { path: PathBuf, detail: String },
     #[error(
@@ -36,6 +38,7 @@ impl Error {
         match self {
             Error::Registry(e) => e.exit_code(),
             Error::Taps(e) => e.exit_code(),
+            Error::Lookup(e) => e.exit_code(),
             Error::Store { .. } => ExitCode::IoErr,
             Error::Output { .. } => ExitCode::CantCreate,
         }
@@ -279,6 +282,29 @@ fn cell_text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// `kartka person export` as one call: the person found by any of their
+/// numbers, the export recorded in the audit trail first (it is one of the
+/// accesses it lists), then collected and written.
+pub fn export(
+    home: &Home,
+    reg: &mut Registry,
+    session: &crate::access::Session,
+    key: &str,
+    out: &Path,
+    lang: crate::lang::Lang,
+) -> Result<Written, Error> {
+    let id = crate::eligibility::find_person(reg, key)?;
+    let sn = crate::identity::social_number(id);
+    session.record(
+        reg,
+        crate::audit::Outcome::Exported,
+        std::slice::from_ref(&sn),
+        &format!("everything stored about the person → {}", out.display()),
+    )?;
+    let export = collect(home, reg, id)?;
+    write(&export, out, lang)
 }
 
 /// Writes the export as .xlsx (one sheet per section, titles in `lang`,

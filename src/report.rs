@@ -137,6 +137,52 @@ pub struct Options {
     pub names: bool,
 }
 
+/// What becomes of a report: its first `limit` rows, written to `out`.
+pub struct Delivery<'a> {
+    pub limit: Option<usize>,
+    pub out: Option<&'a Path>,
+    pub lang: crate::lang::Lang,
+}
+
+/// `kartka report` as one call: the report for `session`, cut to its
+/// limit; a report with holders' names is recorded in the audit trail
+/// before it is returned or written.
+pub fn deliver(
+    home: &Home,
+    reg: &mut Registry,
+    config: &Config,
+    session: &crate::access::Session,
+    o: &Options,
+    d: &Delivery<'_>,
+) -> Result<Report, Error> {
+    let mut r = run(home, reg, config, o)?;
+    if let Some(n) = d.limit {
+        r.rows.truncate(n);
+    }
+    if r.names {
+        let people: Vec<String> = r
+            .rows
+            .iter()
+            .filter_map(|x| x.social_number.clone())
+            .collect();
+        let (outcome, detail) = match d.out {
+            Some(p) => (
+                crate::audit::Outcome::Exported,
+                format!("card report with names and photos → {}", p.display()),
+            ),
+            None => (
+                crate::audit::Outcome::Shown,
+                "card report with names".to_string(),
+            ),
+        };
+        session.record(reg, outcome, &people, &detail)?;
+    }
+    if let Some(out) = d.out {
+        write(&r, out, d.lang)?;
+    }
+    Ok(r)
+}
+
 fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     use chrono::Datelike;
     let mut m = from.with_day(1).expect("day 1");

@@ -17,7 +17,7 @@ pub use lifecycle::{Move, Reason, State};
 pub use number::{CardNumber, NumberError};
 pub use store::{
     Card, Enforced, Event, IssueSummary, Shown, block, enforce, enforce_now, issue, job_cards,
-    list, record, reissue, show,
+    list, record, record_printed, reissue, show,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -661,6 +661,34 @@ pub fn record(
     Ok(done)
 }
 
+/// `kartka cards printed`: the cards named and those of print job `job`,
+/// recorded as printed and encoded, all or none.
+pub fn record_printed(
+    reg: &mut Registry,
+    numbers: &[CardNumber],
+    job: Option<i64>,
+    operator: &str,
+) -> Result<Vec<Card>, Error> {
+    let mut list = numbers.to_vec();
+    if let Some(job) = job {
+        let in_job = job_cards(reg.conn(), job).map_err(|e| Error::Registry(reg.err(e)))?;
+        if in_job.is_empty() {
+            return Err(Error::Refused {
+                number: format!("(print job {job})"),
+                why: format!("there is no print job {job} with cards"),
+            });
+        }
+        list.extend(in_job);
+    }
+    if list.is_empty() {
+        return Err(Error::Refused {
+            number: "(none)".into(),
+            why: "give card numbers or --job".into(),
+        });
+    }
+    record(reg, &list, Move::Printed, operator)
+}
+
 /// The card numbers of a print job, in its order.
 pub fn job_cards(conn: &Connection, job: i64) -> rusqlite::Result<Vec<CardNumber>> {
     let mut stmt = conn.prepare(
@@ -686,7 +714,25 @@ pub struct Shown {
 
 /// A card by number, or every card of a person (social number, tax number,
 /// passport), with their events.
-pub fn show(reg: &Registry, key: &str) -> Result<Vec<Shown>, Error> {
+/// Cards of a number or a person, with their history, for `session`: the
+/// holders are recorded in the audit trail before anything is returned.
+pub fn show(
+    reg: &mut Registry,
+    session: &crate::access::Session,
+    key: &str,
+) -> Result<Vec<Shown>, Error> {
+    let shown = find(reg, key)?;
+    let people: Vec<String> = shown.iter().map(|s| s.card.social_number.clone()).collect();
+    session.record(
+        reg,
+        crate::audit::Outcome::Shown,
+        &people,
+        "cards and their history",
+    )?;
+    Ok(shown)
+}
+
+fn find(reg: &Registry, key: &str) -> Result<Vec<Shown>, Error> {
     let err = |e| Error::Registry(reg.err(e));
     let cards = match CardNumber::parse(key) {
         Ok(number) => vec![require_card(reg.conn(), number, reg.path())?],
@@ -714,13 +760,25 @@ pub fn show(reg: &Registry, key: &str) -> Result<Vec<Shown>, Error> {
         .collect()
 }
 
-/// Every card, or those in `state`, by number.
-pub fn list(reg: &Registry, state: Option<State>) -> Result<Vec<Card>, Error> {
+/// Every card, or those in `state`, by number, with their holders, for
+/// `session` (recorded in the audit trail first).
+pub fn list(
+    reg: &mut Registry,
+    session: &crate::access::Session,
+    state: Option<State>,
+) -> Result<Vec<Card>, Error> {
     let err = |e| Error::Registry(reg.err(e));
     let mut cards = cards_where(reg.conn(), "ORDER BY c.number", []).map_err(err)?;
     if let Some(s) = state {
         cards.retain(|c| c.state == s);
     }
+    let people: Vec<String> = cards.iter().map(|c| c.social_number.clone()).collect();
+    session.record(
+        reg,
+        crate::audit::Outcome::Shown,
+        &people,
+        "card list with holders",
+    )?;
     Ok(cards)
 }
 

@@ -178,20 +178,11 @@ pub fn person(g: &Global, args: PersonArgs) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
     let mut reg = Registry::open(&home.registry())?;
-    let id = crate::eligibility::find_person(&reg, &person)?;
-    let sn = crate::identity::social_number(id);
-    // Recorded first: the export itself is one of the accesses it lists.
-    g.audit(
-        &mut reg,
-        Outcome::Exported,
-        std::slice::from_ref(&sn),
-        &format!("everything stored about the person → {}", out.display()),
-    )?;
-    let export = crate::person::collect(&home, &reg, id)?;
-    let written = crate::person::write(&export, &out, g.lang)?;
+    let written = crate::person::export(&home, &mut reg, g.session(), &person, &out, g.lang)?;
     g.say(format_args!(
-        "{sn}: {} section(s), {} row(s) → {}",
-        export.sections.len(),
+        "{}: {} section(s), {} row(s) → {}",
+        written.social_number,
+        written.sections,
         written.rows,
         out.display()
     ));

@@ -215,30 +215,11 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         Cmd::Printed { numbers, job } => {
             let _lock = lock("cards printed")?;
             let mut reg = Registry::open(&home.registry())?;
-            let mut list = numbers
+            let list = numbers
                 .iter()
                 .map(|n| number(n))
                 .collect::<Result<Vec<_>, _>>()?;
-            if let Some(job) = job {
-                let in_job = cards::job_cards(reg.conn(), job)
-                    .map_err(|e| cards::Error::Registry(reg.err(e)))?;
-                if in_job.is_empty() {
-                    return Err(cards::Error::Refused {
-                        number: format!("(print job {job})"),
-                        why: format!("there is no print job {job} with cards"),
-                    }
-                    .into());
-                }
-                list.extend(in_job);
-            }
-            if list.is_empty() {
-                return Err(cards::Error::Refused {
-                    number: "(none)".into(),
-                    why: "give card numbers or --job".into(),
-                }
-                .into());
-            }
-            let done = cards::record(&mut reg, &list, Move::Printed, &operator)?;
+            let done = cards::record_printed(&mut reg, &list, job, &operator)?;
             g.say(format_args!(
                 "Recorded {} card(s) as printed and encoded.",
                 done.len()
@@ -260,14 +241,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
         Cmd::Show { key } => {
             let mut reg = Registry::open(&home.registry())?;
-            let shown = cards::show(&reg, &key)?;
-            let people: Vec<String> = shown.iter().map(|s| s.card.social_number.clone()).collect();
-            g.audit(
-                &mut reg,
-                crate::audit::Outcome::Shown,
-                &people,
-                "cards and their history",
-            )?;
+            let shown = cards::show(&mut reg, g.session(), &key)?;
             if shown.is_empty() {
                 println!("{key}: no cards");
             }
@@ -278,14 +252,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
         Cmd::List { state } => {
             let mut reg = Registry::open(&home.registry())?;
-            let list = cards::list(&reg, state)?;
-            let people: Vec<String> = list.iter().map(|c| c.social_number.clone()).collect();
-            g.audit(
-                &mut reg,
-                crate::audit::Outcome::Shown,
-                &people,
-                "card list with holders",
-            )?;
+            let list = cards::list(&mut reg, g.session(), state)?;
             for c in &list {
                 println!(
                     "{}  {:<8} {:<15} {}  {:<40} {:<18} {}",

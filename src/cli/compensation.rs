@@ -22,38 +22,6 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-#[derive(serde::Serialize)]
-struct Line {
-    code: String,
-    name: String,
-    trips: i64,
-    amount_kopecks: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    held_trips: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    held_kopecks: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cards_made: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    card_fees_kopecks: Option<i64>,
-    file: Option<PathBuf>,
-}
-
-#[derive(serde::Serialize)]
-struct Report {
-    month: String,
-    accepted: i64,
-    carriers: Vec<Line>,
-    communities: Vec<Line>,
-    total_trips: i64,
-    total_kopecks: i64,
-    held_trips: i64,
-    held_kopecks: i64,
-    city_file: PathBuf,
-    compute_seconds: f64,
-    write_seconds: f64,
-}
-
 /// Compensation covers whole carriers: an account limited to routes gets
 /// its routes from `kartka report` instead.
 fn whole_carriers(g: &Global) -> Result<(), Error> {
@@ -72,83 +40,15 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     home.require_initialised()?;
     let config = Config::load(&home.config())?;
     let reg = Registry::open(&home.registry())?;
-    let started = std::time::Instant::now();
-    let month = crate::compensation::compute(&home, &reg, &config, &args.month)?;
-    let compute_seconds = started.elapsed().as_secs_f64();
-    let books = crate::compensation::workbook::Books {
-        month: &month,
-        config: &config,
-        lang: g.lang,
-    };
-    let scope = g.scope();
-    let written = books.write_all(&args.out, &scope)?;
-    let write_seconds = started.elapsed().as_secs_f64() - compute_seconds;
-    let file_of = |kind: &str, code: &str| {
-        written
-            .iter()
-            .find(|w| w.kind == kind && w.code == code)
-            .map(|w| w.path.clone())
-    };
-    let mut carriers = Vec::new();
-    for id in month.carrier_ids() {
-        if !scope.carriers.is_empty() && !id.is_some_and(|i| scope.carrier(i64::from(i))) {
-            continue;
-        }
-        let t = month.carrier_totals(id);
-        let code = books.carrier_code(id);
-        carriers.push(Line {
-            name: id
-                .and_then(|i| month.carriers.get(&i))
-                .map(|c| c.name.clone())
-                .unwrap_or_default(),
-            file: file_of("carrier", &code),
-            code,
-            trips: t.trips,
-            amount_kopecks: t.kopecks,
-            held_trips: Some(t.held_trips),
-            held_kopecks: Some(t.held_kopecks),
-            cards_made: None,
-            card_fees_kopecks: None,
-        });
-    }
-    let mut communities = Vec::new();
-    for w in written.iter().filter(|w| w.kind == "community") {
-        let (mut n, mut a) = (0, 0);
-        for c in month.paid().filter(|c| c.community == w.code) {
-            n += c.trips;
-            a += c.amount();
-        }
-        let fee = month.fees.get(&w.code).cloned().unwrap_or_default();
-        communities.push(Line {
-            name: config
-                .communities
-                .iter()
-                .find(|c| c.code == w.code)
-                .map(|c| c.name.clone())
-                .unwrap_or_default(),
-            code: w.code.clone(),
-            trips: n,
-            amount_kopecks: a,
-            held_trips: None,
-            held_kopecks: None,
-            cards_made: Some(fee.cards),
-            card_fees_kopecks: Some(fee.kopecks),
-            file: Some(w.path.clone()),
-        });
-    }
-    let report = Report {
-        month: month.month.clone(),
-        accepted: month.accepted,
-        total_trips: carriers.iter().map(|c| c.trips).sum(),
-        total_kopecks: carriers.iter().map(|c| c.amount_kopecks).sum(),
-        held_trips: carriers.iter().filter_map(|c| c.held_trips).sum(),
-        held_kopecks: carriers.iter().filter_map(|c| c.held_kopecks).sum(),
-        carriers,
-        communities,
-        city_file: file_of("city", &config.city.community).unwrap_or_default(),
-        compute_seconds,
-        write_seconds,
-    };
+    let report = crate::compensation::run(
+        &home,
+        &reg,
+        &config,
+        &args.month,
+        &args.out,
+        g.lang,
+        &g.scope(),
+    )?;
     g.say(format_args!(
         "{}: {} accepted taps; {} trips to pay, {}; {} held ({})",
         report.month,

@@ -49,27 +49,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
         Cmd::List => {
             let reg = Registry::open(&home.registry())?;
-            let mut stmt = reg
-                .conn()
-                .prepare(
-                    "SELECT v.id, v.vehicle, coalesce(h.plate, ''), h.carrier, c.name, h.routes, h.zone, v.settings_version,
-                       (SELECT max(finished_at) FROM dock_sessions d WHERE d.validator = v.id AND d.outcome = 'ok')
-                     FROM validators v JOIN vehicles h ON h.id = v.vehicle JOIN carriers c ON c.id = h.carrier ORDER BY v.id",
-                )
-                .map_err(|e| reg.err(e))?;
-            let rows: Vec<serde_json::Value> = stmt
-                .query_map([], |r| {
-                    Ok(serde_json::json!({
-                        "validator": r.get::<_, i64>(0)?, "vehicle": r.get::<_, i64>(1)?,
-                        "plate": r.get::<_, String>(2)?, "carrier": r.get::<_, i64>(3)?,
-                        "carrier_name": r.get::<_, String>(4)?, "routes": r.get::<_, String>(5)?,
-                        "zone": r.get::<_, i64>(6)?, "settings_version": r.get::<_, i64>(7)?,
-                        "last_docked": r.get::<_, Option<String>>(8)?,
-                    }))
-                })
-                .map_err(|e| reg.err(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| reg.err(e))?;
+            let rows = crate::fleet::list(&reg)?;
             if g.json {
                 g.print_json(&rows);
             } else if !g.quiet {
@@ -77,18 +57,16 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                     "validator  vehicle  plate       carrier                   routes  zone  last docked"
                 );
                 for r in &rows {
-                    let n = |k: &str| r[k].to_string();
-                    let t = |k: &str| r[k].as_str().unwrap_or("").to_string();
                     println!(
                         "{:>9}  {:>7}  {:<10}  {:<24}  {:<6}  {:>4}  {}",
-                        n("validator"),
-                        n("vehicle"),
-                        t("plate"),
-                        format!("{} {}", n("carrier"), t("carrier_name")),
-                        t("routes"),
-                        n("zone"),
-                        r["last_docked"]
-                            .as_str()
+                        r.validator,
+                        r.vehicle,
+                        r.plate,
+                        format!("{} {}", r.carrier, r.carrier_name),
+                        r.routes,
+                        r.zone,
+                        r.last_docked
+                            .as_deref()
                             .map(crate::time::stored_as_kyiv)
                             .unwrap_or_else(|| "never".into())
                     );

@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use super::Global;
 use crate::Error;
 use crate::access::Action;
-use crate::audit::Outcome;
 use crate::config::Config;
 use crate::registry::Registry;
 use crate::report::{self, By, Sort};
@@ -49,10 +48,11 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let config = Config::load(&home.config())?;
     let mut reg = Registry::open(&home.registry())?;
     let names = args.by == By::Card && g.session().may_see_names();
-    let mut r = report::run(
+    let r = report::deliver(
         &home,
-        &reg,
+        &mut reg,
         &config,
+        g.session(),
         &report::Options {
             from: args.from,
             to: args.to,
@@ -61,30 +61,12 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             scope: g.scope(),
             names,
         },
+        &report::Delivery {
+            limit: args.limit,
+            out: args.out.as_deref(),
+            lang: g.lang,
+        },
     )?;
-    if let Some(n) = args.limit {
-        r.rows.truncate(n);
-    }
-    if r.names {
-        let people: Vec<String> = r
-            .rows
-            .iter()
-            .filter_map(|x| x.social_number.clone())
-            .collect();
-        let detail = match &args.out {
-            Some(p) => format!("card report with names and photos → {}", p.display()),
-            None => "card report with names".into(),
-        };
-        let outcome = if args.out.is_some() {
-            Outcome::Exported
-        } else {
-            Outcome::Shown
-        };
-        g.audit(&mut reg, outcome, &people, &detail)?;
-    }
-    if let Some(out) = &args.out {
-        report::write(&r, out, g.lang)?;
-    }
     if !g.json && !g.quiet {
         println!(
             "{:<12} {:<36} {:>10} {:>8} {:>16} {:>8}",

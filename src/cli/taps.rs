@@ -112,7 +112,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             crate::taps::parquet::sweep(&home, &reg)?;
             let months = match month {
                 Some(m) => vec![m],
-                None => months(&reg)?
+                None => crate::taps::parquet::months(&reg)?
                     .into_iter()
                     .filter(|m| m.1 > 1)
                     .map(|m| m.0)
@@ -237,7 +237,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
         Cmd::Months => {
             let reg = Registry::open(&home.registry())?;
-            let m = months(&reg)?;
+            let m = crate::taps::parquet::months(&reg)?;
             if g.json {
                 let v: Vec<_> = m
                     .iter()
@@ -252,19 +252,6 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-fn months(reg: &Registry) -> Result<Vec<(String, i64, i64)>, Error> {
-    let mut stmt = reg
-        .conn()
-        .prepare("SELECT month, count(*), sum(rows) FROM tap_files WHERE replaced_at IS NULL GROUP BY month ORDER BY month")
-        .map_err(|e| reg.err(e))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .map_err(|e| reg.err(e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| reg.err(e))?;
-    Ok(rows)
 }
 
 fn cleared_say(g: &Global, c: &crate::flags::store::Cleared) {

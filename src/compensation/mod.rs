@@ -21,11 +21,13 @@
 pub mod count;
 pub mod reconcile;
 pub mod settings;
+pub mod summary;
 pub mod workbook;
 
 use std::path::PathBuf;
 
 pub use count::{Cell, HeldTap, Month, Totals, compute};
+pub use summary::{Summary, run};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

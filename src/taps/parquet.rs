@@ -259,6 +259,20 @@ pub fn live_files_with_rows(
 }
 
 /// How many taps (of every result) the store's live files hold for `month`.
+/// The months the store holds: (month, live files, taps), by month.
+pub fn months(reg: &Registry) -> Result<Vec<(String, i64, i64)>, Error> {
+    let mut stmt = reg
+        .conn()
+        .prepare("SELECT month, count(*), sum(rows) FROM tap_files WHERE replaced_at IS NULL GROUP BY month ORDER BY month")
+        .map_err(|e| reg.err(e))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(|e| reg.err(e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| reg.err(e))?;
+    Ok(rows)
+}
+
 pub fn month_rows(reg: &Registry, month: &str) -> Result<u64, Error> {
     reg.conn()
         .query_row(
