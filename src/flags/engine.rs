@@ -487,7 +487,9 @@ fn validator_stage(
 }
 
 /// Passes B and C over `base`, a whole number of cards' taps, on its
-/// `trusted` rows: the row-wise rules, the repeats and the per-card rules.
+/// `trusted` rows, in three named stages: the row-wise rules (pass B's
+/// joins with the registry), the repeats (pass B sorted by card, vehicle
+/// and time), and the rules over each card's counted taps (pass C).
 fn card_stage(
     base: &DataFrame,
     trusted: &BooleanChunked,
@@ -498,6 +500,28 @@ fn card_stage(
 ) -> PolarsResult<Vec<DataFrame>> {
     let mut parts: Vec<DataFrame> = Vec::new();
     let b_in = base.filter(trusted)?;
+    let card_facts = row_wise_rules(base, &b_in, refs, th, clock, lap, &mut parts)?;
+    lap("row-wise hits");
+    let counted = repeats(base, &b_in, th, &mut parts)?;
+    lap("pass B sorted (card, vehicle, time), repeats");
+    counted_taps_rules(&b_in, card_facts, &counted, th, clock, lap, &mut parts)?;
+    lap("pass C rules");
+    Ok(parts)
+}
+
+/// Pass B's row-wise rules (card state, routes, service hours, UID) over
+/// the joins with the registry. Returns, in `b_in`'s row order, what pass
+/// C needs of each tap's card: its trip limit, whether the registry knows
+/// its UID.
+fn row_wise_rules(
+    base: &DataFrame,
+    b_in: &DataFrame,
+    refs: &Refs,
+    th: &Thresholds,
+    clock: &MonthClock,
+    lap: &dyn Fn(&str),
+    parts: &mut Vec<DataFrame>,
+) -> PolarsResult<DataFrame> {
     // Pass B: the row-wise rules over the joins with the registry.
     let local = clock.local(col("t"));
     // Tap times are after 1970, so the remainder is the time of day.
@@ -665,7 +689,17 @@ fn card_stage(
         ],
     )?;
     drop((limit_of, no_uid, b_rows));
-    lap("row-wise hits");
+    Ok(card_facts)
+}
+
+/// Pass B's repeats (P13): a card again in the same vehicle within the
+/// timeout. Returns which of `base`'s rows count as trips (not repeats).
+fn repeats(
+    base: &DataFrame,
+    b_in: &DataFrame,
+    th: &Thresholds,
+    parts: &mut Vec<DataFrame>,
+) -> PolarsResult<Vec<bool>> {
     // Repeats: by (card, vehicle, time).
     let b = b_in
         .clone()
@@ -704,8 +738,20 @@ fn card_stage(
         }
     }
     drop(b);
-    lap("pass B sorted (card, vehicle, time), repeats");
+    Ok(counted)
+}
 
+/// Pass C over each card's counted taps, by time: transfers, the counter,
+/// per-card and per-day counts, the trip limit, a second UID.
+fn counted_taps_rules(
+    b_in: &DataFrame,
+    card_facts: DataFrame,
+    counted: &[bool],
+    th: &Thresholds,
+    clock: &MonthClock,
+    lap: &dyn Fn(&str),
+    parts: &mut Vec<DataFrame>,
+) -> PolarsResult<()> {
     // Pass C: counted taps by (card, time). `b_in` and `card_facts` are in
     // the same (row) order.
     let keep: Vec<bool> = b_in
@@ -887,8 +933,7 @@ fn card_stage(
         .collect()?,
     );
     drop(c);
-    lap("pass C rules");
-    Ok(parts)
+    Ok(())
 }
 
 /// The hits of `parts` (rows of `base`) with their taps' fields, and the

@@ -12,6 +12,7 @@
 //! - the taps, as `dumps/*.kdump` (one per validator, signed with the dock
 //!   master key given), as the vendor CSV `taps.csv`, or both.
 
+use crate::flags::rule::Rule;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -76,26 +77,10 @@ pub struct MonthSummary {
     pub cards: Vec<GenCard>,
 }
 
-/// The patterns planted; issue 7's rules must find them.
-/// They are named as the rule codes (`flags::Rule::code`) meant to catch
-/// them; `trip_limit` is planted only when a limit is configured.
-pub const PATTERNS: [&str; 15] = [
-    "repeat_same_vehicle",
-    "impossible_travel",
-    "driver_burst",
-    "single_vehicle_card",
-    "excessive_daily_use",
-    "card_unknown",
-    "card_blocked",
-    "card_expired",
-    "holder_deceased",
-    "outside_service_hours",
-    "route_not_served",
-    "cloned_uid",
-    "counter_backwards",
-    "clock_anomaly",
-    "trip_limit",
-];
+/// The patterns planted, one per suspicious-tap rule meant to catch it
+/// (the ground truth names each by the rule's code); `trip_limit` is
+/// planted only when a limit is configured.
+pub const PATTERNS: [Rule; 15] = crate::flags::rule::ALL;
 
 /// A card as the registry should hold it for the month.
 #[derive(Debug, Clone)]
@@ -439,10 +424,10 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     // its own rule and no other: it keeps clear of the card's other taps,
     // stays in the month and in service hours (but for the pattern that
     // is about them), and touches a (card, day) no other plant touched.
-    let patterns: Vec<&str> = PATTERNS
+    let patterns: Vec<Rule> = PATTERNS
         .iter()
         .copied()
-        .filter(|p| *p != "trip_limit" || opts.trip_limit.is_some())
+        .filter(|p| *p != Rule::TripLimit || opts.trip_limit.is_some())
         .collect();
     let per_pattern = planted_target / patterns.len().max(1);
     let day_service = |rng: &mut ChaCha8Rng, day: usize| at(day, minute_of_day(rng) * 60);
@@ -477,8 +462,8 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         }
         out
     };
-    for (p, name) in PATTERNS.iter().enumerate() {
-        if !patterns.contains(name) {
+    for (p, rule) in PATTERNS.iter().enumerate() {
+        if !patterns.contains(rule) {
             continue;
         }
         let p = p as u8;
@@ -504,8 +489,8 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                     && !used.contains(&(anchor.card, usize::MAX))
                     && free(anchor.card, t, Some(anchor.time))
             };
-            match *name {
-                "repeat_same_vehicle" => {
+            match *rule {
+                Rule::RepeatSameVehicle => {
                     let t = anchor.time + rng.random_range(60..840);
                     if card_ok(t, &used) {
                         let door = if v.doors == 2 {
@@ -520,7 +505,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "impossible_travel" => {
+                Rule::ImpossibleTravel => {
                     let route = 1 + (anchor.route % opts.routes);
                     let other = vehicle_on(&mut rng, route);
                     let t = anchor.time + rng.random_range(30..240);
@@ -534,7 +519,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "driver_burst" => {
+                Rule::DriverBurst => {
                     let t0 = day_service(&mut rng, a_day);
                     let list = &by_validator[validator_of(&anchor) as usize];
                     if in_service(t0) && in_service(t0 + 40) && !near(list, t0 + 15, 75, None) {
@@ -552,7 +537,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }
                     }
                 }
-                "single_vehicle_card" => {
+                Rule::SingleVehicleCard => {
                     let (card, holder) = fresh(false, &mut gen_cards);
                     for day in 0..days.len().min(20) {
                         let t = day_service(&mut rng, day);
@@ -565,7 +550,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "excessive_daily_use" => {
+                Rule::ExcessiveDailyUse => {
                     let (card, holder) = fresh(false, &mut gen_cards);
                     for k in 0..18u32 {
                         let route = 1 + ((anchor.route + k as u16) % opts.routes);
@@ -581,7 +566,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "card_unknown" => {
+                Rule::CardUnknown => {
                     let card =
                         CardNumber::from_serial(400_000_000 + rng.random_range(0..1_000_000))
                             .expect("in range")
@@ -594,18 +579,18 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         ..anchor
                     }));
                 }
-                "card_blocked" | "card_expired" | "holder_deceased" => {
+                Rule::CardBlocked | Rule::CardExpired | Rule::HolderDeceased => {
                     let (card, holder) = fresh(false, &mut gen_cards);
                     let day = rng.random_range(days.len() / 5..days.len() * 4 / 5);
                     let taps = everyday(&mut rng, card, holder, 2);
                     let g = gen_cards.last_mut().expect("just made");
-                    let from = match *name {
-                        "card_blocked" => {
+                    let from = match *rule {
+                        Rule::CardBlocked => {
                             let when = at(day, rng.random_range(8 * 3600..20 * 3600));
                             g.blocked_at = Some(when);
                             when
                         }
-                        "card_expired" => {
+                        Rule::CardExpired => {
                             g.valid_to = days[day].0.pred_opt().expect("a day before");
                             day_start[day]
                         }
@@ -618,7 +603,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         add.push(if d.time >= from { mark(d) } else { d });
                     }
                 }
-                "outside_service_hours" => {
+                Rule::OutsideServiceHours => {
                     let day = rng.random_range(0..days.len());
                     let t = at(day, rng.random_range(60..4 * 3600));
                     if room
@@ -628,7 +613,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         add.push(mark(Draft { time: t, ..anchor }));
                     }
                 }
-                "route_not_served" => {
+                Rule::RouteNotServed => {
                     let (card, holder) = fresh(false, &mut gen_cards);
                     add.push(mark(Draft {
                         time: anchor.time + rng.random_range(2..30),
@@ -639,7 +624,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         ..anchor
                     }));
                 }
-                "cloned_uid" => {
+                Rule::ClonedUid => {
                     let route = 1 + ((anchor.route + 3) % opts.routes);
                     let t = anchor.time + rng.random_range(1800..7200);
                     if card_ok(t, &used) {
@@ -653,7 +638,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "counter_backwards" => {
+                Rule::CounterBackwards => {
                     let t = anchor.time + rng.random_range(1800..7200);
                     if card_ok(t, &used) {
                         add.push(mark(Draft {
@@ -663,7 +648,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "clock_anomaly" => {
+                Rule::ClockAnomaly => {
                     // The validator's clock jumps a day or two for one tap.
                     let t = anchor.time + rng.random_range(1800..7200);
                     let skew: i64 = [86_400, 2 * 86_400, -2 * 86_400][rng.random_range(0..3)];
@@ -679,7 +664,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         }));
                     }
                 }
-                "trip_limit" => {
+                Rule::TripLimit => {
                     let limit = opts.trip_limit.as_ref().map_or(0, |l| l.1);
                     let (card, holder) = fresh(true, &mut gen_cards);
                     let per_day = (limit + 10).div_ceil(days.len() as u32).clamp(3, 6);
@@ -689,7 +674,6 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
                         add.push(if i as u32 >= limit { mark(d) } else { d });
                     }
                 }
-                _ => unreachable!("every pattern is planted"),
             }
             // A card anchors one plant at most: two on one card could add
             // up to another rule (a day's count, the trip limit).
@@ -698,7 +682,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
             }
             let planted_now = add.iter().filter(|d| d.pattern.is_some()).count();
             n += planted_now;
-            *by_pattern.entry(*name).or_insert(0) += planted_now;
+            *by_pattern.entry(rule.code()).or_insert(0) += planted_now;
             plants.extend(add);
         }
     }
@@ -895,7 +879,10 @@ fn write_truth(path: &Path, records: &[(TapRecord, u16, Option<u8>)]) -> Result<
             writeln!(
                 f,
                 "{},{},{},{}",
-                r.validator, r.seq, r.card, PATTERNS[*p as usize]
+                r.validator,
+                r.seq,
+                r.card,
+                PATTERNS[*p as usize].code()
             )
             .map_err(io(path))?;
         }
