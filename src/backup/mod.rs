@@ -195,35 +195,55 @@ pub struct Summary {
 pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<Summary, Error> {
     let started = Instant::now();
     home.require_initialised()?;
+    let home_abs = check_dest(home, dest)?;
+    manifest::create_dir(dest)?;
+    let _lock = lock_dest(dest)?;
+    let mut warnings = Vec::new();
+    let prev = previous_files(dest, &mut warnings)?;
+    let marker = mark_incomplete(dest, &home_abs)?;
+    let mut run = Copier {
+        home,
+        dest,
+        prev,
+        done: BTreeMap::new(),
+        bar,
+    };
+    let reg = Registry::open(&home.registry())?;
+    let part = dest.join(format!("{REGISTRY}.part"));
+    let (snap, mut wanted, attempts) = copy_ledgered(&mut run, &reg, &part, &mut warnings)?;
+    copy_rest(&mut run, &snap, &mut wanted, &mut warnings)?;
+    place_registry(&mut run, &part, &mut wanted)?;
+    let (m, removed) = finish(&run, &snap, &home_abs, &wanted, &marker)?;
+    Ok(summarise(
+        &run, &m, &snap, removed, attempts, warnings, started,
+    ))
+}
+
+/// DEST must be a folder (or not exist yet) outside the home, the home not
+/// inside it; both as written and as resolved (a symlink). Returns the
+/// home's absolute path.
+fn check_dest(home: &Home, dest: &Path) -> Result<PathBuf, Error> {
     let home_abs = home
         .root()
         .canonicalize()
         .map_err(Error::read(home.root()))?;
     let dest_abs = std::path::absolute(dest).map_err(Error::read(dest))?;
-    if dest_abs.starts_with(&home_abs) || home_abs.starts_with(&dest_abs) {
-        return Err(Error::Refused {
-            path: dest.to_path_buf(),
-            why: format!(
-                "the backup folder and the home ({}) contain one another",
-                home_abs.display()
-            ),
-            todo: "Back up to a folder outside the home (another disk or a mounted backup server).",
-        });
-    }
     let dest_canon = if dest.exists() {
         dest.canonicalize().map_err(Error::read(dest))?
     } else {
         dest_abs.clone()
     };
-    if dest_canon.starts_with(&home_abs) || home_abs.starts_with(&dest_canon) {
-        return Err(Error::Refused {
-            path: dest.to_path_buf(),
-            why: format!(
-                "the backup folder and the home ({}) contain one another",
-                home_abs.display()
-            ),
-            todo: "Back up to a folder outside the home (another disk or a mounted backup server).",
-        });
+    for d in [&dest_abs, &dest_canon] {
+        if d.starts_with(&home_abs) || home_abs.starts_with(d) {
+            return Err(Error::Refused {
+                path: dest.to_path_buf(),
+                why: format!(
+                    "the backup folder and the home ({}) contain one another",
+                    home_abs.display()
+                ),
+                todo: "Back up to a folder outside the home (another disk or a mounted backup server).",
+            });
+        }
     }
     if dest.exists() && !dest.is_dir() {
         return Err(Error::Refused {
@@ -232,14 +252,18 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
             todo: "Give a folder (new, empty, or an earlier backup).",
         });
     }
-    manifest::create_dir(dest)?;
-    let _lock = lock_dest(dest)?;
+    Ok(home_abs)
+}
 
-    // DEST belongs to kartka backup: a new or empty folder, or one an
-    // earlier backup wrote. Anything else would be removed at the end.
-    let mut warnings = Vec::new();
+/// What an earlier backup left in DEST (by its manifest). DEST belongs to
+/// kartka backup: a new or empty folder, or one an earlier backup wrote;
+/// anything else would be removed at the end, so it is refused.
+fn previous_files(
+    dest: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, Entry>, Error> {
     let has_manifest = dest.join(manifest::FILE).exists();
-    let prev: BTreeMap<String, Entry> = if has_manifest {
+    Ok(if has_manifest {
         match Manifest::read(dest) {
             Ok(m) => m.files.into_iter().map(|e| (e.path.clone(), e)).collect(),
             Err(e) => {
@@ -271,7 +295,11 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
             }
         }
         BTreeMap::new()
-    };
+    })
+}
+
+/// The marker that says DEST is being written (removed at the end).
+fn mark_incomplete(dest: &Path, home_abs: &Path) -> Result<PathBuf, Error> {
     let marker = dest.join(INCOMPLETE);
     {
         use std::io::Write;
@@ -284,21 +312,25 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
             crate::time::now_utc_text()
         );
     }
+    Ok(marker)
+}
 
-    let mut run = Copier {
-        home,
-        dest,
-        prev,
-        done: BTreeMap::new(),
-        bar,
-    };
-    let reg = Registry::open(&home.registry())?;
-    let part = dest.join(format!("{REGISTRY}.part"));
+/// The registry snapshot and every file its ledger lists (the tap files,
+/// each month's latest flags), taken again while the tap store moves
+/// (compaction, a flag run), at most `ATTEMPTS` times. Returns the
+/// snapshot, the files copied, and the attempts it took.
+fn copy_ledgered(
+    run: &mut Copier<'_>,
+    reg: &Registry,
+    part: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(Snapshot, BTreeSet<String>, usize), Error> {
+    let (home, bar) = (run.home, run.bar);
     let mut attempts = 0;
-    let (snap, mut wanted) = loop {
+    let (snap, wanted) = loop {
         attempts += 1;
         let last = attempts == ATTEMPTS;
-        let snap = snapshot(reg.conn(), &part)?;
+        let snap = snapshot(reg.conn(), part)?;
         bar.set_length(snap.taps.len() as u64 + snap.flags.len() as u64);
         bar.set_position(0);
         let mut wanted: BTreeSet<String> = BTreeSet::new();
@@ -321,7 +353,7 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
                 }
                 Took::Differs(found) => {
                     if last {
-                        let _ = std::fs::remove_file(&part);
+                        let _ = std::fs::remove_file(part);
                         return Err(Error::HomeDamaged {
                             path: home.root().join(rel),
                             expected: sha.clone(),
@@ -366,7 +398,7 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
         match trouble {
             None => break (snap, wanted),
             Some(why) if last => {
-                let _ = std::fs::remove_file(&part);
+                let _ = std::fs::remove_file(part);
                 return Err(Error::Moving {
                     home: home.root().to_path_buf(),
                     why,
@@ -376,9 +408,18 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
             Some(_) => std::thread::sleep(Duration::from_millis(200 * attempts as u64)),
         }
     };
+    Ok((snap, wanted, attempts))
+}
 
-    // The rest of the home: kartka.toml, keys, the card design, the raw
-    // dumps, the quarantine, the photos.
+/// The rest of the home: kartka.toml, keys, the card design, the raw
+/// dumps, the quarantine, the photos.
+fn copy_rest(
+    run: &mut Copier<'_>,
+    snap: &Snapshot,
+    wanted: &mut BTreeSet<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let (home, bar) = (run.home, run.bar);
     let mut rest: Vec<(String, bool)> = Vec::new();
     if home.config().is_file() {
         rest.push((CONFIG.to_string(), false));
@@ -421,15 +462,23 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
         }
         bar.inc(1);
     }
+    Ok(())
+}
 
-    // The registry last: its snapshot is already in DEST as `.part`.
-    let (size, sha) = manifest::hash_file(&part).map_err(Error::read(&part))?;
+/// The registry last: its snapshot is already in DEST as `.part`.
+fn place_registry(
+    run: &mut Copier<'_>,
+    part: &Path,
+    wanted: &mut BTreeSet<String>,
+) -> Result<(), Error> {
+    let dest = run.dest;
+    let (size, sha) = manifest::hash_file(part).map_err(Error::read(part))?;
     let copied = run
         .prev
         .get(REGISTRY)
         .is_none_or(|p| p.sha256 != sha || p.size != size);
     let reg_to = dest.join(REGISTRY);
-    std::fs::rename(&part, &reg_to).map_err(Error::write(&reg_to))?;
+    std::fs::rename(part, &reg_to).map_err(Error::write(&reg_to))?;
     run.done.insert(
         REGISTRY.into(),
         (
@@ -442,7 +491,19 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
         ),
     );
     wanted.insert(REGISTRY.into());
+    Ok(())
+}
 
+/// The manifest written; what the new snapshot no longer lists removed
+/// from DEST; the marker removed. Returns the manifest and the removals.
+fn finish(
+    run: &Copier<'_>,
+    snap: &Snapshot,
+    home_abs: &Path,
+    wanted: &BTreeSet<String>,
+    marker: &Path,
+) -> Result<(Manifest, usize), Error> {
+    let dest = run.dest;
     let files: Vec<Entry> = wanted
         .iter()
         .filter_map(|p| run.done.get(p).map(|(e, _)| e.clone()))
@@ -468,12 +529,23 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
         removed += 1;
     }
     remove_empty_dirs(dest);
-    std::fs::remove_file(&marker).map_err(Error::write(&marker))?;
+    std::fs::remove_file(marker).map_err(Error::write(marker))?;
     manifest::sync_dir(dest)?;
+    Ok((m, removed))
+}
 
+fn summarise(
+    run: &Copier<'_>,
+    m: &Manifest,
+    snap: &Snapshot,
+    removed: usize,
+    attempts: usize,
+    warnings: Vec<String>,
+    started: Instant,
+) -> Summary {
     let mut s = Summary {
-        dest: dest.display().to_string(),
-        home: home_abs.display().to_string(),
+        dest: run.dest.display().to_string(),
+        home: m.source_home.clone(),
         created_at: m.created_at.clone(),
         files: m.files.len(),
         files_removed: removed,
@@ -493,7 +565,7 @@ pub fn backup(home: &Home, dest: &Path, bar: &indicatif::ProgressBar) -> Result<
         }
     }
     s.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-    Ok(s)
+    s
 }
 
 /// The registry snapshot and what its ledger says the files are.
