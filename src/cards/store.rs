@@ -191,8 +191,70 @@ impl Enforced {
 /// Blocks or expires every live card the registry says must stop: the
 /// holder died, lost the right, or the card's term ended. Runs in the
 /// caller's transaction; idempotent.
-pub fn enforce(tx: &Transaction, today: NaiveDate, operator: &str) -> rusqlite::Result<Enforced> {
-    let mut out = Enforced::default();
+/// A card in use (issued, sent, printed or handed over) with what the
+/// automatic stops look at: its last day, its holder's death and latest
+/// decision, its holder's name now and as printed.
+#[derive(Debug, Clone)]
+pub struct LiveCard {
+    pub id: i64,
+    pub number: i64,
+    pub valid_to: Option<NaiveDate>,
+    pub death: Option<NaiveDate>,
+    /// The holder's latest decision: (id, outcome, as of).
+    pub decision: Option<(i64, String, Option<NaiveDate>)>,
+    pub name: String,
+    pub printed_name: Option<String>,
+}
+
+/// What the automatic stops do to one live card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Blocked for the holder's death, from that day.
+    Death(NaiveDate),
+    /// Blocked: the latest decision is not eligible, from its date.
+    BenefitEnded {
+        decision: i64,
+        outcome: String,
+        as_of: Option<NaiveDate>,
+    },
+    /// Expired the day after its last day.
+    Expired(NaiveDate),
+    /// Not stopped, but the holder's name changed since it was printed.
+    NameChanged { printed: String, now: String },
+}
+
+/// The automatic stops (P9), as one pure rule over a live card: death
+/// first, then a decision that is no longer eligible, then the card's own
+/// last day; otherwise a changed name is reported.
+pub fn stop_for(card: &LiveCard, today: NaiveDate) -> Option<Stop> {
+    if let Some(death) = card.death {
+        return Some(Stop::Death(death));
+    }
+    if let Some((decision, outcome, as_of)) = &card.decision
+        && outcome != "eligible"
+    {
+        return Some(Stop::BenefitEnded {
+            decision: *decision,
+            outcome: outcome.clone(),
+            as_of: *as_of,
+        });
+    }
+    if let Some(last) = card.valid_to
+        && last < today
+    {
+        return Some(Stop::Expired(last));
+    }
+    match &card.printed_name {
+        Some(printed) if *printed != card.name => Some(Stop::NameChanged {
+            printed: printed.clone(),
+            now: card.name.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// Every live card with its holder's death, latest decision and names.
+fn live_cards(tx: &Transaction) -> rusqlite::Result<Vec<LiveCard>> {
     let mut stmt = tx.prepare(
         "WITH live AS (SELECT c.id, c.number, c.person_id, c.valid_to, e.state FROM cards c \
             JOIN card_events e ON e.id = (SELECT max(x.id) FROM card_events x WHERE x.card_id = c.id) \
@@ -204,96 +266,82 @@ pub fn enforce(tx: &Transaction, today: NaiveDate, operator: &str) -> rusqlite::
          LEFT JOIN decisions d ON d.id = (SELECT max(y.id) FROM decisions y WHERE y.person_id = l.person_id) \
          ORDER BY l.number",
     )?;
-    type Row = (
-        i64,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    drop(stmt);
-    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    for (id, number, valid_to, death, outcome, as_of, decision, name, printed) in rows {
-        let number = number.to_string();
-        if let Some(death) = death {
-            let effective = date(&death).map(crate::time::kyiv_day_start_utc);
-            append_event(
-                tx,
-                id,
-                State::Blocked,
-                operator,
-                EventInfo {
-                    reason: Some(Reason::Death),
-                    effective,
-                    detail: Some(format!(
-                        "automatic: the holder's death on {death} is recorded"
-                    )),
-                    ..Default::default()
-                },
-            )?;
-            out.death.push(number);
-        } else if outcome.as_deref().is_some_and(|o| o != "eligible") {
-            let effective = as_of
-                .as_deref()
-                .and_then(date)
-                .map(crate::time::kyiv_day_start_utc);
-            append_event(
-                tx,
-                id,
-                State::Blocked,
-                operator,
-                EventInfo {
-                    reason: Some(Reason::BenefitEnded),
-                    effective,
-                    detail: Some(format!(
-                        "automatic: decision {} as of {} is {}",
-                        decision.unwrap_or_default(),
-                        as_of.unwrap_or_default(),
-                        outcome.unwrap_or_default()
-                    )),
-                    ..Default::default()
-                },
-            )?;
-            out.benefit_ended.push(number);
-        } else if let Some(last) = date(&valid_to)
-            && last < today
-        {
-            append_event(
-                tx,
-                id,
-                State::Expired,
-                operator,
-                EventInfo {
-                    effective: last.succ_opt().map(crate::time::kyiv_day_start_utc),
-                    detail: Some(format!("automatic: valid to {valid_to}")),
-                    ..Default::default()
-                },
-            )?;
-            out.expired.push(number);
-        } else if let Some(printed) = printed
-            && printed != name
-        {
-            out.name_changed.push((number, printed, name));
-        }
+    let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    let rows = stmt.query_map([], |r| {
+        let outcome: Option<String> = r.get(4)?;
+        let as_of = date(r.get(5)?);
+        let decision: Option<i64> = r.get(6)?;
+        Ok(LiveCard {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            valid_to: date(r.get(2)?),
+            death: date(r.get(3)?),
+            decision: decision.zip(outcome).map(|(id, o)| (id, o, as_of)),
+            name: r.get(7)?,
+            printed_name: r.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The automatic stops, applied: each live card's `stop_for`, appended as
+/// its event.
+pub fn enforce(tx: &Transaction, today: NaiveDate, operator: &str) -> rusqlite::Result<Enforced> {
+    let mut out = Enforced::default();
+    for card in live_cards(tx)? {
+        let number = card.number.to_string();
+        let (state, info) = match stop_for(&card, today) {
+            None => continue,
+            Some(Stop::NameChanged { printed, now }) => {
+                out.name_changed.push((number, printed, now));
+                continue;
+            }
+            Some(Stop::Death(death)) => {
+                out.death.push(number);
+                (
+                    State::Blocked,
+                    EventInfo {
+                        reason: Some(Reason::Death),
+                        effective: Some(crate::time::kyiv_day_start_utc(death)),
+                        detail: Some(format!(
+                            "automatic: the holder's death on {death} is recorded"
+                        )),
+                        ..Default::default()
+                    },
+                )
+            }
+            Some(Stop::BenefitEnded {
+                decision,
+                outcome,
+                as_of,
+            }) => {
+                out.benefit_ended.push(number);
+                (
+                    State::Blocked,
+                    EventInfo {
+                        reason: Some(Reason::BenefitEnded),
+                        effective: as_of.map(crate::time::kyiv_day_start_utc),
+                        detail: Some(format!(
+                            "automatic: decision {decision} as of {} is {outcome}",
+                            as_of.map(|d| d.to_string()).unwrap_or_default()
+                        )),
+                        ..Default::default()
+                    },
+                )
+            }
+            Some(Stop::Expired(last)) => {
+                out.expired.push(number);
+                (
+                    State::Expired,
+                    EventInfo {
+                        effective: last.succ_opt().map(crate::time::kyiv_day_start_utc),
+                        detail: Some(format!("automatic: valid to {last}")),
+                        ..Default::default()
+                    },
+                )
+            }
+        };
+        append_event(tx, card.id, state, operator, info)?;
     }
     Ok(out)
 }
@@ -824,6 +872,58 @@ mod tests {
         assert_eq!(
             card_valid_to(&config, d("2026-11-01"), Some(d("2027-06-30"))),
             d("2027-06-30")
+        );
+    }
+}
+
+#[cfg(test)]
+mod stop_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn card() -> LiveCard {
+        LiveCard {
+            id: 1,
+            number: 1_000_000_008,
+            valid_to: Some(d("2027-10-31")),
+            death: None,
+            decision: Some((5, "eligible".into(), Some(d("2026-11-01")))),
+            name: "Коваль Олена".into(),
+            printed_name: Some("Коваль Олена".into()),
+        }
+    }
+
+    #[test]
+    fn death_comes_first_then_the_decision_then_the_last_day() {
+        let today = d("2026-11-20");
+        assert_eq!(stop_for(&card(), today), None);
+        let mut c = card();
+        c.valid_to = Some(d("2026-11-19"));
+        assert_eq!(stop_for(&c, today), Some(Stop::Expired(d("2026-11-19"))));
+        c.decision = Some((6, "ineligible".into(), Some(d("2026-11-10"))));
+        assert_eq!(
+            stop_for(&c, today),
+            Some(Stop::BenefitEnded {
+                decision: 6,
+                outcome: "ineligible".into(),
+                as_of: Some(d("2026-11-10")),
+            })
+        );
+        c.death = Some(d("2026-11-05"));
+        assert_eq!(stop_for(&c, today), Some(Stop::Death(d("2026-11-05"))));
+        // A card valid through today is not expired; a new surname is told.
+        let mut c = card();
+        c.valid_to = Some(today);
+        c.name = "Шевченко Олена".into();
+        assert_eq!(
+            stop_for(&c, today),
+            Some(Stop::NameChanged {
+                printed: "Коваль Олена".into(),
+                now: "Шевченко Олена".into(),
+            })
         );
     }
 }

@@ -238,6 +238,10 @@ impl Problems<'_, '_> {
         let (uk, en) = self.column(field);
         self.reasons.push(why.prefixed(&uk, &en));
     }
+    /// A cell's parsed value, or its reason recorded against `field`.
+    fn ok<T>(&mut self, field: Field, r: Result<T, Why>) -> Option<T> {
+        r.map_err(|e| self.reject(field, e)).ok()
+    }
     fn warn(&mut self, field: Field, why: Why) {
         let (uk, en) = self.column(field);
         self.warnings.push(why.prefixed(&uk, &en));
@@ -512,37 +516,19 @@ impl RowContext<'_> {
             _ => None,
         };
 
-        let phone = self.text(row, Field::Phone).and_then(|raw| {
-            match self.phones.borrow_mut().read(&raw) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    p.reject(Field::Phone, e);
-                    None
-                }
-            }
-        });
+        let phone = self
+            .text(row, Field::Phone)
+            .and_then(|raw| p.ok(Field::Phone, self.phones.borrow_mut().read(&raw)));
         let email = self
             .text(row, Field::Email)
-            .and_then(|raw| match cells::email(&raw) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    p.reject(Field::Email, e);
-                    None
-                }
-            });
+            .and_then(|raw| p.ok(Field::Email, cells::email(&raw)));
 
         let community = self.community(row, &mut p);
         let (categories, chosen_category) = self.categories(row, &mut p);
 
         let mut money = |field: Field| match self.cell(row, field) {
             None => None,
-            Some(c) => match cells::kopecks(c) {
-                Ok(v) => v,
-                Err(e) => {
-                    p.reject(field, e);
-                    None
-                }
-            },
+            Some(c) => p.ok(field, cells::kopecks(c)).flatten(),
         };
         let income_pension = money(Field::IncomePension);
         let income_salary = money(Field::IncomeSalary);
@@ -572,27 +558,15 @@ impl RowContext<'_> {
 
         let mut date = |field: Field, kind: DateKind| {
             self.cell(row, field)
-                .and_then(|c| match cells::date(c, kind, self.today) {
-                    Ok(d) => Some(d),
-                    Err(e) => {
-                        p.reject(field, e);
-                        None
-                    }
-                })
+                .and_then(|c| p.ok(field, cells::date(c, kind, self.today)))
         };
         let benefit_valid_until = date(Field::BenefitValidUntil, DateKind::Any);
         let application_date = date(Field::ApplicationDate, DateKind::Past);
         let death_date = date(Field::DeathDate, DateKind::Past);
 
-        let photo = self.text(row, Field::Photo).and_then(|name| {
-            match photo::check(&self.base_dir, &name) {
-                Ok(ph) => Some(ph),
-                Err(e) => {
-                    p.reject(Field::Photo, e);
-                    None
-                }
-            }
-        });
+        let photo = self
+            .text(row, Field::Photo)
+            .and_then(|name| p.ok(Field::Photo, photo::check(&self.base_dir, &name)));
 
         let benefit_document = self.text(row, Field::BenefitDocument);
         let documents = self.text(row, Field::Documents);
