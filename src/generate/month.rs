@@ -147,33 +147,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     };
     std::fs::create_dir_all(&opts.out).map_err(write_err(&opts.out))?;
 
-    // The fleet: routes shared out among carriers, vehicles among routes;
-    // `validators - vehicles` vehicles have a second door validator.
-    let vehicles: Vec<Vehicle> = {
-        let mut next_validator = 1u16;
-        let doubles = opts.validators.saturating_sub(opts.vehicles) as usize;
-        (0..opts.vehicles as usize)
-            .map(|i| {
-                let route = 1 + (i as u16 % opts.routes);
-                let carrier = 1 + ((route - 1) % opts.carriers);
-                let doors = if i < doubles { 2 } else { 1 };
-                let v = [next_validator, next_validator + 1];
-                next_validator += doors as u16;
-                Vehicle {
-                    id: 1001 + i as u16,
-                    carrier,
-                    route,
-                    validators: v,
-                    doors,
-                    zone: if opts.routes >= 3 && route == opts.routes {
-                        2
-                    } else {
-                        1
-                    },
-                }
-            })
-            .collect()
-    };
+    let vehicles = plan_fleet(opts);
     let by_route: Vec<Vec<usize>> = (1..=opts.routes)
         .map(|r| {
             (0..vehicles.len())
@@ -221,17 +195,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     };
 
     // Days of the month and their weights; the service day's hourly profile.
-    let mut days = Vec::new();
-    let mut d = opts.month;
-    while d.month() == opts.month.month() {
-        let w = match d.weekday() {
-            Weekday::Sat => 0.65,
-            Weekday::Sun => 0.5,
-            _ => 1.0,
-        };
-        days.push((d, w));
-        d = d.succ_opt().expect("a next day");
-    }
+    let days = month_days(opts.month);
     let day_total: f64 = days.iter().map(|x| x.1).sum();
     // Minutes after 05:30 (service to 23:30), peaks at 07:45 and 17:15.
     let minute_of_day = |rng: &mut ChaCha8Rng| -> u32 {
@@ -251,7 +215,11 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     };
     let midnight = |d: NaiveDate| -> u32 { crate::time::kyiv_midnight(d).timestamp() as u32 };
     let day_start: Vec<u32> = days.iter().map(|(d, _)| midnight(*d)).collect();
-    let month_end = midnight(d);
+    let month_end = midnight(
+        days.last()
+            .and_then(|l| l.0.succ_opt())
+            .expect("a day after the month"),
+    );
     let day_of = |t: u32| day_start.partition_point(|&s| s <= t).saturating_sub(1);
     // Kyiv wall-clock time: `secs` after midnight of the month's day `day`
     // (a DST day is 23 or 25 hours long), and a time's seconds after its
@@ -689,55 +657,8 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     let planted: usize = by_pattern.values().sum();
     drafts.extend(plants);
 
-    // The card's trip counter: up by one at every tap, in the order the taps
-    // really happened; a planted "counter_backwards" tap carries an old value.
-    drafts.sort_unstable_by_key(|d| (d.card, d.time));
-    let mut last_card = u32::MAX;
-    let mut counter = 0u16;
-    for d in &mut drafts {
-        if d.card != last_card {
-            last_card = d.card;
-            counter = (d.card % 97) as u16;
-        }
-        counter = counter.wrapping_add(1);
-        if d.trips.is_some() {
-            d.trips = Some(counter.saturating_sub(40));
-        } else {
-            d.trips = Some(counter);
-        }
-    }
-    // Sequence numbers per validator, in the order the taps happened (a
-    // tap with a wrong clock keeps its place).
-    drafts.sort_unstable_by_key(|d| (validator_of(d), d.time));
-    let mut records: Vec<(TapRecord, u16, Option<u8>)> = Vec::with_capacity(drafts.len());
-    // Validators number their taps from 1.
-    let mut seq = 1u32;
-    let mut last_v = 0u16;
-    for d in &drafts {
-        let v = validator_of(d);
-        if v != last_v {
-            last_v = v;
-            seq = 1;
-        }
-        let vehicle = vehicles[d.vehicle];
-        records.push((
-            TapRecord {
-                validator: v,
-                seq,
-                time: (i64::from(d.time) + i64::from(d.skew)) as u32,
-                card: d.card,
-                uid: d.uid,
-                vehicle: vehicle.id,
-                route: d.route,
-                zone: vehicle.zone,
-                result: TapResult::Accepted,
-                trips: d.trips.unwrap_or(0),
-            },
-            vehicle.carrier,
-            d.pattern,
-        ));
-        seq += 1;
-    }
+    count_trips(&mut drafts);
+    let records = number_taps(&mut drafts, &vehicles);
     write_cards(&opts.out.join("cards.csv"), &gen_cards)?;
     write_truth(&opts.out.join("ground-truth.csv"), &records)?;
     let mut dumps = 0;
@@ -777,6 +698,110 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
         },
         cards: if opts.keep { gen_cards } else { Vec::new() },
     })
+}
+
+/// The fleet: routes shared out among carriers, vehicles among routes;
+/// `validators - vehicles` vehicles have a second door validator; the last
+/// route (of three or more) runs out to the suburbs, tariff zone 2.
+fn plan_fleet(opts: &MonthOptions) -> Vec<Vehicle> {
+    let mut next_validator = 1u16;
+    let doubles = opts.validators.saturating_sub(opts.vehicles) as usize;
+    (0..opts.vehicles as usize)
+        .map(|i| {
+            let route = 1 + (i as u16 % opts.routes);
+            let carrier = 1 + ((route - 1) % opts.carriers);
+            let doors = if i < doubles { 2 } else { 1 };
+            let v = [next_validator, next_validator + 1];
+            next_validator += doors as u16;
+            Vehicle {
+                id: 1001 + i as u16,
+                carrier,
+                route,
+                validators: v,
+                doors,
+                zone: if opts.routes >= 3 && route == opts.routes {
+                    2
+                } else {
+                    1
+                },
+            }
+        })
+        .collect()
+}
+
+/// The days of the month that `first` begins, with their weights (fewer
+/// riders at weekends).
+fn month_days(first: NaiveDate) -> Vec<(NaiveDate, f64)> {
+    let mut days = Vec::new();
+    let mut d = first;
+    while d.month() == first.month() {
+        let w = match d.weekday() {
+            Weekday::Sat => 0.65,
+            Weekday::Sun => 0.5,
+            _ => 1.0,
+        };
+        days.push((d, w));
+        d = d.succ_opt().expect("a next day");
+    }
+    days
+}
+
+/// The card's trip counter: up by one at every tap, in the order the taps
+/// really happened; a planted "counter_backwards" tap carries an old value.
+fn count_trips(drafts: &mut [Draft]) {
+    drafts.sort_unstable_by_key(|d| (d.card, d.time));
+    let mut last_card = u32::MAX;
+    let mut counter = 0u16;
+    for d in drafts.iter_mut() {
+        if d.card != last_card {
+            last_card = d.card;
+            counter = (d.card % 97) as u16;
+        }
+        counter = counter.wrapping_add(1);
+        if d.trips.is_some() {
+            d.trips = Some(counter.saturating_sub(40));
+        } else {
+            d.trips = Some(counter);
+        }
+    }
+}
+
+/// Sequence numbers per validator, from 1, in the order the taps happened
+/// (a tap with a wrong clock keeps its place): the records as the
+/// validators would log them, with each tap's carrier and planted pattern.
+fn number_taps(drafts: &mut [Draft], vehicles: &[Vehicle]) -> Vec<(TapRecord, u16, Option<u8>)> {
+    let validator_of =
+        |d: &Draft| vehicles[d.vehicle].validators[d.door.min(vehicles[d.vehicle].doors - 1)];
+    drafts.sort_unstable_by_key(|d| (validator_of(d), d.time));
+    let mut records: Vec<(TapRecord, u16, Option<u8>)> = Vec::with_capacity(drafts.len());
+    let mut seq = 1u32;
+    let mut last_v = 0u16;
+    for d in drafts.iter() {
+        let v = validator_of(d);
+        if v != last_v {
+            last_v = v;
+            seq = 1;
+        }
+        let vehicle = vehicles[d.vehicle];
+        records.push((
+            TapRecord {
+                validator: v,
+                seq,
+                time: (i64::from(d.time) + i64::from(d.skew)) as u32,
+                card: d.card,
+                uid: d.uid,
+                vehicle: vehicle.id,
+                route: d.route,
+                zone: vehicle.zone,
+                result: TapResult::Accepted,
+                trips: d.trips.unwrap_or(0),
+            },
+            vehicle.carrier,
+            d.pattern,
+        ));
+        seq += 1;
+    }
+    records
 }
 
 /// A standard normal variate (Box–Muller).
