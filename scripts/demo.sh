@@ -4,8 +4,10 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
-cargo build --quiet --bin kartka
-cargo build --quiet -p kartka-sim
+# One build of the whole workspace's programs, with the workspace's one
+# feature set (Cargo.toml unifies the test build's features too), so the
+# README's second command, `cargo test --workspace`, compiles no crate again.
+cargo build --quiet --workspace --bins
 bin="${CARGO_TARGET_DIR:-$repo/target}/debug/kartka"
 sim="${CARGO_TARGET_DIR:-$repo/target}/debug/kartka-sim"
 
