@@ -5,8 +5,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use crate::common::month::{flagged_month, fold};
 use crate::common::{Home, ok};
-use crate::test_compensation::{flagged_month, fold};
 
 const MONTH: &str = "2026-10";
 

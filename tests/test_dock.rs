@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 
+use crate::common::store::{assert_exactly_once, fleet, stored};
 use crate::common::{BIN, Home, Run};
-use crate::test_taps::{assert_exactly_once, fleet, stored};
 
 /// The simulator binary, built beside kartka (`cargo test --workspace`
 /// builds it; a lone `cargo test -p kartka` builds it here).

@@ -1,6 +1,9 @@
 //! The `Home` helper: a fresh KARTKA_HOME in a temporary folder, with a copy
 //! of the fixtures, and methods to run `kartka` and read the registry.
 
+pub mod month;
+pub mod store;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -101,6 +104,15 @@ impl Home {
         Run::of(self.command().args(args))
     }
 
+    /// Runs one argument line, as cargo-test-support's
+    /// `p.cargo("build --bin foo")`: words split at spaces, a "double
+    /// quoted" word kept whole.
+    pub fn line(&self, line: &str) -> Run {
+        let words = words(line);
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        self.kartka(&args)
+    }
+
     /// Runs as another person: through sudo as the home's owner, kartka
     /// takes them from SUDO_USER. No purpose unless `args` give one.
     pub fn kartka_as(&self, user: &str, args: &[&str]) -> Run {
@@ -119,4 +131,50 @@ impl Home {
     pub fn count(&self, sql: &str) -> i64 {
         self.db().query_row(sql, [], |r| r.get(0)).unwrap()
     }
+}
+
+/// `a "b c" d` → [a, b c, d].
+pub fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut started) = (false, false);
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if started {
+                    out.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            c => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        out.push(word);
+    }
+    out
+}
+
+#[test]
+fn an_argument_line_splits_like_a_shell_line() {
+    assert_eq!(
+        words(r#"taps clear F-7-123 --reason "a transfer, P14"  --json"#),
+        [
+            "taps",
+            "clear",
+            "F-7-123",
+            "--reason",
+            "a transfer, P14",
+            "--json"
+        ]
+    );
+    assert_eq!(words(r#"--purpose """#), ["--purpose", ""]);
+    assert!(words("   ").is_empty());
 }
