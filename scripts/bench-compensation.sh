@@ -40,7 +40,7 @@ echo "median: $(cut -d' ' -f1 "$work/runs" | median) s wall, $(cut -d' ' -f2 "$w
 python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-print(f"{j[\"accepted\"]} accepted taps; {j[\"total_trips\"]} trips paid, {j[\"total_kopecks\"]} kopecks;"
-      f" {j[\"held_trips\"]} held; {len(j[\"carriers\"])} carrier and {len(j[\"communities\"])} community workbooks + the city")
+print("%d accepted taps; %d trips paid, %d kopecks; %d held; %d carrier and %d community workbooks + the city"
+      % (j["accepted"], j["total_trips"], j["total_kopecks"], j["held_trips"], len(j["carriers"]), len(j["communities"])))
 ' "$work/json"
 ls -la "$work/out" | awk 'NR>1 {s+=$5} END {print "workbooks: " NR-1 " files, " s " bytes"}'
