@@ -44,21 +44,11 @@ impl Cell {
     }
 }
 
-/// A tap the flags hold, for the carrier's list.
+/// A tap the flags hold, for the carrier's list: as its flags describe it,
+/// with its fare.
 #[derive(Debug, Clone)]
 pub struct HeldTap {
-    pub id: String,
-    pub tapped_at_ms: i64,
-    pub validator: i32,
-    pub seq: i64,
-    pub vehicle: i32,
-    pub carrier: Option<i32>,
-    pub route: i32,
-    pub card: i64,
-    /// The rule codes not cleared, comma-separated.
-    pub rules: String,
-    pub evidence_uk: String,
-    pub evidence_en: String,
+    pub flagged: crate::flags::store::HeldTap,
     pub fare: i64,
 }
 
@@ -362,17 +352,7 @@ fn held_taps(
         .into_iter()
         .map(|h| HeldTap {
             fare: crate::tariff::fare_at(&config.tariffs, &h.trip, h.tapped_at_ms),
-            id: h.id,
-            tapped_at_ms: h.tapped_at_ms,
-            validator: h.validator,
-            seq: h.seq,
-            vehicle: h.vehicle,
-            carrier: h.trip.carrier,
-            route: h.trip.route,
-            card: h.card,
-            rules: h.rules,
-            evidence_uk: h.evidence_uk,
-            evidence_en: h.evidence_en,
+            flagged: h,
         })
         .collect())
 }

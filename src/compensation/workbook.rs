@@ -387,21 +387,22 @@ impl Books<'_> {
                 rows: m
                     .held
                     .iter()
-                    .filter(|h| h.carrier == carrier)
-                    .map(|h| {
+                    .filter(|h| h.flagged.trip.carrier == carrier)
+                    .map(|held| {
+                        let h = &held.flagged;
                         vec![
                             Val::Text(h.id.clone()),
                             Val::Text(kyiv(h.tapped_at_ms)),
                             Val::Int(i64::from(h.validator)),
                             Val::Int(i64::from(h.vehicle)),
-                            Val::Text(h.route.to_string()),
+                            Val::Text(h.trip.route.to_string()),
                             Val::Text(h.card.to_string()),
                             Val::Text(h.rules.clone()),
                             Val::Text(match lang {
                                 Lang::Uk => h.evidence_uk.clone(),
                                 Lang::En => h.evidence_en.clone(),
                             }),
-                            Val::Money(h.fare),
+                            Val::Money(held.fare),
                         ]
                     })
                     .collect(),
