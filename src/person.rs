@@ -307,6 +307,35 @@ pub fn export(
     write(&export, out, lang)
 }
 
+/// Who accessed a person's data (`kartka audit person`).
+#[derive(Debug, serde::Serialize)]
+pub struct Accesses {
+    pub social_number: String,
+    pub entries: Vec<crate::audit::Entry>,
+}
+
+/// The audit trail's entries about the person any of their numbers name;
+/// reading them is itself an access, recorded before they are handed back.
+pub fn accesses(
+    reg: &mut Registry,
+    session: &crate::access::Session,
+    key: &str,
+) -> Result<Accesses, Error> {
+    let id = crate::eligibility::find_person(reg, key)?;
+    let social_number = crate::identity::social_number(id);
+    let entries = crate::audit::person(reg, &social_number)?;
+    session.record(
+        reg,
+        crate::audit::Outcome::Shown,
+        std::slice::from_ref(&social_number),
+        "who accessed this person's data",
+    )?;
+    Ok(Accesses {
+        social_number,
+        entries,
+    })
+}
+
 /// Writes the export as .xlsx (one sheet per section, titles in `lang`,
 /// the photo on the first sheet) or .json; readable by its owner only.
 pub fn write(export: &Export, out: &Path, lang: crate::lang::Lang) -> Result<Written, Error> {

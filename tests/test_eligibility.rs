@@ -159,3 +159,33 @@ fn explain_of_an_unknown_person_is_66() {
         r.stderr
     );
 }
+
+#[test]
+fn a_workbook_that_cannot_be_written_keeps_the_decisions_and_their_audit_entry() {
+    let h = Home::new();
+    import_one(&h, AT_LIMIT);
+    let r = h.kartka(&[
+        "eligibility",
+        "--as-of",
+        "2026-11-01",
+        "--out",
+        "no-such-folder/decisions.xlsx",
+    ]);
+    assert_eq!(r.code, 73, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no-such-folder/decisions.xlsx: cannot write the workbook")
+            && r.stderr.contains("decisions were kept"),
+        "{}",
+        r.stderr
+    );
+    // Nothing lost: the decision stands, and the export was recorded
+    // before the workbook was attempted (K5).
+    assert_eq!(decisions(&h, "outcome = 'eligible'"), 1);
+    assert_eq!(
+        h.count("SELECT count(*) FROM audit WHERE outcome = 'exported' AND detail LIKE 'decisions workbook%'"),
+        1
+    );
+    let r = h.kartka(&["--json", "eligibility", "--as-of", "2026-11-01"]);
+    assert_eq!(r.json()["unchanged"], 1, "{}", r.stderr);
+}

@@ -152,6 +152,63 @@ pub fn put(
     Ok(find(reg, user)?.expect("just written"))
 }
 
+/// Adds or changes an account for `session` (an admin's), with the
+/// change in the audit trail.
+pub fn grant(
+    reg: &mut Registry,
+    session: &super::Session,
+    user: &str,
+    role: Role,
+    carriers: &[String],
+    routes: &[String],
+) -> Result<Account, Error> {
+    let a = put(reg, user, role, carriers, routes, &session.user)?;
+    session.record(
+        reg,
+        crate::audit::Outcome::Changed,
+        &[],
+        &format!("account {} is {}", a.user, a.describe()),
+    )?;
+    Ok(a)
+}
+
+/// Removes an account for `session`, with the change in the audit trail.
+pub fn revoke(reg: &mut Registry, session: &super::Session, user: &str) -> Result<Account, Error> {
+    let a = remove(reg, user)?;
+    session.record(
+        reg,
+        crate::audit::Outcome::Changed,
+        &[],
+        &format!("account {} removed (was {})", a.user, a.describe()),
+    )?;
+    Ok(a)
+}
+
+/// A home without accounts makes `session`'s user its admin (the OS
+/// user who ran init, or the owner of a home made before accounts
+/// existed), recorded in the audit trail with `why`. The session then
+/// holds the account. `None` when the home has accounts already.
+pub fn first_admin(
+    reg: &mut Registry,
+    session: &mut super::Session,
+    why: &str,
+) -> Result<Option<Account>, Error> {
+    if count(reg)? != 0 {
+        return Ok(None);
+    }
+    let account = put(reg, &session.user, Role::Admin, &[], &[], &session.user)?;
+    session.account = Some(account.clone());
+    session.record(reg, crate::audit::Outcome::Changed, &[], why)?;
+    Ok(Some(account))
+}
+
+impl Account {
+    /// Its role and scope in words.
+    pub fn describe(&self) -> String {
+        format!("{}, {}", self.role, self.scope.describe())
+    }
+}
+
 fn last_admin_guard(reg: &Registry, user: &str) -> Result<(), Error> {
     let admins: i64 = reg
         .conn()

@@ -64,6 +64,21 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// In words, for the account list and the audit trail.
+    pub fn describe(&self) -> String {
+        if self.is_all() {
+            return "all carriers and routes".into();
+        }
+        let mut parts = Vec::new();
+        if !self.carriers.is_empty() {
+            let ids: Vec<String> = self.carriers.iter().map(|c| c.to_string()).collect();
+            parts.push(format!("carriers {}", ids.join(",")));
+        }
+        if !self.routes.is_empty() {
+            parts.push(format!("routes {}", self.routes.join(",")));
+        }
+        parts.join("; ")
+    }
     pub fn is_all(&self) -> bool {
         self.carriers.is_empty() && self.routes.is_empty()
     }

@@ -785,14 +785,11 @@ fn find(reg: &Registry, key: &str) -> Result<Vec<Shown>, Error> {
     let cards = match CardNumber::parse(key) {
         Ok(number) => vec![require_card(reg.conn(), number, reg.path())?],
         Err(parse_error) => {
-            let person = crate::eligibility::find_person(reg, key).map_err(|e| match e {
-                crate::eligibility::Error::UnknownPerson(_) if key.trim().len() == 10 => {
-                    Error::BadNumber(parse_error)
-                }
-                crate::eligibility::Error::UnknownPerson(k) => Error::UnknownHolder(k),
-                crate::eligibility::Error::Registry(r) => Error::Registry(r),
-                other => Error::UnknownHolder(other.to_string()),
-            })?;
+            let person = match reg.find_person(key)? {
+                Some(id) => id,
+                None if key.trim().len() == 10 => return Err(Error::BadNumber(parse_error)),
+                None => return Err(Error::UnknownHolder(key.trim().to_string())),
+            };
             cards_where(reg.conn(), "WHERE c.person_id = ?1 ORDER BY c.id", [person])
                 .map_err(err)?
         }

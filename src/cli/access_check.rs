@@ -45,22 +45,12 @@ pub fn session(g: &Global, action: Option<Action>) -> Result<Session, Error> {
     }
     let mut reg = Registry::open(&home.registry())?;
     session.account = accounts::find(&reg, &session.user)?;
-    if session.account.is_none() && accounts::count(&reg)? == 0 {
-        // A home made before accounts existed: its owner becomes the admin.
-        let account = accounts::put(&reg, &session.user, Role::Admin, &[], &[], "kartka")?;
-        audit::record(
+    if session.account.is_none() {
+        accounts::first_admin(
             &mut reg,
-            audit::New {
-                user: &session.user,
-                role: "admin",
-                command: &session.command,
-                purpose: "",
-                outcome: Outcome::Changed,
-                people: &[],
-                detail: "first admin: the home had no accounts",
-            },
+            &mut session,
+            "first admin: the home had no accounts",
         )?;
-        session.account = Some(account);
     }
     let checked = match session.account {
         None => Err(access::Error::NoAccount {
@@ -87,14 +77,4 @@ pub fn session(g: &Global, action: Option<Action>) -> Result<Session, Error> {
         return Err(e.into());
     }
     Ok(session)
-}
-
-pub fn audit(
-    session: &Session,
-    reg: &mut Registry,
-    outcome: Outcome,
-    people: &[String],
-    detail: &str,
-) -> Result<(), Error> {
-    Ok(session.record(reg, outcome, people, detail)?)
 }

@@ -3,7 +3,6 @@
 use super::Global;
 use crate::Error;
 use crate::access::{Action, Role, accounts};
-use crate::audit::Outcome;
 use crate::registry::Registry;
 
 /// Accounts: an OS user's role, and for carriers the carriers and routes it sees.
@@ -53,14 +52,8 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             carriers,
             routes,
         } => {
-            let a = accounts::put(&reg, &user, role, &carriers, &routes, &g.operator())?;
-            g.audit(
-                &mut reg,
-                Outcome::Changed,
-                &[],
-                &format!("account {} is {}", a.user, describe(&a)),
-            )?;
-            g.say(format_args!("{}: {}", a.user, describe(&a)));
+            let a = accounts::grant(&mut reg, g.session(), &user, role, &carriers, &routes)?;
+            g.say(format_args!("{}: {}", a.user, a.describe()));
             g.print_json(&a);
         }
         Cmd::List => {
@@ -71,7 +64,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                         "{:<20} {:<8} {}  (since {}, by {})",
                         a.user,
                         a.role,
-                        scope_text(&a.scope),
+                        a.scope.describe(),
                         a.added_at,
                         a.added_by
                     );
@@ -80,41 +73,10 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             g.print_json(&list);
         }
         Cmd::Remove { user } => {
-            let a = accounts::remove(&reg, &user)?;
-            g.audit(
-                &mut reg,
-                Outcome::Changed,
-                &[],
-                &format!("account {} removed (was {})", a.user, describe(&a)),
-            )?;
+            let a = accounts::revoke(&mut reg, g.session(), &user)?;
             g.say(format_args!("{} removed.", a.user));
             g.print_json(&a);
         }
     }
     Ok(())
-}
-
-fn scope_text(s: &crate::access::Scope) -> String {
-    if s.is_all() {
-        return "all carriers and routes".into();
-    }
-    let mut parts = Vec::new();
-    if !s.carriers.is_empty() {
-        parts.push(format!(
-            "carriers {}",
-            s.carriers
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
-    }
-    if !s.routes.is_empty() {
-        parts.push(format!("routes {}", s.routes.join(",")));
-    }
-    parts.join("; ")
-}
-
-fn describe(a: &accounts::Account) -> String {
-    format!("{}, {}", a.role, scope_text(&a.scope))
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::Global;
 use crate::Error;
 use crate::access::Action;
-use crate::audit::{self, Outcome};
+use crate::audit;
 use crate::registry::Registry;
 
 /// The personal-data audit trail (K5, P22).
@@ -64,11 +64,6 @@ pub fn action(args: &Args) -> Action {
     }
 }
 
-fn social_number(reg: &Registry, key: &str) -> Result<String, Error> {
-    let id = crate::eligibility::find_person(reg, key)?;
-    Ok(crate::identity::social_number(id))
-}
-
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
@@ -106,14 +101,8 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             g.print_json(&list);
         }
         Cmd::Person { person } => {
-            let sn = social_number(&reg, &person)?;
-            let list = audit::person(&reg, &sn)?;
-            g.audit(
-                &mut reg,
-                Outcome::Shown,
-                std::slice::from_ref(&sn),
-                "who accessed this person's data",
-            )?;
+            let found = crate::person::accesses(&mut reg, g.session(), &person)?;
+            let (sn, list) = (&found.social_number, &found.entries);
             if !g.json && !g.quiet {
                 println!(
                     "{sn}: {} {}",
@@ -125,8 +114,8 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                     list.len()
                 );
             }
-            print_entries(g, &list);
-            g.print_json(&serde_json::json!({"social_number": sn, "entries": list}));
+            print_entries(g, list);
+            g.print_json(&found);
         }
     }
     Ok(())

@@ -55,17 +55,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     let lang: Lang = g.lang;
     if let Some(Explain::Explain { person, as_of }) = args.explain {
         let as_of = as_of.unwrap_or_else(crate::time::today_kyiv);
-        let mut shown = Vec::new();
-        let e = eligibility::explain(&home, &config, &person, as_of, &mut |social_number| {
-            shown.push(social_number.to_string())
-        })?;
-        let mut reg = crate::registry::Registry::open(&home.registry())?;
-        g.audit(
-            &mut reg,
-            crate::audit::Outcome::Shown,
-            &shown,
-            "eligibility trace",
-        )?;
+        let e = eligibility::explain(&home, &config, g.session(), &person, as_of)?;
         let d = &e.decision;
         println!("{} {} — as of {}", e.social_number, e.name, d.as_of);
         for c in &d.trace {
@@ -100,14 +90,19 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     }
     let _lock = home.lock("eligibility", crate::home::lock_wait())?;
     let as_of = args.as_of.unwrap_or_else(crate::time::today_kyiv);
-    let (summary, decided) = eligibility::decide_all(
+    let ran = eligibility::run(
         &home,
         &config,
-        as_of,
-        args.all,
+        g.session(),
+        &eligibility::Run {
+            as_of,
+            all: args.all,
+            workbook: args.out.as_deref(),
+            lang,
+        },
         &g.operator(),
-        args.out.is_some(),
     )?;
+    let summary = &ran.summary;
     g.say(format_args!(
         "Decided {} as of {as_of}: eligible {}, ineligible {}, incomplete {}; unchanged {}.",
         summary.decided,
@@ -124,34 +119,17 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             l.reasons_en
         ));
     }
-    // A right that ended stops the card now (P9), effective from the
-    // decision's date; a recorded death stops it with `death`.
-    let mut reg = crate::registry::Registry::open(&home.registry())?;
-    let stopped = crate::cards::enforce_now(&mut reg, crate::time::today_kyiv(), &g.operator())?;
     for (what, list) in [
-        ("death", &stopped.death),
-        ("benefit-ended", &stopped.benefit_ended),
+        ("death", &ran.stopped.death),
+        ("benefit-ended", &ran.stopped.benefit_ended),
     ] {
         if !list.is_empty() {
             g.say(format_args!("Cards blocked ({what}): {}", list.join(", ")));
         }
     }
     if let Some(out) = &args.out {
-        let people: Vec<String> = decided.iter().map(|d| d.0.clone()).collect();
-        g.audit(
-            &mut reg,
-            crate::audit::Outcome::Exported,
-            &people,
-            &format!("decisions workbook → {}", out.display()),
-        )?;
-        eligibility::write_workbook(out, &config, &decided, lang).map_err(|e| {
-            eligibility::Error::Workbook {
-                path: out.clone(),
-                detail: e.to_string(),
-            }
-        })?;
         g.say(format_args!("Workbook: {}", out.display()));
     }
-    g.print_json(&summary);
+    g.print_json(summary);
     Ok(())
 }

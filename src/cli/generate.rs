@@ -160,28 +160,9 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
         csv: matches!(a.format, MonthFormat::Csv | MonthFormat::Both),
         keep: store,
         dock_master,
-        categories: config
-            .clone()
-            .unwrap_or_else(Config::default_config)
-            .categories
-            .iter()
-            .map(|c| c.code.clone())
-            .collect(),
-        trip_limit: config
-            .as_ref()
-            .and_then(|c| c.flags.trip_limits.first())
-            .map(|l| (l.category.clone(), l.per_month)),
-        communities: {
-            let c = config.clone().unwrap_or_else(Config::default_config);
-            std::iter::once(c.city.community.clone())
-                .chain(
-                    c.communities
-                        .iter()
-                        .filter(|x| x.partner)
-                        .map(|x| x.code.clone()),
-                )
-                .collect()
-        },
+        city: crate::generate::month::City::of(
+            &config.clone().unwrap_or_else(Config::default_config),
+        ),
     };
     let mut s = crate::generate::month::generate(&opts)?;
     g.say(format_args!(
@@ -196,23 +177,8 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
     ));
     if store {
         let _lock = home.lock("generate month", crate::home::lock_wait())?;
-        let mut reg = crate::registry::Registry::open(&home.registry())?;
-        let fleet_file = s.out.join("fleet.csv");
-        let fleet = crate::fleet::read(&fleet_file)?;
-        crate::fleet::import(&mut reg, &fleet_file, &fleet, &g.operator())?;
-        let holders = crate::generate::registry::store_cards(&mut reg, &s.cards, &g.operator())?;
-        g.say(format_args!("Registered {holders} card holders"));
-        crate::taps::parquet::sweep(&home, &reg)?;
-        let mut held = crate::taps::ledger::Held::load(&reg)?;
-        let taps = std::mem::take(&mut s.kept);
-        let source = crate::taps::Source {
-            kind: "generated",
-            file: None,
-            sha256: format!("seed {}", a.seed),
-            validator: None,
-            rejected: 0,
-        };
-        let stored = crate::taps::ingest(&home, &mut reg, &mut held, taps, &source, &g.operator())?;
+        let stored = crate::generate::registry::store_month(&home, &mut s, a.seed, &g.operator())?;
+        g.say(format_args!("Registered {} card holders", stored.holders));
         g.say(format_args!(
             "Stored {} taps ({} already there) in {}",
             stored.taps_new,

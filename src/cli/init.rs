@@ -16,22 +16,10 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     let s = crate::init::init(&home)?;
     // The first init makes its user the admin (P20).
     let mut reg = crate::registry::Registry::open(&home.registry())?;
-    let mut first_admin = None;
-    if crate::access::accounts::count(&reg)? == 0 {
-        let user = g.operator();
-        let account =
-            crate::access::accounts::put(&reg, &user, crate::access::Role::Admin, &[], &[], &user)?;
-        let mut session = g.session().clone();
-        session.account = Some(account);
-        super::access_check::audit(
-            &session,
-            &mut reg,
-            crate::audit::Outcome::Changed,
-            &[],
-            &format!("account {user} is admin: the home's first user"),
-        )?;
-        first_admin = Some(user);
-    }
+    let mut session = g.session().clone();
+    let why = format!("account {} is admin: the home's first user", session.user);
+    let first_admin =
+        crate::access::accounts::first_admin(&mut reg, &mut session, &why)?.map(|a| a.user);
     if s.created {
         g.say(format_args!(
             "Created home {} (registry schema v{}).\n  Edit {} for the city's communities, categories and limits.",

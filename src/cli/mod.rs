@@ -88,17 +88,6 @@ impl Global {
     pub fn scope(&self) -> crate::access::Scope {
         self.session().scope()
     }
-    /// Records in the audit trail that this run showed or exported the
-    /// personal data of `people` (K5). Call it before the data leaves.
-    pub fn audit(
-        &self,
-        reg: &mut crate::registry::Registry,
-        outcome: crate::audit::Outcome,
-        people: &[String],
-        detail: &str,
-    ) -> Result<(), Error> {
-        access_check::audit(self.session(), reg, outcome, people, detail)
-    }
     /// Human text on stderr, unless --quiet.
     pub fn say(&self, text: impl std::fmt::Display) {
         if !self.quiet {

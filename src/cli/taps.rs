@@ -150,39 +150,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             let now = chrono::Utc::now().timestamp_millis();
             let mut run = crate::flags::flag(&home, &mut reg, &config, &month, &g.operator(), now)?;
             if let Some(path) = &out {
-                if with_names {
-                    // The holders' names of every flagged card, not only
-                    // those whose state is evidence.
-                    run.cards = crate::flags::card_info(&reg, &run.flags)?;
-                    let people: Vec<String> = run
-                        .cards
-                        .values()
-                        .map(|c| c.social_number.clone())
-                        .collect();
-                    g.audit(
-                        &mut reg,
-                        crate::audit::Outcome::Exported,
-                        &people,
-                        &format!("flags with holders' names → {}", path.display()),
-                    )?;
-                }
-                crate::flags::export::write(
-                    path,
-                    &crate::flags::export::Export {
-                        flags: &run.flags,
-                        summary: &run.summary,
-                        cards: &run.cards,
-                        lang: g.lang,
-                        names: with_names,
-                    },
-                )?;
-                if with_names {
-                    crate::private::restrict(path).map_err(|e| crate::flags::Error::Output {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    })?;
-                }
-                run.summary.out = Some(path.clone());
+                run.deliver(&mut reg, g.session(), path, g.lang, with_names)?;
             }
             let s = &run.summary;
             g.say(format_args!(

@@ -57,210 +57,297 @@ pub struct Report {
     pub seconds: f64,
 }
 
+/// One docking under way: the link, the session once the validator said
+/// hello, and the report it fills in.
+struct Docking<'c, 'x, S> {
+    cx: &'c mut Context<'x>,
+    link: &'c mut Link<S>,
+    report: &'c mut Report,
+    port: String,
+    /// How long to wait for a reply before asking again.
+    wait: Duration,
+    session: Session,
+    /// The validator's key (known after its hello).
+    key: DockKey,
+}
+
+/// The taps a docking read, as frames and as records.
+#[derive(Default)]
+struct Read {
+    records: Vec<TapRecord>,
+    /// The accepted batch frames, each between zero bytes, for the dump.
+    frames: Vec<u8>,
+    frame_count: u32,
+    /// A batch whose MAC failed (its wire bytes and frame number): reading
+    /// stopped there.
+    forged: Option<(Vec<u8>, u64)>,
+    /// The next sequence number wanted.
+    expected: u32,
+}
+
+/// Docks one validator: its hello, its clock, its taps (stored durably,
+/// then acked), the blocklist and its settings. `report` holds what was
+/// done even when it fails part way.
 pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
     cx: &mut Context<'_>,
     link: &mut Link<S>,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let port = report.port.clone();
     let wait = Duration::from_secs(u64::from(cx.config.dock.reply_timeout_s.max(1)));
-    let gone = |at: &str, e: LinkError, acked: Option<u32>| {
-        let LinkError::Gone(why) = e;
-        Error::Unplugged {
-            port: port.clone(),
-            at: at.to_string(),
-            why,
-            acked,
-        }
+    let mut d = Docking {
+        port: report.port.clone(),
+        cx,
+        link,
+        report,
+        wait,
+        session: Session {
+            host_nonce: rand::random(),
+            validator_nonce: 0,
+        },
+        key: [0; 16],
     };
-
-    // 1. Hello.
-    let host_nonce: u32 = rand::random();
-    let mut session = Session {
-        host_nonce,
-        validator_nonce: 0,
-    };
-    let mut hello: Option<(Hello, DockKey)> = None;
-    'hello: for _ in 0..RETRIES {
-        link.send(&Message::Hi { host_nonce }, &[0; 16], session)
-            .await
-            .map_err(|e| gone("hi", e, None))?;
-        while let Some(mut raw) = link
-            .next_frame(wait)
-            .await
-            .map_err(|e| gone("hello", e, None))?
-        {
-            let kept = raw.clone();
-            match decode_wire(&mut raw) {
-                Ok(d) => match d.message {
-                    Message::Hello(h) => {
-                        let key = validator_key(&cx.master, h.validator);
-                        let s = Session {
-                            host_nonce,
-                            validator_nonce: h.validator_nonce,
-                        };
-                        if d.verify(&key, s).is_err() {
-                            let file =
-                                quarantine(cx, &kept, "hello-mac", Some(h.validator), &port)?;
-                            return Err(Error::BadMac {
-                                port: port.clone(),
-                                validator: h.validator,
-                                frame: link.frames_in,
-                                what: "its hello".into(),
-                                file,
-                            });
-                        }
-                        session = s;
-                        hello = Some((h, key));
-                        break 'hello;
-                    }
-                    Message::Error(e) if e.code == ErrorCode::Version => {
-                        return Err(Error::Version {
-                            port: port.clone(),
-                            theirs: e.detail,
-                        });
-                    }
-                    _ => {}
-                },
-                Err(FrameError::Version { got }) => {
-                    return Err(Error::Version {
-                        port: port.clone(),
-                        theirs: u32::from(got),
-                    });
-                }
-                Err(_) => report.frames_damaged += 1,
-            }
-        }
-    }
-    let Some((hello, key)) = hello else {
-        return Err(Error::NoAnswer {
-            port: port.clone(),
-            frames: link.frames_in,
-            bytes: link.bytes_in,
-        });
-    };
-    if hello.protocol != PROTOCOL_VERSION {
-        return Err(Error::Version {
-            port: port.clone(),
-            theirs: u32::from(hello.protocol),
-        });
-    }
+    let hello = d.hello().await?;
     let id = hello.validator;
-    report.validator = Some(id);
-    report.firmware = Some(format!(
+    d.report.validator = Some(id);
+    d.report.firmware = Some(format!(
         "{}.{}.{}",
         hello.firmware[0], hello.firmware[1], hello.firmware[2]
     ));
-    let info = crate::fleet::validator(cx.reg, id)?;
-
-    // 2. The clock.
-    let now = Utc::now().timestamp();
-    if hello.clock == 0 {
-        report.drift_s = None;
-    } else {
-        report.drift_s = Some(i64::from(hello.clock) - now);
+    let info = crate::fleet::validator(d.cx.reg, id)?;
+    d.clock(&hello, info.is_some()).await?;
+    let read = d.read(&hello).await?;
+    d.report.taps_read = read.records.len();
+    if !read.records.is_empty() {
+        d.store_and_ack(id, info.as_ref(), &read).await?;
     }
-    let off = report
-        .drift_s
-        .is_none_or(|d| d.unsigned_abs() > u64::from(cx.config.dock.max_clock_drift_s));
-    if info.is_some() && off {
-        let utc = Utc::now().timestamp() as u32;
-        request(
-            link,
-            &key,
-            session,
-            &Message::SetTime { utc },
-            wait,
-            report,
-            &port,
-            |d| matches!(d, Done::TimeSet { .. }),
-        )
-        .await?;
-        report.clock_fixed = true;
+    if let Some((raw, frame)) = &read.forged {
+        let file = quarantine(d.cx, raw, "batch-mac", Some(id), &d.port)?;
+        return Err(Error::BadMac {
+            port: d.port.clone(),
+            validator: id,
+            frame: *frame,
+            what: format!("the batch after seq {}", read.expected.saturating_sub(1)),
+            file,
+        });
+    }
+    let Some(info) = info else {
+        return Err(Error::UnknownValidator {
+            port: d.port.clone(),
+            validator: id,
+            taps: 0,
+            file: String::new(),
+        });
+    };
+    d.blocklist(&hello).await?;
+    d.settings(&hello, &info).await
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Docking<'_, '_, S> {
+    fn gone(&self, at: &str, e: LinkError) -> Error {
+        let LinkError::Gone(why) = e;
+        Error::Unplugged {
+            port: self.port.clone(),
+            at: at.to_string(),
+            why,
+            acked: None,
+        }
     }
 
-    // 3. The taps, from the oldest unacked on.
-    let mut expected = hello.oldest;
-    let end = hello.next;
-    cx.progress
-        .set_length(u64::from(end.saturating_sub(expected)));
-    cx.progress.set_message(format!("validator {id}"));
-    let mut frames: Vec<u8> = Vec::new();
-    let mut frame_count = 0u32;
-    let mut records: Vec<TapRecord> = Vec::new();
-    let mut forged: Option<(Vec<u8>, u64)> = None;
-    let mut idle = 0;
-    'read: while expected < end && forged.is_none() {
-        link.send(&Message::ReadFrom { seq: expected }, &key, session)
+    /// 1. Hi, until the validator says hello with a MAC its key checks;
+    ///    the session is then set.
+    async fn hello(&mut self) -> Result<Hello, Error> {
+        let host_nonce = self.session.host_nonce;
+        for _ in 0..RETRIES {
+            self.link
+                .send(&Message::Hi { host_nonce }, &[0; 16], self.session)
+                .await
+                .map_err(|e| self.gone("hi", e))?;
+            while let Some(mut raw) = self
+                .link
+                .next_frame(self.wait)
+                .await
+                .map_err(|e| self.gone("hello", e))?
+            {
+                let kept = raw.clone();
+                match decode_wire(&mut raw) {
+                    Ok(d) => match d.message {
+                        Message::Hello(h) => {
+                            let key = validator_key(&self.cx.master, h.validator);
+                            let s = Session {
+                                host_nonce,
+                                validator_nonce: h.validator_nonce,
+                            };
+                            if d.verify(&key, s).is_err() {
+                                let file = quarantine(
+                                    self.cx,
+                                    &kept,
+                                    "hello-mac",
+                                    Some(h.validator),
+                                    &self.port,
+                                )?;
+                                return Err(Error::BadMac {
+                                    port: self.port.clone(),
+                                    validator: h.validator,
+                                    frame: self.link.frames_in,
+                                    what: "its hello".into(),
+                                    file,
+                                });
+                            }
+                            if h.protocol != PROTOCOL_VERSION {
+                                return Err(Error::Version {
+                                    port: self.port.clone(),
+                                    theirs: u32::from(h.protocol),
+                                });
+                            }
+                            (self.session, self.key) = (s, key);
+                            return Ok(h);
+                        }
+                        Message::Error(e) if e.code == ErrorCode::Version => {
+                            return Err(Error::Version {
+                                port: self.port.clone(),
+                                theirs: e.detail,
+                            });
+                        }
+                        _ => {}
+                    },
+                    Err(FrameError::Version { got }) => {
+                        return Err(Error::Version {
+                            port: self.port.clone(),
+                            theirs: u32::from(got),
+                        });
+                    }
+                    Err(_) => self.report.frames_damaged += 1,
+                }
+            }
+        }
+        Err(Error::NoAnswer {
+            port: self.port.clone(),
+            frames: self.link.frames_in,
+            bytes: self.link.bytes_in,
+        })
+    }
+
+    /// 2. The clock: its drift is reported; a registered validator's clock
+    ///    that is unset or off by more than allowed is set.
+    async fn clock(&mut self, hello: &Hello, registered: bool) -> Result<(), Error> {
+        let now = Utc::now().timestamp();
+        self.report.drift_s = (hello.clock != 0).then(|| i64::from(hello.clock) - now);
+        let off = self
+            .report
+            .drift_s
+            .is_none_or(|d| d.unsigned_abs() > u64::from(self.cx.config.dock.max_clock_drift_s));
+        if registered && off {
+            let utc = Utc::now().timestamp() as u32;
+            self.request(&Message::SetTime { utc }, |d| {
+                matches!(d, Done::TimeSet { .. })
+            })
+            .await?;
+            self.report.clock_fixed = true;
+        }
+        Ok(())
+    }
+
+    /// 3. The taps, from the oldest unacked on, asked for again after
+    ///    silence; a batch out of order is dropped (the new stream brings
+    ///    it again), a batch whose MAC fails ends the reading.
+    async fn read(&mut self, hello: &Hello) -> Result<Read, Error> {
+        let (id, end) = (hello.validator, hello.next);
+        let mut read = Read {
+            expected: hello.oldest,
+            ..Read::default()
+        };
+        self.cx
+            .progress
+            .set_length(u64::from(end.saturating_sub(read.expected)));
+        self.cx.progress.set_message(format!("validator {id}"));
+        let mut idle = 0;
+        while read.expected < end && read.forged.is_none() {
+            let before = read.expected;
+            self.read_stream(hello, &mut read).await?;
+            if read.forged.is_some() {
+                break;
+            }
+            if read.expected == before {
+                idle += 1;
+                if idle >= RETRIES {
+                    return Err(Error::Unplugged {
+                        port: self.port.clone(),
+                        at: format!("batch at seq {}", read.expected),
+                        why: format!("no usable batch after {RETRIES} requests"),
+                        acked: None,
+                    });
+                }
+            } else {
+                idle = 0;
+            }
+        }
+        Ok(read)
+    }
+
+    /// One `ReadFrom` and the batches that answer it, until the last one,
+    /// silence or a forged batch.
+    async fn read_stream(&mut self, hello: &Hello, read: &mut Read) -> Result<(), Error> {
+        let (id, end) = (hello.validator, hello.next);
+        self.link
+            .send(
+                &Message::ReadFrom { seq: read.expected },
+                &self.key,
+                self.session,
+            )
             .await
-            .map_err(|e| gone("read-from", e, None))?;
-        let before = expected;
+            .map_err(|e| self.gone("read-from", e))?;
         loop {
-            let frame_no = link.frames_in + 1;
-            let Some(mut raw) = link.next_frame(wait).await.map_err(|e| {
-                gone(
-                    &format!("frame {frame_no} (the batch from seq {expected})"),
-                    e,
-                    None,
-                )
-            })?
+            let at = format!(
+                "frame {} (the batch from seq {})",
+                self.link.frames_in + 1,
+                read.expected
+            );
+            let Some(mut raw) = self
+                .link
+                .next_frame(self.wait)
+                .await
+                .map_err(|e| self.gone(&at, e))?
             else {
-                break; // silence: ask again from where we are
+                return Ok(()); // silence: ask again from where we are
             };
             let kept = raw.clone();
-            let d = match decode_wire(&mut raw) {
-                Ok(d) => d,
-                Err(_) => {
-                    report.frames_damaged += 1;
-                    continue;
-                }
+            let Ok(d) = decode_wire(&mut raw) else {
+                self.report.frames_damaged += 1;
+                continue;
             };
             match &d.message {
                 Message::Batch(b) => {
-                    if d.verify(&key, session).is_err() {
-                        report.batches_rejected += 1;
-                        forged = Some((kept, link.frames_in));
-                        break 'read;
+                    if d.verify(&self.key, self.session).is_err() {
+                        self.report.batches_rejected += 1;
+                        read.forged = Some((kept, self.link.frames_in));
+                        return Ok(());
                     }
-                    let mut recs =
-                        Vec::with_capacity(b.records.len() / kartka_protocol::RECORD_LEN);
-                    for r in TapRecord::iter_packed(b.records) {
-                        match r {
-                            Ok(r) => recs.push(r),
-                            Err(e) => {
-                                return Err(Error::Protocol {
-                                    port: port.clone(),
-                                    frame: link.frames_in,
-                                    why: e.to_string(),
-                                });
-                            }
-                        }
-                    }
-                    let fits = recs.first().is_some_and(|r| r.seq == expected)
+                    let recs = self.records(b.records)?;
+                    let fits = recs.first().is_some_and(|r| r.seq == read.expected)
                         && recs
                             .iter()
                             .enumerate()
-                            .all(|(i, r)| r.seq == expected + i as u32 && r.validator == id);
+                            .all(|(i, r)| r.seq == read.expected + i as u32 && r.validator == id);
                     if fits {
-                        expected += recs.len() as u32;
-                        frames.push(0);
-                        frames.extend_from_slice(&kept);
-                        frames.push(0);
-                        frame_count += 1;
-                        records.extend(recs);
-                        cx.progress.set_position(u64::from(expected - hello.oldest));
+                        read.expected += recs.len() as u32;
+                        read.frames.push(0);
+                        read.frames.extend_from_slice(&kept);
+                        read.frames.push(0);
+                        read.frame_count += 1;
+                        read.records.extend(recs);
+                        self.cx
+                            .progress
+                            .set_position(u64::from(read.expected - hello.oldest));
                     }
-                    // A batch from before a re-sent request is dropped:
-                    // the new stream brings it again in order.
-                    if b.last || expected >= end {
-                        break;
+                    if b.last || read.expected >= end {
+                        return Ok(());
                     }
                 }
                 Message::Error(e) => {
                     return Err(Error::Refused {
-                        port: port.clone(),
+                        port: self.port.clone(),
                         validator: id,
-                        frame: link.frames_in,
+                        frame: self.link.frames_in,
                         what: e.code.describe().into(),
                         detail: e.detail,
                     });
@@ -268,48 +355,62 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
                 _ => {}
             }
         }
-        if expected == before {
-            idle += 1;
-            if idle >= RETRIES {
-                return Err(Error::Unplugged {
-                    port: port.clone(),
-                    at: format!("batch at seq {expected}"),
-                    why: format!("no usable batch after {RETRIES} requests"),
-                    acked: None,
-                });
-            }
-        } else {
-            idle = 0;
-        }
     }
-    report.taps_read = records.len();
 
-    // 4. Store durably, then ack.
-    if !records.is_empty() {
+    /// A batch's packed records.
+    fn records(&self, packed: &[u8]) -> Result<Vec<TapRecord>, Error> {
+        TapRecord::iter_packed(packed)
+            .map(|r| {
+                r.map_err(|e| Error::Protocol {
+                    port: self.port.clone(),
+                    frame: self.link.frames_in,
+                    why: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// 4. The taps stored durably (the raw dump, Parquet, the ledger),
+    ///    then acked. An unknown validator's dump goes to quarantine and
+    ///    nothing is acked.
+    async fn store_and_ack(
+        &mut self,
+        id: u16,
+        info: Option<&crate::fleet::ValidatorInfo>,
+        read: &Read,
+    ) -> Result<(), Error> {
+        let records = &read.records;
         let header = dump::Header {
             validator: id,
-            session,
+            session: self.session,
             received_at: Utc::now().timestamp(),
             seq_first: records[0].seq,
             seq_last: records[records.len() - 1].seq,
             taps: records.len() as u32,
-            frames: frame_count,
+            frames: read.frame_count,
         };
-        let Some(info) = &info else {
-            let dir = cx.home.quarantine().join("unknown-validators");
-            let (path, sha256) = dump::write(&dir, &header, &frames)?;
-            let rel = record_quarantine(cx, &path, &sha256, "unknown validator", Some(id), &port)?;
+        let Some(info) = info else {
+            let dir = self.cx.home.quarantine().join("unknown-validators");
+            let (path, sha256) = dump::write(&dir, &header, &read.frames)?;
+            let rel = record_quarantine(
+                self.cx,
+                &path,
+                &sha256,
+                "unknown validator",
+                Some(id),
+                &self.port,
+            )?;
             return Err(Error::UnknownValidator {
-                port: port.clone(),
+                port: self.port.clone(),
                 validator: id,
                 taps: records.len(),
                 file: rel,
             });
         };
-        let dir = cx.home.dumps().join(format!("v{id:05}"));
-        let (path, sha256) = dump::write(&dir, &header, &frames)?;
+        let dir = self.cx.home.dumps().join(format!("v{id:05}"));
+        let (path, sha256) = dump::write(&dir, &header, &read.frames)?;
         crate::failpoint::hit("dock-after-dump");
-        let rel = relative(cx.home, &path);
+        let rel = relative(self.cx.home, &path);
         let source = taps::Source {
             kind: "dock",
             file: Some(Path::new(&rel)),
@@ -324,77 +425,53 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
                 ..Tap::from_record(*r)
             })
             .collect();
+        let cx = &mut *self.cx;
         let stored = taps::ingest(cx.home, cx.reg, cx.held, taps, &source, cx.operator)?;
         crate::failpoint::hit("dock-before-ack");
-        report.taps_new = stored.taps_new;
-        report.taps_duplicate = stored.taps_duplicate;
-        report.dump = Some(rel);
+        self.report.taps_new = stored.taps_new;
+        self.report.taps_duplicate = stored.taps_duplicate;
+        self.report.dump = Some(rel);
         let up_to = header.seq_last;
-        request(
-            link,
-            &key,
-            session,
+        self.request(
             &Message::Ack { up_to },
-            wait,
-            report,
-            &port,
             |d| matches!(d, Done::Acked { up_to: u } if *u == up_to),
         )
-        .await
-        .map_err(|e| match e {
-            Error::Unplugged { port, at, why, .. } => Error::Unplugged {
-                port,
-                at,
-                why,
-                acked: None,
-            },
-            e => e,
-        })?;
-        report.acked_up_to = Some(up_to);
+        .await?;
+        self.report.acked_up_to = Some(up_to);
+        Ok(())
     }
-    if let Some((raw, frame)) = forged {
-        let file = quarantine(cx, &raw, "batch-mac", Some(id), &port)?;
-        return Err(Error::BadMac {
-            port: port.clone(),
-            validator: id,
-            frame,
-            what: format!("the batch after seq {}", expected.saturating_sub(1)),
-            file,
-        });
-    }
-    let Some(info) = info else {
-        return Err(Error::UnknownValidator {
-            port: port.clone(),
-            validator: id,
-            taps: 0,
-            file: String::new(),
-        });
-    };
 
-    // 5. The blocklist, if the validator's is older.
-    if let Some(list) = crate::cards::blocklist::latest(cx.reg)?
-        && hello.blocklist_version < list.version
-    {
+    /// 5. The blocklist, in chunks, if the validator's is older.
+    async fn blocklist(&mut self, hello: &Hello) -> Result<(), Error> {
+        let Some(list) = crate::cards::blocklist::latest(self.cx.reg)? else {
+            return Ok(());
+        };
+        if hello.blocklist_version >= list.version {
+            return Ok(());
+        }
         let chunks = list.chunk_bytes();
         for i in 0..chunks.len() {
             let msg = Message::PutBlocklist(list.message(i, &chunks));
-            request(
-                link,
-                &key,
-                session,
+            self.request(
                 &msg,
-                wait,
-                report,
-                &port,
                 |d| matches!(d, Done::Blocklist { chunk, .. } if usize::from(*chunk) == i),
             )
             .await?;
         }
-        report.blocklist_pushed = Some(list.version);
+        self.report.blocklist_pushed = Some(list.version);
+        Ok(())
     }
 
-    // 6. Its settings, if they differ from the registry's.
-    if info.settings_version == 0 || info.settings_version != hello.settings_version {
+    /// 6. Its settings (vehicle, carrier, routes, zone, repeat timeout,
+    ///    Kyiv's UTC offset now), if they differ from the registry's.
+    async fn settings(
+        &mut self,
+        hello: &Hello,
+        info: &crate::fleet::ValidatorInfo,
+    ) -> Result<(), Error> {
+        if info.settings_version != 0 && info.settings_version == hello.settings_version {
+            return Ok(());
+        }
         let version = info.settings_version.max(hello.settings_version) + 1;
         let mut routes = [0u16; MAX_ROUTES];
         for (slot, r) in routes.iter_mut().zip(&info.routes) {
@@ -413,80 +490,67 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
             route: info.routes.first().copied().unwrap_or(0),
             routes,
             zone: info.zone,
-            timeout_s: cx.config.dock.repeat_timeout_s,
+            timeout_s: self.cx.config.dock.repeat_timeout_s,
             utc_offset_min: offset as i16,
         };
-        request(
-            link,
-            &key,
-            session,
+        self.request(
             &Message::PutSettings(settings),
-            wait,
-            report,
-            &port,
             |d| matches!(d, Done::Settings { version: v } if *v == version),
         )
         .await?;
-        crate::fleet::set_settings_version(cx.reg, id, version)?;
-        report.settings_pushed = Some(version);
+        crate::fleet::set_settings_version(self.cx.reg, hello.validator, version)?;
+        self.report.settings_pushed = Some(version);
+        Ok(())
     }
-    Ok(())
-}
 
-/// Sends a command and waits for its `Done`, sending it again after
-/// silence. An `Error` reply is the validator refusing.
-#[allow(clippy::too_many_arguments)]
-async fn request<S: AsyncRead + AsyncWrite + Unpin>(
-    link: &mut Link<S>,
-    key: &DockKey,
-    session: Session,
-    msg: &Message<'_>,
-    wait: Duration,
-    report: &mut Report,
-    port: &str,
-    done: impl Fn(&Done) -> bool,
-) -> Result<(), Error> {
-    let gone = |e: LinkError| {
-        let LinkError::Gone(why) = e;
-        Error::Unplugged {
-            port: port.to_string(),
-            at: msg.name().to_string(),
-            why,
-            acked: None,
-        }
-    };
-    for _ in 0..RETRIES {
-        link.send(msg, key, session).await.map_err(gone)?;
-        while let Some(mut raw) = link.next_frame(wait).await.map_err(gone)? {
-            let Ok(d) = decode_wire(&mut raw) else {
-                report.frames_damaged += 1;
-                continue;
-            };
-            if d.verify(key, session).is_err() {
-                report.frames_damaged += 1;
-                continue;
-            }
-            match d.message {
-                Message::Done(x) if done(&x) => return Ok(()),
-                Message::Error(e) => {
-                    return Err(Error::Refused {
-                        port: port.to_string(),
-                        validator: report.validator.unwrap_or(0),
-                        frame: link.frames_in,
-                        what: format!("{}: {}", msg.name(), e.code.describe()),
-                        detail: e.detail,
-                    });
+    /// Sends a command and waits for its `Done`, sending it again after
+    /// silence. An `Error` reply is the validator refusing.
+    async fn request(
+        &mut self,
+        msg: &Message<'_>,
+        done: impl Fn(&Done) -> bool,
+    ) -> Result<(), Error> {
+        for _ in 0..RETRIES {
+            self.link
+                .send(msg, &self.key, self.session)
+                .await
+                .map_err(|e| self.gone(msg.name(), e))?;
+            while let Some(mut raw) = self
+                .link
+                .next_frame(self.wait)
+                .await
+                .map_err(|e| self.gone(msg.name(), e))?
+            {
+                let Ok(d) = decode_wire(&mut raw) else {
+                    self.report.frames_damaged += 1;
+                    continue;
+                };
+                if d.verify(&self.key, self.session).is_err() {
+                    self.report.frames_damaged += 1;
+                    continue;
                 }
-                _ => {}
+                match d.message {
+                    Message::Done(x) if done(&x) => return Ok(()),
+                    Message::Error(e) => {
+                        return Err(Error::Refused {
+                            port: self.port.clone(),
+                            validator: self.report.validator.unwrap_or(0),
+                            frame: self.link.frames_in,
+                            what: format!("{}: {}", msg.name(), e.code.describe()),
+                            detail: e.detail,
+                        });
+                    }
+                    _ => {}
+                }
             }
         }
+        Err(Error::Unplugged {
+            port: self.port.clone(),
+            at: msg.name().to_string(),
+            why: format!("no answer after {RETRIES} tries"),
+            acked: None,
+        })
     }
-    Err(Error::Unplugged {
-        port: port.to_string(),
-        at: msg.name().to_string(),
-        why: format!("no answer after {RETRIES} tries"),
-        acked: None,
-    })
 }
 
 fn relative(home: &Home, path: &Path) -> String {

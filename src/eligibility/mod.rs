@@ -7,6 +7,7 @@ mod rules;
 mod workbook;
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use chrono::NaiveDate;
 use rusqlite::params;
@@ -32,6 +33,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Registry(#[from] registry::Error),
+    #[error(transparent)]
+    Cards(#[from] crate::cards::Error),
 }
 
 impl Error {
@@ -43,6 +46,7 @@ impl Error {
             Error::UnknownPerson(_) => ExitCode::NoInput,
             Error::Workbook { .. } => ExitCode::CantCreate,
             Error::Registry(e) => e.exit_code(),
+            Error::Cards(e) => e.exit_code(),
         }
     }
 }
@@ -358,26 +362,8 @@ pub fn decide_all(
 
 /// Finds a person by social number, tax number or passport.
 pub fn find_person(reg: &Registry, key: &str) -> Result<i64, Error> {
-    let key = key.trim();
-    let passport = crate::identity::parse_passport(key).map(|p| p.as_str().to_string());
-    reg.conn()
-        .query_row(
-            "SELECT id FROM people WHERE id = ?3 OR tax_number = ?1 OR passport = ?2 LIMIT 1",
-            params![
-                key,
-                passport.unwrap_or_else(|| key.to_string()),
-                // A social number is 10000000 + id (K1).
-                key.parse::<i64>()
-                    .ok()
-                    .filter(|n| key.len() == 8 && *n > 10_000_000)
-                    .map(|n| n - 10_000_000)
-            ],
-            |r| r.get(0),
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Error::UnknownPerson(key.to_string()),
-            e => Error::Registry(reg.err(e)),
-        })
+    reg.find_person(key)?
+        .ok_or_else(|| Error::UnknownPerson(key.trim().to_string()))
 }
 
 /// A person's rule trace as of `as_of`, and their stored decisions.
@@ -389,20 +375,26 @@ pub struct Explanation {
 }
 
 /// Explains the decision for one person. Reading it is a personal-data
-/// access: `on_access` is the hook the audit trail (K5) will record through.
+/// access (K5): the session's audit entry is written before the trace is
+/// handed back.
 pub fn explain(
     home: &Home,
     config: &Config,
+    session: &crate::access::Session,
     person: &str,
     as_of: NaiveDate,
-    on_access: &mut dyn FnMut(&str),
 ) -> Result<Explanation, Error> {
-    let reg = Registry::open(&home.registry())?;
+    let mut reg = Registry::open(&home.registry())?;
     let id = find_person(&reg, person)?;
     let p = load_people(&reg, Some(id))?
         .pop()
         .ok_or_else(|| Error::UnknownPerson(person.to_string()))?;
-    on_access(&p.social_number);
+    session.record(
+        &mut reg,
+        crate::audit::Outcome::Shown,
+        std::slice::from_ref(&p.social_number),
+        "eligibility trace",
+    )?;
     let err = |e| reg.err(e);
     let mut stmt = reg
         .conn()
@@ -419,6 +411,63 @@ pub fn explain(
         name: p.name,
         history,
     })
+}
+
+/// What `kartka eligibility` asks for.
+pub struct Run<'a> {
+    /// The decision date: the income limit in force on it applies.
+    pub as_of: NaiveDate,
+    /// Re-decide everyone, not only applications without a current
+    /// decision.
+    pub all: bool,
+    /// The decisions workbook for the head of office.
+    pub workbook: Option<&'a Path>,
+    pub lang: Lang,
+}
+
+/// What a run decided, and the cards it stopped.
+pub struct Ran {
+    pub summary: Summary,
+    /// Cards stopped now: a right that ended, a recorded death (P9).
+    pub stopped: crate::cards::Enforced,
+}
+
+/// Decides the applications (every one with `all`), stops the cards
+/// whose right ended (P9, effective from the decision's date; a recorded
+/// death stops them with `death`), and writes the decisions workbook when
+/// asked, after the session's audit entry for it (K5). The caller holds
+/// the home's lock.
+pub fn run(
+    home: &Home,
+    config: &Config,
+    session: &crate::access::Session,
+    run: &Run<'_>,
+    operator: &str,
+) -> Result<Ran, Error> {
+    let (summary, decided) = decide_all(
+        home,
+        config,
+        run.as_of,
+        run.all,
+        operator,
+        run.workbook.is_some(),
+    )?;
+    let mut reg = Registry::open(&home.registry())?;
+    let stopped = crate::cards::enforce_now(&mut reg, crate::time::today_kyiv(), operator)?;
+    if let Some(out) = run.workbook {
+        let people: Vec<String> = decided.iter().map(|d| d.0.clone()).collect();
+        session.record(
+            &mut reg,
+            crate::audit::Outcome::Exported,
+            &people,
+            &format!("decisions workbook → {}", out.display()),
+        )?;
+        write_workbook(out, config, &decided, run.lang).map_err(|e| Error::Workbook {
+            path: out.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    }
+    Ok(Ran { summary, stopped })
 }
 
 pub use workbook::write as write_workbook;

@@ -166,139 +166,199 @@ pub fn document_name_uk(code: &str) -> &str {
     }
 }
 
-/// Decides one application on `as_of` with the parameters of `config`.
+/// A decision being made: the trace of the rules checked, the reasons
+/// given, and what they found.
+struct Deciding<'a> {
+    app: &'a Application,
+    config: &'a Config,
+    as_of: NaiveDate,
+    trace: Vec<Check>,
+    reasons: Vec<Reason>,
+    ineligible: bool,
+    missing_documents: Vec<String>,
+    income_limit: Option<(i64, NaiveDate)>,
+}
+
+/// Decides one application on `as_of` with the parameters of `config`:
+/// alive (P9), resident (P1, P18), a valid category (P2), its documents
+/// (P4) and, where the category is income-tested, the income (P3).
 pub fn decide(app: &Application, config: &Config, as_of: NaiveDate) -> Decision {
-    let mut trace = Vec::new();
-    let mut reasons = Vec::new();
-    let mut ineligible = false;
-    let mut missing_documents: Vec<String> = Vec::new();
+    let mut d = Deciding {
+        app,
+        config,
+        as_of,
+        trace: Vec::new(),
+        reasons: Vec::new(),
+        ineligible: false,
+        missing_documents: Vec::new(),
+        income_limit: None,
+    };
+    d.alive();
+    d.residency();
+    let valid = d.valid_categories();
+    let chosen = d.choose(&valid);
+    if let Some(cat) = chosen {
+        d.documents(cat);
+        if cat.income_tested {
+            d.income();
+        }
+    } else if app.categories.is_empty() {
+        d.fail(
+            "no-category",
+            "не вказано пільгової категорії".into(),
+            "no benefit category".into(),
+        );
+    }
+    d.conclude(chosen)
+}
 
-    // P9: a recorded death ends the right.
-    let dead = app.death_date.is_some_and(|d| d <= as_of);
-    trace.push(Check {
-        rule: "alive",
-        seen: app
-            .death_date
-            .map_or("no date of death".into(), |d| format!("died {d}")),
-        parameter: format!("as of {as_of}"),
-        pass: !dead,
-    });
-    if dead {
-        ineligible = true;
-        reasons.push(Reason {
-            code: "deceased",
-            uk: "особа померла".into(),
-            en: "the person has died".into(),
+impl<'a> Deciding<'a> {
+    fn check(&mut self, rule: &'static str, seen: String, parameter: String, pass: bool) {
+        self.trace.push(Check {
+            rule,
+            seen,
+            parameter,
+            pass,
         });
     }
 
-    // P1, P18: registered in the city or a partner community.
-    let community = config.community(&app.community);
-    trace.push(Check {
-        rule: "residency",
-        seen: app.community.clone(),
-        parameter: format!(
-            "the city {} or a partner community in kartka.toml",
-            config.city.community
-        ),
-        pass: community.is_some(),
-    });
-    if community.is_none() {
-        ineligible = true;
-        reasons.push(Reason {
-            code: "not-resident",
-            uk: format!(
-                "громада {} не є містом чи громадою-партнером",
-                app.community
-            ),
-            en: format!(
-                "community {} is neither the city nor a partner community",
-                app.community
-            ),
-        });
+    /// A reason the person is not eligible.
+    fn fail(&mut self, code: &'static str, uk: String, en: String) {
+        self.ineligible = true;
+        self.reasons.push(Reason { code, uk, en });
     }
 
-    // Category validity: known, benefit document present, not expired.
-    let mut valid: Vec<&crate::config::Category> = Vec::new();
-    for code in &app.categories {
-        let Some(cat) = config.category(code) else {
-            trace.push(Check {
-                rule: "category-known",
-                seen: code.clone(),
-                parameter: "categories in kartka.toml".into(),
-                pass: false,
-            });
-            continue;
-        };
-        let expired = app.benefit_valid_until.is_some_and(|d| d < as_of);
-        trace.push(Check {
-            rule: "benefit-term",
-            seen: app
-                .benefit_valid_until
-                .map_or("no end date".into(), |d| format!("valid until {d}")),
-            parameter: format!("{code}, as of {as_of}"),
-            pass: !expired,
-        });
-        if !expired {
-            valid.push(cat);
+    /// P9: a recorded death ends the right.
+    fn alive(&mut self) {
+        let (app, as_of) = (self.app, self.as_of);
+        let dead = app.death_date.is_some_and(|d| d <= as_of);
+        self.check(
+            "alive",
+            app.death_date
+                .map_or("no date of death".into(), |d| format!("died {d}")),
+            format!("as of {as_of}"),
+            !dead,
+        );
+        if dead {
+            self.fail(
+                "deceased",
+                "особа померла".into(),
+                "the person has died".into(),
+            );
         }
     }
-    if valid.is_empty() && !app.categories.is_empty() {
-        ineligible = true;
-        reasons.push(Reason {
-            code: "benefit-expired",
-            uk: format!(
-                "строк дії пільги закінчився {}",
-                app.benefit_valid_until
-                    .map_or("—".into(), |d| d.format("%d.%m.%Y").to_string())
+
+    /// P1, P18: registered in the city or a partner community.
+    fn residency(&mut self) {
+        let app = self.app;
+        let resident = self.config.community(&app.community).is_some();
+        self.check(
+            "residency",
+            app.community.clone(),
+            format!(
+                "the city {} or a partner community in kartka.toml",
+                self.config.city.community
             ),
-            en: format!(
-                "the benefit's term ended on {}",
-                app.benefit_valid_until
-                    .map_or("—".into(), |d| d.to_string())
-            ),
-        });
+            resident,
+        );
+        if !resident {
+            self.fail(
+                "not-resident",
+                format!(
+                    "громада {} не є містом чи громадою-партнером",
+                    app.community
+                ),
+                format!(
+                    "community {} is neither the city nor a partner community",
+                    app.community
+                ),
+            );
+        }
     }
 
-    // P2: one category. An explicit choice wins, else one needing no income
-    // test, else the first valid one.
-    let chosen = app
-        .chosen_category
-        .as_ref()
-        .and_then(|c| valid.iter().find(|v| &v.code == c))
-        .or_else(|| valid.iter().find(|c| !c.income_tested))
-        .or_else(|| valid.first())
-        .copied();
-    trace.push(Check {
-        rule: "one-category",
-        seen: app.categories.join(", "),
-        parameter: app.chosen_category.as_ref().map_or(
-            "no explicit choice: a category without income test first".into(),
-            |c| format!("chosen in the application: {c}"),
-        ),
-        pass: chosen.is_some(),
-    });
-    let other_categories: Vec<String> = app
-        .categories
-        .iter()
-        .filter(|c| chosen.is_none_or(|ch| &ch.code != *c))
-        .cloned()
-        .collect();
+    /// The categories that are known, with a benefit document not expired.
+    fn valid_categories(&mut self) -> Vec<&'a crate::config::Category> {
+        let (app, as_of) = (self.app, self.as_of);
+        let mut valid = Vec::new();
+        for code in &app.categories {
+            let Some(cat) = self.config.category(code) else {
+                self.check(
+                    "category-known",
+                    code.clone(),
+                    "categories in kartka.toml".into(),
+                    false,
+                );
+                continue;
+            };
+            let expired = app.benefit_valid_until.is_some_and(|d| d < as_of);
+            self.check(
+                "benefit-term",
+                app.benefit_valid_until
+                    .map_or("no end date".into(), |d| format!("valid until {d}")),
+                format!("{code}, as of {as_of}"),
+                !expired,
+            );
+            if !expired {
+                valid.push(cat);
+            }
+        }
+        if valid.is_empty() && !app.categories.is_empty() {
+            self.fail(
+                "benefit-expired",
+                format!(
+                    "строк дії пільги закінчився {}",
+                    app.benefit_valid_until
+                        .map_or("—".into(), |d| d.format("%d.%m.%Y").to_string())
+                ),
+                format!(
+                    "the benefit's term ended on {}",
+                    app.benefit_valid_until
+                        .map_or("—".into(), |d| d.to_string())
+                ),
+            );
+        }
+        valid
+    }
 
-    let mut income_limit = None;
-    if let Some(cat) = chosen {
-        // P4: the documents the category needs.
+    /// P2: one category. An explicit choice wins, else one needing no
+    /// income test, else the first valid one.
+    fn choose(
+        &mut self,
+        valid: &[&'a crate::config::Category],
+    ) -> Option<&'a crate::config::Category> {
+        let app = self.app;
+        let chosen = app
+            .chosen_category
+            .as_ref()
+            .and_then(|c| valid.iter().find(|v| &v.code == c))
+            .or_else(|| valid.iter().find(|c| !c.income_tested))
+            .or_else(|| valid.first())
+            .copied();
+        self.check(
+            "one-category",
+            app.categories.join(", "),
+            app.chosen_category.as_ref().map_or(
+                "no explicit choice: a category without income test first".into(),
+                |c| format!("chosen in the application: {c}"),
+            ),
+            chosen.is_some(),
+        );
+        chosen
+    }
+
+    /// P4: the documents the category needs. A person without a tax
+    /// number, identified by the passport (a refusal on religious grounds,
+    /// marked in the passport), has no certificate of one to bring.
+    fn documents(&mut self, cat: &crate::config::Category) {
+        let app = self.app;
         let present = documents_presented(app);
-        // A person without a tax number, identified by the passport (a
-        // refusal on religious grounds, marked in the passport), has no
-        // certificate of one to bring.
         let no_tax_number = !app.has_tax_number && app.has_passport;
         for doc in &cat.documents {
             if doc == "tax-number" && no_tax_number {
                 continue;
             }
             if !present.iter().any(|(c, _)| c == doc) {
-                missing_documents.push(doc.clone());
+                self.missing_documents.push(doc.clone());
             }
         }
         let mut seen: Vec<String> = present
@@ -308,148 +368,152 @@ pub fn decide(app: &Application, config: &Config, as_of: NaiveDate) -> Decision 
         if no_tax_number && cat.documents.iter().any(|d| d == "tax-number") {
             seen.push("no tax number: identified by the passport, tax-number not required".into());
         }
-        trace.push(Check {
-            rule: "documents",
-            seen: if seen.is_empty() {
+        let pass = self.missing_documents.is_empty();
+        self.check(
+            "documents",
+            if seen.is_empty() {
                 "none".into()
             } else {
                 seen.join(", ")
             },
-            parameter: format!("{} needs: {}", cat.code, cat.documents.join(", ")),
-            pass: missing_documents.is_empty(),
-        });
-
-        // P3: the income test, for income-tested categories only.
-        if cat.income_tested {
-            let rules = &config.income;
-            let counted: Vec<i64> = [
-                ("pension", app.income_pension),
-                ("salary", app.income_salary),
-                ("aid", app.income_aid),
-            ]
-            .iter()
-            .filter(|(k, _)| rules.counts.iter().any(|c| c == k))
-            .filter_map(|(_, v)| *v)
-            .collect();
-            let income = if counted.is_empty() {
-                app.income_total
-            } else {
-                Some(counted.iter().sum())
-            };
-            match (income, config.income_limit_on(as_of)) {
-                (_, None) => {
-                    ineligible = true;
-                    reasons.push(Reason {
-                        code: "no-income-limit",
-                        uk: format!("у kartka.toml немає межі доходу на {as_of}"),
-                        en: format!("kartka.toml has no income limit in force on {as_of}"),
-                    });
-                }
-                (None, Some(_)) => {
-                    missing_documents.push("income-statement".into());
-                    trace.push(Check {
-                        rule: "income",
-                        seen: "no income recorded".into(),
-                        parameter: "an income statement is needed".into(),
-                        pass: false,
-                    });
-                }
-                (Some(income), Some(limit)) => {
-                    let limit_kop = limit.limit_uah * 100;
-                    income_limit = Some((limit_kop, limit.from));
-                    let pass = if rules.inclusive {
-                        income <= limit_kop
-                    } else {
-                        income < limit_kop
-                    };
-                    trace.push(Check {
-                        rule: "income",
-                        seen: kop(income),
-                        parameter: format!(
-                            "{} {} (limit from {}, {} of {})",
-                            if rules.inclusive { "≤" } else { "<" },
-                            kop(limit_kop),
-                            limit.from,
-                            rules.basis,
-                            rules.counts.join("+")
-                        ),
-                        pass,
-                    });
-                    if !pass {
-                        ineligible = true;
-                        reasons.push(Reason {
-                            code: "income-over-limit",
-                            uk: format!(
-                                "дохід {} перевищує межу {} (з {})",
-                                kop(income),
-                                kop(limit_kop),
-                                limit.from.format("%d.%m.%Y")
-                            ),
-                            en: format!(
-                                "income {} is over the limit {} (from {})",
-                                kop(income),
-                                kop(limit_kop),
-                                limit.from
-                            ),
-                        });
-                    }
-                }
-            }
-        }
-    } else if app.categories.is_empty() {
-        ineligible = true;
-        reasons.push(Reason {
-            code: "no-category",
-            uk: "не вказано пільгової категорії".into(),
-            en: "no benefit category".into(),
-        });
+            format!("{} needs: {}", cat.code, cat.documents.join(", ")),
+            pass,
+        );
     }
 
-    let outcome = if ineligible {
-        Outcome::Ineligible
-    } else if !missing_documents.is_empty() {
-        reasons.push(Reason {
-            code: "documents-missing",
-            uk: format!(
-                "потрібно подати: {}",
-                missing_documents
-                    .iter()
-                    .map(|d| document_name_uk(d))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            en: format!("bring: {}", missing_documents.join(", ")),
-        });
-        Outcome::Incomplete
-    } else {
-        reasons.push(Reason {
-            code: "eligible",
-            uk: format!(
-                "має право на пільговий проїзд як {}",
-                chosen.map_or("—", |c| c.name.as_str())
-            ),
-            en: format!(
-                "entitled to free travel as {}",
-                chosen.map_or("—", |c| c.name_en.as_str())
-            ),
-        });
-        Outcome::Eligible
-    };
-    Decision {
-        outcome,
-        category: chosen.map(|c| c.code.clone()),
-        other_categories,
-        community: app.community.clone(),
-        as_of,
-        valid_until: if outcome == Outcome::Eligible {
-            app.benefit_valid_until
+    /// P3: the income counted (the kinds kartka.toml counts, else the
+    /// total) against the limit in force on the decision date.
+    fn income(&mut self) {
+        let (app, as_of) = (self.app, self.as_of);
+        let rules = &self.config.income;
+        let counted: Vec<i64> = [
+            ("pension", app.income_pension),
+            ("salary", app.income_salary),
+            ("aid", app.income_aid),
+        ]
+        .iter()
+        .filter(|(k, _)| rules.counts.iter().any(|c| c == k))
+        .filter_map(|(_, v)| *v)
+        .collect();
+        let income = if counted.is_empty() {
+            app.income_total
         } else {
-            None
-        },
-        reasons,
-        missing_documents,
-        trace,
-        income_limit,
+            Some(counted.iter().sum())
+        };
+        let limit = match (income, self.config.income_limit_on(as_of)) {
+            (_, None) => {
+                return self.fail(
+                    "no-income-limit",
+                    format!("у kartka.toml немає межі доходу на {as_of}"),
+                    format!("kartka.toml has no income limit in force on {as_of}"),
+                );
+            }
+            (None, Some(_)) => {
+                self.missing_documents.push("income-statement".into());
+                return self.check(
+                    "income",
+                    "no income recorded".into(),
+                    "an income statement is needed".into(),
+                    false,
+                );
+            }
+            (Some(income), Some(limit)) => (income, limit),
+        };
+        let (income, limit) = limit;
+        let limit_kop = limit.limit_uah * 100;
+        self.income_limit = Some((limit_kop, limit.from));
+        let pass = if rules.inclusive {
+            income <= limit_kop
+        } else {
+            income < limit_kop
+        };
+        self.check(
+            "income",
+            kop(income),
+            format!(
+                "{} {} (limit from {}, {} of {})",
+                if rules.inclusive { "≤" } else { "<" },
+                kop(limit_kop),
+                limit.from,
+                rules.basis,
+                rules.counts.join("+")
+            ),
+            pass,
+        );
+        if !pass {
+            self.fail(
+                "income-over-limit",
+                format!(
+                    "дохід {} перевищує межу {} (з {})",
+                    kop(income),
+                    kop(limit_kop),
+                    limit.from.format("%d.%m.%Y")
+                ),
+                format!(
+                    "income {} is over the limit {} (from {})",
+                    kop(income),
+                    kop(limit_kop),
+                    limit.from
+                ),
+            );
+        }
+    }
+
+    /// The outcome: ineligible on any failed rule, else incomplete while a
+    /// document is missing, else eligible as the chosen category.
+    fn conclude(mut self, chosen: Option<&crate::config::Category>) -> Decision {
+        let app = self.app;
+        let outcome = if self.ineligible {
+            Outcome::Ineligible
+        } else if !self.missing_documents.is_empty() {
+            self.reasons.push(Reason {
+                code: "documents-missing",
+                uk: format!(
+                    "потрібно подати: {}",
+                    self.missing_documents
+                        .iter()
+                        .map(|d| document_name_uk(d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                en: format!("bring: {}", self.missing_documents.join(", ")),
+            });
+            Outcome::Incomplete
+        } else {
+            self.reasons.push(Reason {
+                code: "eligible",
+                uk: format!(
+                    "має право на пільговий проїзд як {}",
+                    chosen.map_or("—", |c| c.name.as_str())
+                ),
+                en: format!(
+                    "entitled to free travel as {}",
+                    chosen.map_or("—", |c| c.name_en.as_str())
+                ),
+            });
+            Outcome::Eligible
+        };
+        Decision {
+            outcome,
+            category: chosen.map(|c| c.code.clone()),
+            other_categories: app
+                .categories
+                .iter()
+                .filter(|c| chosen.is_none_or(|ch| &ch.code != *c))
+                .cloned()
+                .collect(),
+            community: app.community.clone(),
+            as_of: self.as_of,
+            valid_until: if outcome == Outcome::Eligible {
+                app.benefit_valid_until
+            } else {
+                None
+            },
+            reasons: self.reasons,
+            missing_documents: self.missing_documents,
+            trace: self.trace,
+            income_limit: self.income_limit,
+        }
     }
 }
 

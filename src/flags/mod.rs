@@ -230,6 +230,55 @@ pub fn card_info(
     refs::card_info(reg, &numbers)
 }
 
+impl Run {
+    /// Writes the run's review file to `path` (recorded on the summary).
+    /// With `names`, it carries the holders' names of every flagged card,
+    /// not only those whose state is evidence: the export is recorded in
+    /// the audit trail first (K5) and the file is readable by its owner
+    /// only.
+    pub fn deliver(
+        &mut self,
+        reg: &mut Registry,
+        session: &crate::access::Session,
+        path: &std::path::Path,
+        lang: crate::lang::Lang,
+        names: bool,
+    ) -> Result<(), Error> {
+        if names {
+            self.cards = card_info(reg, &self.flags)?;
+            let people: Vec<String> = self
+                .cards
+                .values()
+                .map(|c| c.social_number.clone())
+                .collect();
+            session.record(
+                reg,
+                crate::audit::Outcome::Exported,
+                &people,
+                &format!("flags with holders' names → {}", path.display()),
+            )?;
+        }
+        export::write(
+            path,
+            &export::Export {
+                flags: &self.flags,
+                summary: &self.summary,
+                cards: &self.cards,
+                lang,
+                names,
+            },
+        )?;
+        if names {
+            crate::private::restrict(path).map_err(|e| Error::Output {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        self.summary.out = Some(path.to_path_buf());
+        Ok(())
+    }
+}
+
 /// Runs every rule over `month`, stores the flags and records the run.
 pub fn flag(
     home: &Home,

@@ -22,6 +22,12 @@ pub enum Error {
         "{path}: cannot write: {detail}.\n  Check the folder exists and is writable; use .xlsx or .csv."
     )]
     Write { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Registry(#[from] crate::registry::Error),
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::Error),
+    #[error(transparent)]
+    Taps(#[from] crate::taps::Error),
 }
 
 impl Error {
@@ -31,6 +37,9 @@ impl Error {
         use crate::exit::ExitCode;
         match self {
             Error::Write { .. } => ExitCode::CantCreate,
+            Error::Registry(e) => e.exit_code(),
+            Error::Fleet(e) => e.exit_code(),
+            Error::Taps(e) => e.exit_code(),
         }
     }
 }

@@ -7,8 +7,50 @@
 
 use rusqlite::params;
 
-use super::month::GenCard;
+use super::month::{GenCard, MonthSummary};
+use crate::home::Home;
 use crate::registry::Registry;
+
+/// What `generate month --format store` put into the home.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Stored {
+    /// Card holders the registry did not have.
+    pub holders: usize,
+    pub taps_new: usize,
+    pub taps_duplicate: usize,
+}
+
+/// Stores a generated month (made with `keep`) into `home` (the caller
+/// holds the home's lock): the fleet from the month's `fleet.csv`, the holders and their
+/// cards, then the taps, through the same ingest as a dock or an import.
+pub fn store_month(
+    home: &Home,
+    month: &mut MonthSummary,
+    seed: u64,
+    operator: &str,
+) -> Result<Stored, super::Error> {
+    let mut reg = Registry::open(&home.registry())?;
+    let fleet_file = month.out.join("fleet.csv");
+    let fleet = crate::fleet::read(&fleet_file)?;
+    crate::fleet::import(&mut reg, &fleet_file, &fleet, operator)?;
+    let holders = store_cards(&mut reg, &month.cards, operator)?;
+    crate::taps::parquet::sweep(home, &reg)?;
+    let mut held = crate::taps::ledger::Held::load(&reg)?;
+    let source = crate::taps::Source {
+        kind: "generated",
+        file: None,
+        sha256: format!("seed {seed}"),
+        validator: None,
+        rejected: 0,
+    };
+    let taps = std::mem::take(&mut month.kept);
+    let stored = crate::taps::ingest(home, &mut reg, &mut held, taps, &source, operator)?;
+    Ok(Stored {
+        holders,
+        taps_new: stored.taps_new,
+        taps_duplicate: stored.taps_duplicate,
+    })
+}
 
 const SURNAMES: [&str; 8] = [
     "Шевченко",

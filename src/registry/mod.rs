@@ -125,6 +125,31 @@ impl Registry {
         Error::sqlite(&self.path, e)
     }
 
+    /// The person a social number (8 digits, K1), tax number or passport
+    /// names, if the registry holds one.
+    pub fn find_person(&self, key: &str) -> Result<Option<i64>, Error> {
+        let key = key.trim();
+        let passport = crate::identity::parse_passport(key).map(|p| p.as_str().to_string());
+        let found = self.conn().query_row(
+            "SELECT id FROM people WHERE id = ?3 OR tax_number = ?1 OR passport = ?2 LIMIT 1",
+            rusqlite::params![
+                key,
+                passport.unwrap_or_else(|| key.to_string()),
+                // A social number is 10000000 + id (K1).
+                key.parse::<i64>()
+                    .ok()
+                    .filter(|n| key.len() == 8 && *n > 10_000_000)
+                    .map(|n| n - 10_000_000)
+            ],
+            |r| r.get(0),
+        );
+        match found {
+            Ok(id) => Ok(Some(id)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
     pub fn schema_version(&self) -> Result<i64, Error> {
         self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
