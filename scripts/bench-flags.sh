@@ -60,5 +60,7 @@ import json, sys
 k, d = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 print(f"same flags: {d['same']} ({d['rows']} rows, {k['flagged']} taps of {k['taps']}); "
       f"DuckDB / kartka time: {float(sys.argv[4]) / float(sys.argv[3]):.2f}x")
+print(f"burst windows (queues boarding and drivers' stacks): {d['burst_window_taps']} taps; "
+      f"judged a driver's stack: {d['by_rule']['driver_burst']}")
 EOF
 "$py" scripts/flag-quality.py "$work/gen/ground-truth.csv" "$home/flags/month=2026-10/flags.parquet" --min 0 || true

@@ -67,6 +67,9 @@ def main():
     transfer_ms = fl.get("transfer_min_s", 300) * 1000
     k = fl.get("burst_cards", 8)
     window_ms = fl.get("burst_window_s", 30) * 1000
+    card_min = fl.get("burst_card_min_taps", 3)
+    card_share = fl.get("burst_card_share_pct", 90)
+    stack_share = fl.get("burst_stack_share_pct", 50)
     single_min = fl.get("single_vehicle_min_taps", 10)
     daily_max = fl.get("daily_max", 6)
     tol_service = fl.get("service_tolerance_min", 15) * 60_000
@@ -153,13 +156,33 @@ def main():
             ASOF LEFT JOIN docks d ON d.validator_id = tp.validator_id AND tp.seq >= d.seq
             LEFT JOIN batches b ON b.batch = tp.batch
             WINDOW w AS (PARTITION BY tp.validator_id ORDER BY tp.seq)) x""")
-    q(f"""CREATE TEMP TABLE bursts AS
-      SELECT validator_id, seq FROM (
+    # Burst windows (burst_cards taps within burst_window_s), then the runs
+    # of them that are a driver's stack: at least stack_share % of a run's
+    # taps on cards with card_min taps or more in the month, card_share %
+    # of them in burst windows on that validator.
+    q(f"""CREATE TEMP TABLE windows AS
+      SELECT validator_id, seq, t, card_number FROM (
         SELECT *, bool_or(coalesce(window_end, false)) OVER (PARTITION BY validator_id ORDER BY seq
                   ROWS BETWEEN CURRENT ROW AND {k - 1} FOLLOWING) AS in_burst
         FROM (SELECT *, t - lag(t, {k - 1}) OVER (PARTITION BY validator_id ORDER BY seq) <= {window_ms} AS window_end
               FROM a WHERE clock IS NULL))
       WHERE in_burst AND NOT ctx""")
+    q(f"""CREATE TEMP TABLE bursts AS
+      WITH runs AS (
+        SELECT *, sum(CASE WHEN prev_t IS NULL OR t - prev_t > {window_ms} THEN 1 ELSE 0 END)
+                    OVER (PARTITION BY validator_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run
+        FROM (SELECT *, lag(t) OVER (PARTITION BY validator_id ORDER BY seq) AS prev_t FROM windows)),
+      totals AS (SELECT card_number, count(*) AS total FROM a WHERE NOT ctx GROUP BY card_number),
+      cards AS (
+        SELECT runs.*, coalesce(totals.total, 0) AS total,
+               count(*) OVER (PARTITION BY runs.validator_id, runs.card_number) AS here
+        FROM runs LEFT JOIN totals USING (card_number)),
+      judged AS (
+        SELECT *, sum(CASE WHEN total >= {card_min} AND here * 100 >= total * {card_share} THEN 1 ELSE 0 END)
+                    OVER (PARTITION BY validator_id, run) AS stacked,
+                  count(*) OVER (PARTITION BY validator_id, run) AS run_n
+        FROM cards)
+      SELECT validator_id, seq FROM judged WHERE stacked * 100 >= run_n * {stack_share}""")
     # Pass B: the registry joins and repeats per (card, vehicle).
     q(f"""CREATE TEMP TABLE b AS
       SELECT a.t, a.validator_id, a.seq, a.card_number, a.card_uid, a.vehicle_id, a.carrier_id, a.route, a.trips, a.ctx,
@@ -205,7 +228,10 @@ def main():
     ours = set(rows)
     out = {"engine": "duckdb " + duckdb.__version__, "month": month, "rows": len(ours),
            "taps": len({(v, s) for v, s, _ in ours}), "seconds": round(seconds, 3),
-           "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES}}
+           "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
+           # Taps in burst windows (queues and stacks alike): what a burst
+           # rule without the cards' own lives would hold.
+           "burst_window_taps": q("SELECT count(*) FROM windows").fetchone()[0]}
     code = 0
     if compare:
         theirs = set(con.execute(f"SELECT validator_id, seq, rule FROM read_parquet('{compare}')").fetchall())

@@ -390,3 +390,114 @@ fn bad_months_and_outputs_say_what_to_do() {
     let r = h.kartka(&["taps", "clear", "F-1-1", "--reason", "x"]);
     assert_eq!(r.code, 65, "{}", r.stderr);
 }
+
+#[test]
+fn each_rules_precision_is_measured_from_the_analysts_clearings() {
+    use calamine::{Reader, open_workbook_auto};
+    let h = month("30000", "0.03");
+    let r = h.kartka(&["-q", "taps", "flag", "--month", "2026-10"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    let daily: Vec<String> = flags
+        .iter()
+        .filter(|f| f.2 == "excessive_daily_use")
+        .map(|f| format!("F-{}-{}", f.0, f.1))
+        .collect();
+    assert!(daily.len() >= 30, "{} flags", daily.len());
+    // The analysts found three in five of them were a tour guide's card.
+    let clear: Vec<&str> = daily
+        .iter()
+        .take(daily.len() * 3 / 5)
+        .map(String::as_str)
+        .collect();
+    let mut args = vec!["-q", "taps", "clear"];
+    args.extend(&clear);
+    args.extend([
+        "--rule",
+        "excessive_daily_use",
+        "--reason",
+        "a tour guide, checked",
+    ]);
+    assert_eq!(h.kartka(&args).code, 0);
+
+    let r = h.kartka(&["--json", "taps", "quality", "--months", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q = r.json();
+    assert_eq!(q["months"], serde_json::json!(["2026-10"]));
+    let rule = |code: &str| {
+        q["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == code)
+            .unwrap()
+            .clone()
+    };
+    let d = rule("excessive_daily_use");
+    assert_eq!(d["flagged"], daily.len() as u64);
+    assert_eq!(d["cleared"], clear.len() as u64);
+    assert_eq!(d["kept"], (daily.len() - clear.len()) as u64);
+    let precision = (daily.len() - clear.len()) as f64 / daily.len() as f64;
+    assert!((d["precision"].as_f64().unwrap() - precision).abs() < 1e-9);
+    assert_eq!(d["below"], true);
+    let burst = rule("driver_burst");
+    assert_eq!(
+        (burst["cleared"].as_u64(), burst["below"].as_bool()),
+        (Some(0), Some(false))
+    );
+    assert!(
+        r.stderr
+            .contains("WARNING: excessive_daily_use: analysts kept")
+            && r.stderr.contains("quality_min_precision_pct = 80"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("WARNING: driver_burst"), "{}", r.stderr);
+
+    // November's review workbook shows how the rules held up in October.
+    let r = h.kartka(&[
+        "-q",
+        "generate",
+        "month",
+        "--month",
+        "2026-11",
+        "--taps",
+        "3000",
+        "--holders",
+        "500",
+        "--validators",
+        "30",
+        "--vehicles",
+        "20",
+        "--routes",
+        "5",
+        "--carriers",
+        "2",
+        "--format",
+        "store",
+        "--out",
+        "gen-11",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = h.kartka(&[
+        "-q", "taps", "flag", "--month", "2026-11", "--out", "nov.xlsx",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut book = open_workbook_auto(h.work.join("nov.xlsx")).unwrap();
+    let sheet = book.worksheet_range("Підсумок").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let title = rows
+        .iter()
+        .position(|r| r[0].starts_with("Точність правил за рішеннями аналітиків (2026-10)"))
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    let line = rows[title..]
+        .iter()
+        .find(|r| r.get(1).map(String::as_str) == Some("excessive_daily_use"))
+        .unwrap();
+    assert_eq!(line[2], daily.len().to_string(), "{line:?}");
+    assert_eq!(line[3], clear.len().to_string(), "{line:?}");
+    assert_eq!(line[6], "так", "{line:?}");
+}

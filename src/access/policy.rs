@@ -37,6 +37,8 @@ pub enum Action {
     },
     /// Clear flags, import a review workbook.
     FlagsClear,
+    /// Each rule's precision from the clearings (counts only).
+    FlagsQuality,
     FleetImport,
     FleetList,
     Compensation,
@@ -67,7 +69,7 @@ impl Action {
             Action::CardsChange | Action::CardsPrint | Action::Blocklist => &[Admin, Clerk],
             Action::Dock => &[Admin, Clerk, Analyst],
             Action::TapsStore | Action::Flag { .. } | Action::FlagsClear => &[Admin, Analyst],
-            Action::TapsMonths => &[Admin, Analyst, Auditor],
+            Action::TapsMonths | Action::FlagsQuality => &[Admin, Analyst, Auditor],
             Action::FleetImport => &[Admin, Analyst],
             Action::FleetList => &[Admin, Clerk, Analyst],
             Action::Compensation | Action::Reconcile => &[Admin, Analyst, Carrier],
@@ -108,7 +110,9 @@ impl Action {
                 "cards and their holders"
             }
             Action::Dock | Action::TapsStore | Action::TapsMonths => "the tap store",
-            Action::Flag { .. } | Action::FlagsClear => "suspicious-tap flags",
+            Action::Flag { .. } | Action::FlagsClear | Action::FlagsQuality => {
+                "suspicious-tap flags"
+            }
             Action::FleetImport | Action::FleetList => "the fleet",
             Action::Compensation | Action::Reconcile => "compensation",
             Action::Report { names: true } => "reports with holders' names and photos",

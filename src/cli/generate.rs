@@ -163,6 +163,11 @@ fn month(g: &Global, a: MonthArgs) -> Result<(), Error> {
         city: crate::generate::month::City::of(
             &config.clone().unwrap_or_else(Config::default_config),
         ),
+        numbered: if store {
+            crate::generate::registry::numbered(&home)?
+        } else {
+            Default::default()
+        },
     };
     let mut s = crate::generate::month::generate(&opts)?;
     g.say(format_args!(

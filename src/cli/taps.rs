@@ -10,7 +10,7 @@ use crate::registry::Registry;
 /// The tap store: import dumps and vendor exports, compact months, flag
 /// suspicious taps and review the flags.
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("Examples:\n  kartka taps import laptop/*.kdump\n  kartka taps import old-system-2026-09.csv\n  kartka taps compact --month 2026-10\n  kartka taps flag --month 2026-10 --out flags-2026-10.xlsx\n  kartka taps clear F-7-123 --reason \"a transfer after a breakdown (P14)\"\n  kartka taps review --import flags-2026-10-reviewed.xlsx\n\n{}", crate::exit::help("taps")))]
+#[command(after_help = format!("Examples:\n  kartka taps import laptop/*.kdump\n  kartka taps import old-system-2026-09.csv\n  kartka taps compact --month 2026-10\n  kartka taps flag --month 2026-10 --out flags-2026-10.xlsx\n  kartka taps clear F-7-123 --reason \"a transfer after a breakdown (P14)\"\n  kartka taps review --import flags-2026-10-reviewed.xlsx\n  kartka taps quality --months 6\n\n{}", crate::exit::help("taps")))]
 pub struct Args {
     #[command(subcommand)]
     command: Cmd,
@@ -58,6 +58,12 @@ enum Cmd {
         #[arg(long = "rule", value_name = "CODE")]
         rules: Vec<String>,
     },
+    /// Each rule's precision from the analysts' clearings over the last months' flags.
+    Quality {
+        /// How many of the latest flagged months to count.
+        #[arg(long, default_value_t = 3)]
+        months: usize,
+    },
     /// Import a filled-in review workbook: every row marked to clear, with its reason.
     Review {
         #[arg(long = "import", value_name = "FILE")]
@@ -72,6 +78,7 @@ pub fn action(args: &Args) -> crate::access::Action {
         Cmd::Months => Action::TapsMonths,
         Cmd::Flag { with_names, .. } => Action::Flag { names: *with_names },
         Cmd::Clear { .. } | Cmd::Review { .. } => Action::FlagsClear,
+        Cmd::Quality { .. } => Action::FlagsQuality,
     }
 }
 
@@ -150,7 +157,15 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             let now = chrono::Utc::now().timestamp_millis();
             let mut run = crate::flags::flag(&home, &mut reg, &config, &month, &g.operator(), now)?;
             if let Some(path) = &out {
-                run.deliver(&mut reg, g.session(), path, g.lang, with_names)?;
+                run.deliver(
+                    &home,
+                    &mut reg,
+                    &config.flags,
+                    g.session(),
+                    path,
+                    g.lang,
+                    with_names,
+                )?;
             }
             let s = &run.summary;
             g.say(format_args!(
@@ -202,6 +217,47 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             let mut reg = Registry::open(&home.registry())?;
             let c = crate::flags::review::import(&home, &mut reg, &file, &g.operator())?;
             cleared_say(g, &c);
+        }
+        Cmd::Quality { months } => {
+            let reg = Registry::open(&home.registry())?;
+            let q = crate::flags::quality::measure(&home, &reg, &config.flags, months, None)?;
+            if !g.json && !g.quiet {
+                println!(
+                    "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}",
+                    "", "rule", "flagged", "cleared", "kept", "precision"
+                );
+                for r in &q.rules {
+                    println!(
+                        "{:>2} {:<22} {:>9} {:>9} {:>9} {:>9}",
+                        r.number,
+                        r.rule,
+                        r.flagged,
+                        r.cleared,
+                        r.kept,
+                        r.precision.map_or("—".into(), |p| format!("{p:.3}"))
+                    );
+                }
+            }
+            g.say(format_args!(
+                "{} flagged month(s) counted: {}",
+                q.months.len(),
+                if q.months.is_empty() {
+                    "none yet (run `kartka taps flag --month M`)".to_string()
+                } else {
+                    q.months.join(", ")
+                }
+            ));
+            for r in q.below() {
+                g.say(format_args!(
+                    "WARNING: {}: analysts kept {} of its {} flags ({:.0} %), under [flags] quality_min_precision_pct = {}: check its thresholds and the fleet before its flags are believed.",
+                    r.rule,
+                    r.kept,
+                    r.flagged,
+                    r.precision.unwrap_or(0.0) * 100.0,
+                    q.min_precision_pct
+                ));
+            }
+            g.print_json(&q);
         }
         Cmd::Months => {
             let reg = Registry::open(&home.registry())?;

@@ -39,6 +39,9 @@ pub struct Thresholds {
     pub transfer_ms: i64,
     pub burst_cards: u32,
     pub burst_window_ms: i64,
+    pub burst_card_min_taps: u32,
+    pub burst_card_share_pct: u32,
+    pub burst_stack_share_pct: u32,
     pub single_vehicle_min_taps: u32,
     pub daily_max: u32,
     /// The default service day, milliseconds after Kyiv midnight, with the
@@ -57,6 +60,9 @@ impl Thresholds {
             transfer_ms: i64::from(s.transfer_min_s) * 1000,
             burst_cards: s.burst_cards,
             burst_window_ms: i64::from(s.burst_window_s) * 1000,
+            burst_card_min_taps: s.burst_card_min_taps,
+            burst_card_share_pct: s.burst_card_share_pct,
+            burst_stack_share_pct: s.burst_stack_share_pct,
             single_vehicle_min_taps: s.single_vehicle_min_taps,
             daily_max: s.daily_max,
             open_ms: m(&s.service_start) - tol,
@@ -235,7 +241,8 @@ pub fn run(
             .with_row_index("_r", None)
             .collect()?;
         lap("read");
-        let (n, hits, trusted) = validator_stage(&base, refs, th, &lap)?;
+        let totals = card_totals(std::slice::from_ref(&base))?;
+        let (n, hits, trusted) = validator_stage(&base, &totals, refs, th, &lap)?;
         taps_read += n;
         out.push(gather(&base, hits)?);
         out.push(gather(
@@ -261,9 +268,16 @@ pub fn run(
                 .with_row_index("_r".into(), None)
         };
         let mut untrusted: rustc_hash::FxHashSet<(i32, i64)> = Default::default();
+        let totals = card_totals(
+            &input
+                .iter()
+                .map(|c| c.clone().select([col("card_number"), col("ctx")]).collect())
+                .collect::<PolarsResult<Vec<_>>>()?,
+        )?;
+        lap("cards' month totals");
         for i in 0..parts {
             let base = slice("validator_id", i)?;
-            let (n, hits, trusted) = validator_stage(&base, refs, th, &lap)?;
+            let (n, hits, trusted) = validator_stage(&base, &totals, refs, th, &lap)?;
             taps_read += n;
             let v = base.column("validator_id")?.i32()?;
             let seq = base.column("seq")?.i64()?;
@@ -305,11 +319,108 @@ pub fn run(
     Ok((taps_read, hits))
 }
 
+/// Each card's accepted taps in the month (not the context rows).
+type CardTotals = rustc_hash::FxHashMap<i64, u32>;
+
+/// The month's taps per card, from frames with `card_number` and `ctx`.
+fn card_totals(frames: &[DataFrame]) -> PolarsResult<CardTotals> {
+    let mut totals = CardTotals::default();
+    for f in frames {
+        let card = f.column("card_number")?.i64()?;
+        let ctx = f.column("ctx")?.bool()?;
+        for (c, x) in card.iter().zip(ctx.iter()) {
+            if let (Some(c), Some(false)) = (c, x) {
+                *totals.entry(c).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(totals)
+}
+
+/// Rule 3's second step. `windows` are the taps in burst windows
+/// (`burst_cards` taps on one validator within `burst_window_s`), in the
+/// validator's order, with their `cards`. A run is a stretch of them on one
+/// validator, each within the window of the one before. A queue boarding
+/// at a busy stop makes such runs too; what tells a driver tapping a stack
+/// of cards is the cards' own lives: a stack card has at least
+/// `burst_card_min_taps` taps in the month and at least
+/// `burst_card_share_pct` of them in burst windows on this validator (it
+/// rides nowhere else), while a queue's passengers ride elsewhere too. A
+/// run is flagged when at least `burst_stack_share_pct` of its taps are on
+/// stack cards. Evidence: `n` the run's taps on stack cards, `x` its taps.
+fn driver_bursts(
+    windows: &DataFrame,
+    cards: &DataFrame,
+    totals: &CardTotals,
+    th: &Thresholds,
+) -> PolarsResult<DataFrame> {
+    let rows = windows.column("_r")?.idx()?;
+    let v: Vec<i32> = windows
+        .column("validator_id")?
+        .i32()?
+        .iter()
+        .map(|x| x.unwrap_or(0))
+        .collect();
+    let t = windows.column("t")?.i64()?;
+    let card: Vec<i64> = cards
+        .column("card_number")?
+        .i64()?
+        .iter()
+        .map(|x| x.unwrap_or(0))
+        .collect();
+    let mut on_validator: rustc_hash::FxHashMap<(i32, i64), u32> = Default::default();
+    for (v, c) in v.iter().zip(&card) {
+        *on_validator.entry((*v, *c)).or_insert(0) += 1;
+    }
+    let stack: Vec<bool> = v
+        .iter()
+        .zip(&card)
+        .map(|(v, c)| {
+            let total = totals.get(c).copied().unwrap_or(0);
+            let here = on_validator.get(&(*v, *c)).copied().unwrap_or(0);
+            total >= th.burst_card_min_taps
+                && u64::from(here) * 100 >= u64::from(total) * u64::from(th.burst_card_share_pct)
+        })
+        .collect();
+    let (mut r, mut o, mut n, mut x) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut start = 0;
+    for i in 1..=v.len() {
+        let breaks = i == v.len()
+            || v[i] != v[i - 1]
+            || t.get(i).unwrap_or(0) - t.get(i - 1).unwrap_or(0) > th.burst_window_ms;
+        if !breaks {
+            continue;
+        }
+        let run = start..i;
+        let stacked = stack[run.clone()].iter().filter(|s| **s).count();
+        if stacked as u64 * 100 >= run.len() as u64 * u64::from(th.burst_stack_share_pct) {
+            for j in run.clone() {
+                r.push(rows.get(j));
+                o.push(None::<IdxSize>);
+                n.push(stacked as i64);
+                x.push(run.len() as i64);
+            }
+        }
+        start = i;
+    }
+    DataFrame::new(
+        r.len(),
+        vec![
+            IdxCa::from_iter_options("_r".into(), r.into_iter()).into_column(),
+            Column::new("rule".into(), vec![Rule::DriverBurst as i32; n.len()]),
+            IdxCa::from_iter_options("o_r".into(), o.into_iter()).into_column(),
+            Column::new("n".into(), n),
+            Column::new("x".into(), x),
+        ],
+    )
+}
+
 /// Pass A over `base`, a whole number of validators' taps: the clock and
 /// burst hits, the accepted taps of the month in it, and which rows' time
 /// can be trusted.
 fn validator_stage(
     base: &DataFrame,
+    totals: &CardTotals,
     refs: &Refs,
     th: &Thresholds,
     lap: &dyn Fn(&str),
@@ -455,19 +566,20 @@ fn validator_stage(
         .map(|d| window_end.clone().shift(lit(-d)).fill_null(lit(false)))
         .reduce(|a, b| a.or(b))
         .expect("burst_cards >= 2");
-    parts.push(
-        hits(
-            a.clone().lazy().filter(col("_clock").is_null()),
-            Rule::DriverBurst,
-            in_burst,
-            Evidence {
-                n: lit(k),
-                x: lit(th.burst_window_ms),
-                ..Evidence::none()
-            },
-        )
-        .collect()?,
-    );
+    // The burst windows' taps of the month, in the validator's order,
+    // with their cards; then which runs of them are a driver's stack.
+    let windows = a
+        .clone()
+        .lazy()
+        .filter(col("_clock").is_null())
+        .with_columns([in_burst.alias("_in_burst")])
+        .filter(col("_in_burst").and(col("ctx").not()))
+        .select(cols(&["_r", "validator_id", "t"]))
+        .collect()?;
+    let cards = base
+        .select(["card_number"])?
+        .take(windows.column("_r")?.idx()?)?;
+    parts.push(driver_bursts(&windows, &cards, totals, th)?);
     // The taps whose time can be trusted.
     let mut trusted = vec![true; base.height()];
     for (r, c) in a
@@ -1380,26 +1492,62 @@ mod tests {
         assert_eq!(of(&hits, Rule::CardUnknown), vec![(7, 7)]);
     }
 
+    /// Eight cards (100–107) tapped one after another, `gap_ms` apart, on
+    /// validator 7 at 08:00 on the 12th, 13th and 14th: a driver's stack.
+    fn stack(gap_ms: i64) -> Vec<T> {
+        (0..3)
+            .flat_map(|d| {
+                let t0 = ms(&format!("2026-10-{} 08:00:00", 12 + d));
+                (0..8).map(move |i| tap(7, d * 8 + i + 1, t0 + i * gap_ms, 100 + i))
+            })
+            .collect()
+    }
+
     #[test]
     fn a_burst_is_flagged_exactly_at_its_window() {
         let s = FlagSettings {
             burst_window_s: 28,
             ..FlagSettings::default()
         };
-        let t0 = ms("2026-10-12 08:00:00");
-        // Eight cards in exactly 28 s on validator 7.
-        let rows: Vec<T> = (0..8)
-            .map(|i| tap(7, i + 1, t0 + i * 4000, 100 + i))
-            .collect();
         let cards: Vec<Card> = (0..8).map(|i| card(100 + i)).collect();
-        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
-        assert_eq!(of(&hits, Rule::DriverBurst).len(), 8);
+        // Eight cards in exactly 28 s, cards that ride nowhere else.
+        let hits = run_on(&stack(4000), &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(of(&hits, Rule::DriverBurst).len(), 24);
         // Spread over 28.007 s: none.
-        let rows: Vec<T> = (0..8)
-            .map(|i| tap(7, i + 1, t0 + i * 4001, 100 + i))
-            .collect();
-        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        let hits = run_on(&stack(4001), &[], &refs(&cards, &[]), &s, &october());
         assert!(of(&hits, Rule::DriverBurst).is_empty());
+    }
+
+    #[test]
+    fn a_queue_boarding_is_not_a_drivers_stack() {
+        let cards: Vec<Card> = (0..8).map(|i| card(100 + i)).collect();
+        let s = FlagSettings::default();
+        // The same bursts, but cards 100..100+k also ride vehicle 1020 on
+        // other days, three times each: passengers, not a stack.
+        let riding = |k: i64| -> Vec<T> {
+            let mut rows = stack(2000);
+            for c in 0..k {
+                for d in 0..3 {
+                    let t = ms(&format!("2026-10-{} 17:00:00", 20 + d)) + c * 3_600_000;
+                    rows.push(tap(9, 100 + c * 3 + d, t, 100 + c));
+                }
+            }
+            rows
+        };
+        let hits = run_on(&riding(8), &[], &refs(&cards, &[]), &s, &october());
+        assert!(of(&hits, Rule::DriverBurst).is_empty(), "{hits:?}");
+        // Five of the eight ride elsewhere: three stack cards of eight are
+        // under half, no flag; four of eight are half, the runs are flagged.
+        let hits = run_on(&riding(5), &[], &refs(&cards, &[]), &s, &october());
+        assert!(of(&hits, Rule::DriverBurst).is_empty(), "{hits:?}");
+        let hits = run_on(&riding(4), &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(of(&hits, Rule::DriverBurst).len(), 24);
+        // A card with fewer than `burst_card_min_taps` taps is no evidence
+        // either way: one day's burst of cards never seen again is a queue
+        // of occasional riders.
+        let one_day: Vec<T> = stack(2000).into_iter().take(8).collect();
+        let hits = run_on(&one_day, &[], &refs(&cards, &[]), &s, &october());
+        assert!(of(&hits, Rule::DriverBurst).is_empty(), "{hits:?}");
     }
 
     #[test]

@@ -199,23 +199,21 @@ fn text(
             }
         }
         Rule::DriverBurst => {
-            let (k, a, b) = burst.copied().unwrap_or((n as usize, t, t));
+            let (k, a, b) = burst.copied().unwrap_or((x as usize, t, t));
             (
                 format!(
-                    "{k} валідацій на валідаторі {} за {} ({}–{}); поріг {n} за {}",
+                    "{k} валідацій на валідаторі {} за {} ({}–{}); {n} з них — картками, що їздять лише такими пачками на цьому валідаторі",
                     f.validator,
                     span(b - a),
                     kyiv(a),
                     kyiv(b),
-                    span(x)
                 ),
                 format!(
-                    "{k} taps on validator {} in {} ({}–{}); threshold {n} in {}",
+                    "{k} taps on validator {} in {} ({}–{}); {n} of them by cards that ride only in such bursts on this validator",
                     f.validator,
                     span(b - a),
                     kyiv(a),
                     kyiv(b),
-                    span(x)
                 ),
             )
         }

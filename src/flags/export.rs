@@ -29,6 +29,8 @@ pub struct Export<'a> {
     pub cards: &'a FxHashMap<i64, CardInfo>,
     pub lang: Lang,
     pub names: bool,
+    /// Each rule's precision over the months before, from the clearings.
+    pub quality: Option<&'a super::quality::Quality>,
 }
 
 pub fn write(path: &Path, e: &Export<'_>) -> Result<(), Error> {
@@ -211,6 +213,9 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
             crate::money::cell_value(e.summary.held_kopecks),
             &fm.money_bold,
         )?;
+        if let Some(q) = e.quality {
+            quality_table(s, &fm, next + 3, q, en)?;
+        }
         crate::xlsx::print(s, &title, &e.summary.month, e.lang);
     }
 
@@ -308,4 +313,75 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         }
     }
     book.save(path)
+}
+
+/// Under the summary: each rule's precision over the months before, as
+/// the analysts' clearings measured it (`kartka taps quality`).
+fn quality_table(
+    s: &mut rust_xlsxwriter::Worksheet,
+    fm: &crate::xlsx::Formats,
+    row: u32,
+    q: &super::quality::Quality,
+    en: bool,
+) -> Result<(), XlsxError> {
+    let l = |uk: &'static str, en_: &'static str| if en { en_ } else { uk };
+    let months = if q.months.is_empty() {
+        l(
+            "попередніх місяців з позначками ще немає",
+            "no earlier flagged month yet",
+        )
+        .to_string()
+    } else {
+        q.months.join(", ")
+    };
+    s.write_string_with_format(
+        row,
+        0,
+        format!(
+            "{} ({months}); {} {} %",
+            l(
+                "Точність правил за рішеннями аналітиків",
+                "The rules' precision by the analysts' decisions"
+            ),
+            l("поріг", "threshold"),
+            q.min_precision_pct
+        ),
+        &fm.bold,
+    )?;
+    let pct = |p: f64| {
+        let text = format!("{:.1} %", p * 100.0);
+        if en { text } else { text.replace('.', ",") }
+    };
+    let table = Table {
+        headers: [
+            l("№ правила", "Rule no."),
+            l("Код", "Code"),
+            l("Позначено", "Flagged"),
+            l("Знято", "Cleared"),
+            l("Залишено", "Kept"),
+            l("Точність", "Precision"),
+            l("Нижче порогу", "Below threshold"),
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: q
+            .rules
+            .iter()
+            .map(|r| {
+                vec![
+                    Val::Figure(i64::from(r.number)),
+                    Val::Text(r.rule.into()),
+                    Val::Int(r.flagged as i64),
+                    Val::Int(r.cleared as i64),
+                    Val::Int(r.kept as i64),
+                    Val::Text(r.precision.map_or("—".into(), pct)),
+                    Val::Text(if r.below { l("так", "yes") } else { "" }.into()),
+                ]
+            })
+            .collect(),
+        total: None,
+    };
+    crate::xlsx::table(s, fm, row + 1, &table, false)?;
+    Ok(())
 }

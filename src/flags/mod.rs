@@ -11,6 +11,7 @@
 pub mod engine;
 pub mod evidence;
 pub mod export;
+pub mod quality;
 pub mod refs;
 pub mod review;
 pub mod rule;
@@ -231,14 +232,18 @@ pub fn card_info(
 }
 
 impl Run {
-    /// Writes the run's review file to `path` (recorded on the summary).
+    /// Writes the run's review file to `path` (recorded on the summary),
+    /// with each rule's precision over the months before.
     /// With `names`, it carries the holders' names of every flagged card,
     /// not only those whose state is evidence: the export is recorded in
     /// the audit trail first (K5) and the file is readable by its owner
     /// only.
+    #[allow(clippy::too_many_arguments)]
     pub fn deliver(
         &mut self,
+        home: &Home,
         reg: &mut Registry,
+        settings: &FlagSettings,
         session: &crate::access::Session,
         path: &std::path::Path,
         lang: crate::lang::Lang,
@@ -258,6 +263,15 @@ impl Run {
                 &format!("flags with holders' names → {}", path.display()),
             )?;
         }
+        // The review workbook shows how each rule held up in the months
+        // before (the analysts' clearings).
+        let quality = quality::measure(
+            home,
+            reg,
+            settings,
+            quality::MONTHS,
+            Some(&self.summary.month),
+        )?;
         export::write(
             path,
             &export::Export {
@@ -266,6 +280,7 @@ impl Run {
                 cards: &self.cards,
                 lang,
                 names,
+                quality: Some(&quality),
             },
         )?;
         if names {

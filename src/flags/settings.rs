@@ -19,6 +19,17 @@ pub struct FlagSettings {
     pub burst_cards: u32,
     #[serde(default = "d_burst_window")]
     pub burst_window_s: u32,
+    /// Rule 3: a burst is a driver's stack, not a queue boarding, when at
+    /// least `burst_stack_share_pct` of its taps are on stack cards: cards
+    /// with at least `burst_card_min_taps` taps in the month of which at
+    /// least `burst_card_share_pct` are in bursts on this validator (a
+    /// queue's passengers ride elsewhere too).
+    #[serde(default = "d_burst_card_min_taps")]
+    pub burst_card_min_taps: u32,
+    #[serde(default = "d_burst_card_share")]
+    pub burst_card_share_pct: u32,
+    #[serde(default = "d_burst_stack_share")]
+    pub burst_stack_share_pct: u32,
     /// Rule 3: a card with at least this many taps in the month, all on one
     /// vehicle.
     #[serde(default = "d_single_vehicle")]
@@ -37,6 +48,13 @@ pub struct FlagSettings {
     /// the previous tap's, or past its docking, in seconds.
     #[serde(default = "d_clock_tolerance")]
     pub clock_tolerance_s: u32,
+    /// `kartka taps quality`: a rule whose flags analysts kept (did not
+    /// clear) less often than this, in percent, over at least
+    /// `quality_min_flags` flags, is reported as one to look at.
+    #[serde(default = "d_quality_min_precision")]
+    pub quality_min_precision_pct: u32,
+    #[serde(default = "d_quality_min_flags")]
+    pub quality_min_flags: u32,
     /// Memory: a month of more taps than this is judged in slices of at
     /// most about this many (by validator, then by card), each read from the
     /// store on its own, so memory follows the slice, not the month.
@@ -73,6 +91,21 @@ fn d_burst_cards() -> u32 {
     8
 }
 fn d_burst_window() -> u32 {
+    30
+}
+fn d_burst_card_min_taps() -> u32 {
+    3
+}
+fn d_burst_card_share() -> u32 {
+    90
+}
+fn d_burst_stack_share() -> u32 {
+    50
+}
+fn d_quality_min_precision() -> u32 {
+    80
+}
+fn d_quality_min_flags() -> u32 {
     30
 }
 fn d_single_vehicle() -> u32 {
@@ -136,6 +169,17 @@ impl FlagSettings {
         }
         if self.burst_cards < 2 {
             return Err("[flags] burst_cards must be at least 2".into());
+        }
+        for (name, pct) in [
+            ("burst_card_share_pct", self.burst_card_share_pct),
+            ("burst_stack_share_pct", self.burst_stack_share_pct),
+            ("quality_min_precision_pct", self.quality_min_precision_pct),
+        ] {
+            if pct == 0 || pct > 100 {
+                return Err(format!(
+                    "[flags] {name} must be a percentage, 1 to 100 (got {pct})"
+                ));
+            }
         }
         if self.single_vehicle_min_taps < 2 {
             return Err("[flags] single_vehicle_min_taps must be at least 2".into());

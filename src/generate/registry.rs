@@ -11,6 +11,17 @@ use super::month::{GenCard, MonthSummary};
 use crate::home::Home;
 use crate::registry::Registry;
 
+/// The last sequence number the home's store holds for each validator
+/// (empty for a home without taps), so a generated month stored after
+/// another continues each validator's numbering.
+pub fn numbered(home: &Home) -> Result<std::collections::HashMap<u16, u32>, super::Error> {
+    let reg = Registry::open(&home.registry())?;
+    let held = crate::taps::ledger::Held::load(&reg)?;
+    Ok((1..=u16::MAX)
+        .filter_map(|v| held.newest(v).map(|n| (v, n)))
+        .collect())
+}
+
 /// What `generate month --format store` put into the home.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Stored {

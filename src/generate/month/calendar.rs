@@ -108,6 +108,22 @@ pub(super) fn minute_of_day(rng: &mut ChaCha8Rng) -> u32 {
     }
 }
 
+/// Minutes after midnight in a peak: the morning's (around 07:45) or the
+/// evening's (around 17:15), as likely.
+pub(super) fn peak_minute(rng: &mut ChaCha8Rng) -> u32 {
+    let service = f64::from(SERVICE_MINUTES.start)..f64::from(SERVICE_MINUTES.end);
+    loop {
+        let m = if rng.random_bool(0.5) {
+            465.0 + normal(rng) * 40.0
+        } else {
+            1035.0 + normal(rng) * 45.0
+        };
+        if service.contains(&m) {
+            return m as u32;
+        }
+    }
+}
+
 /// Seconds after its Kyiv midnight.
 fn time_of_day(t: u32) -> u32 {
     chrono::DateTime::<Utc>::from_timestamp(i64::from(t), 0)

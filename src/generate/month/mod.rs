@@ -1,8 +1,10 @@
 //! A synthetic city month of taps (issue 6), for tests, the demo and the
 //! benchmarks: a fleet (carriers, vehicles on routes, one or two validators
 //! each), card holders with skewed use, a daily profile in Kyiv time
-//! (morning and evening peaks, quieter weekends, no service at night), and
-//! anomalies planted on purpose, each written to `ground-truth.csv` with
+//! (morning and evening peaks, quieter weekends, no service at night), a
+//! fifth of the riding in queues of 10–25 boarding at busy stops in the
+//! peaks (the hard case for the burst rule), and anomalies planted on
+//! purpose, each written to `ground-truth.csv` with
 //! the pattern it plants.
 //!
 //! Output folder:
@@ -61,6 +63,10 @@ pub struct MonthOptions {
     pub dock_master: DockKey,
     /// Communities, categories and the trip limit.
     pub city: City,
+    /// The last sequence number each validator logged already (a home's
+    /// earlier months): its taps this month are numbered on from there, as
+    /// a real validator's log is.
+    pub numbered: std::collections::HashMap<u16, u32>,
 }
 
 /// What the city's configuration sets in a generated month.
@@ -182,7 +188,7 @@ pub fn generate(opts: &MonthOptions) -> Result<MonthSummary, Error> {
     drafts.extend(plants.taps);
 
     count_trips(&mut drafts);
-    let records = number_taps(&mut drafts, &fleet);
+    let records = number_taps(&mut drafts, &fleet, &opts.numbered);
     write::cards(&opts.out.join("cards.csv"), &cards)?;
     write::truth(&opts.out.join("ground-truth.csv"), &records)?;
     let mut dumps = 0;
@@ -244,19 +250,23 @@ fn count_trips(drafts: &mut [Draft]) {
     }
 }
 
-/// Sequence numbers per validator, from 1, in the order the taps happened
+/// Sequence numbers per validator, from 1 (or on from `numbered`), in the order the taps happened
 /// (a tap with a wrong clock keeps its place): the records as the
 /// validators would log them, with each tap's carrier and planted pattern.
-fn number_taps(drafts: &mut [Draft], fleet: &Fleet) -> Vec<Record> {
+fn number_taps(
+    drafts: &mut [Draft],
+    fleet: &Fleet,
+    numbered: &std::collections::HashMap<u16, u32>,
+) -> Vec<Record> {
     drafts.sort_unstable_by_key(|d| (fleet.validator_of(d), d.time));
     let mut records: Vec<Record> = Vec::with_capacity(drafts.len());
-    let mut seq = 1u32;
+    let mut seq = 0u32;
     let mut last_v = 0u16;
     for d in drafts.iter() {
         let v = fleet.validator_of(d);
         if v != last_v {
             last_v = v;
-            seq = 1;
+            seq = numbered.get(&v).map_or(1, |n| n + 1);
         }
         let vehicle = fleet.vehicles[d.vehicle];
         records.push((

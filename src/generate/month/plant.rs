@@ -269,29 +269,43 @@ impl<'a> Planter<'a> {
         })]
     }
 
-    /// Twelve fresh cards on one validator a second or two apart, where the
-    /// validator is otherwise quiet.
+    /// A driver's stack: twelve fresh cards (lost, stolen, a dead
+    /// holder's) tapped one after another, a second or two apart, on the
+    /// anchor's validator, on four to eight days where the validator is
+    /// otherwise quiet; the cards ride nowhere else. Fewer than three quiet
+    /// days: no plant (a stack seen once looks like a queue).
     fn driver_burst(&mut self, a: &Anchor) -> Vec<Draft> {
-        let t0 = self.cal.service_time(self.rng, a.day);
         let list = &self.by_validator[self.fleet.validator_of(&a.tap) as usize];
-        if !self.cal.in_service(t0)
-            || !self.cal.in_service(t0 + 40)
-            || near(list, t0 + 15, 75, None)
-        {
+        let days = self.rng.random_range(4..=8);
+        let mut starts: Vec<u32> = Vec::with_capacity(days);
+        for _ in 0..days {
+            let day = self.rng.random_range(0..self.cal.len());
+            let t0 = self.cal.service_time(self.rng, day);
+            let quiet = self.cal.in_service(t0)
+                && self.cal.in_service(t0 + 40)
+                && !near(list, t0 + 15, 75, None)
+                && starts.iter().all(|s| self.cal.day_of(*s) != day);
+            if quiet {
+                starts.push(t0);
+            }
+        }
+        if starts.len() < 3 {
             return Vec::new();
         }
-        let mut add = Vec::with_capacity(12);
-        let mut t = t0;
-        for _ in 0..12 {
-            let (card, holder) = self.fresh(false);
-            add.push(a.mark(Draft {
-                time: t,
-                card,
-                holder,
-                uid: uid_of(card, 0),
-                ..a.tap
-            }));
-            t += self.rng.random_range(1..=2);
+        let stack: Vec<(u32, u32)> = (0..12).map(|_| self.fresh(false)).collect();
+        let mut add = Vec::with_capacity(starts.len() * stack.len());
+        for t0 in starts {
+            let mut t = t0;
+            for &(card, holder) in &stack {
+                add.push(a.mark(Draft {
+                    time: t,
+                    card,
+                    holder,
+                    uid: uid_of(card, 0),
+                    ..a.tap
+                }));
+                t += self.rng.random_range(1..=2);
+            }
         }
         add
     }

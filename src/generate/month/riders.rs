@@ -6,10 +6,15 @@ use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::calendar::{Calendar, minute_of_day};
+use super::calendar::{Calendar, minute_of_day, peak_minute};
 use super::fleet::Fleet;
 use super::{Draft, GenCard, MonthOptions, uid_hex, uid_of};
 use crate::cards::number::CardNumber;
+
+/// The share of honest taps made boarding in a queue: 10–25 passengers
+/// at a busy stop in a peak, one after another at the front door's
+/// validator.
+const QUEUE_SHARE: f64 = 0.2;
 
 pub(super) struct Riders<'a> {
     opts: &'a MonthOptions,
@@ -112,10 +117,11 @@ impl<'a> Riders<'a> {
         (0..self.cards.len() as u32).map(|i| self.card(i)).collect()
     }
 
-    /// `n` honest taps, sorted by card and time: drawn at random, then
-    /// made plausible (a card taps at least 25 minutes after its previous
-    /// tap, at most 4 times a Kyiv day and within its trip limit); what
-    /// breaks that is drawn again, up to eight rounds.
+    /// `n` honest taps, sorted by card and time: a fifth in queues at busy
+    /// stops in the peaks, the rest drawn one by one, then made plausible
+    /// (a card taps at least 25 minutes after its previous tap, at most 4
+    /// times a Kyiv day and within its trip limit); what breaks that is
+    /// drawn again, up to eight rounds.
     pub fn ride(
         &self,
         n: usize,
@@ -129,7 +135,11 @@ impl<'a> Riders<'a> {
             if missing == 0 {
                 break;
             }
-            for _ in 0..missing {
+            let mut made = 0;
+            while (made as f64) < missing as f64 * QUEUE_SHARE {
+                made += self.queue(cal, fleet, rng, &mut drafts);
+            }
+            for _ in made..missing {
                 let holder = self.pick(rng);
                 let route = self.home_route(holder, rng.random_bool(0.3));
                 let vehicle = fleet.vehicle_on(rng, route);
@@ -153,6 +163,43 @@ impl<'a> Riders<'a> {
             self.keep_plausible(&mut drafts, cal);
         }
         drafts
+    }
+
+    /// A queue boarding one vehicle at a stop in a peak: 10–25 holders
+    /// drawn by weight, at the front door, each 1 s plus an exponential
+    /// wait (mean 2 s) after the one before, in whole seconds: as irregular
+    /// as people are. Returns how many taps it made.
+    fn queue(
+        &self,
+        cal: &Calendar,
+        fleet: &Fleet,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Draft>,
+    ) -> usize {
+        let route = 1 + rng.random_range(0..self.opts.routes);
+        let vehicle = fleet.vehicle_on(rng, route);
+        let day = cal.pick_day(rng);
+        let mut time = cal.at(day, peak_minute(rng) * 60 + rng.random_range(0..60));
+        let n = rng.random_range(10..=25);
+        for _ in 0..n {
+            let holder = self.pick(rng);
+            let card = self.cards[holder];
+            out.push(Draft {
+                time,
+                skew: 0,
+                card,
+                holder: holder as u32,
+                uid: uid_of(card, 0),
+                vehicle,
+                door: 0,
+                route,
+                trips: None,
+                pattern: None,
+            });
+            let wait: f64 = rng.random_range(f64::EPSILON..1.0);
+            time += 1 + (-2.0 * wait.ln()) as u32;
+        }
+        n
     }
 
     /// Drops the taps (sorted by card and time) an honest rider would not
