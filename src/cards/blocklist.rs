@@ -141,6 +141,9 @@ pub struct Published {
     pub new_version: bool,
     pub file: String,
     pub csv: String,
+    /// The automatic stops made first (deaths, ended rights, expiry).
+    #[serde(skip)]
+    pub enforced: super::store::Enforced,
 }
 
 /// The current list: blocked cards in force now, not past their last day.
@@ -168,8 +171,9 @@ fn current(reg: &Registry, today: NaiveDate) -> Result<Vec<Entry>, Error> {
     rows.collect::<Result<_, _>>().map_err(err)
 }
 
-/// Publishes the blocklist: a new version if it changed, written to `out`
-/// (the `.kbl` file) and beside it as `.csv`.
+/// Publishes the blocklist, after the automatic stops that are due (P9):
+/// a new version if it changed, written to `out` (the `.kbl` file) and
+/// beside it as `.csv`.
 pub fn publish(
     reg: &mut Registry,
     today: NaiveDate,
@@ -177,6 +181,8 @@ pub fn publish(
     out: &Path,
     lang: crate::lang::Lang,
 ) -> Result<Published, Error> {
+    // The stops that are due go on the list first (P9).
+    let enforced = super::store::enforce_now(reg, today, operator)?;
     let entries = current(reg, today)?;
     let cards: Vec<u32> = entries.iter().map(|e| e.number).collect();
     let digest = Blocklist::digest(&cards);
@@ -218,6 +224,7 @@ pub fn publish(
         new_version,
         file: out.display().to_string(),
         csv: csv_path.display().to_string(),
+        enforced,
     })
 }
 

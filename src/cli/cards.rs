@@ -326,10 +326,9 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         Cmd::Blocklist { out } => {
             let _lock = lock("cards blocklist")?;
             let mut reg = Registry::open(&home.registry())?;
-            let enforced = cards::enforce_now(&mut reg, today, &operator)?;
-            say_enforced(g, &enforced);
             let out = out.unwrap_or_else(|| home.exports().join("blocklist.kbl"));
             let p = cards::blocklist::publish(&mut reg, today, &operator, &out, lang)?;
+            say_enforced(g, &p.enforced);
             g.say(format_args!(
                 "Blocklist version {} ({}): {} card(s) → {} and {}",
                 p.version,

@@ -32,6 +32,8 @@ use super::rule::Rule;
 
 pub use crate::time::{DAY_MS, MonthClock};
 
+use super::burst::{CardTotals, card_totals, driver_bursts};
+
 /// The thresholds in milliseconds, as the engine uses them.
 #[derive(Debug, Clone)]
 pub struct Thresholds {
@@ -317,102 +319,6 @@ pub fn run(
     )?;
     lap("hits gathered");
     Ok((taps_read, hits))
-}
-
-/// Each card's accepted taps in the month (not the context rows).
-type CardTotals = rustc_hash::FxHashMap<i64, u32>;
-
-/// The month's taps per card, from frames with `card_number` and `ctx`.
-fn card_totals(frames: &[DataFrame]) -> PolarsResult<CardTotals> {
-    let mut totals = CardTotals::default();
-    for f in frames {
-        let card = f.column("card_number")?.i64()?;
-        let ctx = f.column("ctx")?.bool()?;
-        for (c, x) in card.iter().zip(ctx.iter()) {
-            if let (Some(c), Some(false)) = (c, x) {
-                *totals.entry(c).or_insert(0) += 1;
-            }
-        }
-    }
-    Ok(totals)
-}
-
-/// Rule 3's second step. `windows` are the taps in burst windows
-/// (`burst_cards` taps on one validator within `burst_window_s`), in the
-/// validator's order, with their `cards`. A run is a stretch of them on one
-/// validator, each within the window of the one before. A queue boarding
-/// at a busy stop makes such runs too; what tells a driver tapping a stack
-/// of cards is the cards' own lives: a stack card has at least
-/// `burst_card_min_taps` taps in the month and at least
-/// `burst_card_share_pct` of them in burst windows on this validator (it
-/// rides nowhere else), while a queue's passengers ride elsewhere too. A
-/// run is flagged when at least `burst_stack_share_pct` of its taps are on
-/// stack cards. Evidence: `n` the run's taps on stack cards, `x` its taps.
-fn driver_bursts(
-    windows: &DataFrame,
-    cards: &DataFrame,
-    totals: &CardTotals,
-    th: &Thresholds,
-) -> PolarsResult<DataFrame> {
-    let rows = windows.column("_r")?.idx()?;
-    let v: Vec<i32> = windows
-        .column("validator_id")?
-        .i32()?
-        .iter()
-        .map(|x| x.unwrap_or(0))
-        .collect();
-    let t = windows.column("t")?.i64()?;
-    let card: Vec<i64> = cards
-        .column("card_number")?
-        .i64()?
-        .iter()
-        .map(|x| x.unwrap_or(0))
-        .collect();
-    let mut on_validator: rustc_hash::FxHashMap<(i32, i64), u32> = Default::default();
-    for (v, c) in v.iter().zip(&card) {
-        *on_validator.entry((*v, *c)).or_insert(0) += 1;
-    }
-    let stack: Vec<bool> = v
-        .iter()
-        .zip(&card)
-        .map(|(v, c)| {
-            let total = totals.get(c).copied().unwrap_or(0);
-            let here = on_validator.get(&(*v, *c)).copied().unwrap_or(0);
-            total >= th.burst_card_min_taps
-                && u64::from(here) * 100 >= u64::from(total) * u64::from(th.burst_card_share_pct)
-        })
-        .collect();
-    let (mut r, mut o, mut n, mut x) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut start = 0;
-    for i in 1..=v.len() {
-        let breaks = i == v.len()
-            || v[i] != v[i - 1]
-            || t.get(i).unwrap_or(0) - t.get(i - 1).unwrap_or(0) > th.burst_window_ms;
-        if !breaks {
-            continue;
-        }
-        let run = start..i;
-        let stacked = stack[run.clone()].iter().filter(|s| **s).count();
-        if stacked as u64 * 100 >= run.len() as u64 * u64::from(th.burst_stack_share_pct) {
-            for j in run.clone() {
-                r.push(rows.get(j));
-                o.push(None::<IdxSize>);
-                n.push(stacked as i64);
-                x.push(run.len() as i64);
-            }
-        }
-        start = i;
-    }
-    DataFrame::new(
-        r.len(),
-        vec![
-            IdxCa::from_iter_options("_r".into(), r.into_iter()).into_column(),
-            Column::new("rule".into(), vec![Rule::DriverBurst as i32; n.len()]),
-            IdxCa::from_iter_options("o_r".into(), o.into_iter()).into_column(),
-            Column::new("n".into(), n),
-            Column::new("x".into(), x),
-        ],
-    )
 }
 
 /// Pass A over `base`, a whole number of validators' taps: the clock and

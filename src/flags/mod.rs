@@ -8,6 +8,7 @@
 //! tap has the same id in every run, on every machine and in the DuckDB
 //! peer. A tap is *held* (not paid) while one of its rules is not cleared.
 
+pub mod burst;
 pub mod engine;
 pub mod evidence;
 pub mod export;
