@@ -479,6 +479,21 @@ fn each_rules_precision_is_measured_from_the_analysts_clearings() {
         "gen-11",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Stored whole: each validator's numbering went on from October's.
+    let months = h.kartka(&["--json", "taps", "months"]).json();
+    let nov = months
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2026-11")
+        .unwrap()["taps"]
+        .as_u64()
+        .unwrap();
+    assert!(nov >= 3000, "{months}");
+    assert_eq!(
+        h.count("SELECT count(*) FROM tap_batches WHERE taps_duplicate > 0"),
+        0
+    );
     let r = h.kartka(&[
         "-q", "taps", "flag", "--month", "2026-11", "--out", "nov.xlsx",
     ]);
