@@ -71,7 +71,7 @@ pub(super) fn driver_bursts(
                 && u64::from(here) * 100 >= u64::from(total) * u64::from(th.burst_card_share_pct)
         })
         .collect();
-    let (mut r, mut o, mut n, mut x) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut r, mut n, mut x) = (Vec::new(), Vec::new(), Vec::new());
     let mut start = 0;
     for i in 1..=v.len() {
         let breaks = i == v.len()
@@ -85,7 +85,6 @@ pub(super) fn driver_bursts(
         if stacked as u64 * 100 >= run.len() as u64 * u64::from(th.burst_stack_share_pct) {
             for j in run.clone() {
                 r.push(rows.get(j));
-                o.push(None::<IdxSize>);
                 n.push(stacked as i64);
                 x.push(run.len() as i64);
             }
@@ -97,7 +96,7 @@ pub(super) fn driver_bursts(
         vec![
             IdxCa::from_iter_options("_r".into(), r.into_iter()).into_column(),
             Column::new("rule".into(), vec![Rule::DriverBurst as i32; n.len()]),
-            IdxCa::from_iter_options("o_r".into(), o.into_iter()).into_column(),
+            IdxCa::full_null("o_r".into(), n.len()).into_column(),
             Column::new("n".into(), n),
             Column::new("x".into(), x),
         ],

@@ -265,14 +265,17 @@ impl Run {
             )?;
         }
         // The review workbook shows how each rule held up in the months
-        // before (the analysts' clearings).
-        let quality = quality::measure(
-            home,
-            reg,
-            settings,
-            quality::MONTHS,
-            Some(&self.summary.month),
-        )?;
+        // before (the analysts' clearings); a CSV or Parquet file does not.
+        let quality = match out_kind(path) {
+            Some("xlsx") => Some(quality::measure(
+                home,
+                reg,
+                settings,
+                quality::MONTHS,
+                Some(&self.summary.month),
+            )?),
+            _ => None,
+        };
         export::write(
             path,
             &export::Export {
@@ -281,7 +284,7 @@ impl Run {
                 cards: &self.cards,
                 lang,
                 names,
-                quality: Some(&quality),
+                quality: quality.as_ref(),
             },
         )?;
         if names {

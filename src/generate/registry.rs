@@ -17,9 +17,7 @@ use crate::registry::Registry;
 pub fn numbered(home: &Home) -> Result<std::collections::HashMap<u16, u32>, super::Error> {
     let reg = Registry::open(&home.registry())?;
     let held = crate::taps::ledger::Held::load(&reg)?;
-    Ok((1..=u16::MAX)
-        .filter_map(|v| held.newest(v).map(|n| (v, n)))
-        .collect())
+    Ok(held.newest_each().collect())
 }
 
 /// What `generate month --format store` put into the home.

@@ -56,6 +56,13 @@ impl Held {
         }
     }
 
+    /// Every validator held, with its newest sequence number.
+    pub fn newest_each(&self) -> impl Iterator<Item = (u16, u32)> + '_ {
+        self.runs
+            .iter()
+            .filter_map(|(v, r)| r.iter().map(|&(_, b)| b).max().map(|b| (*v, b)))
+    }
+
     /// The newest sequence number held for a validator.
     pub fn newest(&self, validator: u16) -> Option<u32> {
         self.runs

@@ -163,6 +163,24 @@ struct Draft {
     pattern: Option<u8>,
 }
 
+impl Draft {
+    /// An honest tap: the card's own UID, on time, nothing planted.
+    fn honest(time: u32, card: u32, holder: u32, vehicle: usize, door: usize, route: u16) -> Draft {
+        Draft {
+            time,
+            skew: 0,
+            card,
+            holder,
+            uid: uid_of(card, 0),
+            vehicle,
+            door,
+            route,
+            trips: None,
+            pattern: None,
+        }
+    }
+}
+
 fn uid_of(card: u32, variant: u32) -> Uid {
     let h = (card ^ variant.wrapping_mul(0x9E37_79B9)).wrapping_mul(0x85EB_CA6B) ^ 0xC2B2_AE35;
     let b = h.to_le_bytes();

@@ -215,18 +215,7 @@ impl<'a> Planter<'a> {
                     .at(day, (380 + j * 150) * 60 + self.rng.random_range(0..3000));
                 let route = self.riders.home_route(holder as usize, j % 2 == 1);
                 let vehicle = self.fleet.vehicle_on(self.rng, route);
-                out.push(Draft {
-                    time,
-                    skew: 0,
-                    card,
-                    holder,
-                    uid: uid_of(card, 0),
-                    vehicle,
-                    door: 0,
-                    route,
-                    trips: None,
-                    pattern: None,
-                });
+                out.push(Draft::honest(time, card, holder, vehicle, 0, route));
             }
         }
         out

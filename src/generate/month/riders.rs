@@ -145,19 +145,16 @@ impl<'a> Riders<'a> {
                 let vehicle = fleet.vehicle_on(rng, route);
                 let day = cal.pick_day(rng);
                 let time = cal.at(day, minute_of_day(rng) * 60 + rng.random_range(0..60));
+                let door = rng.random_range(0..fleet.vehicles[vehicle].doors);
                 let card = self.cards[holder];
-                drafts.push(Draft {
+                drafts.push(Draft::honest(
                     time,
-                    skew: 0,
                     card,
-                    holder: holder as u32,
-                    uid: uid_of(card, 0),
+                    holder as u32,
                     vehicle,
-                    door: rng.random_range(0..fleet.vehicles[vehicle].doors),
+                    door,
                     route,
-                    trips: None,
-                    pattern: None,
-                });
+                ));
             }
             drafts.sort_unstable_by_key(|d| (d.card, d.time));
             self.keep_plausible(&mut drafts, cal);
@@ -183,19 +180,14 @@ impl<'a> Riders<'a> {
         let n = rng.random_range(10..=25);
         for _ in 0..n {
             let holder = self.pick(rng);
-            let card = self.cards[holder];
-            out.push(Draft {
+            out.push(Draft::honest(
                 time,
-                skew: 0,
-                card,
-                holder: holder as u32,
-                uid: uid_of(card, 0),
+                self.cards[holder],
+                holder as u32,
                 vehicle,
-                door: 0,
+                0,
                 route,
-                trips: None,
-                pattern: None,
-            });
+            ));
             let wait: f64 = rng.random_range(f64::EPSILON..1.0);
             time += 1 + (-2.0 * wait.ln()) as u32;
         }
