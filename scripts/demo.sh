@@ -83,7 +83,14 @@ month=$(date -d "$(date +%Y-%m-01) -1 day" +%Y-%m)
   --validators 40 --vehicles 25 --routes 6 --carriers 3 --format store --out "$work/month"
 "$bin" --home "$work/city" taps months
 echo
-echo "== kartka taps flag (every suspicious-tap rule over the month; the review workbook in Ukrainian)"
+echo "== kartka taps flag on a fleet sheet that lacks route 6 (carrier 3 took it over; the sheet was not updated):"
+echo "   configuration suspects, not fraud; the review workbook opens on them"
+awk -F, -v OFS=, 'NR > 1 && $7 == "6" { $7 = "3" } { print }' "$work/month/fleet.csv" >"$work/fleet-without-route-6.csv"
+"$bin" --home "$work/city" fleet import "$work/fleet-without-route-6.csv"
+"$bin" --home "$work/city" taps flag --month "$month" --out "$work/flags-fleet-fault.xlsx"
+echo
+echo "== the fleet sheet put right and the month flagged again (every rule; the review workbook in Ukrainian): the suspects' taps are released"
+"$bin" --home "$work/city" fleet import "$work/month/fleet.csv"
 "$bin" --home "$work/city" taps flag --month "$month" --out "$work/flags.xlsx"
 first=$(awk -F, 'NR==2 {print $1}' <("$bin" --home "$work/city" --quiet taps flag --month "$month" --out "$work/flags.csv"; cat "$work/flags.csv"))
 echo "   clearing $first as a false positive (recorded with operator and reason; it is paid):"
@@ -130,6 +137,7 @@ echo "  the tap store (Parquet by month):             $KARTKA_HOME/taps/"
 echo "  raw dumps as received:                        $KARTKA_HOME/dumps/"
 echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in the home $work/city)"
 echo "  suspicious taps, review workbook:             $work/flags.xlsx (and $work/flags.csv)"
+echo "  the same on the fleet sheet without route 6:   $work/flags-fleet-fault.xlsx (opens on the configuration suspects)"
 echo "  compensation workbooks:                       $(ls "$work"/compensation/*.xlsx | tr '\n' ' ')"
 echo "  a carrier report's reconciliation:            $work/reconcile.xlsx"
 echo "  validations by community (P18):               $work/report-communities.xlsx"

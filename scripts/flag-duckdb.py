@@ -24,7 +24,9 @@ DAY = 86_400_000
 RULES = ["repeat_same_vehicle", "impossible_travel", "driver_burst", "single_vehicle_card",
          "excessive_daily_use", "card_unknown", "card_blocked", "card_expired", "holder_deceased",
          "outside_service_hours", "route_not_served", "cloned_uid", "counter_backwards",
-         "clock_anomaly", "trip_limit"]
+         "clock_anomaly", "trip_limit", "config_suspect"]
+# The rules a configuration fault makes fire on a whole validator-day.
+CONFIG_RULES = ["route_not_served", "outside_service_hours", "clock_anomaly"]
 
 
 def kyiv_ms(d):
@@ -77,6 +79,8 @@ def main():
     close_ms = minutes(fl.get("service_end", "23:30")) * 60_000 + tol_service
     tol = fl.get("clock_tolerance_s", 600) * 1000
     limits = {l["category"]: l["per_month"] for l in fl.get("trip_limits", [])}
+    suspect_share = fl.get("suspect_share_pct", 50)
+    suspect_min = fl.get("suspect_min_taps", 20)
     now_ms = int(time.time() * 1000)
 
     first = date.fromisoformat(month + "-01")
@@ -182,7 +186,7 @@ def main():
                     OVER (PARTITION BY validator_id, run) AS stacked,
                   count(*) OVER (PARTITION BY validator_id, run) AS run_n
         FROM cards)
-      SELECT validator_id, seq FROM judged WHERE stacked * 100 >= run_n * {stack_share}""")
+      SELECT validator_id, seq, t FROM judged WHERE stacked * 100 >= run_n * {stack_share}""")
     # Pass B: the registry joins and repeats per (card, vehicle).
     q(f"""CREATE TEMP TABLE b AS
       SELECT a.t, a.validator_id, a.seq, a.card_number, a.card_uid, a.vehicle_id, a.carrier_id, a.route, a.trips, a.ctx,
@@ -199,30 +203,45 @@ def main():
       SELECT *, lag(t) OVER w AS pt, lag(vehicle_id) OVER w AS pv, lag(trips) OVER w AS ptrips
       FROM b WHERE NOT repeat WINDOW w AS (PARTITION BY card_number ORDER BY t)""")
     q(f"""CREATE TEMP TABLE n AS
-      SELECT validator_id, seq, card_uid, reg_uid, trip_limit,
+      SELECT validator_id, seq, t, card_uid, reg_uid, trip_limit,
         count(*) OVER (PARTITION BY card_number) AS n_card,
         min(vehicle_id) OVER (PARTITION BY card_number) = max(vehicle_id) OVER (PARTITION BY card_number) AS one_vehicle,
         count(*) OVER (PARTITION BY card_number, {local} - {local} % {DAY}) AS n_day,
         row_number() OVER (PARTITION BY card_number ORDER BY t) AS ordinal,
         first_value(card_uid) OVER (PARTITION BY card_number ORDER BY t) AS first_uid
       FROM c WHERE NOT ctx""")
+    q(f"""CREATE TEMP TABLE hits AS
+      SELECT validator_id, seq, t, 'clock_anomaly' AS rule FROM a WHERE clock IS NOT NULL AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'driver_burst' FROM bursts
+      UNION ALL SELECT validator_id, seq, t, 'repeat_same_vehicle' FROM b WHERE repeat AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'card_unknown' FROM b WHERE valid_from_ms IS NULL AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'card_blocked' FROM b WHERE t >= blocked_ms AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'card_expired' FROM b WHERE (t >= valid_until_ms OR t < valid_from_ms) AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'holder_deceased' FROM b WHERE t >= death_ms AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'outside_service_hours' FROM b WHERE CASE WHEN open_ms > close_ms THEN tod < open_ms AND tod > close_ms ELSE tod < open_ms OR tod > close_ms END AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'route_not_served' FROM b WHERE carrier_id IS NOT NULL AND NOT served AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'cloned_uid' FROM b WHERE reg_uid IS NOT NULL AND card_uid <> reg_uid AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'impossible_travel' FROM c WHERE pv <> vehicle_id AND t - pt < {transfer_ms} AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'counter_backwards' FROM c WHERE trips < ptrips AND ptrips - trips < 32768 AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'single_vehicle_card' FROM n WHERE one_vehicle AND n_card >= {single_min}
+      UNION ALL SELECT validator_id, seq, t, 'excessive_daily_use' FROM n WHERE n_day > {daily_max}
+      UNION ALL SELECT validator_id, seq, t, 'trip_limit' FROM n WHERE ordinal > trip_limit
+      UNION ALL SELECT validator_id, seq, t, 'cloned_uid' FROM n WHERE reg_uid IS NULL AND card_uid <> first_uid
+    """)
+    # Configuration suspects: a configuration rule on most of a validator's
+    # taps in a Kyiv day holds them as config_suspect instead.
+    day = f"({local} - {local} % {DAY})"
+    config = ",".join(f"'{r}'" for r in CONFIG_RULES)
     rows = q(f"""
-      SELECT validator_id, seq, 'clock_anomaly' FROM a WHERE clock IS NOT NULL AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'driver_burst' FROM bursts
-      UNION ALL SELECT validator_id, seq, 'repeat_same_vehicle' FROM b WHERE repeat AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'card_unknown' FROM b WHERE valid_from_ms IS NULL AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'card_blocked' FROM b WHERE t >= blocked_ms AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'card_expired' FROM b WHERE (t >= valid_until_ms OR t < valid_from_ms) AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'holder_deceased' FROM b WHERE t >= death_ms AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'outside_service_hours' FROM b WHERE (tod < open_ms OR tod > close_ms) AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'route_not_served' FROM b WHERE carrier_id IS NOT NULL AND NOT served AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'cloned_uid' FROM b WHERE reg_uid IS NOT NULL AND card_uid <> reg_uid AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'impossible_travel' FROM c WHERE pv <> vehicle_id AND t - pt < {transfer_ms} AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'counter_backwards' FROM c WHERE trips < ptrips AND ptrips - trips < 32768 AND NOT ctx
-      UNION ALL SELECT validator_id, seq, 'single_vehicle_card' FROM n WHERE one_vehicle AND n_card >= {single_min}
-      UNION ALL SELECT validator_id, seq, 'excessive_daily_use' FROM n WHERE n_day > {daily_max}
-      UNION ALL SELECT validator_id, seq, 'trip_limit' FROM n WHERE ordinal > trip_limit
-      UNION ALL SELECT validator_id, seq, 'cloned_uid' FROM n WHERE reg_uid IS NULL AND card_uid <> first_uid
+      WITH days AS (SELECT validator_id, {day} AS day, count(*) AS n FROM a WHERE NOT ctx GROUP BY ALL),
+      groups AS (
+        SELECT g.validator_id, g.day, g.rule FROM (
+          SELECT validator_id, {day} AS day, rule, count(*) AS k FROM hits WHERE rule IN ({config}) GROUP BY ALL) g
+        JOIN days USING (validator_id, day)
+        WHERE k >= {suspect_min} AND k * 100 >= n * {suspect_share})
+      SELECT DISTINCT h.validator_id, h.seq, CASE WHEN g.rule IS NULL THEN h.rule ELSE 'config_suspect' END
+      FROM (SELECT *, {day} AS day FROM hits) h
+      LEFT JOIN groups g ON g.validator_id = h.validator_id AND g.day = h.day AND g.rule = h.rule
     """).fetchall()
     seconds = time.perf_counter() - started
     ours = set(rows)

@@ -244,7 +244,17 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut book = open_workbook_auto(h.work.join("review.xlsx")).unwrap();
     let names = book.sheet_names().to_owned();
-    assert_eq!(names[0], "Підсумок");
+    // It opens on the configuration suspects (none in this month), then
+    // the summary.
+    assert_eq!(names[0], "Підозри на налаштування");
+    assert_eq!(names[1], "Підсумок");
+    let first = book.worksheet_range(&names[0]).unwrap();
+    assert!(
+        first.get_value((0, 0)).is_some_and(|c| c
+            .to_string()
+            .starts_with("Підозр на помилки налаштувань не знайдено")),
+        "{first:?}"
+    );
     assert!(
         names.iter().any(|n| n == "4 excessive_daily_use"),
         "{names:?}"
@@ -515,4 +525,305 @@ fn each_rules_precision_is_measured_from_the_analysts_clearings() {
     assert_eq!(line[2], daily.len().to_string(), "{line:?}");
     assert_eq!(line[3], clear.len().to_string(), "{line:?}");
     assert_eq!(line[6], "так", "{line:?}");
+}
+
+/// The honest cards of the store that ride little and not at all on
+/// 13–15 October: (card, its UID), each to be used once.
+fn quiet_cards(h: &Home) -> Vec<(i64, String)> {
+    let home = kartka::home::Home::new(&h.root);
+    let reg = kartka::registry::Registry::open(&home.registry()).unwrap();
+    let files = kartka::taps::parquet::live_files(&reg, None).unwrap();
+    let df = kartka::taps::parquet::read(&home, &files).unwrap();
+    let card = df.column("card_number").unwrap().i64().unwrap();
+    let uid = df.column("card_uid").unwrap().str().unwrap();
+    let t = df
+        .column("tapped_at")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap();
+    let t = t.i64().unwrap();
+    let (from, to) = (kyiv_ms("2026-10-13 00:00"), kyiv_ms("2026-10-16 00:00"));
+    let mut taps: BTreeMap<i64, (String, usize, bool)> = BTreeMap::new();
+    for i in 0..df.height() {
+        let e = taps
+            .entry(card.get(i).unwrap())
+            .or_insert_with(|| (uid.get(i).unwrap().to_string(), 0, false));
+        e.1 += 1;
+        let ti = t.get(i).unwrap();
+        e.2 |= ti >= from && ti < to;
+    }
+    taps.into_iter()
+        .filter(|(_, (_, n, near))| *n < 30 && !near)
+        .map(|(c, (u, _, _))| (c, u))
+        .collect()
+}
+
+/// Kyiv "YYYY-MM-DD HH:MM" as UTC milliseconds.
+fn kyiv_ms(text: &str) -> i64 {
+    use chrono::TimeZone;
+    let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
+    chrono_tz::Europe::Kyiv
+        .from_local_datetime(&local)
+        .earliest()
+        .unwrap()
+        .timestamp_millis()
+}
+
+#[test]
+fn each_configuration_fault_is_a_suspect_with_its_fix_and_no_fraud_hold() {
+    // An honest month (nothing planted), then one Kyiv day, 14 October,
+    // of four validators whose configuration is wrong, 30 taps each by
+    // honest cards that ride nowhere else those days.
+    let h = month("40000", "0");
+    let r = h.kartka(&["fleet", "import", "fixtures/flags/suspects-fleet.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut cards = quiet_cards(&h).into_iter();
+    let mut csv = String::from(
+        "validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq\n",
+    );
+    let mut add = |validator: i32, vehicle: i32, route: i32, first: &str, step_min: i64| {
+        let start = kyiv_ms(&format!("2026-10-14 {first}"));
+        for i in 0..30i64 {
+            let (card, uid) = cards.next().expect("enough quiet cards");
+            let at = chrono::DateTime::from_timestamp_millis(start + i * step_min * 60_000)
+                .unwrap()
+                .to_rfc3339();
+            csv.push_str(&format!(
+                "{validator},{vehicle},{route},,{card},{uid},{at},1,accepted,{}\n",
+                i + 1
+            ));
+        }
+    };
+    // 901: vehicle 9001 runs route 77 all day; its fleet row has route 1.
+    add(901, 9001, 77, "07:00", 24);
+    // 902: the fleet sheet puts it on vehicle 9002 (carrier 1, route 78),
+    // but it writes vehicle 9003's settings (carrier 2, which does not
+    // serve route 78).
+    add(902, 9003, 78, "07:00", 24);
+    // 903: route 76, a night shuttle, 00:30–04:30; no [[flags.routes]].
+    add(903, 9004, 76, "00:30", 8);
+    // 904: docked at 14:00, its clock set ten hours behind: its afternoon
+    // is dated 04:30–13:00, before the docking.
+    add(904, 9005, 1, "04:30", 17);
+    let path = h.work.join("fixtures/flags/suspect-day.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let r = h.kartka(&["taps", "import", path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let docked = chrono::DateTime::from_timestamp_millis(kyiv_ms("2026-10-14 14:00"))
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    h.db()
+        .execute(
+            "INSERT INTO dock_sessions (started_at, port, validator, clock_set, next, outcome, finished_at) VALUES (?1, '/dev/ttyACM0', 904, 1, 1, 'ok', ?1)",
+            [&docked],
+        )
+        .unwrap();
+
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let suspects = j["suspects"].as_array().unwrap();
+    let ids: Vec<&str> = suspects.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "S-901-2026-10-14",
+            "S-902-2026-10-14",
+            "S-903-2026-10-14",
+            "S-904-2026-10-14"
+        ],
+        "{}",
+        r.stdout
+    );
+    let cause = |i: usize| &suspects[i]["findings"][0]["cause"];
+    let fix = |i: usize| suspects[i]["findings"][0]["fix_en"].as_str().unwrap();
+    for s in suspects {
+        assert_eq!(s["day_taps"], 30);
+        assert_eq!(s["taps"], 30);
+        assert_eq!(s["cleared"], 0);
+        assert_eq!(s["held_kopecks"], 30 * 1500);
+        assert_eq!(s["findings"].as_array().unwrap().len(), 1, "{s}");
+    }
+    assert_eq!(
+        cause(0),
+        &serde_json::json!({"kind": "route_missing", "vehicle": 9001, "carrier": 1, "route": 77})
+    );
+    assert!(
+        fix(0).contains("add route 77 to vehicle 9001's routes (carrier 1)")
+            && fix(0).contains("kartka fleet import"),
+        "{}",
+        fix(0)
+    );
+    assert_eq!(
+        cause(1),
+        &serde_json::json!({"kind": "wrong_vehicle", "recorded_vehicle": 9003, "recorded_carrier": 2,
+            "fleet_vehicle": 9002, "fleet_carrier": 1, "route": 78})
+    );
+    assert!(fix(1).contains("dock it"), "{}", fix(1));
+    assert_eq!(
+        cause(2),
+        &serde_json::json!({"kind": "service_day", "route": 76, "start": "00:30", "end": "04:30"})
+    );
+    assert!(
+        fix(2).contains(r#"[[flags.routes]] route = 76, start = "00:30", end = "04:30""#),
+        "{}",
+        fix(2)
+    );
+    assert_eq!(
+        cause(3),
+        &serde_json::json!({"kind": "clock", "ahead": false, "hours": 9})
+    );
+    assert!(fix(3).contains("dock validator 904 to set its clock"));
+    // The human summary names them too.
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10"]);
+    assert!(
+        r.stderr
+            .contains("configuration suspect S-901-2026-10-14: 30 of validator 901's 30 taps"),
+        "{}",
+        r.stderr
+    );
+    // Every tap of the four is held as config_suspect and under no fraud
+    // rule; no honest validator is a suspect.
+    let df = ParquetReader::new(
+        std::fs::File::open(h.root.join("flags/month=2026-10/flags.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let v = df.column("validator_id").unwrap().i32().unwrap();
+    let rule = df.column("rule").unwrap().str().unwrap();
+    let sid = df.column("suspect_id").unwrap().str().unwrap();
+    let mut per: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (vi, ri) = (v.get(i).unwrap(), rule.get(i).unwrap());
+        per.entry(vi).or_default().insert(ri.to_string());
+        assert_eq!(
+            ri == "config_suspect",
+            vi > 900,
+            "validator {vi}: {ri} ({:?})",
+            sid.get(i)
+        );
+        if ri == "config_suspect" {
+            assert_eq!(sid.get(i), Some(format!("S-{vi}-2026-10-14").as_str()));
+        }
+    }
+    assert_eq!(j["by_rule"]["config_suspect"]["taps"], 120);
+    assert_eq!(j["by_rule"]["config_suspect"]["number"], 0);
+    for rule in ["route_not_served", "outside_service_hours", "clock_anomaly"] {
+        assert_eq!(j["by_rule"][rule]["taps"], 0, "{rule}");
+    }
+    peer_agrees(&h);
+
+    // The review workbook opens on the suspects.
+    let out = h.work.join("review.xlsx");
+    let r = h.kartka(&[
+        "taps",
+        "flag",
+        "--month",
+        "2026-10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    {
+        use calamine::Reader;
+        let mut book = calamine::open_workbook_auto(&out).unwrap();
+        let first = book.sheet_names()[0].clone();
+        assert_eq!(first, "Підозри на налаштування");
+        let range = book.worksheet_range(&first).unwrap();
+        let text: Vec<String> = range.rows().flatten().map(|c| c.to_string()).collect();
+        for want in [
+            "S-901-2026-10-14",
+            "S-904-2026-10-14",
+            "додайте маршрут 77 до маршрутів ТЗ 9001",
+        ] {
+            assert!(text.iter().any(|c| c.contains(want)), "{want}: {text:?}");
+        }
+    }
+
+    // Bad asks clear nothing.
+    let before = h.count("SELECT count(*) FROM flag_clearings");
+    let r = h.kartka(&["taps", "clear", "S-901-2026-10-15", "--reason", "x"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("S-901-2026-10-15")
+            && r.stderr
+                .contains("no such configuration suspect in 2026-10"),
+        "{}",
+        r.stderr
+    );
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        "S-904-2026-10-14",
+        "--rule",
+        "clock_anomaly",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("leave --rule out"), "{}", r.stderr);
+    assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), before);
+
+    // Clearing a suspect clears its taps together, and a re-run keeps it.
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        "S-904-2026-10-14",
+        "--reason",
+        "carrier's run sheet confirms the afternoon",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("30 flag(s) cleared"), "{}", r.stderr);
+    // The fleet sheet fixed for 901, the night route configured for 903.
+    let r = h.kartka(&["fleet", "import", "fixtures/flags/suspects-fleet-fixed.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[flags.routes]]\nroute = 76\nstart = \"00:30\"\nend = \"04:30\"\n");
+    std::fs::write(&config, text).unwrap();
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let left: Vec<(&str, u64, u64)> = j["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap(),
+                s["taps"].as_u64().unwrap(),
+                s["cleared"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left,
+        [("S-902-2026-10-14", 30, 0), ("S-904-2026-10-14", 30, 30)]
+    );
+    assert_eq!(j["by_rule"]["config_suspect"]["held"], 30);
+    assert_eq!(j["held"], 30);
+    peer_agrees(&h);
+}
+
+/// The DuckDB peer flags exactly what kartka stored (skipped without
+/// Python's duckdb unless KARTKA_REQUIRE_DUCKDB is set).
+fn peer_agrees(h: &Home) {
+    let Some(python) = crate::common::python_with_duckdb("the DuckDB peer") else {
+        return;
+    };
+    let out = std::process::Command::new(&python)
+        .arg(crate::common::repo().join("scripts/flag-duckdb.py"))
+        .arg(&h.root)
+        .arg("2026-10")
+        .arg("--compare")
+        .arg(h.root.join("flags/month=2026-10/flags.parquet"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

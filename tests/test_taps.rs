@@ -245,19 +245,9 @@ fn a_generated_month_imports_from_dumps_and_csv_exactly_once_and_compacts() {
 /// DuckDB reads the store as is (Hive partitions, timestamps with time
 /// zone): through Python's duckdb package, as `scripts/duckdb-check.py`.
 fn duckdb_reads(taps: &Path, total: usize) {
-    let python = std::env::var("KARTKA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has = std::process::Command::new(&python)
-        .args(["-c", "import duckdb"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has {
-        assert!(
-            std::env::var_os("KARTKA_REQUIRE_DUCKDB").is_none(),
-            "KARTKA_REQUIRE_DUCKDB is set but {python} has no duckdb"
-        );
-        eprintln!("skipping the DuckDB check: {python} has no duckdb (pip install duckdb)");
+    let Some(python) = crate::common::python_with_duckdb("the DuckDB check") else {
         return;
-    }
+    };
     let out = std::process::Command::new(&python)
         .arg(repo().join("scripts/duckdb-check.py"))
         .arg(taps)

@@ -48,7 +48,7 @@ enum Cmd {
     },
     /// Clear flags found to be false positives: their taps are paid.
     Clear {
-        /// Flag ids, e.g. F-7-123.
+        /// Flag ids, e.g. F-7-123; or a configuration suspect's, e.g. S-7-2026-10-12, for all of its taps.
         #[arg(required = true, value_name = "FLAG_ID")]
         ids: Vec<String>,
         /// Why (recorded with the operator).
@@ -182,6 +182,31 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                     "  {:>2} {code:<22} {:>8} taps, {:>8} held  [{}]",
                     c.number, c.taps, c.held, c.severity
                 ));
+            }
+            const SHOWN: usize = 10;
+            if s.suspects.len() > SHOWN {
+                g.say(format_args!(
+                    "{} configuration suspects (the first {SHOWN} below; --json and the review workbook list them all):",
+                    s.suspects.len()
+                ));
+            }
+            for x in s.suspects.iter().take(SHOWN) {
+                g.say(format_args!(
+                    "configuration suspect {}: {} of validator {}'s {} taps on {} held as config_suspect ({}), not as fraud:",
+                    x.id,
+                    x.taps - x.cleared,
+                    x.validator,
+                    x.day_taps,
+                    x.day,
+                    crate::money::uah(x.held_kopecks)
+                ));
+                for f in &x.findings {
+                    g.say(format_args!(
+                        "  {}
+  likely fix: {}",
+                        f.evidence_en, f.fix_en
+                    ));
+                }
             }
             g.say(format_args!("flags stored in {}", s.file));
             if let Some(p) = &s.out {

@@ -211,9 +211,20 @@ fn served_key(carrier: Expr, route: Expr) -> Expr {
     carrier.cast(DataType::Int64) * lit(1i64 << 32) + route.cast(DataType::Int64)
 }
 
+/// What `run` found.
+pub struct Judged {
+    /// The accepted taps of the month judged.
+    pub taps: usize,
+    /// One row per tap and rule (`HIT_COLUMNS`), by validator, seq, rule.
+    pub hits: DataFrame,
+    /// Each validator's taps per Kyiv day: validator_id i32, day i64 (its
+    /// Kyiv midnight in wall-clock ms, `MonthClock::local_day`), taps u32:
+    /// what a configuration suspect is measured against.
+    pub days: DataFrame,
+}
+
 /// Runs every rule. `input` is the month's taps and their context, each
-/// `prepare`d, in chunks. Returns the accepted taps of the month judged,
-/// and the hits.
+/// `prepare`d, in chunks.
 ///
 /// With `parts` above 1 the month is judged in that many slices, so memory
 /// is bounded by a slice (and a chunk), not the month: the validator rules
@@ -228,7 +239,7 @@ pub fn run(
     th: &Thresholds,
     clock: &MonthClock,
     parts: u32,
-) -> PolarsResult<(usize, DataFrame)> {
+) -> PolarsResult<Judged> {
     let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
     let started = std::time::Instant::now();
     let lap = |what: &str| {
@@ -237,6 +248,7 @@ pub fn run(
         }
     };
     let mut out: Vec<DataFrame> = Vec::new();
+    let mut days: Vec<DataFrame> = Vec::new();
     let mut taps_read = 0;
     if parts <= 1 {
         let base = concat(input, UnionArgs::default())?
@@ -246,6 +258,7 @@ pub fn run(
         let totals = card_totals(std::slice::from_ref(&base))?;
         let (n, hits, trusted) = validator_stage(&base, &totals, refs, th, &lap)?;
         taps_read += n;
+        days.push(validator_days(&base, clock)?);
         out.push(gather(&base, hits)?);
         out.push(gather(
             &base,
@@ -281,6 +294,7 @@ pub fn run(
             let base = slice("validator_id", i)?;
             let (n, hits, trusted) = validator_stage(&base, &totals, refs, th, &lap)?;
             taps_read += n;
+            days.push(validator_days(&base, clock)?);
             let v = base.column("validator_id")?.i32()?;
             let seq = base.column("seq")?.i64()?;
             for (r, ok) in trusted.iter().enumerate() {
@@ -318,7 +332,26 @@ pub fn run(
         SortMultipleOptions::default(),
     )?;
     lap("hits gathered");
-    Ok((taps_read, hits))
+    let mut all = days.into_iter();
+    let mut days = all.next().expect("one part at least");
+    for d in all {
+        days.vstack_mut_owned(d)?;
+    }
+    Ok(Judged {
+        taps: taps_read,
+        hits,
+        days,
+    })
+}
+
+/// The month's taps of `base` per validator and Kyiv day.
+fn validator_days(base: &DataFrame, clock: &MonthClock) -> PolarsResult<DataFrame> {
+    base.clone()
+        .lazy()
+        .filter(col("ctx").not())
+        .group_by([col("validator_id"), clock.local_day(col("t")).alias("day")])
+        .agg([len().alias("taps")])
+        .collect()
 }
 
 /// Pass A over `base`, a whole number of validators' taps: the clock and
@@ -581,9 +614,19 @@ fn row_wise_rules(
         ),
         (
             Rule::OutsideServiceHours,
-            col("_tod")
-                .lt(open.clone())
-                .or(col("_tod").gt(close.clone())),
+            // A route whose service day runs past midnight opens after it
+            // closes: outside is between its close and its open.
+            when(open.clone().gt(close.clone()))
+                .then(
+                    col("_tod")
+                        .lt(open.clone())
+                        .and(col("_tod").gt(close.clone())),
+                )
+                .otherwise(
+                    col("_tod")
+                        .lt(open.clone())
+                        .or(col("_tod").gt(close.clone())),
+                ),
             Evidence {
                 n: open,
                 x: close,
@@ -1177,10 +1220,12 @@ mod tests {
             "served" => [true, true, true],
         )
         .unwrap();
+        // Route 12 runs 06:00–21:00; route 13 is a night route, 23:00 to
+        // 05:00 (tolerance given in the table).
         let hours = df!(
-            "route" => [12i32],
-            "open_ms" => [6 * 3_600_000i64],
-            "close_ms" => [21 * 3_600_000i64],
+            "route" => [12i32, 13],
+            "open_ms" => [6 * 3_600_000i64, 23 * 3_600_000],
+            "close_ms" => [21 * 3_600_000i64, 5 * 3_600_000],
         )
         .unwrap();
         let batches = df!("batch" => [1i64], "received_ms" => [ms("2026-11-01 03:00:00")]).unwrap();
@@ -1237,16 +1282,34 @@ mod tests {
         if !ctx.is_empty() {
             input.push(prepare(frame(ctx), true));
         }
-        let (n, hits) = run(&input, refs, &th, clock, 1).unwrap();
-        // Judged in slices, the month gives the same hits.
+        let by_day = |d: &DataFrame| {
+            d.sort(["validator_id", "day"], SortMultipleOptions::default())
+                .unwrap()
+        };
+        let Judged {
+            taps: n,
+            hits,
+            days,
+        } = run(&input, refs, &th, clock, 1).unwrap();
+        // Judged in slices, the month gives the same hits and day counts.
         for slices in [2, 3] {
-            let (n_sliced, sliced) = run(&input, refs, &th, clock, slices).unwrap();
-            assert_eq!(n_sliced, n, "taps judged in {slices} slices");
+            let sliced = run(&input, refs, &th, clock, slices).unwrap();
+            assert_eq!(sliced.taps, n, "taps judged in {slices} slices");
             assert!(
-                sliced.equals_missing(&hits),
-                "{slices} slices: {sliced} vs {hits}"
+                sliced.hits.equals_missing(&hits),
+                "{slices} slices: {} vs {hits}",
+                sliced.hits
             );
+            assert!(by_day(&sliced.days).equals(&by_day(&days)));
         }
+        let counted: u32 = days
+            .column("taps")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .sum()
+            .unwrap_or(0);
+        assert_eq!(counted as usize, n, "every month tap is in a day count");
         let v = hits.column("validator_id").unwrap().i32().unwrap().to_vec();
         let s = hits.column("seq").unwrap().i64().unwrap().to_vec();
         let r = hits.column("rule").unwrap().i32().unwrap().to_vec();
@@ -1468,7 +1531,19 @@ mod tests {
         let mut late = tap(8, 1, ms("2026-10-12 21:00:01"), 104);
         late.route = 12;
         rows.push(late);
-        let cards: Vec<Card> = (100..105).map(card).collect();
+        // The night route: inside across midnight, outside by day.
+        for (seq, at) in [
+            (1, "2026-10-12 02:00:00"),
+            (2, "2026-10-12 05:00:01"),
+            (3, "2026-10-12 12:00:00"),
+            (4, "2026-10-12 22:59:59"),
+            (5, "2026-10-12 23:00:00"),
+        ] {
+            let mut night = tap(9, seq, ms(at), 104 + seq);
+            night.route = 13;
+            rows.push(night);
+        }
+        let cards: Vec<Card> = (100..110).map(card).collect();
         let hits = run_on(
             &rows,
             &[],
@@ -1478,7 +1553,7 @@ mod tests {
         );
         assert_eq!(
             of(&hits, Rule::OutsideServiceHours),
-            vec![(7, 1), (7, 4), (8, 1)]
+            vec![(7, 1), (7, 4), (8, 1), (9, 2), (9, 3), (9, 4)]
         );
     }
 

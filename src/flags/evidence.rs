@@ -127,6 +127,7 @@ pub fn assemble(
             evidence_uk: uk,
             evidence_en: en,
             cleared: false,
+            suspect: None,
         });
     }
     Ok(flags)
@@ -342,5 +343,7 @@ fn text(
             format!("поїздка {n} за місяць при ліміті {x}"),
             format!("trip {n} this month, limit {x}"),
         ),
+        // The engine never fires it: `suspects::apply` writes its hits.
+        Rule::ConfigSuspect => (String::new(), String::new()),
     }
 }

@@ -1,5 +1,5 @@
 //! `--out FILE`: the month's flags as the analyst's review workbook (.xlsx:
-//! a summary per rule × carrier with formula totals, then a sheet per rule
+//! first the configuration suspects, then a summary per rule × carrier with formula totals, then a sheet per rule
 //! with the evidence and two columns to fill in, "clear" and "reason", that
 //! `kartka taps review --import` reads back), or as .csv or .parquet, one
 //! row per tap and rule. Holders' names only when asked for.
@@ -138,6 +138,9 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         l("Підозрілі валідації", "Suspicious taps"),
         e.summary.month
     );
+
+    // First what points at the configuration, not at fraud.
+    suspects_sheet(&mut book, &fm, e, &title)?;
 
     // Summary: rule × carrier.
     let mut cells: BTreeMap<(Rule, Option<i32>), (u32, u32, i64)> = BTreeMap::new();
@@ -313,6 +316,112 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         }
     }
     book.save(path)
+}
+
+/// The first sheet: the configuration suspects, each finding with its
+/// evidence and likely fix, and how to clear one.
+fn suspects_sheet(
+    book: &mut Workbook,
+    fm: &crate::xlsx::Formats,
+    e: &Export<'_>,
+    title: &str,
+) -> Result<(), XlsxError> {
+    let en = e.lang == Lang::En;
+    let l = |uk: &'static str, en_: &'static str| if en { en_ } else { uk };
+    let suspects = &e.summary.suspects;
+    let s = book
+        .add_worksheet()
+        .set_name(l("Підозри на налаштування", "Configuration suspects"))?;
+    let held: usize = suspects.iter().map(|x| x.taps - x.cleared).sum();
+    let kopecks: i64 = suspects.iter().map(|x| x.held_kopecks).sum();
+    s.write_string_with_format(
+        0,
+        0,
+        if suspects.is_empty() {
+            l(
+                "Підозр на помилки налаштувань не знайдено: жодне з правил 6, 7, 9 не спрацювало на більшості валідацій валідатора за день.",
+                "No configuration suspect: none of rules 6, 7 and 9 fired on most of a validator's taps in a day.",
+            )
+            .to_string()
+        } else {
+            format!(
+                "{}: {} ({held} {}, {})",
+                l(
+                    "Підозри на помилки налаштувань, а не шахрайство",
+                    "Configuration suspects, not fraud"
+                ),
+                suspects.len(),
+                l("валідацій утримано", "taps held"),
+                crate::money::uah(kopecks),
+            )
+        },
+        &fm.bold,
+    )?;
+    s.write_string(
+        1,
+        0,
+        l(
+            "Виправте таблицю парку або kartka.toml і запустіть `kartka taps flag` знову, або, коли поїздки підтверджено, зніміть підозру цілком: `kartka taps clear S-… --reason ТЕКСТ`.",
+            "Fix the fleet sheet or kartka.toml and run `kartka taps flag` again, or, once the trips are confirmed, clear the suspect whole: `kartka taps clear S-… --reason TEXT`.",
+        ),
+    )?;
+    if suspects.is_empty() {
+        crate::xlsx::print(s, title, &e.summary.month, e.lang);
+        return Ok(());
+    }
+    let table = Table {
+        headers: [
+            l("Підозра", "Suspect"),
+            l("Валідатор", "Validator"),
+            l("Дата", "Day"),
+            l("Валідацій за день", "Taps that day"),
+            l("Правило", "Rule"),
+            l("Валідацій за правилом", "Taps by the rule"),
+            l("Утримано", "Held"),
+            l("Сума утримано", "Amount held"),
+            l("Докази", "Evidence"),
+            l("Ймовірне виправлення", "Likely fix"),
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: suspects
+            .iter()
+            .flat_map(|x| {
+                x.findings.iter().enumerate().map(move |(i, f)| {
+                    let first = i == 0;
+                    vec![
+                        Val::Text(x.id.clone()),
+                        Val::Figure(i64::from(x.validator)),
+                        Val::Text(x.day.clone()),
+                        Val::Figure(i64::from(x.day_taps)),
+                        Val::Text(f.rule.into()),
+                        Val::Figure(f.taps as i64),
+                        if first {
+                            Val::Int((x.taps - x.cleared) as i64)
+                        } else {
+                            Val::Text(String::new())
+                        },
+                        if first {
+                            Val::Money(x.held_kopecks)
+                        } else {
+                            Val::Text(String::new())
+                        },
+                        Val::Text(if en { &f.evidence_en } else { &f.evidence_uk }.clone()),
+                        Val::Text(if en { &f.fix_en } else { &f.fix_uk }.clone()),
+                    ]
+                })
+            })
+            .collect(),
+        total: Some(l("Усього", "Total").into()),
+    };
+    crate::xlsx::table(s, fm, 3, &table, true)?;
+    s.set_column_width(0, 18)?;
+    s.set_column_width(4, 22)?;
+    s.set_column_width(8, 80)?;
+    s.set_column_width(9, 80)?;
+    crate::xlsx::print(s, title, &e.summary.month, e.lang);
+    Ok(())
 }
 
 /// Under the summary: each rule's precision over the months before, as

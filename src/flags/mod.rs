@@ -18,6 +18,7 @@ pub mod review;
 pub mod rule;
 pub mod settings;
 pub mod store;
+pub mod suspects;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,6 +151,9 @@ pub struct Hit {
     pub evidence_uk: String,
     pub evidence_en: String,
     pub cleared: bool,
+    /// The configuration suspect holding the tap (`S-<validator>-<day>`),
+    /// on a `config_suspect` hit.
+    pub suspect: Option<String>,
 }
 
 impl Flag {
@@ -192,6 +196,9 @@ pub struct Summary {
     pub cleared: usize,
     pub held_kopecks: i64,
     pub by_rule: BTreeMap<&'static str, RuleCount>,
+    /// Validator-days that point at the configuration, not at fraud: their
+    /// taps are held as `config_suspect`.
+    pub suspects: Vec<suspects::Suspect>,
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<PathBuf>,
@@ -341,8 +348,11 @@ pub fn flag(
         // between slices again (main keeps it, for speed).
         crate::memory::hand_back_freed(true);
     }
-    let (taps_read, hits) =
-        engine::run(&input, &loaded.refs, &th, &clock, slices).map_err(Error::polars)?;
+    let engine::Judged {
+        taps: taps_read,
+        hits,
+        days,
+    } = engine::run(&input, &loaded.refs, &th, &clock, slices).map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
@@ -370,6 +380,10 @@ pub fn flag(
     let cards = refs::card_info(reg, &numbers)?;
     lap("card info");
     let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
+    drop(hits);
+    let fleet = suspects::Fleet::load(reg)?;
+    let mut suspects =
+        suspects::hold(&mut flags, &days, &config.flags, &fleet, &clock).map_err(Error::polars)?;
     for f in &mut flags {
         f.fare_kopecks = crate::tariff::fare_at(&config.tariffs, &f.trip(), f.tapped_at_ms);
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
@@ -378,8 +392,12 @@ pub fn flag(
             }
         }
     }
-    lap("evidence");
-    let summary = summarise(&month, taps_read, &flags);
+    suspects::tally(&mut suspects, &flags);
+    lap("evidence, configuration suspects");
+    let summary = Summary {
+        suspects,
+        ..summarise(&month, taps_read, &flags)
+    };
     let (file, sha) = store::write(home, &month, &flags)?;
     store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
     lap("stored");

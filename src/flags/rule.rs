@@ -20,6 +20,9 @@ pub enum Rule {
     CounterBackwards,
     ClockAnomaly,
     TripLimit,
+    /// Not a fraud rule: the taps a configuration suspect holds instead of
+    /// the rule that fired on most of a validator's day (`flags::suspects`).
+    ConfigSuspect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -49,7 +52,9 @@ impl Severity {
     }
 }
 
-pub const ALL: [Rule; 15] = [
+/// The rules that speak of a passenger or a driver (what the generator
+/// plants and the benchmark measures).
+pub const FRAUD: [Rule; 15] = [
     Rule::RepeatSameVehicle,
     Rule::ImpossibleTravel,
     Rule::DriverBurst,
@@ -66,6 +71,18 @@ pub const ALL: [Rule; 15] = [
     Rule::ClockAnomaly,
     Rule::TripLimit,
 ];
+
+/// Every code a flag can carry: the fraud rules and the configuration
+/// suspect.
+pub const ALL: [Rule; 16] = {
+    let mut all = [Rule::ConfigSuspect; 16];
+    let mut i = 0;
+    while i < FRAUD.len() {
+        all[i] = FRAUD[i];
+        i += 1;
+    }
+    all
+};
 
 impl Rule {
     pub fn from_id(id: i32) -> Option<Rule> {
@@ -93,12 +110,15 @@ impl Rule {
             Rule::CounterBackwards => "counter_backwards",
             Rule::ClockAnomaly => "clock_anomaly",
             Rule::TripLimit => "trip_limit",
+            Rule::ConfigSuspect => "config_suspect",
         }
     }
 
-    /// The rule's number in issue 7's list.
+    /// The rule's number in issue 7's list; 0 for a configuration suspect,
+    /// which is not one of them.
     pub fn number(self) -> u8 {
         match self {
+            Rule::ConfigSuspect => 0,
             Rule::RepeatSameVehicle => 1,
             Rule::ImpossibleTravel => 2,
             Rule::DriverBurst | Rule::SingleVehicleCard => 3,
@@ -120,7 +140,8 @@ impl Rule {
             | Rule::RouteNotServed
             | Rule::ClockAnomaly
             | Rule::TripLimit
-            | Rule::CardExpired => Severity::Medium,
+            | Rule::CardExpired
+            | Rule::ConfigSuspect => Severity::Medium,
             Rule::ImpossibleTravel
             | Rule::DriverBurst
             | Rule::SingleVehicleCard
@@ -164,6 +185,8 @@ impl Rule {
             (Rule::ClockAnomaly, true) => "Validator clock anomaly",
             (Rule::TripLimit, false) => "Перевищено ліміт поїздок",
             (Rule::TripLimit, true) => "Trip limit exceeded",
+            (Rule::ConfigSuspect, false) => "Підозра на помилку налаштувань",
+            (Rule::ConfigSuspect, true) => "Configuration suspect",
         }
     }
 }
@@ -179,7 +202,7 @@ mod tests {
             assert_eq!(Rule::from_id(r as i32), Some(r));
         }
         assert_eq!(Rule::from_code("nope"), None);
-        let numbers: std::collections::BTreeSet<u8> = ALL.iter().map(|r| r.number()).collect();
+        let numbers: std::collections::BTreeSet<u8> = FRAUD.iter().map(|r| r.number()).collect();
         assert_eq!(numbers, (1..=10).collect());
     }
 }

@@ -48,6 +48,15 @@ pub struct FlagSettings {
     /// the previous tap's, or past its docking, in seconds.
     #[serde(default = "d_clock_tolerance")]
     pub clock_tolerance_s: u32,
+    /// Configuration suspects: when route_not_served, outside_service_hours
+    /// or clock_anomaly fires on at least `suspect_share_pct` of a
+    /// validator's taps in a Kyiv day, and on at least `suspect_min_taps` of
+    /// them, the fleet sheet or a setting is the likelier cause: the taps are
+    /// held as one configuration suspect, not under the rule.
+    #[serde(default = "d_suspect_share")]
+    pub suspect_share_pct: u32,
+    #[serde(default = "d_suspect_min_taps")]
+    pub suspect_min_taps: u32,
     /// `kartka taps quality`: a rule whose flags analysts kept (did not
     /// clear) less often than this, in percent, over at least
     /// `quality_min_flags` flags, is reported as one to look at.
@@ -60,7 +69,8 @@ pub struct FlagSettings {
     /// store on its own, so memory follows the slice, not the month.
     #[serde(default = "d_taps_per_slice")]
     pub taps_per_slice: u32,
-    /// Rule 6: routes with their own service day.
+    /// Rule 6: routes with their own service day (an end before the start
+    /// runs past midnight: a night route).
     #[serde(default)]
     pub routes: Vec<RouteHours>,
     /// Rule 10 (P9): trips a card may make in a month, per category
@@ -101,6 +111,12 @@ fn d_burst_card_share() -> u32 {
 }
 fn d_burst_stack_share() -> u32 {
     50
+}
+fn d_suspect_share() -> u32 {
+    50
+}
+fn d_suspect_min_taps() -> u32 {
+    20
 }
 fn d_quality_min_precision() -> u32 {
     80
@@ -160,10 +176,12 @@ impl FlagSettings {
         }
         for r in &self.routes {
             let (a, b) = (time("routes.start", &r.start)?, time("routes.end", &r.end)?);
-            if a >= b {
+            // A start after the end is a service day past midnight (a
+            // night route).
+            if a == b {
                 return Err(format!(
-                    "[[flags.routes]] route {}: start {} must come before end {}",
-                    r.route, r.start, r.end
+                    "[[flags.routes]] route {}: start and end are both {}; give the hours it runs (an end before the start runs past midnight)",
+                    r.route, r.start
                 ));
             }
         }
@@ -174,6 +192,7 @@ impl FlagSettings {
             ("burst_card_share_pct", self.burst_card_share_pct),
             ("burst_stack_share_pct", self.burst_stack_share_pct),
             ("quality_min_precision_pct", self.quality_min_precision_pct),
+            ("suspect_share_pct", self.suspect_share_pct),
         ] {
             if pct == 0 || pct > 100 {
                 return Err(format!(
@@ -256,5 +275,26 @@ mod tests {
         assert_eq!(s.trip_limit("combatant"), Some(60));
         assert_eq!(s.trip_limit("pensioner-age"), Some(100));
         assert_eq!(FlagSettings::default().trip_limit("x"), None);
+    }
+
+    #[test]
+    fn a_night_route_runs_past_midnight_but_an_empty_day_is_refused() {
+        let route = |start: &str, end: &str| FlagSettings {
+            routes: vec![RouteHours {
+                route: 76,
+                start: start.into(),
+                end: end.into(),
+            }],
+            ..FlagSettings::default()
+        };
+        assert_eq!(route("23:00", "05:00").check(), Ok(()));
+        assert_eq!(route("06:00", "21:00").check(), Ok(()));
+        let e = route("05:00", "05:00").check().unwrap_err();
+        assert!(e.contains("route 76: start and end are both 05:00"), "{e}");
+        let share = FlagSettings {
+            suspect_share_pct: 0,
+            ..FlagSettings::default()
+        };
+        assert!(share.check().unwrap_err().contains("suspect_share_pct"));
     }
 }

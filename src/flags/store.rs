@@ -106,6 +106,13 @@ pub fn frame(flags: &[Flag], with_review: bool) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| r.0.fare_kopecks).collect::<Vec<_>>(),
         )
         .into(),
+        Series::new(
+            "suspect_id".into(),
+            rows.iter()
+                .map(|r| r.1.suspect.clone())
+                .collect::<Vec<Option<String>>>(),
+        )
+        .into(),
     ];
     if with_review {
         cols.push(
@@ -440,10 +447,11 @@ pub fn clear(
         }
     }
     let done = clearings(reg)?;
+    let asks = expand_suspects(home, reg, asks)?;
     let mut unknown = Vec::new();
     let mut plan: Vec<(i32, i64, String, Vec<String>, String)> = Vec::new();
     let mut out = Cleared::default();
-    for a in asks {
+    for a in &asks {
         if a.reason.trim().is_empty() {
             return Err(Error::Refused(format!(
                 "{}: a clearing needs a reason (--reason TEXT)",
@@ -505,5 +513,80 @@ pub fn clear(
         .map_err(err)?;
     }
     tx.commit().map_err(err)?;
+    Ok(out)
+}
+
+/// The taps each configuration suspect of `month`'s latest flags holds:
+/// suspect id → flag ids.
+pub fn suspect_taps(home: &Home, month: &str) -> Result<FxHashMap<String, Vec<String>>, Error> {
+    let path = home.root().join(file_of(month));
+    if !path.exists() {
+        return Err(Error::NotFlagged {
+            month: month.into(),
+        });
+    }
+    let bad = |e: PolarsError| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let file = std::fs::File::open(&path).map_err(|e| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let df = ParquetReader::new(file).finish().map_err(bad)?;
+    let mut out: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    // A file from before suspects were kept has none.
+    let Ok(suspect) = df.column("suspect_id") else {
+        return Ok(out);
+    };
+    let suspect = suspect.str().map_err(bad)?;
+    let id = df.column("flag_id").map_err(bad)?.str().map_err(bad)?;
+    for (s, f) in suspect.iter().zip(id.iter()) {
+        if let (Some(s), Some(f)) = (s, f) {
+            out.entry(s.to_string()).or_default().push(f.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// A suspect's id (`S-7-2026-10-12`) asks for its taps' `config_suspect`
+/// hits; flag ids pass through.
+fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>, Error> {
+    let mut out = Vec::new();
+    let mut months: FxHashMap<String, FxHashMap<String, Vec<String>>> = FxHashMap::default();
+    for a in asks {
+        let Some((_, day)) = super::suspects::parse_suspect_id(&a.id) else {
+            out.push(a.clone());
+            continue;
+        };
+        if a.rules.iter().any(|r| *r != Rule::ConfigSuspect) {
+            return Err(Error::Refused(format!(
+                "{}: a configuration suspect holds its taps under config_suspect only; leave --rule out",
+                a.id
+            )));
+        }
+        let month = day.format("%Y-%m").to_string();
+        if !months.contains_key(&month) {
+            let taps = match latest_run(reg, &month)? {
+                Some(_) => suspect_taps(home, &month)?,
+                None => FxHashMap::default(),
+            };
+            months.insert(month.clone(), taps);
+        }
+        let id = a.id.trim().to_ascii_uppercase();
+        let Some(taps) = months[&month].get(&id) else {
+            return Err(Error::UnknownFlag {
+                ids: format!(
+                    "{} (no such configuration suspect in {month}'s latest flags; `kartka taps flag --month {month}` lists them)",
+                    a.id
+                ),
+            });
+        };
+        out.extend(taps.iter().map(|f| Ask {
+            id: f.clone(),
+            rules: vec![Rule::ConfigSuspect],
+            reason: a.reason.clone(),
+        }));
+    }
     Ok(out)
 }

@@ -9,6 +9,26 @@ use std::process::Command;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kartka");
 
+/// `KARTKA_PYTHON` (or python3) when it has the duckdb package; `None`
+/// (the check is skipped, said on stderr) when it has not, unless
+/// KARTKA_REQUIRE_DUCKDB is set (CI), which fails the test.
+pub fn python_with_duckdb(what: &str) -> Option<String> {
+    let python = std::env::var("KARTKA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = Command::new(&python)
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if has {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("KARTKA_REQUIRE_DUCKDB").is_none(),
+        "KARTKA_REQUIRE_DUCKDB is set but {python} has no duckdb"
+    );
+    eprintln!("skipping {what}: {python} has no duckdb (pip install duckdb)");
+    None
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

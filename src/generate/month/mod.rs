@@ -125,7 +125,7 @@ pub struct MonthSummary {
 /// The patterns planted, one per suspicious-tap rule meant to catch it
 /// (the ground truth names each by the rule's code); `trip_limit` is
 /// planted only when a limit is configured.
-pub const PATTERNS: [Rule; 15] = crate::flags::rule::ALL;
+pub const PATTERNS: [Rule; 15] = crate::flags::rule::FRAUD;
 
 /// A card as the registry should hold it for the month.
 #[derive(Debug, Clone)]

@@ -165,6 +165,8 @@ impl<'a> Planter<'a> {
             Rule::CounterBackwards => self.counter_backwards(a),
             Rule::ClockAnomaly => self.clock_anomaly(a),
             Rule::TripLimit => self.trip_limit(a),
+            // Not a pattern of riding: what a misconfiguration looks like.
+            Rule::ConfigSuspect => Vec::new(),
         }
     }
 
