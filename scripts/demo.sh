@@ -123,6 +123,10 @@ echo "== kartka backup (a consistent, incremental copy; verified; restored into 
 "$bin" backup verify "$work/backup"
 "$bin" restore "$work/backup" --home "$work/restored"
 echo
+echo "== kartka budget (the year's free-travel budget: actual, forecast with its intervals, the approved plan; K3)"
+printf '\n[[budget]]\nyear = %s\namount_kopecks = 3000000000\napproved = "%s-01-15"\n' "${month%-*}" "${month%-*}" >>"$work/city/kartka.toml"
+"$bin" --home "$work/city" budget --year "${month%-*}" --as-of "$month" --out "$work/budget.xlsx"
+echo
 echo "== kartka status"
 "$bin" status
 echo
@@ -138,6 +142,7 @@ echo "  raw dumps as received:                        $KARTKA_HOME/dumps/"
 echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in the home $work/city)"
 echo "  suspicious taps, review workbook:             $work/flags.xlsx (and $work/flags.csv)"
 echo "  the same on the fleet sheet without route 6:   $work/flags-fleet-fault.xlsx (opens on the configuration suspects)"
+echo "  the year's benefit budget, with charts:        $work/budget.xlsx"
 echo "  compensation workbooks:                       $(ls "$work"/compensation/*.xlsx | tr '\n' ' ')"
 echo "  a carrier report's reconciliation:            $work/reconcile.xlsx"
 echo "  validations by community (P18):               $work/report-communities.xlsx"

@@ -73,6 +73,9 @@ pub struct Config {
     /// How far a carrier's report may differ and still match (P17).
     #[serde(default)]
     pub reconcile: crate::compensation::settings::Tolerance,
+    /// The approved benefit budget per year and community (K3).
+    #[serde(default)]
+    pub budget: Vec<crate::budget::settings::Budget>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,6 +203,21 @@ impl Config {
         }
         self.flags.check().map_err(&invalid)?;
         crate::tariff::check(&self.tariffs).map_err(&invalid)?;
+        crate::budget::settings::check(
+            &self.budget,
+            &self
+                .communities
+                .iter()
+                .map(|c| c.code.as_str())
+                .collect::<Vec<_>>(),
+            &self
+                .categories
+                .iter()
+                .map(|c| c.code.as_str())
+                .collect::<Vec<_>>(),
+            &self.city.community,
+        )
+        .map_err(&invalid)?;
         for l in &self.flags.trip_limits {
             if l.category != "*" && self.category(&l.category).is_none() {
                 return Err(invalid(format!(

@@ -32,6 +32,8 @@ pub enum Error {
     #[error(transparent)]
     Compensation(#[from] crate::compensation::Error),
     #[error(transparent)]
+    Budget(#[from] crate::budget::Error),
+    #[error(transparent)]
     Access(#[from] crate::access::Error),
     #[error(transparent)]
     Person(#[from] crate::person::Error),
@@ -65,6 +67,7 @@ impl Error {
             Error::Dock(e) => e.exit_code(),
             Error::Flags(e) => e.exit_code(),
             Error::Compensation(e) => e.exit_code(),
+            Error::Budget(e) => e.exit_code(),
             Error::Access(e) => e.exit_code(),
             Error::Person(e) => e.exit_code(),
             Error::Report(e) => e.exit_code(),

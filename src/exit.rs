@@ -200,6 +200,20 @@ pub const TABLE: &[Row] = &[
         "no [[tariffs]] entry prices some trips",
     ),
     //
+    row("budget", Ok, "ok"),
+    row(
+        "budget",
+        Usage,
+        "a bad --year, --as-of, --fare, --growth or --out",
+    ),
+    row(
+        "budget",
+        NoInput,
+        "no counted month in the store up to --as-of",
+    ),
+    row("budget", CantCreate, "the workbook cannot be written"),
+    row("budget", Config, "no [[tariffs]] entry prices some trips"),
+    //
     row("report", Ok, "ok"),
     row("report", Usage, "a bad date, or --from after --to"),
     row("report", NoInput, "no taps stored in the period"),

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod backup;
+pub mod budget;
 pub mod cards;
 pub mod cli;
 pub mod compensation;

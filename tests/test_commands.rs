@@ -17,6 +17,11 @@ fn command_pages_run_as_written() {
                 &repo().join("fixtures"),
                 &page.with_extension("in").join("fixtures"),
             );
+            // A page's own prepared files (e.g. a city's kartka.toml).
+            let own = path.with_extension("in");
+            if own.is_dir() {
+                copy_dir(&own, &page.with_extension("in"));
+            }
             pages.push(page);
         }
     }

@@ -704,25 +704,11 @@ fn ok_run(r: crate::common::Run) -> crate::common::Run {
     r
 }
 
-/// `soffice` when it is installed (`.ci/run` installs it and sets
-/// KARTKA_REQUIRE_SOFFICE, so the test cannot skip there).
-fn soffice() -> Option<std::path::PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("soffice"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() && std::env::var_os("KARTKA_REQUIRE_SOFFICE").is_some() {
-        panic!("KARTKA_REQUIRE_SOFFICE is set but soffice is not on PATH");
-    }
-    found
-}
-
 /// A carrier's workbook printed to PDF through LibreOffice, as an
 /// accountant would: every category name on its pages is whole.
 #[test]
 fn a_carrier_workbook_printed_through_libreoffice_cuts_no_name_short() {
-    let Some(soffice) = soffice() else {
+    let Some(soffice) = crate::common::soffice() else {
         eprintln!("soffice not installed: skipped");
         return;
     };
@@ -762,29 +748,7 @@ fn a_carrier_workbook_printed_through_libreoffice_cuts_no_name_short() {
         held.iter().any(|n| n.chars().count() >= 20),
         "a long category name is in the workbook: {held:?}"
     );
-    let pdf_dir = h.work.join("pdf");
-    let profile = h.work.join("lo-profile");
-    let status = std::process::Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(&pdf_dir)
-        .arg(&book)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let pdf = pdf_dir.join(book.with_extension("pdf").file_name().unwrap());
-    let text = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed beside soffice");
-    let text = String::from_utf8_lossy(&text.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = crate::common::pdf_text(&soffice, &book, &h.work);
     for name in &held {
         assert!(
             text.contains(name.as_str()),

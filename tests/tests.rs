@@ -4,6 +4,7 @@
 mod common;
 mod test_access;
 mod test_backup;
+mod test_budget;
 mod test_cards;
 mod test_commands;
 mod test_compensation;

@@ -43,6 +43,8 @@ pub enum Action {
     FleetList,
     Compensation,
     Reconcile,
+    /// The year's benefit budget (money of every carrier and community).
+    Budget,
     /// A period report; `names`: with names and photos (needs a purpose).
     Report {
         names: bool,
@@ -73,6 +75,7 @@ impl Action {
             Action::FleetImport => &[Admin, Analyst],
             Action::FleetList => &[Admin, Clerk, Analyst],
             Action::Compensation | Action::Reconcile => &[Admin, Analyst, Carrier],
+            Action::Budget => &[Admin, Analyst],
             Action::Report { names: false } => &[Admin, Analyst, Carrier],
             Action::Report { names: true } => &[Admin, Analyst],
             Action::Status => &[Admin, Clerk, Analyst, Carrier, Auditor],
@@ -115,6 +118,7 @@ impl Action {
             }
             Action::FleetImport | Action::FleetList => "the fleet",
             Action::Compensation | Action::Reconcile => "compensation",
+            Action::Budget => "the benefit budget",
             Action::Report { names: true } => "reports with holders' names and photos",
             Action::Report { names: false } => "period reports",
             Action::Status => "the home's counts",

@@ -5,6 +5,7 @@ mod access_check;
 mod accounts;
 mod audit;
 mod backup;
+mod budget;
 mod cards;
 mod compensation;
 mod dock;
@@ -146,6 +147,8 @@ pub enum Command {
     Compensation(compensation::Args),
     /// Check a carrier's monthly report against the counted trips (P17): exit 0 match, 1 differ.
     Reconcile(compensation::ReconcileArgs),
+    /// The year's benefit budget: actual, forecast and plan, per community and category (K3).
+    Budget(budget::Args),
     /// Accounts: which OS users may run kartka, with which role and scope (P20).
     Accounts(accounts::Args),
     /// The personal-data audit trail: verify it, read it, or one resident's accesses (K5).
@@ -180,6 +183,7 @@ fn action_of(command: &Command, g: &Global) -> Option<crate::access::Action> {
         Command::Fleet(a) => fleet::action(a),
         Command::Compensation(_) => Action::Compensation,
         Command::Reconcile(_) => Action::Reconcile,
+        Command::Budget(_) => Action::Budget,
         Command::Status(_) => Action::Status,
         Command::Report(a) => report::action(a, g),
         Command::Generate(_) if !g.home().config().is_file() => return None,
@@ -225,6 +229,7 @@ fn run(mut cli: Cli) -> Result<(), Error> {
         Command::Fleet(args) => fleet::run(g, args),
         Command::Compensation(args) => compensation::run(g, args),
         Command::Reconcile(args) => compensation::reconcile(g, args),
+        Command::Budget(args) => budget::run(g, args),
         Command::Status(args) => status::run(g, args),
         Command::Generate(cmd) => generate::run(g, cmd),
         Command::Backup(args) => backup::run(g, args),

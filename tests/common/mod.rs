@@ -29,6 +29,48 @@ pub fn python_with_duckdb(what: &str) -> Option<String> {
     None
 }
 
+/// `soffice` when it is installed (`.ci/run` installs it and sets
+/// KARTKA_REQUIRE_SOFFICE, so a test cannot skip there).
+pub fn soffice() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("soffice"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() && std::env::var_os("KARTKA_REQUIRE_SOFFICE").is_some() {
+        panic!("KARTKA_REQUIRE_SOFFICE is set but soffice is not on PATH");
+    }
+    found
+}
+
+/// `book` printed to PDF through LibreOffice (a profile of its own under
+/// `work`), as its text: pdftotext's words joined by single spaces.
+pub fn pdf_text(soffice: &Path, book: &Path, work: &Path) -> String {
+    let pdf_dir = work.join("pdf");
+    let profile = work.join("lo-profile");
+    let status = Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&pdf_dir)
+        .arg(book)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pdf = pdf_dir.join(book.with_extension("pdf").file_name().unwrap());
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed beside soffice");
+    String::from_utf8_lossy(&text.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
