@@ -22,6 +22,8 @@ pub enum Error {
     Taps(#[from] crate::taps::Error),
     #[error(transparent)]
     Lookup(#[from] crate::eligibility::Error),
+    #[error(transparent)]
+    Flags(#[from] crate::flags::Error),
     #[error("{path}: cannot read the tap store: {detail}")]
     Store { path: PathBuf, detail: String },
     #[error(
@@ -39,6 +41,7 @@ impl Error {
             Error::Registry(e) => e.exit_code(),
             Error::Taps(e) => e.exit_code(),
             Error::Lookup(e) => e.exit_code(),
+            Error::Flags(e) => e.exit_code(),
             Error::Store { .. } => ExitCode::IoErr,
             Error::Output { .. } => ExitCode::CantCreate,
         }
@@ -115,7 +118,12 @@ fn query(
 }
 
 /// Gathers the export of person `id` (the registry's row id).
-pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
+pub fn collect(
+    home: &Home,
+    reg: &Registry,
+    tariffs: &[crate::tariff::Tariff],
+    id: i64,
+) -> Result<Export, Error> {
     let mut sections = Vec::new();
     let person = query(
         reg,
@@ -185,7 +193,9 @@ pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
             .collect::<Result<_, _>>()
             .map_err(|e| reg.err(e))?
     };
-    sections.insert(sections.len() - 1, taps(home, reg, &numbers)?);
+    let (taps, benefit) = taps(home, reg, tariffs, &numbers)?;
+    sections.insert(sections.len() - 1, taps);
+    sections.insert(sections.len() - 1, benefit);
     Ok(Export {
         social_number: crate::identity::social_number(id),
         generated_at: crate::time::now_utc_text(),
@@ -194,8 +204,15 @@ pub fn collect(home: &Home, reg: &Registry, id: i64) -> Result<Export, Error> {
     })
 }
 
-/// The taps of `cards` in every month of the store.
-fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
+/// The taps of `cards` in every month of the store, and the benefit they
+/// were (K3): per Kyiv month, the trips paid (accepted and not held by a
+/// flag) and what they were worth at the tariff in force.
+fn taps(
+    home: &Home,
+    reg: &Registry,
+    tariffs: &[crate::tariff::Tariff],
+    cards: &[i64],
+) -> Result<(Section, Section), Error> {
     let columns = [
         "tapped_at",
         "validator_id",
@@ -212,11 +229,21 @@ fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows: Vec::new(),
     };
+    let mut benefit = Section {
+        key: "benefit",
+        title_uk: "Пільга за місяцями",
+        title_en: "Benefit by month",
+        columns: ["month", "trips_paid", "trips_held", "amount_uah", "flagged"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        rows: Vec::new(),
+    };
     if cards.is_empty() {
-        return Ok(section);
+        return Ok((section, benefit));
     }
     let Some(store) = crate::taps::month::all(home, reg)? else {
-        return Ok(section);
+        return Ok((section, benefit));
     };
     let fail = |detail: PolarsError| Error::Store {
         path: home.taps(),
@@ -237,6 +264,7 @@ fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
             col("carrier_id").cast(DataType::Int64),
             col("route").cast(DataType::Int64),
             col("result"),
+            col("tariff_zone").cast(DataType::Int64),
         ])
         .sort(["tapped_at"], SortMultipleOptions::default())
         .collect()
@@ -252,6 +280,7 @@ fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
     let vehicle = ints("vehicle_id")?;
     let carrier = ints("carrier_id")?;
     let route = ints("route")?;
+    let zone = ints("tariff_zone")?;
     let result: Vec<Option<String>> = df
         .column("result")
         .and_then(|c| {
@@ -273,7 +302,46 @@ fn taps(home: &Home, reg: &Registry, cards: &[i64]) -> Result<Section, Error> {
             Value::from(result[i].clone()),
         ]);
     }
-    Ok(section)
+    // Month → (paid, held, kopecks), and whether the month was flagged.
+    let mut months: std::collections::BTreeMap<String, (i64, i64, i64, bool)> = Default::default();
+    let mut held: std::collections::BTreeMap<String, rustc_hash::FxHashSet<(i32, i64)>> =
+        Default::default();
+    for i in 0..df.height() {
+        if result[i].as_deref() != Some("accepted") {
+            continue;
+        }
+        let Some(t) = at[i] else { continue };
+        let day = crate::time::kyiv_day_of_ms(t);
+        let month = day.format("%Y-%m").to_string();
+        if !held.contains_key(&month) {
+            held.insert(month.clone(), crate::flags::store::held(home, reg, &month)?);
+            let flagged = crate::flags::store::latest_run(reg, &month)?.is_some();
+            months.insert(month.clone(), (0, 0, 0, flagged));
+        }
+        let key = (validator[i].unwrap_or(0) as i32, seq[i].unwrap_or(0));
+        let m = months.get_mut(&month).expect("inserted");
+        if held[&month].contains(&key) {
+            m.1 += 1;
+            continue;
+        }
+        m.0 += 1;
+        let trip = crate::tariff::Trip {
+            route: route[i].unwrap_or(0) as i32,
+            carrier: carrier[i].map(|c| c as i32),
+            zone: zone[i].map(|z| z as i32),
+        };
+        m.2 += crate::tariff::price(tariffs, &trip, day).map_or(0, |p| p.kopecks);
+    }
+    for (month, (paid, held, kopecks, flagged)) in months {
+        benefit.rows.push(vec![
+            Value::from(month),
+            Value::from(paid),
+            Value::from(held),
+            Value::from(crate::money::decimal(kopecks)),
+            Value::from(flagged),
+        ]);
+    }
+    Ok((section, benefit))
 }
 
 fn cell_text(v: &Value) -> String {
@@ -291,6 +359,7 @@ pub fn export(
     home: &Home,
     reg: &mut Registry,
     session: &crate::access::Session,
+    tariffs: &[crate::tariff::Tariff],
     key: &str,
     out: &Path,
     lang: crate::lang::Lang,
@@ -303,7 +372,7 @@ pub fn export(
         std::slice::from_ref(&sn),
         &format!("everything stored about the person → {}", out.display()),
     )?;
-    let export = collect(home, reg, id)?;
+    let export = collect(home, reg, tariffs, id)?;
     write(&export, out, lang)
 }
 

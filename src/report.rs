@@ -102,6 +102,9 @@ pub struct Row {
     pub amount_kopecks: i64,
     /// Distinct cards: for a community, the residents it carried (P18).
     pub cards: i64,
+    /// The benefit per beneficiary: the amount paid over the distinct
+    /// cards (K3), in kopecks.
+    pub per_card_kopecks: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub social_number: Option<String>,
     #[serde(skip)]
@@ -389,6 +392,9 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         for i in 0..distinct.height() {
             if let Some(row) = rows.get_mut(&k.get(i).unwrap_or(-1)) {
                 row.cards = n.get(i).unwrap_or(0);
+                if row.cards > 0 {
+                    row.per_card_kopecks = row.amount_kopecks / row.cards;
+                }
             }
         }
     }
@@ -512,6 +518,7 @@ struct Labels {
     held_amount: &'static str,
     amount: &'static str,
     cards: &'static str,
+    per_card: &'static str,
     social: &'static str,
     photo: &'static str,
     total: &'static str,
@@ -543,6 +550,7 @@ fn labels(by: By, uk: bool) -> Labels {
             held_amount: "Утримано, грн",
             amount: "Сума, грн",
             cards: "Карток (пасажирів)",
+            per_card: "На пасажира, грн",
             social: "Соціальний номер",
             photo: "Фото",
             total: "Разом",
@@ -558,6 +566,7 @@ fn labels(by: By, uk: bool) -> Labels {
             held_amount: "Held, UAH",
             amount: "Amount, UAH",
             cards: "Cards (passengers)",
+            per_card: "Per passenger, UAH",
             social: "Social number",
             photo: "Photo",
             total: "Total",
@@ -590,6 +599,7 @@ pub fn write(report: &Report, out: &Path, lang: crate::lang::Lang) -> Result<(),
         l.held_amount,
         l.amount,
         l.cards,
+        l.per_card,
     ]);
     let bytes = match ext.as_str() {
         "csv" => {
@@ -608,6 +618,7 @@ pub fn write(report: &Report, out: &Path, lang: crate::lang::Lang) -> Result<(),
                         crate::money::decimal(r.held_kopecks),
                         crate::money::decimal(r.amount_kopecks),
                         r.cards.to_string(),
+                        crate::money::decimal(r.per_card_kopecks),
                     ]);
                     w.write_record(&rec)?;
                 }
@@ -662,6 +673,8 @@ fn workbook(
                 Val::Money(r.amount_kopecks),
                 // Distinct cards do not add up across groups.
                 Val::Figure(r.cards),
+                // Nor do the amounts per card.
+                Val::MoneyFigure(r.per_card_kopecks),
             ]);
             row
         })

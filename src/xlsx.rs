@@ -21,6 +21,9 @@ pub enum Val {
     Money(i64),
     /// A number the totals row does not add (e.g. distinct cards).
     Figure(i64),
+    /// Kopecks shown as UAH that the totals row does not add (e.g. an
+    /// amount per card).
+    MoneyFigure(i64),
 }
 
 impl Val {
@@ -109,6 +112,9 @@ pub fn table(
                     ws.write_with_format(r, c16, crate::money::cell_value(*k), &f.money)?;
                     let e = sums[c].get_or_insert((true, 0));
                     e.1 += k;
+                }
+                Val::MoneyFigure(k) => {
+                    ws.write_with_format(r, c16, crate::money::cell_value(*k), &f.money)?;
                 }
             }
         }
@@ -202,7 +208,7 @@ pub fn fit_columns(ws: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
                     let d = n.unsigned_abs().to_string().len();
                     d + d / 3 + 1
                 }
-                Val::Money(k) => {
+                Val::Money(k) | Val::MoneyFigure(k) => {
                     let d = (k.unsigned_abs() / 100).to_string().len();
                     d + d / 3 + 6
                 }

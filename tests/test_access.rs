@@ -800,6 +800,43 @@ fn a_resident_gets_everything_stored_about_them() {
             .count() as i64;
     }
     assert_eq!(taps, expected);
+    // The benefit they received (K3): the month's paid trips and amount are
+    // what `report --by card` pays for their cards, and with the held ones
+    // they are every accepted tap.
+    let benefit = section("benefit");
+    assert_eq!(
+        benefit["columns"],
+        serde_json::json!(["month", "trips_paid", "trips_held", "amount_uah", "flagged"])
+    );
+    let rows = benefit["rows"].as_array().unwrap();
+    let october = rows.iter().find(|r| r[0] == MONTH).unwrap();
+    assert_eq!(october[4], true);
+    let report = ok(h.kartka_as(
+        "petro",
+        &[
+            "--json",
+            "report",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-31",
+            "--by",
+            "card",
+        ],
+    ))
+    .json();
+    let (mut paid, mut held, mut kopecks) = (0i64, 0i64, 0i64);
+    for r in report["rows"].as_array().unwrap() {
+        if numbers.contains(&r["key"].as_str().unwrap().parse::<i64>().unwrap()) {
+            paid += r["validations"].as_i64().unwrap() - r["held"].as_i64().unwrap();
+            held += r["held"].as_i64().unwrap();
+            kopecks += r["amount_kopecks"].as_i64().unwrap();
+        }
+    }
+    assert!(paid > 0);
+    assert_eq!(october[1], paid, "{october}");
+    assert_eq!(october[2], held, "{october}");
+    assert_eq!(october[3], kartka::money::decimal(kopecks), "{october}");
     // Who looked: the call, and this export itself.
     let accesses = section("accesses");
     let purposes: Vec<&str> = accesses["rows"]

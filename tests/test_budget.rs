@@ -312,3 +312,167 @@ fn the_budget_charts_print_through_libreoffice() {
     // it in its table, and once more in its legend.
     assert!(text.contains("наростаючим План"), "{text}");
 }
+
+/// `report --by category`: the benefit per beneficiary (the amount paid
+/// over the distinct cards) in --json, the CSV and the workbook, where the
+/// totals row does not add it up.
+#[test]
+fn the_report_by_category_gives_the_benefit_per_beneficiary() {
+    let h = history();
+    let args = [
+        "report",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+        "--by",
+        "category",
+    ];
+    let mut json = vec!["--json"];
+    json.extend(args);
+    let r = h.kartka(&json);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let rows = j["rows"].as_array().unwrap();
+    assert!(rows.len() >= 2);
+    let mut paid = 0;
+    for row in rows {
+        let (amount, cards) = (
+            row["amount_kopecks"].as_i64().unwrap(),
+            row["cards"].as_i64().unwrap(),
+        );
+        assert!(cards > 0);
+        assert_eq!(row["per_card_kopecks"], amount / cards, "{row}");
+        paid += amount;
+    }
+    let comp = compensation(&h, "2026-10");
+    assert_eq!(paid, comp.values().map(|c| c.0).sum::<i64>());
+    let mut csv = args.to_vec();
+    csv.extend(["--out", "by-category.csv"]);
+    assert_eq!(h.kartka(&csv).code, 0);
+    let text = std::fs::read_to_string(h.work.join("by-category.csv")).unwrap();
+    let head = text.lines().next().unwrap();
+    assert!(head.ends_with(",\"На пасажира, грн\""), "{head}");
+    let mut xlsx = args.to_vec();
+    xlsx.extend(["--out", "by-category.xlsx"]);
+    assert_eq!(h.kartka(&xlsx).code, 0);
+    use calamine::{DataType, Reader};
+    let mut book = calamine::open_workbook_auto(h.work.join("by-category.xlsx")).unwrap();
+    let range = book.worksheet_range("Звіт").unwrap();
+    let header: Vec<String> = range
+        .rows()
+        .nth(2)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = header.iter().position(|c| c == "На пасажира, грн").unwrap();
+    let first = range.rows().nth(3).unwrap();
+    let want = rows[0]["per_card_kopecks"].as_i64().unwrap() as f64 / 100.0;
+    assert_eq!(first[col].as_f64(), Some(want), "{first:?}");
+    // The totals row leaves it empty.
+    let total = range.rows().find(|r| r[0] == "Разом").unwrap();
+    assert!(total[col].is_empty(), "{total:?}");
+}
+
+/// The backtest of issue 21: a generated 24-month history (a known season,
+/// 6 % growth, 2 % noise); the forecast made at month 12 of the next 12
+/// months is within 5 % of what happened for the city (the community with
+/// more than 1,000 holders), and its 80 % interval covers at least 70 % of
+/// the months.
+#[test]
+fn the_forecast_made_at_month_12_holds_for_the_next_year() {
+    let h = Home::new();
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[tariffs]]\nfrom = \"2024-01-01\"\nfare_kopecks = 1200\n");
+    std::fs::write(&config, text).unwrap();
+    let r = h.kartka(&[
+        "generate",
+        "history",
+        "--from",
+        "2024-01",
+        "--months",
+        "24",
+        "--taps",
+        "20000",
+        "--holders",
+        "3000",
+        "--validators",
+        "12",
+        "--vehicles",
+        "8",
+        "--routes",
+        "4",
+        "--carriers",
+        "2",
+        "--growth",
+        "6",
+        "--noise",
+        "2",
+        "--out",
+        "history",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let factors: Vec<(String, f64)> = std::fs::read_to_string(h.work.join("history/history.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(factors.len(), 24);
+    // The season: September well above July, both years.
+    assert!(factors[8].1 > factors[6].1 * 1.25 && factors[20].1 > factors[18].1 * 1.25);
+    for (m, _) in &factors {
+        let r = h.kartka(&["taps", "flag", "--month", m]);
+        assert_eq!(r.code, 0, "{m}: {}", r.stderr);
+    }
+    let run = |as_of: &str| {
+        let r = h.kartka(&["--json", "budget", "--year", "2025", "--as-of", as_of]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    let made = run("2024-12");
+    assert_eq!(made["model"], "seasonal");
+    assert_eq!(made["history_months"], 12);
+    let happened = run("2025-12");
+    let city = |b: &serde_json::Value| {
+        b["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == CITY)
+            .unwrap()
+            .clone()
+    };
+    let (f, a) = (city(&made), city(&happened));
+    assert!(a["months"][0]["beneficiaries"].as_i64().unwrap() >= 1000);
+    let months = |c: &serde_json::Value| c["months"].as_array().unwrap().clone();
+    let (fm, am) = (months(&f), months(&a));
+    assert!(fm.iter().all(|m| m["kind"] == "forecast"));
+    assert!(am.iter().all(|m| m["kind"] == "actual"));
+    let total = |ms: &[serde_json::Value]| {
+        ms.iter()
+            .map(|m| m["cost"]["point"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    let (ft, at) = (total(&fm), total(&am));
+    let error = (ft - at) as f64 / at as f64;
+    let covered = fm
+        .iter()
+        .zip(&am)
+        .filter(|(f, a)| {
+            let v = a["cost"]["point"].as_i64().unwrap();
+            f["cost"]["lo80"].as_i64().unwrap() <= v && v <= f["cost"]["hi80"].as_i64().unwrap()
+        })
+        .count();
+    println!(
+        "backtest: forecast {ft}, actual {at}, error {:.2} %, 80 % covers {covered} of 12",
+        error * 100.0
+    );
+    assert!(error.abs() <= 0.05, "error {:.2} %", error * 100.0);
+    assert!(covered * 10 >= 12 * 7, "covered {covered} of 12");
+}

@@ -54,6 +54,10 @@ pub struct Month {
     pub lines: Vec<Line>,
     /// Community → (cards made, their cost in kopecks).
     pub fees: BTreeMap<String, (i64, i64)>,
+    /// (community, category, distinct cards that rode): the riders, whose
+    /// trend the forecast grows by.
+    #[serde(default)]
+    pub riders: Vec<(String, String, i64)>,
 }
 
 impl Month {
@@ -138,7 +142,8 @@ fn key(reg: &Registry, fp: &Fingerprint, month: &str) -> Result<String, Error> {
         .collect::<Result<_, _>>()
         .map_err(err)?;
     Ok(crate::hash::sha256_hex(
-        format!("{}\n{month}\n{run}\n{}", fp.0, files.join(",")).as_bytes(),
+        // v2: months carry their riders.
+        format!("v2\n{}\n{month}\n{run}\n{}", fp.0, files.join(",")).as_bytes(),
     ))
 }
 
@@ -207,6 +212,7 @@ pub fn month(
             .iter()
             .map(|(c, f)| (c.clone(), (f.cards, f.kopecks)))
             .collect(),
+        riders: riders(home, reg, month)?,
     };
     // The cache is a convenience: a month that cannot be cached is
     // counted again next time.
@@ -228,5 +234,44 @@ fn empty(month: &str, state: State) -> Month {
         state,
         lines: Vec::new(),
         fees: BTreeMap::new(),
+        riders: Vec::new(),
     }
+}
+
+/// The distinct cards that rode in `month`, per community and category.
+fn riders(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(String, String, i64)>, Error> {
+    use polars::prelude::*;
+    let first = crate::time::parse_month(month).expect("a checked month");
+    let count = |e: crate::taps::Error| Error::Count(CountError::from(e));
+    let Some(taps) = crate::taps::month::accepted(home, reg, first).map_err(count)? else {
+        return Ok(Vec::new());
+    };
+    let crate::taps::month::CardFrame {
+        cards,
+        categories,
+        communities,
+    } = crate::taps::month::CardFrame::load(reg).map_err(count)?;
+    let df = taps
+        .select([col("card_number")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .inner_join(cards.lazy(), col("card_number"), col("card_number"))
+        .group_by([col("_com"), col("_cat")])
+        .agg([len().cast(DataType::Int64).alias("n")])
+        .collect()
+        .map_err(|e| Error::Count(CountError::Polars(e.to_string())))?;
+    let polars = |e: PolarsError| Error::Count(CountError::Polars(e.to_string()));
+    let com = df.column("_com").map_err(polars)?.i32().map_err(polars)?;
+    let cat = df.column("_cat").map_err(polars)?.i32().map_err(polars)?;
+    let n = df.column("n").map_err(polars)?.i64().map_err(polars)?;
+    let mut out: Vec<(String, String, i64)> = (0..df.height())
+        .map(|i| {
+            (
+                crate::taps::month::CardFrame::name(&communities, com.get(i)),
+                crate::taps::month::CardFrame::name(&categories, cat.get(i)),
+                n.get(i).unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort();
+    Ok(out)
 }

@@ -418,7 +418,17 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
                     .sum()
             })
             .collect();
-        let f = forecast::forecast(&trips, ahead.len());
+        let riders: Vec<f64> = series_months
+            .iter()
+            .map(|m| {
+                m.riders
+                    .iter()
+                    .filter(|r| r.0 == key.0 && r.1 == key.1)
+                    .map(|r| r.2 as f64)
+                    .sum()
+            })
+            .collect();
+        let f = forecast::forecast(&trips, &riders, ahead.len());
         model = f.model;
         let mut mix: BTreeMap<Trip, f64> = BTreeMap::new();
         let mut total = 0.0;

@@ -139,7 +139,7 @@ fn book(b: &Budget, lang: Lang) -> Result<Workbook, XlsxError> {
                             .map_or(Val::Text("—".into()), Val::Money),
                         Val::Text(c.runs_out.clone().unwrap_or_else(|| "—".into())),
                         c.cost_per_beneficiary_month_kopecks
-                            .map_or(Val::Text("—".into()), Val::Money),
+                            .map_or(Val::Text("—".into()), Val::MoneyFigure),
                         Val::Money(c.next_year.point),
                     ]
                 })

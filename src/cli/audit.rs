@@ -166,8 +166,17 @@ pub fn person(g: &Global, args: PersonArgs) -> Result<(), Error> {
     let PersonCmd::Export { person, out } = args.command;
     let home = g.home();
     home.require_initialised()?;
+    let config = crate::config::Config::load(&home.config())?;
     let mut reg = Registry::open(&home.registry())?;
-    let written = crate::person::export(&home, &mut reg, g.session(), &person, &out, g.lang)?;
+    let written = crate::person::export(
+        &home,
+        &mut reg,
+        g.session(),
+        &config.tariffs,
+        &person,
+        &out,
+        g.lang,
+    )?;
     g.say(format_args!(
         "{}: {} section(s), {} row(s) → {}",
         written.social_number,

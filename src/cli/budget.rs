@@ -77,7 +77,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     }
     let uah = crate::money::uah;
     g.say(format_args!(
-        "{}: actual to {} {}; projected {} (80 %: {} to {}); next year {}; {} months of history, {:?} model",
+        "{}: actual to {} {}; projected {} (80 %: {} to {}); next year {}; {} months of history; model: {}",
         b.year,
         b.as_of,
         uah(b.actual_kopecks),
@@ -86,7 +86,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         uah(b.projected.hi80),
         uah(b.next_year.point),
         b.history_months,
-        b.model
+        b.model.title(true)
     ));
     for c in &b.communities {
         g.say(format_args!(

@@ -69,23 +69,25 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     )?;
     if !g.json && !g.quiet {
         println!(
-            "{:<12} {:<36} {:>10} {:>8} {:>16} {:>8}",
+            "{:<12} {:<36} {:>10} {:>8} {:>16} {:>8} {:>14}",
             format!("{:?}", r.by).to_lowercase(),
             "name",
             "validations",
             "held",
             "paid",
-            "cards"
+            "cards",
+            "per card"
         );
         for row in &r.rows {
             println!(
-                "{:<12} {:<36} {:>10} {:>8} {:>16} {:>8}",
+                "{:<12} {:<36} {:>10} {:>8} {:>16} {:>8} {:>14}",
                 row.key,
                 row.name,
                 row.validations,
                 row.held,
                 crate::money::uah(row.amount_kopecks),
-                row.cards
+                row.cards,
+                crate::money::uah(row.per_card_kopecks)
             );
         }
     }
