@@ -162,6 +162,51 @@ fn actuals_are_compensations_figures_and_a_late_correction_reaches_them() {
     assert!(p["lo95"].as_i64() <= p["lo80"].as_i64() && p["lo80"].as_i64() <= p["point"].as_i64());
     assert!(p["point"].as_i64() <= p["hi80"].as_i64() && p["hi80"].as_i64() <= p["hi95"].as_i64());
 
+    // By carrier: every carrier's actual over the communities is what
+    // compensation pays it (its ЄДРПОУ is 30000000 + id here), and the
+    // projection is shared out whole.
+    let mut by_carrier: BTreeMap<i64, i64> = BTreeMap::new();
+    for c in b["communities"].as_array().unwrap() {
+        let carriers = c["carriers"].as_array().unwrap();
+        let sum: i64 = carriers
+            .iter()
+            .map(|k| k["actual_kopecks"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, c["actual_kopecks"].as_i64().unwrap(), "{}", c["code"]);
+        let projected: i64 = carriers
+            .iter()
+            .map(|k| k["projected_kopecks"].as_i64().unwrap())
+            .sum();
+        let want =
+            c["projected"]["point"].as_i64().unwrap() - c["actual_fees_kopecks"].as_i64().unwrap();
+        assert!(
+            (projected - want).abs() <= 50,
+            "{}: {projected} vs {want}",
+            c["code"]
+        );
+        for k in carriers {
+            *by_carrier
+                .entry(k["carrier"].as_i64().unwrap())
+                .or_default() += k["actual_kopecks"].as_i64().unwrap();
+        }
+    }
+    let mut paid: BTreeMap<i64, i64> = BTreeMap::new();
+    for m in ["2026-08", "2026-09", "2026-10"] {
+        let r = h.kartka(&[
+            "--json",
+            "compensation",
+            "--month",
+            m,
+            "--out",
+            &format!("c-{m}"),
+        ]);
+        for c in r.json()["carriers"].as_array().unwrap() {
+            let id = c["code"].as_str().unwrap().parse::<i64>().unwrap() - 30_000_000;
+            *paid.entry(id).or_default() += c["amount_kopecks"].as_i64().unwrap();
+        }
+    }
+    assert_eq!(by_carrier, paid);
+
     // A late correction: a held October tap cleared. The cached month is
     // counted again and still equals compensation.
     let flags = h.work.join("flags.csv");
@@ -224,6 +269,45 @@ fn a_fare_scenario_reprices_the_forecast_only_and_the_workbook_has_its_charts() 
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("written to budget.xlsx"), "{}", r.stderr);
+    // A growth scenario grows its category's forecast only.
+    let grown = budget(&h, &["--growth", "pensioner-age=20"]);
+    let plain = budget(&h, &[]);
+    let category = |b: &serde_json::Value, code: &str| -> (i64, i64) {
+        let c = b["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == CITY)
+            .unwrap();
+        let k = c["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["code"] == code)
+            .unwrap();
+        (
+            k["actual_kopecks"].as_i64().unwrap(),
+            k["projected"]["point"].as_i64().unwrap(),
+        )
+    };
+    let (a, p) = category(&plain, "pensioner-age");
+    let (ga, gp) = category(&grown, "pensioner-age");
+    assert_eq!(a, ga);
+    let ratio = (gp - ga) as f64 / (p - a) as f64;
+    // November 20 % a year for a month, December for two.
+    let want = (1.2f64.powf(1.0 / 12.0) + 1.2f64.powf(2.0 / 12.0)) / 2.0;
+    assert!((ratio - want).abs() < 0.002, "{ratio} vs {want}");
+    assert_eq!(category(&grown, "combatant"), category(&plain, "combatant"));
+    // The workbook in English too.
+    let r = h.kartka(&[
+        "--lang", "en", "budget", "--year", "2026", "--as-of", "2026-10", "--out", "en.xlsx",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    {
+        use calamine::Reader;
+        let book = calamine::open_workbook_auto(h.work.join("en.xlsx")).unwrap();
+        assert_eq!(book.sheet_names()[0], "Summary");
+    }
     let bytes = std::fs::read(h.work.join("budget.xlsx")).unwrap();
     let has = |name: &str| bytes.windows(name.len()).any(|w| w == name.as_bytes());
     let communities = base.len();

@@ -176,6 +176,15 @@ pub struct CategoryLine {
     pub next_year: Range,
 }
 
+/// What a community's trips on one carrier cost: actual, and the year
+/// projected (the point forecast shared out by the lines' carrier mix).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CarrierLine {
+    pub carrier: Option<i32>,
+    pub actual_kopecks: i64,
+    pub projected_kopecks: i64,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CommunityBudget {
     pub code: String,
@@ -193,6 +202,7 @@ pub struct CommunityBudget {
     pub next_year: Range,
     pub months: Vec<MonthLine>,
     pub categories: Vec<CategoryLine>,
+    pub carriers: Vec<CarrierLine>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -406,7 +416,9 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
     let mix_months = &series_months[series_months.len().saturating_sub(12)..];
     let mut model = forecast::Model::Level;
     // (community, category) → per month ahead: trips, cost range.
-    let mut ahead_of: BTreeMap<(String, String), Vec<(f64, Range)>> = BTreeMap::new();
+    // ... and the point forecast's kopecks by carrier.
+    type Ahead = (f64, Range, BTreeMap<Option<i32>, i64>);
+    let mut ahead_of: BTreeMap<(String, String), Vec<Ahead>> = BTreeMap::new();
     for key in &keys {
         let trips: Vec<f64> = series_months
             .iter()
@@ -450,15 +462,20 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
             .map_or(0.0, |g| g.percent / 100.0);
         let mut rows = Vec::with_capacity(ahead.len());
         for (h, m) in ahead.iter().enumerate() {
-            let fare: f64 = if total > 0.0 {
-                mix.iter()
-                    .map(|(t, n)| n / total * mean_fare(&tariffs, t, *m))
-                    .sum()
-            } else {
-                0.0
-            };
+            let mut by_carrier: BTreeMap<Option<i32>, f64> = BTreeMap::new();
+            if total > 0.0 {
+                for (t, n) in &mix {
+                    *by_carrier.entry(t.carrier).or_default() +=
+                        n / total * mean_fare(&tariffs, t, *m);
+                }
+            }
+            let fare: f64 = by_carrier.values().sum();
             let scale = (1.0 + growth).powf((h + 1) as f64 / 12.0);
             let k = |v: f64| (v * scale * fare).round() as i64;
+            let carriers = by_carrier
+                .iter()
+                .map(|(c, fc)| (*c, (f.point[h] * scale * fc).round() as i64))
+                .collect();
             rows.push((
                 f.point[h] * scale,
                 Range {
@@ -468,6 +485,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
                     lo95: k(f.lo95[h]),
                     hi95: k(f.hi95[h]),
                 },
+                carriers,
             ));
         }
         ahead_of.insert(key.clone(), rows);
@@ -510,6 +528,8 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
     for code in &communities_seen {
         let mut months_out = Vec::new();
         let mut cats: BTreeMap<String, (i64, Range, Range)> = BTreeMap::new();
+        // Carrier → (actual, projected) in the year.
+        let mut carriers: BTreeMap<Option<i32>, (i64, i64)> = BTreeMap::new();
         let (mut actual, mut fees_actual) = (0i64, 0i64);
         let mut projected = Range::default();
         let mut next = Range::default();
@@ -544,6 +564,11 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
                     c.1.add(Range::exact(l.kopecks));
                 }
                 if in_year {
+                    for l in &lines {
+                        let c = carriers.entry(l.carrier).or_default();
+                        c.0 += l.kopecks;
+                        c.1 += l.kopecks;
+                    }
                     actual += kop;
                     fees_actual += fees;
                     projected.add(Range::exact(kop + fees));
@@ -595,6 +620,9 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
                 trips += rows[h].0;
                 if in_year {
                     cats.entry(key.1.clone()).or_default().1.add(rows[h].1);
+                    for (c, k) in &rows[h].2 {
+                        carriers.entry(*c).or_default().1 += k;
+                    }
                 } else {
                     cats.entry(key.1.clone()).or_default().2.add(rows[h].1);
                 }
@@ -647,6 +675,16 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
             projected,
             next_year: next,
             months: months_out,
+            carriers: carriers
+                .into_iter()
+                .map(
+                    |(carrier, (actual_kopecks, projected_kopecks))| CarrierLine {
+                        carrier,
+                        actual_kopecks,
+                        projected_kopecks,
+                    },
+                )
+                .collect(),
             categories: cats
                 .into_iter()
                 .map(|(c, (a, p, n))| CategoryLine {

@@ -320,6 +320,30 @@ fn community(
             .collect(),
         total: Some(l("Усього", "Total").into()),
     };
-    crate::xlsx::table(s, fm, cats_top, &table, false)?;
+    let next = crate::xlsx::table(s, fm, cats_top, &table, false)?;
+    let table = Table {
+        headers: [
+            l("Перевізник", "Carrier"),
+            l("Фактично", "Actual"),
+            l("Прогноз на рік", "Projected year"),
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: c
+            .carriers
+            .iter()
+            .map(|k| {
+                vec![
+                    k.carrier
+                        .map_or(Val::Text("—".into()), |c| Val::Figure(i64::from(c))),
+                    Val::Money(k.actual_kopecks),
+                    Val::Money(k.projected_kopecks),
+                ]
+            })
+            .collect(),
+        total: Some(l("Усього", "Total").into()),
+    };
+    crate::xlsx::table(s, fm, next + 2, &table, false)?;
     Ok(())
 }
