@@ -62,5 +62,6 @@ print(f"same flags: {d['same']} ({d['rows']} rows, {k['flagged']} taps of {k['ta
       f"DuckDB / kartka time: {float(sys.argv[4]) / float(sys.argv[3]):.2f}x")
 print(f"burst windows (queues boarding and drivers' stacks): {d['burst_window_taps']} taps; "
       f"judged a driver's stack: {d['by_rule']['driver_burst']}")
+print("DuckDB's last run, step by step: " + "; ".join(f"{k} {v:.2f} s" for k, v in d.get("timings_s", {}).items()))
 EOF
 "$py" scripts/flag-quality.py "$work/gen/ground-truth.csv" "$home/flags/month=2026-10/flags.parquet" --min 0 || true

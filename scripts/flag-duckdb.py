@@ -4,14 +4,21 @@ DuckDB, over the same Parquet store and the same registry.
 
     flag-duckdb.py HOME MONTH [--compare FLAGS.parquet] [--json]
 
-Reads the thresholds from HOME/kartka.toml, the reference tables (cards
-with their states, the carriers' routes, batches, dockings) from
+Reads the thresholds from HOME/kartka.toml, the reference tables from
 HOME/registry.sqlite with Python's sqlite3 (DuckDB's sqlite extension would
-have to be downloaded), and the month's taps plus the previous month's
-last hours from the Parquet files the registry lists. Every rule follows
-src/flags/engine.rs; the comments name the pass. With --compare, checks
-that both flagged exactly the same (validator, seq, rule) rows and exits 1
-when they differ. Prints the seconds taken (registry read + query).
+have to be downloaded): the cards with their last UID and first block in one
+set-based query (no per-card subqueries), written raw and converted in
+DuckDB (Kyiv midnights through ICU), the carriers' routes, batches and
+dockings; then the month's taps plus the previous month's last hours from
+the Parquet files the registry lists, once, narrow. The plan follows
+src/flags/engine.rs: pass A by (validator, seq) on narrow rows (clock, with
+the dockings by an ASOF join; burst windows and their runs), the row-wise
+rules by hash joins only (no sort), one narrow sort by (card, vehicle, time)
+for the repeats, one window by (card, time) for pass C, the per-card counts;
+the first UID only for the few cards without a registered one that show two;
+`preserve_insertion_order` off. With --compare, checks that both flagged
+exactly the same (validator, seq, rule) rows and exits 1 when they differ.
+Prints the seconds taken and each step's (`timings_s`).
 """
 import csv, json, os, sqlite3, sys, tempfile, time, tomllib
 from datetime import date, datetime, timedelta, timezone
@@ -106,16 +113,22 @@ def main():
         d = date.fromisoformat(text[:10])
         return kyiv_ms(d + timedelta(days=1) if next_day else d)
 
-    cards = []
-    for number, category, vfrom, vto, death, uid, blocked in reg.execute(
-        """SELECT c.number, c.category, c.valid_from, c.valid_to, p.death_date,
-                  (SELECT e.uid FROM card_events e WHERE e.card_id = c.id AND e.uid IS NOT NULL ORDER BY e.id DESC LIMIT 1),
-                  (SELECT b.effective FROM card_events b WHERE b.card_id = c.id AND b.state = 'blocked' ORDER BY b.id LIMIT 1)
-           FROM cards c JOIN people p ON p.id = c.person_id"""):
-        limit = limits.get(category, limits.get("*"))
-        cards.append((number, uid.upper() if uid else None, date_ms(vfrom, False), date_ms(vto, True),
-                      utc_ms(blocked) if blocked else None, date_ms(death, False) if death else None, limit))
-    cards_csv = table("cards", ["card_number", "reg_uid", "valid_from_ms", "valid_until_ms", "blocked_ms", "death_ms", "trip_limit"], cards)
+    # The registry, read set-based (one query per table, no per-card
+    # subqueries); times and dates are converted in DuckDB.
+    cards_raw = table("cards_raw", ["card_number", "category", "valid_from", "valid_to", "death_date", "uid", "blocked"],
+        reg.execute(
+        """WITH last_uid AS (
+             SELECT e.card_id, e.uid FROM card_events e
+             JOIN (SELECT card_id, max(id) AS id FROM card_events WHERE uid IS NOT NULL GROUP BY card_id) m ON m.id = e.id),
+           first_block AS (
+             SELECT e.card_id, e.effective FROM card_events e
+             JOIN (SELECT card_id, min(id) AS id FROM card_events WHERE state = 'blocked' GROUP BY card_id) m ON m.id = e.id)
+           SELECT c.number, c.category, substr(c.valid_from, 1, 10), substr(c.valid_to, 1, 10),
+                  substr(p.death_date, 1, 10), upper(u.uid), b.effective
+           FROM cards c JOIN people p ON p.id = c.person_id
+           LEFT JOIN last_uid u ON u.card_id = c.id
+           LEFT JOIN first_block b ON b.card_id = c.id"""))
+    limits_csv = table("limits", ["category", "per_month"], sorted(limits.items()))
     served = sorted({(c, int(r)) for c, routes in reg.execute("SELECT carrier, routes FROM vehicles")
                      for r in routes.split(",") if r.strip()})
     served_csv = table("served", ["carrier_id", "route"], served)
@@ -131,11 +144,28 @@ def main():
         sys.exit(f"{month}: no taps")
 
     con = duckdb.connect()
-    q = lambda sql: con.execute(sql)
+    con.execute("SET preserve_insertion_order = false")
+    timings = {"registry read": time.perf_counter() - started}
+    def q(sql, what=None):
+        t0 = time.perf_counter()
+        r = con.execute(sql)
+        if what:
+            timings[what] = round(time.perf_counter() - t0, 3)
+        return r
     lst = lambda fs: "[" + ",".join(f"'{f}'" for f in fs) + "]"
-    typed = {"card_number": "BIGINT", "reg_uid": "VARCHAR", "valid_from_ms": "BIGINT", "valid_until_ms": "BIGINT",
-             "blocked_ms": "BIGINT", "death_ms": "BIGINT", "trip_limit": "BIGINT"}
-    q(f"CREATE TEMP TABLE cards AS SELECT * FROM read_csv('{cards_csv}', header=true, columns={typed})")
+    kyiv_midnight = lambda d: f"epoch_ms(({d})::TIMESTAMP AT TIME ZONE 'Europe/Kyiv')"
+    q(f"""CREATE TEMP TABLE cards AS
+      SELECT r.card_number, r.uid AS reg_uid,
+        {kyiv_midnight("r.valid_from::DATE")} AS valid_from_ms,
+        {kyiv_midnight("r.valid_to::DATE + 1")} AS valid_until_ms,
+        epoch_ms(r.blocked::TIMESTAMPTZ) AS blocked_ms,
+        CASE WHEN r.death_date IS NOT NULL THEN {kyiv_midnight("r.death_date::DATE")} END AS death_ms,
+        coalesce(l.per_month, s.per_month) AS trip_limit
+      FROM read_csv('{cards_raw}', header=true, columns={{'card_number':'BIGINT','category':'VARCHAR','valid_from':'VARCHAR',
+        'valid_to':'VARCHAR','death_date':'VARCHAR','uid':'VARCHAR','blocked':'VARCHAR'}}) r
+      LEFT JOIN read_csv('{limits_csv}', header=true, columns={{'category':'VARCHAR','per_month':'BIGINT'}}) l ON l.category = r.category
+      LEFT JOIN (SELECT * FROM read_csv('{limits_csv}', header=true, columns={{'category':'VARCHAR','per_month':'BIGINT'}})
+                 WHERE category = '*') s ON true""", "registry into DuckDB (dates in Kyiv)")
     q(f"CREATE TEMP TABLE served AS SELECT * FROM read_csv('{served_csv}', header=true, columns={{'carrier_id':'INTEGER','route':'INTEGER'}})")
     q(f"CREATE TEMP TABLE hours AS SELECT * FROM read_csv('{hours_csv}', header=true, columns={{'route':'INTEGER','open_ms':'BIGINT','close_ms':'BIGINT'}})")
     q(f"CREATE TEMP TABLE batches AS SELECT * FROM read_csv('{batches_csv}', header=true, columns={{'batch':'BIGINT','received_ms':'BIGINT'}})")
@@ -146,37 +176,40 @@ def main():
         taps += (f" UNION ALL SELECT * FROM (SELECT {cols}, true AS ctx FROM read_parquet({lst(prev_files)})"
                  f" WHERE result = 'accepted') WHERE t >= {start - ctx_ms}")
     local = f"(t + CASE WHEN t >= {switch} THEN {after} ELSE {before} END)"
+    q(f"CREATE TEMP TABLE taps AS {taps}", "read the month (Parquet)")
 
-    # Pass A: the validator's order; the clock rule, then bursts on trusted taps.
+    # Pass A: the validator's order (narrow: keys, time, batch); the clock
+    # rule, then bursts on trusted taps.
     q(f"""CREATE TEMP TABLE a AS
-      SELECT x.*,
+      SELECT x.validator_id, x.seq, x.t, x.ctx, x.card_number,
         CASE WHEN p IS NOT NULL AND n IS NOT NULL AND p <= n + {tol} AND t > n + {tol} THEN 1
              WHEN p IS NOT NULL AND n IS NOT NULL AND p <= n + {tol} AND t < p - {tol} THEN 2
              WHEN t > {now_ms + tol} OR (received_ms IS NOT NULL AND t > received_ms + {tol}) THEN 3
              WHEN prev_dock_ms IS NOT NULL AND t < prev_dock_ms - {tol} THEN 4 END AS clock
-      FROM (SELECT tp.*, d.dock_ms AS prev_dock_ms, b.received_ms,
+      FROM (SELECT tp.validator_id, tp.seq, tp.t, tp.ctx, tp.card_number, d.dock_ms AS prev_dock_ms, b.received_ms,
               lag(tp.t) OVER w AS p, lead(tp.t) OVER w AS n
-            FROM ({taps}) tp
+            FROM (SELECT validator_id, seq, t, ctx, card_number, batch FROM taps) tp
             ASOF LEFT JOIN docks d ON d.validator_id = tp.validator_id AND tp.seq >= d.seq
             LEFT JOIN batches b ON b.batch = tp.batch
-            WINDOW w AS (PARTITION BY tp.validator_id ORDER BY tp.seq)) x""")
-    # Burst windows (burst_cards taps within burst_window_s), then the runs
-    # of them that are a driver's stack: at least stack_share % of a run's
-    # taps on cards with card_min taps or more in the month, card_share %
-    # of them in burst windows on that validator.
+            WINDOW w AS (PARTITION BY tp.validator_id ORDER BY tp.seq)) x""", "pass A: validator order, clock")
+    # Burst windows (burst_cards taps within burst_window_s) and their runs
+    # in one window over the trusted taps; then the runs that are a
+    # driver's stack.
     q(f"""CREATE TEMP TABLE windows AS
       SELECT validator_id, seq, t, card_number FROM (
         SELECT *, bool_or(coalesce(window_end, false)) OVER (PARTITION BY validator_id ORDER BY seq
                   ROWS BETWEEN CURRENT ROW AND {k - 1} FOLLOWING) AS in_burst
-        FROM (SELECT *, t - lag(t, {k - 1}) OVER (PARTITION BY validator_id ORDER BY seq) <= {window_ms} AS window_end
+        FROM (SELECT validator_id, seq, t, ctx, card_number,
+                t - lag(t, {k - 1}) OVER (PARTITION BY validator_id ORDER BY seq) <= {window_ms} AS window_end
               FROM a WHERE clock IS NULL))
-      WHERE in_burst AND NOT ctx""")
+      WHERE in_burst AND NOT ctx""", "burst windows")
     q(f"""CREATE TEMP TABLE bursts AS
       WITH runs AS (
         SELECT *, sum(CASE WHEN prev_t IS NULL OR t - prev_t > {window_ms} THEN 1 ELSE 0 END)
                     OVER (PARTITION BY validator_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run
         FROM (SELECT *, lag(t) OVER (PARTITION BY validator_id ORDER BY seq) AS prev_t FROM windows)),
-      totals AS (SELECT card_number, count(*) AS total FROM a WHERE NOT ctx GROUP BY card_number),
+      totals AS (SELECT card_number, count(*) AS total FROM taps WHERE NOT ctx
+                 AND card_number IN (SELECT card_number FROM windows) GROUP BY card_number),
       cards AS (
         SELECT runs.*, coalesce(totals.total, 0) AS total,
                count(*) OVER (PARTITION BY runs.validator_id, runs.card_number) AS here
@@ -186,48 +219,74 @@ def main():
                     OVER (PARTITION BY validator_id, run) AS stacked,
                   count(*) OVER (PARTITION BY validator_id, run) AS run_n
         FROM cards)
-      SELECT validator_id, seq, t FROM judged WHERE stacked * 100 >= run_n * {stack_share}""")
-    # Pass B: the registry joins and repeats per (card, vehicle).
-    q(f"""CREATE TEMP TABLE b AS
-      SELECT a.t, a.validator_id, a.seq, a.card_number, a.card_uid, a.vehicle_id, a.carrier_id, a.route, a.trips, a.ctx,
-        c.reg_uid, c.valid_from_ms, c.valid_until_ms, c.blocked_ms, c.death_ms, c.trip_limit,
-        s.route IS NOT NULL AS served, coalesce(h.open_ms, {open_ms}) AS open_ms, coalesce(h.close_ms, {close_ms}) AS close_ms,
-        {local} % {DAY} AS tod,
-        coalesce(a.t - lag(a.t) OVER (PARTITION BY a.card_number, a.vehicle_id ORDER BY a.t) < {repeat_ms}, false) AS repeat
-      FROM a LEFT JOIN cards c USING (card_number)
-      LEFT JOIN served s ON s.carrier_id = a.carrier_id AND s.route = a.route
-      LEFT JOIN hours h ON h.route = a.route
-      WHERE a.clock IS NULL""")
-    # Pass C: counted taps by (card, time); per-card counts on this month's rows.
+      SELECT validator_id, seq, t FROM judged WHERE stacked * 100 >= run_n * {stack_share}""", "driver's stacks")
+    # The trusted taps (those pass A did not judge by the clock).
+    q("""CREATE TEMP TABLE trusted AS
+      SELECT tp.* FROM taps tp
+      SEMI JOIN (SELECT validator_id, seq FROM a WHERE clock IS NULL) ok
+        ON ok.validator_id = tp.validator_id AND ok.seq = tp.seq""", "trusted taps")
+    # The row-wise rules need no order: hash joins with the registry's
+    # card, the carriers' routes and the routes' hours, only the hits kept.
+    q(f"""CREATE TEMP TABLE rowwise AS
+      SELECT validator_id, seq, t, rule FROM (
+        SELECT tp.validator_id, tp.seq, tp.t,
+          CASE WHEN c.valid_from_ms IS NULL THEN 'card_unknown' END AS r1,
+          CASE WHEN tp.t >= c.blocked_ms THEN 'card_blocked' END AS r2,
+          CASE WHEN tp.t >= c.valid_until_ms OR tp.t < c.valid_from_ms THEN 'card_expired' END AS r3,
+          CASE WHEN tp.t >= c.death_ms THEN 'holder_deceased' END AS r4,
+          CASE WHEN (CASE WHEN coalesce(h.open_ms, {open_ms}) > coalesce(h.close_ms, {close_ms})
+                          THEN {local} % {DAY} < coalesce(h.open_ms, {open_ms}) AND {local} % {DAY} > coalesce(h.close_ms, {close_ms})
+                          ELSE {local} % {DAY} < coalesce(h.open_ms, {open_ms}) OR {local} % {DAY} > coalesce(h.close_ms, {close_ms}) END)
+               THEN 'outside_service_hours' END AS r5,
+          CASE WHEN tp.carrier_id IS NOT NULL AND s.route IS NULL THEN 'route_not_served' END AS r6,
+          CASE WHEN c.reg_uid IS NOT NULL AND tp.card_uid <> c.reg_uid THEN 'cloned_uid' END AS r7
+        FROM trusted tp
+        LEFT JOIN cards c ON c.card_number = tp.card_number
+        LEFT JOIN served s ON s.carrier_id = tp.carrier_id AND s.route = tp.route
+        LEFT JOIN hours h ON h.route = tp.route
+        WHERE NOT tp.ctx)
+      UNPIVOT (rule FOR which IN (r1, r2, r3, r4, r5, r6, r7))""", "row-wise rules (hash joins)")
+    # Repeats per (card, vehicle), one narrow sort.
+    q(f"""CREATE TEMP TABLE r AS
+      SELECT validator_id, seq, t, ctx FROM (
+        SELECT validator_id, seq, t, ctx,
+          t - lag(t) OVER (PARTITION BY card_number, vehicle_id ORDER BY t) < {repeat_ms} AS repeat
+        FROM trusted) WHERE repeat""", "pass B: repeats")
+    # Pass C: counted taps by (card, time), one narrow window: the previous
+    # tap, and the running count of the month's taps (the trip limit).
     q(f"""CREATE TEMP TABLE c AS
-      SELECT *, lag(t) OVER w AS pt, lag(vehicle_id) OVER w AS pv, lag(trips) OVER w AS ptrips
-      FROM b WHERE NOT repeat WINDOW w AS (PARTITION BY card_number ORDER BY t)""")
-    q(f"""CREATE TEMP TABLE n AS
-      SELECT validator_id, seq, t, card_uid, reg_uid, trip_limit,
-        count(*) OVER (PARTITION BY card_number) AS n_card,
-        min(vehicle_id) OVER (PARTITION BY card_number) = max(vehicle_id) OVER (PARTITION BY card_number) AS one_vehicle,
-        count(*) OVER (PARTITION BY card_number, {local} - {local} % {DAY}) AS n_day,
-        row_number() OVER (PARTITION BY card_number ORDER BY t) AS ordinal,
-        first_value(card_uid) OVER (PARTITION BY card_number ORDER BY t) AS first_uid
-      FROM c WHERE NOT ctx""")
+      SELECT validator_id, seq, t, ctx, card_number, card_uid, vehicle_id, trips,
+        lag(t) OVER w AS pt, lag(vehicle_id) OVER w AS pv, lag(trips) OVER w AS ptrips,
+        sum(CASE WHEN ctx THEN 0 ELSE 1 END) OVER (w ROWS UNBOUNDED PRECEDING) AS ordinal,
+        {local} - {local} % {DAY} AS day
+      FROM (SELECT validator_id, seq, t, ctx, card_number, card_uid, vehicle_id, trips FROM trusted) tr
+      ANTI JOIN r USING (validator_id, seq)
+      WINDOW w AS (PARTITION BY card_number ORDER BY t)""", "pass C: card order")
+    # The per-card and per-day counts as hash aggregates over the month's
+    # counted taps, joined back only where a rule fires.
+    q(f"""CREATE TEMP TABLE counts AS
+      WITH m AS (SELECT * FROM c WHERE NOT ctx),
+      one AS (SELECT card_number FROM m GROUP BY card_number
+              HAVING count(*) >= {single_min} AND min(vehicle_id) = max(vehicle_id)),
+      busy AS (SELECT card_number, day FROM m GROUP BY card_number, day HAVING count(*) > {daily_max}),
+      uids AS (SELECT m.card_number, arg_min(m.card_uid, m.t) AS first_uid FROM m
+               ANTI JOIN (SELECT card_number FROM cards WHERE reg_uid IS NOT NULL) k USING (card_number)
+               GROUP BY m.card_number HAVING count(DISTINCT m.card_uid) > 1)
+      SELECT validator_id, seq, t, 'single_vehicle_card' AS rule FROM m SEMI JOIN one USING (card_number)
+      UNION ALL SELECT validator_id, seq, t, 'excessive_daily_use' FROM m SEMI JOIN busy USING (card_number, day)
+      UNION ALL SELECT m.validator_id, m.seq, m.t, 'trip_limit' FROM m JOIN cards k USING (card_number)
+                WHERE k.trip_limit IS NOT NULL AND m.ordinal > k.trip_limit
+      UNION ALL SELECT m.validator_id, m.seq, m.t, 'cloned_uid' FROM m JOIN uids u USING (card_number)
+                WHERE m.card_uid <> u.first_uid""", "pass C: per-card counts")
     q(f"""CREATE TEMP TABLE hits AS
       SELECT validator_id, seq, t, 'clock_anomaly' AS rule FROM a WHERE clock IS NOT NULL AND NOT ctx
       UNION ALL SELECT validator_id, seq, t, 'driver_burst' FROM bursts
-      UNION ALL SELECT validator_id, seq, t, 'repeat_same_vehicle' FROM b WHERE repeat AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'card_unknown' FROM b WHERE valid_from_ms IS NULL AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'card_blocked' FROM b WHERE t >= blocked_ms AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'card_expired' FROM b WHERE (t >= valid_until_ms OR t < valid_from_ms) AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'holder_deceased' FROM b WHERE t >= death_ms AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'outside_service_hours' FROM b WHERE CASE WHEN open_ms > close_ms THEN tod < open_ms AND tod > close_ms ELSE tod < open_ms OR tod > close_ms END AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'route_not_served' FROM b WHERE carrier_id IS NOT NULL AND NOT served AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'cloned_uid' FROM b WHERE reg_uid IS NOT NULL AND card_uid <> reg_uid AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'repeat_same_vehicle' FROM r WHERE NOT ctx
+      UNION ALL SELECT validator_id, seq, t, rule FROM rowwise
       UNION ALL SELECT validator_id, seq, t, 'impossible_travel' FROM c WHERE pv <> vehicle_id AND t - pt < {transfer_ms} AND NOT ctx
       UNION ALL SELECT validator_id, seq, t, 'counter_backwards' FROM c WHERE trips < ptrips AND ptrips - trips < 32768 AND NOT ctx
-      UNION ALL SELECT validator_id, seq, t, 'single_vehicle_card' FROM n WHERE one_vehicle AND n_card >= {single_min}
-      UNION ALL SELECT validator_id, seq, t, 'excessive_daily_use' FROM n WHERE n_day > {daily_max}
-      UNION ALL SELECT validator_id, seq, t, 'trip_limit' FROM n WHERE ordinal > trip_limit
-      UNION ALL SELECT validator_id, seq, t, 'cloned_uid' FROM n WHERE reg_uid IS NULL AND card_uid <> first_uid
-    """)
+      UNION ALL SELECT validator_id, seq, t, rule FROM counts
+    """, "every rule's hits")
     # Configuration suspects: a configuration rule on most of a validator's
     # taps in a Kyiv day holds them as config_suspect instead.
     day = f"({local} - {local} % {DAY})"
@@ -242,7 +301,7 @@ def main():
       SELECT DISTINCT h.validator_id, h.seq, CASE WHEN g.rule IS NULL THEN h.rule ELSE 'config_suspect' END
       FROM (SELECT *, {day} AS day FROM hits) h
       LEFT JOIN groups g ON g.validator_id = h.validator_id AND g.day = h.day AND g.rule = h.rule
-    """).fetchall()
+    """, "configuration suspects").fetchall()
     seconds = time.perf_counter() - started
     ours = set(rows)
     out = {"engine": "duckdb " + duckdb.__version__, "month": month, "rows": len(ours),
@@ -250,7 +309,8 @@ def main():
            "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
            # Taps in burst windows (queues and stacks alike): what a burst
            # rule without the cards' own lives would hold.
-           "burst_window_taps": q("SELECT count(*) FROM windows").fetchone()[0]}
+           "burst_window_taps": q("SELECT count(*) FROM windows").fetchone()[0],
+           "timings_s": {k: round(v, 3) for k, v in timings.items()}}
     code = 0
     if compare:
         theirs = set(con.execute(f"SELECT validator_id, seq, rule FROM read_parquet('{compare}')").fetchall())

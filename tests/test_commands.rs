@@ -160,3 +160,106 @@ fn the_pages_and_the_help_list_the_exit_codes_of_the_one_table() {
         );
     }
 }
+
+/// Every benchmark script runs from a fresh clone: each target it builds
+/// (`--bin`, `--example`, `-p`) is in the workspace, each script it calls
+/// is in the repository (and `cargo clippy --all-targets` in `.ci/run`
+/// compiles the examples).
+#[test]
+fn every_target_and_script_the_scripts_name_is_in_the_repository() {
+    let root = repo();
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members: Vec<String> = text
+        .lines()
+        .find(|l| l.starts_with("members"))
+        .unwrap()
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    // Package name → its folder.
+    let mut packages = std::collections::BTreeMap::new();
+    for m in &members {
+        let manifest = std::fs::read_to_string(root.join(m).join("Cargo.toml")).unwrap();
+        let name = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("name = "))
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
+        packages.insert(name, root.join(m));
+    }
+    let bins = |dir: &std::path::Path| -> Vec<String> {
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let mut out: Vec<String> = manifest
+            .split("[[bin]]")
+            .skip(1)
+            .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("name = ")))
+            .map(|n| n.trim_matches('"').to_string())
+            .collect();
+        if dir.join("src/main.rs").exists() {
+            out.push(dir.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        out
+    };
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("scripts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "sh") {
+            continue;
+        }
+        let script = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let words: Vec<&str> = script.split_whitespace().collect();
+        for w in words.windows(2) {
+            match w[0] {
+                "--example" => {
+                    assert!(
+                        root.join("examples").join(format!("{}.rs", w[1])).exists(),
+                        "{name}: no example {}",
+                        w[1]
+                    );
+                    checked += 1;
+                }
+                "-p" => {
+                    assert!(packages.contains_key(w[1]), "{name}: no package {}", w[1]);
+                    checked += 1;
+                }
+                "--bin" => {
+                    let all: Vec<String> = packages
+                        .iter()
+                        .flat_map(|(p, dir)| {
+                            let mut b = bins(dir);
+                            if dir.join("src/main.rs").exists() {
+                                b.push(p.clone());
+                            }
+                            b
+                        })
+                        .collect();
+                    assert!(
+                        all.iter().any(|b| b == w[1]),
+                        "{name}: no bin {} in {all:?}",
+                        w[1]
+                    );
+                    checked += 1;
+                }
+                _ => {}
+            }
+        }
+        for called in script
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .filter_map(|w| {
+                w.strip_prefix("scripts/")
+                    .or_else(|| w.strip_prefix("$repo/scripts/"))
+            })
+        {
+            assert!(
+                root.join("scripts").join(called).exists(),
+                "{name}: calls scripts/{called}, which is not in the repository"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} names checked");
+}
