@@ -229,8 +229,9 @@ pub struct Judged {
 /// With `parts` above 1 the month is judged in that many slices, so memory
 /// is bounded by a slice (and a chunk), not the month: the validator rules
 /// slice by validator, the card rules by card number (every rule looks at
-/// one validator's or one card's taps only), and each slice is read from
-/// the Parquet files a chunk at a time. The taps whose time cannot be
+/// one validator's or one card's taps only). The month is read once, a
+/// chunk at a time, and spilled into `spill_dir` cut both ways
+/// (`flags::spill`); each slice reads its own file. The taps whose time cannot be
 /// trusted are carried from the first kind of slice to the second as
 /// (validator, seq) keys. One part reads the month once and keeps it.
 pub fn run(
@@ -239,6 +240,7 @@ pub fn run(
     th: &Thresholds,
     clock: &MonthClock,
     parts: u32,
+    spill_dir: &std::path::Path,
 ) -> PolarsResult<Judged> {
     let timing = std::env::var_os("KARTKA_FLAG_TIMING").is_some();
     let started = std::time::Instant::now();
@@ -265,33 +267,14 @@ pub fn run(
             card_stage(&base, &trusted, refs, th, clock, &lap)?,
         )?);
     } else {
-        let slice = |c: &str, i: u32| -> PolarsResult<DataFrame> {
-            let of_slice =
-                (col(c).cast(DataType::Int64) % lit(i64::from(parts))).eq(lit(i64::from(i)));
-            // Chunk by chunk, kept as they come (no copy into one buffer).
-            let mut rows: Option<DataFrame> = None;
-            for chunk in input {
-                let part = chunk.clone().filter(of_slice.clone()).collect()?;
-                match &mut rows {
-                    None => rows = Some(part),
-                    Some(r) => {
-                        r.vstack_mut_owned(part)?;
-                    }
-                }
-            }
-            rows.expect("a chunk at least")
-                .with_row_index("_r".into(), None)
-        };
+        let (spill, cards) = super::spill::Spill::write(input, parts, spill_dir)?;
+        lap("month read once, spilled by validator and by card");
         let mut untrusted: rustc_hash::FxHashSet<(i32, i64)> = Default::default();
-        let totals = card_totals(
-            &input
-                .iter()
-                .map(|c| c.clone().select([col("card_number"), col("ctx")]).collect())
-                .collect::<PolarsResult<Vec<_>>>()?,
-        )?;
+        let totals = card_totals(&cards)?;
+        drop(cards);
         lap("cards' month totals");
         for i in 0..parts {
-            let base = slice("validator_id", i)?;
+            let base = spill.read(super::spill::By::Validator, i)?;
             let (n, hits, trusted) = validator_stage(&base, &totals, refs, th, &lap)?;
             taps_read += n;
             days.push(validator_days(&base, clock)?);
@@ -305,7 +288,7 @@ pub fn run(
             out.push(gather(&base, hits)?);
         }
         for i in 0..parts {
-            let base = slice("card_number", i)?;
+            let base = spill.read(super::spill::By::Card, i)?;
             let v = base.column("validator_id")?.i32()?;
             let seq = base.column("seq")?.i64()?;
             let trusted: BooleanChunked = v
@@ -1286,14 +1269,20 @@ mod tests {
             d.sort(["validator_id", "day"], SortMultipleOptions::default())
                 .unwrap()
         };
+        let spill = std::env::temp_dir().join(format!(
+            "kartka-engine-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let Judged {
             taps: n,
             hits,
             days,
-        } = run(&input, refs, &th, clock, 1).unwrap();
+        } = run(&input, refs, &th, clock, 1, &spill).unwrap();
         // Judged in slices, the month gives the same hits and day counts.
         for slices in [2, 3] {
-            let sliced = run(&input, refs, &th, clock, slices).unwrap();
+            let sliced = run(&input, refs, &th, clock, slices, &spill).unwrap();
+            assert!(!spill.exists(), "the spill is removed");
             assert_eq!(sliced.taps, n, "taps judged in {slices} slices");
             assert!(
                 sliced.hits.equals_missing(&hits),

@@ -17,6 +17,7 @@ pub mod refs;
 pub mod review;
 pub mod rule;
 pub mod settings;
+pub mod spill;
 pub mod store;
 pub mod suspects;
 
@@ -352,7 +353,15 @@ pub fn flag(
         taps: taps_read,
         hits,
         days,
-    } = engine::run(&input, &loaded.refs, &th, &clock, slices).map_err(Error::polars)?;
+    } = engine::run(
+        &input,
+        &loaded.refs,
+        &th,
+        &clock,
+        slices,
+        &home.root().join("flags").join(".spill"),
+    )
+    .map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
