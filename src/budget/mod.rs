@@ -418,6 +418,8 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
     // (community, category) → per month ahead: trips, cost range.
     // ... and the point forecast's kopecks by carrier.
     type Ahead = (f64, Range, BTreeMap<Option<i32>, i64>);
+    // The mean fare of each (trip, month ahead), shared by every line.
+    let mut fares: rustc_hash::FxHashMap<(Trip, NaiveDate), f64> = Default::default();
     let mut ahead_of: BTreeMap<(String, String), Vec<Ahead>> = BTreeMap::new();
     for key in &keys {
         let trips: Vec<f64> = series_months
@@ -465,8 +467,10 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
             let mut by_carrier: BTreeMap<Option<i32>, f64> = BTreeMap::new();
             if total > 0.0 {
                 for (t, n) in &mix {
-                    *by_carrier.entry(t.carrier).or_default() +=
-                        n / total * mean_fare(&tariffs, t, *m);
+                    *by_carrier.entry(t.carrier).or_default() += n / total
+                        * *fares
+                            .entry((*t, *m))
+                            .or_insert_with(|| mean_fare(&tariffs, t, *m));
                 }
             }
             let fare: f64 = by_carrier.values().sum();
@@ -518,7 +522,21 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
     let as_of_day = crate::time::next_month(ask.as_of)
         .pred_opt()
         .expect("a day");
+    // The months reported, and the cards valid in each (the last actual
+    // month's ahead of it), read once for every community.
+    let report_months = months(
+        year_first,
+        NaiveDate::from_ymd_opt(ask.year + 1, 12, 1).expect("a month"),
+    );
     let last_beneficiaries = beneficiaries(reg, last_first)?;
+    let mut beneficiaries_of = Vec::with_capacity(report_months.len());
+    for m in &report_months {
+        beneficiaries_of.push(if *m <= last_first {
+            beneficiaries(reg, *m)?
+        } else {
+            last_beneficiaries.clone()
+        });
+    }
     let mut communities_seen: BTreeSet<String> = keys.iter().map(|k| k.0.clone()).collect();
     for b in &config.budget {
         communities_seen.insert(b.community_or(&city).to_string());
@@ -533,18 +551,10 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
         let (mut actual, mut fees_actual) = (0i64, 0i64);
         let mut projected = Range::default();
         let mut next = Range::default();
-        for m in months(
-            year_first,
-            NaiveDate::from_ymd_opt(ask.year + 1, 12, 1).expect("a month"),
-        ) {
+        for (&m, bens) in report_months.iter().zip(&beneficiaries_of) {
             let text = month_text(m);
             let in_year = m < next_year_first;
             let stored = history.iter().find(|h| h.month == text);
-            let bens = if m <= last_first {
-                beneficiaries(reg, m)?
-            } else {
-                last_beneficiaries.clone()
-            };
             let ben: i64 = bens
                 .iter()
                 .filter(|(k, _)| &k.0 == code)

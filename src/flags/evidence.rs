@@ -22,7 +22,8 @@ pub fn kyiv(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-fn hhmm(ms_of_day: i64) -> String {
+/// "HH:MM" of milliseconds after midnight.
+pub fn hhmm(ms_of_day: i64) -> String {
     let m = ms_of_day.div_euclid(60_000);
     format!("{:02}:{:02}", m / 60, m % 60)
 }

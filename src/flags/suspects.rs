@@ -21,6 +21,7 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::engine::{DAY_MS, MonthClock};
+use super::evidence::hhmm;
 use super::{Error, Flag, FlagSettings, Hit, Rule};
 use crate::registry::Registry;
 
@@ -299,11 +300,6 @@ fn mode<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
         .map(|(v, _)| v)
-}
-
-fn hhmm(ms: i64) -> String {
-    let m = ms.div_euclid(60_000);
-    format!("{:02}:{:02}", m / 60, m % 60)
 }
 
 #[allow(clippy::too_many_arguments)]
