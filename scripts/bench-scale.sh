@@ -4,13 +4,21 @@
 # peak memory of `generate month --format store`, `taps flag` (median of
 # RUNS), the same rules on DuckDB (scripts/flag-duckdb.py, same Parquet, up
 # to DUCKDB_MAX taps, default 40 M), `compensation` and `report --by
-# carrier`; one Markdown table on stdout. Release build.
+# carrier`; one Markdown table on stdout. Release build. Where Python has
+# pyspark (and Java), the month's compensation totals are also computed on
+# Spark SQL over the same store (scripts/spark-month.py) up to SPARK_MAX
+# taps (default 10 M) and checked equal to kartka's. STEPS picks what is
+# timed besides generating (default all: flag duckdb spark compensation
+# report); a month not timed for flag is still flagged once, untimed.
 #
 #   scripts/bench-scale.sh [RUNS=3] [SIZES="10000000 40000000 100000000"]
 set -euo pipefail
 runs="${1:-3}"
 sizes="${2:-10000000 40000000 100000000}"
 duckdb_max="${DUCKDB_MAX:-40000000}"
+spark_max="${SPARK_MAX:-10000000}"
+steps=" ${STEPS:-flag duckdb spark compensation report} "
+on() { [[ "$steps" == *" $1 "* ]]; }
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 py="${KARTKA_PYTHON:-python3}"
@@ -39,21 +47,39 @@ for n in $sizes; do
   read -r gs gm < <(measure "$k" --quiet --home "$home" generate month --month 2026-10 --taps "$n" \
     --holders $(( n / 28 )) --validators "$validators" --vehicles "$vehicles" --format store --out "$work/gen-$n")
   echo "$n: generated and stored in $gs s (peak $gm MiB)" >&2
-  read -r fs fm < <(runs_of flag "$k" --home "$home" --quiet taps flag --month 2026-10)
-  echo "$n: taps flag $fs s (peak $fm MiB)" >&2
+  fs="—"; fm="—"
+  if on flag; then
+    read -r fs fm < <(runs_of flag "$k" --home "$home" --quiet taps flag --month 2026-10)
+    echo "$n: taps flag $fs s (peak $fm MiB)" >&2
+  else
+    "$k" --home "$home" --quiet taps flag --month 2026-10
+  fi
   ds="—"; dm="—"; ratio="—"
-  if [ "$n" -le "$duckdb_max" ]; then
+  if on duckdb && on flag && [ "$n" -le "$duckdb_max" ]; then
     read -r ds dm < <(runs_of duckdb "$py" scripts/flag-duckdb.py "$home" 2026-10 --json \
       --compare "$home/flags/month=2026-10/flags.parquet")
     ratio=$(echo "scale=2; $ds / $fs" | bc)
     echo "$n: DuckDB $ds s (peak $dm MiB), same flags" >&2
   fi
-  read -r cs cm < <(runs_of comp "$k" --home "$home" --quiet compensation --month 2026-10 --out "$work/comp-$n")
-  read -r rs rm < <(runs_of report "$k" --home "$home" --quiet report --from 2026-10-01 --to 2026-10-31 --by carrier)
+  cs="—"; cm="—"; rs="—"; rm="—"; spark="—"
+  if on compensation; then
+    read -r cs cm < <(runs_of comp "$k" --home "$home" --quiet compensation --month 2026-10 --out "$work/comp-$n")
+  fi
+  if on report; then
+    read -r rs rm < <(runs_of report "$k" --home "$home" --quiet report --from 2026-10-01 --to 2026-10-31 --by carrier)
+  fi
   echo "$n: compensation $cs s, report $rs s" >&2
-  rows+=("| $n | $gs s, $gm MiB | $fs s, $fm MiB | $ds s, $dm MiB | $ratio | $cs s, $cm MiB | $rs s, $rm MiB |")
+  if on spark && [ "$n" -le "$spark_max" ] && "$py" -c "import pyspark" 2>/dev/null; then
+    "$k" --home "$home" --json compensation --month 2026-10 --out "$work/comp-$n" >"$work/comp.json" 2>/dev/null
+    /usr/bin/time -f "%e" -o "$work/time" "$py" scripts/spark-month.py "$home" 2026-10 \
+      --compare "$work/comp.json" 2>"$work/spark.err" >/dev/null \
+      || { grep -v WARN "$work/spark.err" >&2; exit 1; }
+    spark="equal, $(cat "$work/time") s"
+    echo "$n: Spark SQL: $(tail -1 "$work/spark.err")" >&2
+  fi
+  rows+=("| $n | $gs s, $gm MiB | $fs s, $fm MiB | $ds s, $dm MiB | $ratio | $cs s, $cm MiB | $rs s, $rm MiB | $spark |")
   rm -rf "$home" "$work/gen-$n" "$work/comp-$n"
 done
-echo "| taps | generate --format store | taps flag (median) | DuckDB, same rules | DuckDB / kartka | compensation | report --by carrier |"
-echo "|---|---|---|---|---|---|---|"
+echo "| taps | generate --format store | taps flag (median) | DuckDB, same rules | DuckDB / kartka | compensation | report --by carrier | totals on Spark SQL |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

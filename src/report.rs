@@ -2,17 +2,19 @@
 //! by validator, card, route, carrier, community or category, with the
 //! trips held by flags and the paid amount at the tariff, in kopecks.
 //!
-//! One polars pass over the months the period touches: accepted taps in
-//! the period and the account's scope, joined with each month's held taps
-//! and with the registry's cards, grouped by the key and by what prices a
-//! trip (carrier, route, zone, Kyiv day); each group is priced in Rust.
+//! One polars pass over the months the period touches, a bounded chunk at
+//! a time (`taps::month::count_chunked`): accepted taps in the period and
+//! the account's scope, joined with each month's held taps and with the
+//! registry's cards, counted by the key and by what prices a trip
+//! (carrier, route, zone, Kyiv day), and by key and card for the distinct
+//! cards; each group is priced in Rust by the one pricing function.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::access::Scope;
 use crate::config::Config;
@@ -208,49 +210,46 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     }
     let lo = crate::time::kyiv_midnight_ms(o.from);
     let hi = crate::time::kyiv_midnight_ms(o.to + chrono::Days::new(1));
-    let mut frames = Vec::new();
+    let mut chunks = Vec::new();
     let mut held: FxHashSet<(i32, i64)> = FxHashSet::default();
     let mut unflagged = Vec::new();
     for first in months(o.from, o.to) {
         let month = first.format("%Y-%m").to_string();
-        let Some(lf) = crate::taps::month::accepted(home, reg, first)? else {
+        let month_chunks =
+            crate::taps::month::accepted(home, reg, first, crate::taps::month::MONEY_CHUNK)?;
+        if month_chunks.is_empty() {
             continue;
-        };
+        }
         if crate::flags::store::latest_run(reg, &month)?.is_some() {
             held.extend(crate::flags::store::held(home, reg, &month)?);
         } else {
             unflagged.push(month);
         }
-        frames.push(lf.filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi)))));
+        chunks.extend(month_chunks);
     }
-    if frames.is_empty() {
+    if chunks.is_empty() {
         return Err(Error::NoTaps {
             from: o.from,
             to: o.to,
         });
     }
-    let mut lf = concat(frames, UnionArgs::default()).map_err(polars)?;
-    if !o.scope.carriers.is_empty() {
-        let any = o
-            .scope
+    let carrier_filter = (!o.scope.carriers.is_empty()).then(|| {
+        o.scope
             .carriers
             .iter()
             .map(|c| col("carrier_id").eq(lit(*c as i32)))
             .reduce(|a, b| a.or(b))
-            .expect("one carrier");
-        lf = lf.filter(any);
-    }
-    if !o.scope.routes.is_empty() {
-        // A route code that is not a number matches no tap.
-        let any = o
-            .scope
+            .expect("one carrier")
+    });
+    // A route code that is not a number matches no tap.
+    let route_filter = (!o.scope.routes.is_empty()).then(|| {
+        o.scope
             .routes
             .iter()
             .map(|r| col("route").eq(lit(r.parse::<i32>().unwrap_or(-1))))
             .reduce(|a, b| a.or(b))
-            .expect("one route");
-        lf = lf.filter(any);
-    }
+            .expect("one route")
+    });
     let CardFrame {
         cards,
         categories,
@@ -266,135 +265,88 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     }
     .fill_null(lit(-1i64))
     .alias("_k");
-    let lf = lf
-        .left_join(
-            held_frame(&held).map_err(polars)?.lazy(),
-            col("_key"),
-            col("_key"),
-        )
-        .left_join(cards.lazy(), col("card_number"), col("card_number"))
-        .with_columns([key, col("_held").fill_null(lit(false))]);
-    // The fares: one per (carrier, route, zone, Kyiv day) the period has,
-    // priced in Rust, joined back; then one group per key.
-    // Join keys must not be null (a null never matches): -1 for "none".
-    let nullable = || [col("carrier_id"), col("tariff_zone")].map(|c| c.fill_null(lit(-1i32)));
-    let trips = lf
-        .clone()
-        .with_columns(nullable())
-        .group_by([
-            col("carrier_id"),
-            col("route"),
-            col("tariff_zone"),
-            col("_day"),
-        ])
-        .agg([len().alias("_n")])
-        .collect()
-        .map_err(polars)?;
-    let fares = {
-        let c = |n: &str| trips.column(n).map_err(polars);
+    let held_df = held_frame(&held).map_err(polars)?;
+    // Per chunk: the period's taps in scope, held or not, with their key;
+    // counted per (key, carrier, route, zone, Kyiv day, held) to be priced,
+    // and per (key, card) for the distinct cards.
+    let counted = crate::taps::month::count_chunked(
+        chunks,
+        |lf| {
+            let mut lf = lf.filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi))));
+            if let Some(f) = &carrier_filter {
+                lf = lf.filter(f.clone());
+            }
+            if let Some(f) = &route_filter {
+                lf = lf.filter(f.clone());
+            }
+            lf.left_join(held_df.clone().lazy(), col("_key"), col("_key"))
+                .left_join(cards.clone().lazy(), col("card_number"), col("card_number"))
+                .select([
+                    key.clone(),
+                    col("card_number"),
+                    col("carrier_id"),
+                    col("route"),
+                    col("tariff_zone"),
+                    col("_day"),
+                    col("_held").fill_null(lit(false)),
+                ])
+        },
+        &[
+            &["_k", "carrier_id", "route", "tariff_zone", "_day", "_held"],
+            &["_k", "card_number"],
+        ],
+    )
+    .map_err(polars)?;
+    let (cells, pairs) = (&counted[0], &counted[1]);
+
+    // Each (trip, Kyiv day) priced once, by the one pricing function.
+    let mut fares: FxHashMap<(Trip, chrono::NaiveDate), Option<i64>> = FxHashMap::default();
+    let mut rows: BTreeMap<i64, Row> = BTreeMap::new();
+    let mut unpriced = 0;
+    {
+        let c = |n: &str| cells.column(n).map_err(polars);
+        let k = c("_k")?.i64().map_err(polars)?;
         let carrier = c("carrier_id")?.i32().map_err(polars)?;
         let route = c("route")?.i32().map_err(polars)?;
         let zone = c("tariff_zone")?.i32().map_err(polars)?;
         let day = c("_day")?.i64().map_err(polars)?;
-        let known = |v: Option<i32>| v.filter(|v| *v >= 0);
-        let fare: Vec<Option<i64>> = (0..trips.height())
-            .map(|i| {
-                // `_day` is a Kyiv midnight as wall-clock milliseconds.
-                let date = chrono::DateTime::from_timestamp_millis(day.get(i).unwrap_or(0))
-                    .map(|t| t.date_naive())
-                    .unwrap_or(o.from);
-                let trip = Trip {
-                    route: route.get(i).unwrap_or(0),
-                    carrier: known(carrier.get(i)),
-                    zone: known(zone.get(i)),
-                };
+        let is_held = c("_held")?.bool().map_err(polars)?;
+        let n = c("n")?.i64().map_err(polars)?;
+        for i in 0..cells.height() {
+            // `_day` is a Kyiv midnight as wall-clock milliseconds.
+            let date = chrono::DateTime::from_timestamp_millis(day.get(i).unwrap_or(0))
+                .map(|t| t.date_naive())
+                .unwrap_or(o.from);
+            let trip = Trip {
+                route: route.get(i).unwrap_or(0),
+                carrier: carrier.get(i),
+                zone: zone.get(i),
+            };
+            let fare = *fares.entry((trip, date)).or_insert_with(|| {
                 crate::tariff::price(&config.tariffs, &trip, date).map(|p| p.kopecks)
-            })
-            .collect();
-        trips
-            .select(["carrier_id", "route", "tariff_zone", "_day"])
-            .and_then(|mut df| {
-                df.with_column(Column::from(Series::new("_fare".into(), fare)))
-                    .cloned()
-            })
-            .map_err(polars)?
-    };
-    let keys = || {
-        [
-            col("carrier_id"),
-            col("route"),
-            col("tariff_zone"),
-            col("_day"),
-        ]
-    };
-    let paid = col("_held").not();
-    let groups = lf
-        .clone()
-        .with_columns(nullable())
-        .join(fares.lazy(), keys(), keys(), JoinArgs::new(JoinType::Left))
-        .group_by([col("_k")])
-        .agg([
-            len().cast(DataType::Int64).alias("validations"),
-            col("_held").cast(DataType::Int64).sum().alias("held"),
-            when(paid.clone())
-                .then(col("_fare").fill_null(lit(0i64)))
-                .otherwise(lit(0i64))
-                .sum()
-                .alias("amount"),
-            when(col("_held"))
-                .then(col("_fare").fill_null(lit(0i64)))
-                .otherwise(lit(0i64))
-                .sum()
-                .alias("held_amount"),
-            (paid.and(col("_fare").is_null()))
-                .cast(DataType::Int64)
-                .sum()
-                .alias("unpriced"),
-        ])
-        .collect()
-        .map_err(polars)?;
-    let distinct = lf
-        .group_by([col("_k"), col("card_number")])
-        .agg([len().alias("_n")])
-        .group_by([col("_k")])
-        .agg([len().cast(DataType::Int64).alias("cards")])
-        .collect()
-        .map_err(polars)?;
-
-    let mut rows: BTreeMap<i64, Row> = BTreeMap::new();
-    let mut unpriced = 0;
-    {
-        let c = |n: &str| groups.column(n).map_err(polars);
-        let k = c("_k")?.i64().map_err(polars)?;
-        let validations = c("validations")?.i64().map_err(polars)?;
-        let held = c("held")?.i64().map_err(polars)?;
-        let amount = c("amount")?.i64().map_err(polars)?;
-        let held_amount = c("held_amount")?.i64().map_err(polars)?;
-        let none = c("unpriced")?.i64().map_err(polars)?;
-        for i in 0..groups.height() {
+            });
+            let trips = n.get(i).unwrap_or(0);
             let row = rows.entry(k.get(i).unwrap_or(-1)).or_default();
-            row.validations = validations.get(i).unwrap_or(0);
-            row.held = held.get(i).unwrap_or(0);
-            row.amount_kopecks = amount.get(i).unwrap_or(0);
-            row.held_kopecks = held_amount.get(i).unwrap_or(0);
-            unpriced += none.get(i).unwrap_or(0);
-        }
-        let k = distinct
-            .column("_k")
-            .map_err(polars)?
-            .i64()
-            .map_err(polars)?;
-        let n = distinct
-            .column("cards")
-            .map_err(polars)?
-            .i64()
-            .map_err(polars)?;
-        for i in 0..distinct.height() {
-            if let Some(row) = rows.get_mut(&k.get(i).unwrap_or(-1)) {
-                row.cards = n.get(i).unwrap_or(0);
-                if row.cards > 0 {
-                    row.per_card_kopecks = row.amount_kopecks / row.cards;
+            row.validations += trips;
+            if is_held.get(i).unwrap_or(false) {
+                row.held += trips;
+                row.held_kopecks += trips * fare.unwrap_or(0);
+            } else {
+                row.amount_kopecks += trips * fare.unwrap_or(0);
+                if fare.is_none() {
+                    unpriced += trips;
                 }
+            }
+        }
+        let k = pairs.column("_k").map_err(polars)?.i64().map_err(polars)?;
+        for i in 0..pairs.height() {
+            if let Some(row) = rows.get_mut(&k.get(i).unwrap_or(-1)) {
+                row.cards += 1;
+            }
+        }
+        for row in rows.values_mut() {
+            if row.cards > 0 {
+                row.per_card_kopecks = row.amount_kopecks / row.cards;
             }
         }
     }

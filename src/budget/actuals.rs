@@ -243,23 +243,31 @@ fn riders(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(String, Strin
     use polars::prelude::*;
     let first = crate::time::parse_month(month).expect("a checked month");
     let count = |e: crate::taps::Error| Error::Count(CountError::from(e));
-    let Some(taps) = crate::taps::month::accepted(home, reg, first).map_err(count)? else {
+    let taps = crate::taps::month::accepted(home, reg, first, crate::taps::month::MONEY_CHUNK)
+        .map_err(count)?;
+    if taps.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let crate::taps::month::CardFrame {
         cards,
         categories,
         communities,
     } = crate::taps::month::CardFrame::load(reg).map_err(count)?;
-    let df = taps
-        .select([col("card_number")])
-        .unique(None, UniqueKeepStrategy::Any)
+    let polars = |e: PolarsError| Error::Count(CountError::Polars(e.to_string()));
+    let rode = crate::taps::month::count_chunked(
+        taps,
+        |lf| lf.select([col("card_number")]),
+        &[&["card_number"]],
+    )
+    .map_err(polars)?
+    .remove(0);
+    let df = rode
+        .lazy()
         .inner_join(cards.lazy(), col("card_number"), col("card_number"))
         .group_by([col("_com"), col("_cat")])
         .agg([len().cast(DataType::Int64).alias("n")])
         .collect()
-        .map_err(|e| Error::Count(CountError::Polars(e.to_string())))?;
-    let polars = |e: PolarsError| Error::Count(CountError::Polars(e.to_string()));
+        .map_err(polars)?;
     let com = df.column("_com").map_err(polars)?.i32().map_err(polars)?;
     let cat = df.column("_cat").map_err(polars)?.i32().map_err(polars)?;
     let n = df.column("n").map_err(polars)?.i64().map_err(polars)?;

@@ -1,7 +1,7 @@
 //! The month's trips, counted and priced: one polars pass over the tap
-//! store into a small cube of trip counts per (carrier, route, tariff
-//! zone, Kyiv day, benefit category, community, held), each cell priced in
-//! integer kopecks by the tariff in force; the held taps with their flags;
+//! store, a bounded chunk at a time, into a small cube of trip counts per
+//! (carrier, route, tariff zone, Kyiv day, benefit category, community,
+//! held), each cell priced in integer kopecks by the tariff in force; the held taps with their flags;
 //! the card-making costs each community owes (P18).
 
 use std::collections::BTreeMap;
@@ -141,9 +141,10 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
     let clock = MonthClock::for_month(first);
     let next = crate::time::next_month(first);
     let days = u32::try_from((next - first).num_days()).unwrap_or(31);
-    let Some(taps) = crate::taps::month::accepted(home, reg, first)? else {
+    let taps = crate::taps::month::accepted(home, reg, first, crate::taps::month::MONEY_CHUNK)?;
+    if taps.is_empty() {
         return Err(Error::NoTaps { month });
-    };
+    }
     let Some(run) = crate::flags::store::latest_run(reg, &month)? else {
         return Err(Error::NotFlagged { month });
     };
@@ -154,21 +155,33 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         communities,
     } = CardFrame::load(reg)?;
     let held_df = held_frame(&held_keys).map_err(Error::polars)?;
-    let cube = taps
-        .left_join(held_df.lazy(), col("_key"), col("_key"))
-        .left_join(cards.lazy(), col("card_number"), col("card_number"))
-        .group_by([
-            col("carrier_id"),
-            col("route"),
-            col("tariff_zone"),
-            col("_day"),
-            col("_cat"),
-            col("_com"),
-            col("_held").fill_null(lit(false)),
-        ])
-        .agg([len().cast(DataType::Int64).alias("trips")])
-        .collect()
-        .map_err(Error::polars)?;
+    let cube = crate::taps::month::count_chunked(
+        taps,
+        |lf| {
+            lf.left_join(held_df.clone().lazy(), col("_key"), col("_key"))
+                .left_join(cards.clone().lazy(), col("card_number"), col("card_number"))
+                .select([
+                    col("carrier_id"),
+                    col("route"),
+                    col("tariff_zone"),
+                    col("_day"),
+                    col("_cat"),
+                    col("_com"),
+                    col("_held").fill_null(lit(false)),
+                ])
+        },
+        &[&[
+            "carrier_id",
+            "route",
+            "tariff_zone",
+            "_day",
+            "_cat",
+            "_com",
+            "_held",
+        ]],
+    )
+    .map_err(Error::polars)?
+    .remove(0);
 
     let mut cells = Vec::with_capacity(cube.height());
     let mut accepted = 0;
@@ -184,7 +197,7 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
         let cat = c("_cat")?.i32().map_err(Error::polars)?;
         let com = c("_com")?.i32().map_err(Error::polars)?;
         let held = c("_held")?.bool().map_err(Error::polars)?;
-        let trips = c("trips")?.i64().map_err(Error::polars)?;
+        let trips = c("n")?.i64().map_err(Error::polars)?;
         for i in 0..cube.height() {
             let n = trips.get(i).unwrap_or(0);
             accepted += n;

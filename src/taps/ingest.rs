@@ -93,12 +93,10 @@ pub fn ingest(
     let batch = tx.last_insert_rowid();
     let mut pending: Vec<Pending> = Vec::new();
     for (i, (month, month_taps)) in by_month.iter().enumerate() {
-        let mut df = parquet::frame(month_taps, batch).map_err(|e| Error::Parquet {
-            path: home.taps(),
-            message: e.to_string(),
-        })?;
         let name = format!("part-{batch:08}-{i}.parquet");
-        pending.push(parquet::write_pending(home, month, &name, &mut df)?);
+        pending.push(parquet::write_taps_pending(
+            home, month, &name, month_taps, batch,
+        )?);
     }
     {
         let mut ins = tx

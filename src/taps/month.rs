@@ -2,7 +2,8 @@
 //! workbooks, the period reports and a resident's export all read the
 //! store's live files through here: `scan` (a month's files as lazy
 //! chunks), `accepted` (a month's accepted taps with their Kyiv day and
-//! tap key, in the columns the money path groups by), `tail` (the
+//! tap key, in the columns the money path groups by, in chunks that
+//! `count_chunked` counts one at a time), `tail` (the
 //! previous month's last hours, where a rule needs them) and `all` (every
 //! month, for one person's taps).
 
@@ -92,32 +93,78 @@ pub fn tail(
         .collect())
 }
 
+/// The most taps a money pass (compensation, reports, the budget's
+/// actuals) holds at once: a bigger month is read in row ranges of about
+/// this many taps and the ranges' counts are added up, so memory stays
+/// bounded whatever the month's size.
+pub const MONEY_CHUNK: u64 = 8_000_000;
+
 /// A month's accepted taps, as the money path reads them: `t` (UTC ms),
 /// `_key` (see `tap_key`), `validator_id` i64, `card_number` i64,
 /// `carrier_id` i32, `route` i32, `tariff_zone` i32 and `_day` (the Kyiv
 /// day, as the wall-clock milliseconds of its midnight: see
-/// `MonthClock::date_of_local_day`). `None` when the month has no file.
-pub fn accepted(home: &Home, reg: &Registry, first: NaiveDate) -> Result<Option<LazyFrame>, Error> {
+/// `MonthClock::date_of_local_day`), in chunks of at most `chunk` stored
+/// rows. Empty when the month has no file.
+pub fn accepted(
+    home: &Home,
+    reg: &Registry,
+    first: NaiveDate,
+    chunk: u64,
+) -> Result<Vec<LazyFrame>, Error> {
     let month = first.format("%Y-%m").to_string();
-    let scans = scan(home, reg, &month, u64::MAX)?;
-    if scans.is_empty() {
-        return Ok(None);
-    }
     let clock = MonthClock::for_month(first);
-    let lf = concat(scans, UnionArgs::default())
-        .map_err(polars(home))?
-        .filter(col("result").eq(lit("accepted")))
-        .select([
-            col("tapped_at").cast(DataType::Int64).alias("t"),
-            tap_key(),
-            col("validator_id").cast(DataType::Int64),
-            col("card_number").cast(DataType::Int64),
-            col("carrier_id").cast(DataType::Int32),
-            col("route").cast(DataType::Int32),
-            col("tariff_zone").cast(DataType::Int32),
-        ])
-        .with_columns([clock.local_day(col("t")).alias("_day")]);
-    Ok(Some(lf))
+    Ok(scan(home, reg, &month, chunk)?
+        .into_iter()
+        .map(|lf| {
+            lf.filter(col("result").eq(lit("accepted")))
+                .select([
+                    col("tapped_at").cast(DataType::Int64).alias("t"),
+                    tap_key(),
+                    col("validator_id").cast(DataType::Int64),
+                    col("card_number").cast(DataType::Int64),
+                    col("carrier_id").cast(DataType::Int32),
+                    col("route").cast(DataType::Int32),
+                    col("tariff_zone").cast(DataType::Int32),
+                ])
+                .with_columns([clock.local_day(col("t")).alias("_day")])
+        })
+        .collect())
+}
+
+/// Counts taps a chunk at a time: each chunk is prepared by `each` (its
+/// joins and filters), read once, and counted (`n`) by every set of key
+/// columns in `by`; each chunk's counts are added into the running totals
+/// at once. One frame per key set. Memory follows a chunk and the number
+/// of groups, never the month: no whole month is held, nor every chunk's
+/// groups (a 100 M-tap month's (key, card) pairs, kept per chunk and added
+/// up at the end, took 11 GB).
+pub fn count_chunked(
+    chunks: Vec<LazyFrame>,
+    each: impl Fn(LazyFrame) -> LazyFrame,
+    by: &[&[&str]],
+) -> PolarsResult<Vec<DataFrame>> {
+    polars_ensure!(!chunks.is_empty(), NoData: "no taps to count");
+    let group = |lf: LazyFrame, keys: &[&str], n: Expr| {
+        lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
+            .agg([n.alias("n")])
+            .collect()
+    };
+    let mut totals: Vec<Option<DataFrame>> = vec![None; by.len()];
+    for chunk in chunks {
+        let df = each(chunk).collect()?;
+        for (keys, total) in by.iter().zip(totals.iter_mut()) {
+            let counted = group(df.clone().lazy(), keys, len().cast(DataType::Int64))?;
+            *total = Some(match total.take() {
+                None => counted,
+                Some(t) => group(
+                    concat([t.lazy(), counted.lazy()], UnionArgs::default())?,
+                    keys,
+                    col("n").sum(),
+                )?,
+            });
+        }
+    }
+    Ok(totals.into_iter().flatten().collect())
 }
 
 /// Every live file of the store, every month and result (one resident's
@@ -216,5 +263,81 @@ impl CardFrame {
     pub fn name(list: &[String], v: Option<i32>) -> String {
         v.and_then(|v| list.get(v as usize).cloned())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn frame(a: &[i32], b: &[i64]) -> DataFrame {
+        DataFrame::new(
+            a.len(),
+            vec![
+                Series::new(
+                    "a".into(),
+                    a.iter().map(|&x| (x >= 0).then_some(x)).collect::<Vec<_>>(),
+                )
+                .into(),
+                Series::new("b".into(), b).into(),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn sorted(df: &DataFrame, keys: &[&str]) -> Vec<String> {
+        let mut rows: Vec<String> = (0..df.height())
+            .map(|i| {
+                keys.iter()
+                    .chain(["n"].iter())
+                    .map(|k| format!("{:?}", df.column(k).unwrap().get(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    proptest! {
+        /// Counting a month a chunk at a time gives the groups of counting
+        /// it whole, nulls in the keys included, for every key set.
+        #[test]
+        fn counts_in_chunks_add_up_to_the_whole(
+            rows in proptest::collection::vec((-1i32..4, 0i64..6), 1..300),
+            cut in 1usize..50,
+        ) {
+            let (a, b): (Vec<i32>, Vec<i64>) = rows.iter().copied().unzip();
+            let whole = frame(&a, &b);
+            let chunks: Vec<LazyFrame> = a
+                .chunks(cut)
+                .zip(b.chunks(cut))
+                .map(|(a, b)| frame(a, b).lazy())
+                .collect();
+            let by: &[&[&str]] = &[&["a", "b"], &["a"]];
+            let chunked = count_chunked(chunks, |lf| lf, by).unwrap();
+            let one = count_chunked(vec![whole.lazy()], |lf| lf, by).unwrap();
+            for (i, keys) in by.iter().enumerate() {
+                prop_assert_eq!(sorted(&chunked[i], keys), sorted(&one[i], keys));
+            }
+            // And by hand: the count of each value of `a`.
+            let mut expected = std::collections::BTreeMap::<Option<i32>, i64>::new();
+            for &x in &a {
+                *expected.entry((x >= 0).then_some(x)).or_default() += 1;
+            }
+            let got: std::collections::BTreeMap<Option<i32>, i64> = {
+                let (k, n) = (chunked[1].column("a").unwrap(), chunked[1].column("n").unwrap());
+                let (k, n) = (k.i32().unwrap(), n.i64().unwrap());
+                (0..chunked[1].height()).map(|i| (k.get(i), n.get(i).unwrap())).collect()
+            };
+            prop_assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn no_chunk_is_an_error_not_an_empty_frame() {
+        let err = count_chunked(Vec::new(), |lf| lf, &[&["a"]]).unwrap_err();
+        assert!(err.to_string().contains("no taps to count"), "{err}");
     }
 }
