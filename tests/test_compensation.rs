@@ -756,3 +756,88 @@ fn a_carrier_workbook_printed_through_libreoffice_cuts_no_name_short() {
         );
     }
 }
+
+/// The step past one machine (docs/scale.md): the month's money on Spark
+/// SQL over the same Hive-partitioned store, the same flags file less a
+/// clearing, and the same tariffs (a mid-month change, a carrier's fare,
+/// zones): the same totals, per carrier and per community, to the kopeck;
+/// a compensation summary that differs is caught.
+#[test]
+fn spark_sql_over_the_same_store_pays_the_same_kopecks() {
+    let Some(python) = crate::common::python_with_spark("the Spark SQL check") else {
+        return;
+    };
+    let h = Home::new();
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(concat!(
+        "\n[[tariffs]]\nfrom = \"2026-10-15\"\nfare_kopecks = 2000\n",
+        "\n[[tariffs]]\nfrom = \"2026-01-01\"\nfare_kopecks = 1750\ncarriers = [2]\n",
+        "\n[[tariffs]]\nfrom = \"2026-10-20\"\nfare_kopecks = 3100\ncarriers = [1]\nzones = [2]\n",
+    ));
+    std::fs::write(&config, text).unwrap();
+    ok_run(h.line(&format!(
+        "generate month --month {MONTH} --taps 20000 --holders 1000 --validators 12 \
+         --vehicles 8 --routes 4 --carriers 3 --anomalies 0.04 --format store --out gen"
+    )));
+    let run = ok_run(h.line(&format!("--json taps flag --month {MONTH}"))).json();
+    assert!(run["held"].as_i64().unwrap() > 0, "{run}");
+    // One held tap cleared: Spark must read the clearings too.
+    let flags = ParquetReader::new(
+        std::fs::File::open(h.root.join(format!("flags/month={MONTH}/flags.parquet"))).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let id = |n: &str| {
+        flags
+            .column(n)
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap()
+    };
+    let flag_id = format!("F-{}-{}", id("validator_id"), id("seq"));
+    ok_run(h.kartka(&["taps", "clear", &flag_id, "--reason", "перевірено"]));
+    let out = h.kartka(&["--json", "compensation", "--month", MONTH, "--out", "comp"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let summary = h.root.join("comp.json");
+    std::fs::write(&summary, &out.stdout).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/spark-month.py");
+    let spark = |compare: &std::path::Path| {
+        std::process::Command::new(&python)
+            .arg(script)
+            .arg(&h.root)
+            .arg(MONTH)
+            .arg("--compare")
+            .arg(compare)
+            .env("SPARK_DRIVER_MEMORY", "1g")
+            .output()
+            .unwrap()
+    };
+    let agreed = spark(&summary);
+    let stderr = String::from_utf8_lossy(&agreed.stderr);
+    assert!(agreed.status.success(), "{stderr}");
+    let j = out.json();
+    assert!(
+        stderr.contains(&format!(
+            "Spark and kartka agree: {} accepted taps, {} trips paid ({} kop.)",
+            j["accepted"], j["total_trips"], j["total_kopecks"]
+        )),
+        "{stderr}"
+    );
+    // A summary one kopeck off is a difference, named.
+    let mut off = j.clone();
+    off["total_kopecks"] = serde_json::json!(j["total_kopecks"].as_i64().unwrap() + 1);
+    let wrong = h.root.join("comp-off.json");
+    std::fs::write(&wrong, off.to_string()).unwrap();
+    let differed = spark(&wrong);
+    let stderr = String::from_utf8_lossy(&differed.stderr);
+    assert_eq!(differed.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Spark and kartka differ") && stderr.contains("total_kopecks: kartka"),
+        "{stderr}"
+    );
+}

@@ -29,6 +29,30 @@ pub fn python_with_duckdb(what: &str) -> Option<String> {
     None
 }
 
+/// A Python with pyspark and a Java to run it, when there is one
+/// (`.ci/run` installs pyspark and sets KARTKA_REQUIRE_SPARK, so a test
+/// cannot skip there).
+pub fn python_with_spark(what: &str) -> Option<String> {
+    let python = std::env::var("KARTKA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = Command::new(&python)
+        .args(["-c", "import pyspark"])
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new("java")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if has {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("KARTKA_REQUIRE_SPARK").is_none(),
+        "KARTKA_REQUIRE_SPARK is set but {python} has no pyspark or there is no java"
+    );
+    eprintln!("skipping {what}: {python} has no pyspark (pip install pyspark) or no java");
+    None
+}
+
 /// `soffice` when it is installed (`.ci/run` installs it and sets
 /// KARTKA_REQUIRE_SOFFICE, so a test cannot skip there).
 pub fn soffice() -> Option<PathBuf> {
