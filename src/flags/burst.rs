@@ -11,16 +11,33 @@ use super::rule::Rule;
 /// Each card's accepted taps in the month (not the context rows).
 pub(super) type CardTotals = rustc_hash::FxHashMap<i64, u32>;
 
-/// The month's taps per card, from frames with `card_number` and `ctx`.
-pub(super) fn card_totals(frames: &[DataFrame]) -> PolarsResult<CardTotals> {
+/// A frame's accepted taps per card (not the context rows): card_number,
+/// n. Counted a chunk at a time, so no month-long column is kept.
+pub(super) fn card_counts(df: &DataFrame) -> PolarsResult<DataFrame> {
+    df.clone()
+        .lazy()
+        .filter(col("ctx").not())
+        .group_by([col("card_number")])
+        .agg([len().cast(DataType::UInt32).alias("n")])
+        .collect()
+}
+
+/// The month's taps per card, from its chunks' `card_counts`.
+pub(super) fn card_totals(counts: Vec<DataFrame>) -> PolarsResult<CardTotals> {
+    let all = concat(
+        counts.into_iter().map(|d| d.lazy()).collect::<Vec<_>>(),
+        UnionArgs::default(),
+    )?
+    .group_by([col("card_number")])
+    .agg([col("n").sum()])
+    .collect()?;
+    let card = all.column("card_number")?.i64()?;
+    let n = all.column("n")?.u32()?;
     let mut totals = CardTotals::default();
-    for f in frames {
-        let card = f.column("card_number")?.i64()?;
-        let ctx = f.column("ctx")?.bool()?;
-        for (c, x) in card.iter().zip(ctx.iter()) {
-            if let (Some(c), Some(false)) = (c, x) {
-                *totals.entry(c).or_insert(0) += 1;
-            }
+    totals.reserve(all.height());
+    for (c, n) in card.iter().zip(n.iter()) {
+        if let (Some(c), Some(n)) = (c, n) {
+            totals.insert(c, n);
         }
     }
     Ok(totals)

@@ -32,7 +32,7 @@ use super::rule::Rule;
 
 pub use crate::time::{DAY_MS, MonthClock};
 
-use super::burst::{CardTotals, card_totals, driver_bursts};
+use super::burst::{CardTotals, card_counts, card_totals, driver_bursts};
 
 /// The thresholds in milliseconds, as the engine uses them.
 #[derive(Debug, Clone)]
@@ -83,6 +83,7 @@ impl Thresholds {
 }
 
 /// Reference tables from the registry and the configuration.
+#[derive(Clone)]
 pub struct Refs {
     /// card_number i64, reg_uid str?, valid_from_ms i64, valid_until_ms i64
     /// (exclusive), blocked_ms i64?, death_ms i64?, trip_limit i64?
@@ -257,7 +258,7 @@ pub fn run(
             .with_row_index("_r", None)
             .collect()?;
         lap("read");
-        let totals = card_totals(std::slice::from_ref(&base))?;
+        let totals = card_totals(vec![card_counts(&base)?])?;
         let (n, hits, trusted) = validator_stage(&base, &totals, refs, th, &lap)?;
         taps_read += n;
         days.push(validator_days(&base, clock)?);
@@ -270,8 +271,7 @@ pub fn run(
         let (spill, cards) = super::spill::Spill::write(input, parts, spill_dir)?;
         lap("month read once, spilled by validator and by card");
         let mut untrusted: rustc_hash::FxHashSet<(i32, i64)> = Default::default();
-        let totals = card_totals(&cards)?;
-        drop(cards);
+        let totals = card_totals(cards)?;
         lap("cards' month totals");
         for i in 0..parts {
             let base = spill.read(super::spill::By::Validator, i)?;
@@ -289,6 +289,12 @@ pub fn run(
         }
         for i in 0..parts {
             let base = spill.read(super::spill::By::Card, i)?;
+            // The slice's own cards of the registry: every join of the
+            // card passes builds on a ninth of the table, not all of it.
+            let refs = &Refs {
+                cards: super::spill::cut(&refs.cards, "card_number", parts, i)?,
+                ..refs.clone()
+            };
             let v = base.column("validator_id")?.i32()?;
             let seq = base.column("seq")?.i64()?;
             let trusted: BooleanChunked = v
