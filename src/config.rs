@@ -76,6 +76,10 @@ pub struct Config {
     /// The approved benefit budget per year and community (K3).
     #[serde(default)]
     pub budget: Vec<crate::budget::settings::Budget>,
+    /// Open data (K6): the smallest published group, holidays, the
+    /// publication key.
+    #[serde(default)]
+    pub open_data: crate::open_data::settings::OpenDataSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +119,11 @@ pub struct Category {
     pub documents: Vec<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The group open data publishes the category's trips under
+    /// (pensioners, disability, veterans, chornobyl, children, other);
+    /// by its code when not given.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +211,7 @@ impl Config {
             )));
         }
         self.flags.check().map_err(&invalid)?;
+        self.open_data.check().map_err(&invalid)?;
         crate::tariff::check(&self.tariffs).map_err(&invalid)?;
         crate::budget::settings::check(
             &self.budget,

@@ -34,6 +34,8 @@ pub enum Error {
     #[error(transparent)]
     Budget(#[from] crate::budget::Error),
     #[error(transparent)]
+    OpenData(#[from] crate::open_data::Error),
+    #[error(transparent)]
     Access(#[from] crate::access::Error),
     #[error(transparent)]
     Person(#[from] crate::person::Error),
@@ -68,6 +70,7 @@ impl Error {
             Error::Flags(e) => e.exit_code(),
             Error::Compensation(e) => e.exit_code(),
             Error::Budget(e) => e.exit_code(),
+            Error::OpenData(e) => e.exit_code(),
             Error::Access(e) => e.exit_code(),
             Error::Person(e) => e.exit_code(),
             Error::Report(e) => e.exit_code(),

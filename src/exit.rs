@@ -224,6 +224,42 @@ pub const TABLE: &[Row] = &[
         "not permitted (names and photos: staff roles with --purpose; carrier accounts see only their own carriers and routes)",
     ),
     //
+    row(
+        "open-data",
+        Ok,
+        "ok: the release is written and signed; `verify`: it verifies",
+    ),
+    row(
+        "open-data",
+        Usage,
+        "a bad date, --from after --to, or a --key that is not an Ed25519 public key",
+    ),
+    row(
+        "open-data",
+        DataErr,
+        "`verify`: a file changed, missing or added, or the signature does not hold under the key",
+    ),
+    row(
+        "open-data",
+        NoInput,
+        "no taps stored in the period; `verify`: the folder holds no manifest",
+    ),
+    row(
+        "open-data",
+        CantCreate,
+        "--out exists and is not empty, or cannot be written",
+    ),
+    row(
+        "open-data",
+        NoPerm,
+        "not permitted (public: admin and analyst accounts; research: analyst accounts with --purpose)",
+    ),
+    row(
+        "open-data",
+        Config,
+        "a bad [open_data] setting, or a publication key others can read",
+    ),
+    //
     row("accounts", Ok, "ok"),
     row(
         "accounts",
@@ -415,6 +451,32 @@ mod tests {
                 crate::person::Error::Registry(busy()).into(),
                 crate::access::Error::Registry(busy()).into(),
             ]),
+            "open-data" => errors.extend([
+                crate::open_data::Error::Period {
+                    from: "2026-10-31".parse().unwrap(),
+                    to: "2026-10-01".parse().unwrap(),
+                }
+                .into(),
+                crate::open_data::Error::BadKey("k".into()).into(),
+                crate::open_data::Error::Tampered {
+                    dir: p(),
+                    problems: vec!["x".into()],
+                }
+                .into(),
+                crate::open_data::Error::NoManifest {
+                    dir: p(),
+                    detail: "x".into(),
+                }
+                .into(),
+                crate::open_data::Error::Exists { path: p() }.into(),
+                crate::open_data::Error::Key {
+                    path: p(),
+                    why: "x".into(),
+                }
+                .into(),
+                crate::open_data::Error::Registry(busy()).into(),
+                crate::open_data::Error::Taps(crate::taps::Error::Registry(busy())).into(),
+            ]),
             "backup" => errors.extend([
                 crate::backup::Error::Registry(busy()).into(),
                 crate::backup::Error::Home(locked()).into(),
@@ -424,7 +486,7 @@ mod tests {
         errors.iter().map(crate::Error::exit_code).collect()
     }
 
-    const COMMANDS: [&str; 13] = [
+    const COMMANDS: [&str; 14] = [
         "import",
         "eligibility",
         "cards",
@@ -434,6 +496,7 @@ mod tests {
         "compensation",
         "reconcile",
         "report",
+        "open-data",
         "accounts",
         "audit",
         "person",
@@ -455,6 +518,7 @@ mod tests {
             crate::access::Error::Registry(busy()).exit_code(),
             crate::person::Error::Registry(busy()).exit_code(),
             crate::report::Error::Registry(busy()).exit_code(),
+            crate::open_data::Error::Registry(busy()).exit_code(),
             crate::backup::Error::Registry(busy()).exit_code(),
             crate::home::Error::Locked {
                 path: PathBuf::new(),

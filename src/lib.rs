@@ -25,6 +25,7 @@ pub mod intake;
 pub mod lang;
 pub mod memory;
 pub mod money;
+pub mod open_data;
 pub mod person;
 pub mod private;
 pub mod registry;

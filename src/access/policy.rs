@@ -45,6 +45,11 @@ pub enum Action {
     Reconcile,
     /// The year's benefit budget (money of every carrier and community).
     Budget,
+    /// Open data (K6): public aggregates, or pseudonymised trips for
+    /// research (`research`: analysts only, with a purpose).
+    OpenData {
+        research: bool,
+    },
     /// A period report; `names`: with names and photos (needs a purpose).
     Report {
         names: bool,
@@ -76,6 +81,8 @@ impl Action {
             Action::FleetList => &[Admin, Clerk, Analyst],
             Action::Compensation | Action::Reconcile => &[Admin, Analyst, Carrier],
             Action::Budget => &[Admin, Analyst],
+            Action::OpenData { research: false } => &[Admin, Analyst],
+            Action::OpenData { research: true } => &[Analyst],
             Action::Report { names: false } => &[Admin, Analyst, Carrier],
             Action::Report { names: true } => &[Admin, Analyst],
             Action::Status => &[Admin, Clerk, Analyst, Carrier, Auditor],
@@ -98,6 +105,7 @@ impl Action {
                 | Action::Report { names: true }
                 | Action::AuditPerson
                 | Action::PersonExport
+                | Action::OpenData { research: true }
         )
     }
 
@@ -119,6 +127,8 @@ impl Action {
             Action::FleetImport | Action::FleetList => "the fleet",
             Action::Compensation | Action::Reconcile => "compensation",
             Action::Budget => "the benefit budget",
+            Action::OpenData { research: false } => "open data",
+            Action::OpenData { research: true } => "research data (pseudonymised trips)",
             Action::Report { names: true } => "reports with holders' names and photos",
             Action::Report { names: false } => "period reports",
             Action::Status => "the home's counts",

@@ -14,6 +14,7 @@ mod fleet;
 mod generate;
 mod import;
 mod init;
+mod open_data;
 mod report;
 mod status;
 mod taps;
@@ -157,6 +158,8 @@ pub enum Command {
     Person(audit::PersonArgs),
     /// Validations for any period by validator, card, route, carrier, community or category (P19, P18).
     Report(report::Args),
+    /// Open data (K6): public trips with small numbers withheld, or pseudonymised trips for research; signed.
+    OpenData(open_data::Args),
     /// Show what the home holds, in counts.
     Status(status::Args),
     /// Make synthetic data for tests, demos and benchmarks.
@@ -186,6 +189,7 @@ fn action_of(command: &Command, g: &Global) -> Option<crate::access::Action> {
         Command::Budget(_) => Action::Budget,
         Command::Status(_) => Action::Status,
         Command::Report(a) => report::action(a, g),
+        Command::OpenData(a) => return open_data::action(a),
         Command::Generate(_) if !g.home().config().is_file() => return None,
         Command::Generate(_) => Action::Generate,
         Command::Accounts(a) => accounts::action(a),
@@ -218,6 +222,7 @@ fn run(mut cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Accounts(args) => accounts::run(g, args),
         Command::Report(args) => report::run(g, args),
+        Command::OpenData(args) => open_data::run(g, args),
         Command::Audit(args) => audit::run(g, args),
         Command::Person(args) => audit::person(g, args),
         Command::Init(args) => init::run(g, args),
