@@ -661,7 +661,10 @@ fn verify_refuses_an_edited_byte_an_added_file_and_another_key() {
     std::fs::write(release.join("manifest.json"), &text).unwrap();
     std::fs::write(
         release.join("manifest.json.sig"),
-        kartka::open_data::sign::sign(&other, text.as_bytes()),
+        format!(
+            "{}\n",
+            kartka::open_data::sign::sign(&other, text.as_bytes())
+        ),
     )
     .unwrap();
     let r = verify(key.to_str().unwrap());

@@ -738,7 +738,15 @@ pub fn verify(dir: &Path, key: &str) -> Result<Verified, Error> {
     let sig = std::fs::read_to_string(dir.join(SIGNATURE))
         .map_err(|e| no(format!("{SIGNATURE}: {e}")))?;
     let mut problems = Vec::new();
-    if !super::sign::verify(&public, &text, sig.trim()) {
+    // The signature as kartka writes it, to the byte: lower-case hex and a
+    // newline (an edited byte of it is an edit, even one hex reads alike).
+    let canonical = super::sign::unhex(sig.trim())
+        .is_some_and(|b| format!("{}\n", super::sign::hex(&b)) == sig);
+    if !canonical {
+        problems.push(format!(
+            "{SIGNATURE}: not the signature as kartka writes it (64 bytes as lower-case hex on one line)"
+        ));
+    } else if !super::sign::verify(&public, &text, sig.trim()) {
         problems.push(format!(
             "{MANIFEST}: the signature does not hold under the key given (the manifest was changed, or another key signed it)"
         ));
