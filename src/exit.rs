@@ -102,8 +102,13 @@ pub const TABLE: &[Row] = &[
     row("cards", Ok, "ok"),
     row(
         "cards",
+        Differs,
+        "`inspect`: the dump has a finding (a key, a damaged block, a blocked or unknown card)",
+    ),
+    row(
+        "cards",
         DataErr,
-        "refused (the message says why; nothing changed) or a mistyped number",
+        "refused (the message says why; nothing changed), a mistyped number, or not a card dump",
     ),
     row(
         "cards",

@@ -25,6 +25,11 @@ pub enum Action {
     CardsPrint,
     /// `cards show` and `cards list` (personal data).
     CardsView,
+    /// `cards image`: a card's chip content with its keys (no personal
+    /// data, but the keys clone the card).
+    CardsImage,
+    /// `cards inspect`: a dump explained against the keys and the registry.
+    CardsInspect,
     Blocklist,
     Dock,
     /// Import taps, compact months.
@@ -73,7 +78,10 @@ impl Action {
             Action::AccountsList => &[Admin, Auditor],
             Action::ImportApplicants | Action::Decide { .. } => &[Admin, Clerk],
             Action::Explain | Action::CardsView => &[Admin, Clerk, Analyst],
-            Action::CardsChange | Action::CardsPrint | Action::Blocklist => &[Admin, Clerk],
+            Action::CardsChange | Action::CardsPrint | Action::Blocklist | Action::CardsImage => {
+                &[Admin, Clerk]
+            }
+            Action::CardsInspect => &[Admin, Clerk, Analyst],
             Action::Dock => &[Admin, Clerk, Analyst],
             Action::TapsStore | Action::Flag { .. } | Action::FlagsClear => &[Admin, Analyst],
             Action::TapsMonths | Action::FlagsQuality => &[Admin, Analyst, Auditor],
@@ -120,6 +128,7 @@ impl Action {
             Action::CardsChange | Action::CardsPrint | Action::CardsView | Action::Blocklist => {
                 "cards and their holders"
             }
+            Action::CardsImage | Action::CardsInspect => "cards' chips and their keys",
             Action::Dock | Action::TapsStore | Action::TapsMonths => "the tap store",
             Action::Flag { .. } | Action::FlagsClear | Action::FlagsQuality => {
                 "suspicious-tap flags"

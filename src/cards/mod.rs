@@ -4,6 +4,8 @@
 //! pushes to validators.
 
 pub mod blocklist;
+pub mod dump;
+pub mod inspect;
 pub mod keyfile;
 pub mod lifecycle;
 pub mod number;
@@ -16,8 +18,8 @@ use std::path::PathBuf;
 pub use lifecycle::{Move, Reason, State};
 pub use number::{CardNumber, NumberError};
 pub use store::{
-    Card, Enforced, Event, IssueSummary, Shown, block, enforce, enforce_now, issue, job_cards,
-    list, record, record_printed, reissue, show,
+    Card, Enforced, Event, IssueSummary, Shown, block, card, enforce, enforce_now, issue,
+    job_cards, list, record, record_printed, reissue, show,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,10 @@ pub enum Error {
         "{path}: cannot write: {detail}.\n  Check the folder is writable; no card changed state."
     )]
     Output { path: PathBuf, detail: String },
+    #[error(
+        "{path}: not a card dump: {why}.\n  Give a Proxmark3 dump of a MIFARE Classic 1K: its .json (\"mfc v2\"), .bin (1,024 bytes) or .eml."
+    )]
+    Dump { path: PathBuf, why: String },
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
 }
@@ -61,7 +67,7 @@ impl Error {
         use crate::exit::ExitCode;
         match self {
             Error::UnknownCard(_) | Error::UnknownHolder(_) => ExitCode::NoInput,
-            Error::BadNumber(_) | Error::Refused { .. } => ExitCode::DataErr,
+            Error::BadNumber(_) | Error::Refused { .. } | Error::Dump { .. } => ExitCode::DataErr,
             Error::Key { .. } | Error::Design { .. } => ExitCode::Config,
             Error::Uids { missing: true, .. } => ExitCode::NoInput,
             Error::Uids { .. } => ExitCode::DataErr,

@@ -565,6 +565,12 @@ pub fn issue(
     Ok(summary)
 }
 
+/// One card of the registry, by number (no holder is shown: for the chip
+/// image and its inspection).
+pub fn card(reg: &Registry, number: CardNumber) -> Result<Card, Error> {
+    require_card(reg.conn(), number, reg.path())
+}
+
 fn require_card(
     conn: &Connection,
     number: CardNumber,

@@ -63,6 +63,20 @@ enum Cmd {
     },
     /// Write a print job for every card issued and not yet sent to print.
     PrintJob(PrintJobArgs),
+    /// A card's expected chip content as a Proxmark3 dump (the trailers
+    /// hold its keys: the file is its owner's only).
+    Image {
+        number: String,
+        #[arg(long, value_enum, default_value_t = cards::dump::Format::ProxmarkJson)]
+        format: cards::dump::Format,
+        /// The file [default: HOME/exports/cards/hf-mf-UID-NUMBER.EXT].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Explain a card dump (Proxmark3 .json, .bin or .eml): the MAD, the
+    /// transport application, the trip counter, the last validation, the
+    /// keys, the registry and the blocklist. Exit 0 sound, 1 findings.
+    Inspect { dump: PathBuf },
     /// Publish the blocklist for the dock (.kbl) and as CSV for people.
     Blocklist {
         /// The .kbl file (the CSV goes beside it) [default: HOME/exports/blocklist.kbl].
@@ -119,6 +133,8 @@ pub fn action(args: &Args) -> crate::access::Action {
         Cmd::Show { .. } | Cmd::List { .. } => Action::CardsView,
         Cmd::PrintJob(_) => Action::CardsPrint,
         Cmd::Blocklist { .. } => Action::Blocklist,
+        Cmd::Image { .. } => Action::CardsImage,
+        Cmd::Inspect { .. } => Action::CardsInspect,
         _ => Action::CardsChange,
     }
 }
@@ -323,6 +339,40 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             }
             g.print_json(&s);
         }
+        Cmd::Image {
+            number: n,
+            format,
+            out,
+        } => {
+            let reg = Registry::open(&home.registry())?;
+            let w = cards::inspect::write_image(
+                &home,
+                &reg,
+                &config,
+                number(&n)?,
+                format,
+                out.as_deref(),
+            )?;
+            g.say(format_args!(
+                "card {} (UID {}): {} bytes → {} (its keys are in it: keep it to yourself)",
+                w.card,
+                w.uid,
+                w.bytes,
+                w.file.display()
+            ));
+            g.print_json(&w);
+        }
+        Cmd::Inspect { dump } => {
+            let reg = Registry::open(&home.registry())?;
+            let i = cards::inspect::inspect_file(&home, &reg, &config, &dump)?;
+            g.print_json(&i);
+            if !g.json && !g.quiet {
+                print_inspection(&i);
+            }
+            if !i.sound() {
+                return Err(Error::Reported(crate::ExitCode::Differs));
+            }
+        }
         Cmd::Blocklist { out } => {
             let _lock = lock("cards blocklist")?;
             let mut reg = Registry::open(&home.registry())?;
@@ -412,5 +462,38 @@ fn print_card(config: &Config, s: &cards::Shown, lang: Lang) {
                 .map(|d| format!(" — {d}"))
                 .unwrap_or_default()
         );
+    }
+}
+
+fn print_inspection(i: &cards::inspect::Inspection) {
+    println!("UID {} ({:?} dump)", i.uid, i.format);
+    if let Some(a) = &i.application {
+        println!(
+            "card {}: {} of {}, valid {} to {}, issue {}, {}",
+            a.card,
+            a.category,
+            a.community,
+            a.valid_from,
+            a.valid_to,
+            a.issue,
+            if a.trip_limit > 0 {
+                format!("{} trips a month", a.trip_limit)
+            } else {
+                "no trip limit".into()
+            }
+        );
+    }
+    if let Some(n) = i.trips {
+        println!("trip counter: {n}");
+    }
+    match &i.last_validation {
+        Some(l) => println!(
+            "last validation: {} on route {}, vehicle {}, validator {}, zone {} ({} trips that month)",
+            l.at, l.route, l.vehicle, l.validator, l.zone, l.month_trips
+        ),
+        None => println!("last validation: none"),
+    }
+    for f in &i.findings {
+        println!("  {} {}", if f.ok { "ok  " } else { "FAIL" }, f.what);
     }
 }

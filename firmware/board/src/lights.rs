@@ -1,8 +1,7 @@
-//! The green, red and blue lights (P16). The 1.8" screen is not driven.
+//! The green, red and blue lights (P16), lit with the screen's signal.
 
 use embedded_hal::digital::OutputPin;
-use kartka_protocol::TapRecord;
-use kartka_validator::{Indicator, Signal};
+use kartka_validator::Signal;
 use rp2040_hal::Timer;
 use rp2040_hal::gpio::{DynPinId, FunctionSioOutput, Pin, PullDown};
 
@@ -52,13 +51,15 @@ impl Lights {
     }
 }
 
-impl Indicator for Lights {
-    fn show(&mut self, signal: Signal, _record: Option<&TapRecord>) {
+impl Lights {
+    /// Lights `signal` for a second (none: all off).
+    pub fn show(&mut self, signal: Option<Signal>) {
         self.all_off();
         let led = match signal {
-            Signal::Green => &mut self.green,
-            Signal::Red => &mut self.red,
-            Signal::Blue => &mut self.blue,
+            None => return,
+            Some(Signal::Green) => &mut self.green,
+            Some(Signal::Red) => &mut self.red,
+            Some(Signal::Blue) => &mut self.blue,
         };
         let Ok(()) = led.set_high();
         self.off_at = Some(self.timer.get_counter().ticks() + LIT_US);

@@ -1,20 +1,27 @@
 //! The kartka validator on an RP2040 board: an MFRC522 reader on SPI0, the
-//! dock on USB CDC-ACM, green/red/blue LEDs. See README.md for the pins
-//! and the flash map.
+//! 1.8" ST7735 screen on SPI1, the dock on USB CDC-ACM, green/red/blue
+//! LEDs, and the driver's terminal's inspection switch. See README.md for
+//! the pins and the flash map.
 
 #![no_std]
 #![no_main]
 
 mod clock;
+mod face;
 mod flash;
 mod lights;
 mod provision;
 mod reader;
 
 use embedded_hal::delay::DelayNs;
-use embedded_hal::digital::OutputPin;
+use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal_bus::spi::ExclusiveDevice;
-use kartka_validator::{CardReader, Clock, CoreError, Dock, Indicator, Signal, Validator};
+use kartka_validator::{
+    CardReader, Clock, CoreError, Dock, Indicator, OutOfService, Screen, Validator,
+};
+use mipidsi::interface::SpiInterface;
+use mipidsi::models::ST7735s;
+use mipidsi::options::{ColorInversion, ColorOrder, Orientation, Rotation};
 use rp2040_hal::clocks::{Clock as _, init_clocks_and_plls};
 use rp2040_hal::fugit::RateExtU32;
 use rp2040_hal::gpio::{FunctionSpi, PinState, Pins};
@@ -25,6 +32,7 @@ use usb_device::prelude::{StringDescriptors, UsbDeviceBuilder, UsbDeviceState, U
 use usbd_serial::SerialPort;
 
 use crate::clock::UtcClock;
+use crate::face::Face;
 use crate::flash::Region;
 use crate::lights::Lights;
 use crate::reader::Reader;
@@ -88,12 +96,48 @@ fn main() -> ! {
         &mut pac.RESETS,
     );
 
-    let mut lights = Lights::new(
+    let lights = Lights::new(
         pins.gpio13.into_push_pull_output().into_dyn_pin(),
         pins.gpio14.into_push_pull_output().into_dyn_pin(),
         pins.gpio15.into_push_pull_output().into_dyn_pin(),
         timer,
     );
+
+    // The screen (P16): an ST7735 160 × 128 on SPI1 at 16 MHz, landscape.
+    // Offsets and colour order are those of the common "green tab"
+    // modules; another module may need them changed (README.md).
+    let lcd_cs = pins.gpio9.into_push_pull_output_in_state(PinState::High);
+    let lcd_dc = pins.gpio8.into_push_pull_output();
+    let lcd_rst = pins.gpio12.into_push_pull_output();
+    let mut backlight = pins.gpio7.into_push_pull_output();
+    let lcd_spi = Spi::<_, _, _, 8>::new(
+        pac.SPI1,
+        (
+            pins.gpio11.into_function::<FunctionSpi>(),
+            pins.gpio10.into_function::<FunctionSpi>(),
+        ),
+    )
+    .init(
+        &mut pac.RESETS,
+        clocks.peripheral_clock.freq(),
+        16.MHz(),
+        embedded_hal::spi::MODE_0,
+    );
+    let Ok(lcd_spi) = ExclusiveDevice::new(lcd_spi, lcd_cs, timer);
+    let mut lcd_buf = [0u8; 512];
+    let display = mipidsi::Builder::new(ST7735s, SpiInterface::new(lcd_spi, lcd_dc, &mut lcd_buf))
+        .reset_pin(lcd_rst)
+        .display_size(128, 160)
+        .display_offset(2, 1)
+        .orientation(Orientation::new().rotate(Rotation::Deg90))
+        .color_order(ColorOrder::Bgr)
+        .invert_colors(ColorInversion::Normal)
+        .init(&mut timer)
+        .ok();
+    let Ok(()) = backlight.set_high();
+    let mut face = Face::new(lights, display, timer);
+    // The driver's terminal's inspection switch (P15): low while on.
+    let mut inspection = pins.gpio6.into_pull_up_input();
 
     // The MFRC522: hard reset, then SPI0 at 4 MHz (the chip takes 10).
     let mut rst = pins.gpio20.into_push_pull_output_in_state(PinState::Low);
@@ -191,26 +235,51 @@ fn main() -> ! {
             next_card = now + CARD_POLL_US;
             let mut chip_failed = false;
             if let Some(r) = reader.ready() {
-                if let Some(v) = validator.as_mut() {
-                    match v.poll(r, clock.now()) {
-                        Ok(Some(record)) => lights.show(Signal::of(record.result), Some(&record)),
-                        Ok(None) => {}
-                        Err(CoreError::Reader(_)) => chip_failed = true,
-                        // LogFull: dock me. Anything else: a storage fault.
-                        Err(CoreError::LogFull | CoreError::Log(_) | CoreError::Store(_)) => {
-                            lights.show(Signal::Red, None)
-                        }
+                let inspecting = inspection.is_low().unwrap_or(false);
+                let out = |why| Screen::OutOfService {
+                    now: clock.now(),
+                    utc_offset_min: 0,
+                    why,
+                };
+                let shown = if let Some(v) = validator.as_mut() {
+                    match (inspecting, clock.now()) {
+                        (true, Some(now)) => v.inspect_screen(r, now),
+                        _ => match v.poll(r, clock.now()) {
+                            Ok(Some(record)) => Some(v.tap_screen(&record)),
+                            Ok(None) => None,
+                            Err(CoreError::Reader(_)) => {
+                                chip_failed = true;
+                                Some(out(OutOfService::Reader))
+                            }
+                            Err(CoreError::LogFull) => Some(out(OutOfService::LogFull)),
+                            Err(CoreError::Log(_) | CoreError::Store(_)) => {
+                                Some(out(OutOfService::Storage))
+                            }
+                        },
                     }
                 } else if let Ok(Some(_)) = r.detect() {
                     r.release();
-                    lights.show(Signal::Red, None);
+                    Some(out(OutOfService::NoKeys))
+                } else {
+                    None
+                };
+                if let Some(screen) = shown {
+                    face.show(&screen);
                 }
             }
             if chip_failed {
                 reader.restart();
             }
         }
-        lights.tick();
+        let now = clock.now();
+        face.tick(now, || match &validator {
+            Some(v) => v.ready_screen(now),
+            None => Screen::OutOfService {
+                now,
+                utc_offset_min: 0,
+                why: OutOfService::NoKeys,
+            },
+        });
     }
 }
 

@@ -38,6 +38,8 @@ impl Wallet {
     pub fn take(&mut self, card: u32) -> VirtualCard {
         self.cards.remove(&card).unwrap_or_else(|| {
             let app = TransportApp {
+                layout: kartka_protocol::card::transport::LAYOUT_VERSION,
+                trip_limit: 0,
                 card,
                 category: (card % 11) as u8,
                 community: (card % 4) as u16,

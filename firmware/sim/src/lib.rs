@@ -6,4 +6,5 @@ pub mod cards;
 pub mod figures;
 pub mod flash;
 pub mod link;
+pub mod screens;
 pub mod script;

@@ -35,6 +35,14 @@ enum Command {
     /// Tap cards, then serve the dock on a pseudo-terminal (its path is the
     /// first line on stdout).
     Serve(Box<Serve>),
+    /// The validator's screens (P16) as PNG files, drawn by the real
+    /// screen code: ready, accepted, repeat, refusals, the trip limit, the
+    /// inspection view.
+    Screens {
+        /// The folder to write NAME.png into.
+        #[arg(long, default_value = "screens")]
+        out: PathBuf,
+    },
     /// Bytes on the wire and time to dump N taps at a baud rate.
     Figures {
         #[arg(long, default_value_t = 50_000)]
@@ -183,6 +191,12 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Serve(args) => serve(*args),
+        Command::Screens { out } => kartka_sim::screens::write_gallery(&out).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+            0
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -7,14 +7,19 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod calendar;
 pub mod dock;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod log;
 pub mod reader;
+#[cfg(feature = "scenarios")]
+pub mod scenarios;
+pub mod screen;
 pub mod store;
 pub mod validator;
 
 pub use dock::Dock;
 pub use reader::{CardReader, Fault, Mfrc522Reader};
+pub use screen::{OutOfService, Screen};
 pub use validator::{Clock, CoreError, Indicator, Keys, Signal, Validator};

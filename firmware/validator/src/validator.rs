@@ -2,15 +2,17 @@
 
 use embedded_storage::nor_flash::NorFlash;
 use kartka_protocol::auth::DockKey;
-use kartka_protocol::card::keys::{KeyKind, MasterKey, sector_key};
+use kartka_protocol::card::keys::{KeyKind, KeyVersion, MasterKey, sector_key_of};
 use kartka_protocol::card::mad::{MAD_KEY_A, Mad, TRANSPORT_AID};
 use kartka_protocol::card::transport::{LastValidation, TransportApp, Validity};
 use kartka_protocol::card::{first_block, value};
 use kartka_protocol::message::Settings;
 use kartka_protocol::{TapRecord, TapResult, Uid};
 
+use crate::calendar;
 use crate::log::{LogError, TapLog};
 use crate::reader::CardReader;
+use crate::screen::Screen;
 use crate::store::{ConfigStore, StoreError};
 
 /// Accepted taps remembered in RAM for the repeat timeout, besides the
@@ -41,9 +43,9 @@ impl Signal {
     }
 }
 
-/// The lights and the screen.
+/// The lights and the screen (P16): what a screen shows, and its light.
 pub trait Indicator {
-    fn show(&mut self, signal: Signal, record: Option<&TapRecord>);
+    fn show(&mut self, screen: &crate::screen::Screen);
 }
 
 /// The validator's clock, UTC seconds.
@@ -94,6 +96,8 @@ pub struct Validator<L: NorFlash, C: NorFlash> {
     /// A card that left mid-registration: (card, time written). If its
     /// last-validation block did reach the card, the retap is that trip.
     unsure: Option<(u32, u32)>,
+    /// The last tap's trips left this month, where its card has a limit.
+    trips_left: Option<u16>,
 }
 
 impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
@@ -117,6 +121,7 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
             recent_next: 0,
             last_uid: None,
             unsure: None,
+            trips_left: None,
         };
         v.rebuild_recent().map_err(CoreError::Log)?;
         Ok(v)
@@ -139,6 +144,49 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
 
     pub fn next_seq(&self) -> u32 {
         self.log.next_seq()
+    }
+
+    /// The screen for a tap `poll` returned (P11, P16).
+    pub fn tap_screen(&self, record: &TapRecord) -> Screen {
+        Screen::Tap {
+            now: record.time,
+            utc_offset_min: self.settings().map_or(0, |s| s.utc_offset_min),
+            result: record.result,
+            card: record.card,
+            trips_left: self.trips_left,
+        }
+    }
+
+    /// The screen while waiting for a card: the date and time (P16).
+    pub fn ready_screen(&self, now: Option<u32>) -> Screen {
+        let s = self.settings();
+        Screen::Ready {
+            now,
+            utc_offset_min: s.map_or(0, |s| s.utc_offset_min),
+            route: s.map_or(0, |s| s.route),
+        }
+    }
+
+    /// The inspection mode (P15) as a screen: the card read without a
+    /// trip, its validity today and whether this validator blocks it.
+    pub fn inspect_screen<R: CardReader>(&mut self, reader: &mut R, now: u32) -> Option<Screen> {
+        let card = self.inspect(reader)?;
+        let blocked = match &card {
+            Ok(v) => self.store.is_blocked(v.app.card).unwrap_or(false),
+            Err(_) => false,
+        };
+        Some(Screen::Inspect {
+            now,
+            utc_offset_min: self.settings().map_or(0, |s| s.utc_offset_min),
+            card,
+            blocked,
+        })
+    }
+
+    /// The trips left this month on the card of the last tap (P9, P16):
+    /// `Some` where the card has a trip limit and the tap was decided.
+    pub fn trips_left(&self) -> Option<u16> {
+        self.trips_left
     }
 
     /// Serves one card, if one is there: decides, writes the card, logs the
@@ -164,6 +212,7 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
             return Err(CoreError::LogFull);
         }
         let settings = self.store.settings();
+        self.trips_left = None;
         let mut record = TapRecord {
             validator: self.id,
             seq: 0,
@@ -218,7 +267,17 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
         };
         record.card = view.app.card;
         record.trips = view.trips;
-        let local_day = ((i64::from(now) + i64::from(s.utc_offset_min) * 60) / 86_400) as u16;
+        let local_day = calendar::local_day(now, s.utc_offset_min);
+        // P9: trips this local month before this one, from the card's own
+        // last validation (a new month starts from none).
+        let month = calendar::month_of_day(local_day);
+        let month_trips = view
+            .last
+            .filter(|l| {
+                calendar::month_of_day(calendar::local_day(l.time, s.utc_offset_min)) == month
+            })
+            .map_or(0, |l| l.month_trips);
+        let limit = u16::from(view.app.trip_limit);
         let timeout = u32::from(s.timeout_s);
         let repeat_on_card = view
             .last
@@ -246,11 +305,21 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
             }
         } else if repeat_on_card || repeat_here {
             TapResult::Repeat
+        } else if limit > 0 && month_trips >= limit {
+            TapResult::TripLimit
         } else {
-            self.register(reader, s, now, sector, &view)
+            self.register(reader, s, now, sector, &view, month_trips + 1)
         };
         if record.result == TapResult::Accepted && !finished_here {
             record.trips = view.trips.saturating_add(1);
+        }
+        if limit > 0 {
+            let used = match record.result {
+                TapResult::Accepted if !finished_here => month_trips + 1,
+                TapResult::Accepted => view.last.map_or(month_trips, |l| l.month_trips),
+                _ => month_trips,
+            };
+            self.trips_left = Some(limit.saturating_sub(used));
         }
         if record.result == TapResult::CardError {
             self.unsure = Some((view.app.card, now));
@@ -284,13 +353,40 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
         let mad = Mad::decode(&reader.read(1).map_err(io)?, &reader.read(2).map_err(io)?)
             .map_err(|_| TapResult::UnknownCard)?;
         let sector = mad.find(TRANSPORT_AID).ok_or(TapResult::UnknownCard)?;
-        let key = sector_key(&self.keys.card_master, uid.as_bytes(), sector, KeyKind::A);
         let first = first_block(sector);
-        if reader.authenticate(first, &key).is_err() {
-            return Err(refused(reader, TapResult::AuthFailed));
+        // The keys of the card's version, newest first: a card printed
+        // before AN10922 keys opens with version 1. A refused key sends
+        // the card to sleep; wake it for the next.
+        let mut opened = None;
+        for (i, version) in KeyVersion::ALL.into_iter().enumerate() {
+            if i > 0 {
+                reader.release();
+                if !matches!(reader.detect(), Ok(Some(u)) if u == uid) {
+                    return Err(TapResult::CardError);
+                }
+            }
+            let key = sector_key_of(
+                version,
+                &self.keys.card_master,
+                uid.as_bytes(),
+                sector,
+                KeyKind::A,
+            );
+            if reader.authenticate(first, &key).is_ok() {
+                opened = Some(version);
+                break;
+            }
         }
+        let Some(version) = opened else {
+            return Err(refused(reader, TapResult::AuthFailed));
+        };
         let app = TransportApp::from_block(&reader.read(first).map_err(io)?)
             .map_err(|_| TapResult::UnknownCard)?;
+        // The layout says which keys the card should have: a card whose
+        // keys and layout disagree was not made by the card office.
+        if app.key_version() != version {
+            return Err(TapResult::UnknownCard);
+        }
         let (trips, _) = value::decode(&reader.read(first + 1).map_err(io)?)
             .map_err(|_| TapResult::CardError)?;
         let last = LastValidation::from_block(&reader.read(first + 2).map_err(io)?);
@@ -314,6 +410,7 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
         now: u32,
         sector: u8,
         view: &CardView,
+        month_trips: u16,
     ) -> TapResult {
         let first = first_block(sector);
         let trips = i32::from(view.trips) + 1;
@@ -329,6 +426,7 @@ impl<L: NorFlash, C: NorFlash<Error = L::Error>> Validator<L, C> {
             route: s.route,
             validator: self.id,
             zone: s.zone,
+            month_trips,
         };
         if reader.write(first + 2, &last.to_block()).is_err() {
             return TapResult::CardError;

@@ -126,6 +126,47 @@ fn pending(
     rows.collect()
 }
 
+/// The transport application a card is encoded with: its number,
+/// category and community as indices in kartka.toml's lists, validity in
+/// days, issue number, and the category's monthly trip limit (P9, counted
+/// on the card; a limit over 255 a month is no limit a card can hold).
+/// `None` when kartka.toml does not list its category or community.
+fn app_of(
+    config: &Config,
+    number: CardNumber,
+    category: &str,
+    community: &str,
+    (valid_from, valid_to): (NaiveDate, NaiveDate),
+    issue: i64,
+) -> Option<TransportApp> {
+    Some(TransportApp {
+        layout: kartka_protocol::card::transport::LAYOUT_VERSION,
+        card: number.value(),
+        category: config.category_index(category)?,
+        community: config.community_index(community)?,
+        valid_from: days(valid_from),
+        valid_to: days(valid_to),
+        issue: issue.clamp(1, 255) as u8,
+        trip_limit: config
+            .flags
+            .trip_limit(category)
+            .map_or(0, |n| n.min(255) as u8),
+    })
+}
+
+/// The transport application of a card of the registry (`cards image`).
+pub(crate) fn transport_app(config: &Config, card: &super::Card) -> Option<TransportApp> {
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    app_of(
+        config,
+        CardNumber::parse(&card.number).ok()?,
+        &card.category,
+        &card.community,
+        (date(&card.valid_from)?, date(&card.valid_to)?),
+        card.issue,
+    )
+}
+
 fn days(d: NaiveDate) -> u16 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     (d - epoch).num_days().clamp(0, i64::from(u16::MAX)) as u16
@@ -209,9 +250,13 @@ pub fn run(
             number: card.number.to_string(),
             why,
         };
-        let (Some(category), Some(community)) = (
-            config.category_index(&card.category),
-            config.community_index(&card.community),
+        let Some(app) = app_of(
+            config,
+            card.number,
+            &card.category,
+            &card.community,
+            (card.valid_from, card.valid_to),
+            card.issue,
         ) else {
             summary.held_back.push(hold(format!(
                 "category {:?} or community {:?} is not in kartka.toml",
@@ -224,14 +269,6 @@ pub fn run(
                 "no photo in the registry: import the application again with its photo".into(),
             ));
             continue;
-        };
-        let app = TransportApp {
-            card: card.number.value(),
-            category,
-            community,
-            valid_from: days(card.valid_from),
-            valid_to: days(card.valid_to),
-            issue: card.issue.clamp(1, 255) as u8,
         };
         candidates.push((card, app, home.photos().join(photo)));
     }

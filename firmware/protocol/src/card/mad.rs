@@ -92,6 +92,39 @@ mod tests {
         assert_eq!(CRC8.checksum(b"123456789"), 0x99);
     }
 
+    /// NXP AN10787's worked example ("CRC calculation"; the same bytes in
+    /// libfreefare's test_mad.c): info byte 01, sectors 1–3 0x0801, 7
+    /// 0x0004, 8–9 0x1003, 10–11 0x1002, 15 0x3011; CRC 0x89. (The note's
+    /// "preset 0xE3" is 0xC7 bit-mirrored; with 0xE3 the CRC is 0xA2.)
+    #[test]
+    fn the_an10787_example() {
+        let b1 = [
+            0x89, 0x01, 0x01, 0x08, 0x01, 0x08, 0x01, 0x08, 0, 0, 0, 0, 0, 0, 0x04, 0x00,
+        ];
+        let b2 = [
+            0x03, 0x10, 0x03, 0x10, 0x02, 0x10, 0x02, 0x10, 0, 0, 0, 0, 0, 0, 0x11, 0x30,
+        ];
+        assert_eq!(CRC8.checksum(&[&b1[1..], &b2[..]].concat()), 0x89);
+        let mad = Mad::decode(&b1, &b2).unwrap();
+        assert_eq!(mad.info, 1);
+        assert_eq!(&mad.aids[..3], &[0x0801; 3]);
+        assert_eq!(mad.aids[6], 0x0004);
+        assert_eq!(mad.aids[14], 0x3011);
+        assert_eq!(mad.find(0x1002), Some(10));
+        assert_eq!(mad.encode(), [b1, b2]);
+        // Two other directories from real cards (libfreefare): NDEF AIDs.
+        let ndef = |n: usize| {
+            let mut bytes = [0u8; 31];
+            bytes[0] = 1;
+            for i in 0..n {
+                bytes[1 + 2 * i..3 + 2 * i].copy_from_slice(&[0x03, 0xE1]);
+            }
+            CRC8.checksum(&bytes)
+        };
+        assert_eq!(ndef(5), 0xC4);
+        assert_eq!(ndef(6), 0xAB);
+    }
+
     #[test]
     fn the_transport_mad_names_sector_1_low_byte_first() {
         let [b1, b2] = Mad::with_transport(1).encode();

@@ -30,12 +30,14 @@ pub fn settings(vehicle: u16) -> Settings {
 
 pub fn app(card: u32) -> TransportApp {
     TransportApp {
+        layout: kartka_protocol::card::transport::LAYOUT_VERSION,
         card,
         category: 1,
         community: 0,
         valid_from: DAY - 30,
         valid_to: DAY + 30,
         issue: 1,
+        trip_limit: 0,
     }
 }
 
@@ -105,7 +107,8 @@ fn a_valid_card_is_a_trip_written_to_the_card_and_the_log() {
             vehicle: 12,
             route: 5,
             validator: 7,
-            zone: 1
+            zone: 1,
+            month_trips: 1,
         }
     );
     assert_eq!(
@@ -338,4 +341,91 @@ fn the_inspection_mode_shows_the_card_and_logs_nothing() {
     assert_eq!((view.app.card, view.trips), (600, 1));
     assert_eq!(view.last.unwrap().vehicle, 12);
     assert_eq!(v.next_seq(), 2);
+}
+
+/// P9: a card with a monthly trip limit is refused once it is used up in
+/// the local month, counted on the card itself (any validator sees it),
+/// shows the trips left, and rides again next month.
+#[test]
+fn a_trip_limit_is_counted_on_the_card_per_local_month() {
+    let bench = Bench::new();
+    let limited = TransportApp {
+        trip_limit: 2,
+        valid_to: DAY + 60,
+        ..app(10_000_050)
+    };
+    let mut card = issued_card(&MASTER, [5, 5, 5, 5], &limited);
+    let mut seen = Vec::new();
+    // Different vehicles, an hour apart: no repeats.
+    for (i, vehicle) in [11u16, 12, 13].into_iter().enumerate() {
+        let mut v = validator(20 + i as u16, vehicle);
+        let (r, c) = bench.tap(&mut v, card, T0 + 3600 * i as u32);
+        card = c;
+        seen.push((r.unwrap().result, v.trips_left()));
+    }
+    assert_eq!(
+        seen,
+        [
+            (TapResult::Accepted, Some(1)),
+            (TapResult::Accepted, Some(0)),
+            (TapResult::TripLimit, Some(0)),
+        ]
+    );
+    assert_eq!(Signal::of(TapResult::TripLimit), Signal::Red);
+    let last = LastValidation::from_block(&card.block(LAST_BLOCK)).unwrap();
+    assert_eq!(last.month_trips, 2);
+    // 2026-11-01 00:30 Kyiv (UTC+2): a new local month.
+    let mut v = validator(30, 14);
+    let (r, _) = bench.tap(&mut v, card, 1_793_485_800);
+    assert_eq!(r.unwrap().result, TapResult::Accepted);
+    assert_eq!(v.trips_left(), Some(1));
+    // A card without a limit has no trips left to show.
+    let mut v = validator(31, 15);
+    bench.tap(
+        &mut v,
+        issued_card(&MASTER, [6, 6, 6, 6], &app(10_000_068)),
+        T0,
+    );
+    assert_eq!(v.trips_left(), None);
+}
+
+/// Cards printed before AN10922 keys (layout 1, HMAC keys) still ride;
+/// a card whose keys and layout disagree was not made by the office.
+#[test]
+fn a_card_of_the_earlier_key_version_still_reads() {
+    use kartka_protocol::card::keys::{KeyKind, KeyVersion, sector_key_of};
+    let bench = Bench::new();
+    let old = TransportApp {
+        layout: 1,
+        ..app(10_000_076)
+    };
+    let uid = [7, 7, 7, 7];
+    let card = issued_card(&MASTER, uid, &old);
+    assert_eq!(
+        card.block(7)[..6],
+        sector_key_of(KeyVersion::V1, &MASTER, &uid, 1, KeyKind::A)
+    );
+    let mut v = validator(40, 16);
+    let (r, card) = bench.tap(&mut v, card, T0);
+    let r = r.unwrap();
+    assert_eq!(
+        (r.result, r.card, r.trips),
+        (TapResult::Accepted, 10_000_076, 1)
+    );
+    // Its blocks are still layout 1: the validator never rewrites them.
+    assert_eq!(card.block(APP_BLOCK), old.to_block());
+    // A layout-2 application under version-1 keys: refused.
+    let mut forged = issued_card(
+        &MASTER,
+        [8, 8, 8, 8],
+        &TransportApp {
+            layout: 1,
+            ..app(10_000_084)
+        },
+    );
+    let mut blocks = *forged.blocks();
+    blocks[APP_BLOCK as usize] = app(10_000_084).to_block();
+    forged = VirtualCard::from_blocks(blocks);
+    let (r, _) = bench.tap(&mut v, forged, T0 + 60);
+    assert_eq!(r.unwrap().result, TapResult::UnknownCard);
 }
