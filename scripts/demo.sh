@@ -55,6 +55,13 @@ echo
 echo "== kartka cards blocklist (for the dock to push to validators)"
 "$bin" cards blocklist
 echo
+echo "== kartka cards image / inspect (a card's chip as a Proxmark3 dump, explained: keys by NXP AN10922, registry, blocklist)"
+live="$(awk -F, 'NR == 2 { print $1 }' "$work/print-job-1/cards.csv")"
+"$bin" cards image "$live" --out "$work/card-$live.json"
+"$bin" cards inspect "$work/card-$live.json"
+"$bin" --quiet cards image "$card" --format eml --out "$work/card-$card.eml"
+"$bin" cards inspect "$work/card-$card.eml" || echo "   (exit $?: the lost card is on the blocklist)"
+echo
 echo "== kartka fleet import (the carriers, vehicles and validators)"
 "$bin" fleet import fixtures/fleet/fleet.csv
 echo
@@ -127,6 +134,11 @@ echo "== kartka budget (the year's free-travel budget: actual, forecast with its
 printf '\n[[budget]]\nyear = %s\namount_kopecks = 3000000000\napproved = "%s-01-15"\n' "${month%-*}" "${month%-*}" >>"$work/city/kartka.toml"
 "$bin" --home "$work/city" budget --year "${month%-*}" --as-of "$month" --out "$work/budget.xlsx"
 echo
+echo "== kartka open-data (the month as open data: small numbers withheld, signed; K6) and its verification"
+last_day="$(date -d "$month-01 +1 month -1 day" +%F)"
+"$bin" --home "$work/city" open-data --from "$month-01" --to "$last_day" --out "$work/open-data"
+"$bin" open-data verify "$work/open-data" --key "$work/city/keys/open-data-signing.pub"
+echo
 echo "== kartka status"
 "$bin" status
 echo
@@ -143,6 +155,8 @@ echo "  synthetic month (fleet, cards, ground truth): $work/month/ (stored in th
 echo "  suspicious taps, review workbook:             $work/flags.xlsx (and $work/flags.csv)"
 echo "  the same on the fleet sheet without route 6:   $work/flags-fleet-fault.xlsx (opens on the configuration suspects)"
 echo "  the year's benefit budget, with charts:        $work/budget.xlsx"
+echo "  the month's open data (CSV, Parquet, signed):  $work/open-data/ (public key: $work/city/keys/open-data-signing.pub)"
+echo "  a card's chip as a Proxmark3 dump:             $work/card-$live.json"
 echo "  compensation workbooks:                       $(ls "$work"/compensation/*.xlsx | tr '\n' ' ')"
 echo "  a carrier report's reconciliation:            $work/reconcile.xlsx"
 echo "  validations by community (P18):               $work/report-communities.xlsx"
