@@ -373,6 +373,22 @@ pub struct ValidatorInfo {
     pub settings_version: u32,
 }
 
+/// Every carrier's name, by id (reports and open data name them).
+pub fn carrier_names(
+    reg: &Registry,
+) -> Result<std::collections::BTreeMap<i64, String>, crate::registry::Error> {
+    let mut st = reg
+        .conn()
+        .prepare("SELECT id, name FROM carriers")
+        .map_err(|e| reg.err(e))?;
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| reg.err(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| reg.err(e))?;
+    Ok(rows)
+}
+
 pub fn validator(reg: &Registry, id: u16) -> Result<Option<ValidatorInfo>, crate::registry::Error> {
     reg.conn()
         .query_row(

@@ -350,7 +350,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
             }
         }
     }
-    let carriers = carrier_names(reg)?;
+    let carriers = crate::fleet::carrier_names(reg)?;
     let holders = if o.names && o.by == By::Card {
         holder_names(home, reg)?
     } else {
@@ -417,19 +417,6 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         unflagged_months: unflagged,
         unpriced,
     })
-}
-
-fn carrier_names(reg: &Registry) -> Result<BTreeMap<i64, String>, Error> {
-    let mut st = reg
-        .conn()
-        .prepare("SELECT id, name FROM carriers")
-        .map_err(|e| reg.err(e))?;
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| reg.err(e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| reg.err(e))?;
-    Ok(rows)
 }
 
 type Holder = (String, String, Option<PathBuf>);

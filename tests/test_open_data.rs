@@ -341,14 +341,7 @@ fn a_lone_night_rider_is_in_no_public_table_nor_in_their_totals() {
             .any(|r| r["тип_дня"] == "неділя або свято" && r["приховано"] == "так")
     );
     // No card number, UID or holder field anywhere in the release.
-    let card_numbers: Vec<String> = {
-        let db = h.db();
-        let mut st = db.prepare("SELECT number FROM cards").unwrap();
-        st.query_map([], |r| r.get::<_, i64>(0))
-            .unwrap()
-            .map(|n| n.unwrap().to_string())
-            .collect()
-    };
+    let card_numbers = card_numbers(&h);
     for f in walk(&release) {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).to_string();
         for banned in [
@@ -387,6 +380,16 @@ fn a_lone_night_rider_is_in_no_public_table_nor_in_their_totals() {
         "open-data verify open --key {}",
         h.root.join("keys/open-data-signing.pub").display()
     )));
+}
+
+/// Every card number of the registry, as text.
+fn card_numbers(h: &Home) -> BTreeSet<String> {
+    let db = h.db();
+    let mut st = db.prepare("SELECT number FROM cards").unwrap();
+    st.query_map([], |r| r.get::<_, i64>(0))
+        .unwrap()
+        .map(|n| n.unwrap().to_string())
+        .collect()
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -430,16 +433,8 @@ fn cards_behind(h: &Home) -> BTreeMap<(String, String), usize> {
         .unwrap()
         .map(|x| x.unwrap())
         .collect();
-    let group = |cat: &str| -> &'static str {
-        match cat {
-            c if c.starts_with("pensioner") => "pensioners",
-            c if c.starts_with("disability") || c == "child-disability" => "disability",
-            "combatant" | "war-disability" => "veterans",
-            c if c.starts_with("chornobyl") => "chornobyl",
-            "large-family-child" => "children",
-            _ => "other",
-        }
-    };
+    let config = kartka::config::Config::load(&h.root.join("kartka.toml")).unwrap();
+    let group = |cat: &str| kartka::open_data::tables::group_of(&config, cat);
     let mut sets: BTreeMap<(String, String), BTreeSet<i64>> = BTreeMap::new();
     for f in files {
         let rel = f
@@ -508,7 +503,7 @@ fn cards_behind(h: &Home) -> BTreeMap<(String, String), usize> {
             let r = route.get(i).unwrap();
             let (cat, com) = registry
                 .get(&c)
-                .map(|(a, b)| (group(a).to_string(), b.clone()))
+                .map(|(a, b)| (group(a), b.clone()))
                 .unwrap_or(("unknown".into(), "unknown".into()));
             let carrier = carrier.get(i).map(|x| x.to_string()).unwrap_or_default();
             for k in [
@@ -742,14 +737,7 @@ fn a_research_release_is_pseudonymised_per_release_audited_and_for_analysts_only
     let p2: BTreeSet<&str> = rows2.iter().map(|r| r["pseudonym"].as_str()).collect();
     assert_eq!(p1.len(), p2.len());
     assert!(p1.is_disjoint(&p2), "two releases share pseudonyms");
-    let numbers: BTreeSet<String> = {
-        let db = h.db();
-        let mut st = db.prepare("SELECT number FROM cards").unwrap();
-        st.query_map([], |r| r.get::<_, i64>(0))
-            .unwrap()
-            .map(|n| n.unwrap().to_string())
-            .collect()
-    };
+    let numbers = card_numbers(&h);
     assert!(p1.iter().all(|p| !numbers.contains(*p)));
     // Private files, the key kept, never in the release.
     use std::os::unix::fs::PermissionsExt;

@@ -3,9 +3,7 @@
 //! derived from it and the card's UID (`kartka_protocol::card::keys`). The
 //! key is never stored in the registry nor printed.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use kartka_protocol::card::keys::MasterKey;
@@ -55,25 +53,10 @@ pub fn create_if_missing(path: &Path) -> Result<bool, Error> {
         path: path.to_path_buf(),
         why: format!("cannot create it ({e})"),
     };
-    if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(fail)?;
-    }
     let mut key = [0u8; 16];
     rand::rng().fill_bytes(&mut key);
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(fail)?;
-    f.write_all(format!("{hex}\n").as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(fail)?;
+    crate::private::create_secret(path, format!("{hex}\n").as_bytes()).map_err(fail)?;
     Ok(true)
 }
 

@@ -187,7 +187,7 @@ pub fn publish(
     let mut w = release::Writer::begin(&o.out, o.level)?;
     let (months, trips, withheld, pseudonym_key) = match o.level {
         Level::Public => {
-            let carriers = release::carrier_names(reg)?;
+            let carriers = crate::fleet::carrier_names(reg)?;
             let counted = tables::count(period)?;
             if counted.is_empty() {
                 return Err(Error::NoTaps {

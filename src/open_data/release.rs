@@ -14,7 +14,6 @@ use super::suppress::{Why, suppress};
 use super::tables::{DayType, MonthTables, group_label, problem};
 use super::{Error, Level, Verified, Withheld};
 use crate::config::Config;
-use crate::registry::Registry;
 
 const MANIFEST: &str = "manifest.json";
 const SIGNATURE: &str = "manifest.json.sig";
@@ -32,19 +31,6 @@ pub fn check_out(out: &Path) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-pub fn carrier_names(reg: &Registry) -> Result<BTreeMap<i64, String>, Error> {
-    let mut st = reg
-        .conn()
-        .prepare("SELECT id, name FROM carriers")
-        .map_err(|e| reg.err(e))?;
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| reg.err(e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| reg.err(e))?;
-    Ok(rows)
 }
 
 /// A release being written, in `<out>.partial`.

@@ -4,8 +4,7 @@
 //! which pseudonym was theirs, and two releases' pseudonyms cannot be
 //! joined. Times are cut down to 15 minutes; categories to their group.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
@@ -58,27 +57,13 @@ fn new_key(home: &Home, release: &str) -> Result<([u8; 32], PathBuf), Error> {
         })
         .collect();
     let path = home.root().join(format!("keys/open-data/{name}.key"));
-    let bad = |e: std::io::Error| Error::Key {
-        path: path.clone(),
-        why: format!("cannot create the release's pseudonym key ({e})"),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(bad)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(bad)?;
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    f.write_all(format!("{hex}\n").as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(bad)?;
+    crate::private::create_secret(&path, format!("{hex}\n").as_bytes()).map_err(|e| {
+        Error::Key {
+            path: path.clone(),
+            why: format!("cannot create the release's pseudonym key ({e})"),
+        }
+    })?;
     Ok((key, path))
 }
 

@@ -4,9 +4,7 @@
 //! changed. The secret half is a file of the home's, mode 600, made at the
 //! first release; its public half is written beside it as `.pub`.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -44,22 +42,8 @@ pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), Error> {
         let mut seed = [0u8; 32];
         rand::rng().fill_bytes(&mut seed);
         let key = SigningKey::from_bytes(&seed);
-        if let Some(dir) = path.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| bad(format!("cannot create its folder ({e})")))?;
-        }
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
+        crate::private::create_secret(path, format!("{}\n", hex(&seed)).as_bytes())
             .map_err(|e| bad(format!("cannot create it ({e})")))?;
-        f.write_all(format!("{}\n", hex(&seed)).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| bad(format!("cannot write it ({e})")))?;
         std::fs::write(
             public_path(path),
             format!("{}\n", hex(key.verifying_key().as_bytes())),
