@@ -6,8 +6,9 @@
 # to DUCKDB_MAX taps, default 40 M), `compensation` and `report --by
 # carrier`; one Markdown table on stdout. Release build. Where Python has
 # pyspark (and Java), the month's compensation totals are also computed on
-# Spark SQL over the same store (scripts/spark-month.py) up to SPARK_MAX
-# taps (default 10 M) and checked equal to kartka's. STEPS picks what is
+# Spark SQL over the same store (scripts/spark-month.py) and the month's
+# flags by the same rules on Spark SQL (scripts/flag-spark.py) up to
+# SPARK_MAX taps (default 10 M), each checked equal to kartka's. STEPS picks what is
 # timed besides generating (default all: flag duckdb spark compensation
 # report); a month not timed for flag is still flagged once, untimed.
 #
@@ -74,12 +75,17 @@ for n in $sizes; do
     /usr/bin/time -f "%e" -o "$work/time" "$py" scripts/spark-month.py "$home" 2026-10 \
       --compare "$work/comp.json" 2>"$work/spark.err" >/dev/null \
       || { grep -v WARN "$work/spark.err" >&2; exit 1; }
-    spark="equal, $(cat "$work/time") s"
+    spark="totals equal, $(cat "$work/time") s"
     echo "$n: Spark SQL: $(tail -1 "$work/spark.err")" >&2
+    /usr/bin/time -f "%e" -o "$work/time" "$py" scripts/flag-spark.py "$home" 2026-10 \
+      --compare "$home/flags/month=2026-10/flags.parquet" 2>"$work/spark.err" >/dev/null \
+      || { grep -v WARN "$work/spark.err" >&2; exit 1; }
+    spark="$spark; flags equal, $(cat "$work/time") s"
+    echo "$n: Spark SQL: $(grep 'Spark and kartka' "$work/spark.err" | tail -1)" >&2
   fi
   rows+=("| $n | $gs s, $gm MiB | $fs s, $fm MiB | $ds s, $dm MiB | $ratio | $cs s, $cm MiB | $rs s, $rm MiB | $spark |")
   rm -rf "$home" "$work/gen-$n" "$work/comp-$n"
 done
-echo "| taps | generate --format store | taps flag (median) | DuckDB, same rules | DuckDB / kartka | compensation | report --by carrier | totals on Spark SQL |"
+echo "| taps | generate --format store | taps flag (median) | DuckDB, same rules | DuckDB / kartka | compensation | report --by carrier | on Spark SQL |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

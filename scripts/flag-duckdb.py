@@ -20,47 +20,11 @@ the first UID only for the few cards without a registered one that show two;
 exactly the same (validator, seq, rule) rows and exits 1 when they differ.
 Prints the seconds taken and each step's (`timings_s`).
 """
-import csv, json, os, sqlite3, sys, tempfile, time, tomllib
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+import csv, json, os, sys, tempfile, time
 
 import duckdb
 
-KYIV = ZoneInfo("Europe/Kyiv")
-DAY = 86_400_000
-RULES = ["repeat_same_vehicle", "impossible_travel", "driver_burst", "single_vehicle_card",
-         "excessive_daily_use", "card_unknown", "card_blocked", "card_expired", "holder_deceased",
-         "outside_service_hours", "route_not_served", "cloned_uid", "counter_backwards",
-         "clock_anomaly", "trip_limit", "config_suspect"]
-# The rules a configuration fault makes fire on a whole validator-day.
-CONFIG_RULES = ["route_not_served", "outside_service_hours", "clock_anomaly"]
-
-
-def kyiv_ms(d):
-    return int(datetime(d.year, d.month, d.day, tzinfo=KYIV).timestamp() * 1000)
-
-
-def utc_ms(text):
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-
-
-def minutes(t):
-    h, m = t.split(":")
-    return int(h) * 60 + int(m)
-
-
-def month_clock(first):
-    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    start, end = kyiv_ms(first), kyiv_ms(nxt)
-    off = lambda ms: int(datetime.fromtimestamp(ms / 1000, KYIV).utcoffset().total_seconds() * 1000)
-    before, after = off(start), off(end - 1)
-    switch = 2**63 - 1
-    if before != after:
-        t = start
-        while off(t) == before:
-            t += 3_600_000
-        switch = t
-    return start, end, before, after, switch
+from flag_common import CONFIG_RULES, DAY, RULES, Month
 
 
 def main():
@@ -68,37 +32,13 @@ def main():
     home, month = args[0], args[1]
     compare = sys.argv[sys.argv.index("--compare") + 1] if "--compare" in sys.argv else None
     started = time.perf_counter()
-    with open(os.path.join(home, "kartka.toml"), "rb") as f:
-        config = tomllib.load(f)
-    fl = config.get("flags", {})
-    dock = config.get("dock", {})
-    repeat_ms = fl.get("repeat_timeout_s", dock.get("repeat_timeout_s", 900)) * 1000
-    transfer_ms = fl.get("transfer_min_s", 300) * 1000
-    k = fl.get("burst_cards", 8)
-    window_ms = fl.get("burst_window_s", 30) * 1000
-    card_min = fl.get("burst_card_min_taps", 3)
-    card_share = fl.get("burst_card_share_pct", 90)
-    stack_share = fl.get("burst_stack_share_pct", 50)
-    single_min = fl.get("single_vehicle_min_taps", 10)
-    daily_max = fl.get("daily_max", 6)
-    tol_service = fl.get("service_tolerance_min", 15) * 60_000
-    open_ms = minutes(fl.get("service_start", "05:30")) * 60_000 - tol_service
-    close_ms = minutes(fl.get("service_end", "23:30")) * 60_000 + tol_service
-    tol = fl.get("clock_tolerance_s", 600) * 1000
-    limits = {l["category"]: l["per_month"] for l in fl.get("trip_limits", [])}
-    suspect_share = fl.get("suspect_share_pct", 50)
-    suspect_min = fl.get("suspect_min_taps", 20)
-    now_ms = int(time.time() * 1000)
-
-    first = date.fromisoformat(month + "-01")
-    start, end, before, after, switch = month_clock(first)
-    prev = (first - timedelta(days=1)).strftime("%Y-%m")
-    ctx_ms = max(repeat_ms, transfer_ms, window_ms, tol)
-
-    reg = sqlite3.connect(os.path.join(home, "registry.sqlite"))
-    files = lambda m: [os.path.join(home, p) for (p,) in reg.execute(
-        "SELECT path FROM tap_files WHERE replaced_at IS NULL AND month = ? ORDER BY id", (m,))]
-    month_files, prev_files = files(month), files(prev)
+    m = Month(home, month)
+    repeat_ms, transfer_ms, k, window_ms = m.repeat_ms, m.transfer_ms, m.k, m.window_ms
+    card_min, card_share, stack_share = m.card_min, m.card_share, m.stack_share
+    single_min, daily_max, open_ms, close_ms, tol = m.single_min, m.daily_max, m.open_ms, m.close_ms, m.tol
+    suspect_share, suspect_min, now_ms = m.suspect_share, m.suspect_min, m.now_ms
+    start, ctx_ms = m.start, m.ctx_ms
+    month_files, prev_files = m.month_files, m.prev_files
     tmp = tempfile.mkdtemp(prefix="flag-duckdb-")
 
     def table(name, header, rows):
@@ -109,37 +49,13 @@ def main():
             w.writerows(rows)
         return path
 
-    def date_ms(text, next_day):
-        d = date.fromisoformat(text[:10])
-        return kyiv_ms(d + timedelta(days=1) if next_day else d)
-
-    # The registry, read set-based (one query per table, no per-card
-    # subqueries); times and dates are converted in DuckDB.
     cards_raw = table("cards_raw", ["card_number", "category", "valid_from", "valid_to", "death_date", "uid", "blocked"],
-        reg.execute(
-        """WITH last_uid AS (
-             SELECT e.card_id, e.uid FROM card_events e
-             JOIN (SELECT card_id, max(id) AS id FROM card_events WHERE uid IS NOT NULL GROUP BY card_id) m ON m.id = e.id),
-           first_block AS (
-             SELECT e.card_id, e.effective FROM card_events e
-             JOIN (SELECT card_id, min(id) AS id FROM card_events WHERE state = 'blocked' GROUP BY card_id) m ON m.id = e.id)
-           SELECT c.number, c.category, substr(c.valid_from, 1, 10), substr(c.valid_to, 1, 10),
-                  substr(p.death_date, 1, 10), upper(u.uid), b.effective
-           FROM cards c JOIN people p ON p.id = c.person_id
-           LEFT JOIN last_uid u ON u.card_id = c.id
-           LEFT JOIN first_block b ON b.card_id = c.id"""))
-    limits_csv = table("limits", ["category", "per_month"], sorted(limits.items()))
-    served = sorted({(c, int(r)) for c, routes in reg.execute("SELECT carrier, routes FROM vehicles")
-                     for r in routes.split(",") if r.strip()})
-    served_csv = table("served", ["carrier_id", "route"], served)
-    hours = [(r["route"], minutes(r["start"]) * 60_000 - tol_service, minutes(r["end"]) * 60_000 + tol_service)
-             for r in fl.get("routes", [])]
-    hours_csv = table("hours", ["route", "open_ms", "close_ms"], hours)
-    batches_csv = table("batches", ["batch", "received_ms"],
-                        [(b, utc_ms(at)) for b, at in reg.execute("SELECT id, stored_at FROM tap_batches")])
-    docks_csv = table("docks", ["validator_id", "seq", "dock_ms"],
-                      [(v, n, utc_ms(at)) for v, n, at in reg.execute(
-                          "SELECT validator, next, started_at FROM dock_sessions WHERE validator IS NOT NULL AND next IS NOT NULL")])
+                      m.cards)
+    limits_csv = table("limits", ["category", "per_month"], m.limits)
+    served_csv = table("served", ["carrier_id", "route"], m.served)
+    hours_csv = table("hours", ["route", "open_ms", "close_ms"], m.hours)
+    batches_csv = table("batches", ["batch", "received_ms"], m.batches)
+    docks_csv = table("docks", ["validator_id", "seq", "dock_ms"], m.docks)
     if not month_files:
         sys.exit(f"{month}: no taps")
 
@@ -175,7 +91,7 @@ def main():
     if prev_files:
         taps += (f" UNION ALL SELECT * FROM (SELECT {cols}, true AS ctx FROM read_parquet({lst(prev_files)})"
                  f" WHERE result = 'accepted') WHERE t >= {start - ctx_ms}")
-    local = f"(t + CASE WHEN t >= {switch} THEN {after} ELSE {before} END)"
+    local = m.local()
     q(f"CREATE TEMP TABLE taps AS {taps}", "read the month (Parquet)")
 
     # Pass A: the validator's order (narrow: keys, time, batch); the clock

@@ -804,6 +804,77 @@ fn each_configuration_fault_is_a_suspect_with_its_fix_and_no_fraud_hold() {
     assert_eq!(j["by_rule"]["config_suspect"]["held"], 30);
     assert_eq!(j["held"], 30);
     peer_agrees(&h);
+    // The dockings and the suspects on Spark SQL too.
+    spark_agrees(&h, &h.root.join("flags/month=2026-10/flags.parquet"));
+}
+
+/// Past one machine (docs/scale.md): the same rules on Spark SQL
+/// (scripts/flag-spark.py, the DuckDB peer's SQL ported) flag exactly the
+/// (validator, seq, rule) rows kartka stored, every rule planted and a trip
+/// limit set; a flags file one row short is a difference, named.
+#[test]
+fn spark_sql_flags_the_same_taps_as_kartka() {
+    if crate::common::python_with_spark("the Spark SQL flags").is_none() {
+        return;
+    }
+    let h = month("40000", "0.05");
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let flags = h.root.join("flags/month=2026-10/flags.parquet");
+    let rows = flag_rows(&flags);
+    let planted: BTreeSet<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    assert!(planted.len() >= 14, "{planted:?}");
+    spark_agrees(&h, &flags);
+    // One row short: Spark names the difference and exits 1.
+    let mut df = ParquetReader::new(std::fs::File::open(&flags).unwrap())
+        .finish()
+        .unwrap();
+    df = df.slice(1, df.height() - 1);
+    let short = h.work.join("short.parquet");
+    ParquetWriter::new(std::fs::File::create(&short).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let out = spark_run(&h, &short);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Spark and kartka DIFFER on 1 (validator, seq, rule) rows"),
+        "{stderr}"
+    );
+}
+
+fn spark_run(h: &Home, compare: &std::path::Path) -> std::process::Output {
+    let python = crate::common::python_with_spark("the Spark SQL flags").expect("checked");
+    std::process::Command::new(&python)
+        .arg(crate::common::repo().join("scripts/flag-spark.py"))
+        .arg(&h.root)
+        .arg("2026-10")
+        .arg("--compare")
+        .arg(compare)
+        .env("SPARK_DRIVER_MEMORY", "1g")
+        .env("SPARK_SHUFFLE_PARTITIONS", "2")
+        .output()
+        .unwrap()
+}
+
+/// Spark SQL flags exactly what `compare` holds (skipped without pyspark
+/// and Java unless KARTKA_REQUIRE_SPARK is set).
+fn spark_agrees(h: &Home, compare: &std::path::Path) {
+    if crate::common::python_with_spark("the Spark SQL flags").is_none() {
+        return;
+    }
+    let out = spark_run(h, compare);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.contains("Spark and kartka flag the same"),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// The DuckDB peer flags exactly what kartka stored (skipped without

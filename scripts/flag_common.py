@@ -1,0 +1,111 @@
+"""What the SQL peers of `kartka taps flag` share (scripts/flag-duckdb.py on
+DuckDB, scripts/flag-spark.py on Spark SQL): the thresholds from
+HOME/kartka.toml, the Kyiv month clock, and the registry's reference
+tables read set-based with Python's sqlite3 (one query a table, no
+per-card subqueries), as plain rows; dates stay text for the engine to
+convert in Kyiv time.
+"""
+import os, sqlite3, time, tomllib
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+KYIV = ZoneInfo("Europe/Kyiv")
+DAY = 86_400_000
+RULES = ["repeat_same_vehicle", "impossible_travel", "driver_burst", "single_vehicle_card",
+         "excessive_daily_use", "card_unknown", "card_blocked", "card_expired", "holder_deceased",
+         "outside_service_hours", "route_not_served", "cloned_uid", "counter_backwards",
+         "clock_anomaly", "trip_limit", "config_suspect"]
+# The rules a configuration fault makes fire on a whole validator-day.
+CONFIG_RULES = ["route_not_served", "outside_service_hours", "clock_anomaly"]
+
+
+def kyiv_ms(d):
+    return int(datetime(d.year, d.month, d.day, tzinfo=KYIV).timestamp() * 1000)
+
+
+def utc_ms(text):
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def minutes(t):
+    h, m = t.split(":")
+    return int(h) * 60 + int(m)
+
+
+def month_clock(first):
+    """The month's start and end (UTC ms), its UTC offsets before and after
+    its DST change, and the change (or 2**63 - 1)."""
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    start, end = kyiv_ms(first), kyiv_ms(nxt)
+    off = lambda ms: int(datetime.fromtimestamp(ms / 1000, KYIV).utcoffset().total_seconds() * 1000)
+    before, after = off(start), off(end - 1)
+    switch = 2**63 - 1
+    if before != after:
+        t = start
+        while off(t) == before:
+            t += 3_600_000
+        switch = t
+    return start, end, before, after, switch
+
+
+class Month:
+    """One month of one home: the thresholds, the clock, the tap files and
+    the registry's tables."""
+
+    def __init__(self, home, month):
+        with open(os.path.join(home, "kartka.toml"), "rb") as f:
+            config = tomllib.load(f)
+        fl = config.get("flags", {})
+        dock = config.get("dock", {})
+        self.repeat_ms = fl.get("repeat_timeout_s", dock.get("repeat_timeout_s", 900)) * 1000
+        self.transfer_ms = fl.get("transfer_min_s", 300) * 1000
+        self.k = fl.get("burst_cards", 8)
+        self.window_ms = fl.get("burst_window_s", 30) * 1000
+        self.card_min = fl.get("burst_card_min_taps", 3)
+        self.card_share = fl.get("burst_card_share_pct", 90)
+        self.stack_share = fl.get("burst_stack_share_pct", 50)
+        self.single_min = fl.get("single_vehicle_min_taps", 10)
+        self.daily_max = fl.get("daily_max", 6)
+        tol_service = fl.get("service_tolerance_min", 15) * 60_000
+        self.open_ms = minutes(fl.get("service_start", "05:30")) * 60_000 - tol_service
+        self.close_ms = minutes(fl.get("service_end", "23:30")) * 60_000 + tol_service
+        self.tol = fl.get("clock_tolerance_s", 600) * 1000
+        self.limits = sorted({l["category"]: l["per_month"] for l in fl.get("trip_limits", [])}.items())
+        self.suspect_share = fl.get("suspect_share_pct", 50)
+        self.suspect_min = fl.get("suspect_min_taps", 20)
+        self.now_ms = int(time.time() * 1000)
+        self.month = month
+        first = date.fromisoformat(month + "-01")
+        self.start, self.end, self.before, self.after, self.switch = month_clock(first)
+        prev = (first - timedelta(days=1)).strftime("%Y-%m")
+        self.ctx_ms = max(self.repeat_ms, self.transfer_ms, self.window_ms, self.tol)
+
+        reg = sqlite3.connect(os.path.join(home, "registry.sqlite"))
+        files = lambda m: [os.path.join(home, p) for (p,) in reg.execute(
+            "SELECT path FROM tap_files WHERE replaced_at IS NULL AND month = ? ORDER BY id", (m,))]
+        self.month_files, self.prev_files = files(month), files(prev)
+        # card_number, category, valid_from, valid_to, death_date (dates as
+        # text), the last UID, when its first block took effect.
+        self.cards = reg.execute(
+            """WITH last_uid AS (
+                 SELECT e.card_id, e.uid FROM card_events e
+                 JOIN (SELECT card_id, max(id) AS id FROM card_events WHERE uid IS NOT NULL GROUP BY card_id) m ON m.id = e.id),
+               first_block AS (
+                 SELECT e.card_id, e.effective FROM card_events e
+                 JOIN (SELECT card_id, min(id) AS id FROM card_events WHERE state = 'blocked' GROUP BY card_id) m ON m.id = e.id)
+               SELECT c.number, c.category, substr(c.valid_from, 1, 10), substr(c.valid_to, 1, 10),
+                      substr(p.death_date, 1, 10), upper(u.uid), b.effective
+               FROM cards c JOIN people p ON p.id = c.person_id
+               LEFT JOIN last_uid u ON u.card_id = c.id
+               LEFT JOIN first_block b ON b.card_id = c.id""").fetchall()
+        self.served = sorted({(c, int(r)) for c, routes in reg.execute("SELECT carrier, routes FROM vehicles")
+                              for r in routes.split(",") if r.strip()})
+        self.hours = [(r["route"], minutes(r["start"]) * 60_000 - tol_service, minutes(r["end"]) * 60_000 + tol_service)
+                      for r in fl.get("routes", [])]
+        self.batches = [(b, utc_ms(at)) for b, at in reg.execute("SELECT id, stored_at FROM tap_batches")]
+        self.docks = [(v, n, utc_ms(at)) for v, n, at in reg.execute(
+            "SELECT validator, next, started_at FROM dock_sessions WHERE validator IS NOT NULL AND next IS NOT NULL")]
+
+    def local(self, t="t"):
+        """The Kyiv wall-clock milliseconds of `t`, as SQL."""
+        return f"({t} + CASE WHEN {t} >= {self.switch} THEN {self.after} ELSE {self.before} END)"
