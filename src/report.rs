@@ -6,8 +6,9 @@
 //! a time (`taps::month::count_chunked`): accepted taps in the period and
 //! the account's scope, joined with each month's held taps and with the
 //! registry's cards, counted by the key and by what prices a trip
-//! (carrier, route, zone, Kyiv day), and by key and card for the distinct
-//! cards; each group is priced in Rust by the one pricing function.
+//! (carrier, route, zone, Kyiv day), with each key's distinct cards in a
+//! bitmap (`taps::month::CardsPerKey`); each group is priced in Rust by the
+//! one pricing function.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use crate::access::Scope;
 use crate::config::Config;
 use crate::home::Home;
 use crate::registry::Registry;
-use crate::taps::month::{CardFrame, held_frame};
+use crate::taps::month::{CardFrame, CardsPerKey, held_frame};
 use crate::tariff::Trip;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -268,8 +269,9 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     let held_df = held_frame(&held).map_err(polars)?;
     // Per chunk: the period's taps in scope, held or not, with their key;
     // counted per (key, carrier, route, zone, Kyiv day, held) to be priced,
-    // and per (key, card) for the distinct cards.
-    let counted = crate::taps::month::count_chunked(
+    // and each key's distinct cards gathered.
+    let mut cards_per_key = CardsPerKey::default();
+    let counted = crate::taps::month::count_chunked_with(
         chunks,
         |lf| {
             let mut lf = lf.filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi))));
@@ -279,25 +281,26 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
             if let Some(f) = &route_filter {
                 lf = lf.filter(f.clone());
             }
-            lf.left_join(held_df.clone().lazy(), col("_key"), col("_key"))
-                .left_join(cards.clone().lazy(), col("card_number"), col("card_number"))
-                .select([
-                    key.clone(),
-                    col("card_number"),
-                    col("carrier_id"),
-                    col("route"),
-                    col("tariff_zone"),
-                    col("_day"),
-                    col("_held").fill_null(lit(false)),
-                ])
+            lf = lf.left_join(held_df.clone().lazy(), col("_key"), col("_key"));
+            // The registry's cards only where the key is theirs.
+            if matches!(o.by, By::Community | By::Category) {
+                lf = lf.left_join(cards.clone().lazy(), col("card_number"), col("card_number"));
+            }
+            lf.select([
+                key.clone(),
+                col("card_number"),
+                col("carrier_id"),
+                col("route"),
+                col("tariff_zone"),
+                col("_day"),
+                col("_held").fill_null(lit(false)),
+            ])
         },
-        &[
-            &["_k", "carrier_id", "route", "tariff_zone", "_day", "_held"],
-            &["_k", "card_number"],
-        ],
+        &[&["_k", "carrier_id", "route", "tariff_zone", "_day", "_held"]],
+        &mut |df| cards_per_key.add(df, "_k", "card_number"),
     )
     .map_err(polars)?;
-    let (cells, pairs) = (&counted[0], &counted[1]);
+    let cells = &counted[0];
 
     // Each (trip, Kyiv day) priced once, by the one pricing function.
     let mut fares: FxHashMap<(Trip, chrono::NaiveDate), Option<i64>> = FxHashMap::default();
@@ -338,13 +341,8 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
                 }
             }
         }
-        let k = pairs.column("_k").map_err(polars)?.i64().map_err(polars)?;
-        for i in 0..pairs.height() {
-            if let Some(row) = rows.get_mut(&k.get(i).unwrap_or(-1)) {
-                row.cards += 1;
-            }
-        }
-        for row in rows.values_mut() {
+        for (k, row) in rows.iter_mut() {
+            row.cards = cards_per_key.count(*k);
             if row.cards > 0 {
                 row.per_card_kopecks = row.amount_kopecks / row.cards;
             }
