@@ -35,7 +35,7 @@ def main():
     m = Month(home, month)
     repeat_ms, transfer_ms, k, window_ms = m.repeat_ms, m.transfer_ms, m.k, m.window_ms
     card_min, card_share, stack_share = m.card_min, m.card_share, m.stack_share
-    single_min, daily_max, open_ms, close_ms, tol = m.single_min, m.daily_max, m.open_ms, m.close_ms, m.tol
+    single_min, daily_max, tol = m.single_min, m.daily_max, m.tol
     suspect_share, suspect_min, now_ms = m.suspect_share, m.suspect_min, m.now_ms
     start, ctx_ms = m.start, m.ctx_ms
     month_files, prev_files = m.month_files, m.prev_files
@@ -143,25 +143,7 @@ def main():
         ON ok.validator_id = tp.validator_id AND ok.seq = tp.seq""", "trusted taps")
     # The row-wise rules need no order: hash joins with the registry's
     # card, the carriers' routes and the routes' hours, only the hits kept.
-    q(f"""CREATE TEMP TABLE rowwise AS
-      SELECT validator_id, seq, t, rule FROM (
-        SELECT tp.validator_id, tp.seq, tp.t,
-          CASE WHEN c.valid_from_ms IS NULL THEN 'card_unknown' END AS r1,
-          CASE WHEN tp.t >= c.blocked_ms THEN 'card_blocked' END AS r2,
-          CASE WHEN tp.t >= c.valid_until_ms OR tp.t < c.valid_from_ms THEN 'card_expired' END AS r3,
-          CASE WHEN tp.t >= c.death_ms THEN 'holder_deceased' END AS r4,
-          CASE WHEN (CASE WHEN coalesce(h.open_ms, {open_ms}) > coalesce(h.close_ms, {close_ms})
-                          THEN {local} % {DAY} < coalesce(h.open_ms, {open_ms}) AND {local} % {DAY} > coalesce(h.close_ms, {close_ms})
-                          ELSE {local} % {DAY} < coalesce(h.open_ms, {open_ms}) OR {local} % {DAY} > coalesce(h.close_ms, {close_ms}) END)
-               THEN 'outside_service_hours' END AS r5,
-          CASE WHEN tp.carrier_id IS NOT NULL AND s.route IS NULL THEN 'route_not_served' END AS r6,
-          CASE WHEN c.reg_uid IS NOT NULL AND tp.card_uid <> c.reg_uid THEN 'cloned_uid' END AS r7
-        FROM trusted tp
-        LEFT JOIN cards c ON c.card_number = tp.card_number
-        LEFT JOIN served s ON s.carrier_id = tp.carrier_id AND s.route = tp.route
-        LEFT JOIN hours h ON h.route = tp.route
-        WHERE NOT tp.ctx)
-      UNPIVOT (rule FOR which IN (r1, r2, r3, r4, r5, r6, r7))""", "row-wise rules (hash joins)")
+    q("CREATE TEMP TABLE rowwise AS " + m.rowwise(), "row-wise rules (hash joins)")
     # Repeats per (card, vehicle), one narrow sort.
     q(f"""CREATE TEMP TABLE r AS
       SELECT validator_id, seq, t, ctx FROM (

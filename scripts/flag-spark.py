@@ -144,25 +144,7 @@ def main(argv):
     q("""SELECT tp.* FROM taps tp
          LEFT SEMI JOIN (SELECT validator_id, seq FROM a WHERE clock IS NULL) ok
            ON ok.validator_id = tp.validator_id AND ok.seq = tp.seq""", "trusted", "trusted taps")
-    open_ms, close_ms = m.open_ms, m.close_ms
-    q(f"""SELECT validator_id, seq, t, rule FROM (
-            SELECT tp.validator_id, tp.seq, tp.t,
-              CASE WHEN c.valid_from_ms IS NULL THEN 'card_unknown' END AS r1,
-              CASE WHEN tp.t >= c.blocked_ms THEN 'card_blocked' END AS r2,
-              CASE WHEN tp.t >= c.valid_until_ms OR tp.t < c.valid_from_ms THEN 'card_expired' END AS r3,
-              CASE WHEN tp.t >= c.death_ms THEN 'holder_deceased' END AS r4,
-              CASE WHEN (CASE WHEN coalesce(h.open_ms, {open_ms}) > coalesce(h.close_ms, {close_ms})
-                              THEN {local} % {DAY} < coalesce(h.open_ms, {open_ms}) AND {local} % {DAY} > coalesce(h.close_ms, {close_ms})
-                              ELSE {local} % {DAY} < coalesce(h.open_ms, {open_ms}) OR {local} % {DAY} > coalesce(h.close_ms, {close_ms}) END)
-                   THEN 'outside_service_hours' END AS r5,
-              CASE WHEN tp.carrier_id IS NOT NULL AND s.route IS NULL THEN 'route_not_served' END AS r6,
-              CASE WHEN c.reg_uid IS NOT NULL AND tp.card_uid <> c.reg_uid THEN 'cloned_uid' END AS r7
-            FROM trusted tp
-            LEFT JOIN cards c ON c.card_number = tp.card_number
-            LEFT JOIN served s ON s.carrier_id = tp.carrier_id AND s.route = tp.route
-            LEFT JOIN hours h ON h.route = tp.route
-            WHERE NOT tp.ctx) x
-          UNPIVOT (rule FOR which IN (r1, r2, r3, r4, r5, r6, r7))""", "rowwise", "row-wise rules")
+    q(m.rowwise(), "rowwise", "row-wise rules")
     q(f"""SELECT validator_id, seq, t, ctx FROM (
             SELECT validator_id, seq, t, ctx,
               t - lag(t) OVER (PARTITION BY card_number, vehicle_id ORDER BY t) < {m.repeat_ms} AS is_repeat

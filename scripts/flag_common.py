@@ -109,3 +109,27 @@ class Month:
     def local(self, t="t"):
         """The Kyiv wall-clock milliseconds of `t`, as SQL."""
         return f"({t} + CASE WHEN {t} >= {self.switch} THEN {self.after} ELSE {self.before} END)"
+
+    def rowwise(self):
+        """The row-wise rules as SQL both DuckDB and Spark run as written:
+        one row per (tap, rule) hit, over the `trusted` taps and the
+        `cards`, `served` and `hours` tables; hash joins, no order."""
+        local, open_ms, close_ms = self.local(), self.open_ms, self.close_ms
+        return f"""SELECT validator_id, seq, t, rule FROM (
+            SELECT tp.validator_id, tp.seq, tp.t,
+              CASE WHEN c.valid_from_ms IS NULL THEN 'card_unknown' END AS r1,
+              CASE WHEN tp.t >= c.blocked_ms THEN 'card_blocked' END AS r2,
+              CASE WHEN tp.t >= c.valid_until_ms OR tp.t < c.valid_from_ms THEN 'card_expired' END AS r3,
+              CASE WHEN tp.t >= c.death_ms THEN 'holder_deceased' END AS r4,
+              CASE WHEN (CASE WHEN coalesce(h.open_ms, {open_ms}) > coalesce(h.close_ms, {close_ms})
+                              THEN {local} % {DAY} < coalesce(h.open_ms, {open_ms}) AND {local} % {DAY} > coalesce(h.close_ms, {close_ms})
+                              ELSE {local} % {DAY} < coalesce(h.open_ms, {open_ms}) OR {local} % {DAY} > coalesce(h.close_ms, {close_ms}) END)
+                   THEN 'outside_service_hours' END AS r5,
+              CASE WHEN tp.carrier_id IS NOT NULL AND s.route IS NULL THEN 'route_not_served' END AS r6,
+              CASE WHEN c.reg_uid IS NOT NULL AND tp.card_uid <> c.reg_uid THEN 'cloned_uid' END AS r7
+            FROM trusted tp
+            LEFT JOIN cards c ON c.card_number = tp.card_number
+            LEFT JOIN served s ON s.carrier_id = tp.carrier_id AND s.route = tp.route
+            LEFT JOIN hours h ON h.route = tp.route
+            WHERE NOT tp.ctx) x
+          UNPIVOT (rule FOR which IN (r1, r2, r3, r4, r5, r6, r7))"""

@@ -251,11 +251,10 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
             .reduce(|a, b| a.or(b))
             .expect("one route")
     });
-    let CardFrame {
-        cards,
-        categories,
-        communities,
-    } = CardFrame::load(reg)?;
+    // The registry's cards only where the key is theirs.
+    let card_frame = matches!(o.by, By::Community | By::Category)
+        .then(|| CardFrame::load(reg))
+        .transpose()?;
     let key = match o.by {
         By::Validator => col("validator_id"),
         By::Card => col("card_number"),
@@ -282,9 +281,12 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
                 lf = lf.filter(f.clone());
             }
             lf = lf.left_join(held_df.clone().lazy(), col("_key"), col("_key"));
-            // The registry's cards only where the key is theirs.
-            if matches!(o.by, By::Community | By::Category) {
-                lf = lf.left_join(cards.clone().lazy(), col("card_number"), col("card_number"));
+            if let Some(f) = &card_frame {
+                lf = lf.left_join(
+                    f.cards.clone().lazy(),
+                    col("card_number"),
+                    col("card_number"),
+                );
             }
             lf.select([
                 key.clone(),
@@ -363,7 +365,10 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
                 By::Validator | By::Route => (k.to_string(), String::new()),
                 By::Carrier => (k.to_string(), carriers.get(&k).cloned().unwrap_or_default()),
                 By::Community => {
-                    let code = pick(&communities);
+                    let code = card_frame
+                        .as_ref()
+                        .map(|f| pick(&f.communities))
+                        .unwrap_or_default();
                     let name = config
                         .communities
                         .iter()
@@ -373,7 +378,10 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
                     (code, name)
                 }
                 By::Category => {
-                    let code = pick(&categories);
+                    let code = card_frame
+                        .as_ref()
+                        .map(|f| pick(&f.categories))
+                        .unwrap_or_default();
                     let name = config
                         .category(&code)
                         .map(|c| c.name.clone())
