@@ -672,3 +672,44 @@ fn a_print_job_in_english_for_lang_en() {
     assert!(back.contains("Valid to 2031-10-31"), "{back:?}");
     assert!(back.contains("Мельник"), "names stay as written: {back:?}");
 }
+
+/// A chip kartka did not write, dumped by other tools (a filament spool's
+/// tag from a public library of Proxmark3 dumps; fixtures/cards/foreign):
+/// each of the three formats is read and explained the same way, the
+/// finding named (no MAD, not kartka's card), exit 1, the registry
+/// untouched.
+#[test]
+fn a_dump_of_a_foreign_chip_is_explained_in_every_format() {
+    let h = Home::new();
+    let registry = std::fs::read(h.root.join("registry.sqlite")).unwrap();
+    let dir = crate::common::repo().join("fixtures/cards/foreign");
+    for (file, format) in [
+        ("hf-mf-15AD6004-dump.json", "Proxmark3 JSON"),
+        ("hf-mf-15AD6004-dump.bin", "raw .bin"),
+        ("hf-mf-15AD6004-dump.eml", ".eml"),
+    ] {
+        let path = dir.join(file);
+        let r = h.kartka(&["cards", "inspect", path.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{file}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.is_empty(), "{file}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .starts_with(&format!("UID 15AD6004 ({format} dump)\n")),
+            "{file}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("ok   block 0: UID 15AD6004, BCC DC (right)")
+                && r.stdout.contains(
+                    "FAIL no MAD: sector 0's general purpose byte (69) says the card has no directory; not a card kartka wrote"
+                ),
+            "{file}: {}",
+            r.stdout
+        );
+    }
+    assert_eq!(
+        std::fs::read(h.root.join("registry.sqlite")).unwrap(),
+        registry,
+        "inspecting changes nothing"
+    );
+}

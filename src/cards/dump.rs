@@ -33,6 +33,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format as a technician names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::ProxmarkJson => "Proxmark3 JSON",
+            Format::Bin => "raw .bin",
+            Format::Eml => ".eml",
+        }
+    }
+
     /// The file name ending the format takes.
     pub fn extension(self) -> &'static str {
         match self {

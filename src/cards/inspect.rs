@@ -10,7 +10,7 @@ use chrono::{DateTime, Days, NaiveDate};
 use kartka_protocol::card::access::Access;
 use kartka_protocol::card::image::{ATQA, SAK};
 use kartka_protocol::card::keys::{KeyKind, KeyVersion, MasterKey, sector_key_of};
-use kartka_protocol::card::mad::{MAD_KEY_A, Mad, TRANSPORT_AID};
+use kartka_protocol::card::mad::{MAD_KEY_A, Mad, MadError, TRANSPORT_AID};
 use kartka_protocol::card::transport::{LastValidation, TransportApp};
 use kartka_protocol::card::{Trailer, first_block, trailer_block, value};
 
@@ -178,10 +178,26 @@ pub fn chip(
             );
             s
         }
-        Err(e) => {
+        // Bit 7 of the MAD sector's general purpose byte says whether the
+        // card has a directory at all (AN10787 §3.3).
+        Err(_) if image[3][9] & 0x80 == 0 => {
             say(
                 false,
-                format!("MAD: {e:?}: the directory is damaged or absent"),
+                format!(
+                    "no MAD: sector 0's general purpose byte ({:02X}) says the card has no directory; \
+                     not a card kartka wrote (kartka writes MAD v1 with the transport application {TRANSPORT_AID:04X})",
+                    image[3][9]
+                ),
+            );
+            None
+        }
+        Err(MadError::Crc { stored, computed }) => {
+            say(
+                false,
+                format!(
+                    "MAD v1 damaged: its CRC is {stored:02X}, its bytes give {computed:02X}; \
+                     read the card again, and reissue it if the dump stays so"
+                ),
             );
             None
         }
@@ -337,7 +353,7 @@ pub fn chip(
         (_, Err(e), _) | (_, _, Err(e)) => findings.push(Finding {
             ok: false,
             what: format!(
-                "a trailer's access bits are malformed ({e:?}): the sector is locked for ever"
+                "a trailer's access bits are malformed ({e}): the sector is locked for ever"
             ),
         }),
         (None, _, _) => {}
@@ -530,5 +546,40 @@ mod tests {
                 prop_assert_eq!(other.findings.iter().filter(|x| !x.ok).count(), 3);
             }
         }
+    }
+
+    /// A kartka card whose directory lost a byte: the MAD is named damaged
+    /// with both CRCs and what to do, not taken for a foreign card.
+    #[test]
+    fn a_damaged_mad_is_named_with_its_crcs() {
+        let config = Config::default_config();
+        let app = TransportApp {
+            layout: LAYOUT_VERSION,
+            card: 1_000_000_008,
+            category: 0,
+            community: 0,
+            valid_from: 20_000,
+            valid_to: 21_000,
+            issue: 1,
+            trip_limit: 0,
+        };
+        let mut image = kartka_protocol::card::image::card(&[7; 16], &[4, 1, 2, 3], &app, 0, None);
+        image[1][4] ^= 0x01;
+        let (i, read_app) = chip(&config, &[7; 16], Format::Bin, &image);
+        assert_eq!(read_app, None);
+        let mad = i
+            .findings
+            .iter()
+            .find(|f| f.what.starts_with("MAD"))
+            .unwrap();
+        assert!(!mad.ok);
+        assert!(
+            mad.what.starts_with("MAD v1 damaged: its CRC is ")
+                && mad
+                    .what
+                    .ends_with("read the card again, and reissue it if the dump stays so"),
+            "{}",
+            mad.what
+        );
     }
 }

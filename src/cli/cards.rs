@@ -466,7 +466,7 @@ fn print_card(config: &Config, s: &cards::Shown, lang: Lang) {
 }
 
 fn print_inspection(i: &cards::inspect::Inspection) {
-    println!("UID {} ({:?} dump)", i.uid, i.format);
+    println!("UID {} ({} dump)", i.uid, i.format.name());
     if let Some(a) = &i.application {
         println!(
             "card {}: {} of {}, valid {} to {}, issue {}, {}",
