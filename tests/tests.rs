@@ -15,4 +15,5 @@ mod test_import;
 mod test_init;
 mod test_open_data;
 mod test_taps;
+mod test_untrusted_taps;
 mod test_variants;

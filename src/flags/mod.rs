@@ -58,6 +58,15 @@ pub enum Error {
     },
     #[error("{path}: {message}")]
     Unreadable { path: PathBuf, message: String },
+    #[error(
+        "{path}: {month}'s flags file is not the one its flag run recorded (SHA-256 {found}, recorded {recorded}); a run was interrupted or the file was changed, so no money is read from it.\n  Run `kartka taps flag --month {month}` again."
+    )]
+    NotRecorded {
+        month: String,
+        path: PathBuf,
+        recorded: String,
+        found: String,
+    },
     #[error("{path}: no such file.\n  Check the path.")]
     Missing { path: PathBuf },
     #[error(
@@ -87,6 +96,7 @@ impl Error {
             Error::UnknownFlag { .. }
             | Error::Refused(_)
             | Error::Review { .. }
+            | Error::NotRecorded { .. }
             | Error::Unreadable { .. } => ExitCode::DataErr,
             Error::Output { .. } => ExitCode::CantCreate,
             Error::Polars(_) => ExitCode::Software,
@@ -408,6 +418,7 @@ pub fn flag(
         ..summarise(&month, taps_read, &flags)
     };
     let (file, sha) = store::write(home, &month, &flags)?;
+    crate::failpoint::hit("flags-before-record");
     store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
     lap("stored");
     Ok(Run {

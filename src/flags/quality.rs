@@ -61,7 +61,7 @@ pub fn measure(
     let cleared = store::clearings(reg)?;
     let mut counts = [(0u64, 0u64); rule::ALL.len()];
     for month in &chosen {
-        for (v, seq, code) in store::read(home, month)? {
+        for (v, seq, code) in store::read(home, reg, month)? {
             let Some(r) = Rule::from_code(&code) else {
                 continue;
             };

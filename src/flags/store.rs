@@ -177,8 +177,8 @@ pub fn record_run(
     });
     reg.conn()
         .execute(
-            "INSERT INTO flag_runs (month, at, operator, taps, flagged, held, held_kopecks, file, sha256, settings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO flag_runs (month, at, operator, taps, flagged, held, held_kopecks, file, sha256, settings, tap_file_max)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, (SELECT max(id) FROM tap_files WHERE month = ?1))",
             params![
                 s.month,
                 crate::time::now_utc_text(),
@@ -221,29 +221,51 @@ pub fn clearings(reg: &Registry) -> Result<FxHashMap<(i32, i64), FxHashSet<Strin
     Ok(out)
 }
 
-/// The (validator, seq, rule) rows of a month's latest flags.
-pub fn read(home: &Home, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
-    let path = home.root().join(file_of(month));
-    if !path.exists() {
-        return Err(Error::NotFlagged {
-            month: month.into(),
-        });
-    }
-    let file = std::fs::File::open(&path).map_err(|e| Error::Unreadable {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let df = ParquetReader::new(file)
-        .with_columns(Some(vec![
-            "validator_id".into(),
-            "seq".into(),
-            "rule".into(),
-        ]))
-        .finish()
-        .map_err(|e| Error::Unreadable {
+/// The month's latest flag file, read only when its bytes are the ones its
+/// run recorded (a crash between writing the file and recording the run,
+/// or an edit, leaves a file the registry never vouched for). `None` when
+/// the month was never flagged.
+pub fn recorded(home: &Home, reg: &Registry, month: &str) -> Result<Option<DataFrame>, Error> {
+    let Some(run) = latest_run(reg, month)? else {
+        return Ok(None);
+    };
+    let path = home.root().join(&run.file);
+    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Missing { path: path.clone() },
+        _ => Error::Unreadable {
             path: path.clone(),
             message: e.to_string(),
-        })?;
+        },
+    })?;
+    let found = crate::taps::sha256_hex(&bytes);
+    if found != run.sha256 {
+        return Err(Error::NotRecorded {
+            month: month.into(),
+            path,
+            recorded: run.sha256,
+            found,
+        });
+    }
+    ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map(Some)
+        .map_err(|e| Error::Unreadable {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// `recorded`, for a month that must have been flagged.
+fn recorded_or_not_flagged(home: &Home, reg: &Registry, month: &str) -> Result<DataFrame, Error> {
+    recorded(home, reg, month)?.ok_or_else(|| Error::NotFlagged {
+        month: month.into(),
+    })
+}
+
+/// The (validator, seq, rule) rows of a month's latest flags.
+pub fn read(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
+    let df = recorded_or_not_flagged(home, reg, month)?;
+    let path = home.root().join(file_of(month));
     let bad = |e: PolarsError| Error::Unreadable {
         path: path.clone(),
         message: e.to_string(),
@@ -266,6 +288,9 @@ pub struct LatestRun {
     /// Its flag file (relative to the home) and the file's SHA-256.
     pub file: String,
     pub sha256: String,
+    /// The newest tap file of the month the run saw (`None`: a run from
+    /// before it was recorded).
+    pub tap_file_max: Option<i64>,
 }
 
 /// The latest flag run of `month`; `None` when the month was never
@@ -274,7 +299,7 @@ pub fn latest_run(reg: &Registry, month: &str) -> Result<Option<LatestRun>, Erro
     use rusqlite::OptionalExtension;
     reg.conn()
         .query_row(
-            "SELECT at, taps, file, sha256 FROM flag_runs WHERE month = ?1 ORDER BY id DESC LIMIT 1",
+            "SELECT at, taps, file, sha256, tap_file_max FROM flag_runs WHERE month = ?1 ORDER BY id DESC LIMIT 1",
             [month],
             |r| {
                 Ok(LatestRun {
@@ -282,6 +307,7 @@ pub fn latest_run(reg: &Registry, month: &str) -> Result<Option<LatestRun>, Erro
                     taps: r.get(1)?,
                     file: r.get(2)?,
                     sha256: r.get(3)?,
+                    tap_file_max: r.get(4)?,
                 })
             },
         )
@@ -310,7 +336,7 @@ pub fn held(home: &Home, reg: &Registry, month: &str) -> Result<FxHashSet<(i32, 
         return Ok(out);
     }
     let cleared = clearings(reg)?;
-    for (v, s, rule) in read(home, month)? {
+    for (v, s, rule) in read(home, reg, month)? {
         let c = cleared.get(&(v, s));
         if !c.is_some_and(|c| c.contains(rule.as_str())) {
             out.insert((v, s));
@@ -340,12 +366,11 @@ pub struct HeldTap {
 /// order (by validator and sequence).
 pub fn held_taps(home: &Home, reg: &Registry, month: &str) -> Result<Vec<HeldTap>, Error> {
     let path = home.root().join(file_of(month));
-    let file = std::fs::File::open(&path).map_err(|_| Error::Missing { path: path.clone() })?;
     let bad = |e: PolarsError| Error::Unreadable {
         path: path.clone(),
         message: e.to_string(),
     };
-    let df = ParquetReader::new(file).finish().map_err(bad)?;
+    let df = recorded_or_not_flagged(home, reg, month)?;
     let cleared = clearings(reg)?;
     let c = |n: &str| df.column(n).map_err(bad);
     let id = c("flag_id")?.str().map_err(bad)?;
@@ -442,7 +467,7 @@ pub fn clear(
 ) -> Result<Cleared, Error> {
     let mut known: FxHashMap<(i32, i64), Vec<String>> = FxHashMap::default();
     for m in flagged_months(reg)? {
-        for (v, s, r) in read(home, &m)? {
+        for (v, s, r) in read(home, reg, &m)? {
             known.entry((v, s)).or_default().push(r);
         }
     }
@@ -518,22 +543,17 @@ pub fn clear(
 
 /// The taps each configuration suspect of `month`'s latest flags holds:
 /// suspect id → flag ids.
-pub fn suspect_taps(home: &Home, month: &str) -> Result<FxHashMap<String, Vec<String>>, Error> {
+pub fn suspect_taps(
+    home: &Home,
+    reg: &Registry,
+    month: &str,
+) -> Result<FxHashMap<String, Vec<String>>, Error> {
     let path = home.root().join(file_of(month));
-    if !path.exists() {
-        return Err(Error::NotFlagged {
-            month: month.into(),
-        });
-    }
     let bad = |e: PolarsError| Error::Unreadable {
         path: path.clone(),
         message: e.to_string(),
     };
-    let file = std::fs::File::open(&path).map_err(|e| Error::Unreadable {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let df = ParquetReader::new(file).finish().map_err(bad)?;
+    let df = recorded_or_not_flagged(home, reg, month)?;
     let mut out: FxHashMap<String, Vec<String>> = FxHashMap::default();
     // A file from before suspects were kept has none.
     let Ok(suspect) = df.column("suspect_id") else {
@@ -568,7 +588,7 @@ fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>
         let month = day.format("%Y-%m").to_string();
         if !months.contains_key(&month) {
             let taps = match latest_run(reg, &month)? {
-                Some(_) => suspect_taps(home, &month)?,
+                Some(_) => suspect_taps(home, reg, &month)?,
                 None => FxHashMap::default(),
             };
             months.insert(month.clone(), taps);
