@@ -809,3 +809,31 @@ fn city_wide_commands_are_refused_to_a_scoped_account() {
     // The admin's budget runs.
     ok(h.kartka(&["budget", "--year", "2026"]));
 }
+
+#[test]
+fn a_scoped_analyst_reaches_no_residents_taps_through_person_export() {
+    let h = scoped();
+    let person: String = h
+        .db()
+        .query_row(
+            "SELECT p.social_number FROM people p JOIN cards c ON c.person_id = p.id ORDER BY c.id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let before = refusals(&h, "ana");
+    let r = h.kartka_as(
+        "ana",
+        &[
+            "person",
+            "export",
+            &person,
+            "--out",
+            "p.json",
+            "--purpose",
+            "curious",
+        ],
+    );
+    assert_refused(&h, &r, before, &["for admin, clerk accounts only"]);
+    assert!(!h.work.join("p.json").exists());
+}

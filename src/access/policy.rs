@@ -257,6 +257,42 @@ mod tests {
     }
 
     #[test]
+    fn a_scoped_account_is_refused_what_covers_the_city() {
+        let mut s = session(Analyst, Some("p"));
+        s.account.as_mut().unwrap().scope.carriers = vec![1];
+        for a in [
+            Action::Budget,
+            Action::OpenData { research: false },
+            Action::OpenData { research: true },
+            Action::TapsStore,
+            Action::Dock,
+            Action::FleetImport,
+        ] {
+            let e = check(&s, a).unwrap_err();
+            assert!(matches!(e, Error::Refused { .. }), "{a:?}");
+            assert!(e.to_string().contains("limited to carriers 1"), "{e}");
+        }
+        for a in [
+            Action::Compensation,
+            Action::Reconcile,
+            Action::Report { names: false },
+            Action::Flag { names: false },
+            Action::FlagsClear,
+            Action::FlagsQuality,
+            Action::TapsMonths,
+        ] {
+            assert!(check(&s, a).is_ok(), "{a:?}");
+        }
+        s.account.as_mut().unwrap().scope = Scope {
+            carriers: vec![],
+            routes: vec!["2".into()],
+        };
+        let e = check(&s, Action::Compensation).unwrap_err();
+        assert!(e.to_string().contains("covers whole carriers"), "{e}");
+        assert!(check(&s, Action::Report { names: false }).is_ok());
+    }
+
+    #[test]
     fn every_action_has_an_admin_except_none() {
         for a in [
             Action::AccountsManage,
