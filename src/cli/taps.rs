@@ -203,7 +203,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             let _lock = home.lock("taps flag", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
             let now = chrono::Utc::now().timestamp_millis();
-            let mut run = crate::flags::flag(&home, &mut reg, &config, &month, &g.operator(), now)?;
+            let mut run = crate::flags::flag(&home, &mut reg, &config, &month, g.session(), now)?;
             if let Some(path) = &out {
                 run.deliver(
                     &home,
@@ -282,18 +282,25 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 .collect();
             let _lock = home.lock("taps clear", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
-            let c = crate::flags::store::clear(&home, &mut reg, &asks, &g.operator(), "command")?;
+            let c = crate::flags::store::clear(&home, &mut reg, &asks, g.session(), "command")?;
             cleared_say(g, &c);
         }
         Cmd::Review { file } => {
             let _lock = home.lock("taps review", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
-            let c = crate::flags::review::import(&home, &mut reg, &file, &g.operator())?;
+            let c = crate::flags::review::import(&home, &mut reg, &file, g.session())?;
             cleared_say(g, &c);
         }
         Cmd::Quality { months } => {
             let reg = Registry::open(&home.registry())?;
-            let q = crate::flags::quality::measure(&home, &reg, &config.flags, months, None)?;
+            let q = crate::flags::quality::measure(
+                &home,
+                &reg,
+                &config.flags,
+                months,
+                None,
+                &g.scope(),
+            )?;
             if !g.json && !g.quiet {
                 println!(
                     "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}",
@@ -334,7 +341,15 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
         Cmd::Months => {
             let reg = Registry::open(&home.registry())?;
-            let m = crate::taps::parquet::months(&reg)?;
+            let mut m = crate::taps::parquet::months(&reg)?;
+            // A scoped account counts its own carriers' and routes' taps.
+            if let Some(filter) = g.scope().tap_filter() {
+                for (month, _, taps) in &mut m {
+                    let n =
+                        crate::taps::month::count_where(&home, &reg, month, false, filter.clone())?;
+                    *taps = i64::try_from(n).unwrap_or(i64::MAX);
+                }
+            }
             if g.json {
                 let v: Vec<_> = m
                     .iter()

@@ -81,6 +81,8 @@ pub enum Error {
     Taps(#[from] crate::taps::Error),
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+    #[error(transparent)]
+    Access(#[from] crate::access::Error),
 }
 
 impl Error {
@@ -102,6 +104,7 @@ impl Error {
             Error::Polars(_) => ExitCode::Software,
             Error::Taps(e) => e.exit_code(),
             Error::Registry(e) => e.exit_code(),
+            Error::Access(e) => e.exit_code(),
         }
     }
 }
@@ -291,6 +294,7 @@ impl Run {
                 settings,
                 quality::MONTHS,
                 Some(&self.summary.month),
+                &session.scope(),
             )?),
             _ => None,
         };
@@ -316,15 +320,19 @@ impl Run {
     }
 }
 
-/// Runs every rule over `month`, stores the flags and records the run.
+/// Runs every rule over `month`, stores the flags and records the run
+/// (the whole month's: the rules, the configuration and the clearings
+/// decide them, whoever runs it). What is returned, and so shown and
+/// written, is what `session`'s scope sees (`Run::within`).
 pub fn flag(
     home: &Home,
     reg: &mut Registry,
     config: &Config,
     month: &str,
-    operator: &str,
+    session: &crate::access::Session,
     now_ms: i64,
 ) -> Result<Run, Error> {
+    let operator = session.user.as_str();
     let started = std::time::Instant::now();
     let first = parse_month(month)?;
     let month = first.format("%Y-%m").to_string();
@@ -421,7 +429,7 @@ pub fn flag(
     crate::failpoint::hit("flags-before-record");
     store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
     lap("stored");
-    Ok(Run {
+    let mut run = Run {
         summary: Summary {
             file,
             seconds: started.elapsed().as_secs_f64(),
@@ -429,7 +437,41 @@ pub fn flag(
         },
         flags,
         cards,
-    })
+    };
+    let scope = session.scope();
+    if let Some(filter) = scope.tap_filter() {
+        let taps = crate::taps::month::count_where(home, reg, &month, true, filter)?;
+        run.within(&scope, taps);
+    }
+    Ok(run)
+}
+
+impl Run {
+    /// Cuts the run to what `scope` sees: its flags, the configuration
+    /// suspects holding them, and every count over them alone, `taps`
+    /// being the month's accepted taps the scope covers.
+    pub fn within(&mut self, scope: &crate::access::Scope, taps: usize) {
+        self.flags
+            .retain(|f| scope.sees(f.carrier.map(i64::from), Some(f.route)));
+        let held_by: rustc_hash::FxHashSet<&str> = self
+            .flags
+            .iter()
+            .flat_map(|f| f.rules.iter().filter_map(|h| h.suspect.as_deref()))
+            .collect();
+        let mut suspects = std::mem::take(&mut self.summary.suspects);
+        suspects.retain(|x| held_by.contains(x.id.as_str()));
+        suspects::tally(&mut suspects, &self.flags);
+        let cards: rustc_hash::FxHashSet<i64> = self.flags.iter().map(|f| f.card).collect();
+        self.cards.retain(|n, _| cards.contains(n));
+        let s = &self.summary;
+        self.summary = Summary {
+            suspects,
+            file: s.file.clone(),
+            out: s.out.clone(),
+            seconds: s.seconds,
+            ..summarise(&s.month, taps, &self.flags)
+        };
+    }
 }
 
 pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {

@@ -278,6 +278,28 @@ pub fn read(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(i32, i64, S
         .collect())
 }
 
+/// Whose each flagged tap is: (validator, seq) → (carrier, route).
+pub type Owners = FxHashMap<(i32, i64), (Option<i32>, i32)>;
+
+/// Whose each flagged tap of `month`'s latest flags is, for the account's
+/// scope.
+pub fn owners(home: &Home, reg: &Registry, month: &str) -> Result<Owners, Error> {
+    let path = home.root().join(file_of(month));
+    let bad = |e: PolarsError| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let df = recorded_or_not_flagged(home, reg, month)?;
+    let c = |n: &str| df.column(n).map_err(bad);
+    let v = c("validator_id")?.i32().map_err(bad)?;
+    let s = c("seq")?.i64().map_err(bad)?;
+    let carrier = c("carrier_id")?.i32().map_err(bad)?;
+    let route = c("route")?.i32().map_err(bad)?;
+    Ok((0..df.height())
+        .filter_map(|i| Some(((v.get(i)?, s.get(i)?), (carrier.get(i), route.get(i)?))))
+        .collect())
+}
+
 /// A month's latest flag run, as the money path needs it.
 #[derive(Debug, Clone)]
 pub struct LatestRun {
@@ -456,23 +478,43 @@ pub struct Cleared {
     pub already: Vec<String>,
 }
 
-/// Records clearings, all or none: every id must be a flag of some month's
-/// latest run, and every rule named must be on it.
+/// Records clearings for `session`, all or none: every id must be a flag
+/// of some month's latest run, every rule named must be on it, and every
+/// tap must be within the account's scope (refused whole otherwise).
 pub fn clear(
     home: &Home,
     reg: &mut Registry,
     asks: &[Ask],
-    operator: &str,
+    session: &crate::access::Session,
     source: &str,
 ) -> Result<Cleared, Error> {
+    let operator = session.user.as_str();
+    let scope = session.scope();
     let mut known: FxHashMap<(i32, i64), Vec<String>> = FxHashMap::default();
+    let mut owner = Owners::default();
     for m in flagged_months(reg)? {
         for (v, s, r) in read(home, reg, &m)? {
             known.entry((v, s)).or_default().push(r);
         }
+        if !scope.is_all() {
+            owner.extend(owners(home, reg, &m)?);
+        }
     }
     let done = clearings(reg)?;
-    let asks = expand_suspects(home, reg, asks)?;
+    let (asks, named) = expand_suspects(home, reg, asks)?;
+    let things: Vec<crate::access::Owned> = asks
+        .iter()
+        .zip(&named)
+        .filter_map(|(a, name)| {
+            let (carrier, route) = owner.get(&parse_flag_id(&a.id)?)?;
+            Some(crate::access::Owned {
+                id: name.clone(),
+                carrier: carrier.map(i64::from),
+                route: Some(*route),
+            })
+        })
+        .collect();
+    session.authorise(reg, crate::access::Need::Change(&things))?;
     let mut unknown = Vec::new();
     let mut plan: Vec<(i32, i64, String, Vec<String>, String)> = Vec::new();
     let mut out = Cleared::default();
@@ -570,13 +612,20 @@ pub fn suspect_taps(
 }
 
 /// A suspect's id (`S-7-2026-10-12`) asks for its taps' `config_suspect`
-/// hits; flag ids pass through.
-fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>, Error> {
+/// hits; flag ids pass through. With each ask, what the user named it by
+/// (`F-7-123`, or `S-7-2026-10-12 (F-7-123)`).
+fn expand_suspects(
+    home: &Home,
+    reg: &Registry,
+    asks: &[Ask],
+) -> Result<(Vec<Ask>, Vec<String>), Error> {
     let mut out = Vec::new();
+    let mut named = Vec::new();
     let mut months: FxHashMap<String, FxHashMap<String, Vec<String>>> = FxHashMap::default();
     for a in asks {
         let Some((_, day)) = super::suspects::parse_suspect_id(&a.id) else {
             out.push(a.clone());
+            named.push(a.id.trim().to_string());
             continue;
         };
         if a.rules.iter().any(|r| *r != Rule::ConfigSuspect) {
@@ -607,6 +656,7 @@ fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>
             rules: vec![Rule::ConfigSuspect],
             reason: a.reason.clone(),
         }));
+        named.extend(taps.iter().map(|f| format!("{id} ({f})")));
     }
-    Ok(out)
+    Ok((out, named))
 }
