@@ -381,6 +381,33 @@ fn known(seen: &RefCell<HashMap<String, Match>>, vocabulary: &Vocabulary, raw: &
     m
 }
 
+/// The most characters a field's cell may hold: a name part as long as any
+/// in a passport, a document or category list a few lines; nothing longer
+/// is stored.
+pub fn max_chars(field: Field) -> usize {
+    match field {
+        Field::Surname | Field::GivenName | Field::Patronymic => 100,
+        Field::FullName => 300,
+        Field::Community | Field::Email => 300,
+        Field::Category | Field::ChosenCategory => 500,
+        Field::BenefitDocument | Field::Documents | Field::Photo => 500,
+        Field::BirthDate
+        | Field::Sex
+        | Field::TaxNumber
+        | Field::Passport
+        | Field::PassportSeries
+        | Field::PassportNumber
+        | Field::BenefitValidUntil
+        | Field::Phone
+        | Field::Income
+        | Field::IncomePension
+        | Field::IncomeSalary
+        | Field::IncomeAid
+        | Field::ApplicationDate
+        | Field::DeathDate => 100,
+    }
+}
+
 /// Words that mean "no tax number" in the tax-number column.
 const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
 
@@ -414,6 +441,12 @@ impl RowContext<'_> {
             warnings: Vec::new(),
             matched: Vec::new(),
         };
+        // A cell longer than its field may be is the row's only reason: its
+        // text goes no further (not stored, not matched, not quoted whole).
+        self.lengths(row, &mut p);
+        if !p.reasons.is_empty() {
+            return Err(p.reasons);
+        }
 
         // Names: three columns, or one to split.
         let (surname, given_name, patronymic) = self.names(row, &mut p);
@@ -611,6 +644,32 @@ impl RowContext<'_> {
             warnings: p.warnings,
             matched: p.matched,
         })
+    }
+
+    /// Rejects every read cell longer than its field's `max_chars`.
+    fn lengths(&self, row: &[Data], p: &mut Problems) {
+        for (&field, &col) in self.columns {
+            let Some(Data::String(s)) = row.get(col) else {
+                continue;
+            };
+            let (_, n) = cells::uncut(s);
+            let max = max_chars(field);
+            if n > max {
+                p.reject(
+                    field,
+                    Why {
+                        uk: format!(
+                            "{} — задовго: щонайбільше {max} символів; виправте клітинку",
+                            cells::quoted_uk(s)
+                        ),
+                        en: format!(
+                            "{} is too long: at most {max} characters; correct the cell",
+                            cells::quoted(s)
+                        ),
+                    },
+                );
+            }
+        }
     }
 
     fn names(

@@ -65,6 +65,16 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: stopped after {read} rows: {rejected} of them were rejected, more than one run keeps (at most {max_rows} rows or {max_mb} MB of rejects).\n  Check that this is the file meant and that its columns are read as intended (`kartka import applicants --columns FILE`); fix it and import again. Nothing was imported."
+    )]
+    TooManyRejects {
+        path: PathBuf,
+        read: usize,
+        rejected: usize,
+        max_rows: usize,
+        max_mb: u64,
+    },
     #[error("{path}: cannot copy the photo into the home: {source}; nothing was imported.")]
     Photo {
         path: PathBuf,
@@ -85,7 +95,8 @@ impl Error {
             | Error::NotASpreadsheet { .. }
             | Error::NoHeader { .. }
             | Error::MissingColumns { .. }
-            | Error::NoSuchSheet { .. } => ExitCode::DataErr,
+            | Error::NoSuchSheet { .. }
+            | Error::TooManyRejects { .. } => ExitCode::DataErr,
             Error::Rejects { .. } | Error::Photo { .. } => ExitCode::CantCreate,
             Error::Registry(e) => e.exit_code(),
         }
@@ -168,6 +179,27 @@ impl Timings {
             );
         }
     }
+}
+
+/// The most bytes of cells one batch of rows holds (`row_bytes`): with
+/// eighteen batches in flight between the import's three threads, and a row
+/// bounded by `read::MAX_COLUMNS` cells of `cells::CELL_CHARS` characters,
+/// the rows in memory stay under 200 MB whatever the file.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// The memory a row's cells take, near enough.
+fn row_bytes(row: &[calamine::Data]) -> usize {
+    row.iter()
+        .map(|c| {
+            std::mem::size_of::<calamine::Data>()
+                + match c {
+                    calamine::Data::String(s)
+                    | calamine::Data::DateTimeIso(s)
+                    | calamine::Data::DurationIso(s) => s.len(),
+                    _ => 0,
+                }
+        })
+        .sum()
 }
 
 /// A file whose sheets were read and whose headers were found.
@@ -304,14 +336,23 @@ pub fn import_applicants(
     let now = crate::time::now_utc_text();
 
     let mut summary = ImportSummary::default();
-    let mut rejects: Vec<rejects::Reject> = Vec::new();
-    let mut warnings: Vec<rejects::Warning> = Vec::new();
+    let rejects_path = opts
+        .rejects
+        .clone()
+        .unwrap_or_else(|| rejects::default_path(&opts.files[0]));
+    let mut rejects = rejects::Rejects::new(rejects_path.clone(), !opts.dry_run);
+    let mut warnings = rejects::Warnings::new(rejects::warnings_path(&rejects_path), !opts.dry_run);
+    let rejects_error = |source: std::io::Error| Error::Rejects {
+        path: rejects_path.clone(),
+        source,
+    };
     let mut photos: Vec<photo::Photo> = Vec::new();
     let mut ledger_rows = Vec::new();
     for file in &loaded {
         let before = summary.clone();
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
+            let sheet_no = rejects.sheet(&head.names);
             let (row0, _) = sheet.origin();
             let first = head.row + 1;
             // A pipeline over both cores: one thread reads rows from the file
@@ -327,10 +368,18 @@ pub fn import_applicants(
                 let (send_rows, receive_rows) = std::sync::mpsc::sync_channel::<Rows>(8);
                 let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Checked)>(8);
                 let reader = scope.spawn(move || {
+                    // A batch is sent at 1024 rows or BATCH_BYTES, so the
+                    // rows in flight cost a bounded amount of memory.
                     let mut batch = Vec::with_capacity(1024);
+                    let mut bytes = 0;
                     let read = sheet.for_each_row(first, &mut |i, row| {
+                        bytes += row_bytes(&row);
                         batch.push((i, row));
-                        batch.len() < 1024 || send_rows.send(std::mem::take(&mut batch)).is_ok()
+                        if batch.len() < 1024 && bytes < BATCH_BYTES {
+                            return true;
+                        }
+                        bytes = 0;
+                        send_rows.send(std::mem::take(&mut batch)).is_ok()
                     });
                     if !batch.is_empty() {
                         let _ = send_rows.send(batch);
@@ -380,12 +429,9 @@ pub fn import_applicants(
                                         place: src.place(),
                                         text: w.en.clone(),
                                     });
-                                    warnings.push(rejects::Warning {
-                                        file: file.shown.clone(),
-                                        sheet: sheet.name.clone(),
-                                        row: src.row,
-                                        text: w,
-                                    });
+                                    warnings
+                                        .add(&file.shown, &sheet.name, src.row, &w)
+                                        .map_err(rejects_error)?;
                                 }
                                 for m in std::mem::take(&mut r.matched) {
                                     summary.matched.push(MatchedAt {
@@ -420,18 +466,25 @@ pub fn import_applicants(
                                     place: src.place(),
                                     reason: reason.en.clone(),
                                 });
-                                rejects.push(rejects::Reject {
-                                    file: file.shown.clone(),
-                                    sheet: sheet.name.clone(),
-                                    row: src.row,
-                                    reason,
-                                    cells: head
-                                        .names
-                                        .iter()
-                                        .cloned()
-                                        .zip(row.iter().map(rejects::original))
-                                        .collect(),
-                                });
+                                rejects
+                                    .add(&rejects::Reject {
+                                        sheet_no,
+                                        file: &file.shown,
+                                        sheet: &sheet.name,
+                                        row: src.row,
+                                        reason: &reason,
+                                        cells: &row,
+                                    })
+                                    .map_err(rejects_error)?;
+                                if rejects.full() {
+                                    return Err(Error::TooManyRejects {
+                                        path: file.path.clone(),
+                                        read: summary.read,
+                                        rejected: summary.rejected,
+                                        max_rows: rejects::MAX_ROWS,
+                                        max_mb: rejects::MAX_BYTES >> 20,
+                                    });
+                                }
                             }
                         }
                     }
@@ -474,15 +527,7 @@ pub fn import_applicants(
         tx.rollback().map_err(sql)?;
         return Ok(summary);
     }
-    if !rejects.is_empty() {
-        let path = opts
-            .rejects
-            .clone()
-            .unwrap_or_else(|| rejects::default_path(&opts.files[0]));
-        rejects::write(&path, &rejects).map_err(|source| Error::Rejects {
-            path: path.clone(),
-            source,
-        })?;
+    if let Some(path) = rejects.commit().map_err(rejects_error)? {
         for id in &ledger_rows {
             tx.execute(
                 "UPDATE imports SET rejects_file = ?1 WHERE id = ?2 AND rejected > 0",
@@ -492,18 +537,11 @@ pub fn import_applicants(
         }
         summary.rejects_file = Some(path);
     }
-    if !warnings.is_empty() {
-        let path = rejects::warnings_path(
-            opts.rejects
-                .as_deref()
-                .unwrap_or(&rejects::default_path(&opts.files[0])),
-        );
-        rejects::write_warnings(&path, &warnings).map_err(|source| Error::Rejects {
-            path: path.clone(),
-            source,
-        })?;
-        summary.warnings_file = Some(path);
-    }
+    let warnings_path = rejects::warnings_path(&rejects_path);
+    summary.warnings_file = warnings.commit().map_err(|source| Error::Rejects {
+        path: warnings_path,
+        source,
+    })?;
     for ph in &photos {
         photo::store(ph, &home.photos()).map_err(|source| Error::Photo {
             path: ph.source.clone(),
