@@ -354,19 +354,27 @@ const UKRAINIAN_LETTERS: &str =
     "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя";
 
 fn name_problem(name: &str) -> Option<Why> {
-    let bad: String = name
-        .chars()
-        .filter(|c| {
-            !(UKRAINIAN_LETTERS.contains(*c) || (*c == ' ' || *c == '-' || *c == text::APOSTROPHE))
-        })
-        .collect();
+    let mut bad = String::new();
+    for c in name.chars() {
+        let fine = UKRAINIAN_LETTERS.contains(c) || c == ' ' || c == '-' || c == text::APOSTROPHE;
+        if !fine && !bad.contains(c) {
+            bad.push(c);
+        }
+    }
     if bad.is_empty() {
         None
     } else {
-        Some(why!(
-            "{name:?} містить символи, що не є українськими літерами ({bad}); очікується ім'я як у паспорті, українською",
-            "{name:?} has characters that are not Ukrainian letters ({bad}); expected the name as in the passport, in Ukrainian"
-        ))
+        let bad = cells::quoted(&bad);
+        let bad = bad.trim_matches('"');
+        let (uk, en) = (cells::quoted_uk(name), cells::quoted(name));
+        Some(Why {
+            uk: format!(
+                "{uk} містить символи, що не є українськими літерами ({bad}); очікується ім'я як у паспорті, українською"
+            ),
+            en: format!(
+                "{en} has characters that are not Ukrainian letters ({bad}); expected the name as in the passport, in Ukrainian"
+            ),
+        })
     }
 }
 

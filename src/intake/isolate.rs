@@ -25,7 +25,10 @@ use calamine::{CellErrorType, Data, ExcelDateTime, ExcelDateTimeType};
 /// The argument that makes `kartka` a workbook reader.
 pub const CHILD_ARG: &str = "__read-workbook";
 
-/// How long a child may take before it is stopped.
+/// How much processor time a child may take before it is stopped
+/// (`RLIMIT_CPU`), and how long a child that answers whole may run
+/// (a streaming child waits for the parent between rows, so only its
+/// processor time is limited).
 const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The most bytes of cells an `.xls` or `.ods` child may send back.
@@ -172,8 +175,9 @@ fn damaged(limit: u64) -> String {
     )
 }
 
-/// A running reader child: its input fed by a thread, stopped by a
-/// watchdog after `TIME_LIMIT`, killed and reaped when dropped unfinished.
+/// A running reader child: its input fed by a thread, its memory and
+/// processor time limited, stopped by a watchdog after `wall` when given,
+/// killed and reaped when dropped unfinished.
 struct Child {
     child: std::process::Child,
     stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
@@ -186,8 +190,14 @@ struct Child {
 impl Child {
     /// Starts `exe __read-workbook ARGS...` under the memory limit for
     /// `bytes`, and feeds it `bytes`.
-    fn spawn(exe: &Path, args: &[&str], bytes: Arc<Vec<u8>>) -> Result<Child, String> {
+    fn spawn(
+        exe: &Path,
+        args: &[&str],
+        bytes: Arc<Vec<u8>>,
+        wall: Option<std::time::Duration>,
+    ) -> Result<Child, String> {
         let limit = memory_limit(bytes.len());
+        let cpu = TIME_LIMIT.as_secs();
         let mut cmd = Command::new(exe);
         cmd.arg(CHILD_ARG)
             .args(args)
@@ -206,6 +216,14 @@ impl Child {
                 if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // SIGXCPU at the limit, SIGKILL a second later.
+                let rl = libc::rlimit {
+                    rlim_cur: cpu,
+                    rlim_max: cpu + 1,
+                };
+                if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 Ok(())
             });
         }
@@ -222,8 +240,16 @@ impl Child {
         let pid = child.id();
         let (done, watch) = std::sync::mpsc::channel::<()>();
         let watchdog = std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watch.recv_timeout(TIME_LIMIT)
-            {
+            let timed_out = match wall {
+                Some(wall) => watch
+                    .recv_timeout(wall)
+                    .is_err_and(|e| matches!(e, std::sync::mpsc::RecvTimeoutError::Timeout)),
+                None => {
+                    let _ = watch.recv();
+                    false
+                }
+            };
+            if timed_out {
                 // SAFETY: kill on our own child's pid, not yet reaped (the
                 // parent joins this thread before it waits).
                 unsafe {
@@ -273,7 +299,7 @@ impl Drop for Child {
 
 /// Runs `exe __read-workbook EXT` on `bytes` under the memory limit.
 pub(super) fn read_in_child(exe: &Path, ext: &str, bytes: Arc<Vec<u8>>) -> Result<Reply, String> {
-    let mut child = Child::spawn(exe, &[ext], bytes)?;
+    let mut child = Child::spawn(exe, &[ext], bytes, Some(TIME_LIMIT))?;
     let limit = child.limit;
     let mut out = Vec::new();
     let read = child.stdout().take(MAX_REPLY + 1).read_to_end(&mut out);
@@ -304,7 +330,7 @@ pub(super) fn stream_in_child(
     f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
 ) -> Result<(), String> {
     let from_arg = from.to_string();
-    let mut child = Child::spawn(exe, &["xlsx-rows", sheet, &from_arg], bytes)?;
+    let mut child = Child::spawn(exe, &["xlsx-rows", sheet, &from_arg], bytes, None)?;
     let limit = child.limit;
     let mut line = Vec::new();
     loop {
