@@ -761,3 +761,32 @@ proptest::proptest! {
         survives(kind, attack, n, len);
     }
 }
+
+/// An input that is a FIFO or a device (a name planted in a cron job's
+/// drop folder) is refused at once, never waited on while the run holds
+/// the home lock; nothing is imported.
+#[test]
+fn an_input_that_is_a_fifo_or_a_device_is_refused_not_waited_on() {
+    let h = Home::new();
+    let fifo = h.work.join("planted.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for name in ["planted.csv", "/dev/zero"] {
+        let (r, peak) = import(&h, &["fixtures/intake/clerk-2026-11.csv", name]);
+        assert_eq!(r.code, 65, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "{name}: cannot be read as a spreadsheet: it is not a regular file (a folder, a device or a pipe)"
+            )),
+            "{}",
+            r.stderr
+        );
+        assert!(peak < 256, "peak {peak} MiB");
+    }
+    assert_eq!(h.count("SELECT count(*) FROM people"), 0);
+}

@@ -210,21 +210,61 @@ struct Loaded {
     sheets: Vec<(read::Sheet, header::Header)>,
 }
 
+/// The largest input file read: far more than any applicant spreadsheet.
+pub const MAX_INPUT: u64 = 1 << 30;
+
+/// An input file's bytes: a regular file (a FIFO or a device in a drop
+/// folder is refused, never waited on: it is opened non-blocking), of at
+/// most `MAX_INPUT` bytes.
+fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |detail: String| Error::Unreadable {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => unreadable(e.to_string()),
+        })?;
+    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable(
+            "it is not a regular file (a folder, a device or a pipe)".into(),
+        ));
+    }
+    let too_big = || {
+        unreadable(format!(
+            "it is larger than {} MB, far more than any applicant file",
+            MAX_INPUT >> 20
+        ))
+    };
+    if meta.len() > MAX_INPUT {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 fn load(
     path: &Path,
     only_sheet: Option<&str>,
     synonyms: &Synonyms,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<Loaded, Error> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Missing {
-            path: path.to_path_buf(),
-        },
-        _ => Error::Unreadable {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        },
-    })?;
+    let bytes = read_input(path)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
     let (format, sheets) = read::open(path, bytes)?;
     let sheet_label = |name: &str| {
