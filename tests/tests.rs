@@ -13,7 +13,6 @@ mod test_eligibility;
 mod test_flags;
 mod test_import;
 mod test_init;
-mod test_intake_hostile;
 mod test_open_data;
 mod test_taps;
 mod test_variants;
