@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{Cursor, Read};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -61,15 +61,18 @@ fn not_in_folder(name: &str) -> Why {
     }
 }
 
-/// The plain names of `name`'s path, or `None` when it is absolute, empty
-/// or steps out (`..`).
+/// The plain names of `name`'s path (split at `/`, and at `\` as Windows
+/// writes paths), or `None` when it is absolute, empty or steps out (`..`).
 fn plain_names(name: &str) -> Option<Vec<CString>> {
+    if name.starts_with(['/', '\\']) {
+        return None;
+    }
     let mut names = Vec::new();
-    for c in Path::new(name).components() {
-        match c {
-            Component::Normal(n) => names.push(CString::new(n.as_bytes()).ok()?),
-            Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
+    for part in name.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            n => names.push(CString::new(n).ok()?),
         }
     }
     (!names.is_empty()).then_some(names)
@@ -131,7 +134,11 @@ fn open_inside(base_dir: &Path, name: &str) -> Option<File> {
     }
     // Opened one plain name at a time without links, the file is inside the
     // folder; its resolved path says so too.
-    let inside = std::fs::canonicalize(base.join(name))
+    let mut path = base.to_path_buf();
+    for n in &names {
+        path.push(std::ffi::OsStr::from_bytes(n.as_bytes()));
+    }
+    let inside = std::fs::canonicalize(path)
         .ok()?
         .starts_with(std::fs::canonicalize(base).ok()?);
     inside.then_some(file)
@@ -248,12 +255,14 @@ mod tests {
 
     #[test]
     fn only_plain_relative_names_are_taken() {
-        assert!(plain_names("photos/a.jpg").is_some());
-        assert!(plain_names("./a.jpg").is_some());
+        assert_eq!(plain_names("photos/a.jpg"), plain_names("photos\\a.jpg"));
+        assert_eq!(plain_names("./a.jpg").unwrap().len(), 1);
         for bad in [
             "/etc/shadow",
+            "\\etc\\shadow",
             "../a.jpg",
             "photos/../../a.jpg",
+            "photos\\..\\..\\a.jpg",
             "",
             ".",
             "a\0b",
