@@ -4,18 +4,15 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    // `kartka __read-workbook EXT`: parse an untrusted .xls/.ods for a
-    // parent kartka, under its memory limit (intake::isolate).
+    // `kartka __read-workbook ...`: parse an untrusted workbook for a
+    // parent kartka, under its memory and time limits (intake::isolate).
     let mut args = std::env::args_os().skip(1);
     if args
         .next()
         .is_some_and(|a| a == kartka::intake::isolate::CHILD_ARG)
     {
-        let ext = args
-            .next()
-            .and_then(|e| e.into_string().ok())
-            .unwrap_or_default();
-        return kartka::intake::isolate::child_main(&ext);
+        let rest: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+        return kartka::intake::isolate::child_main(&rest);
     }
     // Keep freed memory for reuse instead of handing it back to the kernel
     // after 10 ms: the month's passes free and take gigabytes in turn, and

@@ -27,3 +27,25 @@ pub fn no_huge_pages() {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
+
+/// The peak resident memory, in MiB, of this process (`VmHWM` in
+/// /proc/self/status: since it started this program) and of the largest
+/// child it waited for (`getrusage`), for measuring runs on hostile input.
+pub fn peak_mib() -> (u64, u64) {
+    let here = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let children = if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0 {
+        usage.ru_maxrss as u64
+    } else {
+        0
+    };
+    (here / 1024, children / 1024)
+}

@@ -1,3 +1,7 @@
+//! `kartka import applicants`; `hostile`: the same fed by an attacker.
+
+mod hostile;
+
 use std::collections::HashMap;
 
 use crate::common::{Home, repo};

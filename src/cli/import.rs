@@ -97,7 +97,12 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
             Notice::Rejected { place, reason } => format!("rejected: {place}: {reason}"),
         };
         bar.suspend(|| g.say(line));
-    })?;
+    });
+    if std::env::var_os("KARTKA_TIMINGS").is_some() {
+        let (here, readers) = crate::memory::peak_mib();
+        eprintln!("memory: peak {here} MiB, workbook readers {readers} MiB");
+    }
+    let summary = summary?;
     g.say(format_args!(
         "{}read {}: inserted {}, updated {}, unchanged {}, rejected {}; warnings {}.",
         if opts.dry_run {

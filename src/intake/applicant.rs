@@ -354,19 +354,27 @@ const UKRAINIAN_LETTERS: &str =
     "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя";
 
 fn name_problem(name: &str) -> Option<Why> {
-    let bad: String = name
-        .chars()
-        .filter(|c| {
-            !(UKRAINIAN_LETTERS.contains(*c) || (*c == ' ' || *c == '-' || *c == text::APOSTROPHE))
-        })
-        .collect();
+    let mut bad = String::new();
+    for c in name.chars() {
+        let fine = UKRAINIAN_LETTERS.contains(c) || c == ' ' || c == '-' || c == text::APOSTROPHE;
+        if !fine && !bad.contains(c) {
+            bad.push(c);
+        }
+    }
     if bad.is_empty() {
         None
     } else {
-        Some(why!(
-            "{name:?} містить символи, що не є українськими літерами ({bad}); очікується ім'я як у паспорті, українською",
-            "{name:?} has characters that are not Ukrainian letters ({bad}); expected the name as in the passport, in Ukrainian"
-        ))
+        let bad = cells::quoted(&bad);
+        let bad = bad.trim_matches('"');
+        let (uk, en) = (cells::quoted_uk(name), cells::quoted(name));
+        Some(Why {
+            uk: format!(
+                "{uk} містить символи, що не є українськими літерами ({bad}); очікується ім'я як у паспорті, українською"
+            ),
+            en: format!(
+                "{en} has characters that are not Ukrainian letters ({bad}); expected the name as in the passport, in Ukrainian"
+            ),
+        })
     }
 }
 
@@ -379,6 +387,33 @@ fn known(seen: &RefCell<HashMap<String, Match>>, vocabulary: &Vocabulary, raw: &
     let m = vocabulary.find(raw);
     seen.borrow_mut().insert(raw.to_string(), m.clone());
     m
+}
+
+/// The most characters a field's cell may hold: a name part as long as any
+/// in a passport, a document or category list a few lines; nothing longer
+/// is stored.
+pub fn max_chars(field: Field) -> usize {
+    match field {
+        Field::Surname | Field::GivenName | Field::Patronymic => 100,
+        Field::FullName => 300,
+        Field::Community | Field::Email => 300,
+        Field::Category | Field::ChosenCategory => 500,
+        Field::BenefitDocument | Field::Documents | Field::Photo => 500,
+        Field::BirthDate
+        | Field::Sex
+        | Field::TaxNumber
+        | Field::Passport
+        | Field::PassportSeries
+        | Field::PassportNumber
+        | Field::BenefitValidUntil
+        | Field::Phone
+        | Field::Income
+        | Field::IncomePension
+        | Field::IncomeSalary
+        | Field::IncomeAid
+        | Field::ApplicationDate
+        | Field::DeathDate => 100,
+    }
 }
 
 /// Words that mean "no tax number" in the tax-number column.
@@ -414,6 +449,12 @@ impl RowContext<'_> {
             warnings: Vec::new(),
             matched: Vec::new(),
         };
+        // A cell longer than its field may be is the row's only reason: its
+        // text goes no further (not stored, not matched, not quoted whole).
+        self.lengths(row, &mut p);
+        if !p.reasons.is_empty() {
+            return Err(p.reasons);
+        }
 
         // Names: three columns, or one to split.
         let (surname, given_name, patronymic) = self.names(row, &mut p);
@@ -611,6 +652,32 @@ impl RowContext<'_> {
             warnings: p.warnings,
             matched: p.matched,
         })
+    }
+
+    /// Rejects every read cell longer than its field's `max_chars`.
+    fn lengths(&self, row: &[Data], p: &mut Problems) {
+        for (&field, &col) in self.columns {
+            let Some(Data::String(s)) = row.get(col) else {
+                continue;
+            };
+            let (_, n) = cells::uncut(s);
+            let max = max_chars(field);
+            if n > max {
+                p.reject(
+                    field,
+                    Why {
+                        uk: format!(
+                            "{} — задовго: щонайбільше {max} символів; виправте клітинку",
+                            cells::quoted_uk(s)
+                        ),
+                        en: format!(
+                            "{} is too long: at most {max} characters; correct the cell",
+                            cells::quoted(s)
+                        ),
+                    },
+                );
+            }
+        }
     }
 
     fn names(

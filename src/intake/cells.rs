@@ -8,6 +8,63 @@ use chrono::{Datelike, NaiveDate};
 
 use super::why::{Why, why};
 
+/// The most characters of one cell that reading a sheet keeps: a longer
+/// cell is cut (`clip`), and no field takes that many (`applicant::max_chars`).
+pub const CELL_CHARS: usize = 1000;
+
+/// Ends a cell cut at `CELL_CHARS`, followed by the full length in
+/// characters. A Unicode noncharacter: no text a clerk types holds it.
+const CUT: char = '\u{FDD0}';
+
+/// The most characters of a cell a message quotes.
+pub const QUOTE_CHARS: usize = 80;
+
+/// `s`, cut to `CELL_CHARS` characters (with its full length kept) when
+/// longer: a sheet's cell costs at most that much memory however long it is.
+pub fn clip(s: String) -> String {
+    if s.len() <= CELL_CHARS {
+        return s;
+    }
+    match s.char_indices().nth(CELL_CHARS) {
+        None => s,
+        Some((at, _)) => {
+            let full = s[at..].chars().count() + CELL_CHARS;
+            format!("{}{CUT}{full}", &s[..at])
+        }
+    }
+}
+
+/// A cell's text without the mark of a cut, and its full length in
+/// characters.
+pub fn uncut(s: &str) -> (&str, usize) {
+    if let Some((head, full)) = s.rsplit_once(CUT)
+        && let Ok(full) = full.parse::<usize>()
+    {
+        return (head, full);
+    }
+    (s, s.chars().count())
+}
+
+/// `s` quoted for a message: at most `QUOTE_CHARS` characters, and when it
+/// is longer, an ellipsis and its full length: `"Іваненко…" (32767 characters)`.
+pub fn quoted(s: &str) -> String {
+    quote(s, "characters")
+}
+
+/// `quoted` for a Ukrainian message: `"Іваненко…" (32767 символів)`.
+pub fn quoted_uk(s: &str) -> String {
+    quote(s, "символів")
+}
+
+fn quote(s: &str, unit: &str) -> String {
+    let (head, full) = uncut(s);
+    match head.char_indices().nth(QUOTE_CHARS) {
+        None if full == head.chars().count() => format!("{head:?}"),
+        None => format!("\"{}…\" ({full} {unit})", head.escape_debug()),
+        Some((at, _)) => format!("\"{}…\" ({full} {unit})", head[..at].escape_debug()),
+    }
+}
+
 /// The cell as text, trimmed; numbers without a spurious `.0`.
 pub fn text(cell: &Data) -> String {
     match cell {
@@ -473,6 +530,28 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn long_cells_are_cut_and_quoted_short_with_their_length() {
+        let long = "я".repeat(32_767);
+        let cut = clip(long.clone());
+        assert!(cut.chars().count() < CELL_CHARS + 10);
+        assert_eq!(uncut(&cut).1, 32_767);
+        assert_eq!(uncut(&cut).0, "я".repeat(CELL_CHARS));
+        assert_eq!(clip("коротко".into()), "коротко");
+        assert_eq!(uncut("коротко"), ("коротко", 7));
+        let q = quoted(&cut);
+        assert_eq!(
+            q,
+            format!("\"{}…\" (32767 characters)", "я".repeat(QUOTE_CHARS))
+        );
+        assert_eq!(
+            quoted(&"я".repeat(81)),
+            format!("\"{}…\" (81 characters)", "я".repeat(80))
+        );
+        assert_eq!(quoted("a\"b"), "\"a\\\"b\"");
+        assert!(quoted_uk(&cut).ends_with("(32767 символів)"));
     }
 
     #[test]

@@ -90,7 +90,10 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                             && let Some(cell) = row.get(c).filter(|c| !cells::is_blank(c))
                         {
                             let t = cells::text(cell);
-                            if !t.is_empty() {
+                            // Too long for its field: the import rejects it
+                            // for its length; it is no value to place.
+                            let fits = cells::uncut(&t).1 <= super::applicant::max_chars(*field);
+                            if !t.is_empty() && fits {
                                 *seen.entry((*field, t)).or_default() += 1;
                             }
                         }

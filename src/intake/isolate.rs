@@ -1,27 +1,42 @@
-//! Reading an untrusted `.xls` or `.ods` in a child process with a memory
-//! limit. calamine builds these sheets as dense grids sized from the file's
-//! own records; a damaged record can ask for terabytes, and the failed
+//! Reading an untrusted workbook in a child process with memory and time
+//! limits. calamine builds `.xls` and `.ods` sheets as dense grids sized
+//! from the file's own records, and holds an `.xlsx`'s shared strings whole;
+//! a damaged or hostile file can ask for terabytes, and the failed
 //! allocation aborts the process, which no panic guard catches. In a child
 //! (the same `kartka` binary, `kartka __read-workbook`), an abort or an
 //! exhausted limit ends only the child: the import says the file is damaged
-//! and goes on with nothing half-read. The child sends the cells back as
-//! JSON on its standard output.
+//! and goes on with nothing half-read.
 //!
-//! `.xlsx` is not sent here: it is streamed cell by cell by kartka's own
-//! code (`read::stream_xlsx`), which allocates per cell.
+//! An `.xls` or `.ods` comes back whole, as JSON on the child's standard
+//! output (`xls`, `ods`). An `.xlsx` is streamed: one child sends every
+//! sheet's first rows (`xlsx-head`), and one child per sheet sends its rows
+//! as JSON lines as they are read (`xlsx-rows SHEET FROM`), so the parent
+//! holds only the rows in flight. Every cell is cut at `cells::CELL_CHARS`
+//! characters and every row at `read::MAX_COLUMNS` columns in the child, so
+//! one line, and one row, costs a bounded amount of the parent's memory.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use calamine::{CellErrorType, Data, ExcelDateTime, ExcelDateTimeType};
 
 /// The argument that makes `kartka` a workbook reader.
 pub const CHILD_ARG: &str = "__read-workbook";
 
-/// How long a child may take before it is stopped.
+/// How much processor time a child may take before it is stopped
+/// (`RLIMIT_CPU`), and how long a child that answers whole may run
+/// (a streaming child waits for the parent between rows, so only its
+/// processor time is limited).
 const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The most bytes of cells an `.xls` or `.ods` child may send back.
+const MAX_REPLY: u64 = 512 << 20;
+
+/// The longest line an `.xlsx` child may send: one row of `MAX_COLUMNS`
+/// cells of `CELL_CHARS` characters, each escaped at worst to 6 bytes.
+const MAX_LINE: u64 = 32 << 20;
 
 static READER: OnceLock<Option<PathBuf>> = OnceLock::new();
 
@@ -142,64 +157,162 @@ pub(super) enum Reply {
     Unreadable(String),
 }
 
-/// Runs `exe __read-workbook EXT` on `bytes` under the memory limit.
-pub(super) fn read_in_child(exe: &Path, ext: &str, bytes: &[u8]) -> Result<Reply, String> {
-    let limit = memory_limit(bytes.len());
-    let mut cmd = Command::new(exe);
-    cmd.arg(CHILD_ARG)
-        .arg(ext)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between
-    // fork and exec.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(move || {
-            let rl = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the workbook reader {}: {e}", exe.display()))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let mut stdout = child.stdout.take().expect("piped");
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        // The child may stop reading (it failed): a broken pipe is fine.
-        let _ = stdin.write_all(&input);
-    });
-    let pid = child.id();
-    let (done, watch) = std::sync::mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if watch.recv_timeout(TIME_LIMIT).is_err() {
-            // SAFETY: kill on our own child's pid.
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGKILL);
-            }
+/// One line of an `xlsx-rows` child.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Frame {
+    Row(usize, Vec<Cell>),
+    End,
+    Unreadable(String),
+}
+
+/// The message for a child that died, overran or sent what it must not.
+fn damaged(limit: u64) -> String {
+    format!(
+        "the file is damaged: reading it failed (it needed more than {} GiB of memory, \
+         more than {} s, or its structure is broken); open it in Excel or LibreOffice and save it again",
+        limit >> 30,
+        TIME_LIMIT.as_secs()
+    )
+}
+
+/// A running reader child: its input fed by a thread, its memory and
+/// processor time limited, stopped by a watchdog after `wall` when given,
+/// killed and reaped when dropped unfinished.
+struct Child {
+    child: std::process::Child,
+    stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    done: Option<std::sync::mpsc::Sender<()>>,
+    watchdog: Option<std::thread::JoinHandle<()>>,
+    limit: u64,
+}
+
+impl Child {
+    /// Starts `exe __read-workbook ARGS...` under the memory limit for
+    /// `bytes`, and feeds it `bytes`.
+    fn spawn(
+        exe: &Path,
+        args: &[&str],
+        bytes: Arc<Vec<u8>>,
+        wall: Option<std::time::Duration>,
+    ) -> Result<Child, String> {
+        let limit = memory_limit(bytes.len());
+        let cpu = TIME_LIMIT.as_secs();
+        let mut cmd = Command::new(exe);
+        cmd.arg(CHILD_ARG)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between
+        // fork and exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(move || {
+                let rl = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // SIGXCPU at the limit, SIGKILL a second later.
+                let rl = libc::rlimit {
+                    rlim_cur: cpu,
+                    rlim_max: cpu + 1,
+                };
+                if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
         }
-    });
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start the workbook reader {}: {e}", exe.display()))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let writer = std::thread::spawn(move || {
+            // The child may stop reading (it failed, or was stopped): a
+            // broken pipe is fine.
+            let _ = stdin.write_all(&bytes);
+        });
+        let pid = child.id();
+        let (done, watch) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            let timed_out = match wall {
+                Some(wall) => watch
+                    .recv_timeout(wall)
+                    .is_err_and(|e| matches!(e, std::sync::mpsc::RecvTimeoutError::Timeout)),
+                None => {
+                    let _ = watch.recv();
+                    false
+                }
+            };
+            if timed_out {
+                // SAFETY: kill on our own child's pid, not yet reaped (the
+                // parent joins this thread before it waits).
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                }
+            }
+        });
+        Ok(Child {
+            child,
+            stdout: Some(std::io::BufReader::with_capacity(1 << 16, stdout)),
+            writer: Some(writer),
+            done: Some(done),
+            watchdog: Some(watchdog),
+            limit,
+        })
+    }
+
+    fn stdout(&mut self) -> &mut std::io::BufReader<std::process::ChildStdout> {
+        self.stdout.as_mut().expect("taken only on drop")
+    }
+
+    /// Stops the watchdog and reaps the child; whether it exited 0.
+    fn finish(&mut self, kill: bool) -> bool {
+        if kill {
+            let _ = self.child.kill();
+        }
+        self.stdout = None;
+        let status = self.child.wait();
+        self.done = None;
+        if let Some(w) = self.watchdog.take() {
+            let _ = w.join();
+        }
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+        status.is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.watchdog.is_some() {
+            self.finish(true);
+        }
+    }
+}
+
+/// Runs `exe __read-workbook EXT` on `bytes` under the memory limit.
+pub(super) fn read_in_child(exe: &Path, ext: &str, bytes: Arc<Vec<u8>>) -> Result<Reply, String> {
+    let mut child = Child::spawn(exe, &[ext], bytes, Some(TIME_LIMIT))?;
+    let limit = child.limit;
     let mut out = Vec::new();
-    let read = stdout.read_to_end(&mut out);
-    let status = child.wait();
-    let _ = done.send(());
-    let _ = watchdog.join();
-    let _ = writer.join();
-    let status = status.map_err(|e| format!("the workbook reader failed: {e}"))?;
-    if read.is_err() || !status.success() {
+    let read = child.stdout().take(MAX_REPLY + 1).read_to_end(&mut out);
+    if read.is_ok() && out.len() as u64 > MAX_REPLY {
+        child.finish(true);
         return Err(format!(
-            "the file is damaged: reading it failed (it needed more than {} GiB of memory, \
-             more than {} s, or its structure is broken); open it in Excel or LibreOffice and save it again",
-            limit >> 30,
-            TIME_LIMIT.as_secs()
+            "the file holds more than {} MB of cells; an applicant sheet is far smaller: \
+             check that this is the file meant, or split it",
+            MAX_REPLY >> 20
         ));
+    }
+    if read.is_err() || !child.finish(false) {
+        return Err(damaged(limit));
     }
     serde_json::from_slice(&out).map_err(|_| {
         "the file is damaged: its cells could not be read back; open it in Excel or LibreOffice and save it again"
@@ -207,19 +320,90 @@ pub(super) fn read_in_child(exe: &Path, ext: &str, bytes: &[u8]) -> Result<Reply
     })
 }
 
-/// The child's side: reads the workbook on standard input, writes the
-/// reply on standard output, exits 0 (a damaged file that calamine refuses
-/// cleanly is a reply too).
-pub fn child_main(ext: &str) -> std::process::ExitCode {
+/// Streams the rows of `sheet` of an `.xlsx` from row index `from` on,
+/// read by a child, to `f` until it returns false.
+pub(super) fn stream_in_child(
+    exe: &Path,
+    bytes: Arc<Vec<u8>>,
+    sheet: &str,
+    from: usize,
+    f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
+) -> Result<(), String> {
+    let from_arg = from.to_string();
+    let mut child = Child::spawn(exe, &["xlsx-rows", sheet, &from_arg], bytes, None)?;
+    let limit = child.limit;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = child
+            .stdout()
+            .by_ref()
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line);
+        let frame = match read {
+            Ok(n) if n > 0 && (n as u64) <= MAX_LINE => serde_json::from_slice::<Frame>(&line).ok(),
+            _ => None,
+        };
+        match frame {
+            Some(Frame::Row(i, cells)) => {
+                if !f(i, cells.into_iter().map(Cell::data).collect()) {
+                    child.finish(true);
+                    return Ok(());
+                }
+            }
+            Some(Frame::End) => {
+                return if child.finish(false) {
+                    Ok(())
+                } else {
+                    Err(damaged(limit))
+                };
+            }
+            Some(Frame::Unreadable(detail)) => {
+                child.finish(true);
+                return Err(detail);
+            }
+            None => {
+                child.finish(true);
+                return Err(damaged(limit));
+            }
+        }
+    }
+}
+
+/// The child's side: reads the workbook on standard input and answers on
+/// standard output (`args`: `xls`, `ods`, `xlsx-head`, or `xlsx-rows SHEET
+/// FROM`); exits 0 when it answered (a damaged file that calamine refuses
+/// cleanly is an answer too).
+pub fn child_main(args: &[String]) -> std::process::ExitCode {
     let mut bytes = Vec::new();
     if std::io::stdin().read_to_end(&mut bytes).is_err() {
         return std::process::ExitCode::from(74);
     }
-    let reply = super::read::parse_dense(ext, bytes);
     let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    let written = serde_json::to_writer(&mut lock, &reply).is_ok() && lock.flush().is_ok();
-    if written {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = match args {
+        [mode] if mode == "xlsx-head" => {
+            serde_json::to_writer(&mut out, &super::read::xlsx_heads(bytes)).is_ok()
+        }
+        [mode, sheet, from] if mode == "xlsx-rows" => {
+            let from = from.parse().unwrap_or(0);
+            let mut ok = true;
+            let read = super::read::xlsx_rows(bytes, sheet, from, &mut |i, row| {
+                let frame = Frame::Row(i, row.iter().map(Cell::of).collect());
+                ok =
+                    serde_json::to_writer(&mut out, &frame).is_ok() && out.write_all(b"\n").is_ok();
+                ok
+            });
+            let last = match read {
+                Ok(()) => Frame::End,
+                Err(detail) => Frame::Unreadable(detail),
+            };
+            ok && serde_json::to_writer(&mut out, &last).is_ok() && out.write_all(b"\n").is_ok()
+        }
+        [ext] => serde_json::to_writer(&mut out, &super::read::parse_dense(ext, bytes)).is_ok(),
+        _ => false,
+    };
+    if written && out.flush().is_ok() {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::from(74)

@@ -65,6 +65,16 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: stopped after {read} rows: {rejected} of them were rejected, more than one run keeps (at most {max_rows} rows or {max_mb} MB of rejects).\n  Check that this is the file meant and that its columns are read as intended (`kartka import applicants --columns FILE`); fix it and import again. Nothing was imported."
+    )]
+    TooManyRejects {
+        path: PathBuf,
+        read: usize,
+        rejected: usize,
+        max_rows: usize,
+        max_mb: u64,
+    },
     #[error("{path}: cannot copy the photo into the home: {source}; nothing was imported.")]
     Photo {
         path: PathBuf,
@@ -85,7 +95,8 @@ impl Error {
             | Error::NotASpreadsheet { .. }
             | Error::NoHeader { .. }
             | Error::MissingColumns { .. }
-            | Error::NoSuchSheet { .. } => ExitCode::DataErr,
+            | Error::NoSuchSheet { .. }
+            | Error::TooManyRejects { .. } => ExitCode::DataErr,
             Error::Rejects { .. } | Error::Photo { .. } => ExitCode::CantCreate,
             Error::Registry(e) => e.exit_code(),
         }
@@ -170,6 +181,27 @@ impl Timings {
     }
 }
 
+/// The most bytes of cells one batch of rows holds (`row_bytes`): with
+/// eighteen batches in flight between the import's three threads, and a row
+/// bounded by `read::MAX_COLUMNS` cells of `cells::CELL_CHARS` characters,
+/// the rows in memory stay under 200 MB whatever the file.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// The memory a row's cells take, near enough.
+fn row_bytes(row: &[calamine::Data]) -> usize {
+    row.iter()
+        .map(|c| {
+            std::mem::size_of::<calamine::Data>()
+                + match c {
+                    calamine::Data::String(s)
+                    | calamine::Data::DateTimeIso(s)
+                    | calamine::Data::DurationIso(s) => s.len(),
+                    _ => 0,
+                }
+        })
+        .sum()
+}
+
 /// A file whose sheets were read and whose headers were found.
 struct Loaded {
     path: PathBuf,
@@ -178,21 +210,61 @@ struct Loaded {
     sheets: Vec<(read::Sheet, header::Header)>,
 }
 
+/// The largest input file read: far more than any applicant spreadsheet.
+pub const MAX_INPUT: u64 = 1 << 30;
+
+/// An input file's bytes: a regular file (a FIFO or a device in a drop
+/// folder is refused, never waited on: it is opened non-blocking), of at
+/// most `MAX_INPUT` bytes.
+fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |detail: String| Error::Unreadable {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => unreadable(e.to_string()),
+        })?;
+    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable(
+            "it is not a regular file (a folder, a device or a pipe)".into(),
+        ));
+    }
+    let too_big = || {
+        unreadable(format!(
+            "it is larger than {} MB, far more than any applicant file",
+            MAX_INPUT >> 20
+        ))
+    };
+    if meta.len() > MAX_INPUT {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 fn load(
     path: &Path,
     only_sheet: Option<&str>,
     synonyms: &Synonyms,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<Loaded, Error> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Missing {
-            path: path.to_path_buf(),
-        },
-        _ => Error::Unreadable {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        },
-    })?;
+    let bytes = read_input(path)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
     let (format, sheets) = read::open(path, bytes)?;
     let sheet_label = |name: &str| {
@@ -304,14 +376,23 @@ pub fn import_applicants(
     let now = crate::time::now_utc_text();
 
     let mut summary = ImportSummary::default();
-    let mut rejects: Vec<rejects::Reject> = Vec::new();
-    let mut warnings: Vec<rejects::Warning> = Vec::new();
+    let rejects_path = opts
+        .rejects
+        .clone()
+        .unwrap_or_else(|| rejects::default_path(&opts.files[0]));
+    let mut rejects = rejects::Rejects::new(rejects_path.clone(), !opts.dry_run);
+    let mut warnings = rejects::Warnings::new(rejects::warnings_path(&rejects_path), !opts.dry_run);
+    let rejects_error = |source: std::io::Error| Error::Rejects {
+        path: rejects_path.clone(),
+        source,
+    };
     let mut photos: Vec<photo::Photo> = Vec::new();
     let mut ledger_rows = Vec::new();
     for file in &loaded {
         let before = summary.clone();
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
+            let sheet_no = rejects.sheet(&head.names);
             let (row0, _) = sheet.origin();
             let first = head.row + 1;
             // A pipeline over both cores: one thread reads rows from the file
@@ -327,10 +408,18 @@ pub fn import_applicants(
                 let (send_rows, receive_rows) = std::sync::mpsc::sync_channel::<Rows>(8);
                 let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Checked)>(8);
                 let reader = scope.spawn(move || {
+                    // A batch is sent at 1024 rows or BATCH_BYTES, so the
+                    // rows in flight cost a bounded amount of memory.
                     let mut batch = Vec::with_capacity(1024);
+                    let mut bytes = 0;
                     let read = sheet.for_each_row(first, &mut |i, row| {
+                        bytes += row_bytes(&row);
                         batch.push((i, row));
-                        batch.len() < 1024 || send_rows.send(std::mem::take(&mut batch)).is_ok()
+                        if batch.len() < 1024 && bytes < BATCH_BYTES {
+                            return true;
+                        }
+                        bytes = 0;
+                        send_rows.send(std::mem::take(&mut batch)).is_ok()
                     });
                     if !batch.is_empty() {
                         let _ = send_rows.send(batch);
@@ -380,12 +469,9 @@ pub fn import_applicants(
                                         place: src.place(),
                                         text: w.en.clone(),
                                     });
-                                    warnings.push(rejects::Warning {
-                                        file: file.shown.clone(),
-                                        sheet: sheet.name.clone(),
-                                        row: src.row,
-                                        text: w,
-                                    });
+                                    warnings
+                                        .add(&file.shown, &sheet.name, src.row, &w)
+                                        .map_err(rejects_error)?;
                                 }
                                 for m in std::mem::take(&mut r.matched) {
                                     summary.matched.push(MatchedAt {
@@ -420,18 +506,25 @@ pub fn import_applicants(
                                     place: src.place(),
                                     reason: reason.en.clone(),
                                 });
-                                rejects.push(rejects::Reject {
-                                    file: file.shown.clone(),
-                                    sheet: sheet.name.clone(),
-                                    row: src.row,
-                                    reason,
-                                    cells: head
-                                        .names
-                                        .iter()
-                                        .cloned()
-                                        .zip(row.iter().map(rejects::original))
-                                        .collect(),
-                                });
+                                rejects
+                                    .add(&rejects::Reject {
+                                        sheet_no,
+                                        file: &file.shown,
+                                        sheet: &sheet.name,
+                                        row: src.row,
+                                        reason: &reason,
+                                        cells: &row,
+                                    })
+                                    .map_err(rejects_error)?;
+                                if rejects.full() {
+                                    return Err(Error::TooManyRejects {
+                                        path: file.path.clone(),
+                                        read: summary.read,
+                                        rejected: summary.rejected,
+                                        max_rows: rejects::MAX_ROWS,
+                                        max_mb: rejects::MAX_BYTES >> 20,
+                                    });
+                                }
                             }
                         }
                     }
@@ -474,15 +567,7 @@ pub fn import_applicants(
         tx.rollback().map_err(sql)?;
         return Ok(summary);
     }
-    if !rejects.is_empty() {
-        let path = opts
-            .rejects
-            .clone()
-            .unwrap_or_else(|| rejects::default_path(&opts.files[0]));
-        rejects::write(&path, &rejects).map_err(|source| Error::Rejects {
-            path: path.clone(),
-            source,
-        })?;
+    if let Some(path) = rejects.commit().map_err(rejects_error)? {
         for id in &ledger_rows {
             tx.execute(
                 "UPDATE imports SET rejects_file = ?1 WHERE id = ?2 AND rejected > 0",
@@ -492,18 +577,11 @@ pub fn import_applicants(
         }
         summary.rejects_file = Some(path);
     }
-    if !warnings.is_empty() {
-        let path = rejects::warnings_path(
-            opts.rejects
-                .as_deref()
-                .unwrap_or(&rejects::default_path(&opts.files[0])),
-        );
-        rejects::write_warnings(&path, &warnings).map_err(|source| Error::Rejects {
-            path: path.clone(),
-            source,
-        })?;
-        summary.warnings_file = Some(path);
-    }
+    let warnings_path = rejects::warnings_path(&rejects_path);
+    summary.warnings_file = warnings.commit().map_err(|source| Error::Rejects {
+        path: warnings_path,
+        source,
+    })?;
     for ph in &photos {
         photo::store(ph, &home.photos()).map_err(|source| Error::Photo {
             path: ph.source.clone(),

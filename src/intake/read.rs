@@ -1,5 +1,6 @@
 //! Opening a clerk's file, whatever it is: .xlsx, .xls, .ods (calamine) or
-//! .csv (UTF-8 with or without BOM, or Windows-1251; `,`, `;` or tab).
+//! .csv (UTF-8 with or without BOM, UTF-16 with its BOM as Excel's "Unicode
+//! Text" saves it, or Windows-1251; `,`, `;` or tab).
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,21 @@ type XlsxBook = Arc<Mutex<Xlsx<Cursor<Vec<u8>>>>>;
 /// How many rows from the top are kept in memory to find the header.
 pub const HEAD_ROWS: usize = 30;
 
+/// The columns of a sheet that are read (A to AMJ, as many as LibreOffice
+/// shows); cells further right are not. With cells cut at
+/// `cells::CELL_CHARS`, a row costs a bounded amount of memory.
+pub const MAX_COLUMNS: usize = 1024;
+
+/// A cell as kept: text cut at `cells::CELL_CHARS` characters.
+pub fn bounded(cell: Data) -> Data {
+    match cell {
+        Data::String(s) => Data::String(super::cells::clip(s)),
+        Data::DateTimeIso(s) => Data::DateTimeIso(super::cells::clip(s)),
+        Data::DurationIso(s) => Data::DurationIso(super::cells::clip(s)),
+        other => other,
+    }
+}
+
 /// One sheet's cells.
 pub struct Sheet {
     pub name: String,
@@ -56,6 +72,13 @@ enum Grid {
         book: XlsxBook,
         head: Vec<Vec<Data>>,
     },
+    /// An .xlsx sheet streamed by a reader child (`isolate`), under its
+    /// memory and time limits.
+    XlsxChild {
+        exe: PathBuf,
+        bytes: Arc<Vec<u8>>,
+        head: Vec<Vec<Data>>,
+    },
 }
 
 impl Sheet {
@@ -64,7 +87,9 @@ impl Sheet {
         match &self.grid {
             Grid::Range(r) => r.rows().take(HEAD_ROWS).collect(),
             Grid::Rows(v, _) => v.iter().take(HEAD_ROWS).map(Vec::as_slice).collect(),
-            Grid::Xlsx { head, .. } => head.iter().map(Vec::as_slice).collect(),
+            Grid::Xlsx { head, .. } | Grid::XlsxChild { head, .. } => {
+                head.iter().map(Vec::as_slice).collect()
+            }
         }
     }
 
@@ -73,7 +98,7 @@ impl Sheet {
         match &self.grid {
             Grid::Range(r) => Some(r.height()),
             Grid::Rows(v, _) => Some(v.len()),
-            Grid::Xlsx { .. } => None,
+            Grid::Xlsx { .. } | Grid::XlsxChild { .. } => None,
         }
     }
 
@@ -82,7 +107,7 @@ impl Sheet {
         match &self.grid {
             Grid::Range(r) => r.start().map_or((0, 0), |(r, c)| (r as usize, c as usize)),
             Grid::Rows(_, origin) => *origin,
-            Grid::Xlsx { .. } => (0, 0),
+            Grid::Xlsx { .. } | Grid::XlsxChild { .. } => (0, 0),
         }
     }
 
@@ -117,6 +142,9 @@ impl Sheet {
                     .map_err(|_| "the workbook reader failed".to_string())?;
                 stream_xlsx(&mut book, &self.name, &mut |i, row| i < from || f(i, row))
             }
+            Grid::XlsxChild { exe, bytes, .. } => {
+                super::isolate::stream_in_child(exe, Arc::clone(bytes), &self.name, from, f)
+            }
         }
     }
 }
@@ -133,12 +161,18 @@ fn stream_xlsx(
         .map_err(|e| format!("sheet {name:?}: {e}"))?;
     let mut current: Option<usize> = None;
     let mut row: Vec<Data> = Vec::new();
+    // A long shared string, cut once however many cells name it: a cell
+    // costs at most `cells::CELL_CHARS` characters of work, not the string's.
+    let mut cut: std::collections::HashMap<(usize, usize), String> = Default::default();
     while let Some(cell) = cells
         .next_cell()
         .map_err(|e| format!("sheet {name:?}: {e}"))?
     {
         let (r, c) = cell.get_position();
         let (r, c) = (r as usize, c as usize);
+        if c >= MAX_COLUMNS {
+            continue;
+        }
         if current != Some(r) {
             if let Some(prev) = current
                 && !f(prev, std::mem::take(&mut row))
@@ -150,7 +184,17 @@ fn stream_xlsx(
         if row.len() <= c {
             row.resize(c + 1, Data::Empty);
         }
-        row[c] = Data::from(cell.get_value().clone());
+        row[c] = match cell.get_value() {
+            calamine::DataRef::SharedString(text) if text.len() > super::cells::CELL_CHARS => {
+                let key = (text.as_ptr() as usize, text.len());
+                Data::String(
+                    cut.entry(key)
+                        .or_insert_with(|| super::cells::clip(text.to_string()))
+                        .clone(),
+                )
+            }
+            value => bounded(Data::from(value.clone())),
+        };
     }
     if let Some(prev) = current {
         f(prev, row);
@@ -179,13 +223,17 @@ fn sniff(bytes: &[u8], path: &Path) -> Option<Format> {
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return Some(Format::Xls);
     }
-    // Text: no NUL bytes in the first 8 KiB (UTF-16, PDFs and images have them).
-    let head = &bytes[..bytes.len().min(8192)];
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    if !head.contains(&0) && matches!(ext.as_deref(), Some("csv" | "txt" | "tsv") | None) {
+    if !matches!(ext.as_deref(), Some("csv" | "txt" | "tsv") | None) {
+        return None;
+    }
+    // UTF-16 text announces itself with its BOM; other text has no NUL
+    // bytes in the first 8 KiB (PDFs and images have them).
+    let head = &bytes[..bytes.len().min(8192)];
+    if utf16_bom(bytes).is_some() || !head.contains(&0) {
         return Some(Format::Csv);
     }
     None
@@ -222,38 +270,23 @@ fn open_unguarded(path: &Path, bytes: Vec<u8>) -> Result<(Format, Vec<Sheet>), E
             grid: Grid::Rows(read_csv(&bytes, path)?, (0, 0)),
         }],
         Format::Xlsx => {
-            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-                .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-            let mut sheets = Vec::new();
-            for name in book.sheet_names() {
-                let mut head = Vec::new();
-                stream_xlsx(&mut book, &name, &mut |i, row| {
-                    if i >= HEAD_ROWS {
-                        return false;
-                    }
-                    head.resize(i, Vec::new());
-                    head.push(row);
-                    true
-                })
-                .map_err(unreadable)?;
-                sheets.push((name, head));
+            zip_check(&bytes).map_err(unreadable)?;
+            match super::isolate::reader() {
+                Some(exe) => xlsx_in_child(exe, bytes).map_err(unreadable)?,
+                None => xlsx_here(bytes).map_err(unreadable)?,
             }
-            let book = Arc::new(Mutex::new(book));
-            sheets
-                .into_iter()
-                .map(|(name, head)| Sheet {
-                    name,
-                    grid: Grid::Xlsx {
-                        book: Arc::clone(&book),
-                        head,
-                    },
-                })
-                .collect()
         }
         Format::Xls | Format::Ods => {
-            let ext = if format == Format::Xls { "xls" } else { "ods" };
+            let ext = if format == Format::Xls {
+                "xls"
+            } else {
+                zip_check(&bytes).map_err(unreadable)?;
+                "ods"
+            };
             let reply = match super::isolate::reader() {
-                Some(exe) => super::isolate::read_in_child(exe, ext, &bytes).map_err(unreadable)?,
+                Some(exe) => {
+                    super::isolate::read_in_child(exe, ext, Arc::new(bytes)).map_err(unreadable)?
+                }
                 None => parse_dense(ext, bytes),
             };
             match reply {
@@ -275,6 +308,158 @@ fn open_unguarded(path: &Path, bytes: Vec<u8>) -> Result<(Format, Vec<Sheet>), E
         }
     };
     Ok((format, sheets))
+}
+
+/// The most an `.xlsx` or `.ods` may unpack to, all its parts together: far
+/// more than any applicant workbook (a million rows of thirty columns is
+/// about 1.5 GB of sheet XML), far less than a zip bomb's gigabytes.
+pub const MAX_UNPACKED: u64 = 2 << 30;
+
+/// Refuses a zip whose parts would unpack to more than `MAX_UNPACKED`, from
+/// the sizes its central directory declares, before anything is unpacked.
+/// The zip reader stops any part at its declared size, so these sizes bound
+/// what reading the file can unpack. A file that is no readable zip is left
+/// to the workbook reader to name.
+fn zip_check(bytes: &[u8]) -> Result<(), String> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let Ok(part) = zip.by_index_raw(i) else {
+            continue;
+        };
+        total = total.saturating_add(part.size());
+        if total > MAX_UNPACKED {
+            let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+            return Err(format!(
+                "the file is damaged or hostile: its part {:?} would unpack to {} MB, and a workbook \
+                 may unpack to at most {} MB in all; open it in Excel or LibreOffice and save it again",
+                name,
+                part.size() >> 20,
+                MAX_UNPACKED >> 20
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An .xlsx's sheets and their first rows, read by a reader child.
+fn xlsx_in_child(exe: &Path, bytes: Vec<u8>) -> Result<Vec<Sheet>, String> {
+    let bytes = Arc::new(bytes);
+    match super::isolate::read_in_child(exe, "xlsx-head", Arc::clone(&bytes))? {
+        super::isolate::Reply::Unreadable(detail) => Err(detail),
+        super::isolate::Reply::Sheets(sheets) => Ok(sheets
+            .into_iter()
+            .map(|w| Sheet {
+                name: w.name,
+                grid: Grid::XlsxChild {
+                    exe: exe.to_path_buf(),
+                    bytes: Arc::clone(&bytes),
+                    head: w
+                        .rows
+                        .into_iter()
+                        .map(|r| r.into_iter().map(super::isolate::Cell::data).collect())
+                        .collect(),
+                },
+            })
+            .collect()),
+    }
+}
+
+/// A sheet's rows of cells.
+type Rows = Vec<Vec<Data>>;
+
+/// The most bytes of text the first rows of all of a workbook's sheets may
+/// hold: headers and titles are short.
+const HEAD_BYTES: usize = 16 << 20;
+
+/// An .xlsx's sheet names and their first `HEAD_ROWS` rows (gaps kept as
+/// empty rows).
+fn heads(book: &mut Xlsx<Cursor<Vec<u8>>>) -> Result<Vec<(String, Rows)>, String> {
+    let mut sheets = Vec::new();
+    let mut bytes = 0usize;
+    for name in book.sheet_names() {
+        let mut head = Vec::new();
+        stream_xlsx(book, &name, &mut |i, row| {
+            if i >= HEAD_ROWS || bytes > HEAD_BYTES {
+                return false;
+            }
+            bytes += row.iter().map(|c| 32 + c.to_string().len()).sum::<usize>();
+            head.resize(i, Vec::new());
+            head.push(row);
+            true
+        })?;
+        sheets.push((name, head));
+        if bytes > HEAD_BYTES {
+            return Err(format!(
+                "the first {HEAD_ROWS} rows of its sheets hold more than {} MB of text; \
+                 an applicant sheet's header is far shorter: check that this is the file meant",
+                HEAD_BYTES >> 20
+            ));
+        }
+    }
+    Ok(sheets)
+}
+
+/// An .xlsx's sheets, streamed in this process (guarded against panics
+/// only): for programs that link the library without a reader child.
+fn xlsx_here(bytes: Vec<u8>) -> Result<Vec<Sheet>, String> {
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| e.to_string())?;
+    let sheets = heads(&mut book)?;
+    let book = Arc::new(Mutex::new(book));
+    Ok(sheets
+        .into_iter()
+        .map(|(name, head)| Sheet {
+            name,
+            grid: Grid::Xlsx {
+                book: Arc::clone(&book),
+                head,
+            },
+        })
+        .collect())
+}
+
+/// The reader child's `xlsx-head`: every sheet's name and first rows.
+pub(super) fn xlsx_heads(bytes: Vec<u8>) -> super::isolate::Reply {
+    use super::isolate::{Cell, Reply, WireSheet};
+    let read = guard(|| {
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            .map_err(|e: calamine::XlsxError| e.to_string())?;
+        heads(&mut book)
+    });
+    match read {
+        Ok(sheets) => Reply::Sheets(
+            sheets
+                .into_iter()
+                .map(|(name, head)| WireSheet {
+                    name,
+                    origin: (0, 0),
+                    rows: head
+                        .iter()
+                        .map(|r| r.iter().map(Cell::of).collect())
+                        .collect(),
+                })
+                .collect(),
+        ),
+        Err(detail) => Reply::Unreadable(detail),
+    }
+}
+
+/// The reader child's `xlsx-rows`: the rows of `sheet` from index `from`
+/// on, to `f` until it returns false.
+pub(super) fn xlsx_rows(
+    bytes: Vec<u8>,
+    sheet: &str,
+    from: usize,
+    f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
+) -> Result<(), String> {
+    guard(|| {
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+            .map_err(|e: calamine::XlsxError| e.to_string())?;
+        stream_xlsx(&mut book, sheet, &mut |i, row| i < from || f(i, row))
+    })
 }
 
 /// Parses an .xls or .ods here, guarded against panics only: the workbook
@@ -304,7 +489,12 @@ pub(super) fn parse_dense(ext: &str, bytes: Vec<u8>) -> super::isolate::Reply {
                     origin,
                     rows: r
                         .rows()
-                        .map(|row| row.iter().map(Cell::of).collect())
+                        .map(|row| {
+                            row.iter()
+                                .take(MAX_COLUMNS)
+                                .map(|c| Cell::of(&bounded(c.clone())))
+                                .collect()
+                        })
                         .collect(),
                 }
             })
@@ -336,9 +526,25 @@ where
     Ok(sheets)
 }
 
-/// Decodes CSV bytes: UTF-8 (a BOM is dropped) when they are valid UTF-8,
+/// The UTF-16 encoding a byte order mark at the start names.
+fn utf16_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
+        [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
+/// Decodes CSV bytes: UTF-16 little- or big-endian when a BOM says so (Excel's
+/// "Unicode Text"), UTF-8 (a BOM is dropped) when they are valid UTF-8,
 /// otherwise Windows-1251, the code page Ukrainian Excel saves CSV in.
 pub fn decode_text(bytes: &[u8]) -> String {
+    if let Some(encoding) = utf16_bom(bytes) {
+        return encoding
+            .decode_without_bom_handling(&bytes[2..])
+            .0
+            .into_owned();
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
@@ -405,11 +611,12 @@ fn read_csv(bytes: &[u8], path: &Path) -> Result<Vec<Vec<Data>>, Error> {
         rows.push(
             record
                 .iter()
+                .take(MAX_COLUMNS)
                 .map(|f| {
                     if f.is_empty() {
                         Data::Empty
                     } else {
-                        Data::String(f.to_string())
+                        bounded(Data::String(f.to_string()))
                     }
                 })
                 .collect(),
@@ -434,6 +641,22 @@ mod tests {
         bom.extend_from_slice(text.as_bytes());
         assert_eq!(decode_text(&bom), text);
         assert!(!cp1251.is_empty());
+    }
+
+    #[test]
+    fn utf16_with_its_bom_decodes_in_either_byte_order() {
+        let text = "Прізвище\tІм'я\nМʼякота\tГанна\n";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            le.extend_from_slice(&unit.to_le_bytes());
+            be.extend_from_slice(&unit.to_be_bytes());
+        }
+        assert_eq!(decode_text(&le), text);
+        assert_eq!(decode_text(&be), text);
+        assert_eq!(sniff(&le, Path::new("заяви.txt")), Some(Format::Csv));
+        assert_eq!(sniff(&be, Path::new("заяви.csv")), Some(Format::Csv));
+        assert_eq!(sniff(&le, Path::new("заяви.pdf")), None);
     }
 
     #[test]
