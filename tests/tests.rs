@@ -14,5 +14,6 @@ mod test_flags;
 mod test_import;
 mod test_init;
 mod test_open_data;
+mod test_outputs;
 mod test_taps;
 mod test_variants;

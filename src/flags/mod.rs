@@ -295,12 +295,6 @@ impl Run {
                 quality: quality.as_ref(),
             },
         )?;
-        if names {
-            crate::private::restrict(path).map_err(|e| Error::Output {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        }
         self.summary.out = Some(path.to_path_buf());
         Ok(())
     }

@@ -81,6 +81,7 @@ pub fn import(
         }
     }
     super::parquet::sweep(home, reg)?;
+    super::sweep_parts(home);
     let mut held = Held::load(reg)?;
     let mut out = Summary::default();
     for c in checked {
