@@ -733,3 +733,42 @@ fn a_dump_of_a_foreign_chip_is_explained_in_every_format() {
         "inspecting changes nothing"
     );
 }
+
+#[test]
+fn formula_text_in_a_name_reaches_the_printers_cards_csv_escaped() {
+    let (h, _, _) = issued();
+    let db = h.db();
+    db.execute(
+        "UPDATE people SET surname = '=HYPERLINK(\"http://x\",\"y\")', given_name = '@SUM(1)' \
+         WHERE id = (SELECT min(id) FROM people)",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE people SET surname = '+cmd|'' /C calc''!A0', given_name = '-2+3' \
+         WHERE id = (SELECT max(id) FROM people)",
+        [],
+    )
+    .unwrap();
+    ok(print_job(&h, "job"));
+    let text = std::fs::read_to_string(h.work.join("job/cards.csv")).unwrap();
+    let mut read = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut names = Vec::new();
+    for rec in read.records() {
+        let rec = rec.unwrap();
+        names.push((rec[2].to_string(), rec[3].to_string()));
+        // The card number, printed number and dates stay as they are.
+        assert!(!rec[0].starts_with('\''), "{rec:?}");
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("'+cmd|' /C calc'!A0".to_string(), "'-2+3".to_string()),
+            (
+                "'=HYPERLINK(\"http://x\",\"y\")".to_string(),
+                "'@SUM(1)".to_string()
+            ),
+        ]
+    );
+}

@@ -415,6 +415,9 @@ pub fn flag(
     })
 }
 
+/// Counts the flags by rule. The kopecks held cannot overflow: each
+/// fare is at most `money::MAX_FARE` (kartka.toml is checked), so a sum
+/// past an `i64` would take 9 × 10^12 flags in memory.
 pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
     let mut by_rule: BTreeMap<&'static str, RuleCount> = rule::ALL
         .iter()
