@@ -391,3 +391,73 @@ fn a_docking_or_imports_stray_part_files_are_swept_by_the_next_import() {
     assert!(std::fs::symlink_metadata(&link).is_ok());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
+
+/// Runs kartka on `h` as the OS user nobody (through setpriv), when this
+/// test runs as root and setpriv is there; `None` otherwise.
+fn as_nobody(h: &Home, args: &[&str]) -> Option<crate::common::Run> {
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == 0
+    });
+    if !root || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipping: needs root and setpriv to run as another OS user");
+        return None;
+    }
+    let mut cmd = std::process::Command::new("/usr/bin/setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(crate::common::BIN)
+        .args(args)
+        .current_dir("/")
+        .env("KARTKA_HOME", &h.root);
+    Some(crate::common::Run::of(&mut cmd))
+}
+
+#[test]
+fn an_os_user_who_may_not_read_the_home_is_told_so_not_that_it_is_no_home() {
+    let h = Home::new();
+    let Some(r) = as_nobody(&h, &["status"]) else {
+        return;
+    };
+    // The folders above the home keep this user out.
+    assert_eq!(r.code, 77, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the OS user nobody may not read this kartka home"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("not a kartka home"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Run kartka as the user the home belongs to")
+    );
+    // The folders open, kartka.toml and the registry the owner's only:
+    // whichever is opened first says so.
+    for dir in [h.work.as_path(), h.root.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let r = as_nobody(&h, &["status"]).unwrap();
+    assert_eq!(r.code, 77, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the OS user nobody may not read"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("not a kartka home"), "{}", r.stderr);
+    // kartka.toml readable, the registry not.
+    std::fs::set_permissions(
+        h.root.join("kartka.toml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let r = as_nobody(&h, &["status"]).unwrap();
+    assert_eq!(r.code, 77, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("may not read the registry"),
+        "{}",
+        r.stderr
+    );
+    // Nothing changed for the owner.
+    let r = h.kartka(&["status"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
