@@ -461,3 +461,31 @@ fn an_os_user_who_may_not_read_the_home_is_told_so_not_that_it_is_no_home() {
     let r = h.kartka(&["status"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn links_planted_in_a_backups_folder_are_never_written_through() {
+    let h = Home::new();
+    let victim = h.work.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let dest = h.work.join("backup");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::os::unix::fs::symlink(&victim, dest.join("registry.sqlite.part")).unwrap();
+    std::os::unix::fs::symlink(&victim, dest.join(".manifest.json.part")).unwrap();
+    let r = h.kartka(&["backup", "backup"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::symlink_metadata(dest.join("registry.sqlite"))
+            .unwrap()
+            .is_file()
+    );
+    // A link at the backup's lock is refused, not followed.
+    let dest = h.work.join("backup2");
+    std::fs::create_dir_all(&dest).unwrap();
+    let elsewhere = h.work.join("elsewhere.lock");
+    std::os::unix::fs::symlink(&elsewhere, dest.join(".lock")).unwrap();
+    let r = h.kartka(&["backup", "backup2"]);
+    assert_eq!(r.code, 73, "{}", r.stdout);
+    assert!(r.stderr.contains("backup2/.lock: cannot write"), "{}", r.stderr);
+    assert!(!elsewhere.exists(), "nothing created through the link");
+}
