@@ -486,6 +486,10 @@ fn links_planted_in_a_backups_folder_are_never_written_through() {
     std::os::unix::fs::symlink(&elsewhere, dest.join(".lock")).unwrap();
     let r = h.kartka(&["backup", "backup2"]);
     assert_eq!(r.code, 73, "{}", r.stdout);
-    assert!(r.stderr.contains("backup2/.lock: cannot write"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("backup2/.lock: cannot write"),
+        "{}",
+        r.stderr
+    );
     assert!(!elsewhere.exists(), "nothing created through the link");
 }

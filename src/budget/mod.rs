@@ -84,8 +84,9 @@ impl std::str::FromStr for FareChange {
         if kopecks <= 0 {
             return Err(bad());
         }
-        if let Some(m) = crate::money::over("--fare", i128::from(kopecks), crate::money::MAX_FARE) {
-            return Err(m);
+        if let Some(m) = crate::money::over("KOPECKS", i128::from(kopecks), crate::money::MAX_FARE)
+        {
+            return Err(format!("--fare {s:?}: {m}"));
         }
         Ok(FareChange {
             route,
@@ -771,4 +772,29 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
         out: None,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_fare_past_the_bound_is_refused_and_sums_are_checked() {
+        let ok: FareChange = "all=2000@2027-01-01".parse().unwrap();
+        assert_eq!((ok.route, ok.kopecks), (None, 2000));
+        let e = "3=9223372036854775807@2027-01-01"
+            .parse::<FareChange>()
+            .unwrap_err();
+        assert!(
+            e.contains(
+                "--fare \"3=9223372036854775807@2027-01-01\": KOPECKS = 9223372036854775807 is more than kartka accepts, 1000000"
+            ),
+            "{e}"
+        );
+        let mut r = Range::exact(crate::money::MAX_SUM);
+        assert!(r.add(Range::exact(1)).is_err());
+        assert_eq!(clamp_kopecks(f64::INFINITY), crate::money::MAX_SUM);
+        assert_eq!(clamp_kopecks(f64::NAN), 0);
+        assert_eq!(clamp_kopecks(1234.4), 1234);
+    }
 }
