@@ -152,7 +152,7 @@ pub const TABLE: &[Row] = &[
     row(
         "taps",
         DataErr,
-        "a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered (nothing imported); an unknown flag id or a review workbook with problems (nothing cleared)",
+        "a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered, or a vendor row is a different tap under a stored (validator, seq) (nothing imported); an unknown flag id, a review workbook with problems, or a flags file that is not the one its run recorded (nothing cleared)",
     ),
     row(
         "taps",
@@ -167,7 +167,7 @@ pub const TABLE: &[Row] = &[
     row(
         "compensation",
         DataErr,
-        "taps came in after the last flag run (run `kartka taps flag` again)",
+        "taps came in after the last flag run, or the flags file is not the one the run recorded (run `kartka taps flag` again)",
     ),
     row(
         "compensation",
@@ -191,7 +191,7 @@ pub const TABLE: &[Row] = &[
     row(
         "reconcile",
         DataErr,
-        "the report has problems (each listed; nothing compared), an unknown carrier, or taps came in after the last flag run",
+        "the report has problems (each listed; nothing compared), an unknown carrier, taps came in after the last flag run, or the flags file is not the one the run recorded",
     ),
     row(
         "reconcile",
@@ -216,11 +216,21 @@ pub const TABLE: &[Row] = &[
         NoInput,
         "no counted month in the store up to --as-of",
     ),
+    row(
+        "budget",
+        DataErr,
+        "a month's flags file is not the one its run recorded (run `kartka taps flag` again)",
+    ),
     row("budget", CantCreate, "the workbook cannot be written"),
     row("budget", Config, "no [[tariffs]] entry prices some trips"),
     //
     row("report", Ok, "ok"),
     row("report", Usage, "a bad date, or --from after --to"),
+    row(
+        "report",
+        DataErr,
+        "a month's flags file is not the one its run recorded (run `kartka taps flag` again)",
+    ),
     row("report", NoInput, "no taps stored in the period"),
     row("report", CantCreate, "the --out file cannot be written"),
     row(
@@ -404,6 +414,13 @@ mod tests {
                 crate::flags::Error::Month { text: "x".into() }.into(),
                 crate::flags::Error::UnknownFlag { ids: "F-1".into() }.into(),
                 crate::flags::Error::NotFlagged { month: month() }.into(),
+                crate::flags::Error::NotRecorded {
+                    month: month(),
+                    path: p(),
+                    recorded: "a".into(),
+                    found: "b".into(),
+                }
+                .into(),
                 crate::flags::Error::Output {
                     path: p(),
                     message: "x".into(),
@@ -429,6 +446,13 @@ mod tests {
                 .into(),
                 crate::compensation::Error::Registry(busy()).into(),
                 crate::compensation::Error::Flags(crate::flags::Error::Registry(busy())).into(),
+                crate::compensation::Error::Flags(crate::flags::Error::NotRecorded {
+                    month: month(),
+                    path: p(),
+                    recorded: "a".into(),
+                    found: "b".into(),
+                })
+                .into(),
             ]),
             "report" => errors.extend([
                 crate::report::Error::NoTaps {

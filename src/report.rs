@@ -238,23 +238,8 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
             to: o.to,
         });
     }
-    let carrier_filter = (!o.scope.carriers.is_empty()).then(|| {
-        o.scope
-            .carriers
-            .iter()
-            .map(|c| col("carrier_id").eq(lit(*c as i32)))
-            .reduce(|a, b| a.or(b))
-            .expect("one carrier")
-    });
-    // A route code that is not a number matches no tap.
-    let route_filter = (!o.scope.routes.is_empty()).then(|| {
-        o.scope
-            .routes
-            .iter()
-            .map(|r| col("route").eq(lit(r.parse::<i32>().unwrap_or(-1))))
-            .reduce(|a, b| a.or(b))
-            .expect("one route")
-    });
+    // The account's carriers and routes only (`access::scope`).
+    let scope_filter = o.scope.tap_filter();
     // The registry's cards only where the key is theirs.
     let card_frame = matches!(o.by, By::Community | By::Category)
         .then(|| CardFrame::load(reg))
@@ -278,10 +263,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         chunks,
         |lf| {
             let mut lf = lf.filter(col("t").gt_eq(lit(lo)).and(col("t").lt(lit(hi))));
-            if let Some(f) = &carrier_filter {
-                lf = lf.filter(f.clone());
-            }
-            if let Some(f) = &route_filter {
+            if let Some(f) = &scope_filter {
                 lf = lf.filter(f.clone());
             }
             lf = lf.left_join(held_df.clone().lazy(), col("_key"), col("_key"));

@@ -3,14 +3,17 @@
 //! Identity is the operating-system user, never a flag: see [`identity`].
 //! Each OS user with access has one account with one [`Role`]; carrier
 //! accounts (and scoped analysts) also carry the carriers and routes they
-//! may see ([`Scope`]). [`policy`] says which role runs which command.
+//! may see ([`Scope`]). [`policy`] says which role runs which command;
+//! [`scope`] is where the scope is checked, for every command.
 
 pub mod accounts;
 pub mod identity;
 pub mod policy;
+pub mod scope;
 
 pub use accounts::Account;
 pub use policy::Action;
+pub use scope::{Need, Owned};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

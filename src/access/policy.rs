@@ -1,7 +1,7 @@
 //! Which role runs which command (P20, K5). One table, read by `cli::run`
 //! before any command starts, and printed in commands/accounts.md.
 
-use super::{Error, Role, Session};
+use super::{Error, Need, Role, Session};
 use Role::*;
 
 /// What a command does, as far as access goes.
@@ -117,6 +117,23 @@ impl Action {
         )
     }
 
+    /// What the command needs of a scoped account's scope before it
+    /// starts (`scope`); commands that cut their output to the scope, or
+    /// check what they change, need nothing here.
+    pub fn scope_need(self) -> Option<Need<'static>> {
+        match self {
+            Action::Budget
+            | Action::OpenData { .. }
+            | Action::TapsStore
+            | Action::Dock
+            | Action::FleetImport => Some(Need::CityWide { what: self.what() }),
+            Action::Compensation | Action::Reconcile => {
+                Some(Need::WholeCarriers { what: self.what() })
+            }
+            _ => None,
+        }
+    }
+
     /// For refusals: what the command touches.
     fn what(self) -> &'static str {
         match self {
@@ -149,8 +166,9 @@ impl Action {
     }
 }
 
-/// Refuses a session whose role may not run `action`, or a personal-data
-/// command without a purpose.
+/// Refuses a session whose role may not run `action`, whose scope does
+/// not allow it (`Action::scope_need`), or a personal-data command without
+/// a purpose.
 pub fn check(session: &Session, action: Action) -> Result<(), Error> {
     let Some(account) = &session.account else {
         return Err(Error::NoAccount {
@@ -169,6 +187,12 @@ pub fn check(session: &Session, action: Action) -> Result<(), Error> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
+    }
+    if let Some(need) = action.scope_need() {
+        account
+            .scope
+            .check(need)
+            .map_err(|why| session.refuse(why))?;
     }
     if action.personal() && session.purpose.is_none() {
         return Err(Error::NoPurpose {
@@ -230,6 +254,42 @@ mod tests {
         // A role's refusal comes before the purpose.
         let e = check(&session(Carrier, None), Action::CardsView).unwrap_err();
         assert!(matches!(e, Error::Refused { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_scoped_account_is_refused_what_covers_the_city() {
+        let mut s = session(Analyst, Some("p"));
+        s.account.as_mut().unwrap().scope.carriers = vec![1];
+        for a in [
+            Action::Budget,
+            Action::OpenData { research: false },
+            Action::OpenData { research: true },
+            Action::TapsStore,
+            Action::Dock,
+            Action::FleetImport,
+        ] {
+            let e = check(&s, a).unwrap_err();
+            assert!(matches!(e, Error::Refused { .. }), "{a:?}");
+            assert!(e.to_string().contains("limited to carriers 1"), "{e}");
+        }
+        for a in [
+            Action::Compensation,
+            Action::Reconcile,
+            Action::Report { names: false },
+            Action::Flag { names: false },
+            Action::FlagsClear,
+            Action::FlagsQuality,
+            Action::TapsMonths,
+        ] {
+            assert!(check(&s, a).is_ok(), "{a:?}");
+        }
+        s.account.as_mut().unwrap().scope = Scope {
+            carriers: vec![],
+            routes: vec!["2".into()],
+        };
+        let e = check(&s, Action::Compensation).unwrap_err();
+        assert!(e.to_string().contains("covers whole carriers"), "{e}");
+        assert!(check(&s, Action::Report { names: false }).is_ok());
     }
 
     #[test]

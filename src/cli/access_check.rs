@@ -1,10 +1,10 @@
 //! Resolves who runs a command and checks their account before it starts;
-//! refusals are written to the audit trail too (an attempt is evidence).
+//! the access domain writes refusals to the audit trail too (an attempt is
+//! evidence).
 
 use super::Global;
 use crate::Error;
-use crate::access::{self, Action, Role, Session, accounts};
-use crate::audit::{self, Outcome};
+use crate::access::{self, Action, Session, accounts};
 use crate::registry::Registry;
 
 /// The command line as typed, for the audit trail.
@@ -59,22 +59,6 @@ pub fn session(g: &Global, action: Option<Action>) -> Result<Session, Error> {
         }),
         Some(_) => access::policy::check(&session, action),
     };
-    if let Err(e) = checked {
-        let first_line = e.to_string();
-        let first_line = first_line.lines().next().unwrap_or_default();
-        audit::record(
-            &mut reg,
-            audit::New {
-                user: &session.user,
-                role: session.role().map_or("none", Role::code),
-                command: &session.command,
-                purpose: session.purpose.as_deref().unwrap_or(""),
-                outcome: Outcome::Refused,
-                people: &[],
-                detail: first_line,
-            },
-        )?;
-        return Err(e.into());
-    }
+    checked.map_err(|e| session.refused(&mut reg, e))?;
     Ok(session)
 }

@@ -22,20 +22,7 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-/// Compensation covers whole carriers: an account limited to routes gets
-/// its routes from `kartka report` instead.
-fn whole_carriers(g: &Global) -> Result<(), Error> {
-    let s = g.session();
-    if s.scope().routes.is_empty() {
-        return Ok(());
-    }
-    Err(s
-        .refuse("compensation covers whole carriers and the account is limited to routes; use `kartka report --by route`")
-        .into())
-}
-
 pub fn run(g: &Global, args: Args) -> Result<(), Error> {
-    whole_carriers(g)?;
     let home = g.home();
     home.require_initialised()?;
     let config = Config::load(&home.config())?;
@@ -116,24 +103,21 @@ pub fn reconcile(g: &Global, args: ReconcileArgs) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
     let config = Config::load(&home.config())?;
-    let reg = Registry::open(&home.registry())?;
-    let month = comp::compute(&home, &reg, &config, &args.month)?;
+    let mut reg = Registry::open(&home.registry())?;
+    // The carrier is checked against the account's scope before its month
+    // is counted: nothing of another carrier is computed for it.
     let code = args.carrier.trim();
-    let carrier = month
-        .carriers
-        .iter()
-        .find(|(id, c)| id.to_string() == code || c.edrpou.as_deref() == Some(code))
-        .map(|(id, _)| *id)
-        .ok_or_else(|| comp::Error::UnknownCarrier { code: code.into() })?;
-    whole_carriers(g)?;
-    let s = g.session();
-    if !s.scope().carrier(i64::from(carrier)) {
-        return Err(s
-            .refuse(format!(
-                "carrier {code} is not among the account's carriers"
-            ))
-            .into());
-    }
+    let carrier = match crate::access::accounts::carrier_id(&reg, code) {
+        Err(crate::access::Error::Bad(_)) => {
+            return Err(comp::Error::UnknownCarrier { code: code.into() }.into());
+        }
+        other => other?,
+    };
+    g.session()
+        .authorise(&mut reg, crate::access::Need::Carrier { id: carrier, code })?;
+    let carrier =
+        i32::try_from(carrier).map_err(|_| comp::Error::UnknownCarrier { code: code.into() })?;
+    let month = comp::compute(&home, &reg, &config, &args.month)?;
     let claims = rec::read_report(&args.carrier_report, &month)?;
     let books = comp::workbook::Books {
         month: &month,

@@ -87,6 +87,18 @@ fn describe(r: &crate::dock::Report) -> String {
         "validator {v} on {}: {} taps read ({} new, {} already stored)",
         r.port, r.taps_read, r.taps_new, r.taps_duplicate
     )];
+    if r.taps_replaced > 0 {
+        parts.push(format!(
+            "{} vendor rows replaced by the validator's signed taps (in quarantine)",
+            r.taps_replaced
+        ));
+    }
+    if r.taps_conflict > 0 {
+        parts.push(format!(
+            "{} taps conflict with stored signed taps (in quarantine, not acked)",
+            r.taps_conflict
+        ));
+    }
     if let Some(s) = r.acked_up_to {
         parts.push(format!("acked up to seq {s}"));
     }

@@ -9,7 +9,16 @@ pub fn run(g: &Global, _args: Args) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
     let config = Config::load(&home.config())?;
-    let s = crate::status::status(&home, &config)?;
+    let mut s = crate::status::status(&home, &config)?;
+    // A scoped account counts its own carriers' and routes' taps.
+    if let Some(filter) = g.scope().tap_filter() {
+        let reg = crate::registry::Registry::open(&home.registry())?;
+        let mut n = 0usize;
+        for month in &s.tap_months {
+            n += crate::taps::month::count_where(&home, &reg, month, false, filter.clone())?;
+        }
+        s.taps = i64::try_from(n).unwrap_or(i64::MAX);
+    }
     if g.json {
         g.print_json(&s);
         return Ok(());

@@ -26,6 +26,8 @@ enum Cmd {
         #[arg(long)]
         rejects: Option<PathBuf>,
     },
+    /// Taps kept out of the money because another tap holds their (validator, seq).
+    Conflicts,
     /// Merge a month's small files into one, without changing a row.
     Compact {
         /// YYYY-MM (Kyiv); every month with more than one file when omitted.
@@ -74,7 +76,7 @@ enum Cmd {
 pub fn action(args: &Args) -> crate::access::Action {
     use crate::access::Action;
     match &args.command {
-        Cmd::Import { .. } | Cmd::Compact { .. } => Action::TapsStore,
+        Cmd::Import { .. } | Cmd::Compact { .. } | Cmd::Conflicts => Action::TapsStore,
         Cmd::Months => Action::TapsMonths,
         Cmd::Flag { with_names, .. } => Action::Flag { names: *with_names },
         Cmd::Clear { .. } | Cmd::Review { .. } => Action::FlagsClear,
@@ -101,10 +103,20 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             )?;
             for f in &s.files {
                 g.say(format_args!(
-                    "{}: {} taps stored, {} already in the store{}",
+                    "{}: {} taps stored, {} already in the store{}{}{}",
                     f.file,
                     f.taps_new,
                     f.taps_duplicate,
+                    match f.taps_replaced {
+                        0 => String::new(),
+                        n => format!(", {n} vendor rows replaced by these signed taps"),
+                    },
+                    match f.taps_conflict {
+                        0 => String::new(),
+                        n => format!(
+                            ", {n} taps differ from signed taps stored under the same numbers (not stored)"
+                        ),
+                    },
                     match &f.rejects_file {
                         Some(r) => format!(", {} rows rejected (reasons in {r})", f.rejected),
                         None => String::new(),
@@ -112,6 +124,42 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 ));
             }
             g.print_json(&s);
+            if s.taps_replaced + s.taps_conflict > 0 {
+                g.say(
+                    "The losing taps are kept in quarantine: `kartka taps conflicts` lists them.",
+                );
+            }
+            if s.taps_conflict > 0 {
+                eprintln!(
+                    "error: {} taps conflict with signed taps already stored; they were not stored.\n  A validator's numbering went back, or two validators carry one id: check the dumps' validators against the fleet sheet.",
+                    s.taps_conflict
+                );
+                return Err(Error::Reported(crate::exit::ExitCode::DataErr));
+            }
+        }
+        Cmd::Conflicts => {
+            let reg = Registry::open(&home.registry())?;
+            let list = crate::taps::conflict::list(&reg)?;
+            if list.is_empty() {
+                g.say("No taps in quarantine.");
+            }
+            for q in &list {
+                g.say(format_args!(
+                    "validator {} seq {}: {} ({}, card {}, UID {}, {}); batch {} holds the number",
+                    q.validator,
+                    q.seq,
+                    match q.kind {
+                        "replaced" => "a vendor row replaced by the validator's signed tap",
+                        _ => "a signed tap that differs from the signed tap stored (not acked)",
+                    },
+                    crate::time::stored_as_kyiv(&q.tapped_at),
+                    q.card,
+                    q.card_uid,
+                    q.result,
+                    q.kept_batch
+                ));
+            }
+            g.print_json(&list);
         }
         Cmd::Compact { month } => {
             let _lock = home.lock("taps compact", crate::home::lock_wait())?;
@@ -155,7 +203,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             let _lock = home.lock("taps flag", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
             let now = chrono::Utc::now().timestamp_millis();
-            let mut run = crate::flags::flag(&home, &mut reg, &config, &month, &g.operator(), now)?;
+            let mut run = crate::flags::flag(&home, &mut reg, &config, &month, g.session(), now)?;
             if let Some(path) = &out {
                 run.deliver(
                     &home,
@@ -234,18 +282,25 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 .collect();
             let _lock = home.lock("taps clear", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
-            let c = crate::flags::store::clear(&home, &mut reg, &asks, &g.operator(), "command")?;
+            let c = crate::flags::store::clear(&home, &mut reg, &asks, g.session(), "command")?;
             cleared_say(g, &c);
         }
         Cmd::Review { file } => {
             let _lock = home.lock("taps review", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
-            let c = crate::flags::review::import(&home, &mut reg, &file, &g.operator())?;
+            let c = crate::flags::review::import(&home, &mut reg, &file, g.session())?;
             cleared_say(g, &c);
         }
         Cmd::Quality { months } => {
             let reg = Registry::open(&home.registry())?;
-            let q = crate::flags::quality::measure(&home, &reg, &config.flags, months, None)?;
+            let q = crate::flags::quality::measure(
+                &home,
+                &reg,
+                &config.flags,
+                months,
+                None,
+                &g.scope(),
+            )?;
             if !g.json && !g.quiet {
                 println!(
                     "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}",
@@ -286,7 +341,15 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
         }
         Cmd::Months => {
             let reg = Registry::open(&home.registry())?;
-            let m = crate::taps::parquet::months(&reg)?;
+            let mut m = crate::taps::parquet::months(&reg)?;
+            // A scoped account counts its own carriers' and routes' taps.
+            if let Some(filter) = g.scope().tap_filter() {
+                for (month, _, taps) in &mut m {
+                    let n =
+                        crate::taps::month::count_where(&home, &reg, month, false, filter.clone())?;
+                    *taps = i64::try_from(n).unwrap_or(i64::MAX);
+                }
+            }
             if g.json {
                 let v: Vec<_> = m
                     .iter()

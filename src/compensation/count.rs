@@ -223,7 +223,11 @@ pub fn compute(home: &Home, reg: &Registry, config: &Config, month: &str) -> Res
             ));
         }
     }
-    if accepted != run.taps {
+    let changed = match run.tap_file_max {
+        Some(id) => crate::taps::parquet::changed_since(reg, &month, id)?,
+        None => false,
+    };
+    if accepted != run.taps || changed {
         return Err(Error::StaleFlags {
             month,
             stored: accepted.max(0) as u64,

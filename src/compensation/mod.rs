@@ -42,7 +42,7 @@ pub enum Error {
     )]
     NotFlagged { month: String },
     #[error(
-        "{month}: {stored} accepted taps are stored, but the latest flag run judged {judged}: taps came in since.\n  Run `kartka taps flag --month {month}` again (clearings are kept), then this."
+        "{month}: the month's taps changed since the latest flag run ({stored} accepted taps stored, {judged} judged): taps came in or were replaced since.\n  Run `kartka taps flag --month {month}` again (clearings are kept), then this."
     )]
     StaleFlags {
         month: String,

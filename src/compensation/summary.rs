@@ -118,9 +118,18 @@ pub fn run(
             file: Some(w.path.clone()),
         });
     }
+    // A scoped account's count is its carriers' taps, counted or held.
+    let accepted = if scope.is_all() {
+        month.accepted
+    } else {
+        carriers
+            .iter()
+            .map(|c| c.trips + c.held_trips.unwrap_or(0))
+            .sum()
+    };
     Ok(Summary {
         month: month.month.clone(),
-        accepted: month.accepted,
+        accepted,
         total_trips: carriers.iter().map(|c| c.trips).sum(),
         total_kopecks: carriers.iter().map(|c| c.amount_kopecks).sum(),
         held_trips: carriers.iter().filter_map(|c| c.held_trips).sum(),

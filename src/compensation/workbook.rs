@@ -128,8 +128,9 @@ impl Books<'_> {
         wb
     }
 
-    /// The notes sheet: period, what counts, tariffs used, when, sources.
-    fn notes(&self, wb: &mut Workbook, title: &str) -> Result<(), XlsxError> {
+    /// The notes sheet: period, what counts, the `accepted` taps the
+    /// workbook covers, tariffs used, when, sources.
+    fn notes(&self, wb: &mut Workbook, title: &str, accepted: i64) -> Result<(), XlsxError> {
         let f = formats();
         let m = self.month;
         let ws = wb.add_worksheet();
@@ -147,7 +148,7 @@ impl Books<'_> {
             ],
             vec![
                 Val::Text(t(self.lang, "Прийнято прикладань", "Taps accepted").into()),
-                Val::Int(m.accepted),
+                Val::Int(accepted),
             ],
             vec![
                 Val::Text(t(self.lang, "Перевірка позначок", "Flag run").into()),
@@ -414,7 +415,9 @@ impl Books<'_> {
             ws.set_column_width(7, 70).map_err(x)?;
             print(ws, &title, &self.period(), lang);
         }
-        self.notes(&mut wb, &title).map_err(x)?;
+        let own = m.carrier_totals(carrier);
+        self.notes(&mut wb, &title, own.trips + own.held_trips)
+            .map_err(x)?;
         self.save(wb, path, "carrier", code)
     }
 
@@ -499,7 +502,7 @@ impl Books<'_> {
             table(ws, &f, 0, &tb, true).map_err(x)?;
             print(ws, &title, &self.period(), lang);
         }
-        self.notes(&mut wb, &title).map_err(x)?;
+        self.notes(&mut wb, &title, m.accepted).map_err(x)?;
         self.save(wb, path, "community", community.to_string())
     }
 
@@ -617,7 +620,7 @@ impl Books<'_> {
             table(ws, &f, 0, &tb, true).map_err(x)?;
             print(ws, &title, &self.period(), lang);
         }
-        self.notes(&mut wb, &title).map_err(x)?;
+        self.notes(&mut wb, &title, m.accepted).map_err(x)?;
         self.save(wb, path, "city", self.config.city.community.clone())
     }
 }

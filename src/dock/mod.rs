@@ -80,6 +80,26 @@ pub enum Error {
         file: String,
     },
     #[error(
+        "{port}: validator {validator}: {taps} tap(s) differ from the signed taps stored under the same sequence numbers (first: seq {seq}, {at}, card {card}, UID {uid}, {result}; batch {kept} holds seq {seq}). They are kept in quarantine (`kartka taps conflicts`) and left on the validator: {acked}.\n  The validator's numbering went back (its flash replaced or wiped?) or two validators carry id {validator}: check its id against the fleet sheet before docking it again.",
+        seq = first.seq,
+        at = crate::time::stored_as_kyiv(&first.tapped_at),
+        card = first.card,
+        uid = first.card_uid,
+        result = first.result,
+        kept = first.kept_batch,
+        acked = match acked {
+            Some(s) => format!("acked up to seq {s} only"),
+            None => "nothing acked".to_string(),
+        }
+    )]
+    Conflict {
+        port: String,
+        validator: u16,
+        taps: usize,
+        first: Box<crate::taps::conflict::Quarantined>,
+        acked: Option<u32>,
+    },
+    #[error(
         "{port}: validator {validator}, frame {frame}: it refused: {what} (detail {detail}).\n  Dock it again; if it repeats, the validator needs service."
     )]
     Refused {
@@ -118,6 +138,7 @@ impl Error {
             Error::Version { .. }
             | Error::BadMac { .. }
             | Error::UnknownValidator { .. }
+            | Error::Conflict { .. }
             | Error::Protocol { .. } => ExitCode::DataErr,
             Error::Taps(e) => e.exit_code(),
             Error::Registry(e) => e.exit_code(),
@@ -134,6 +155,8 @@ pub struct Summary {
     pub validators: usize,
     pub taps_new: usize,
     pub taps_duplicate: usize,
+    pub taps_replaced: usize,
+    pub taps_conflict: usize,
     pub batches_rejected: usize,
     pub clock_fixed: usize,
     pub blocklist_pushed: usize,
@@ -231,6 +254,8 @@ pub fn run(
         }
         summary.taps_new += report.taps_new;
         summary.taps_duplicate += report.taps_duplicate;
+        summary.taps_replaced += report.taps_replaced;
+        summary.taps_conflict += report.taps_conflict;
         summary.batches_rejected += report.batches_rejected;
         summary.clock_fixed += usize::from(report.clock_fixed);
         summary.blocklist_pushed += usize::from(report.blocklist_pushed.is_some());

@@ -48,6 +48,12 @@ pub struct Report {
     pub taps_read: usize,
     pub taps_new: usize,
     pub taps_duplicate: usize,
+    /// Vendor rows the validator's signed taps replaced (in quarantine).
+    pub taps_replaced: usize,
+    /// Taps that differ from signed taps stored under their numbers: kept
+    /// in quarantine and left on the validator (not acked).
+    pub taps_conflict: usize,
+    pub conflicts: Vec<crate::taps::conflict::Quarantined>,
     pub batches_rejected: usize,
     pub acked_up_to: Option<u32>,
     pub dump: Option<String>,
@@ -139,7 +145,17 @@ pub async fn dock<S: AsyncRead + AsyncWrite + Unpin>(
         });
     };
     d.blocklist(&hello).await?;
-    d.settings(&hello, &info).await
+    d.settings(&hello, &info).await?;
+    match d.report.conflicts.first() {
+        Some(first) => Err(Error::Conflict {
+            port: d.port.clone(),
+            validator: id,
+            taps: d.report.taps_conflict,
+            first: Box::new(first.clone()),
+            acked: d.report.acked_up_to,
+        }),
+        None => Ok(()),
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Docking<'_, '_, S> {
@@ -430,8 +446,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Docking<'_, '_, S> {
         crate::failpoint::hit("dock-before-ack");
         self.report.taps_new = stored.taps_new;
         self.report.taps_duplicate = stored.taps_duplicate;
+        self.report.taps_replaced = stored.taps_replaced;
+        self.report.taps_conflict = stored.taps_conflict;
+        self.report.conflicts = stored
+            .quarantined
+            .into_iter()
+            .filter(|q| q.kind == "refused")
+            .collect();
         self.report.dump = Some(rel);
-        let up_to = header.seq_last;
+        // A conflicting tap is never acked: the validator keeps it, and
+        // everything after it, until the conflict is resolved.
+        let up_to = match stored.first_conflict {
+            None => header.seq_last,
+            Some(c) if c > header.seq_first => c - 1,
+            Some(_) => return Ok(()),
+        };
         self.request(
             &Message::Ack { up_to },
             |d| matches!(d, Done::Acked { up_to: u } if *u == up_to),

@@ -58,6 +58,15 @@ pub enum Error {
     },
     #[error("{path}: {message}")]
     Unreadable { path: PathBuf, message: String },
+    #[error(
+        "{path}: {month}'s flags file is not the one its flag run recorded (SHA-256 {found}, recorded {recorded}); a run was interrupted or the file was changed, so no money is read from it.\n  Run `kartka taps flag --month {month}` again."
+    )]
+    NotRecorded {
+        month: String,
+        path: PathBuf,
+        recorded: String,
+        found: String,
+    },
     #[error("{path}: no such file.\n  Check the path.")]
     Missing { path: PathBuf },
     #[error(
@@ -72,6 +81,8 @@ pub enum Error {
     Taps(#[from] crate::taps::Error),
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
+    #[error(transparent)]
+    Access(#[from] crate::access::Error),
 }
 
 impl Error {
@@ -87,11 +98,13 @@ impl Error {
             Error::UnknownFlag { .. }
             | Error::Refused(_)
             | Error::Review { .. }
+            | Error::NotRecorded { .. }
             | Error::Unreadable { .. } => ExitCode::DataErr,
             Error::Output { .. } => ExitCode::CantCreate,
             Error::Polars(_) => ExitCode::Software,
             Error::Taps(e) => e.exit_code(),
             Error::Registry(e) => e.exit_code(),
+            Error::Access(e) => e.exit_code(),
         }
     }
 }
@@ -281,6 +294,7 @@ impl Run {
                 settings,
                 quality::MONTHS,
                 Some(&self.summary.month),
+                &session.scope(),
             )?),
             _ => None,
         };
@@ -300,15 +314,19 @@ impl Run {
     }
 }
 
-/// Runs every rule over `month`, stores the flags and records the run.
+/// Runs every rule over `month`, stores the flags and records the run
+/// (the whole month's: the rules, the configuration and the clearings
+/// decide them, whoever runs it). What is returned, and so shown and
+/// written, is what `session`'s scope sees (`Run::within`).
 pub fn flag(
     home: &Home,
     reg: &mut Registry,
     config: &Config,
     month: &str,
-    operator: &str,
+    session: &crate::access::Session,
     now_ms: i64,
 ) -> Result<Run, Error> {
+    let operator = session.user.as_str();
     let started = std::time::Instant::now();
     let first = parse_month(month)?;
     let month = first.format("%Y-%m").to_string();
@@ -402,9 +420,10 @@ pub fn flag(
         ..summarise(&month, taps_read, &flags)
     };
     let (file, sha) = store::write(home, &month, &flags)?;
+    crate::failpoint::hit("flags-before-record");
     store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
     lap("stored");
-    Ok(Run {
+    let mut run = Run {
         summary: Summary {
             file,
             seconds: started.elapsed().as_secs_f64(),
@@ -412,7 +431,41 @@ pub fn flag(
         },
         flags,
         cards,
-    })
+    };
+    let scope = session.scope();
+    if let Some(filter) = scope.tap_filter() {
+        let taps = crate::taps::month::count_where(home, reg, &month, true, filter)?;
+        run.within(&scope, taps);
+    }
+    Ok(run)
+}
+
+impl Run {
+    /// Cuts the run to what `scope` sees: its flags, the configuration
+    /// suspects holding them, and every count over them alone, `taps`
+    /// being the month's accepted taps the scope covers.
+    pub fn within(&mut self, scope: &crate::access::Scope, taps: usize) {
+        self.flags
+            .retain(|f| scope.sees(f.carrier.map(i64::from), Some(f.route)));
+        let held_by: rustc_hash::FxHashSet<&str> = self
+            .flags
+            .iter()
+            .flat_map(|f| f.rules.iter().filter_map(|h| h.suspect.as_deref()))
+            .collect();
+        let mut suspects = std::mem::take(&mut self.summary.suspects);
+        suspects.retain(|x| held_by.contains(x.id.as_str()));
+        suspects::tally(&mut suspects, &self.flags);
+        let cards: rustc_hash::FxHashSet<i64> = self.flags.iter().map(|f| f.card).collect();
+        self.cards.retain(|n, _| cards.contains(n));
+        let s = &self.summary;
+        self.summary = Summary {
+            suspects,
+            file: s.file.clone(),
+            out: s.out.clone(),
+            seconds: s.seconds,
+            ..summarise(&s.month, taps, &self.flags)
+        };
+    }
 }
 
 /// Counts the flags by rule. The kopecks held cannot overflow: each

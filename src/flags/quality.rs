@@ -45,13 +45,14 @@ impl Quality {
 
 /// The last `months` flagged months (before `before`, a YYYY-MM, when
 /// given: a month's own fresh flags are not yet adjudicated), every rule in
-/// the rule table's order.
+/// the rule table's order, over the flags `scope` sees.
 pub fn measure(
     home: &Home,
     reg: &Registry,
     settings: &FlagSettings,
     months: usize,
     before: Option<&str>,
+    scope: &crate::access::Scope,
 ) -> Result<Quality, Error> {
     let mut all = store::flagged_months(reg)?;
     if let Some(b) = before {
@@ -61,7 +62,20 @@ pub fn measure(
     let cleared = store::clearings(reg)?;
     let mut counts = [(0u64, 0u64); rule::ALL.len()];
     for month in &chosen {
-        for (v, seq, code) in store::read(home, month)? {
+        let owners = match scope.is_all() {
+            true => Default::default(),
+            false => store::owners(home, reg, month)?,
+        };
+        let sees = |v: i32, seq: i64| {
+            scope.is_all()
+                || owners.get(&(v, seq)).is_some_and(|(carrier, route)| {
+                    scope.sees(carrier.map(i64::from), Some(*route))
+                })
+        };
+        for (v, seq, code) in store::read(home, reg, month)? {
+            if !sees(v, seq) {
+                continue;
+            }
             let Some(r) = Rule::from_code(&code) else {
                 continue;
             };

@@ -114,16 +114,18 @@ pub fn read(path: &Path) -> Result<Vec<Ask>, Error> {
     Ok(asks)
 }
 
+/// Clears what the filled-in workbook at `path` asks for, for `session`:
+/// all or nothing (see `store::clear`).
 pub fn import(
     home: &Home,
     reg: &mut Registry,
     path: &Path,
-    operator: &str,
+    session: &crate::access::Session,
 ) -> Result<Cleared, Error> {
     let asks = read(path)?;
     let source = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    super::store::clear(home, reg, &asks, operator, &source)
+    super::store::clear(home, reg, &asks, session, &source)
 }

@@ -177,8 +177,8 @@ pub fn record_run(
     });
     reg.conn()
         .execute(
-            "INSERT INTO flag_runs (month, at, operator, taps, flagged, held, held_kopecks, file, sha256, settings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO flag_runs (month, at, operator, taps, flagged, held, held_kopecks, file, sha256, settings, tap_file_max)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, (SELECT max(id) FROM tap_files WHERE month = ?1))",
             params![
                 s.month,
                 crate::time::now_utc_text(),
@@ -221,29 +221,51 @@ pub fn clearings(reg: &Registry) -> Result<FxHashMap<(i32, i64), FxHashSet<Strin
     Ok(out)
 }
 
-/// The (validator, seq, rule) rows of a month's latest flags.
-pub fn read(home: &Home, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
-    let path = home.root().join(file_of(month));
-    if !path.exists() {
-        return Err(Error::NotFlagged {
-            month: month.into(),
-        });
-    }
-    let file = std::fs::File::open(&path).map_err(|e| Error::Unreadable {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let df = ParquetReader::new(file)
-        .with_columns(Some(vec![
-            "validator_id".into(),
-            "seq".into(),
-            "rule".into(),
-        ]))
-        .finish()
-        .map_err(|e| Error::Unreadable {
+/// The month's latest flag file, read only when its bytes are the ones its
+/// run recorded (a crash between writing the file and recording the run,
+/// or an edit, leaves a file the registry never vouched for). `None` when
+/// the month was never flagged.
+pub fn recorded(home: &Home, reg: &Registry, month: &str) -> Result<Option<DataFrame>, Error> {
+    let Some(run) = latest_run(reg, month)? else {
+        return Ok(None);
+    };
+    let path = home.root().join(&run.file);
+    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Missing { path: path.clone() },
+        _ => Error::Unreadable {
             path: path.clone(),
             message: e.to_string(),
-        })?;
+        },
+    })?;
+    let found = crate::taps::sha256_hex(&bytes);
+    if found != run.sha256 {
+        return Err(Error::NotRecorded {
+            month: month.into(),
+            path,
+            recorded: run.sha256,
+            found,
+        });
+    }
+    ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map(Some)
+        .map_err(|e| Error::Unreadable {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// `recorded`, for a month that must have been flagged.
+fn recorded_or_not_flagged(home: &Home, reg: &Registry, month: &str) -> Result<DataFrame, Error> {
+    recorded(home, reg, month)?.ok_or_else(|| Error::NotFlagged {
+        month: month.into(),
+    })
+}
+
+/// The (validator, seq, rule) rows of a month's latest flags.
+pub fn read(home: &Home, reg: &Registry, month: &str) -> Result<Vec<(i32, i64, String)>, Error> {
+    let df = recorded_or_not_flagged(home, reg, month)?;
+    let path = home.root().join(file_of(month));
     let bad = |e: PolarsError| Error::Unreadable {
         path: path.clone(),
         message: e.to_string(),
@@ -253,6 +275,28 @@ pub fn read(home: &Home, month: &str) -> Result<Vec<(i32, i64, String)>, Error> 
     let r = df.column("rule").map_err(bad)?.str().map_err(bad)?;
     Ok((0..df.height())
         .filter_map(|i| Some((v.get(i)?, s.get(i)?, r.get(i)?.to_string())))
+        .collect())
+}
+
+/// Whose each flagged tap is: (validator, seq) → (carrier, route).
+pub type Owners = FxHashMap<(i32, i64), (Option<i32>, i32)>;
+
+/// Whose each flagged tap of `month`'s latest flags is, for the account's
+/// scope.
+pub fn owners(home: &Home, reg: &Registry, month: &str) -> Result<Owners, Error> {
+    let path = home.root().join(file_of(month));
+    let bad = |e: PolarsError| Error::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let df = recorded_or_not_flagged(home, reg, month)?;
+    let c = |n: &str| df.column(n).map_err(bad);
+    let v = c("validator_id")?.i32().map_err(bad)?;
+    let s = c("seq")?.i64().map_err(bad)?;
+    let carrier = c("carrier_id")?.i32().map_err(bad)?;
+    let route = c("route")?.i32().map_err(bad)?;
+    Ok((0..df.height())
+        .filter_map(|i| Some(((v.get(i)?, s.get(i)?), (carrier.get(i), route.get(i)?))))
         .collect())
 }
 
@@ -266,6 +310,9 @@ pub struct LatestRun {
     /// Its flag file (relative to the home) and the file's SHA-256.
     pub file: String,
     pub sha256: String,
+    /// The newest tap file of the month the run saw (`None`: a run from
+    /// before it was recorded).
+    pub tap_file_max: Option<i64>,
 }
 
 /// The latest flag run of `month`; `None` when the month was never
@@ -274,7 +321,7 @@ pub fn latest_run(reg: &Registry, month: &str) -> Result<Option<LatestRun>, Erro
     use rusqlite::OptionalExtension;
     reg.conn()
         .query_row(
-            "SELECT at, taps, file, sha256 FROM flag_runs WHERE month = ?1 ORDER BY id DESC LIMIT 1",
+            "SELECT at, taps, file, sha256, tap_file_max FROM flag_runs WHERE month = ?1 ORDER BY id DESC LIMIT 1",
             [month],
             |r| {
                 Ok(LatestRun {
@@ -282,6 +329,7 @@ pub fn latest_run(reg: &Registry, month: &str) -> Result<Option<LatestRun>, Erro
                     taps: r.get(1)?,
                     file: r.get(2)?,
                     sha256: r.get(3)?,
+                    tap_file_max: r.get(4)?,
                 })
             },
         )
@@ -310,7 +358,7 @@ pub fn held(home: &Home, reg: &Registry, month: &str) -> Result<FxHashSet<(i32, 
         return Ok(out);
     }
     let cleared = clearings(reg)?;
-    for (v, s, rule) in read(home, month)? {
+    for (v, s, rule) in read(home, reg, month)? {
         let c = cleared.get(&(v, s));
         if !c.is_some_and(|c| c.contains(rule.as_str())) {
             out.insert((v, s));
@@ -340,12 +388,11 @@ pub struct HeldTap {
 /// order (by validator and sequence).
 pub fn held_taps(home: &Home, reg: &Registry, month: &str) -> Result<Vec<HeldTap>, Error> {
     let path = home.root().join(file_of(month));
-    let file = std::fs::File::open(&path).map_err(|_| Error::Missing { path: path.clone() })?;
     let bad = |e: PolarsError| Error::Unreadable {
         path: path.clone(),
         message: e.to_string(),
     };
-    let df = ParquetReader::new(file).finish().map_err(bad)?;
+    let df = recorded_or_not_flagged(home, reg, month)?;
     let cleared = clearings(reg)?;
     let c = |n: &str| df.column(n).map_err(bad);
     let id = c("flag_id")?.str().map_err(bad)?;
@@ -431,23 +478,43 @@ pub struct Cleared {
     pub already: Vec<String>,
 }
 
-/// Records clearings, all or none: every id must be a flag of some month's
-/// latest run, and every rule named must be on it.
+/// Records clearings for `session`, all or none: every id must be a flag
+/// of some month's latest run, every rule named must be on it, and every
+/// tap must be within the account's scope (refused whole otherwise).
 pub fn clear(
     home: &Home,
     reg: &mut Registry,
     asks: &[Ask],
-    operator: &str,
+    session: &crate::access::Session,
     source: &str,
 ) -> Result<Cleared, Error> {
+    let operator = session.user.as_str();
+    let scope = session.scope();
     let mut known: FxHashMap<(i32, i64), Vec<String>> = FxHashMap::default();
+    let mut owner = Owners::default();
     for m in flagged_months(reg)? {
-        for (v, s, r) in read(home, &m)? {
+        for (v, s, r) in read(home, reg, &m)? {
             known.entry((v, s)).or_default().push(r);
+        }
+        if !scope.is_all() {
+            owner.extend(owners(home, reg, &m)?);
         }
     }
     let done = clearings(reg)?;
-    let asks = expand_suspects(home, reg, asks)?;
+    let (asks, named) = expand_suspects(home, reg, asks)?;
+    let things: Vec<crate::access::Owned> = asks
+        .iter()
+        .zip(&named)
+        .filter_map(|(a, name)| {
+            let (carrier, route) = owner.get(&parse_flag_id(&a.id)?)?;
+            Some(crate::access::Owned {
+                id: name.clone(),
+                carrier: carrier.map(i64::from),
+                route: Some(*route),
+            })
+        })
+        .collect();
+    session.authorise(reg, crate::access::Need::Change(&things))?;
     let mut unknown = Vec::new();
     let mut plan: Vec<(i32, i64, String, Vec<String>, String)> = Vec::new();
     let mut out = Cleared::default();
@@ -518,22 +585,17 @@ pub fn clear(
 
 /// The taps each configuration suspect of `month`'s latest flags holds:
 /// suspect id → flag ids.
-pub fn suspect_taps(home: &Home, month: &str) -> Result<FxHashMap<String, Vec<String>>, Error> {
+pub fn suspect_taps(
+    home: &Home,
+    reg: &Registry,
+    month: &str,
+) -> Result<FxHashMap<String, Vec<String>>, Error> {
     let path = home.root().join(file_of(month));
-    if !path.exists() {
-        return Err(Error::NotFlagged {
-            month: month.into(),
-        });
-    }
     let bad = |e: PolarsError| Error::Unreadable {
         path: path.clone(),
         message: e.to_string(),
     };
-    let file = std::fs::File::open(&path).map_err(|e| Error::Unreadable {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let df = ParquetReader::new(file).finish().map_err(bad)?;
+    let df = recorded_or_not_flagged(home, reg, month)?;
     let mut out: FxHashMap<String, Vec<String>> = FxHashMap::default();
     // A file from before suspects were kept has none.
     let Ok(suspect) = df.column("suspect_id") else {
@@ -550,13 +612,20 @@ pub fn suspect_taps(home: &Home, month: &str) -> Result<FxHashMap<String, Vec<St
 }
 
 /// A suspect's id (`S-7-2026-10-12`) asks for its taps' `config_suspect`
-/// hits; flag ids pass through.
-fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>, Error> {
+/// hits; flag ids pass through. With each ask, what the user named it by
+/// (`F-7-123`, or `S-7-2026-10-12 (F-7-123)`).
+fn expand_suspects(
+    home: &Home,
+    reg: &Registry,
+    asks: &[Ask],
+) -> Result<(Vec<Ask>, Vec<String>), Error> {
     let mut out = Vec::new();
+    let mut named = Vec::new();
     let mut months: FxHashMap<String, FxHashMap<String, Vec<String>>> = FxHashMap::default();
     for a in asks {
         let Some((_, day)) = super::suspects::parse_suspect_id(&a.id) else {
             out.push(a.clone());
+            named.push(a.id.trim().to_string());
             continue;
         };
         if a.rules.iter().any(|r| *r != Rule::ConfigSuspect) {
@@ -568,7 +637,7 @@ fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>
         let month = day.format("%Y-%m").to_string();
         if !months.contains_key(&month) {
             let taps = match latest_run(reg, &month)? {
-                Some(_) => suspect_taps(home, &month)?,
+                Some(_) => suspect_taps(home, reg, &month)?,
                 None => FxHashMap::default(),
             };
             months.insert(month.clone(), taps);
@@ -587,6 +656,7 @@ fn expand_suspects(home: &Home, reg: &Registry, asks: &[Ask]) -> Result<Vec<Ask>
             rules: vec![Rule::ConfigSuspect],
             reason: a.reason.clone(),
         }));
+        named.extend(taps.iter().map(|f| format!("{id} ({f})")));
     }
-    Ok(out)
+    Ok((out, named))
 }

@@ -354,6 +354,35 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_people_stay BEFORE DELETE ON audit_people
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     "#,
+    r#"
+    -- Taps kept out of the money because another tap holds their
+    -- (validator, seq) (crate::taps::conflict): 'replaced', a vendor row a
+    -- validator's signed tap replaced; 'refused', a signed tap that differs
+    -- from a signed tap stored (not stored, never acked). kept_batch is the
+    -- batch whose tap holds the number.
+    CREATE TABLE tap_conflicts (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        validator   INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        tapped_at   TEXT NOT NULL,
+        card        INTEGER NOT NULL,
+        card_uid    TEXT NOT NULL,
+        vehicle     INTEGER NOT NULL,
+        route       INTEGER NOT NULL,
+        zone        INTEGER NOT NULL,
+        result      TEXT NOT NULL,
+        carrier     INTEGER,
+        source      TEXT NOT NULL,
+        batch       INTEGER,
+        kept_batch  INTEGER NOT NULL,
+        UNIQUE (validator, seq, kind, tapped_at, card, card_uid, result)
+    );
+    -- The newest tap file a flag run saw: a live file of the month with a
+    -- larger id came in (or replaced a file) after the run.
+    ALTER TABLE flag_runs ADD COLUMN tap_file_max INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

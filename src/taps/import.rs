@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use kartka_protocol::auth::DockKey;
+use rustc_hash::FxHashMap;
 
 use crate::home::Home;
 use crate::registry::Registry;
@@ -20,6 +21,11 @@ pub struct FileSummary {
     pub kind: &'static str,
     pub taps_new: usize,
     pub taps_duplicate: usize,
+    /// Vendor rows a dump's signed taps replaced (in quarantine).
+    pub taps_replaced: usize,
+    /// A dump's taps that differ from signed taps stored under their
+    /// numbers (in quarantine, not stored).
+    pub taps_conflict: usize,
     pub rejected: usize,
     pub rejects_file: Option<String>,
 }
@@ -29,6 +35,8 @@ pub struct Summary {
     pub files: Vec<FileSummary>,
     pub taps_new: usize,
     pub taps_duplicate: usize,
+    pub taps_replaced: usize,
+    pub taps_conflict: usize,
     pub rejected: usize,
 }
 
@@ -83,6 +91,7 @@ pub fn import(
     super::parquet::sweep(home, reg)?;
     super::sweep_parts(home);
     let mut held = Held::load(reg)?;
+    refuse_conflicts(home, reg, &held, &checked)?;
     let mut out = Summary::default();
     for c in checked {
         let file = match c {
@@ -108,6 +117,8 @@ pub fn import(
                     kind: "dump",
                     taps_new: s.taps_new,
                     taps_duplicate: s.taps_duplicate,
+                    taps_replaced: s.taps_replaced,
+                    taps_conflict: s.taps_conflict,
                     ..FileSummary::default()
                 }
             }
@@ -152,15 +163,110 @@ pub fn import(
                     taps_duplicate: s.taps_duplicate + parsed.repeated,
                     rejected: parsed.rejects.len(),
                     rejects_file,
+                    ..FileSummary::default()
                 }
             }
         };
         out.taps_new += file.taps_new;
         out.taps_duplicate += file.taps_duplicate;
+        out.taps_replaced += file.taps_replaced;
+        out.taps_conflict += file.taps_conflict;
         out.rejected += file.rejected;
         out.files.push(file);
     }
     Ok(out)
+}
+
+/// Refuses the run, before anything is stored, when a vendor file's row
+/// is a different tap under a (validator, seq) the store holds or an
+/// earlier file of the run carries: the rows are named.
+fn refuse_conflicts(
+    home: &Home,
+    reg: &Registry,
+    held: &Held,
+    checked: &[Checked],
+) -> Result<(), Error> {
+    use super::conflict::Said;
+    let mut earlier: FxHashMap<(u16, u32), (Said, String)> = FxHashMap::default();
+    for c in checked {
+        let Checked::Csv { path, parsed, .. } = c else {
+            continue;
+        };
+        let line_of: FxHashMap<(u16, u32), u64> = parsed
+            .taps
+            .iter()
+            .zip(&parsed.lines)
+            .map(|(t, l)| ((t.record.validator, t.record.seq), *l))
+            .collect();
+        let mut found: Vec<(u64, String)> = Vec::new();
+        let mut against_signed = false;
+        for (t, s) in super::ingest::unsigned_conflicts(home, reg, held, &parsed.taps)? {
+            against_signed |= s.signed;
+            let key = (t.record.validator, t.record.seq);
+            let source = if s.signed {
+                "a validator's signed tap"
+            } else {
+                "a vendor row"
+            };
+            found.push((
+                line_of.get(&key).copied().unwrap_or(0),
+                format!(
+                    "{}; the store holds {} (batch {}): {}",
+                    describe(&t),
+                    source,
+                    s.batch,
+                    describe(&s.tap)
+                ),
+            ));
+        }
+        for (t, line) in parsed.taps.iter().zip(&parsed.lines) {
+            let key = (t.record.validator, t.record.seq);
+            match earlier.get(&key) {
+                Some((said, file)) if *said != Said::of(t) => found.push((
+                    *line,
+                    format!("{}; {file} carries another tap under it", describe(t)),
+                )),
+                Some(_) => {}
+                None => {
+                    earlier.insert(key, (Said::of(t), path.display().to_string()));
+                }
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        found.sort();
+        let first = found
+            .iter()
+            .take(5)
+            .map(|(line, what)| format!("  line {line}: {what}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(Error::Conflicts {
+            path: path.clone(),
+            count: found.len(),
+            first,
+            todo: if against_signed {
+                "These validators' own signed taps are stored under those numbers and win: leave the rows out of the export (or export only the validators kartka does not dock), then import it again."
+            } else {
+                "The vendor's numbering restarts or repeats (each export from seq 1 again?): ask the vendor for an export whose seq keeps counting per validator, then import it again."
+            },
+        });
+    }
+    Ok(())
+}
+
+fn describe(t: &Tap) -> String {
+    let at = chrono::DateTime::from_timestamp(i64::from(t.record.time), 0)
+        .map(crate::time::kyiv_text)
+        .unwrap_or_default();
+    format!(
+        "validator {} seq {} at {at}, card {}, {}",
+        t.record.validator,
+        t.record.seq,
+        t.record.card,
+        t.record.result.name()
+    )
 }
 
 /// Keeps a copy of an imported file's bytes in the home, unless it is

@@ -5,8 +5,10 @@
 //! - `ledger`: which (validator, sequence) runs the store already holds;
 //! - `parquet`: the month partitions under `taps/`, their files, compaction;
 //! - `ingest`: one batch of taps into the store, in the durable order;
+//! - `conflict`: a number the store holds, the same tap or a conflict;
 //! - `vendor`: a vendor system's CSV export, for cities migrating.
 
+pub mod conflict;
 pub mod dump;
 pub mod import;
 pub mod ingest;
@@ -62,6 +64,16 @@ pub enum Error {
     )]
     UnknownValidator { path: PathBuf, validator: u16 },
     #[error(
+        "{path}: {count} row(s) carry a validator and seq the store holds for a different tap; a sequence number names one tap, so nothing of this file was stored.\n{first}\n  {todo}"
+    )]
+    Conflicts {
+        path: PathBuf,
+        count: usize,
+        /// The first conflicting rows, one a line.
+        first: String,
+        todo: &'static str,
+    },
+    #[error(
         "{path}: cannot write: {source}\n  Check the disk has room and the folder is writable."
     )]
     Write {
@@ -81,7 +93,9 @@ impl Error {
         use crate::exit::ExitCode;
         match self {
             Error::Missing { .. } => ExitCode::NoInput,
-            Error::BadInput { .. } | Error::UnknownValidator { .. } => ExitCode::DataErr,
+            Error::BadInput { .. } | Error::UnknownValidator { .. } | Error::Conflicts { .. } => {
+                ExitCode::DataErr
+            }
             Error::Read { .. } | Error::Parquet { .. } => ExitCode::IoErr,
             Error::Write { .. } => ExitCode::CantCreate,
             Error::Registry(e) => e.exit_code(),

@@ -131,6 +131,32 @@ pub fn accepted(
         .collect())
 }
 
+/// How many of `month`'s stored taps (its accepted ones only, with
+/// `accepted`) `filter` keeps, read a chunk at a time.
+pub fn count_where(
+    home: &Home,
+    reg: &Registry,
+    month: &str,
+    accepted: bool,
+    filter: Expr,
+) -> Result<usize, Error> {
+    let mut n = 0usize;
+    for mut lf in scan(home, reg, month, MONEY_CHUNK)? {
+        if accepted {
+            lf = lf.filter(col("result").eq(lit("accepted")));
+        }
+        let df = lf
+            .filter(filter.clone())
+            .select([len().cast(DataType::UInt64).alias("n")])
+            .collect()
+            .map_err(polars(home))?;
+        let c = df.column("n").map_err(polars(home))?;
+        let c = c.u64().map_err(polars(home))?;
+        n += c.get(0).unwrap_or(0) as usize;
+    }
+    Ok(n)
+}
+
 /// Counts taps a chunk at a time: each chunk is prepared by `each` (its
 /// joins and filters), read once, and counted (`n`) by every set of key
 /// columns in `by`; each chunk's counts are added into the running totals

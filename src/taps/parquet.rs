@@ -77,6 +77,18 @@ pub const COLUMNS: [&str; 12] = [
     "batch",
 ];
 
+/// A card UID as the store writes it: upper-case hex, no separators.
+pub fn uid_hex(uid: &kartka_protocol::record::Uid) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = uid.as_bytes();
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
+}
+
 /// The taps as a DataFrame in the store's schema.
 pub fn frame(taps: &[Tap], batch: i64) -> PolarsResult<DataFrame> {
     let n = taps.len();
@@ -90,19 +102,7 @@ pub fn frame(taps: &[Tap], batch: i64) -> PolarsResult<DataFrame> {
             .collect::<Vec<i64>>(),
     )
     .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let uid: Vec<String> = taps
-        .iter()
-        .map(|t| {
-            let bytes = t.record.uid.as_bytes();
-            let mut s = String::with_capacity(bytes.len() * 2);
-            for b in bytes {
-                s.push(HEX[usize::from(b >> 4)] as char);
-                s.push(HEX[usize::from(b & 15)] as char);
-            }
-            s
-        })
-        .collect();
+    let uid: Vec<String> = taps.iter().map(|t| uid_hex(&t.record.uid)).collect();
     let columns: Vec<Column> = vec![
         tapped_at.into(),
         col_i32("validator_id", &|t| i32::from(t.record.validator)),
@@ -323,6 +323,18 @@ pub fn months(reg: &Registry) -> Result<Vec<(String, i64, i64)>, Error> {
     Ok(rows)
 }
 
+/// Does `month` have a live file newer than file `id` (taps that came in,
+/// or a file written again, after whatever saw file `id`)?
+pub fn changed_since(reg: &Registry, month: &str, id: i64) -> Result<bool, Error> {
+    reg.conn()
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM tap_files WHERE replaced_at IS NULL AND month = ?1 AND id > ?2)",
+            params![month, id],
+            |r| r.get(0),
+        )
+        .map_err(Error::sql(reg.path()))
+}
+
 pub fn month_rows(reg: &Registry, month: &str) -> Result<u64, Error> {
     reg.conn()
         .query_row(
@@ -382,6 +394,61 @@ pub fn read(home: &Home, rels: &[String]) -> Result<DataFrame, Error> {
         }
     }
     Ok(all.unwrap_or_else(|| frame(&[], 0).expect("an empty frame")))
+}
+
+/// Writes `rel` again without the rows of `gone` (validator, seq), and
+/// takes the old file out of the store in the caller's transaction: the
+/// new file is placed with it. Returns the new file, placed but not yet
+/// synced (`sync_placed` after the commit).
+pub fn rewrite_without(
+    home: &Home,
+    tx: &rusqlite::Transaction<'_>,
+    reg_path: &Path,
+    rel: &str,
+    gone: &rustc_hash::FxHashSet<(u16, u32)>,
+) -> Result<Pending, Error> {
+    let err = Error::sql(reg_path);
+    let (month, batch): (String, Option<i64>) = tx
+        .query_row(
+            "SELECT month, batch FROM tap_files WHERE path = ?1 AND replaced_at IS NULL",
+            [rel],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(&err)?;
+    let df = read(home, &[rel.to_string()])?;
+    let v = df
+        .column("validator_id")
+        .map_err(parquet_error(&home.taps()))?;
+    let s = df.column("seq").map_err(parquet_error(&home.taps()))?;
+    let (v, s) = (
+        v.i32().map_err(parquet_error(&home.taps()))?,
+        s.i64().map_err(parquet_error(&home.taps()))?,
+    );
+    let keep: BooleanChunked = v
+        .iter()
+        .zip(s.iter())
+        .map(|(v, s)| {
+            let key = (v.unwrap_or(0) as u16, s.unwrap_or(0) as u32);
+            !gone.contains(&key)
+        })
+        .collect();
+    let mut df = df.filter(&keep).map_err(parquet_error(&home.taps()))?;
+    let next: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM tap_files", [], |r| {
+            r.get(0)
+        })
+        .map_err(&err)?;
+    let name = format!("rewritten-{next:08}.parquet");
+    let pending = write_pending(home, &month, &name, &mut df)?;
+    tx.execute(
+        "UPDATE tap_files SET replaced_at = ?1 WHERE path = ?2",
+        params![crate::time::now_utc_text(), rel],
+    )
+    .map_err(&err)?;
+    let placed = [pending];
+    place(home, tx, reg_path, batch, &placed)?;
+    let [pending] = placed;
+    Ok(pending)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

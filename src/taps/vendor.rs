@@ -44,6 +44,8 @@ pub struct Reject {
 pub struct Parsed {
     pub header: Vec<String>,
     pub taps: Vec<Tap>,
+    /// Each tap's line in the file (the header is line 1).
+    pub lines: Vec<u64>,
     pub rejects: Vec<Reject>,
     /// Rows repeating an earlier row exactly (same validator and sequence).
     pub repeated: usize,
@@ -113,6 +115,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Parsed, Error> {
                 Entry::Vacant(v) => {
                     v.insert((line, t));
                     out.taps.push(t);
+                    out.lines.push(line);
                 }
                 Entry::Occupied(o) if o.get().1 == t => out.repeated += 1,
                 Entry::Occupied(o) => out.rejects.push(Reject {

@@ -2,6 +2,7 @@
 //! of the fixtures, and methods to run `kartka` and read the registry.
 
 pub mod month;
+pub mod sim;
 pub mod store;
 
 use std::path::{Path, PathBuf};

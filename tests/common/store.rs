@@ -38,3 +38,78 @@ pub fn fleet(h: &Home) {
     let r = h.kartka(&["fleet", "import", "fixtures/fleet/fleet.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// What the store holds under each (validator, seq): (time in ms, card,
+/// UID, result, batch).
+pub type Contents = std::collections::BTreeMap<(i64, i64), (i64, i64, String, String, i64)>;
+
+/// Every stored tap's content, by number.
+pub fn contents(h: &Home) -> Contents {
+    use polars::prelude::*;
+    let home = kartka::home::Home::new(&h.root);
+    let reg = kartka::registry::Registry::open(&home.registry()).unwrap();
+    let files = kartka::taps::parquet::live_files(&reg, None).unwrap();
+    let df = kartka::taps::parquet::read(&home, &files).unwrap();
+    let t = df
+        .column("tapped_at")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap();
+    let t = t.i64().unwrap();
+    let v = df.column("validator_id").unwrap().i32().unwrap();
+    let s = df.column("seq").unwrap().i64().unwrap();
+    let card = df.column("card_number").unwrap().i64().unwrap();
+    let uid = df.column("card_uid").unwrap().str().unwrap();
+    let result = df.column("result").unwrap().str().unwrap();
+    let batch = df.column("batch").unwrap().i64().unwrap();
+    (0..df.height())
+        .map(|i| {
+            (
+                (i64::from(v.get(i).unwrap()), s.get(i).unwrap()),
+                (
+                    t.get(i).unwrap(),
+                    card.get(i).unwrap(),
+                    uid.get(i).unwrap().to_string(),
+                    result.get(i).unwrap().to_string(),
+                    batch.get(i).unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Writes a vendor export: one row a tap (validator, card, time as RFC
+/// 3339 with its offset, seq) on bus 1012, route 5, carrier 1, UID
+/// 04A1B2C3, accepted.
+pub fn vendor_csv(path: &std::path::Path, rows: &[(i64, i64, String, i64)]) {
+    let full: Vec<VendorRow> = rows
+        .iter()
+        .map(|(v, card, at, seq)| {
+            (
+                *v,
+                *card,
+                "04A1B2C3".into(),
+                at.clone(),
+                "accepted".into(),
+                *seq,
+            )
+        })
+        .collect();
+    vendor_csv_full(path, &full);
+}
+
+/// (validator, card, UID, time, result, seq).
+pub type VendorRow = (i64, i64, String, String, String, i64);
+
+/// Writes a vendor export of whole rows (bus 1012, route 5, carrier 1).
+pub fn vendor_csv_full(path: &std::path::Path, rows: &[VendorRow]) {
+    let mut text = String::from(
+        "validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq\n",
+    );
+    for (v, card, uid, at, result, seq) in rows {
+        text.push_str(&format!(
+            "{v},1012,5,1,{card},{uid},{at},1,{result},{seq}\n"
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
