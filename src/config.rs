@@ -288,7 +288,23 @@ impl Config {
                     f.from
                 )));
             }
+            for (what, v) in [
+                ("reissue_fee_kopecks", f.reissue_fee_kopecks),
+                ("card_cost_kopecks", f.card_cost_kopecks),
+            ] {
+                if let Some(m) = crate::money::over(what, i128::from(v), crate::money::MAX_FEE) {
+                    return Err(invalid(format!("[[cards.fees]] from {}: {m}", f.from)));
+                }
+            }
         }
+        if let Some(m) = crate::money::over(
+            "[reconcile] tolerance_kopecks",
+            i128::from(self.reconcile.tolerance_kopecks),
+            crate::money::MAX_AMOUNT,
+        ) {
+            return Err(invalid(m));
+        }
+        self.check_income_bounds().map_err(&invalid)?;
         if !(1..=30).contains(&self.cards.validity_years) {
             return Err(invalid(format!(
                 "[cards] validity_years = {}: expected 1 to 30",
@@ -301,6 +317,26 @@ impl Config {
             ));
         }
         self.intake.check().map_err(&invalid)?;
+        Ok(())
+    }
+
+    /// Income limits within what a person's monthly income can be: a
+    /// million UAH, so sums of incomes never overflow.
+    fn check_income_bounds(&self) -> Result<(), String> {
+        const MAX_UAH: i64 = 1_000_000;
+        for l in &self.income_limits {
+            for (what, v) in [
+                ("subsistence_minimum_uah", l.subsistence_minimum_uah),
+                ("limit_uah", l.limit_uah),
+            ] {
+                if !(0..=MAX_UAH).contains(&v) {
+                    return Err(format!(
+                        "[[income_limits]] from {}: {what} = {v} is outside 0 to {MAX_UAH} UAH",
+                        l.from
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 

@@ -22,6 +22,17 @@ pub enum Error {
         "{path}: not a kartka home (no kartka.toml).\n  Create one with: kartka init --home {path}"
     )]
     NotInitialised { path: PathBuf },
+    #[error(
+        "{path}: the OS user {user} may not read this kartka home ({source}){owner}.\n  \
+         Run kartka as the user the home belongs to, or have its owner give this user access; \
+         a home is kept readable by its owner only."
+    )]
+    Unreadable {
+        path: PathBuf,
+        user: String,
+        owner: String,
+        source: std::io::Error,
+    },
     #[error("{path}: cannot create: {source}.\n  Check the folder exists and is writable.")]
     Create {
         path: PathBuf,
@@ -42,9 +53,33 @@ impl Error {
         match self {
             Error::Locked { .. } => ExitCode::TempFail,
             Error::NotInitialised { .. } => ExitCode::Config,
+            Error::Unreadable { .. } => ExitCode::NoPerm,
             Error::Create { .. } => ExitCode::CantCreate,
             Error::Io { .. } => ExitCode::IoErr,
         }
+    }
+}
+
+/// What opening a home's `kartka.toml` (`opened`) says about the home at
+/// `root`: a kartka home, none, or one this OS user may not read.
+fn initialised(root: &Path, opened: std::io::Result<fs::Metadata>) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    match opened {
+        Ok(m) if m.is_file() => Ok(()),
+        Err(source) if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            let owner = fs::metadata(root)
+                .map(|m| format!("; the home belongs to uid {}", m.uid()))
+                .unwrap_or_default();
+            Err(Error::Unreadable {
+                path: root.to_path_buf(),
+                user: crate::access::identity::os_user(),
+                owner,
+                source,
+            })
+        }
+        _ => Err(Error::NotInitialised {
+            path: root.to_path_buf(),
+        }),
     }
 }
 
@@ -111,14 +146,11 @@ impl Home {
     }
 
     /// Fails with a clear message when `kartka init` has not been run here.
+    /// An OS user who may not read the home is told so (exit 77), not that
+    /// the folder is no home.
     pub fn require_initialised(&self) -> Result<(), Error> {
-        if self.config().is_file() {
-            Ok(())
-        } else {
-            Err(Error::NotInitialised {
-                path: self.root.clone(),
-            })
-        }
+        let opened = File::open(self.config()).and_then(|f| f.metadata());
+        initialised(&self.root, opened)
     }
 
     /// Takes the exclusive home lock for a writing run. A second run waits up
@@ -188,4 +220,34 @@ pub fn lock_wait() -> Duration {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(10);
     Duration::from_secs(secs)
+}
+
+#[cfg(test)]
+mod unreadable_tests {
+    use super::*;
+
+    #[test]
+    fn a_home_this_user_may_not_read_is_said_so_not_called_no_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = initialised(dir.path(), Err(denied)).unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit::ExitCode::NoPerm);
+        let text = e.to_string();
+        assert!(text.contains("may not read this kartka home"), "{text}");
+        assert!(text.contains("the home belongs to uid"), "{text}");
+        assert!(
+            text.contains("Run kartka as the user the home belongs to"),
+            "{text}"
+        );
+        assert!(!text.contains("not a kartka home"), "{text}");
+        // No kartka.toml at all is still no home.
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = initialised(dir.path(), Err(missing)).unwrap_err();
+        assert!(e.to_string().contains("not a kartka home"), "{e}");
+        assert_eq!(e.exit_code(), crate::exit::ExitCode::Config);
+        // The real check: a readable kartka.toml is a home.
+        std::fs::write(dir.path().join("kartka.toml"), "").unwrap();
+        let home = Home::new(dir.path().to_path_buf());
+        home.require_initialised().unwrap();
+    }
 }

@@ -68,10 +68,12 @@ pub fn init(home: &Home) -> Result<InitSummary, crate::Error> {
                     source,
                 })?;
             }
-            std::fs::write(&path, bytes).map_err(|source| config::Error::Write {
-                path: path.clone(),
-                source,
-            })?;
+            crate::private::write_mode(&path, bytes, crate::private::Mode::Public).map_err(
+                |source| config::Error::Write {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
             design_written.push(rel.display().to_string());
         }
     }

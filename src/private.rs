@@ -125,6 +125,116 @@ pub fn sweep(target: &Path) -> usize {
     swept
 }
 
+/// A folder being written (a print job, an open-data release): made new
+/// beside its target as `.NAME.<random>.partial` (mkdir, never through a
+/// link), mode 0700 for `Private` and 0755 for `Public`, filled by the
+/// caller, renamed over the target by `commit` (the target must be absent
+/// or an empty folder). Dropped uncommitted, it is removed; a killed run's
+/// folder is swept by the next folder made for the same target.
+pub struct NewDir {
+    target: PathBuf,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Mode {
+    fn dir_bits(self) -> u32 {
+        match self {
+            Mode::Private => 0o700,
+            Mode::Public => 0o755,
+        }
+    }
+}
+
+impl NewDir {
+    /// Sweeps folders a killed run left for `target`, then makes a new one
+    /// (the folder `target` goes in made first if need be).
+    pub fn create(target: &Path, mode: Mode) -> std::io::Result<NewDir> {
+        let dir = folder(target);
+        std::fs::create_dir_all(dir)?;
+        sweep_dirs(target);
+        let tmp = tempfile::Builder::new()
+            .prefix(&prefix(target))
+            .suffix(".partial")
+            .permissions(std::fs::Permissions::from_mode(mode.dir_bits()))
+            .tempdir_in(dir)?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode.dir_bits()))?;
+        Ok(NewDir {
+            target: target.to_path_buf(),
+            dir: Some(tmp),
+        })
+    }
+
+    /// The folder being written.
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().map_or(Path::new(""), |d| d.path())
+    }
+
+    /// Syncs the folder and renames it over the target.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        let Some(tmp) = self.dir.take() else {
+            return Ok(());
+        };
+        let path = tmp.keep();
+        let moved = std::fs::File::open(&path)
+            .and_then(|d| d.sync_all())
+            .and_then(|()| std::fs::rename(&path, &self.target));
+        if moved.is_err() {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+        moved?;
+        if let Ok(d) = std::fs::File::open(folder(&self.target)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Removes the folders (`.NAME.*.partial`, real folders only, links are
+/// left alone) that a killed run left for `target`; returns how many.
+pub fn sweep_dirs(target: &Path) -> usize {
+    let prefix = prefix(target);
+    let Ok(entries) = std::fs::read_dir(folder(target)) else {
+        return 0;
+    };
+    let mut swept = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.starts_with(&prefix) && name.ends_with(".partial");
+        let real = e.file_type().is_ok_and(|t| t.is_dir());
+        if ours && real && std::fs::remove_dir_all(e.path()).is_ok() {
+            swept += 1;
+        }
+    }
+    swept
+}
+
+/// Removes every part file (`.*.part`, and the `.*.partial` files of
+/// earlier versions; regular files only) in `dir` and its folders, as deep
+/// as `depth`: what killed writes left in a tree only kartka writes (the
+/// dumps, the quarantine). Call it holding the home lock. Returns how many.
+pub fn sweep_tree(dir: &Path, depth: usize) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut swept = 0;
+    for e in entries.flatten() {
+        let Ok(kind) = e.file_type() else { continue };
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if kind.is_dir() && depth > 0 {
+            swept += sweep_tree(&e.path(), depth - 1);
+        } else if kind.is_file()
+            && name.starts_with('.')
+            && (name.ends_with(".part") || name.ends_with(".partial"))
+            && std::fs::remove_file(e.path()).is_ok()
+        {
+            swept += 1;
+        }
+    }
+    swept
+}
+
 /// Writes `bytes` to `path` through a `NewFile` with `mode`.
 pub fn write_mode(path: &Path, bytes: &[u8], mode: Mode) -> std::io::Result<()> {
     let mut f = NewFile::create(path, mode)?;
@@ -215,5 +325,60 @@ mod tests {
         assert!(!part[0].exists(), "swept by the next write of the target");
         let mode = std::fs::metadata(&out).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o644);
+    }
+
+    #[test]
+    fn a_folder_is_made_new_private_and_a_killed_ones_is_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("job");
+        // A link at a name an attacker could guess is never written into.
+        let victim = dir.path().join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(".job.partial")).unwrap();
+        let d = NewDir::create(&out, Mode::Private).unwrap();
+        let mode = std::fs::metadata(d.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        write(&d.path().join("cards.csv"), b"names").unwrap();
+        let stage = d.path().to_path_buf();
+        std::mem::forget(d); // as a kill would leave it
+        assert!(stage.exists());
+        let d = NewDir::create(&out, Mode::Public).unwrap();
+        assert!(!stage.exists(), "swept by the next folder for the target");
+        write(&d.path().join("a.csv"), b"a").unwrap();
+        d.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("a.csv")).unwrap(), b"a");
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+        assert!(std::fs::symlink_metadata(dir.path().join(".job.partial")).is_ok());
+        // Dropped unfinished, nothing is left.
+        let d = NewDir::create(&dir.path().join("other"), Mode::Private).unwrap();
+        let stage = d.path().to_path_buf();
+        drop(d);
+        assert!(!stage.exists());
+    }
+
+    #[test]
+    fn a_tree_is_swept_of_part_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("v00001");
+        std::fs::create_dir(&sub).unwrap();
+        for n in [".a.kdump.partial", ".b.kdump.x1.part"] {
+            std::fs::write(sub.join(n), b"half").unwrap();
+        }
+        std::fs::write(sub.join("c.kdump"), b"whole").unwrap();
+        std::fs::write(sub.join("d.part"), b"not ours: no dot").unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, sub.join(".e.part")).unwrap();
+        assert_eq!(sweep_tree(dir.path(), 1), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&sub)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".e.part", "c.kdump", "d.part"]);
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     }
 }

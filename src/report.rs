@@ -20,6 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::access::Scope;
 use crate::config::Config;
 use crate::home::Home;
+use crate::money;
 use crate::registry::Registry;
 use crate::taps::month::{CardFrame, CardsPerKey, held_frame};
 use crate::tariff::Trip;
@@ -60,6 +61,8 @@ pub enum Error {
     Polars(String),
     #[error(transparent)]
     Compensation(#[from] crate::compensation::Error),
+    #[error("{0}; nothing was written")]
+    Money(#[from] crate::money::Overflow),
     #[error(transparent)]
     Flags(#[from] crate::flags::Error),
     #[error(transparent)]
@@ -78,6 +81,7 @@ impl Error {
             Error::NoTaps { .. } => ExitCode::NoInput,
             Error::Output { .. } => ExitCode::CantCreate,
             Error::Polars(_) => ExitCode::Software,
+            Error::Money(_) => ExitCode::Config,
             Error::Compensation(e) => e.exit_code(),
             Error::Flags(e) => e.exit_code(),
             Error::Taps(e) => e.exit_code(),
@@ -290,6 +294,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
     let mut fares: FxHashMap<(Trip, chrono::NaiveDate), Option<i64>> = FxHashMap::default();
     let mut rows: BTreeMap<i64, Row> = BTreeMap::new();
     let mut unpriced = 0;
+    let mut total = 0i64;
     {
         let c = |n: &str| cells.column(n).map_err(polars);
         let k = c("_k")?.i64().map_err(polars)?;
@@ -315,11 +320,14 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
             let trips = n.get(i).unwrap_or(0);
             let row = rows.entry(k.get(i).unwrap_or(-1)).or_default();
             row.validations += trips;
+            let kopecks = money::times(trips, fare.unwrap_or(0))?;
+            // The grand total is checked: every row's sum is within it.
+            total = money::add(total, kopecks)?;
             if is_held.get(i).unwrap_or(false) {
                 row.held += trips;
-                row.held_kopecks += trips * fare.unwrap_or(0);
+                row.held_kopecks += kopecks;
             } else {
-                row.amount_kopecks += trips * fare.unwrap_or(0);
+                row.amount_kopecks += kopecks;
                 if fare.is_none() {
                     unpriced += trips;
                 }
@@ -399,8 +407,8 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, o: &Options) -> Result<
         names: o.names && o.by == By::Card,
         validations: list.iter().map(|r| r.validations).sum(),
         held: list.iter().map(|r| r.held).sum(),
-        held_kopecks: list.iter().map(|r| r.held_kopecks).sum(),
-        amount_kopecks: list.iter().map(|r| r.amount_kopecks).sum(),
+        held_kopecks: money::sum(list.iter().map(|r| r.held_kopecks))?,
+        amount_kopecks: money::sum(list.iter().map(|r| r.amount_kopecks))?,
         rows: list,
         unflagged_months: unflagged,
         unpriced,
@@ -547,7 +555,7 @@ pub fn write(report: &Report, out: &Path, lang: crate::lang::Lang) -> Result<(),
                         r.cards.to_string(),
                         crate::money::decimal(r.per_card_kopecks),
                     ]);
-                    w.write_record(&rec)?;
+                    w.write_record(crate::text::csv_row(&rec))?;
                 }
                 w.flush()?;
                 Ok(())
@@ -558,11 +566,12 @@ pub fn write(report: &Report, out: &Path, lang: crate::lang::Lang) -> Result<(),
         "xlsx" => workbook(report, &l, &header, lang).map_err(|e| fail(e.to_string()))?,
         other => return Err(fail(format!("'.{other}' is not .xlsx or .csv"))),
     };
-    if report.names {
-        crate::private::write(out, &bytes).map_err(|e| fail(e.to_string()))
+    let mode = if report.names {
+        crate::private::Mode::Private
     } else {
-        std::fs::write(out, &bytes).map_err(|e| fail(e.to_string()))
-    }
+        crate::private::Mode::Public
+    };
+    crate::private::write_mode(out, &bytes, mode).map_err(|e| fail(e.to_string()))
 }
 
 fn workbook(

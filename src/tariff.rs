@@ -123,6 +123,17 @@ pub fn check(tariffs: &[Tariff]) -> Result<(), String> {
                 t.fare_kopecks
             ));
         }
+        if let Some(m) = crate::money::over(
+            "fare_kopecks",
+            i128::from(t.fare_kopecks),
+            crate::money::MAX_FARE,
+        ) {
+            return Err(format!(
+                "[[tariffs]] entry {} (from {}): {m}",
+                i + 1,
+                t.from
+            ));
+        }
         for u in &tariffs[..i] {
             let same_scope = u.specificity() == t.specificity()
                 && overlap(&t.routes, &u.routes)

@@ -132,9 +132,77 @@ pub fn match_key(raw: &str) -> String {
     }
 }
 
+/// A cell of a CSV file kartka writes, safe to open in a spreadsheet:
+/// text starting with `=`, `+`, `-`, `@`, a tab or a carriage return (what
+/// Excel and LibreOffice take for a formula) gets a leading `'`, the rest
+/// kept (OWASP's advice on CSV injection). A cell that is wholly a decimal
+/// number (`-12`, `-0.05`, `+3`) is a value, not a formula, and is kept:
+/// negative sums and refunds stay numbers for the reader.
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    if risky && !is_number(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Every cell of a CSV row through `csv_cell`.
+pub fn csv_row<I, S>(cells: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    cells
+        .into_iter()
+        .map(|c| csv_cell(c.as_ref()).into_owned())
+        .collect()
+}
+
+/// A sign, digits, and at most one decimal point or comma between digits.
+fn is_number(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = match body.split_once(['.', ',']) {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_text_is_escaped_and_numbers_kept() {
+        for (raw, out) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-1.", "'-1."),
+            ("Шевченко", "Шевченко"),
+            ("Мар'яна-Ганна", "Мар'яна-Ганна"),
+            ("", ""),
+            ("-1250.50", "-1250.50"),
+            ("-0,05", "-0,05"),
+            ("+3", "+3"),
+            ("42", "42"),
+        ] {
+            assert_eq!(csv_cell(raw), out, "{raw:?}");
+        }
+        assert_eq!(csv_row(["=1", "2"]), ["'=1", "2"]);
+    }
 
     #[test]
     fn names_get_one_apostrophe_title_case_and_cyrillic_letters() {

@@ -8,9 +8,48 @@
 //! cuts no name short; and the print set-up (landscape, fitted to the page
 //! width, title and period in the header, page numbers in the footer).
 
-use rust_xlsxwriter::{Format, FormatAlign, Formula, Worksheet, XlsxError};
+use std::borrow::Cow;
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, FormatAlign, Formula, Workbook, Worksheet, XlsxError};
 
 use crate::lang::Lang;
+use crate::private::Mode;
+
+/// The most characters an Excel cell holds.
+pub const CELL_MAX: usize = 32_767;
+
+/// `s` as a cell can hold it: text longer than Excel's 32,767 characters
+/// is cut, and the cut said at its end (`…[обрізано, 40000 символів]`,
+/// the original length in characters), so a stored value too long for a
+/// cell never fails the whole workbook.
+pub fn clip(s: &str) -> Cow<'_, str> {
+    let chars = s.chars().count();
+    if chars <= CELL_MAX {
+        return Cow::Borrowed(s);
+    }
+    let marker = format!("…[обрізано / clipped, {chars} символів / characters]");
+    let keep = CELL_MAX - marker.chars().count();
+    let mut out: String = s.chars().take(keep).collect();
+    out.push_str(&marker);
+    Cow::Owned(out)
+}
+
+/// Saves `book` as `path` through `private::NewFile` with `mode`: created
+/// new beside it, renamed into place whole.
+pub fn save(book: &mut Workbook, path: &Path, mode: Mode) -> Result<(), XlsxError> {
+    let bytes = book.save_to_buffer()?;
+    crate::private::write_mode(path, &bytes, mode).map_err(XlsxError::IoError)
+}
+
+/// Adds `n` to a totals row's sum; an overflow is an error, never a
+/// wrapped total.
+fn add(sum: &mut i64, n: i64) -> Result<(), XlsxError> {
+    *sum = sum.checked_add(n).ok_or_else(|| {
+        XlsxError::ParameterError("a column's total exceeds the largest number kept".into())
+    })?;
+    Ok(())
+}
 
 /// A value in a table cell.
 #[derive(Debug, Clone)]
@@ -98,12 +137,12 @@ pub fn table(
             let c16 = c as u16;
             match v {
                 Val::Text(s) => {
-                    ws.write(r, c16, s.as_str())?;
+                    ws.write_string(r, c16, clip(s))?;
                 }
                 Val::Int(n) => {
                     ws.write(r, c16, *n as f64)?;
                     let e = sums[c].get_or_insert((false, 0));
-                    e.1 += n;
+                    add(&mut e.1, *n)?;
                 }
                 Val::Figure(n) => {
                     ws.write(r, c16, *n as f64)?;
@@ -111,7 +150,7 @@ pub fn table(
                 Val::Money(k) => {
                     ws.write_with_format(r, c16, crate::money::cell_value(*k), &f.money)?;
                     let e = sums[c].get_or_insert((true, 0));
-                    e.1 += k;
+                    add(&mut e.1, *k)?;
                 }
                 Val::MoneyFigure(k) => {
                     ws.write_with_format(r, c16, crate::money::cell_value(*k), &f.money)?;
@@ -245,5 +284,62 @@ mod tests {
         assert!(column_width(text_width(name, false)) >= name.chars().count() as f64);
         assert_eq!(text_width("Сума утримано, грн", true), 9);
         assert_eq!(column_width(200), 88.0);
+    }
+
+    #[test]
+    fn text_too_long_for_a_cell_is_clipped_and_says_so() {
+        let long = "Ш".repeat(40_000);
+        let c = clip(&long);
+        assert_eq!(c.chars().count(), CELL_MAX);
+        assert!(
+            c.ends_with("clipped, 40000 символів / characters]"),
+            "{}",
+            &c[c.len() - 80..]
+        );
+        assert!(c.starts_with("ШШШ"));
+        assert!(matches!(clip("Шевченко"), Cow::Borrowed("Шевченко")));
+        let exact = "a".repeat(CELL_MAX);
+        assert_eq!(clip(&exact), exact.as_str());
+    }
+
+    #[test]
+    fn formula_text_is_written_as_a_string_cell() {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        let t = Table {
+            headers: vec!["name".into(), "sum".into()],
+            rows: vec![vec![
+                Val::Text("=HYPERLINK(\"http://x\",\"y\")".into()),
+                Val::Money(i64::MAX),
+            ]],
+            total: None,
+        };
+        table(ws, &formats(), 0, &t, false).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        use calamine::Reader;
+        let mut read: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let cells = read.worksheet_range("Sheet1").unwrap();
+        assert_eq!(
+            cells.get_value((1, 0)),
+            Some(&calamine::Data::String(
+                "=HYPERLINK(\"http://x\",\"y\")".into()
+            ))
+        );
+        let formulas = read.worksheet_formula("Sheet1").unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "no formula cell"
+        );
+        // Two sums past i64 are an error, never a wrapped total.
+        let mut ws = Worksheet::new();
+        let t = Table {
+            total: Some("Total".into()),
+            rows: vec![
+                vec![Val::Text("a".into()), Val::Money(i64::MAX)],
+                vec![Val::Text("b".into()), Val::Money(1)],
+            ],
+            ..t
+        };
+        assert!(table(&mut ws, &formats(), 0, &t, false).is_err());
     }
 }

@@ -436,11 +436,14 @@ fn a_registry_copy_that_fails_sqlites_integrity_check_is_named() {
     assert!(r.stderr.contains("registry.sqlite: "), "{}", r.stderr);
 }
 
-/// Nothing named like `.NAME.restoring-*` is left beside `dir`.
+/// No staging folder (`.NAME.*.partial`) is left beside `dir`.
 fn no_leftovers(parent: &Path) {
     for e in std::fs::read_dir(parent).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.contains(".restoring-"), "left behind: {name}");
+        assert!(
+            !(name.starts_with('.') && name.ends_with(".partial")),
+            "left behind: {name}"
+        );
     }
 }
 

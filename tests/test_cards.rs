@@ -562,8 +562,15 @@ fn a_print_job_killed_between_its_audit_entry_and_the_rename_leaves_the_entry() 
         .unwrap();
     assert_eq!(out.status.code(), None, "killed by a signal");
     // The names and photos never reached the printer's folder, and no card
-    // changed state; but the audit trail already names both holders.
+    // changed state; but the audit trail already names both holders. The
+    // staging folder the kill left is the owner's only.
     assert!(!h.work.join("job").exists());
+    let staged = staging(&h.work);
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&staged[0]).unwrap().permissions(),
+    ) & 0o777;
+    assert_eq!(mode, 0o700);
     assert_eq!(state(&h, &olena), "issued");
     assert_eq!(state(&h, &ivan), "issued");
     let (detail, outcome, people): (String, String, i64) = h
@@ -583,7 +590,20 @@ fn a_print_job_killed_between_its_audit_entry_and_the_rename_leaves_the_entry() 
     let v = ok(print_job(&h, "job")).json();
     assert_eq!(v["cards"].as_array().unwrap().len(), 2, "{v}");
     assert_eq!(state(&h, &olena), "sent");
-    assert!(!h.work.join(".job.partial").exists());
+    assert!(staging(&h.work).is_empty(), "the next job swept it");
+}
+
+/// The print jobs' staging folders (`.NAME.*.partial`) in `dir`.
+fn staging(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with(".job.") && n.ends_with(".partial")
+        })
+        .collect()
 }
 
 #[test]
@@ -711,5 +731,44 @@ fn a_dump_of_a_foreign_chip_is_explained_in_every_format() {
         std::fs::read(h.root.join("registry.sqlite")).unwrap(),
         registry,
         "inspecting changes nothing"
+    );
+}
+
+#[test]
+fn formula_text_in_a_name_reaches_the_printers_cards_csv_escaped() {
+    let (h, _, _) = issued();
+    let db = h.db();
+    db.execute(
+        "UPDATE people SET surname = '=HYPERLINK(\"http://x\",\"y\")', given_name = '@SUM(1)' \
+         WHERE id = (SELECT min(id) FROM people)",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE people SET surname = '+cmd|'' /C calc''!A0', given_name = '-2+3' \
+         WHERE id = (SELECT max(id) FROM people)",
+        [],
+    )
+    .unwrap();
+    ok(print_job(&h, "job"));
+    let text = std::fs::read_to_string(h.work.join("job/cards.csv")).unwrap();
+    let mut read = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut names = Vec::new();
+    for rec in read.records() {
+        let rec = rec.unwrap();
+        names.push((rec[2].to_string(), rec[3].to_string()));
+        // The card number, printed number and dates stay as they are.
+        assert!(!rec[0].starts_with('\''), "{rec:?}");
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("'+cmd|' /C calc'!A0".to_string(), "'-2+3".to_string()),
+            (
+                "'=HYPERLINK(\"http://x\",\"y\")".to_string(),
+                "'@SUM(1)".to_string()
+            ),
+        ]
     );
 }

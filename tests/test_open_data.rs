@@ -807,3 +807,24 @@ fn bad_asks_write_nothing() {
     assert!(r.stderr.contains("min_cell = 1"), "{}", r.stderr);
     assert!(!h.work.join("y").exists());
 }
+
+#[test]
+fn a_release_is_staged_in_a_new_folder_and_a_killed_ones_is_swept() {
+    let h = month_home(3_000, 400, 2);
+    // What a kill leaves, and a link another user planted at the old
+    // staging name.
+    let stale = h.work.join(".rel.Ab12Cd.partial");
+    std::fs::create_dir_all(stale.join("csv")).unwrap();
+    std::fs::write(stale.join("csv/half.csv"), "half").unwrap();
+    let victim = h.work.join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::os::unix::fs::symlink(&victim, h.work.join("rel.partial")).unwrap();
+    ok(h.line("open-data --from 2026-10-01 --to 2026-10-31 --out rel"));
+    assert!(h.work.join("rel/manifest.json").is_file());
+    assert!(!stale.exists(), "swept by the next release to rel");
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(h.work.join("rel")).unwrap().permissions(),
+    ) & 0o777;
+    assert_eq!(mode, 0o755, "a public release");
+}

@@ -14,6 +14,7 @@ mod test_flags;
 mod test_import;
 mod test_init;
 mod test_open_data;
+mod test_outputs;
 mod test_scopes;
 mod test_taps;
 mod test_untrusted_taps;

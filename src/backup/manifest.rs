@@ -134,12 +134,16 @@ pub fn is_safe(rel: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Creates (or truncates) a file readable by its owner only.
+/// Creates a file readable by its owner only, new (`O_EXCL`): what was at
+/// `path` (a killed run's part file, or a link someone planted) is removed
+/// first, never written through.
 pub fn create_private(path: &Path) -> Result<std::fs::File, Error> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir()) {
+        std::fs::remove_file(path).map_err(Error::write(path))?;
+    }
     std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(Error::write(path))

@@ -751,12 +751,14 @@ impl Copier<'_> {
 /// Takes DEST's lock; a second backup to the same DEST exits 75.
 fn lock_dest(dest: &Path) -> Result<std::fs::File, Error> {
     let path = dest.join(DEST_LOCK);
+    // A link planted at the lock's name is refused, never followed.
     let f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
         .map_err(Error::write(&path))?;
     match f.try_lock() {

@@ -59,37 +59,26 @@ pub fn restore(src: &Path, target: &Path, bar: &indicatif::ProgressBar) -> Resul
             "Restore into a folder outside the backup; nothing was written.",
         ));
     }
-    let Some(name) = target_abs
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-    else {
+    if target_abs.file_name().is_none() {
         return Err(refuse(
             "has no folder name".into(),
             "Give the new home's folder, e.g. --home /srv/kartka-restored.",
         ));
-    };
+    }
     let parent = target_abs
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("/"));
     std::fs::create_dir_all(&parent).map_err(Error::write(&parent))?;
-    let tmp = parent.join(format!(".{name}.restoring-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(Error::write(&tmp))?;
-    }
+    // Built in a folder made new beside the target (mode 0700, never
+    // through a link), renamed into place whole; a killed restore's folder
+    // is swept by the next restore to the same place.
+    let stage = crate::private::NewDir::create(&target_abs, crate::private::Mode::Private)
+        .map_err(Error::write(&parent))?;
     bar.set_position(0);
-    let built = build(src, &tmp, &v.manifest, bar).and_then(|schema| {
-        std::fs::rename(&tmp, target).map_err(Error::write(target))?;
-        manifest::sync_dir(&parent)?;
-        Ok(schema)
-    });
-    let schema_version = match built {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
-    };
+    let schema_version = build(src, stage.path(), &v.manifest, bar)?;
+    stage.commit().map_err(Error::write(target))?;
+    manifest::sync_dir(&parent)?;
     Ok(Restored {
         home: target.display().to_string(),
         from: src.display().to_string(),

@@ -19,6 +19,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::config::Config;
 use crate::home::Home;
+use crate::money;
 use crate::registry::Registry;
 use crate::tariff::{Tariff, Trip};
 
@@ -32,6 +33,8 @@ pub enum Error {
     NoHistory { as_of: String },
     #[error(transparent)]
     Count(#[from] crate::compensation::Error),
+    #[error("{0}; nothing was written")]
+    Money(#[from] crate::money::Overflow),
     #[error(transparent)]
     Registry(#[from] crate::registry::Error),
     #[error("{path}: cannot write: {message}\n  Check the folder exists and is writable.")]
@@ -48,6 +51,7 @@ impl Error {
             Error::Usage(_) => ExitCode::Usage,
             Error::NoHistory { .. } => ExitCode::NoInput,
             Error::Count(e) => e.exit_code(),
+            Error::Money(_) => ExitCode::Config,
             Error::Registry(e) => e.exit_code(),
             Error::Output { .. } => ExitCode::CantCreate,
         }
@@ -79,6 +83,10 @@ impl std::str::FromStr for FareChange {
         let kopecks: i64 = kopecks.trim().parse().map_err(|_| bad())?;
         if kopecks <= 0 {
             return Err(bad());
+        }
+        if let Some(m) = crate::money::over("KOPECKS", i128::from(kopecks), crate::money::MAX_FARE)
+        {
+            return Err(format!("--fare {s:?}: {m}"));
         }
         Ok(FareChange {
             route,
@@ -121,6 +129,12 @@ pub struct Ask {
     pub growth: Vec<Growth>,
 }
 
+/// Forecast kopecks as an integer, within `money::MAX_SUM` (NaN is 0).
+fn clamp_kopecks(v: f64) -> i64 {
+    let max = crate::money::MAX_SUM as f64;
+    v.round().clamp(-max, max) as i64
+}
+
 /// A figure with its 80 % and 95 % intervals, in kopecks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Range {
@@ -141,12 +155,17 @@ impl Range {
             hi95: v,
         }
     }
-    fn add(&mut self, o: Range) {
-        self.point += o.point;
-        self.lo80 += o.lo80;
-        self.hi80 += o.hi80;
-        self.lo95 += o.lo95;
-        self.hi95 += o.hi95;
+    /// Adds `o`, each figure checked (`money::add`).
+    fn add(&mut self, o: Range) -> Result<(), crate::money::Overflow> {
+        use crate::money::add;
+        *self = Range {
+            point: add(self.point, o.point)?,
+            lo80: add(self.lo80, o.lo80)?,
+            hi80: add(self.hi80, o.hi80)?,
+            lo95: add(self.lo95, o.lo95)?,
+            hi95: add(self.hi95, o.hi95)?,
+        };
+        Ok(())
     }
 }
 
@@ -475,10 +494,12 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
             }
             let fare: f64 = by_carrier.values().sum();
             let scale = (1.0 + growth).powf((h + 1) as f64 / 12.0);
-            let k = |v: f64| (v * scale * fare).round() as i64;
+            // A forecast past what kartka counts is held at `MAX_SUM`: the
+            // sums it enters then fail as an overflow, never wrap.
+            let k = |v: f64| clamp_kopecks(v * scale * fare);
             let carriers = by_carrier
                 .iter()
-                .map(|(c, fc)| (*c, (f.point[h] * scale * fc).round() as i64))
+                .map(|(c, fc)| (*c, clamp_kopecks(f.point[h] * scale * fc)))
                 .collect();
             rows.push((
                 f.point[h] * scale,
@@ -565,23 +586,23 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
             {
                 let lines: Vec<&actuals::Line> =
                     h.lines.iter().filter(|l| &l.community == code).collect();
-                let kop: i64 = lines.iter().map(|l| l.kopecks).sum();
+                let kop = money::sum(lines.iter().map(|l| l.kopecks))?;
                 let trips: i64 = lines.iter().map(|l| l.trips).sum();
                 let fees = h.fees.get(code).map_or(0, |f| f.1);
                 for l in &lines {
                     let c = cats.entry(l.category.clone()).or_default();
-                    c.0 += l.kopecks;
-                    c.1.add(Range::exact(l.kopecks));
+                    c.0 = money::add(c.0, l.kopecks)?;
+                    c.1.add(Range::exact(l.kopecks))?;
                 }
                 if in_year {
                     for l in &lines {
                         let c = carriers.entry(l.carrier).or_default();
-                        c.0 += l.kopecks;
-                        c.1 += l.kopecks;
+                        c.0 = money::add(c.0, l.kopecks)?;
+                        c.1 = money::add(c.1, l.kopecks)?;
                     }
-                    actual += kop;
-                    fees_actual += fees;
-                    projected.add(Range::exact(kop + fees));
+                    actual = money::add(actual, kop)?;
+                    fees_actual = money::add(fees_actual, fees)?;
+                    projected.add(Range::exact(money::add(kop, fees)?))?;
                     months_out.push(MonthLine {
                         month: text,
                         kind: "actual",
@@ -626,22 +647,22 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
             let mut cost = Range::default();
             let mut trips = 0.0;
             for (key, rows) in ahead_of.iter().filter(|(k, _)| &k.0 == code) {
-                cost.add(rows[h].1);
+                cost.add(rows[h].1)?;
                 trips += rows[h].0;
                 if in_year {
-                    cats.entry(key.1.clone()).or_default().1.add(rows[h].1);
+                    cats.entry(key.1.clone()).or_default().1.add(rows[h].1)?;
                     for (c, k) in &rows[h].2 {
                         carriers.entry(*c).or_default().1 += k;
                     }
                 } else {
-                    cats.entry(key.1.clone()).or_default().2.add(rows[h].1);
+                    cats.entry(key.1.clone()).or_default().2.add(rows[h].1)?;
                 }
             }
             let fees = fee_ahead(code);
             let mut with_fees = cost;
-            with_fees.add(Range::exact(fees));
+            with_fees.add(Range::exact(fees))?;
             if in_year {
-                projected.add(with_fees);
+                projected.add(with_fees)?;
                 let kind = if stored.is_some_and(|s| s.state == actuals::State::NotFlagged) {
                     if !not_flagged.contains(&text) {
                         not_flagged.push(text.clone());
@@ -659,7 +680,7 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
                     beneficiaries: ben,
                 });
             } else {
-                next.add(with_fees);
+                next.add(with_fees)?;
             }
         }
         let plan = settings::plan(&config.budget, &city, ask.year, code, None, as_of_day);
@@ -667,13 +688,14 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
         let runs_out = plan.and_then(|p| {
             let mut sum = 0;
             months_out.iter().find_map(|m| {
-                sum += m.cost.point + m.fees_kopecks;
+                // A comparison with the plan: past it is past it.
+                sum = i64::saturating_add(sum, m.cost.point.saturating_add(m.fees_kopecks));
                 (sum > p).then(|| m.month.clone())
             })
         });
         let known = || months_out.iter().filter(|m| m.kind != "no_taps");
         let ben_months: i64 = known().map(|m| m.beneficiaries).sum();
-        let cost_months: i64 = known().map(|m| m.cost.point).sum();
+        let cost_months = money::sum(known().map(|m| m.cost.point))?;
         out_communities.push(CommunityBudget {
             name: names.get(code).cloned().unwrap_or_default(),
             plan_kopecks: plan,
@@ -718,8 +740,8 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
     let mut projected = Range::default();
     let mut next = Range::default();
     for c in &out_communities {
-        projected.add(c.projected);
-        next.add(c.next_year);
+        projected.add(c.projected)?;
+        next.add(c.next_year)?;
     }
     let plans: Vec<i64> = out_communities
         .iter()
@@ -733,15 +755,46 @@ pub fn run(home: &Home, reg: &Registry, config: &Config, ask: &Ask) -> Result<Bu
         months_not_flagged: not_flagged,
         fares: ask.fares.clone(),
         growth: ask.growth.clone(),
-        plan_kopecks: (!plans.is_empty()).then(|| plans.iter().sum()),
-        actual_kopecks: out_communities
-            .iter()
-            .map(|c| c.actual_kopecks + c.actual_fees_kopecks)
-            .sum(),
+        plan_kopecks: if plans.is_empty() {
+            None
+        } else {
+            Some(money::sum(plans.iter().copied())?)
+        },
+        actual_kopecks: money::sum(
+            out_communities
+                .iter()
+                .map(|c| money::add(c.actual_kopecks, c.actual_fees_kopecks))
+                .collect::<Result<Vec<_>, _>>()?,
+        )?,
         projected,
         next_year: next,
         communities: out_communities,
         out: None,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_fare_past_the_bound_is_refused_and_sums_are_checked() {
+        let ok: FareChange = "all=2000@2027-01-01".parse().unwrap();
+        assert_eq!((ok.route, ok.kopecks), (None, 2000));
+        let e = "3=9223372036854775807@2027-01-01"
+            .parse::<FareChange>()
+            .unwrap_err();
+        assert!(
+            e.contains(
+                "--fare \"3=9223372036854775807@2027-01-01\": KOPECKS = 9223372036854775807 is more than kartka accepts, 1000000"
+            ),
+            "{e}"
+        );
+        let mut r = Range::exact(crate::money::MAX_SUM);
+        assert!(r.add(Range::exact(1)).is_err());
+        assert_eq!(clamp_kopecks(f64::INFINITY), crate::money::MAX_SUM);
+        assert_eq!(clamp_kopecks(f64::NAN), 0);
+        assert_eq!(clamp_kopecks(1234.4), 1234);
+    }
 }

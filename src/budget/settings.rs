@@ -49,6 +49,13 @@ pub fn check(
                 "{at}: amount_kopecks must be above 0 (UAH 157.8 million is 15780000000)"
             ));
         }
+        if let Some(m) = crate::money::over(
+            "amount_kopecks",
+            i128::from(b.amount_kopecks),
+            crate::money::MAX_AMOUNT,
+        ) {
+            return Err(format!("{at}: {m}"));
+        }
         let c = b.community_or(city);
         if c != city && !communities.contains(&c) {
             return Err(format!(

@@ -24,7 +24,9 @@ pub fn write(path: &Path, b: &Budget, lang: Lang) -> Result<(), super::Error> {
             message: e.to_string(),
         })?;
     }
-    book(b, lang).and_then(|mut w| w.save(path)).map_err(out)
+    book(b, lang)
+        .and_then(|mut w| crate::xlsx::save(&mut w, path, crate::private::Mode::Public))
+        .map_err(out)
 }
 
 fn book(b: &Budget, lang: Lang) -> Result<Workbook, XlsxError> {
@@ -234,9 +236,14 @@ fn community(
         money(s, r, 7, m.cost.hi95)?;
         money(s, r, 8, m.fees_kopecks)?;
         s.write_number(r, 9, m.beneficiaries as f64)?;
-        sum += m.cost.point + m.fees_kopecks;
-        lo += m.cost.lo80 + m.fees_kopecks;
-        hi += m.cost.hi80 + m.fees_kopecks;
+        let add = |a: i64, b: i64, c: i64| {
+            crate::money::add(b, c)
+                .and_then(|bc| crate::money::add(a, bc))
+                .map_err(|e| XlsxError::ParameterError(e.to_string()))
+        };
+        sum = add(sum, m.cost.point, m.fees_kopecks)?;
+        lo = add(lo, m.cost.lo80, m.fees_kopecks)?;
+        hi = add(hi, m.cost.hi80, m.fees_kopecks)?;
         if m.kind == "actual" {
             money(s, r, 10, sum)?;
         }

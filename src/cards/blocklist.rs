@@ -15,8 +15,7 @@
 //! | 16.. | count × card number (u32), strictly ascending |
 //! | last 32 | SHA-256 of everything before |
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use kartka_protocol::message::{BlocklistChunk, MAX_BLOCKLIST_CHUNK};
@@ -237,7 +236,7 @@ fn csv_bytes(entries: &[Entry], lang: crate::lang::Lang) -> Vec<u8> {
     };
     w.write_record(header).expect("in memory");
     for e in entries {
-        w.write_record([
+        w.write_record(crate::text::csv_row([
             e.number.to_string(),
             crate::time::stored_as_kyiv(&e.blocked_at),
             match lang {
@@ -245,14 +244,12 @@ fn csv_bytes(entries: &[Entry], lang: crate::lang::Lang) -> Vec<u8> {
                 Lang::En => e.reason.code().to_string(),
             },
             e.valid_to.clone(),
-        ])
+        ]))
         .expect("in memory");
     }
     w.into_inner().expect("in memory")
 }
 
-/// Writes through a temporary file and a rename, so a reader never sees
-/// half a file.
 /// The newest published blocklist, as the dock pushes it; `None` before
 /// the first `kartka cards blocklist`.
 pub fn latest(reg: &Registry) -> Result<Option<Blocklist>, Error> {
@@ -287,17 +284,14 @@ pub fn latest(reg: &Registry) -> Result<Option<Blocklist>, Error> {
     }
 }
 
+/// Writes through `private::NewFile` (created new beside the target,
+/// renamed into place), so a reader never sees half a file.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let fail = Error::output(path);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    let tmp: PathBuf = path.with_extension("tmp-kartka");
-    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    crate::private::write_mode(path, bytes, crate::private::Mode::Public).map_err(fail)
 }
 
 #[cfg(test)]

@@ -39,6 +39,9 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// Trips × fare. `price` checked that the month's cells add up inside
+    /// an `i64` (trips and fares are never negative), so this and every
+    /// sum of a month's amounts cannot overflow.
     pub fn amount(&self) -> i64 {
         self.trips * self.fare
     }
@@ -333,6 +336,12 @@ fn price(tariffs: &[Tariff], raw: Vec<Raw>) -> Result<Vec<Cell>, Error> {
             tariff: price.entry,
         });
     }
+    crate::money::sum(
+        cells
+            .iter()
+            .map(|c| crate::money::times(c.trips.max(0), c.fare.max(0)))
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
     cells.sort_by(|a, b| {
         (
             a.carrier,

@@ -71,6 +71,8 @@ pub enum Error {
     UnknownCarrier { code: String },
     #[error("the count failed: {0}")]
     Polars(String),
+    #[error("{0}; nothing was written")]
+    Money(#[from] crate::money::Overflow),
     #[error(transparent)]
     Flags(#[from] crate::flags::Error),
     #[error(transparent)]
@@ -92,7 +94,7 @@ impl Error {
             Error::StaleFlags { .. } | Error::Report { .. } | Error::UnknownCarrier { .. } => {
                 ExitCode::DataErr
             }
-            Error::NoFare { .. } => ExitCode::Config,
+            Error::NoFare { .. } | Error::Money(_) => ExitCode::Config,
             Error::Output { .. } => ExitCode::CantCreate,
             Error::Polars(_) => ExitCode::Software,
             Error::Flags(e) => e.exit_code(),

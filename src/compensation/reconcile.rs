@@ -110,6 +110,9 @@ pub fn read_report(path: &Path, month: &Month) -> Result<Vec<Claim>, Error> {
     let mut claims: Vec<Claim> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     let mut seen: BTreeMap<(i32, NaiveDate), usize> = BTreeMap::new();
+    // The amounts' absolute sum so far: past `money::MAX_SUM` is a problem
+    // of the report, never a wrapped total.
+    let mut claimed = 0i64;
     let today = crate::time::today_kyiv();
     let read = sheet.for_each_row(header + 1, &mut |i, row| {
         let line = r0 + i + 1;
@@ -152,10 +155,12 @@ pub fn read_report(path: &Path, month: &Month) -> Result<Vec<Claim>, Error> {
             }
         };
         let trips = match &cell(ct) {
-            Data::Float(f) if f.fract() == 0.0 && *f >= 0.0 => Some(*f as i64),
-            Data::Int(n) if *n >= 0 => Some(*n),
+            Data::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_TRIPS as f64 => {
+                Some(*f as i64)
+            }
+            Data::Int(n) if (0..=MAX_TRIPS).contains(n) => Some(*n),
             other => match cells::text(other).replace(' ', "").parse::<i64>() {
-                Ok(n) if n >= 0 => Some(n),
+                Ok(n) if (0..=MAX_TRIPS).contains(&n) => Some(n),
                 _ => {
                     bad(
                         ct,
@@ -169,6 +174,17 @@ pub fn read_report(path: &Path, month: &Month) -> Result<Vec<Claim>, Error> {
             },
         };
         let kopecks = match cells::kopecks(&cell(ca)) {
+            Ok(Some(k)) if k.unsigned_abs() > crate::money::MAX_AMOUNT.unsigned_abs() => {
+                bad(
+                    ca,
+                    format!(
+                        "the amount {} is more than kartka accepts ({})",
+                        crate::money::uah(k),
+                        crate::money::uah(crate::money::MAX_AMOUNT)
+                    ),
+                );
+                None
+            }
             Ok(Some(k)) => Some(k),
             Ok(None) => {
                 bad(ca, "the amount is empty".into());
@@ -179,6 +195,16 @@ pub fn read_report(path: &Path, month: &Month) -> Result<Vec<Claim>, Error> {
                 None
             }
         };
+        let kopecks = kopecks.filter(|k| match crate::money::add(claimed, k.abs()) {
+            Ok(total) => {
+                claimed = total;
+                true
+            }
+            Err(e) => {
+                bad(ca, e.to_string());
+                false
+            }
+        });
         if let (Some(route), Some(day), Some(trips), Some(kopecks)) = (route, day, trips, kopecks) {
             if let Some(before) = seen.insert((route, day), line) {
                 problems.push(format!(
@@ -211,6 +237,11 @@ pub fn read_report(path: &Path, month: &Month) -> Result<Vec<Claim>, Error> {
     }
     Ok(claims)
 }
+
+/// The most trips a report's row may claim for a route and day; with
+/// amounts bounded by `money::MAX_AMOUNT`, a report's sums stay inside an
+/// `i64` for any number of rows a sheet can hold.
+const MAX_TRIPS: i64 = 1_000_000_000;
 
 /// One route and day, both sides.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

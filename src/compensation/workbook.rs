@@ -241,16 +241,18 @@ impl Books<'_> {
         kind: &'static str,
         code: String,
     ) -> Result<Written, Error> {
-        // Written to a temporary name and renamed: a reader never sees half a file.
-        let tmp = path.with_extension("xlsx.part");
-        wb.save(&tmp).map_err(|e| Error::Output {
-            path: path.clone(),
-            message: e.to_string(),
+        // Created new beside the target and renamed: a reader never sees
+        // half a file, and a killed run's part file is swept by the next.
+        crate::xlsx::save(&mut wb, &path, crate::private::Mode::Public).map_err(|e| {
+            Error::Output {
+                path: path.clone(),
+                message: e.to_string(),
+            }
         })?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::Output {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let old_part = path.with_extension("xlsx.part");
+        if std::fs::symlink_metadata(&old_part).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&old_part);
+        }
         Ok(Written { kind, code, path })
     }
 

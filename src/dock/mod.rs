@@ -217,6 +217,7 @@ pub fn run(
 ) -> Result<Summary, Error> {
     let master = crate::cards::keyfile::read(&home.root().join(&config.dock.key_file))?;
     crate::taps::parquet::sweep(home, reg)?;
+    crate::taps::sweep_parts(home);
     let mut held = Held::load(reg)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

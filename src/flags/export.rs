@@ -41,17 +41,29 @@ pub fn write(path: &Path, e: &Export<'_>) -> Result<(), Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|er| out(er.to_string()))?;
     }
+    let mode = mode(e);
     match super::out_kind(path) {
         Some("xlsx") => xlsx(path, e).map_err(|er| out(er.to_string())),
         Some("csv") => csv(path, e).map_err(out),
         Some("parquet") => {
             let mut df = super::store::frame(e.flags, true).map_err(Error::polars)?;
             let bytes = super::store::parquet_bytes(&mut df).map_err(Error::polars)?;
-            std::fs::write(path, bytes).map_err(|er| out(er.to_string()))
+            crate::private::write_mode(path, &bytes, mode).map_err(|er| out(er.to_string()))
         }
         _ => Err(out(
             "the file name must end in .xlsx, .csv or .parquet".into()
         )),
+    }
+}
+
+/// Holders' names are personal data, readable by the file's owner only
+/// from its first byte; without them the file is for anyone the folder
+/// lets in.
+fn mode(e: &Export<'_>) -> crate::private::Mode {
+    if e.names {
+        crate::private::Mode::Private
+    } else {
+        crate::private::Mode::Public
     }
 }
 
@@ -64,7 +76,8 @@ fn name_of(e: &Export<'_>, card: i64) -> String {
 
 fn csv(path: &Path, e: &Export<'_>) -> Result<(), String> {
     let en = e.lang == Lang::En;
-    let mut w = csv::Writer::from_path(path).map_err(|er| er.to_string())?;
+    let file = crate::private::NewFile::create(path, mode(e)).map_err(|er| er.to_string())?;
+    let mut w = csv::Writer::from_writer(file);
     let mut header = vec![
         "flag_id",
         "rule",
@@ -113,10 +126,16 @@ fn csv(path: &Path, e: &Export<'_>) -> Result<(), String> {
                 h.cleared.to_string(),
                 f.held().to_string(),
             ]);
-            w.write_record(&row).map_err(|er| er.to_string())?;
+            w.write_record(crate::text::csv_row(&row))
+                .map_err(|er| er.to_string())?;
         }
     }
-    w.flush().map_err(|er| er.to_string())
+    w.flush().map_err(|er| er.to_string())?;
+    // The fault tests stop here: the rows are in the part file, not yet
+    // renamed into place.
+    crate::failpoint::hit("flags-export-before-rename");
+    let file = w.into_inner().map_err(|er| er.to_string())?;
+    file.commit().map_err(|er| er.to_string())
 }
 
 fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
@@ -295,7 +314,7 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
             s.write_number(r, next(), f64::from(f.route))?;
             s.write_string(r, next(), f.card.to_string())?;
             if e.names {
-                s.write_string(r, next(), name_of(e, f.card))?;
+                s.write_string(r, next(), crate::xlsx::clip(&name_of(e, f.card)))?;
             }
             s.write_string(r, next(), if en { &h.evidence_en } else { &h.evidence_uk })?;
             s.write_number_with_format(
@@ -315,7 +334,7 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
             )?;
         }
     }
-    book.save(path)
+    crate::xlsx::save(&mut book, path, mode(e))
 }
 
 /// The first sheet: the configuration suspects, each finding with its

@@ -309,12 +309,6 @@ impl Run {
                 quality: quality.as_ref(),
             },
         )?;
-        if names {
-            crate::private::restrict(path).map_err(|e| Error::Output {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        }
         self.summary.out = Some(path.to_path_buf());
         Ok(())
     }
@@ -474,6 +468,9 @@ impl Run {
     }
 }
 
+/// Counts the flags by rule. The kopecks held cannot overflow: each
+/// fare is at most `money::MAX_FARE` (kartka.toml is checked), so a sum
+/// past an `i64` would take 9 × 10^12 flags in memory.
 pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
     let mut by_rule: BTreeMap<&'static str, RuleCount> = rule::ALL
         .iter()

@@ -87,6 +87,9 @@ pub struct RouteHours {
     pub end: String,
 }
 
+/// The most trips a `[[flags.trip_limits]]` entry may allow a month.
+const MAX_PER_MONTH: u32 = 100_000;
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TripLimit {
@@ -206,11 +209,58 @@ impl FlagSettings {
         if self.taps_per_slice < 1000 {
             return Err("[flags] taps_per_slice must be at least 1000".into());
         }
+        self.check_bounds()?;
         for l in &self.trip_limits {
             if l.per_month == 0 {
                 return Err(format!(
                     "[[flags.trip_limits]] {}: per_month must be above 0 (leave the entry out for no limit)",
                     l.category
+                ));
+            }
+            if l.per_month > MAX_PER_MONTH {
+                return Err(format!(
+                    "[[flags.trip_limits]] {}: per_month = {} is more than kartka accepts, {MAX_PER_MONTH}",
+                    l.category, l.per_month
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every window and count within sane bounds: a day for a time window,
+    /// what a card or a validator can do in a day or a month for a count.
+    fn check_bounds(&self) -> Result<(), String> {
+        const DAY_S: u32 = 86_400;
+        let bounds = [
+            (
+                "repeat_timeout_s",
+                self.repeat_timeout_s.unwrap_or(0),
+                DAY_S,
+            ),
+            ("transfer_min_s", self.transfer_min_s, DAY_S),
+            ("burst_window_s", self.burst_window_s, DAY_S),
+            ("clock_tolerance_s", self.clock_tolerance_s, DAY_S),
+            ("service_tolerance_min", self.service_tolerance_min, 1440),
+            ("burst_cards", self.burst_cards, 100_000),
+            (
+                "burst_card_min_taps",
+                self.burst_card_min_taps,
+                MAX_PER_MONTH,
+            ),
+            (
+                "single_vehicle_min_taps",
+                self.single_vehicle_min_taps,
+                MAX_PER_MONTH,
+            ),
+            ("daily_max", self.daily_max, 10_000),
+            ("suspect_min_taps", self.suspect_min_taps, 10_000_000),
+            ("quality_min_flags", self.quality_min_flags, 100_000_000),
+            ("taps_per_slice", self.taps_per_slice, 1_000_000_000),
+        ];
+        for (name, value, max) in bounds {
+            if value > max {
+                return Err(format!(
+                    "[flags] {name} = {value} is more than kartka accepts, {max}"
                 ));
             }
         }

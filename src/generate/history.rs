@@ -96,7 +96,7 @@ pub fn store(home: &Home, o: &HistoryOptions, operator: &str) -> Result<History,
     }
     let path = o.month.out.join("history.csv");
     std::fs::create_dir_all(&o.month.out)
-        .and_then(|()| std::fs::write(&path, csv))
+        .and_then(|()| crate::private::write(&path, csv.as_bytes()))
         .map_err(|e| super::Error::Write {
             path: path.clone(),
             detail: e.to_string(),

@@ -437,7 +437,7 @@ fn write_portrait(dir: &Path, i: usize, seed: u64) -> Result<PathBuf, String> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85)
         .encode_image(&img)
         .map_err(|e| e.to_string())?;
-    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::private::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 
@@ -558,7 +558,7 @@ fn write_xlsx(
             }
         }
     }
-    book.save(path)
+    crate::xlsx::save(&mut book, path, crate::private::Mode::Private)
 }
 
 fn excel_date(d: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
@@ -567,12 +567,12 @@ fn excel_date(d: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxw
 }
 
 fn write_csv(path: &Path, rows: &mut dyn Iterator<Item = Row>) -> std::io::Result<()> {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut file = crate::private::NewFile::create(path, crate::private::Mode::Private)?;
     std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(file);
     w.write_record(HEADERS)?;
     for row in rows {
         w.write_record(&row.cells)?;
     }
-    w.flush()
+    w.into_inner().map_err(|e| e.into_error())?.commit()
 }

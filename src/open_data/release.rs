@@ -33,10 +33,10 @@ pub fn check_out(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// A release being written, in `<out>.partial`.
+/// A release being written, in a folder made new beside `<out>`.
 pub struct Writer {
     out: PathBuf,
-    tmp: PathBuf,
+    tmp: crate::private::NewDir,
     level: Level,
     /// Relative path → what it is (for the manifest).
     files: Vec<(String, String)>,
@@ -97,25 +97,16 @@ const fn c(
 
 impl Writer {
     pub fn begin(out: &Path, level: Level) -> Result<Writer, Error> {
-        let mut name = out.file_name().unwrap_or_default().to_os_string();
-        name.push(".partial");
-        let tmp = out.with_file_name(name);
         let fail = |e: std::io::Error| Error::Write {
             path: out.to_path_buf(),
             detail: e.to_string(),
         };
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(fail)?;
-        }
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(if level == Level::Research {
-                0o700
-            } else {
-                0o755
-            })
-            .create(&tmp)
-            .map_err(fail)?;
+        let mode = if level == Level::Research {
+            crate::private::Mode::Private
+        } else {
+            crate::private::Mode::Public
+        };
+        let tmp = crate::private::NewDir::create(out, mode).map_err(fail)?;
         Ok(Writer {
             out: out.to_path_buf(),
             tmp,
@@ -123,6 +114,15 @@ impl Writer {
             files: Vec::new(),
             docs: Vec::new(),
         })
+    }
+
+    /// Who may read the release's files.
+    fn mode(&self) -> crate::private::Mode {
+        if self.level == Level::Research {
+            crate::private::Mode::Private
+        } else {
+            crate::private::Mode::Public
+        }
     }
 
     fn fail(&self) -> impl Fn(String) -> Error + '_ {
@@ -134,7 +134,7 @@ impl Writer {
 
     /// The path of `rel` inside the release being written (its folder made).
     pub fn path(&mut self, rel: &str, about: &str) -> Result<PathBuf, Error> {
-        let p = self.tmp.join(rel);
+        let p = self.tmp.path().join(rel);
         if let Some(dir) = p.parent() {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -159,12 +159,12 @@ impl Writer {
     /// Writes a file of the release: a research release's readable by
     /// its owner only.
     fn put(&self, p: &Path, bytes: &[u8]) -> Result<(), Error> {
-        if self.level == Level::Research {
-            crate::private::write(p, bytes)
-        } else {
-            std::fs::write(p, bytes)
-        }
-        .map_err(|e| (self.fail())(e.to_string()))
+        crate::private::write_mode(p, bytes, self.mode()).map_err(|e| (self.fail())(e.to_string()))
+    }
+
+    /// A new file of the release, written through `private::NewFile`.
+    pub fn new_file(&self, p: &Path) -> Result<crate::private::NewFile, Error> {
+        crate::private::NewFile::create(p, self.mode()).map_err(|e| (self.fail())(e.to_string()))
     }
 
     /// Writes `t` as `csv/uk/NAME.csv`, `csv/en/NAME.csv` and
@@ -187,7 +187,7 @@ impl Writer {
             let fail = |e: csv::Error| (self.fail())(e.to_string());
             out.write_record(&header).map_err(fail)?;
             for row in &t.rows {
-                out.write_record(row.iter().map(|v| text(v, uk)))
+                out.write_record(crate::text::csv_row(row.iter().map(|v| text(v, uk))))
                     .map_err(fail)?;
             }
             let bytes = out.into_inner().map_err(|e| (self.fail())(e.to_string()))?;
@@ -200,14 +200,11 @@ impl Writer {
         }
         let mut df = frame(t).map_err(|e| (self.fail())(e.to_string()))?;
         let p = self.path(&format!("parquet/{}.parquet", t.name), t.about_en)?;
-        let file = std::fs::File::create(&p).map_err(|e| (self.fail())(e.to_string()))?;
-        ParquetWriter::new(file)
+        let mut file = self.new_file(&p)?;
+        ParquetWriter::new(&mut file)
             .finish(&mut df)
             .map_err(|e| (self.fail())(e.to_string()))?;
-        if self.level == Level::Research {
-            crate::private::restrict(&p).map_err(|e| (self.fail())(e.to_string()))?;
-        }
-        Ok(())
+        file.commit().map_err(|e| (self.fail())(e.to_string()))
     }
 
     /// The data dictionary, the manifest and its signature; then the
@@ -222,8 +219,8 @@ impl Writer {
         )?;
         let mut files = Vec::new();
         for (rel, about) in &self.files {
-            let bytes =
-                std::fs::read(self.tmp.join(rel)).map_err(|e| (self.fail())(e.to_string()))?;
+            let bytes = std::fs::read(self.tmp.path().join(rel))
+                .map_err(|e| (self.fail())(e.to_string()))?;
             files.push(serde_json::json!({
                 "path": rel,
                 "bytes": bytes.len(),
@@ -246,25 +243,17 @@ impl Writer {
         });
         let text = serde_json::to_string_pretty(&manifest).expect("a manifest serialises") + "\n";
         let count = self.files.len();
-        self.put(&self.tmp.join(MANIFEST), text.as_bytes())?;
+        self.put(&self.tmp.path().join(MANIFEST), text.as_bytes())?;
         self.put(
-            &self.tmp.join(SIGNATURE),
+            &self.tmp.path().join(SIGNATURE),
             format!("{}\n", super::sign::sign(key, text.as_bytes())).as_bytes(),
         )?;
-        if self.out.exists() {
-            std::fs::remove_dir(&self.out).map_err(|e| (self.fail())(e.to_string()))?;
-        }
-        std::fs::rename(&self.tmp, &self.out).map_err(|e| (self.fail())(e.to_string()))?;
+        let fail = |e: std::io::Error| Error::Write {
+            path: self.out.clone(),
+            detail: e.to_string(),
+        };
+        self.tmp.commit().map_err(fail)?;
         Ok(count)
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        // Unfinished: nothing half-written is left looking like a release.
-        if self.tmp.exists() {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
     }
 }
 

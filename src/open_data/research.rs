@@ -4,7 +4,6 @@
 //! which pseudonym was theirs, and two releases' pseudonyms cannot be
 //! joined. Times are cut down to 15 minutes; categories to their group.
 
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
@@ -174,16 +173,9 @@ pub fn write(
         path: paths[0].clone(),
         detail: e,
     };
-    let open = |p: &PathBuf| {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(p)
-            .map_err(|e| fail(e.to_string()))
-    };
-    let mut uk = csv::Writer::from_writer(std::io::BufWriter::new(open(&paths[0])?));
-    let mut en = csv::Writer::from_writer(std::io::BufWriter::new(open(&paths[1])?));
+    let mut uk = csv::Writer::from_writer(w.new_file(&paths[0])?);
+    let mut en = csv::Writer::from_writer(w.new_file(&paths[1])?);
+    let mut pq_file = w.new_file(&paths[2])?;
     uk.write_record(COLUMNS.map(|c| c.1))
         .map_err(|e| fail(e.to_string()))?;
     en.write_record(COLUMNS.map(|c| c.0))
@@ -273,8 +265,10 @@ pub fn write(
             r_uk[3] = dtype.uk().to_string();
             let mut r_en = row;
             r_en[3] = dtype.code().to_string();
-            uk.write_record(&r_uk).map_err(|e| fail(e.to_string()))?;
-            en.write_record(&r_en).map_err(|e| fail(e.to_string()))?;
+            uk.write_record(crate::text::csv_row(&r_uk))
+                .map_err(|e| fail(e.to_string()))?;
+            en.write_record(crate::text::csv_row(&r_en))
+                .map_err(|e| fail(e.to_string()))?;
             for (col, v) in out.iter_mut().zip(r_en) {
                 col.push(v);
             }
@@ -290,9 +284,8 @@ pub fn write(
         )
         .map_err(polars_err)?;
         if parquet.is_none() {
-            let file = open(&paths[2])?;
             parquet = Some(
-                ParquetWriter::new(file)
+                ParquetWriter::new(&mut pq_file)
                     .batched(frame.schema())
                     .map_err(polars_err)?,
             );
@@ -303,16 +296,17 @@ pub fn write(
             .write_batch(&frame)
             .map_err(polars_err)?;
     }
-    uk.flush().map_err(|e| fail(e.to_string()))?;
-    en.flush().map_err(|e| fail(e.to_string()))?;
-    match parquet {
-        Some(p) => {
-            p.finish().map_err(polars_err)?;
-        }
-        None => {
-            open(&paths[2])?;
-        }
+    if let Some(p) = parquet {
+        p.finish().map_err(polars_err)?;
     }
+    let io = |e: std::io::Error| fail(e.to_string());
+    for file in [uk, en] {
+        file.into_inner()
+            .map_err(|e| fail(e.to_string()))?
+            .commit()
+            .map_err(io)?;
+    }
+    pq_file.commit().map_err(io)?;
     w.doc(Doc {
         name: "trips",
         about_uk: "Поїздки, одна на рядок, з псевдонімом картки замість номера.",

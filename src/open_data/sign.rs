@@ -44,9 +44,10 @@ pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), Error> {
         let key = SigningKey::from_bytes(&seed);
         crate::private::create_secret(path, format!("{}\n", hex(&seed)).as_bytes())
             .map_err(|e| bad(format!("cannot create it ({e})")))?;
-        std::fs::write(
-            public_path(path),
-            format!("{}\n", hex(key.verifying_key().as_bytes())),
+        crate::private::write_mode(
+            &public_path(path),
+            format!("{}\n", hex(key.verifying_key().as_bytes())).as_bytes(),
+            crate::private::Mode::Public,
         )
         .map_err(|e| bad(format!("cannot write its public half ({e})")))?;
         return Ok((key, true));

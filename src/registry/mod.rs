@@ -25,6 +25,15 @@ pub enum Error {
     },
     #[error("{path}: the registry is busy (another process is writing). Try again shortly.")]
     Busy { path: PathBuf },
+    #[error(
+        "{path}: the OS user {user} may not read the registry ({source}).\n  \
+         Run kartka as the user the home belongs to, or have its owner give this user access."
+    )]
+    NotPermitted {
+        path: PathBuf,
+        user: String,
+        source: std::io::Error,
+    },
     #[error("{path}: registry error: {source}")]
     Sqlite {
         path: PathBuf,
@@ -41,6 +50,7 @@ impl Error {
         match self {
             Error::TooNew { .. } => ExitCode::Config,
             Error::Busy { .. } => ExitCode::TempFail,
+            Error::NotPermitted { .. } => ExitCode::NoPerm,
             Error::Sqlite { .. } => ExitCode::IoErr,
         }
     }
@@ -62,6 +72,25 @@ impl Error {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// Why the registry at `path` could not be opened: not permitted (exit
+/// 77) when the OS user may not read it, an I/O error otherwise.
+fn not_permitted(path: &Path, source: std::io::Error) -> Error {
+    if source.kind() == std::io::ErrorKind::PermissionDenied {
+        return Error::NotPermitted {
+            path: path.to_path_buf(),
+            user: crate::access::identity::os_user(),
+            source,
+        };
+    }
+    Error::Sqlite {
+        path: path.to_path_buf(),
+        source: rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(source.to_string()),
+        ),
     }
 }
 
@@ -87,6 +116,9 @@ impl Registry {
                         Some(e.to_string()),
                     ),
                 })?;
+        }
+        if let Err(source) = std::fs::File::open(path) {
+            return Err(not_permitted(path, source));
         }
         let err = |e| Error::sqlite(path, e);
         let mut conn = Connection::open(path).map_err(err)?;
@@ -161,6 +193,26 @@ impl Registry {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_registry_this_user_may_not_read_is_said_so() {
+        let p = Path::new("home/registry.sqlite");
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = not_permitted(p, denied);
+        assert_eq!(e.exit_code(), crate::exit::ExitCode::NoPerm);
+        let text = e.to_string();
+        assert!(text.contains("home/registry.sqlite: the OS user"), "{text}");
+        assert!(text.contains("may not read the registry"), "{text}");
+        assert!(
+            text.contains("Run kartka as the user the home belongs to"),
+            "{text}"
+        );
+        let other = std::io::Error::from(std::io::ErrorKind::InvalidData);
+        assert_eq!(
+            not_permitted(p, other).exit_code(),
+            crate::exit::ExitCode::IoErr
+        );
+    }
 
     #[test]
     fn a_new_registry_is_private_wal_and_migrated() {

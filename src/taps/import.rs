@@ -89,6 +89,7 @@ pub fn import(
         }
     }
     super::parquet::sweep(home, reg)?;
+    super::sweep_parts(home);
     let mut held = Held::load(reg)?;
     refuse_conflicts(home, reg, &held, &checked)?;
     let mut out = Summary::default();

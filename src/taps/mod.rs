@@ -129,18 +129,15 @@ impl Error {
     }
 }
 
-/// Writes `bytes` to `path` and flushes them to the disk before returning.
+/// Writes `bytes` to `path` through `private::NewFile` (created new beside
+/// it, mode 0600, flushed, renamed into place) before returning.
 pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let mut f = std::fs::File::create(path).map_err(Error::write(path))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(Error::write(path))
+    crate::private::write(path, bytes).map_err(Error::write(path))
 }
 
-/// Writes `bytes` as `dir/name` the durable way: under a temporary name,
-/// flushed, renamed into place, the folder flushed. Returns the path and
-/// the bytes' SHA-256.
+/// Writes `bytes` as `dir/name` the durable way: through
+/// `private::NewFile`, flushed, renamed into place, the folder flushed.
+/// Returns the path and the bytes' SHA-256.
 pub(crate) fn write_durably(
     dir: &Path,
     name: &str,
@@ -148,11 +145,15 @@ pub(crate) fn write_durably(
 ) -> Result<(PathBuf, String), Error> {
     std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.partial"));
-    write_synced(&tmp, bytes)?;
-    std::fs::rename(&tmp, &path).map_err(Error::write(&path))?;
-    sync_dir(dir)?;
+    write_synced(&path, bytes)?;
     Ok((path, sha256_hex(bytes)))
+}
+
+/// Removes the part files killed writes left in the dumps and the
+/// quarantine (a docking stopped by a full disk, a killed import). Run
+/// holding the home lock, before a docking or an import writes.
+pub(crate) fn sweep_parts(home: &crate::home::Home) -> usize {
+    crate::private::sweep_tree(&home.dumps(), 1) + crate::private::sweep_tree(&home.quarantine(), 2)
 }
 
 /// Flushes a folder's entries (a new or renamed file) to the disk.

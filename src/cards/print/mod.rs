@@ -20,8 +20,7 @@ pub mod proof;
 pub mod uids;
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -449,14 +448,7 @@ fn create_private_dir(path: &Path) -> std::io::Result<()> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = Error::output(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(fail)?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(fail)
+    crate::private::write(path, bytes).map_err(Error::output(path))
 }
 
 /// A print job needs a folder of its own: `out` is new or empty.
@@ -488,25 +480,16 @@ fn write_folder(
 ) -> Result<(), Error> {
     let fail = Error::output(out);
     out_is_free(out)?;
-    // Everything is written into a staging folder beside `out`, renamed into
-    // place at the end: the printer software never sees half a batch.
-    let name = out
-        .file_name()
-        .map_or("job".into(), |n| n.to_string_lossy().into_owned());
-    let stage = out.with_file_name(format!(".{name}.partial"));
-    if stage.exists() {
-        std::fs::remove_dir_all(&stage).map_err(fail)?;
-    }
-    let result = write_files(&stage, config, design, ready, key, job, lang).and_then(|()| {
-        // The fault tests stop here: the audit entry is written, the
-        // folder not yet in place.
-        crate::failpoint::hit("print-job-before-rename");
-        std::fs::rename(&stage, out).map_err(Error::output(out))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&stage);
-    }
-    result
+    // Everything is written into a staging folder made new beside `out`
+    // (mode 0700), renamed into place at the end: the printer software
+    // never sees half a batch, and a killed job's folder is swept by the
+    // next job for the same `out`.
+    let stage = crate::private::NewDir::create(out, crate::private::Mode::Private).map_err(fail)?;
+    write_files(stage.path(), config, design, ready, key, job, lang)?;
+    // The fault tests stop here: the audit entry is written, the folder
+    // not yet in place.
+    crate::failpoint::hit("print-job-before-rename");
+    stage.commit().map_err(Error::output(out))
 }
 
 fn write_files(
@@ -572,7 +555,7 @@ fn write_files(
             Lang::Uk => c.valid_to.format("%d.%m.%Y").to_string(),
             Lang::En => c.valid_to.to_string(),
         };
-        csv.write_record([
+        csv.write_record(crate::text::csv_row([
             n.to_string().as_str(),
             &n.grouped(),
             &c.surname,
@@ -584,7 +567,7 @@ fn write_files(
             community_name,
             &valid_to,
             &r.uid.hex(),
-        ])
+        ]))
         .expect("in memory");
         proof_cards.push(proof::ProofCard {
             number: n,

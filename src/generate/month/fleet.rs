@@ -110,7 +110,7 @@ impl Fleet {
             }
         }
         f.write_all(out.as_bytes())
-            .and_then(|()| f.flush())
+            .and_then(|()| f.commit())
             .map_err(write::io(path))
     }
 }

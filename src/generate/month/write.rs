@@ -17,13 +17,13 @@ use super::{GenCard, PATTERNS, Record};
 use crate::generate::Error;
 use crate::taps::dump;
 
-pub(super) fn file(path: &Path) -> Result<std::io::BufWriter<std::fs::File>, Error> {
-    std::fs::File::create(path)
-        .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
-        .map_err(|e| Error::Write {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })
+/// A new file at `path` through `private::NewFile` (mode 0600: the data
+/// is made up, but looks like people's); `commit` puts it in place.
+pub(super) fn file(path: &Path) -> Result<crate::private::NewFile, Error> {
+    crate::private::NewFile::create(path, crate::private::Mode::Private).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
 }
 
 pub(super) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -60,7 +60,7 @@ pub(super) fn cards(path: &Path, cards: &[GenCard]) -> Result<(), Error> {
         )
         .map_err(io(path))?;
     }
-    f.flush().map_err(io(path))
+    f.commit().map_err(io(path))
 }
 
 pub(super) fn truth(path: &Path, records: &[Record]) -> Result<(), Error> {
@@ -79,7 +79,7 @@ pub(super) fn truth(path: &Path, records: &[Record]) -> Result<(), Error> {
             .map_err(io(path))?;
         }
     }
-    f.flush().map_err(io(path))
+    f.commit().map_err(io(path))
 }
 
 pub(super) fn vendor_csv(path: &Path, records: &[Record]) -> Result<(), Error> {
@@ -110,7 +110,7 @@ pub(super) fn vendor_csv(path: &Path, records: &[Record]) -> Result<(), Error> {
         )
         .map_err(io(path))?;
     }
-    f.flush().map_err(io(path))
+    f.commit().map_err(io(path))
 }
 
 /// One dump per validator, as a docking at the month's end would keep it.
@@ -143,7 +143,7 @@ pub(super) fn dumps(
         let mut f = file(&path)?;
         f.write_all(&header.to_bytes())
             .and_then(|()| f.write_all(&bytes))
-            .and_then(|()| f.flush())
+            .and_then(|()| f.commit())
             .map_err(io(&path))?;
         n += 1;
     }
