@@ -105,23 +105,48 @@ impl Write for NewFile {
     }
 }
 
+/// The part files (`.*.part`, regular files) each folder held when this
+/// process first wrote into it: a killed run's leftovers. Listed once per
+/// folder, so writing N files into one folder (a print job's photos) costs
+/// one listing, not N.
+static STRAYS: std::sync::Mutex<Option<std::collections::HashMap<PathBuf, Vec<String>>>> =
+    std::sync::Mutex::new(None);
+
+fn strays_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n.ends_with(".part"))
+        .collect()
+}
+
 /// Removes the part files (`.NAME.*.part`, regular files only, links are
 /// left alone) that a killed write of `target` left; returns how many.
 pub fn sweep(target: &Path) -> usize {
     let prefix = prefix(target);
-    let Ok(entries) = std::fs::read_dir(folder(target)) else {
-        return 0;
-    };
+    let dir = folder(target);
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut guard = STRAYS.lock().unwrap_or_else(|e| e.into_inner());
+    let strays = guard
+        .get_or_insert_with(Default::default)
+        .entry(key)
+        .or_insert_with(|| strays_in(dir));
     let mut swept = 0;
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        let ours = name.starts_with(&prefix) && name.ends_with(".part");
-        let regular = e.file_type().is_ok_and(|t| t.is_file());
-        if ours && regular && std::fs::remove_file(e.path()).is_ok() {
+    strays.retain(|name| {
+        if !name.starts_with(&prefix) {
+            return true;
+        }
+        let path = dir.join(name);
+        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if regular && std::fs::remove_file(&path).is_ok() {
             swept += 1;
         }
-    }
+        false
+    });
     swept
 }
 
@@ -321,6 +346,8 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600, "private before anything is written");
         std::mem::forget(f); // as a kill would leave it
         assert!(part[0].exists());
+        // The next run is another process: it lists the folder afresh.
+        *STRAYS.lock().unwrap() = None;
         write_mode(&out, b"b", Mode::Public).unwrap();
         assert!(!part[0].exists(), "swept by the next write of the target");
         let mode = std::fs::metadata(&out).unwrap().permissions().mode();

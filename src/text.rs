@@ -143,10 +143,23 @@ pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
         .chars()
         .next()
         .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
-    if risky && !is_number(s) {
+    // A cell that itself looks escaped is escaped once more, so that
+    // `csv_uncell` gives back exactly what was written.
+    let looks_escaped = s.starts_with('\'') && csv_uncell(s).len() != s.len();
+    if (risky && !is_number(s)) || looks_escaped {
         std::borrow::Cow::Owned(format!("'{s}"))
     } else {
         std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV cell kartka escaped (`'=…`, `'+…`) read back as it was written
+/// before the escape; any other cell as is. The readers of files kartka
+/// writes to be fixed and imported again (rejects files) use it.
+pub fn csv_uncell(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if csv_cell(rest).len() != rest.len() => rest,
+        _ => s,
     }
 }
 
@@ -176,6 +189,14 @@ fn is_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn an_escaped_cell_reads_back_as_written(s in "[=+@\\-\t\r']{0,2}[a-zA-Z0-9 .,()\"=+-]{0,12}") {
+            let written = csv_cell(&s);
+            proptest::prop_assert_eq!(csv_uncell(&written), s.as_str());
+        }
+    }
 
     #[test]
     fn formula_text_is_escaped_and_numbers_kept() {

@@ -493,3 +493,117 @@ fn links_planted_in_a_backups_folder_are_never_written_through() {
     );
     assert!(!elsewhere.exists(), "nothing created through the link");
 }
+
+/// No cell of `csv` starts as a spreadsheet takes a formula to.
+fn no_cell_opens_as_a_formula(csv: &str, what: &str) {
+    let text = csv.trim_start_matches('\u{feff}');
+    let semicolon = text.lines().next().unwrap_or("").contains(';');
+    let mut read = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(if semicolon { b';' } else { b',' })
+        .from_reader(text.as_bytes());
+    for rec in read.records() {
+        for cell in rec.unwrap().iter() {
+            let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            assert!(
+                !risky || cell.parse::<f64>().is_ok(),
+                "{what}: {cell:?} opens as a formula"
+            );
+        }
+    }
+}
+
+#[test]
+fn formula_text_reaches_the_rejects_and_warnings_escaped_and_imports_again_as_written() {
+    let h = crate::common::Home::new();
+    let head = "Прізвище;Ім’я;По батькові;Дата народження;Стать;Документ, що засвідчує особу (Серія, №);Реєстраційний номер облікової картки платника податків;Документ, який підтверджує пільгу;Тип пільги;Громада;Дохід, грн;Телефон";
+    // Each payload in a name of a row rejected for its date of birth, and
+    // in the phone of an accepted row (a contact field: a warning).
+    let mut text = format!("{head}\n");
+    for (i, p) in PAYLOADS.iter().enumerate() {
+        text.push_str(&format!(
+            "{p};Марія;Іванівна;;ж;АК 48291{i};;ПП №234567{i};пенсіонери за віком;Тернівська ТГ;3200,50;\n"
+        ));
+    }
+    text.push_str(&format!(
+        "Коваленко;Марія;Іванівна;14.03.1952;ж;АВ 482913;1906610428;ПП №2345671;пенсіонери за віком;Тернівська ТГ;3200,50;{}\n",
+        PAYLOADS[0]
+    ));
+    let input = h.work.join("payloads.csv");
+    std::fs::write(&input, text).unwrap();
+    let r = h.kartka(&["import", "applicants", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rejects = h.work.join("payloads.rejects.csv");
+    let csv = std::fs::read_to_string(&rejects).unwrap();
+    let cells: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv.as_bytes())
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>())
+        .collect();
+    for p in PAYLOADS {
+        assert!(cells.contains(&format!("'{p}")), "{p} escaped in {csv}");
+    }
+    no_cell_opens_as_a_formula(&csv, "rejects");
+    if let Ok(w) = std::fs::read_to_string(h.work.join("payloads.warnings.csv")) {
+        no_cell_opens_as_a_formula(&w, "warnings");
+    }
+    // The rejects file, fixed (a date of birth given), imports again with
+    // the names as the clerk wrote them, not with the escape.
+    let fixed = csv
+        .replace(";;ж;", ";14.03.1952;ж;")
+        .replace(",,ж,", ",14.03.1952,ж,");
+    assert_ne!(fixed, csv, "the date cell was found");
+    std::fs::write(&rejects, fixed).unwrap();
+    let r = h.kartka(&["--json", "import", "applicants", rejects.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names: Vec<String> = {
+        let db = h.db();
+        let mut stmt = db.prepare("SELECT surname FROM people").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(
+        names.iter().all(|n| !n.starts_with('\'')),
+        "no stored name carries the escape: {names:?}"
+    );
+    // What is refused again is escaped once, not twice: the cells were
+    // read as the clerk wrote them.
+    let again = std::fs::read_to_string(h.work.join("payloads.rejects.rejects.csv"))
+        .or_else(|_| std::fs::read_to_string(&rejects))
+        .unwrap_or_default();
+    assert!(!again.contains("''"), "{again}");
+}
+
+#[test]
+fn a_vendor_rejects_file_escapes_formula_text_and_imports_again_as_written() {
+    let h = crate::common::Home::new();
+    crate::common::store::fleet(&h);
+    let csv = h.work.join("vendor.csv");
+    std::fs::write(
+        &csv,
+        "validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq\n\
+         7,1012,5,1,1000000008,04A1B2C3,2026-10-01T08:00:00+03:00,1,=HYPERLINK(\"http://x\"),1\n",
+    )
+    .unwrap();
+    let r = h.kartka(&["taps", "import", csv.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rejects = h.work.join("vendor.rejects.csv");
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(!text.contains(",=HYPERLINK"), "{text}");
+    // Fixed by the clerk: the result column put right, the escape kept in
+    // the other cells; it imports.
+    std::fs::write(
+        &rejects,
+        text.replace("'=HYPERLINK(\"\"http://x\"\")", "accepted"),
+    )
+    .unwrap();
+    let r = h.kartka(&["--json", "taps", "import", rejects.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["taps_new"], 1, "{}", r.stdout);
+}

@@ -616,7 +616,7 @@ fn read_csv(bytes: &[u8], path: &Path) -> Result<Vec<Vec<Data>>, Error> {
                     if f.is_empty() {
                         Data::Empty
                     } else {
-                        bounded(Data::String(f.to_string()))
+                        bounded(Data::String(crate::text::csv_uncell(f).to_string()))
                     }
                 })
                 .collect(),

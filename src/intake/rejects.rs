@@ -111,11 +111,11 @@ impl Csv {
                 inner: sink,
                 bytes: 3,
             });
-            w.write_record(&self.head)?;
+            w.write_record(crate::text::csv_row(&self.head))?;
             self.out = Some(w);
         }
         let out = self.out.as_mut().expect("created above");
-        out.write_record(record)?;
+        out.write_record(crate::text::csv_row(record))?;
         self.rows += 1;
         Ok(())
     }

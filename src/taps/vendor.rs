@@ -68,7 +68,10 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Parsed, Error> {
         todo: "Export the taps with the columns validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq; nothing was imported.",
     };
     let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Some(Ok(h)) => h
+            .iter()
+            .map(|c| crate::text::csv_uncell(c.trim()).to_string())
+            .collect(),
         Some(Err(e)) => return Err(bad(format!("line 1: {e}"))),
         None => return Err(bad("the file is empty".into())),
     };
@@ -109,7 +112,11 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Parsed, Error> {
             continue;
         }
         let fields: Vec<String> = row.iter().map(str::to_string).collect();
-        let cell = |i: usize| fields.get(index[i]).map_or("", |s| s.trim());
+        let cell = |i: usize| {
+            fields
+                .get(index[i])
+                .map_or("", |s| crate::text::csv_uncell(s.trim()))
+        };
         match tap(&cell) {
             Ok(t) => match seen.entry((t.record.validator, t.record.seq)) {
                 Entry::Vacant(v) => {
@@ -238,13 +245,15 @@ pub fn write_rejects(path: &Path, header: &[String], rejects: &[Reject]) -> Resu
     let mut head: Vec<&str> = header.iter().map(String::as_str).collect();
     head.push("line");
     head.push("reason");
-    w.write_record(&head).expect("in memory");
+    w.write_record(crate::text::csv_row(&head))
+        .expect("in memory");
     for r in rejects {
         let mut row: Vec<String> = r.fields.clone();
         row.resize(header.len(), String::new());
         row.push(r.line.to_string());
         row.push(r.reason.clone());
-        w.write_record(&row).expect("in memory");
+        w.write_record(crate::text::csv_row(&row))
+            .expect("in memory");
     }
     let bytes = w.into_inner().expect("in memory");
     super::write_synced(path, &bytes)
