@@ -168,28 +168,32 @@ fn parquet<'a>(home: &'a Home, rel: &'a str) -> impl Fn(PolarsError) -> Error + 
     }
 }
 
-/// The batches whose runs hold `keys`.
+/// The batches whose runs hold `keys`: each key's validator's runs read
+/// once, then found by binary search.
 fn batches_of(reg: &Registry, keys: &[(u16, u32)]) -> Result<FxHashSet<i64>, Error> {
     let err = Error::sql(reg.path());
     let mut stmt = reg
         .conn()
         .prepare_cached(
-            "SELECT seq_last, batch FROM tap_ranges WHERE validator = ?1 AND seq_first <= ?2
-             ORDER BY seq_first DESC LIMIT 1",
+            "SELECT seq_first, seq_last, batch FROM tap_ranges WHERE validator = ?1 ORDER BY seq_first",
         )
         .map_err(&err)?;
+    let mut runs: FxHashMap<u16, Vec<(u32, u32, i64)>> = FxHashMap::default();
     let mut out = FxHashSet::default();
     for &(v, s) in keys {
-        let found: Option<(u32, i64)> = stmt
-            .query_row(params![v, s], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .map_err(&err)?;
-        if let Some((last, batch)) = found.filter(|(last, _)| *last >= s) {
-            let _ = last;
+        let list = match runs.entry(v) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                stmt.query_map([v], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(&err)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(&err)?,
+            ),
+        };
+        let i = list.partition_point(|r| r.0 <= s);
+        if let Some(&(_, last, batch)) = i.checked_sub(1).map(|i| &list[i])
+            && last >= s
+        {
             out.insert(batch);
         }
     }
