@@ -165,6 +165,20 @@ impl Vocabulary {
         if let Some(m) = self.by_stems(&words) {
             return m;
         }
+        // A word cut short («учасн. бойових дій»): the one known stem it
+        // begins.
+        let expanded = self.expand(&words);
+        if expanded != words
+            && let Some(m) = self.by_stems(&expanded)
+        {
+            return match m {
+                Match::Variant { code, .. } => Match::Variant {
+                    code,
+                    how: How::Short,
+                },
+                other => other,
+            };
+        }
         // Typos: each unknown word replaced by the one known stem clearly
         // nearest to it; then the same stages again.
         let corrected = self.correct(&words);
@@ -292,6 +306,24 @@ impl Vocabulary {
         self.result(kept, How::Extra)
     }
 
+    /// Each word of four letters or more that no phrase has is replaced by
+    /// the one known stem that begins with it, when there is one.
+    fn expand(&self, words: &BTreeSet<String>) -> BTreeSet<String> {
+        words
+            .iter()
+            .map(|w| {
+                if self.known.contains(w) || is_number(w) || w.chars().count() < 4 {
+                    return w.clone();
+                }
+                let mut longer = self.known.iter().filter(|k| k.starts_with(w.as_str()));
+                match (longer.next(), longer.next()) {
+                    (Some(k), None) => k.clone(),
+                    _ => w.clone(),
+                }
+            })
+            .collect()
+    }
+
     /// Each word that no phrase has is replaced by the known stem nearest to
     /// it, when that one is within the typo allowance and no other known stem
     /// is as near.
@@ -372,6 +404,9 @@ fn typo_allowance(w: &str) -> usize {
 
 /// Words that carry no meaning for matching, whatever the kind.
 const STOP: &[&str] = &[
+    "разі",
+    "зв'язку",
+    "звязку",
     "з",
     "із",
     "зі",

@@ -416,8 +416,17 @@ pub fn max_chars(field: Field) -> usize {
     }
 }
 
-/// Words that mean "no tax number" in the tax-number column.
-const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
+/// Whether a tax-number cell says the person has none: a dash, «немає»,
+/// or a refusal in words («відмова (релігійні переконання)», «відмова від
+/// РНОКПП»): the person is then identified by the passport, as the law
+/// allows (reference/identity-numbers.md).
+fn no_tax_number(raw: &str) -> bool {
+    let key = text::match_key(raw);
+    cells::says_none(raw)
+        || key.contains("відмов")
+        || key.contains("релігі")
+        || key.starts_with("не присвоєно")
+}
 
 impl RowContext<'_> {
     /// What a category cell's text names.
@@ -433,6 +442,14 @@ impl RowContext<'_> {
     fn cell<'r>(&self, row: &'r [Data], field: Field) -> Option<&'r Data> {
         let col = *self.columns.get(&field)?;
         row.get(col).filter(|c| !cells::is_blank(c))
+    }
+
+    /// A cell as the clerk wrote it, for quoting.
+    fn written(&self, row: &[Data], field: Field) -> Option<String> {
+        self.cell(row, field).map(|c| match c {
+            Data::String(s) => s.clone(),
+            other => cells::text(other),
+        })
     }
 
     fn text(&self, row: &[Data], field: Field) -> Option<String> {
@@ -488,6 +505,9 @@ impl RowContext<'_> {
 
         let sex_cell = self.text(row, Field::Sex);
         let sex = sex_cell.as_deref().and_then(|s| {
+            if let Some(sex) = cells::sex(s) {
+                return Some(sex);
+            }
             let m = known(&self.seen_sexes, &self.sexes, s);
             let code = match m {
                 Match::Unknown(_) => {
@@ -510,7 +530,7 @@ impl RowContext<'_> {
         });
 
         let (tax_number, tax_passport) = self.tax_number(row, birth_date, sex, &mut p);
-        let mut passport = self.passport(row, &mut p);
+        let mut passport = self.passport(row, birth_date, &mut p);
         if let Some(tp) = tax_passport {
             match &passport {
                 Some(pp) if pp != &tp => p.reject(
@@ -557,12 +577,8 @@ impl RowContext<'_> {
             _ => None,
         };
 
-        let phone = self
-            .text(row, Field::Phone)
-            .and_then(|raw| p.ok(Field::Phone, self.phones.borrow_mut().read(&raw)));
-        let email = self
-            .text(row, Field::Email)
-            .and_then(|raw| p.ok(Field::Email, cells::email(&raw)));
+        let phone = self.contact(row, Field::Phone, &mut p);
+        let email = self.contact(row, Field::Email, &mut p);
 
         let community = self.community(row, &mut p);
         let (categories, chosen_category) = self.categories(row, &mut p);
@@ -654,9 +670,40 @@ impl RowContext<'_> {
         })
     }
 
-    /// Rejects every read cell longer than its field's `max_chars`.
+    /// A phone or e-mail cell: what can be read, the rest kept as written,
+    /// a warning for the clerk; never a reason to refuse the person.
+    fn contact(&self, row: &[Data], field: Field, p: &mut Problems) -> Option<String> {
+        let raw = self.written(row, field)?;
+        let (_, n) = cells::uncut(&raw);
+        if n > max_chars(field) {
+            p.warn(
+                field,
+                why!(
+                    "{} — задовго для контакту (щонайбільше {} символів); не збережено",
+                    "{} is too long for contact data (at most {} characters); not kept",
+                    cells::quoted_uk(&raw),
+                    max_chars(field)
+                ),
+            );
+            return None;
+        }
+        let contact = match field {
+            Field::Phone => self.phones.borrow_mut().contact(&raw),
+            _ => cells::email_contact(&raw),
+        };
+        if let Some(note) = contact.note {
+            p.warn(field, note);
+        }
+        contact.kept
+    }
+
+    /// Rejects every read cell longer than its field's `max_chars`; contact
+    /// cells are not reasons to refuse (`contact`).
     fn lengths(&self, row: &[Data], p: &mut Problems) {
         for (&field, &col) in self.columns {
+            if matches!(field, Field::Phone | Field::Email) {
+                continue;
+            }
             let Some(Data::String(s)) = row.get(col) else {
                 continue;
             };
@@ -718,12 +765,17 @@ impl RowContext<'_> {
                         }
                     }
                     match parts.len() {
-                        2 | 3 => (
+                        3 => (
                             Some(parts[0].clone()),
                             Some(parts[1].clone()),
-                            parts.get(2).cloned(),
+                            Some(parts[2].clone()).filter(|p| !cells::says_none(p)),
                             Field::FullName,
                         ),
+                        2 => {
+                            let written = self.written(row, Field::FullName).unwrap_or(full);
+                            p.reject(Field::FullName, two_words(&written, &parts[1]));
+                            return (None, None, None);
+                        }
                         n => {
                             p.reject(
                                 Field::FullName,
@@ -797,9 +849,7 @@ impl RowContext<'_> {
             return (None, None);
         };
         let raw = cells::text(cell);
-        if !raw.bytes().any(|b| b.is_ascii_digit())
-            && NO_TAX_NUMBER.contains(&text::match_key(&raw).as_str())
-        {
+        if !raw.bytes().any(|b| b.is_ascii_digit()) && no_tax_number(&raw) {
             return (None, None);
         }
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
@@ -826,8 +876,8 @@ impl RowContext<'_> {
             }
         }
         if !all_digits {
-            if let Some(pp) = identity::parse_passport(&raw) {
-                return (None, Some(pp.as_str().to_string()));
+            if let Some(id) = cells::id_document(None, &raw) {
+                return (None, Some(id.document.as_str().to_string()));
             }
             p.reject(
                 Field::TaxNumber,
@@ -905,28 +955,112 @@ impl RowContext<'_> {
         }
     }
 
-    fn passport(&self, row: &[Data], p: &mut Problems) -> Option<String> {
-        let (raw, field) = if let Some(v) = self.text(row, Field::Passport) {
-            (v, Field::Passport)
-        } else if let Some(n) = self.text(row, Field::PassportNumber) {
-            let series = self.text(row, Field::PassportSeries).unwrap_or_default();
-            (format!("{series}{n}"), Field::PassportNumber)
+    /// The identity document in the passport column, or in the series and
+    /// number columns (quoted as the two cells they are).
+    fn passport(
+        &self,
+        row: &[Data],
+        birth_date: Option<NaiveDate>,
+        p: &mut Problems,
+    ) -> Option<String> {
+        let (read, shown, field) = if let Some(v) = self.written(row, Field::Passport) {
+            let shown = (cells::quoted_uk(&v), cells::quoted(&v));
+            (cells::id_document(None, &v), shown, Field::Passport)
+        } else if let Some(n) = self.written(row, Field::PassportNumber) {
+            let series = self.written(row, Field::PassportSeries);
+            let shown = match &series {
+                Some(s) => (
+                    format!(
+                        "серія {}, номер {}",
+                        cells::quoted_uk(s),
+                        cells::quoted_uk(&n)
+                    ),
+                    format!("series {}, number {}", cells::quoted(s), cells::quoted(&n)),
+                ),
+                None => (cells::quoted_uk(&n), cells::quoted(&n)),
+            };
+            (
+                cells::id_document(series.as_deref(), &n),
+                shown,
+                Field::PassportNumber,
+            )
         } else {
             return None;
         };
-        match identity::parse_passport(&raw) {
-            Some(pp) => Some(pp.as_str().to_string()),
-            None => {
-                p.reject(
+        let (uk, en) = shown;
+        let Some(read) = read else {
+            p.reject(
+                field,
+                why!(
+                    "{uk} — не документ, що посвідчує особу; очікуються паспорт (2 кириличні літери і 6 цифр, АВ123456), ID-картка (9 цифр) або свідоцтво про народження дитини (І-АП 123456)",
+                    "{en} is not an identity document; expected a passport (2 Cyrillic letters and 6 digits, АВ123456), an ID card (9 digits) or a child's birth certificate (І-АП 123456)"
+                ),
+            );
+            return None;
+        };
+        self.check_id(&read, birth_date, field, (&uk, &en), p)
+            .then(|| read.document.as_str().to_string())
+    }
+
+    /// A birth certificate identifies a child under 14 (P4); a УНЗР must
+    /// be one, of the person's date of birth.
+    fn check_id(
+        &self,
+        read: &cells::IdRead,
+        birth_date: Option<NaiveDate>,
+        field: Field,
+        (uk, en): (&str, &str),
+        p: &mut Problems,
+    ) -> bool {
+        let mut ok = true;
+        if let (cells::IdDocument::BirthCertificate(_), Some(b)) = (&read.document, birth_date)
+            && b.checked_add_months(chrono::Months::new(14 * 12))
+                .is_some_and(|d14| d14 <= self.today)
+        {
+            p.reject(
+                field,
+                why!(
+                    "{uk} — свідоцтво про народження, а особі вже виповнилося 14 років; потрібен паспорт (P4)",
+                    "{en} is a birth certificate, but the person is 14 or older; a passport is needed (P4)"
+                ),
+            );
+            ok = false;
+        }
+        if let Some(unzr) = &read.unzr {
+            match cells::unzr_check(unzr) {
+                None => {
+                    p.reject(
+                        field,
+                        why!(
+                            "{uk}: УНЗР {unzr} — не дата народження і номер (РРРРММДД-ННННК)",
+                            "{en}: УНЗР {unzr} is not a date of birth and a number (YYYYMMDD-NNNNC)"
+                        ),
+                    );
+                    ok = false;
+                }
+                Some((d, _)) if birth_date.is_some_and(|b| b != d) => {
+                    p.reject(
+                        field,
+                        why!(
+                            "{uk}: УНЗР {unzr} містить дату народження {}, а вказано {}; одне з них помилкове",
+                            "{en}: УНЗР {unzr} holds the birth date {}, but the date of birth is {}; one of them is wrong",
+                            d.format("%d.%m.%Y"),
+                            birth_date.map_or(String::new(), |b| b.format("%d.%m.%Y").to_string())
+                        ),
+                    );
+                    ok = false;
+                }
+                Some((_, false)) => p.warn(
                     field,
                     why!(
-                        "{raw:?} — не паспорт; очікуються 2 кириличні літери і 6 цифр (АВ123456) або 9 цифр ID-картки",
-                        "{raw:?} is not a passport; expected 2 Cyrillic letters and 6 digits (АВ123456) or an ID card's 9 digits"
+                        "{uk}: контрольна цифра УНЗР {unzr} не збігається; перевірте номер",
+                        "{en}: the check digit of УНЗР {unzr} does not match; check the number"
                     ),
-                );
-                None
+                ),
+                Some(_) => {}
             }
         }
+        ok
     }
 
     fn community(&self, row: &[Data], p: &mut Problems) -> Option<String> {
@@ -1010,8 +1144,61 @@ impl RowContext<'_> {
                 None => None,
             }
         });
+        if chosen.is_none() && categories.len() > 1 {
+            p.warn(Field::Category, self.several_categories(&categories));
+        }
         (categories, chosen)
     }
+
+    /// P2: a person in several categories uses one, at their choice. Both
+    /// are kept; without a choice the one needing no income test is used.
+    fn several_categories(&self, categories: &[String]) -> Why {
+        let used = categories
+            .iter()
+            .find(|c| !self.income_tested.contains(*c))
+            .unwrap_or(&categories[0]);
+        let all = categories.join(", ");
+        why!(
+            "особа має кілька категорій ({all}); записано всі, використовується {used} (без перевірки доходу, P2); якщо особа обирає іншу, впишіть її у стовпець обраної категорії",
+            "the person holds several categories ({all}); all are kept and {used} is used (no income test, P2); if the person chooses another, write it in the chosen-category column"
+        )
+    }
+}
+
+/// «П.І.Б.» of two words: a part is missing, named by what the second
+/// word is: a patronymic («Петро Іванович»: no surname) or not (no
+/// patronymic).
+fn two_words(written: &str, second: &str) -> Why {
+    let (uk, en) = (cells::quoted_uk(written), cells::quoted(written));
+    if is_patronymic(second) {
+        why!(
+            "{uk} — лише ім'я та по батькові: бракує прізвища; допишіть його, як у паспорті",
+            "{en} is only a given name and a patronymic: the surname is missing; add it as in the passport"
+        )
+    } else {
+        why!(
+            "{uk} має два слова: бракує по батькові; допишіть його, як у паспорті, або «-», якщо в паспорті його немає",
+            "{en} has two words: the patronymic is missing; add it as in the passport, or «-» if the passport has none"
+        )
+    }
+}
+
+/// Whether a word ends as Ukrainian patronymics do: «-ович», «-івна».
+fn is_patronymic(word: &str) -> bool {
+    let w = word.to_lowercase();
+    [
+        "ович",
+        "йович",
+        "евич",
+        "ич",
+        "івна",
+        "ївна",
+        "овна",
+        "ічна",
+        "инична",
+    ]
+    .iter()
+    .any(|end| w.ends_with(end) && w.chars().count() > end.chars().count() + 1)
 }
 
 fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) -> bool {
@@ -1030,10 +1217,15 @@ pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, M
         return vec![(raw.to_string(), whole)];
     }
     let by_semicolon: Vec<&str> = raw.split([';', '\n']).collect();
+    let by_comma: Vec<&str> = raw.split(',').collect();
     let parts: Vec<&str> = if by_semicolon.len() > 1 {
         by_semicolon
+    } else if by_comma.len() > 1 {
+        by_comma
+    } else if raw.contains(" / ") {
+        raw.split(" / ").collect()
     } else {
-        raw.split(',').collect()
+        raw.split('/').collect()
     };
     let parts: Vec<&str> = parts
         .iter()

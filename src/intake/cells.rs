@@ -136,51 +136,111 @@ pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, 
     }
 }
 
-fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
-    let bad = || {
-        why!(
-            "{s:?} — не дата; очікується дата на зразок 28.02.1948",
-            "{s:?} is not a date; expected a date like 28.02.1948"
-        )
-    };
+fn not_a_date(s: &str) -> Why {
+    why!(
+        "{s:?} — не дата; очікується дата на зразок 28.02.1948 або 28 лютого 1948 р.",
+        "{s:?} is not a date; expected a date like 28.02.1948 or 28 лютого 1948 р."
+    )
+}
+
+/// The month a Ukrainian month word names, in any case or abbreviated to
+/// at least three letters: «березня», «березень», «бер.».
+pub fn month_number(word: &str) -> Option<u32> {
+    const STEMS: [&str; 12] = [
+        "січ",
+        "лют",
+        "берез",
+        "квіт",
+        "трав",
+        "черв",
+        "лип",
+        "серп",
+        "верес",
+        "жовт",
+        "листоп",
+        "груд",
+    ];
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.chars().count() < 3 || !w.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    let hits: Vec<usize> = (0..12)
+        .filter(|&i| w.starts_with(STEMS[i]) || STEMS[i].starts_with(w.as_str()))
+        .collect();
+    match hits.as_slice() {
+        [i] => Some(*i as u32 + 1),
+        _ => None,
+    }
+}
+
+/// The text without the year word after the year: «1951 р.», «1951р.»,
+/// «1951 року».
+fn without_year_word(s: &str) -> &str {
+    let t = s.trim_end();
+    for word in ["року", "рік", "р.", "р"] {
+        if let Some(head) = t.strip_suffix(word)
+            && head.trim_end().ends_with(|c: char| c.is_ascii_digit())
+        {
+            return head.trim_end();
+        }
+    }
+    t
+}
+
+fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
+    let bad = || not_a_date(written);
+    let s = without_year_word(written);
     // ISO, possibly with a time part (ODS writes 1948-02-28T00:00:00).
     let iso = s.split(['T', ' ']).next().unwrap_or(s);
     if let Ok(d) = NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
         return Ok(d);
     }
-    let parts: Vec<&str> = s.split(['.', '/', '-']).map(str::trim).collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(bad());
-    }
-    let (d, m, y) = (parts[0], parts[1], parts[2]);
-    if d.len() > 2 || m.len() > 2 {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let (d, m, y) = match words.as_slice() {
+        [d, m, y] if !m.starts_with(|c: char| c.is_ascii_digit()) => {
+            let month = month_number(m).ok_or_else(bad)?;
+            (*d, month, *y)
+        }
+        _ => {
+            let parts: Vec<&str> = s.split(['.', '/', '-']).map(str::trim).collect();
+            let [d, m, y] = parts.as_slice() else {
+                return Err(bad());
+            };
+            if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            (*d, m.parse().map_err(|_| bad())?, *y)
+        }
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(d) || !digits(y) || d.len() > 2 {
         return Err(bad());
     }
     let day: u32 = d.parse().map_err(|_| bad())?;
-    let month: u32 = m.parse().map_err(|_| bad())?;
-    let year: i32 = match y.len() {
-        4 => y.parse().map_err(|_| bad())?,
-        2 => {
-            let yy: i32 = y.parse().map_err(|_| bad())?;
-            let century = today.year() / 100 * 100;
-            match kind {
-                // A birth date is in the past: `5.3.52` is 1952.
-                DateKind::Past if century + yy > today.year() => century - 100 + yy,
-                _ => century + yy,
-            }
-        }
-        _ => return Err(bad()),
-    };
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| {
+    let year = full_year(y, kind, today).ok_or_else(bad)?;
+    NaiveDate::from_ymd_opt(year, m, day).ok_or_else(|| {
         why!(
-            "{s:?} — такої дати не існує (день {day}, місяць {month}, рік {year})",
-            "{s:?} is not a real date (day {day}, month {month}, year {year})"
+            "{written:?} — такої дати не існує (день {day}, місяць {m}, рік {year})",
+            "{written:?} is not a real date (day {day}, month {m}, year {year})"
         )
     })
+}
+
+/// A year written with four digits, or two: a birth date is in the past
+/// (`52` is 1952), any other date in this century.
+fn full_year(y: &str, kind: DateKind, today: NaiveDate) -> Option<i32> {
+    match y.len() {
+        4 => y.parse().ok(),
+        2 => {
+            let yy: i32 = y.parse().ok()?;
+            let century = today.year() / 100 * 100;
+            Some(match kind {
+                DateKind::Past if century + yy > today.year() => century - 100 + yy,
+                _ => century + yy,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// An amount of hryvnias as integer kopecks: `4120.5`, `4 120,50`,
@@ -225,9 +285,51 @@ fn float_kopecks(f: f64) -> Result<i64, Why> {
     Ok(k as i64)
 }
 
+/// Whether a cell says "none" in words or with a dash: «-», «—», «немає».
+pub fn says_none(raw: &str) -> bool {
+    let key = crate::text::match_key(raw);
+    key.chars().all(|c| matches!(c, '-' | '—' | '–' | ' '))
+        || [
+            "немає",
+            "нема",
+            "відсутній",
+            "відсутня",
+            "відсутнє",
+            "не має",
+            "н/д",
+        ]
+        .contains(&key.as_str())
+}
+
+/// «3120 грн 50 коп.»: hryvnias and kopecks in words; `None` when the text
+/// names no kopecks.
+fn hryvnias_and_kopecks(raw: &str, lowered: &str) -> Option<Result<Option<i64>, Why>> {
+    let (head, tail) = lowered.split_once("коп")?;
+    let (hryvnias, kop) = match head.split_once("грн") {
+        Some((h, k)) => (h, k),
+        None => ("", head),
+    };
+    let kop = kop.trim().trim_start_matches('.').trim();
+    let tail_ok = tail.trim().trim_start_matches('.').trim().is_empty();
+    let whole = match text_kopecks(hryvnias) {
+        Ok(w) => w.unwrap_or(0),
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match kop.parse::<i64>() {
+        Ok(k) if tail_ok && k < 100 && kop.len() <= 2 && whole % 100 == 0 => Ok(Some(whole + k)),
+        _ => Err(not_an_amount(&format!("{raw:?}"))),
+    })
+}
+
 fn text_kopecks(raw: &str) -> Result<Option<i64>, Why> {
     let bad = || not_an_amount(&format!("{raw:?}"));
+    if says_none(raw) {
+        return Ok(None);
+    }
     let lowered = raw.to_lowercase();
+    if let Some(read) = hryvnias_and_kopecks(raw, &lowered) {
+        return read;
+    }
     let s: String = lowered
         .trim()
         .trim_end_matches("грн.")
@@ -340,6 +442,10 @@ impl Phones {
                 Some(&digits[1..])
             }
             12 if digits.starts_with("380") => Some(&digits[3..]),
+            // The old long-distance prefix: «8 067 123 45 67».
+            11 if digits.starts_with("80") && !raw.trim_start().starts_with('+') => {
+                Some(&digits[2..])
+            }
             _ => None,
         };
         let Some(national) = national else {
@@ -357,6 +463,155 @@ impl Phones {
         } else {
             Err(not_a_phone(raw))
         }
+    }
+}
+
+/// What a contact cell gave: the text to keep, and a note for the clerk
+/// when it was not one number (or one address) as such.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub kept: Option<String>,
+    pub note: Option<Why>,
+}
+
+/// The stretches of a cell that may be phone numbers: digits with the
+/// spaces, brackets, dashes and dots written between them.
+fn number_spans(raw: &str) -> Vec<(usize, usize)> {
+    let part =
+        |c: char| c.is_ascii_digit() || matches!(c, ' ' | '\u{a0}' | '(' | ')' | '-' | '.' | '+');
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in raw.char_indices().chain([(raw.len(), 'x')]) {
+        match (part(c) && i < raw.len(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.extend(trim_span(raw, s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    spans
+        .into_iter()
+        .flat_map(|(s, e)| split_glued(raw, s, e))
+        .collect()
+}
+
+/// A span without the spaces and punctuation at its ends (a bracket kept
+/// when it opens an area code).
+fn trim_span(raw: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let text = &raw[s..e];
+    let first = text.find(|c: char| c.is_ascii_digit() || c == '+' || c == '(')?;
+    let last = text.rfind(|c: char| c.is_ascii_digit())? + 1;
+    let mut first = s + first;
+    if raw[first..s + last].starts_with('(') && !raw[first..s + last].contains(')') {
+        first += 1;
+    }
+    raw[first..s + last]
+        .contains(|c: char| c.is_ascii_digit())
+        .then_some((first, s + last))
+}
+
+/// Two ten-digit numbers written one after the other with only a space
+/// between them: split where the first ends.
+fn split_glued(raw: &str, s: usize, e: usize) -> Vec<(usize, usize)> {
+    let text = &raw[s..e];
+    let digits = text.bytes().filter(u8::is_ascii_digit).count();
+    if digits != 20 || !text.starts_with('0') {
+        return vec![(s, e)];
+    }
+    let mut seen = 0;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_digit() {
+            seen += 1;
+            if seen == 10 {
+                let rest = &text[i + 1..];
+                let next = rest
+                    .find(|c: char| c.is_ascii_digit())
+                    .map_or(e, |k| s + i + 1 + k);
+                return vec![(s, s + i + 1), (next, e)];
+            }
+        }
+    }
+    vec![(s, e)]
+}
+
+impl Phones {
+    /// A phone cell read the way a clerk reads it: every number in it in
+    /// E.164, what is not a number (a note, a local number) kept as written.
+    /// Never an error: a person is not refused for contact data.
+    pub fn contact(&mut self, raw: &str) -> Contact {
+        let written = raw.trim();
+        if says_none(written) {
+            return Contact {
+                kept: None,
+                note: None,
+            };
+        }
+        let spans = number_spans(written);
+        let mut kept = String::new();
+        let mut read = Vec::new();
+        let mut at = 0;
+        for (s, e) in &spans {
+            kept.push_str(&written[at..*s]);
+            match self.read(&written[*s..*e]) {
+                Ok(n) => {
+                    kept.push_str(&n);
+                    read.push(n);
+                }
+                Err(_) => kept.push_str(&written[*s..*e]),
+            }
+            at = *e;
+        }
+        kept.push_str(&written[at..]);
+        let kept = crate::text::squeeze(&kept);
+        if read.len() == 1 && kept == read[0] {
+            return Contact {
+                kept: Some(kept),
+                note: None,
+            };
+        }
+        let (uk, en) = (quoted_uk(raw), quoted(raw));
+        let note = if read.is_empty() {
+            why!(
+                "{uk} — не номер, який можна набрати (місцевий номер без коду міста?); збережено як написано",
+                "{en} is not a number that can be dialled (a local number without its area code?); kept as written"
+            )
+        } else {
+            let numbers = read.join(", ");
+            why!(
+                "{uk}: прочитано {numbers}; решту збережено як написано: {kept:?}",
+                "{en}: read {numbers}; the rest kept as written: {kept:?}"
+            )
+        };
+        Contact {
+            kept: Some(kept),
+            note: Some(note),
+        }
+    }
+}
+
+/// An e-mail cell: the address, or the text as written with a note.
+pub fn email_contact(raw: &str) -> Contact {
+    let written = raw.trim();
+    if says_none(written) {
+        return Contact {
+            kept: None,
+            note: None,
+        };
+    }
+    match email(written) {
+        Ok(e) => Contact {
+            kept: Some(e),
+            note: None,
+        },
+        Err(why) => Contact {
+            kept: Some(crate::text::squeeze(written)),
+            note: Some(Why {
+                uk: format!("{}; збережено як написано", why.uk),
+                en: format!("{}; kept as written", why.en),
+            }),
+        },
     }
 }
 
@@ -385,6 +640,173 @@ pub fn email(raw: &str) -> Result<String, Why> {
     } else {
         Err(bad())
     }
+}
+
+/// The sex an abbreviation of «чоловіча»/«жіноча» names: «ч», «чол.»,
+/// «чолов.», «жіноч.», «жінка».
+pub fn sex(raw: &str) -> Option<crate::identity::Sex> {
+    use crate::identity::Sex;
+    let key: String = raw
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if key.is_empty() || raw.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    [
+        ("чоловіча", Sex::Male),
+        ("чоловічий", Sex::Male),
+        ("чоловік", Sex::Male),
+        ("жіноча", Sex::Female),
+        ("жіночий", Sex::Female),
+        ("жінка", Sex::Female),
+    ]
+    .into_iter()
+    .find(|(full, _)| full.starts_with(key.as_str()))
+    .map(|(_, s)| s)
+}
+
+/// What identifies a person: a passport booklet, an ID card, or a child's
+/// birth certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdDocument {
+    Passport(crate::identity::Passport),
+    BirthCertificate(String),
+}
+
+impl IdDocument {
+    pub fn as_str(&self) -> &str {
+        match self {
+            IdDocument::Passport(p) => p.as_str(),
+            IdDocument::BirthCertificate(s) => s,
+        }
+    }
+}
+
+/// An identity document as read, with the УНЗР written beside an ID card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdRead {
+    pub document: IdDocument,
+    pub unzr: Option<String>,
+}
+
+/// Words written around a document's series and number.
+const ID_WORDS: [&str; 16] = [
+    "серія",
+    "серії",
+    "сер",
+    "номер",
+    "ном",
+    "паспорт",
+    "паспорта",
+    "громадянина",
+    "україни",
+    "id",
+    "ід",
+    "картка",
+    "карта",
+    "свідоцтво",
+    "про",
+    "народження",
+];
+
+/// The УНЗР in a text (`YYYYMMDD-NNNNC`, maybe after «УНЗР» and in
+/// brackets), and the text without it.
+fn take_unzr(text: &str) -> (String, Option<String>) {
+    let chars: Vec<char> = text.chars().collect();
+    for i in 0..chars.len() {
+        let is = |a: usize, n: usize| {
+            chars.len() >= a + n && chars[a..a + n].iter().all(char::is_ascii_digit)
+        };
+        let before = i == 0 || !chars[i - 1].is_ascii_digit();
+        let after = chars.get(i + 14).is_none_or(|c| !c.is_ascii_digit());
+        if before && is(i, 8) && chars.get(i + 8) == Some(&'-') && is(i + 9, 5) && after {
+            let unzr: String = chars[i..i + 14].iter().collect();
+            let rest: String = chars[..i].iter().chain(&chars[i + 14..]).collect();
+            let rest = rest
+                .replace("УНЗР", " ")
+                .replace("унзр", " ")
+                .replace(['(', ')', ','], " ");
+            return (rest, Some(unzr));
+        }
+    }
+    (text.to_string(), None)
+}
+
+/// «І-АП № 123456»: a Roman numeral, a dash, two Cyrillic letters and six
+/// digits; stored as `I-АП123456`.
+fn birth_certificate(cleaned: &str) -> Option<String> {
+    let (roman, rest) = cleaned.split_once('-')?;
+    let roman: String = roman
+        .chars()
+        .map(|c| match c {
+            'І' | 'і' | 'i' | 'I' | '1' => Some('I'),
+            'V' | 'v' => Some('V'),
+            'Х' | 'х' | 'X' | 'x' => Some('X'),
+            _ => None,
+        })
+        .collect::<Option<String>>()?;
+    let rest: Vec<char> = rest
+        .chars()
+        .flat_map(char::to_uppercase)
+        .map(|c| crate::text::cyrillic_lookalike(c).unwrap_or(c))
+        .collect();
+    let letters_ok = rest.len() == 8
+        && rest[..2]
+            .iter()
+            .all(|c| ('А'..='Я').contains(c) || matches!(c, 'І' | 'Ї' | 'Є' | 'Ґ'))
+        && rest[2..].iter().all(char::is_ascii_digit);
+    (!roman.is_empty() && roman.len() <= 4 && letters_ok)
+        .then(|| format!("{roman}-{}", rest.iter().collect::<String>()))
+}
+
+/// A document's series and number as written (one cell or two): a booklet
+/// «серія МК № 512345», an ID card «ID-картка № 002345678 (УНЗР
+/// 19510312-01234)», the series column holding «ID» or a dash, or a birth
+/// certificate «І-АП № 123456». `None` when it is none of them.
+pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
+    let series = series.filter(|s| !says_none(s)).unwrap_or("");
+    let joined = format!("{series} {number}");
+    let (text, unzr) = take_unzr(&joined);
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')'))
+        .map(|w| w.trim_matches('.').to_string())
+        .filter(|w| !w.is_empty())
+        .filter(|w| {
+            let key = w.to_lowercase();
+            !ID_WORDS.contains(&key.as_str()) && !key.split('-').all(|p| ID_WORDS.contains(&p))
+        })
+        .collect();
+    let cleaned = words.concat();
+    if let Some(b) = birth_certificate(&cleaned) {
+        return Some(IdRead {
+            document: IdDocument::BirthCertificate(b),
+            unzr,
+        });
+    }
+    crate::identity::parse_passport(&cleaned).map(|p| IdRead {
+        document: IdDocument::Passport(p),
+        unzr,
+    })
+}
+
+/// A УНЗР's date of birth and whether its check digit holds; `None` when
+/// it is not `YYYYMMDD-NNNNC` with a real date. The check digit (ICAO 9303,
+/// weights 7, 3, 1) is not confirmed on real samples: a mismatch is a
+/// warning.
+pub fn unzr_check(unzr: &str) -> Option<(NaiveDate, bool)> {
+    let digits: Vec<u32> = unzr.chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != 13 || !unzr.is_ascii() {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(&unzr[..8], "%Y%m%d").ok()?;
+    let sum: u32 = digits[..12]
+        .iter()
+        .zip([7, 3, 1].iter().cycle())
+        .map(|(d, w)| d * w)
+        .sum();
+    Some((date, sum % 10 == digits[12]))
 }
 
 #[cfg(test)]
