@@ -1012,6 +1012,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(v.find("Почесний донор"), Match::Unknown(_)));
+        // A word cut short, and the law's other wording.
+        assert_eq!(
+            v.find("учасн. бойових дій"),
+            Match::Variant {
+                code: "combatant".into(),
+                how: How::Short
+            }
+        );
+        assert_eq!(
+            v.find("пенсія в разі втрати годувальника").code(),
+            Some("pensioner-other")
+        );
+        assert!(v.find("пенс. в разі втрати").code().is_some());
         assert!(matches!(v.find("7"), Match::Unknown(_)));
         let c = communities();
         assert_eq!(c.find("Тернівська ТГ").code(), Some("UA12120190000064981"));

@@ -1,5 +1,6 @@
 //! `kartka import applicants`; `hostile`: the same fed by an attacker.
 
+mod forms;
 mod hostile;
 
 use std::collections::HashMap;
@@ -64,7 +65,7 @@ fn expected_bad_rows() -> HashMap<(String, usize), String> {
     rows
 }
 
-fn read_rejects(h: &Home, path: &str) -> Vec<HashMap<String, String>> {
+pub(crate) fn read_rejects(h: &Home, path: &str) -> Vec<HashMap<String, String>> {
     let bytes = std::fs::read(h.work.join(path)).unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
     let mut r = csv::Reader::from_reader(&bytes[3..]);

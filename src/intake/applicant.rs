@@ -1188,9 +1188,9 @@ fn is_patronymic(word: &str) -> bool {
     let w = word.to_lowercase();
     [
         "ович",
-        "йович",
         "евич",
         "ич",
+        "іч",
         "івна",
         "ївна",
         "овна",
@@ -1273,6 +1273,54 @@ mod tests {
         assert_eq!(parse_sex("M"), Some(Sex::Male));
         assert_eq!(parse_sex("F"), Some(Sex::Female));
         assert_eq!(parse_sex("x"), None);
+    }
+
+    #[test]
+    fn a_tax_number_refused_in_words_is_no_tax_number() {
+        for raw in [
+            "відмова (релігійні переконання)",
+            "Відмова від РНОКПП",
+            "відмовився від ІПН",
+            "-",
+            "—",
+            "немає",
+        ] {
+            assert!(no_tax_number(raw), "{raw}");
+        }
+        assert!(!no_tax_number("АВ123456"));
+        assert!(!no_tax_number("паспорт"));
+    }
+
+    #[test]
+    fn a_full_name_of_two_words_names_the_missing_part() {
+        let why = two_words("Петро  Іванович", "Іванович");
+        assert!(why.en.contains("\"Петро  Іванович\""), "{why}");
+        assert!(why.en.contains("the surname is missing"), "{why}");
+        assert!(why.uk.contains("бракує прізвища"), "{}", why.uk);
+        let why = two_words("Коваленко Петро", "Петро");
+        assert!(why.en.contains("the patronymic is missing"), "{why}");
+        assert!(is_patronymic("Миколаївна") && is_patronymic("Ілліч"));
+        assert!(!is_patronymic("Ганна") && !is_patronymic("ич"));
+    }
+
+    #[test]
+    fn two_categories_split_at_a_slash() {
+        let v = crate::config::Config::default_config().category_vocabulary();
+        let codes = |raw: &str| -> Vec<Option<String>> {
+            category_parts(raw, |t| v.find(t))
+                .into_iter()
+                .map(|(_, m)| m.code().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(
+            codes("УБД / пенсіонер за віком"),
+            [Some("combatant".into()), Some("pensioner-age".into())]
+        );
+        assert_eq!(
+            codes("УБД/пенсіонер за віком"),
+            [Some("combatant".into()), Some("pensioner-age".into())]
+        );
+        assert_eq!(codes("учасник б/д"), [Some("combatant".into())]);
     }
 
     #[test]

@@ -143,29 +143,32 @@ fn not_a_date(s: &str) -> Why {
     )
 }
 
-/// The month a Ukrainian month word names, in any case or abbreviated to
-/// at least three letters: «березня», «березень», «бер.».
+/// The months' names: the genitive a date is written with, and the
+/// nominative.
+const MONTHS: [[&str; 2]; 12] = [
+    ["січня", "січень"],
+    ["лютого", "лютий"],
+    ["березня", "березень"],
+    ["квітня", "квітень"],
+    ["травня", "травень"],
+    ["червня", "червень"],
+    ["липня", "липень"],
+    ["серпня", "серпень"],
+    ["вересня", "вересень"],
+    ["жовтня", "жовтень"],
+    ["листопада", "листопад"],
+    ["грудня", "грудень"],
+];
+
+/// The month a Ukrainian month word names: in the genitive or the
+/// nominative, or cut to three letters or more («бер.», «лист.»).
 pub fn month_number(word: &str) -> Option<u32> {
-    const STEMS: [&str; 12] = [
-        "січ",
-        "лют",
-        "берез",
-        "квіт",
-        "трав",
-        "черв",
-        "лип",
-        "серп",
-        "верес",
-        "жовт",
-        "листоп",
-        "груд",
-    ];
     let w = word.trim_end_matches('.').to_lowercase();
     if w.chars().count() < 3 || !w.chars().all(char::is_alphabetic) {
         return None;
     }
     let hits: Vec<usize> = (0..12)
-        .filter(|&i| w.starts_with(STEMS[i]) || STEMS[i].starts_with(w.as_str()))
+        .filter(|&i| MONTHS[i].iter().any(|name| name.starts_with(w.as_str())))
         .collect();
     match hits.as_slice() {
         [i] => Some(*i as u32 + 1),
@@ -578,10 +581,10 @@ impl Phones {
                 "{en} is not a number that can be dialled (a local number without its area code?); kept as written"
             )
         } else {
-            let numbers = read.join(", ");
             why!(
-                "{uk}: прочитано {numbers}; решту збережено як написано: {kept:?}",
-                "{en}: read {numbers}; the rest kept as written: {kept:?}"
+                "{uk}: номерів прочитано: {}; збережено {kept:?}",
+                "{en}: {} number(s) read; kept as {kept:?}",
+                read.len()
             )
         };
         Contact {
@@ -797,7 +800,7 @@ pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
 /// warning.
 pub fn unzr_check(unzr: &str) -> Option<(NaiveDate, bool)> {
     let digits: Vec<u32> = unzr.chars().filter_map(|c| c.to_digit(10)).collect();
-    if digits.len() != 13 || !unzr.is_ascii() {
+    if digits.len() != 13 || unzr.len() != 14 || unzr.as_bytes()[8] != b'-' {
         return None;
     }
     let date = NaiveDate::parse_from_str(&unzr[..8], "%Y%m%d").ok()?;
@@ -983,6 +986,192 @@ mod tests {
         assert_eq!(text(&Data::String("  a  b ".into())), "a b");
     }
 
+    const GENITIVE: [&str; 12] = [
+        "січня",
+        "лютого",
+        "березня",
+        "квітня",
+        "травня",
+        "червня",
+        "липня",
+        "серпня",
+        "вересня",
+        "жовтня",
+        "листопада",
+        "грудня",
+    ];
+
+    /// A date as offices write it: `form` picks one of the usual ways.
+    fn written_date(date: NaiveDate, form: usize) -> String {
+        let (d, m, y) = (date.day(), date.month(), date.year());
+        let month = GENITIVE[m as usize - 1];
+        let short: String = month.chars().take(3).collect();
+        match form {
+            0 => format!("{d}.{m}.{y}"),
+            1 => format!("{d:02}.{m:02}.{y} р."),
+            2 => format!("{d:02}.{m:02}.{y}р."),
+            3 => format!("{d} {month} {y} р."),
+            4 => format!("{d:02} {month} {y}"),
+            5 => format!("{d} {month} {y} року"),
+            6 => format!("{d} {short}. {y} р."),
+            _ => format!("{d:02}.{m:02}.{y}"),
+        }
+    }
+
+    #[test]
+    fn month_names_in_the_genitive_nominative_and_cut_short() {
+        assert_eq!(month_number("березня"), Some(3));
+        assert_eq!(month_number("Березень"), Some(3));
+        assert_eq!(month_number("лист."), Some(11));
+        assert_eq!(month_number("бер."), Some(3));
+        assert_eq!(month_number("березоля"), None);
+        assert_eq!(month_number("бе"), None);
+        let s = |v: &str| Data::String(v.into());
+        assert_eq!(
+            date(&s("2.3.1951"), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 2))
+        );
+        assert_eq!(
+            date(&s("12 березня 51 р."), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
+        let e = date(&s("12 березоля 1950 р."), DateKind::Past, TODAY()).unwrap_err();
+        assert!(
+            e.en.contains("\"12 березоля 1950 р.\" is not a date"),
+            "{e}"
+        );
+        let e = date(&s("31 лютого 1950 р."), DateKind::Past, TODAY()).unwrap_err();
+        assert!(e.uk.contains("такої дати не існує"), "{}", e.uk);
+        assert!(date(&s("р."), DateKind::Past, TODAY()).is_err());
+        assert!(date(&s("12 13 1950"), DateKind::Past, TODAY()).is_err());
+    }
+
+    #[test]
+    fn money_in_words_and_a_dash_for_none() {
+        let s = |v: &str| Data::String(v.into());
+        assert_eq!(kopecks(&s("3120 грн 50 коп.")), Ok(Some(312050)));
+        assert_eq!(kopecks(&s("3 120 грн. 05 коп")), Ok(Some(312005)));
+        assert_eq!(kopecks(&s("3 120,50 грн")), Ok(Some(312050)));
+        assert_eq!(kopecks(&s("50 коп.")), Ok(Some(50)));
+        for none in ["-", "—", "–", "немає", " - "] {
+            assert_eq!(kopecks(&s(none)), Ok(None), "{none}");
+        }
+        assert!(kopecks(&s("3120 грн 150 коп.")).is_err());
+        assert!(kopecks(&s("3120,50 грн 50 коп.")).is_err());
+        assert!(kopecks(&s("-5")).unwrap_err().en.contains("negative"));
+    }
+
+    #[test]
+    fn sex_abbreviations_of_the_words() {
+        use crate::identity::Sex;
+        for (raw, expected) in [
+            ("чолов.", Sex::Male),
+            ("чол.", Sex::Male),
+            ("Ч", Sex::Male),
+            ("чоловіча", Sex::Male),
+            ("жіноч.", Sex::Female),
+            ("жін.", Sex::Female),
+            ("жіноча", Sex::Female),
+            ("Ж", Sex::Female),
+        ] {
+            assert_eq!(sex(raw), Some(expected), "{raw}");
+        }
+        assert_eq!(sex("чоловічо-жіноча"), None);
+        assert_eq!(sex("1"), None);
+        assert_eq!(sex(""), None);
+    }
+
+    #[test]
+    fn contact_cells_keep_what_is_written_and_read_every_number() {
+        let mut phones = Phones::default();
+        let c = phones.contact("067 123 45 67, 050 765 43 21");
+        assert_eq!(c.kept.as_deref(), Some("+380671234567, +380507654321"));
+        assert!(c.note.is_some());
+        let c = phones.contact("0671234567 0507654321");
+        assert_eq!(c.kept.as_deref(), Some("+380671234567 +380507654321"));
+        let c = phones.contact("8 067 1234567");
+        assert_eq!(
+            c,
+            Contact {
+                kept: Some("+380671234567".into()),
+                note: None
+            }
+        );
+        let c = phones.contact("+38 (067) 123-45-67 (син)");
+        assert_eq!(c.kept.as_deref(), Some("+380671234567 (син)"));
+        let note = c.note.unwrap();
+        assert!(note.en.contains("\"+38 (067) 123-45-67 (син)\""), "{note}");
+        let c = phones.contact("12-34-56");
+        assert_eq!(c.kept.as_deref(), Some("12-34-56"));
+        assert!(c.note.unwrap().uk.contains("збережено як написано"));
+        for none in ["немає", "-", "—", "нема"] {
+            assert_eq!(
+                phones.contact(none),
+                Contact {
+                    kept: None,
+                    note: None
+                }
+            );
+            assert_eq!(
+                email_contact(none),
+                Contact {
+                    kept: None,
+                    note: None
+                }
+            );
+        }
+        let e = email_contact("maria@");
+        assert_eq!(e.kept.as_deref(), Some("maria@"));
+        assert!(e.note.unwrap().en.ends_with("kept as written"));
+        assert_eq!(
+            email_contact("A@UKR.NET").kept.as_deref(),
+            Some("A@ukr.net")
+        );
+    }
+
+    #[test]
+    fn identity_documents_in_the_forms_of_the_law() {
+        use crate::identity::Passport;
+        let id = |s: Option<&str>, n: &str| id_document(s, n).map(|r| r.document);
+        let booklet = Some(IdDocument::Passport(Passport::Booklet("МК512345".into())));
+        assert_eq!(id(None, "серія МК № 512345"), booklet);
+        assert_eq!(id(Some("МК"), "512345"), booklet);
+        assert_eq!(id(Some("серія MK"), "№ 512345"), booklet);
+        let card = Some(IdDocument::Passport(Passport::IdCard("002345678".into())));
+        assert_eq!(id(None, "ID 002345678"), card);
+        assert_eq!(id(None, "ID-картка № 002345678"), card);
+        assert_eq!(id(Some("ID"), "002345678"), card);
+        assert_eq!(id(Some("—"), "002345678"), card);
+        let r = id_document(Some("—"), "002345678, УНЗР 19510312-01234").unwrap();
+        assert_eq!(r.document, card.clone().unwrap());
+        assert_eq!(r.unzr.as_deref(), Some("19510312-01234"));
+        let r = id_document(None, "ID-картка № 002345678 (УНЗР 19510312-01234)").unwrap();
+        assert_eq!(r.unzr.as_deref(), Some("19510312-01234"));
+        let cert = Some(IdDocument::BirthCertificate("I-АП123456".into()));
+        assert_eq!(id(None, "І-АП № 123456"), cert);
+        assert_eq!(id(Some("І-АП"), "123456"), cert);
+        assert_eq!(id(None, "свідоцтво про народження I-AП 123456"), cert);
+        assert_eq!(id(Some("МК"), "5123"), None);
+        assert_eq!(id(None, "А123456"), None);
+        assert_eq!(id(None, "ID 12345"), None);
+    }
+
+    #[test]
+    fn unzr_dates_and_check_digits() {
+        let (date, ok) = unzr_check("19510312-01234").unwrap();
+        assert_eq!(date, d(1951, 3, 12));
+        let digits = "195103120123";
+        let sum: u32 = digits
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .zip([7, 3, 1].iter().cycle())
+            .map(|(d, w)| d * w)
+            .sum();
+        assert_eq!(ok, sum % 10 == 4);
+        assert_eq!(unzr_check("19511312-01234"), None);
+        assert_eq!(unzr_check("1951031201234"), None);
+    }
+
     proptest! {
         #[test]
         fn cell_readers_never_panic(s in "\\PC{0,30}", f in proptest::num::f64::ANY) {
@@ -993,6 +1182,127 @@ mod tests {
             let _ = kopecks(&Data::Float(f));
             let _ = phone(&s);
             let _ = email(&s);
+            let _ = id_document(Some(&s), &s);
+            let _ = unzr_check(&s);
+            let _ = sex(&s);
+            let _ = month_number(&s);
+        }
+
+        #[test]
+        fn dates_read_in_every_office_form(days in 0i64..46_000, form in 0usize..8) {
+            let born = d(1900, 1, 1) + chrono::Duration::days(days);
+            let written = written_date(born, form);
+            prop_assert_eq!(
+                date(&Data::String(written.clone()), DateKind::Past, TODAY()),
+                Ok(born),
+                "{}", written
+            );
+        }
+
+        #[test]
+        fn two_digit_years_of_birth_are_in_the_past(days in 0i64..36_000) {
+            let born = TODAY() - chrono::Duration::days(days);
+            let written = format!("{:02}.{:02}.{:02}", born.day(), born.month(), born.year() % 100);
+            prop_assert_eq!(date(&Data::String(written), DateKind::Past, TODAY()), Ok(born));
+        }
+
+        #[test]
+        fn hryvnias_and_kopecks_in_words(h in 0i64..10_000_000, k in 0i64..100) {
+            let grouped = {
+                let digits = h.to_string();
+                let mut out = String::new();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                        out.push(' ');
+                    }
+                    out.push(c);
+                }
+                out
+            };
+            let s = |v: String| Data::String(v);
+            prop_assert_eq!(kopecks(&s(format!("{h} грн {k:02} коп."))), Ok(Some(h * 100 + k)));
+            prop_assert_eq!(kopecks(&s(format!("{grouped},{k:02} грн"))), Ok(Some(h * 100 + k)));
+        }
+
+        #[test]
+        fn phones_in_every_office_form_are_read(
+            op in prop::sample::select(vec!["67", "50", "97", "63", "66", "95", "99", "73", "68"]),
+            n in 0u32..10_000_000,
+            m in 0u32..10_000_000,
+            note in prop::sample::select(vec!["", " (син)", " дом.", " - дочка"]),
+        ) {
+            let e164 = format!("+380{op}{n:07}");
+            let other = format!("+38050{m:07}");
+            let plain = format!("0{op}{n:07}");
+            let spaced = format!("0{op} {} {} {}", &format!("{n:07}")[..3], &format!("{n:07}")[3..5], &format!("{n:07}")[5..]);
+            let mut phones = Phones::default();
+            for written in [
+                plain.clone(),
+                spaced.clone(),
+                format!("8 0{op} {n:07}"),
+                format!("+38 (0{op}) {n:07}"),
+            ] {
+                let cell = format!("{written}{note}");
+                let c = phones.contact(&cell);
+                prop_assert_eq!(c.kept.clone(), Some(format!("{e164}{note}")), "{}", cell);
+                prop_assert_eq!(c.note.is_some(), !note.is_empty());
+            }
+            for two in [format!("{spaced}, 050{m:07}"), format!("{plain} 050{m:07}"), format!("{plain}; 050 {m:07}")] {
+                let c = phones.contact(&two);
+                let kept = c.kept.unwrap_or_default();
+                prop_assert!(kept.contains(&e164) && kept.contains(&other), "{} -> {}", two, kept);
+            }
+        }
+
+        #[test]
+        fn contact_cells_never_refuse_and_keep_something(s in "\\PC{1,40}") {
+            let mut phones = Phones::default();
+            let c = phones.contact(&s);
+            prop_assert!(c.kept.is_some() || says_none(&s) || s.trim().is_empty());
+            let e = email_contact(&s);
+            prop_assert!(e.kept.is_some() || says_none(&s) || s.trim().is_empty());
+        }
+
+        #[test]
+        fn passports_in_every_written_form(
+            a in prop::sample::select(vec!['А', 'В', 'К', 'М', 'Н', 'С', 'Т', 'Ю', 'Є', 'І']),
+            b in prop::sample::select(vec!['А', 'В', 'Е', 'К', 'Н', 'О', 'Р', 'Я']),
+            n in 0u32..1_000_000,
+            id in 0u32..1_000_000_000,
+            form in 0usize..5,
+        ) {
+            use crate::identity::Passport;
+            let series = format!("{a}{b}");
+            let number = format!("{n:06}");
+            let (s, num): (Option<String>, String) = match form {
+                0 => (None, format!("серія {series} № {number}")),
+                1 => (Some(series.clone()), number.clone()),
+                2 => (Some(format!("серія {series}")), format!("№ {number}")),
+                3 => (None, format!("{series} {number}")),
+                _ => (None, format!("{}-{number}", series.to_lowercase())),
+            };
+            prop_assert_eq!(
+                id_document(s.as_deref(), &num).map(|r| r.document),
+                Some(IdDocument::Passport(Passport::Booklet(format!("{series}{number}"))))
+            );
+            let card = format!("{id:09}");
+            let unzr = format!("19{:02}0101-{:05}", id % 100, n % 100_000);
+            for (s, num) in [
+                (None, format!("ID {card}")),
+                (None, format!("ID-картка № {card} (УНЗР {unzr})")),
+                (Some("ID".to_string()), card.clone()),
+                (Some("—".to_string()), format!("{card}, УНЗР {unzr}")),
+            ] {
+                let r = id_document(s.as_deref(), &num).unwrap();
+                prop_assert_eq!(r.document, IdDocument::Passport(Passport::IdCard(card.clone())));
+                prop_assert_eq!(r.unzr.is_some(), num.contains("УНЗР"));
+            }
+            let roman = ["І", "II", "ІІІ", "IV", "V"][form];
+            let latin = ["I", "II", "III", "IV", "V"][form];
+            prop_assert_eq!(
+                id_document(None, &format!("{roman}-{series} № {number}")).map(|r| r.document),
+                Some(IdDocument::BirthCertificate(format!("{latin}-{series}{number}")))
+            );
         }
 
         #[test]
