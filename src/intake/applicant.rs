@@ -511,11 +511,13 @@ impl RowContext<'_> {
             let m = known(&self.seen_sexes, &self.sexes, s);
             let code = match m {
                 Match::Unknown(_) => {
+                    let written = self.written(row, Field::Sex).unwrap_or_default();
+                    let (uk, en) = (cells::quoted_uk(&written), cells::quoted(&written));
                     p.reject(
                         Field::Sex,
                         why!(
-                            "{s:?} — не стать; очікується ч/ж",
-                            "{s:?} is not a sex; expected ч/ж (M/F)"
+                            "{uk} — не стать; очікується ч/ж",
+                            "{en} is not a sex; expected ч/ж (M/F)"
                         ),
                     );
                     None
@@ -777,11 +779,13 @@ impl RowContext<'_> {
                             return (None, None, None);
                         }
                         n => {
+                            let written = self.written(row, Field::FullName).unwrap_or(full);
+                            let (uk, en) = (cells::quoted_uk(&written), cells::quoted(&written));
                             p.reject(
                                 Field::FullName,
                                 why!(
-                                    "{full:?} має слів: {n}; очікуються прізвище, ім'я та по батькові (або три окремі стовпці)",
-                                    "{full:?} has {n} words; expected surname, given name and patronymic (or use three columns)"
+                                    "{uk} має слів: {n}; очікуються прізвище, ім'я та по батькові (або три окремі стовпці)",
+                                    "{en} has {n} words; expected surname, given name and patronymic (or use three columns)"
                                 ),
                             );
                             return (None, None, None);
@@ -849,6 +853,11 @@ impl RowContext<'_> {
             return (None, None);
         };
         let raw = cells::text(cell);
+        let written = match cell {
+            Data::String(s) => s.clone(),
+            _ => raw.clone(),
+        };
+        let (quoted_uk, quoted_en) = (cells::quoted_uk(&written), cells::quoted(&written));
         if !raw.bytes().any(|b| b.is_ascii_digit()) && no_tax_number(&raw) {
             return (None, None);
         }
@@ -882,19 +891,25 @@ impl RowContext<'_> {
             p.reject(
                 Field::TaxNumber,
                 why!(
-                    "{raw:?} — ні РНОКПП (10 цифр), ні паспорт",
-                    "{raw:?} is neither a tax number (10 digits) nor a passport"
+                    "{quoted_uk} — ні РНОКПП (10 цифр), ні паспорт",
+                    "{quoted_en} is neither a tax number (10 digits) nor a passport"
                 ),
             );
             return (None, None);
         }
+        // The number as checked, after the cell as written when they differ.
+        let shown = if written.trim() == number {
+            number.clone()
+        } else {
+            format!("{quoted_en} ({number})")
+        };
         match identity::parse_tax_number(&number) {
             Err(TaxError::NotTenDigits) => {
                 p.reject(
                     Field::TaxNumber,
                     why!(
-                        "{raw:?} має цифр: {}; очікується 10",
-                        "{raw:?} has {} digits; expected 10",
+                        "{quoted_uk} має цифр: {}; очікується 10",
+                        "{quoted_en} has {} digits; expected 10",
                         digits.len()
                     ),
                 );
@@ -904,8 +919,8 @@ impl RowContext<'_> {
                 p.reject(
                     Field::TaxNumber,
                     why!(
-                        "{number} не проходить перевірку контрольної цифри (остання цифра {found}, має бути {expected}); перевірте, чи немає описки",
-                        "{number} fails the check digit (last digit is {found}, expected {expected}); check for a typo"
+                        "{shown} не проходить перевірку контрольної цифри (остання цифра {found}, має бути {expected}); перевірте, чи немає описки",
+                        "{shown} fails the check digit (last digit is {found}, expected {expected}); check for a typo"
                     ),
                 );
                 (None, None)
@@ -914,8 +929,8 @@ impl RowContext<'_> {
                 p.reject(
                     Field::TaxNumber,
                     why!(
-                        "{number} не містить дати народження",
-                        "{number} does not encode a birth date"
+                        "{shown} не містить дати народження",
+                        "{shown} does not encode a birth date"
                     ),
                 );
                 (None, None)
@@ -928,8 +943,8 @@ impl RowContext<'_> {
                     p.reject(
                         Field::TaxNumber,
                         why!(
-                            "{number} відповідає даті народження {}, а вказано {}; одне з них помилкове",
-                            "{number} encodes birth date {}, but the date of birth is {}; one of them is wrong",
+                            "{shown} відповідає даті народження {}, а вказано {}; одне з них помилкове",
+                            "{shown} encodes birth date {}, but the date of birth is {}; one of them is wrong",
                             t.birth_date.format("%d.%m.%Y"),
                             b.format("%d.%m.%Y")
                         ),
@@ -942,8 +957,8 @@ impl RowContext<'_> {
                     p.reject(
                         Field::TaxNumber,
                         why!(
-                            "{number} відповідає статі «{}», а вказано «{}»; одне з них помилкове",
-                            "{number} encodes sex {}, but the sex column says {}; one of them is wrong",
+                            "{shown} відповідає статі «{}», а вказано «{}»; одне з них помилкове",
+                            "{shown} encodes sex {}, but the sex column says {}; one of them is wrong",
                             t.sex.uk(),
                             s.uk()
                         ),
@@ -1321,6 +1336,123 @@ mod tests {
             [Some("combatant".into()), Some("pensioner-age".into())]
         );
         assert_eq!(codes("учасник б/д"), [Some("combatant".into())]);
+    }
+
+    /// Reads one row of a sheet with these headers, as the default city.
+    fn read_row(headers: &[(&str, Field)], cells: &[&str]) -> Result<Read, Vec<Why>> {
+        let config = crate::config::Config::default_config();
+        let columns: BTreeMap<Field, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, (_, f))| (*f, i))
+            .collect();
+        let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let ctx = RowContext::new(&config, &columns, &names, Path::new("."), today);
+        let row: Vec<Data> = cells
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Data::Empty
+                } else {
+                    Data::String(c.to_string())
+                }
+            })
+            .collect();
+        ctx.read(&row)
+    }
+
+    fn refused(r: Result<Read, Vec<Why>>) -> Why {
+        match r {
+            Ok(_) => panic!("the row was accepted"),
+            Err(e) => Why::join(&e),
+        }
+    }
+
+    const SHEET: [(&str, Field); 8] = [
+        ("П.І.Б.", Field::FullName),
+        ("Дата народження", Field::BirthDate),
+        ("Стать", Field::Sex),
+        ("РНОКПП", Field::TaxNumber),
+        ("Серія", Field::PassportSeries),
+        ("Номер", Field::PassportNumber),
+        ("Категорія", Field::Category),
+        ("Телефон", Field::Phone),
+    ];
+
+    #[test]
+    fn refusals_quote_the_cells_as_written() {
+        let tax =
+            identity::make_tax_number(NaiveDate::from_ymd_opt(1951, 3, 12).unwrap(), Sex::Male, 1)
+                .unwrap();
+        let spaced = format!("{} {}", &tax[..5], &tax[5..]);
+        let born = "12 березня 1951 р.";
+        let ok = |tax: &str, sex: &str, series: &str, number: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Коваленко Петро Іванович",
+                    born,
+                    sex,
+                    tax,
+                    series,
+                    number,
+                    "УБД",
+                    "067 123 45 67 (син), 050 765 43 21",
+                ],
+            )
+        };
+        let read = ok(&spaced, "чолов.", "серія МК", "№ 512345").unwrap();
+        assert_eq!(read.applicant.passport.as_deref(), Some("МК512345"));
+        assert_eq!(
+            read.applicant.phone.as_deref(),
+            Some("+380671234567 (син), +380507654321")
+        );
+        let last = spaced.chars().last().and_then(|c| c.to_digit(10)).unwrap();
+        let bad_tax = format!("{}{}", &spaced[..spaced.len() - 1], (last + 1) % 10);
+        let why = refused(ok(&bad_tax, "ч", "МК", "512345"));
+        assert!(
+            why.en
+                .contains(&format!("column D \"РНОКПП\": {bad_tax:?} (")),
+            "{why}"
+        );
+        let why = refused(ok(&tax, "ч", "М К", "51 23"));
+        assert!(
+            why.uk
+                .contains("стовпець F «Номер»: серія \"М К\", номер \"51 23\" — не документ"),
+            "{}",
+            why.uk
+        );
+        let why = refused(ok(&tax, "  x  ", "МК", "512345"));
+        assert!(why.en.contains("\"  x  \" is not a sex"), "{why}");
+    }
+
+    #[test]
+    fn contact_data_never_refuses_a_row() {
+        for phone in [
+            "немає",
+            "12-34-56",
+            "067 123 45 67 (син)",
+            "8 067 1234567",
+            "дзвонити сину",
+        ] {
+            let read = read_row(
+                &SHEET,
+                &[
+                    "Шевчук Ганна Миколаївна",
+                    "05.07.1949 р.",
+                    "жіноч.",
+                    "відмова (релігійні переконання)",
+                    "ID",
+                    "002345678",
+                    "учасн. бойових дій",
+                    phone,
+                ],
+            );
+            let read = read.unwrap_or_else(|e| panic!("{phone}: {}", Why::join(&e)));
+            assert_eq!(read.applicant.passport.as_deref(), Some("002345678"));
+            assert_eq!(read.applicant.tax_number, None);
+        }
     }
 
     #[test]
