@@ -180,7 +180,7 @@ pub fn month_number(word: &str) -> Option<u32> {
 /// «1951 року».
 fn without_year_word(s: &str) -> &str {
     let t = s.trim_end();
-    for word in ["року", "рік", "р.", "р"] {
+    for word in ["року", "рік", "р.н.", "р.н", "р.", "р", "г.", "г"] {
         if let Some(head) = t.strip_suffix(word)
             && head.trim_end().ends_with(|c: char| c.is_ascii_digit())
         {
@@ -192,7 +192,11 @@ fn without_year_word(s: &str) -> &str {
 
 fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
     let bad = || not_a_date(written);
-    let s = without_year_word(written);
+    let unquoted: String = written
+        .chars()
+        .filter(|c| !matches!(c, '«' | '»' | '"' | '“' | '”'))
+        .collect();
+    let s = without_year_word(&unquoted);
     // ISO, possibly with a time part (ODS writes 1948-02-28T00:00:00).
     let iso = s.split(['T', ' ']).next().unwrap_or(s);
     if let Ok(d) = NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
@@ -695,7 +699,7 @@ pub struct IdRead {
 }
 
 /// Words written around a document's series and number.
-const ID_WORDS: [&str; 16] = [
+const ID_WORDS: [&str; 22] = [
     "серія",
     "серії",
     "сер",
@@ -710,9 +714,31 @@ const ID_WORDS: [&str; 16] = [
     "картка",
     "карта",
     "свідоцтво",
+    "свідоцтва",
+    "св-во",
+    "с-во",
     "про",
     "народження",
+    "народж",
+    "док",
+    "документ",
 ];
+
+/// The part of an identity cell before the issuing authority and date
+/// («МК 512345, виданий Павлоградським МВ УМВС 12.03.1999», «орган 1223»).
+fn before_issuer(text: &str) -> &str {
+    let lower = text.to_lowercase();
+    let cut = ["видан", "від ", "орган", "дата видачі", "дійсний"]
+        .iter()
+        .filter_map(|w| lower.find(w))
+        .min();
+    match cut {
+        // `lower` may differ in length from `text` only for letters whose
+        // case changes it; the cut is then taken on a char boundary.
+        Some(at) if text.is_char_boundary(at) && lower.len() == text.len() => &text[..at],
+        _ => text,
+    }
+}
 
 /// The УНЗР in a text (`YYYYMMDD-NNNNC`, maybe after «УНЗР» and in
 /// brackets), and the text without it.
@@ -770,7 +796,7 @@ fn birth_certificate(cleaned: &str) -> Option<String> {
 /// certificate «І-АП № 123456». `None` when it is none of them.
 pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
     let series = series.filter(|s| !says_none(s)).unwrap_or("");
-    let joined = format!("{series} {number}");
+    let joined = format!("{series} {}", before_issuer(number));
     let (text, unzr) = take_unzr(&joined);
     let words: Vec<String> = text
         .split(|c: char| c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')'))
@@ -1042,6 +1068,14 @@ mod tests {
         );
         let e = date(&s("31 лютого 1950 р."), DateKind::Past, TODAY()).unwrap_err();
         assert!(e.uk.contains("такої дати не існує"), "{}", e.uk);
+        assert_eq!(
+            date(&s("«12» березня 1951 р."), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
+        assert_eq!(
+            date(&s("12.03.1951 р.н."), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
         assert!(date(&s("р."), DateKind::Past, TODAY()).is_err());
         assert!(date(&s("12 13 1950"), DateKind::Past, TODAY()).is_err());
     }
@@ -1151,6 +1185,12 @@ mod tests {
         assert_eq!(id(None, "І-АП № 123456"), cert);
         assert_eq!(id(Some("І-АП"), "123456"), cert);
         assert_eq!(id(None, "свідоцтво про народження I-AП 123456"), cert);
+        assert_eq!(
+            id(None, "МК 512345, виданий Павлоградським МВ УМВС 12.03.1999"),
+            booklet
+        );
+        assert_eq!(id(None, "ID-картка 002345678, орган 1223"), card);
+        assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
         assert_eq!(id(Some("МК"), "5123"), None);
         assert_eq!(id(None, "А123456"), None);
         assert_eq!(id(None, "ID 12345"), None);
