@@ -1112,7 +1112,10 @@ impl RowContext<'_> {
 
     fn categories(&self, row: &[Data], p: &mut Problems) -> (Vec<String>, Option<String>) {
         let mut categories = Vec::new();
-        match self.text(row, Field::Category) {
+        match self
+            .written(row, Field::Category)
+            .filter(|w| !w.trim().is_empty())
+        {
             None => p.reject(
                 Field::Category,
                 why!(
@@ -1121,7 +1124,8 @@ impl RowContext<'_> {
                 ),
             ),
             Some(raw) => {
-                for (shown, m) in category_parts(&raw, |t| self.category_match(t)) {
+                let raw = raw.trim();
+                for (shown, m) in category_parts(raw, |t| self.category_match(&text::squeeze(t))) {
                     if let Some(code) = p.take(
                         Field::Category,
                         &shown,
@@ -1336,6 +1340,10 @@ mod tests {
             [Some("combatant".into()), Some("pensioner-age".into())]
         );
         assert_eq!(codes("учасник б/д"), [Some("combatant".into())]);
+        assert_eq!(
+            codes("УБД\nпенсіонер за віком"),
+            [Some("combatant".into()), Some("pensioner-age".into())]
+        );
     }
 
     /// Reads one row of a sheet with these headers, as the default city.
