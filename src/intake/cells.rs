@@ -179,7 +179,14 @@ pub fn month_number(word: &str) -> Option<u32> {
 /// The text without the year word after the year: «1951 р.», «1951р.»,
 /// «1951 року».
 fn without_year_word(s: &str) -> &str {
-    let t = s.trim_end();
+    let mut t = s.trim_end();
+    // A time after the date, as a spreadsheet exports a date-time cell.
+    if let Some((date, time)) = t.rsplit_once(' ')
+        && time.contains(':')
+        && time.chars().all(|c| c.is_ascii_digit() || c == ':')
+    {
+        t = date.trim_end();
+    }
     for word in ["року", "рік", "р.н.", "р.н", "р.", "р", "г.", "г"] {
         if let Some(head) = t.strip_suffix(word)
             && head.trim_end().ends_with(|c: char| c.is_ascii_digit())
@@ -342,6 +349,7 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, Why> {
         .trim_end_matches("грн.")
         .trim_end_matches("грн")
         .trim_end_matches("uah")
+        .trim_end_matches('₴')
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\'')
         .collect();
@@ -1076,6 +1084,10 @@ mod tests {
             date(&s("12.03.1951 р.н."), DateKind::Past, TODAY()),
             Ok(d(1951, 3, 12))
         );
+        assert_eq!(
+            date(&s("12.03.1951 0:00:00"), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
         assert!(date(&s("р."), DateKind::Past, TODAY()).is_err());
         assert!(date(&s("12 13 1950"), DateKind::Past, TODAY()).is_err());
     }
@@ -1087,6 +1099,7 @@ mod tests {
         assert_eq!(kopecks(&s("3 120 грн. 05 коп")), Ok(Some(312005)));
         assert_eq!(kopecks(&s("3 120,50 грн")), Ok(Some(312050)));
         assert_eq!(kopecks(&s("50 коп.")), Ok(Some(50)));
+        assert_eq!(kopecks(&s("3120,50 ₴")), Ok(Some(312050)));
         for none in ["-", "—", "–", "немає", " - "] {
             assert_eq!(kopecks(&s(none)), Ok(None), "{none}");
         }
