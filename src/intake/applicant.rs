@@ -12,6 +12,7 @@ use rusqlite::types::Value;
 use super::cells::{self, DateKind};
 use super::header::Field;
 use super::photo;
+use super::settings::SeveralCategories;
 use super::why::{Why, why};
 use crate::config::Config;
 use crate::identity::{self, Passport, Sex, TaxError};
@@ -127,6 +128,7 @@ pub struct RowContext<'a> {
     pub communities: Vocabulary,
     pub sexes: Vocabulary,
     pub city_community: String,
+    pub several_categories: super::settings::SeveralCategories,
     pub base_dir: PathBuf,
     pub today: NaiveDate,
     phones: RefCell<cells::Phones>,
@@ -157,6 +159,7 @@ impl<'a> RowContext<'a> {
             communities: config.community_vocabulary(),
             sexes: vocab::sexes(),
             city_community: config.city.community.clone(),
+            several_categories: config.intake.several_categories,
             base_dir: base_dir.to_path_buf(),
             today,
             phones: RefCell::default(),
@@ -1164,14 +1167,19 @@ impl RowContext<'_> {
             }
         });
         if chosen.is_none() && categories.len() > 1 {
-            p.warn(Field::Category, self.several_categories(&categories));
+            match self.several_categories {
+                SeveralCategories::NoIncomeTest => {
+                    p.warn(Field::Category, self.category_used(&categories))
+                }
+                SeveralCategories::Ask => p.reject(Field::Category, ask_which(&categories)),
+            }
         }
         (categories, chosen)
     }
 
-    /// P2: a person in several categories uses one, at their choice. Both
+    /// P2: a person in several categories uses one, at their choice. All
     /// are kept; without a choice the one needing no income test is used.
-    fn several_categories(&self, categories: &[String]) -> Why {
+    fn category_used(&self, categories: &[String]) -> Why {
         let used = categories
             .iter()
             .find(|c| !self.income_tested.contains(*c))
@@ -1258,6 +1266,15 @@ pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, M
         .into_iter()
         .map(|p| (p.to_string(), find(p)))
         .collect()
+}
+
+/// P2 as the city asks it: the person's choice is needed.
+fn ask_which(categories: &[String]) -> Why {
+    let all = categories.join(", ");
+    why!(
+        "особа має кілька категорій ({all}); за правилом міста (P2) особа обирає одну: впишіть обрану у стовпець обраної категорії",
+        "the person holds several categories ({all}); by the city's rule (P2) the person chooses one: write it in the chosen-category column"
+    )
 }
 
 /// How a category is named in messages.
@@ -1348,7 +1365,14 @@ mod tests {
 
     /// Reads one row of a sheet with these headers, as the default city.
     fn read_row(headers: &[(&str, Field)], cells: &[&str]) -> Result<Read, Vec<Why>> {
-        let config = crate::config::Config::default_config();
+        read_row_as(&crate::config::Config::default_config(), headers, cells)
+    }
+
+    fn read_row_as(
+        config: &Config,
+        headers: &[(&str, Field)],
+        cells: &[&str],
+    ) -> Result<Read, Vec<Why>> {
         let columns: BTreeMap<Field, usize> = headers
             .iter()
             .enumerate()
@@ -1356,7 +1380,7 @@ mod tests {
             .collect();
         let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let ctx = RowContext::new(&config, &columns, &names, Path::new("."), today);
+        let ctx = RowContext::new(config, &columns, &names, Path::new("."), today);
         let row: Vec<Data> = cells
             .iter()
             .map(|c| {
@@ -1433,6 +1457,35 @@ mod tests {
         );
         let why = refused(ok(&tax, "  x  ", "МК", "512345"));
         assert!(why.en.contains("\"  x  \" is not a sex"), "{why}");
+    }
+
+    #[test]
+    fn several_categories_follow_the_citys_rule() {
+        let row = [
+            "Бондар Олексій Вікторович",
+            "03.11.1975р.",
+            "чол.",
+            "",
+            "ID",
+            "102345678",
+            "УБД / пенсіонер за віком",
+            "",
+        ];
+        let read = read_row(&SHEET, &row).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.categories, ["combatant", "pensioner-age"]);
+        assert_eq!(read.applicant.chosen_category, None);
+        let said = Why::join(&read.warnings);
+        assert!(
+            said.en.contains("combatant is used (no income test, P2)"),
+            "{said}"
+        );
+        let mut config = Config::default_config();
+        config.intake.several_categories = SeveralCategories::Ask;
+        let why = refused(read_row_as(&config, &SHEET, &row));
+        assert!(
+            why.en.contains("column G \"Категорія\": the person holds several categories (combatant, pensioner-age); by the city's rule (P2) the person chooses one"),
+            "{why}"
+        );
     }
 
     #[test]
