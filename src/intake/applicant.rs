@@ -426,9 +426,17 @@ pub fn max_chars(field: Field) -> usize {
 fn no_tax_number(raw: &str) -> bool {
     let key = text::match_key(raw);
     cells::says_none(raw)
-        || key.contains("відмов")
-        || key.contains("релігі")
-        || key.starts_with("не присвоєно")
+        || [
+            "відмов",
+            "релігі",
+            "відсутн",
+            "немає",
+            "не має",
+            "нема",
+            "не присвоєн",
+        ]
+        .iter()
+        .any(|w| key.contains(w))
 }
 
 impl RowContext<'_> {
@@ -1317,6 +1325,8 @@ mod tests {
             "відмова (релігійні переконання)",
             "Відмова від РНОКПП",
             "відмовився від ІПН",
+            "ІПН відсутній",
+            "немає ІПН",
             "-",
             "—",
             "немає",

@@ -707,7 +707,7 @@ pub struct IdRead {
 }
 
 /// Words written around a document's series and number.
-const ID_WORDS: [&str; 22] = [
+const ID_WORDS: [&str; 28] = [
     "серія",
     "серії",
     "сер",
@@ -730,6 +730,12 @@ const ID_WORDS: [&str; 22] = [
     "народж",
     "док",
     "документ",
+    "у",
+    "формі",
+    "картки",
+    "книжечки",
+    "зразка",
+    "старого",
 ];
 
 /// The part of an identity cell before the issuing authority and date
@@ -1203,6 +1209,11 @@ mod tests {
             booklet
         );
         assert_eq!(id(None, "ID-картка 002345678, орган 1223"), card);
+        assert_eq!(
+            id(None, "паспорт громадянина України у формі картки 002345678"),
+            card
+        );
+        assert_eq!(id(None, "паспорт старого зразка МК 512345"), booklet);
         assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
         assert_eq!(id(Some("МК"), "5123"), None);
         assert_eq!(id(None, "А123456"), None);
