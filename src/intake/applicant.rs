@@ -991,7 +991,9 @@ impl RowContext<'_> {
     ) -> Option<String> {
         let (read, shown, field) = if let Some(v) = self.written(row, Field::Passport) {
             let shown = (cells::quoted_uk(&v), cells::quoted(&v));
-            (cells::id_document(None, &v), shown, Field::Passport)
+            let read = cells::id_document(None, &v)
+                .or_else(|| self.unzeroed_number(row, Field::Passport, None, &v, p));
+            (read, shown, Field::Passport)
         } else if let Some(n) = self.written(row, Field::PassportNumber) {
             let series = self.written(row, Field::PassportSeries);
             let shown = match &series {
@@ -1005,11 +1007,10 @@ impl RowContext<'_> {
                 ),
                 None => (cells::quoted_uk(&n), cells::quoted(&n)),
             };
-            (
-                cells::id_document(series.as_deref(), &n),
-                shown,
-                Field::PassportNumber,
-            )
+            let read = cells::id_document(series.as_deref(), &n).or_else(|| {
+                self.unzeroed_number(row, Field::PassportNumber, series.as_deref(), &n, p)
+            });
+            (read, shown, Field::PassportNumber)
         } else {
             return None;
         };
@@ -1026,6 +1027,38 @@ impl RowContext<'_> {
         };
         self.check_id(&read, birth_date, field, (&uk, &en), p)
             .then(|| read.document.as_str().to_string())
+    }
+
+    /// A document number a spreadsheet stored as a number, its leading
+    /// zeros lost: six digits after a booklet's series, nine for an ID
+    /// card; restored with a warning.
+    fn unzeroed_number(
+        &self,
+        row: &[Data],
+        field: Field,
+        series: Option<&str>,
+        number: &str,
+        p: &mut Problems,
+    ) -> Option<cells::IdRead> {
+        let numeric = matches!(self.cell(row, field), Some(Data::Float(_) | Data::Int(_)));
+        if !numeric || number.len() >= 9 {
+            return None;
+        }
+        let read = [(6, 4), (9, 7)].into_iter().find_map(|(width, least)| {
+            let padded = format!("{number:0>width$}");
+            (padded.len() == width && number.len() >= least)
+                .then(|| cells::id_document(series, &padded))
+                .flatten()
+        })?;
+        let restored = read.document.as_str().to_string();
+        p.warn(
+            field,
+            why!(
+                "{number} втратив початкові нулі (збережено як число); відновлено як {restored}",
+                "{number} lost its leading zero(s) (stored as a number); restored as {restored}"
+            ),
+        );
+        Some(read)
     }
 
     /// A birth certificate identifies a child under 14 (P4); a УНЗР must
@@ -1383,14 +1416,6 @@ mod tests {
         headers: &[(&str, Field)],
         cells: &[&str],
     ) -> Result<Read, Vec<Why>> {
-        let columns: BTreeMap<Field, usize> = headers
-            .iter()
-            .enumerate()
-            .map(|(i, (_, f))| (*f, i))
-            .collect();
-        let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
-        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let ctx = RowContext::new(config, &columns, &names, Path::new("."), today);
         let row: Vec<Data> = cells
             .iter()
             .map(|c| {
@@ -1401,7 +1426,23 @@ mod tests {
                 }
             })
             .collect();
-        ctx.read(&row)
+        read_data(config, headers, &row)
+    }
+
+    fn read_data(
+        config: &Config,
+        headers: &[(&str, Field)],
+        row: &[Data],
+    ) -> Result<Read, Vec<Why>> {
+        let columns: BTreeMap<Field, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, (_, f))| (*f, i))
+            .collect();
+        let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let ctx = RowContext::new(config, &columns, &names, Path::new("."), today);
+        ctx.read(row)
     }
 
     fn refused(r: Result<Read, Vec<Why>>) -> Why {
@@ -1496,6 +1537,38 @@ mod tests {
             why.en.contains("column G \"Категорія\": the person holds several categories (combatant, pensioner-age); by the city's rule (P2) the person chooses one"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn a_document_number_stored_as_a_number_gets_its_zeros_back() {
+        let config = Config::default_config();
+        let row = |series: &str, number: f64| {
+            let mut cells: Vec<Data> = [
+                "Шевчук Ганна Миколаївна",
+                "05.07.1949",
+                "ж",
+                "відмова",
+                series,
+                "",
+                "УБД",
+                "",
+            ]
+            .iter()
+            .map(|c| Data::String(c.to_string()))
+            .collect();
+            cells[5] = Data::Float(number);
+            read_data(&config, &SHEET, &cells)
+        };
+        let read = row("МК", 12345.0).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.passport.as_deref(), Some("МК012345"));
+        assert!(
+            Why::join(&read.warnings)
+                .en
+                .contains("restored as МК012345")
+        );
+        let read = row("ID", 2345678.0).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.passport.as_deref(), Some("002345678"));
+        assert!(row("ID", 45678.0).is_err());
     }
 
     #[test]
