@@ -165,6 +165,20 @@ impl Vocabulary {
         if let Some(m) = self.by_stems(&words) {
             return m;
         }
+        // A word cut short («учасн. бойових дій»): the one known stem it
+        // begins.
+        let expanded = self.expand(&words);
+        if expanded != words
+            && let Some(m) = self.by_stems(&expanded)
+        {
+            return match m {
+                Match::Variant { code, .. } => Match::Variant {
+                    code,
+                    how: How::Short,
+                },
+                other => other,
+            };
+        }
         // Typos: each unknown word replaced by the one known stem clearly
         // nearest to it; then the same stages again.
         let corrected = self.correct(&words);
@@ -292,6 +306,24 @@ impl Vocabulary {
         self.result(kept, How::Extra)
     }
 
+    /// Each word of four letters or more that no phrase has is replaced by
+    /// the one known stem that begins with it, when there is one.
+    fn expand(&self, words: &BTreeSet<String>) -> BTreeSet<String> {
+        words
+            .iter()
+            .map(|w| {
+                if self.known.contains(w) || is_number(w) || w.chars().count() < 4 {
+                    return w.clone();
+                }
+                let mut longer = self.known.iter().filter(|k| k.starts_with(w.as_str()));
+                match (longer.next(), longer.next()) {
+                    (Some(k), None) => k.clone(),
+                    _ => w.clone(),
+                }
+            })
+            .collect()
+    }
+
     /// Each word that no phrase has is replaced by the known stem nearest to
     /// it, when that one is within the typo allowance and no other known stem
     /// is as near.
@@ -372,6 +404,9 @@ fn typo_allowance(w: &str) -> usize {
 
 /// Words that carry no meaning for matching, whatever the kind.
 const STOP: &[&str] = &[
+    "разі",
+    "зв'язку",
+    "звязку",
     "з",
     "із",
     "зі",
@@ -889,6 +924,8 @@ pub fn sexes() -> Vocabulary {
                 vec![
                     "ч",
                     "чол",
+                    "чолов",
+                    "чоловіч",
                     "чоловіча",
                     "чоловік",
                     "m",
@@ -906,6 +943,7 @@ pub fn sexes() -> Vocabulary {
                 vec![
                     "ж",
                     "жін",
+                    "жіноч",
                     "жіноча",
                     "жінка",
                     "f",
@@ -977,6 +1015,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(v.find("Почесний донор"), Match::Unknown(_)));
+        // A word cut short, and the law's other wording.
+        assert_eq!(
+            v.find("учасн. бойових дій"),
+            Match::Variant {
+                code: "combatant".into(),
+                how: How::Short
+            }
+        );
+        assert_eq!(
+            v.find("пенсія в разі втрати годувальника").code(),
+            Some("pensioner-other")
+        );
+        assert!(v.find("пенс. в разі втрати").code().is_some());
         assert!(matches!(v.find("7"), Match::Unknown(_)));
         let c = communities();
         assert_eq!(c.find("Тернівська ТГ").code(), Some("UA12120190000064981"));

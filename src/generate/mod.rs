@@ -185,7 +185,7 @@ const BAD_KINDS: [&str; 5] = [
     "unknown-category",
     "income-missing",
     "birth-date",
-    "phone",
+    "passport",
 ];
 
 struct Row {
@@ -249,7 +249,7 @@ fn make_row(
     *serial += 1;
     let mut tax = identity::make_tax_number(birth, sex, *serial).unwrap_or_default();
     let letters = ["АВ", "ВК", "КН", "МЕ", "СО", "ТТ", "АН"];
-    let passport = if cat.2.1 < 18 {
+    let mut passport = if cat.2.1 < 18 {
         String::new()
     } else if rng.random_bool(0.5) {
         format!(
@@ -260,7 +260,7 @@ fn make_row(
     } else {
         format!("{:09}", 100_000_000 + i)
     };
-    let mut phone = format!(
+    let phone = format!(
         "0{}{:07}",
         ["67", "50", "97", "63", "66", "95"]
             .choose(rng)
@@ -320,7 +320,7 @@ fn make_row(
             aid.clear();
         }
         Some("birth-date") => birth_text = Some("31.02.1950".to_string()),
-        Some("phone") => phone = "12345".into(),
+        Some("passport") => passport = "АВ12345".into(),
         _ => {}
     }
     // P4: what the applicant handed in besides passport, tax number and

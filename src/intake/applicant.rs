@@ -12,6 +12,7 @@ use rusqlite::types::Value;
 use super::cells::{self, DateKind};
 use super::header::Field;
 use super::photo;
+use super::settings::SeveralCategories;
 use super::why::{Why, why};
 use crate::config::Config;
 use crate::identity::{self, Passport, Sex, TaxError};
@@ -127,6 +128,7 @@ pub struct RowContext<'a> {
     pub communities: Vocabulary,
     pub sexes: Vocabulary,
     pub city_community: String,
+    pub several_categories: super::settings::SeveralCategories,
     pub base_dir: PathBuf,
     pub today: NaiveDate,
     phones: RefCell<cells::Phones>,
@@ -157,6 +159,7 @@ impl<'a> RowContext<'a> {
             communities: config.community_vocabulary(),
             sexes: vocab::sexes(),
             city_community: config.city.community.clone(),
+            several_categories: config.intake.several_categories,
             base_dir: base_dir.to_path_buf(),
             today,
             phones: RefCell::default(),
@@ -416,8 +419,25 @@ pub fn max_chars(field: Field) -> usize {
     }
 }
 
-/// Words that mean "no tax number" in the tax-number column.
-const NO_TAX_NUMBER: [&str; 6] = ["-", "—", "немає", "відмова", "відсутній", "нема"];
+/// Whether a tax-number cell says the person has none: a dash, «немає»,
+/// or a refusal in words («відмова (релігійні переконання)», «відмова від
+/// РНОКПП»): the person is then identified by the passport, as the law
+/// allows (reference/identity-numbers.md).
+fn no_tax_number(raw: &str) -> bool {
+    let key = text::match_key(raw);
+    cells::says_none(raw)
+        || [
+            "відмов",
+            "релігі",
+            "відсутн",
+            "немає",
+            "не має",
+            "нема",
+            "не присвоєн",
+        ]
+        .iter()
+        .any(|w| key.contains(w))
+}
 
 impl RowContext<'_> {
     /// What a category cell's text names.
@@ -433,6 +453,14 @@ impl RowContext<'_> {
     fn cell<'r>(&self, row: &'r [Data], field: Field) -> Option<&'r Data> {
         let col = *self.columns.get(&field)?;
         row.get(col).filter(|c| !cells::is_blank(c))
+    }
+
+    /// A cell as the clerk wrote it, for quoting.
+    fn written(&self, row: &[Data], field: Field) -> Option<String> {
+        self.cell(row, field).map(|c| match c {
+            Data::String(s) => s.clone(),
+            other => cells::text(other),
+        })
     }
 
     fn text(&self, row: &[Data], field: Field) -> Option<String> {
@@ -488,14 +516,19 @@ impl RowContext<'_> {
 
         let sex_cell = self.text(row, Field::Sex);
         let sex = sex_cell.as_deref().and_then(|s| {
+            if let Some(sex) = cells::sex(s) {
+                return Some(sex);
+            }
             let m = known(&self.seen_sexes, &self.sexes, s);
             let code = match m {
                 Match::Unknown(_) => {
+                    let written = self.written(row, Field::Sex).unwrap_or_default();
+                    let (uk, en) = (cells::quoted_uk(&written), cells::quoted(&written));
                     p.reject(
                         Field::Sex,
                         why!(
-                            "{s:?} — не стать; очікується ч/ж",
-                            "{s:?} is not a sex; expected ч/ж (M/F)"
+                            "{uk} — не стать; очікується ч/ж",
+                            "{en} is not a sex; expected ч/ж (M/F)"
                         ),
                     );
                     None
@@ -510,7 +543,7 @@ impl RowContext<'_> {
         });
 
         let (tax_number, tax_passport) = self.tax_number(row, birth_date, sex, &mut p);
-        let mut passport = self.passport(row, &mut p);
+        let mut passport = self.passport(row, birth_date, &mut p);
         if let Some(tp) = tax_passport {
             match &passport {
                 Some(pp) if pp != &tp => p.reject(
@@ -557,12 +590,8 @@ impl RowContext<'_> {
             _ => None,
         };
 
-        let phone = self
-            .text(row, Field::Phone)
-            .and_then(|raw| p.ok(Field::Phone, self.phones.borrow_mut().read(&raw)));
-        let email = self
-            .text(row, Field::Email)
-            .and_then(|raw| p.ok(Field::Email, cells::email(&raw)));
+        let phone = self.contact(row, Field::Phone, &mut p);
+        let email = self.contact(row, Field::Email, &mut p);
 
         let community = self.community(row, &mut p);
         let (categories, chosen_category) = self.categories(row, &mut p);
@@ -654,9 +683,40 @@ impl RowContext<'_> {
         })
     }
 
-    /// Rejects every read cell longer than its field's `max_chars`.
+    /// A phone or e-mail cell: what can be read, the rest kept as written,
+    /// a warning for the clerk; never a reason to refuse the person.
+    fn contact(&self, row: &[Data], field: Field, p: &mut Problems) -> Option<String> {
+        let raw = self.written(row, field)?;
+        let (_, n) = cells::uncut(&raw);
+        if n > max_chars(field) {
+            p.warn(
+                field,
+                why!(
+                    "{} — задовго для контакту (щонайбільше {} символів); не збережено",
+                    "{} is too long for contact data (at most {} characters); not kept",
+                    cells::quoted_uk(&raw),
+                    max_chars(field)
+                ),
+            );
+            return None;
+        }
+        let contact = match field {
+            Field::Phone => self.phones.borrow_mut().contact(&raw),
+            _ => cells::email_contact(&raw),
+        };
+        if let Some(note) = contact.note {
+            p.warn(field, note);
+        }
+        contact.kept
+    }
+
+    /// Rejects every read cell longer than its field's `max_chars`; contact
+    /// cells are not reasons to refuse (`contact`).
     fn lengths(&self, row: &[Data], p: &mut Problems) {
         for (&field, &col) in self.columns {
+            if matches!(field, Field::Phone | Field::Email) {
+                continue;
+            }
             let Some(Data::String(s)) = row.get(col) else {
                 continue;
             };
@@ -718,18 +778,25 @@ impl RowContext<'_> {
                         }
                     }
                     match parts.len() {
-                        2 | 3 => (
+                        3 => (
                             Some(parts[0].clone()),
                             Some(parts[1].clone()),
-                            parts.get(2).cloned(),
+                            Some(parts[2].clone()).filter(|p| !cells::says_none(p)),
                             Field::FullName,
                         ),
+                        2 => {
+                            let written = self.written(row, Field::FullName).unwrap_or(full);
+                            p.reject(Field::FullName, two_words(&written, &parts[1]));
+                            return (None, None, None);
+                        }
                         n => {
+                            let written = self.written(row, Field::FullName).unwrap_or(full);
+                            let (uk, en) = (cells::quoted_uk(&written), cells::quoted(&written));
                             p.reject(
                                 Field::FullName,
                                 why!(
-                                    "{full:?} має слів: {n}; очікуються прізвище, ім'я та по батькові (або три окремі стовпці)",
-                                    "{full:?} has {n} words; expected surname, given name and patronymic (or use three columns)"
+                                    "{uk} має слів: {n}; очікуються прізвище, ім'я та по батькові (або три окремі стовпці)",
+                                    "{en} has {n} words; expected surname, given name and patronymic (or use three columns)"
                                 ),
                             );
                             return (None, None, None);
@@ -797,9 +864,12 @@ impl RowContext<'_> {
             return (None, None);
         };
         let raw = cells::text(cell);
-        if !raw.bytes().any(|b| b.is_ascii_digit())
-            && NO_TAX_NUMBER.contains(&text::match_key(&raw).as_str())
-        {
+        let written = match cell {
+            Data::String(s) => s.clone(),
+            _ => raw.clone(),
+        };
+        let (quoted_uk, quoted_en) = (cells::quoted_uk(&written), cells::quoted(&written));
+        if !raw.bytes().any(|b| b.is_ascii_digit()) && no_tax_number(&raw) {
             return (None, None);
         }
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
@@ -826,25 +896,31 @@ impl RowContext<'_> {
             }
         }
         if !all_digits {
-            if let Some(pp) = identity::parse_passport(&raw) {
-                return (None, Some(pp.as_str().to_string()));
+            if let Some(id) = cells::id_document(None, &raw) {
+                return (None, Some(id.document.as_str().to_string()));
             }
             p.reject(
                 Field::TaxNumber,
                 why!(
-                    "{raw:?} — ні РНОКПП (10 цифр), ні паспорт",
-                    "{raw:?} is neither a tax number (10 digits) nor a passport"
+                    "{quoted_uk} — ні РНОКПП (10 цифр), ні паспорт",
+                    "{quoted_en} is neither a tax number (10 digits) nor a passport"
                 ),
             );
             return (None, None);
         }
+        // The number as checked, after the cell as written when they differ.
+        let shown = if written.trim() == number {
+            number.clone()
+        } else {
+            format!("{quoted_en} ({number})")
+        };
         match identity::parse_tax_number(&number) {
             Err(TaxError::NotTenDigits) => {
                 p.reject(
                     Field::TaxNumber,
                     why!(
-                        "{raw:?} має цифр: {}; очікується 10",
-                        "{raw:?} has {} digits; expected 10",
+                        "{quoted_uk} має цифр: {}; очікується 10",
+                        "{quoted_en} has {} digits; expected 10",
                         digits.len()
                     ),
                 );
@@ -854,8 +930,8 @@ impl RowContext<'_> {
                 p.reject(
                     Field::TaxNumber,
                     why!(
-                        "{number} не проходить перевірку контрольної цифри (остання цифра {found}, має бути {expected}); перевірте, чи немає описки",
-                        "{number} fails the check digit (last digit is {found}, expected {expected}); check for a typo"
+                        "{shown} не проходить перевірку контрольної цифри (остання цифра {found}, має бути {expected}); перевірте, чи немає описки",
+                        "{shown} fails the check digit (last digit is {found}, expected {expected}); check for a typo"
                     ),
                 );
                 (None, None)
@@ -864,8 +940,8 @@ impl RowContext<'_> {
                 p.reject(
                     Field::TaxNumber,
                     why!(
-                        "{number} не містить дати народження",
-                        "{number} does not encode a birth date"
+                        "{shown} не містить дати народження",
+                        "{shown} does not encode a birth date"
                     ),
                 );
                 (None, None)
@@ -878,8 +954,8 @@ impl RowContext<'_> {
                     p.reject(
                         Field::TaxNumber,
                         why!(
-                            "{number} відповідає даті народження {}, а вказано {}; одне з них помилкове",
-                            "{number} encodes birth date {}, but the date of birth is {}; one of them is wrong",
+                            "{shown} відповідає даті народження {}, а вказано {}; одне з них помилкове",
+                            "{shown} encodes birth date {}, but the date of birth is {}; one of them is wrong",
                             t.birth_date.format("%d.%m.%Y"),
                             b.format("%d.%m.%Y")
                         ),
@@ -892,8 +968,8 @@ impl RowContext<'_> {
                     p.reject(
                         Field::TaxNumber,
                         why!(
-                            "{number} відповідає статі «{}», а вказано «{}»; одне з них помилкове",
-                            "{number} encodes sex {}, but the sex column says {}; one of them is wrong",
+                            "{shown} відповідає статі «{}», а вказано «{}»; одне з них помилкове",
+                            "{shown} encodes sex {}, but the sex column says {}; one of them is wrong",
                             t.sex.uk(),
                             s.uk()
                         ),
@@ -905,28 +981,145 @@ impl RowContext<'_> {
         }
     }
 
-    fn passport(&self, row: &[Data], p: &mut Problems) -> Option<String> {
-        let (raw, field) = if let Some(v) = self.text(row, Field::Passport) {
-            (v, Field::Passport)
-        } else if let Some(n) = self.text(row, Field::PassportNumber) {
-            let series = self.text(row, Field::PassportSeries).unwrap_or_default();
-            (format!("{series}{n}"), Field::PassportNumber)
+    /// The identity document in the passport column, or in the series and
+    /// number columns (quoted as the two cells they are).
+    fn passport(
+        &self,
+        row: &[Data],
+        birth_date: Option<NaiveDate>,
+        p: &mut Problems,
+    ) -> Option<String> {
+        let (read, shown, field) = if let Some(v) = self.written(row, Field::Passport) {
+            let shown = (cells::quoted_uk(&v), cells::quoted(&v));
+            let read = cells::id_document(None, &v)
+                .or_else(|| self.unzeroed_number(row, Field::Passport, None, &v, p));
+            (read, shown, Field::Passport)
+        } else if let Some(n) = self.written(row, Field::PassportNumber) {
+            let series = self.written(row, Field::PassportSeries);
+            let shown = match &series {
+                Some(s) => (
+                    format!(
+                        "серія {}, номер {}",
+                        cells::quoted_uk(s),
+                        cells::quoted_uk(&n)
+                    ),
+                    format!("series {}, number {}", cells::quoted(s), cells::quoted(&n)),
+                ),
+                None => (cells::quoted_uk(&n), cells::quoted(&n)),
+            };
+            let read = cells::id_document(series.as_deref(), &n).or_else(|| {
+                self.unzeroed_number(row, Field::PassportNumber, series.as_deref(), &n, p)
+            });
+            (read, shown, Field::PassportNumber)
         } else {
             return None;
         };
-        match identity::parse_passport(&raw) {
-            Some(pp) => Some(pp.as_str().to_string()),
-            None => {
-                p.reject(
+        let (uk, en) = shown;
+        let Some(read) = read else {
+            p.reject(
+                field,
+                why!(
+                    "{uk} — не документ, що посвідчує особу; очікуються паспорт (2 кириличні літери і 6 цифр, АВ123456), ID-картка (9 цифр) або свідоцтво про народження дитини (І-АП 123456)",
+                    "{en} is not an identity document; expected a passport (2 Cyrillic letters and 6 digits, АВ123456), an ID card (9 digits) or a child's birth certificate (І-АП 123456)"
+                ),
+            );
+            return None;
+        };
+        self.check_id(&read, birth_date, field, (&uk, &en), p)
+            .then(|| read.document.as_str().to_string())
+    }
+
+    /// A document number a spreadsheet stored as a number, its leading
+    /// zeros lost: six digits after a booklet's series, nine for an ID
+    /// card; restored with a warning.
+    fn unzeroed_number(
+        &self,
+        row: &[Data],
+        field: Field,
+        series: Option<&str>,
+        number: &str,
+        p: &mut Problems,
+    ) -> Option<cells::IdRead> {
+        let numeric = matches!(self.cell(row, field), Some(Data::Float(_) | Data::Int(_)));
+        if !numeric || number.len() >= 9 {
+            return None;
+        }
+        let read = [(6, 4), (9, 7)].into_iter().find_map(|(width, least)| {
+            let padded = format!("{number:0>width$}");
+            (padded.len() == width && number.len() >= least)
+                .then(|| cells::id_document(series, &padded))
+                .flatten()
+        })?;
+        let restored = read.document.as_str().to_string();
+        p.warn(
+            field,
+            why!(
+                "{number} втратив початкові нулі (збережено як число); відновлено як {restored}",
+                "{number} lost its leading zero(s) (stored as a number); restored as {restored}"
+            ),
+        );
+        Some(read)
+    }
+
+    /// A birth certificate identifies a child under 14 (P4); a УНЗР must
+    /// be one, of the person's date of birth.
+    fn check_id(
+        &self,
+        read: &cells::IdRead,
+        birth_date: Option<NaiveDate>,
+        field: Field,
+        (uk, en): (&str, &str),
+        p: &mut Problems,
+    ) -> bool {
+        let mut ok = true;
+        if let (cells::IdDocument::BirthCertificate(_), Some(b)) = (&read.document, birth_date)
+            && b.checked_add_months(chrono::Months::new(14 * 12))
+                .is_some_and(|d14| d14 <= self.today)
+        {
+            p.reject(
+                field,
+                why!(
+                    "{uk} — свідоцтво про народження, а особі вже виповнилося 14 років; потрібен паспорт (P4)",
+                    "{en} is a birth certificate, but the person is 14 or older; a passport is needed (P4)"
+                ),
+            );
+            ok = false;
+        }
+        if let Some(unzr) = &read.unzr {
+            match cells::unzr_check(unzr) {
+                None => {
+                    p.reject(
+                        field,
+                        why!(
+                            "{uk}: УНЗР {unzr} — не дата народження і номер (РРРРММДД-ННННК)",
+                            "{en}: УНЗР {unzr} is not a date of birth and a number (YYYYMMDD-NNNNC)"
+                        ),
+                    );
+                    ok = false;
+                }
+                Some((d, _)) if birth_date.is_some_and(|b| b != d) => {
+                    p.reject(
+                        field,
+                        why!(
+                            "{uk}: УНЗР {unzr} містить дату народження {}, а вказано {}; одне з них помилкове",
+                            "{en}: УНЗР {unzr} holds the birth date {}, but the date of birth is {}; one of them is wrong",
+                            d.format("%d.%m.%Y"),
+                            birth_date.map_or(String::new(), |b| b.format("%d.%m.%Y").to_string())
+                        ),
+                    );
+                    ok = false;
+                }
+                Some((_, false)) => p.warn(
                     field,
                     why!(
-                        "{raw:?} — не паспорт; очікуються 2 кириличні літери і 6 цифр (АВ123456) або 9 цифр ID-картки",
-                        "{raw:?} is not a passport; expected 2 Cyrillic letters and 6 digits (АВ123456) or an ID card's 9 digits"
+                        "{uk}: контрольна цифра УНЗР {unzr} не збігається; перевірте номер",
+                        "{en}: the check digit of УНЗР {unzr} does not match; check the number"
                     ),
-                );
-                None
+                ),
+                Some(_) => {}
             }
         }
+        ok
     }
 
     fn community(&self, row: &[Data], p: &mut Problems) -> Option<String> {
@@ -963,7 +1156,10 @@ impl RowContext<'_> {
 
     fn categories(&self, row: &[Data], p: &mut Problems) -> (Vec<String>, Option<String>) {
         let mut categories = Vec::new();
-        match self.text(row, Field::Category) {
+        match self
+            .written(row, Field::Category)
+            .filter(|w| !w.trim().is_empty())
+        {
             None => p.reject(
                 Field::Category,
                 why!(
@@ -972,7 +1168,8 @@ impl RowContext<'_> {
                 ),
             ),
             Some(raw) => {
-                for (shown, m) in category_parts(&raw, |t| self.category_match(t)) {
+                let raw = raw.trim();
+                for (shown, m) in category_parts(raw, |t| self.category_match(&text::squeeze(t))) {
                     if let Some(code) = p.take(
                         Field::Category,
                         &shown,
@@ -1010,8 +1207,66 @@ impl RowContext<'_> {
                 None => None,
             }
         });
+        if chosen.is_none() && categories.len() > 1 {
+            match self.several_categories {
+                SeveralCategories::NoIncomeTest => {
+                    p.warn(Field::Category, self.category_used(&categories))
+                }
+                SeveralCategories::Ask => p.reject(Field::Category, ask_which(&categories)),
+            }
+        }
         (categories, chosen)
     }
+
+    /// P2: a person in several categories uses one, at their choice. All
+    /// are kept; without a choice the one needing no income test is used.
+    fn category_used(&self, categories: &[String]) -> Why {
+        let used = categories
+            .iter()
+            .find(|c| !self.income_tested.contains(*c))
+            .unwrap_or(&categories[0]);
+        let all = categories.join(", ");
+        why!(
+            "особа має кілька категорій ({all}); записано всі, використовується {used} (без перевірки доходу, P2); якщо особа обирає іншу, впишіть її у стовпець обраної категорії",
+            "the person holds several categories ({all}); all are kept and {used} is used (no income test, P2); if the person chooses another, write it in the chosen-category column"
+        )
+    }
+}
+
+/// «П.І.Б.» of two words: a part is missing, named by what the second
+/// word is: a patronymic («Петро Іванович»: no surname) or not (no
+/// patronymic).
+fn two_words(written: &str, second: &str) -> Why {
+    let (uk, en) = (cells::quoted_uk(written), cells::quoted(written));
+    if is_patronymic(second) {
+        why!(
+            "{uk} — лише ім'я та по батькові: бракує прізвища; допишіть його, як у паспорті",
+            "{en} is only a given name and a patronymic: the surname is missing; add it as in the passport"
+        )
+    } else {
+        why!(
+            "{uk} має два слова: бракує по батькові; допишіть його, як у паспорті, або «-», якщо в паспорті його немає",
+            "{en} has two words: the patronymic is missing; add it as in the passport, or «-» if the passport has none"
+        )
+    }
+}
+
+/// Whether a word ends as Ukrainian patronymics do: «-ович», «-івна».
+fn is_patronymic(word: &str) -> bool {
+    let w = word.to_lowercase();
+    [
+        "ович",
+        "евич",
+        "ич",
+        "іч",
+        "івна",
+        "ївна",
+        "овна",
+        "ічна",
+        "инична",
+    ]
+    .iter()
+    .any(|end| w.ends_with(end) && w.chars().count() > end.chars().count() + 1)
 }
 
 fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) -> bool {
@@ -1030,10 +1285,15 @@ pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, M
         return vec![(raw.to_string(), whole)];
     }
     let by_semicolon: Vec<&str> = raw.split([';', '\n']).collect();
+    let by_comma: Vec<&str> = raw.split(',').collect();
     let parts: Vec<&str> = if by_semicolon.len() > 1 {
         by_semicolon
+    } else if by_comma.len() > 1 {
+        by_comma
+    } else if raw.contains(" / ") {
+        raw.split(" / ").collect()
     } else {
-        raw.split(',').collect()
+        raw.split('/').collect()
     };
     let parts: Vec<&str> = parts
         .iter()
@@ -1047,6 +1307,15 @@ pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, M
         .into_iter()
         .map(|p| (p.to_string(), find(p)))
         .collect()
+}
+
+/// P2 as the city asks it: the person's choice is needed.
+fn ask_which(categories: &[String]) -> Why {
+    let all = categories.join(", ");
+    why!(
+        "особа має кілька категорій ({all}); за правилом міста (P2) особа обирає одну: впишіть обрану у стовпець обраної категорії",
+        "the person holds several categories ({all}); by the city's rule (P2) the person chooses one: write it in the chosen-category column"
+    )
 }
 
 /// How a category is named in messages.
@@ -1081,6 +1350,253 @@ mod tests {
         assert_eq!(parse_sex("M"), Some(Sex::Male));
         assert_eq!(parse_sex("F"), Some(Sex::Female));
         assert_eq!(parse_sex("x"), None);
+    }
+
+    #[test]
+    fn a_tax_number_refused_in_words_is_no_tax_number() {
+        for raw in [
+            "відмова (релігійні переконання)",
+            "Відмова від РНОКПП",
+            "відмовився від ІПН",
+            "ІПН відсутній",
+            "немає ІПН",
+            "-",
+            "—",
+            "немає",
+        ] {
+            assert!(no_tax_number(raw), "{raw}");
+        }
+        assert!(!no_tax_number("АВ123456"));
+        assert!(!no_tax_number("паспорт"));
+    }
+
+    #[test]
+    fn a_full_name_of_two_words_names_the_missing_part() {
+        let why = two_words("Петро  Іванович", "Іванович");
+        assert!(why.en.contains("\"Петро  Іванович\""), "{why}");
+        assert!(why.en.contains("the surname is missing"), "{why}");
+        assert!(why.uk.contains("бракує прізвища"), "{}", why.uk);
+        let why = two_words("Коваленко Петро", "Петро");
+        assert!(why.en.contains("the patronymic is missing"), "{why}");
+        assert!(is_patronymic("Миколаївна") && is_patronymic("Ілліч"));
+        assert!(!is_patronymic("Ганна") && !is_patronymic("ич"));
+    }
+
+    #[test]
+    fn two_categories_split_at_a_slash() {
+        let v = crate::config::Config::default_config().category_vocabulary();
+        let codes = |raw: &str| -> Vec<Option<String>> {
+            category_parts(raw, |t| v.find(t))
+                .into_iter()
+                .map(|(_, m)| m.code().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(
+            codes("УБД / пенсіонер за віком"),
+            [Some("combatant".into()), Some("pensioner-age".into())]
+        );
+        assert_eq!(
+            codes("УБД/пенсіонер за віком"),
+            [Some("combatant".into()), Some("pensioner-age".into())]
+        );
+        assert_eq!(codes("учасник б/д"), [Some("combatant".into())]);
+        assert_eq!(
+            codes("УБД\nпенсіонер за віком"),
+            [Some("combatant".into()), Some("pensioner-age".into())]
+        );
+    }
+
+    /// Reads one row of a sheet with these headers, as the default city.
+    fn read_row(headers: &[(&str, Field)], cells: &[&str]) -> Result<Read, Vec<Why>> {
+        read_row_as(&crate::config::Config::default_config(), headers, cells)
+    }
+
+    fn read_row_as(
+        config: &Config,
+        headers: &[(&str, Field)],
+        cells: &[&str],
+    ) -> Result<Read, Vec<Why>> {
+        let row: Vec<Data> = cells
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Data::Empty
+                } else {
+                    Data::String(c.to_string())
+                }
+            })
+            .collect();
+        read_data(config, headers, &row)
+    }
+
+    fn read_data(
+        config: &Config,
+        headers: &[(&str, Field)],
+        row: &[Data],
+    ) -> Result<Read, Vec<Why>> {
+        let columns: BTreeMap<Field, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, (_, f))| (*f, i))
+            .collect();
+        let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let ctx = RowContext::new(config, &columns, &names, Path::new("."), today);
+        ctx.read(row)
+    }
+
+    fn refused(r: Result<Read, Vec<Why>>) -> Why {
+        match r {
+            Ok(_) => panic!("the row was accepted"),
+            Err(e) => Why::join(&e),
+        }
+    }
+
+    const SHEET: [(&str, Field); 8] = [
+        ("П.І.Б.", Field::FullName),
+        ("Дата народження", Field::BirthDate),
+        ("Стать", Field::Sex),
+        ("РНОКПП", Field::TaxNumber),
+        ("Серія", Field::PassportSeries),
+        ("Номер", Field::PassportNumber),
+        ("Категорія", Field::Category),
+        ("Телефон", Field::Phone),
+    ];
+
+    #[test]
+    fn refusals_quote_the_cells_as_written() {
+        let tax =
+            identity::make_tax_number(NaiveDate::from_ymd_opt(1951, 3, 12).unwrap(), Sex::Male, 1)
+                .unwrap();
+        let spaced = format!("{} {}", &tax[..5], &tax[5..]);
+        let born = "12 березня 1951 р.";
+        let ok = |tax: &str, sex: &str, series: &str, number: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Коваленко Петро Іванович",
+                    born,
+                    sex,
+                    tax,
+                    series,
+                    number,
+                    "УБД",
+                    "067 123 45 67 (син), 050 765 43 21",
+                ],
+            )
+        };
+        let read = ok(&spaced, "чолов.", "серія МК", "№ 512345").unwrap();
+        assert_eq!(read.applicant.passport.as_deref(), Some("МК512345"));
+        assert_eq!(
+            read.applicant.phone.as_deref(),
+            Some("+380671234567 (син), +380507654321")
+        );
+        let last = spaced.chars().last().and_then(|c| c.to_digit(10)).unwrap();
+        let bad_tax = format!("{}{}", &spaced[..spaced.len() - 1], (last + 1) % 10);
+        let why = refused(ok(&bad_tax, "ч", "МК", "512345"));
+        assert!(
+            why.en
+                .contains(&format!("column D \"РНОКПП\": {bad_tax:?} (")),
+            "{why}"
+        );
+        let why = refused(ok(&tax, "ч", "М К", "51 23"));
+        assert!(
+            why.uk
+                .contains("стовпець F «Номер»: серія \"М К\", номер \"51 23\" — не документ"),
+            "{}",
+            why.uk
+        );
+        let why = refused(ok(&tax, "  x  ", "МК", "512345"));
+        assert!(why.en.contains("\"  x  \" is not a sex"), "{why}");
+    }
+
+    #[test]
+    fn several_categories_follow_the_citys_rule() {
+        let row = [
+            "Бондар Олексій Вікторович",
+            "03.11.1975р.",
+            "чол.",
+            "",
+            "ID",
+            "102345678",
+            "УБД / пенсіонер за віком",
+            "",
+        ];
+        let read = read_row(&SHEET, &row).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.categories, ["combatant", "pensioner-age"]);
+        assert_eq!(read.applicant.chosen_category, None);
+        let said = Why::join(&read.warnings);
+        assert!(
+            said.en.contains("combatant is used (no income test, P2)"),
+            "{said}"
+        );
+        let mut config = Config::default_config();
+        config.intake.several_categories = SeveralCategories::Ask;
+        let why = refused(read_row_as(&config, &SHEET, &row));
+        assert!(
+            why.en.contains("column G \"Категорія\": the person holds several categories (combatant, pensioner-age); by the city's rule (P2) the person chooses one"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_document_number_stored_as_a_number_gets_its_zeros_back() {
+        let config = Config::default_config();
+        let row = |series: &str, number: f64| {
+            let mut cells: Vec<Data> = [
+                "Шевчук Ганна Миколаївна",
+                "05.07.1949",
+                "ж",
+                "відмова",
+                series,
+                "",
+                "УБД",
+                "",
+            ]
+            .iter()
+            .map(|c| Data::String(c.to_string()))
+            .collect();
+            cells[5] = Data::Float(number);
+            read_data(&config, &SHEET, &cells)
+        };
+        let read = row("МК", 12345.0).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.passport.as_deref(), Some("МК012345"));
+        assert!(
+            Why::join(&read.warnings)
+                .en
+                .contains("restored as МК012345")
+        );
+        let read = row("ID", 2345678.0).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.passport.as_deref(), Some("002345678"));
+        assert!(row("ID", 45678.0).is_err());
+    }
+
+    #[test]
+    fn contact_data_never_refuses_a_row() {
+        for phone in [
+            "немає",
+            "12-34-56",
+            "067 123 45 67 (син)",
+            "8 067 1234567",
+            "дзвонити сину",
+        ] {
+            let read = read_row(
+                &SHEET,
+                &[
+                    "Шевчук Ганна Миколаївна",
+                    "05.07.1949 р.",
+                    "жіноч.",
+                    "відмова (релігійні переконання)",
+                    "ID",
+                    "002345678",
+                    "учасн. бойових дій",
+                    phone,
+                ],
+            );
+            let read = read.unwrap_or_else(|e| panic!("{phone}: {}", Why::join(&e)));
+            assert_eq!(read.applicant.passport.as_deref(), Some("002345678"));
+            assert_eq!(read.applicant.tax_number, None);
+        }
     }
 
     #[test]

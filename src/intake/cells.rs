@@ -136,51 +136,125 @@ pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, 
     }
 }
 
-fn text_date(s: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
-    let bad = || {
-        why!(
-            "{s:?} — не дата; очікується дата на зразок 28.02.1948",
-            "{s:?} is not a date; expected a date like 28.02.1948"
-        )
-    };
+fn not_a_date(s: &str) -> Why {
+    why!(
+        "{s:?} — не дата; очікується дата на зразок 28.02.1948 або 28 лютого 1948 р.",
+        "{s:?} is not a date; expected a date like 28.02.1948 or 28 лютого 1948 р."
+    )
+}
+
+/// The months' names: the genitive a date is written with, and the
+/// nominative.
+const MONTHS: [[&str; 2]; 12] = [
+    ["січня", "січень"],
+    ["лютого", "лютий"],
+    ["березня", "березень"],
+    ["квітня", "квітень"],
+    ["травня", "травень"],
+    ["червня", "червень"],
+    ["липня", "липень"],
+    ["серпня", "серпень"],
+    ["вересня", "вересень"],
+    ["жовтня", "жовтень"],
+    ["листопада", "листопад"],
+    ["грудня", "грудень"],
+];
+
+/// The month a Ukrainian month word names: in the genitive or the
+/// nominative, or cut to three letters or more («бер.», «лист.»).
+pub fn month_number(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.chars().count() < 3 || !w.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    let hits: Vec<usize> = (0..12)
+        .filter(|&i| MONTHS[i].iter().any(|name| name.starts_with(w.as_str())))
+        .collect();
+    match hits.as_slice() {
+        [i] => Some(*i as u32 + 1),
+        _ => None,
+    }
+}
+
+/// The text without the year word after the year: «1951 р.», «1951р.»,
+/// «1951 року».
+fn without_year_word(s: &str) -> &str {
+    let mut t = s.trim_end();
+    // A time after the date, as a spreadsheet exports a date-time cell.
+    if let Some((date, time)) = t.rsplit_once(' ')
+        && time.contains(':')
+        && time.chars().all(|c| c.is_ascii_digit() || c == ':')
+    {
+        t = date.trim_end();
+    }
+    for word in ["року", "рік", "р.н.", "р.н", "р.", "р", "г.", "г"] {
+        if let Some(head) = t.strip_suffix(word)
+            && head.trim_end().ends_with(|c: char| c.is_ascii_digit())
+        {
+            return head.trim_end();
+        }
+    }
+    t
+}
+
+fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
+    let bad = || not_a_date(written);
+    let unquoted: String = written
+        .chars()
+        .filter(|c| !matches!(c, '«' | '»' | '"' | '“' | '”'))
+        .collect();
+    let s = without_year_word(&unquoted);
     // ISO, possibly with a time part (ODS writes 1948-02-28T00:00:00).
     let iso = s.split(['T', ' ']).next().unwrap_or(s);
     if let Ok(d) = NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
         return Ok(d);
     }
-    let parts: Vec<&str> = s.split(['.', '/', '-']).map(str::trim).collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(bad());
-    }
-    let (d, m, y) = (parts[0], parts[1], parts[2]);
-    if d.len() > 2 || m.len() > 2 {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let (d, m, y) = match words.as_slice() {
+        [d, m, y] if !m.starts_with(|c: char| c.is_ascii_digit()) => {
+            let month = month_number(m).ok_or_else(bad)?;
+            (*d, month, *y)
+        }
+        _ => {
+            let parts: Vec<&str> = s.split(['.', '/', '-']).map(str::trim).collect();
+            let [d, m, y] = parts.as_slice() else {
+                return Err(bad());
+            };
+            if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            (*d, m.parse().map_err(|_| bad())?, *y)
+        }
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(d) || !digits(y) || d.len() > 2 {
         return Err(bad());
     }
     let day: u32 = d.parse().map_err(|_| bad())?;
-    let month: u32 = m.parse().map_err(|_| bad())?;
-    let year: i32 = match y.len() {
-        4 => y.parse().map_err(|_| bad())?,
-        2 => {
-            let yy: i32 = y.parse().map_err(|_| bad())?;
-            let century = today.year() / 100 * 100;
-            match kind {
-                // A birth date is in the past: `5.3.52` is 1952.
-                DateKind::Past if century + yy > today.year() => century - 100 + yy,
-                _ => century + yy,
-            }
-        }
-        _ => return Err(bad()),
-    };
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| {
+    let year = full_year(y, kind, today).ok_or_else(bad)?;
+    NaiveDate::from_ymd_opt(year, m, day).ok_or_else(|| {
         why!(
-            "{s:?} — такої дати не існує (день {day}, місяць {month}, рік {year})",
-            "{s:?} is not a real date (day {day}, month {month}, year {year})"
+            "{written:?} — такої дати не існує (день {day}, місяць {m}, рік {year})",
+            "{written:?} is not a real date (day {day}, month {m}, year {year})"
         )
     })
+}
+
+/// A year written with four digits, or two: a birth date is in the past
+/// (`52` is 1952), any other date in this century.
+fn full_year(y: &str, kind: DateKind, today: NaiveDate) -> Option<i32> {
+    match y.len() {
+        4 => y.parse().ok(),
+        2 => {
+            let yy: i32 = y.parse().ok()?;
+            let century = today.year() / 100 * 100;
+            Some(match kind {
+                DateKind::Past if century + yy > today.year() => century - 100 + yy,
+                _ => century + yy,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// An amount of hryvnias as integer kopecks: `4120.5`, `4 120,50`,
@@ -225,14 +299,57 @@ fn float_kopecks(f: f64) -> Result<i64, Why> {
     Ok(k as i64)
 }
 
+/// Whether a cell says "none" in words or with a dash: «-», «—», «немає».
+pub fn says_none(raw: &str) -> bool {
+    let key = crate::text::match_key(raw);
+    key.chars().all(|c| matches!(c, '-' | '—' | '–' | ' '))
+        || [
+            "немає",
+            "нема",
+            "відсутній",
+            "відсутня",
+            "відсутнє",
+            "не має",
+            "н/д",
+        ]
+        .contains(&key.as_str())
+}
+
+/// «3120 грн 50 коп.»: hryvnias and kopecks in words; `None` when the text
+/// names no kopecks.
+fn hryvnias_and_kopecks(raw: &str, lowered: &str) -> Option<Result<Option<i64>, Why>> {
+    let (head, tail) = lowered.split_once("коп")?;
+    let (hryvnias, kop) = match head.split_once("грн") {
+        Some((h, k)) => (h, k),
+        None => ("", head),
+    };
+    let kop = kop.trim().trim_start_matches('.').trim();
+    let tail_ok = tail.trim().trim_start_matches('.').trim().is_empty();
+    let whole = match text_kopecks(hryvnias) {
+        Ok(w) => w.unwrap_or(0),
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match kop.parse::<i64>() {
+        Ok(k) if tail_ok && k < 100 && kop.len() <= 2 && whole % 100 == 0 => Ok(Some(whole + k)),
+        _ => Err(not_an_amount(&format!("{raw:?}"))),
+    })
+}
+
 fn text_kopecks(raw: &str) -> Result<Option<i64>, Why> {
     let bad = || not_an_amount(&format!("{raw:?}"));
+    if says_none(raw) {
+        return Ok(None);
+    }
     let lowered = raw.to_lowercase();
+    if let Some(read) = hryvnias_and_kopecks(raw, &lowered) {
+        return read;
+    }
     let s: String = lowered
         .trim()
         .trim_end_matches("грн.")
         .trim_end_matches("грн")
         .trim_end_matches("uah")
+        .trim_end_matches('₴')
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\'')
         .collect();
@@ -340,6 +457,10 @@ impl Phones {
                 Some(&digits[1..])
             }
             12 if digits.starts_with("380") => Some(&digits[3..]),
+            // The old long-distance prefix: «8 067 123 45 67».
+            11 if digits.starts_with("80") && !raw.trim_start().starts_with('+') => {
+                Some(&digits[2..])
+            }
             _ => None,
         };
         let Some(national) = national else {
@@ -357,6 +478,155 @@ impl Phones {
         } else {
             Err(not_a_phone(raw))
         }
+    }
+}
+
+/// What a contact cell gave: the text to keep, and a note for the clerk
+/// when it was not one number (or one address) as such.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub kept: Option<String>,
+    pub note: Option<Why>,
+}
+
+/// The stretches of a cell that may be phone numbers: digits with the
+/// spaces, brackets, dashes and dots written between them.
+fn number_spans(raw: &str) -> Vec<(usize, usize)> {
+    let part =
+        |c: char| c.is_ascii_digit() || matches!(c, ' ' | '\u{a0}' | '(' | ')' | '-' | '.' | '+');
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in raw.char_indices().chain([(raw.len(), 'x')]) {
+        match (part(c) && i < raw.len(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.extend(trim_span(raw, s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    spans
+        .into_iter()
+        .flat_map(|(s, e)| split_glued(raw, s, e))
+        .collect()
+}
+
+/// A span without the spaces and punctuation at its ends (a bracket kept
+/// when it opens an area code).
+fn trim_span(raw: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let text = &raw[s..e];
+    let first = text.find(|c: char| c.is_ascii_digit() || c == '+' || c == '(')?;
+    let last = text.rfind(|c: char| c.is_ascii_digit())? + 1;
+    let mut first = s + first;
+    if raw[first..s + last].starts_with('(') && !raw[first..s + last].contains(')') {
+        first += 1;
+    }
+    raw[first..s + last]
+        .contains(|c: char| c.is_ascii_digit())
+        .then_some((first, s + last))
+}
+
+/// Two ten-digit numbers written one after the other with only a space
+/// between them: split where the first ends.
+fn split_glued(raw: &str, s: usize, e: usize) -> Vec<(usize, usize)> {
+    let text = &raw[s..e];
+    let digits = text.bytes().filter(u8::is_ascii_digit).count();
+    if digits != 20 || !text.starts_with('0') {
+        return vec![(s, e)];
+    }
+    let mut seen = 0;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_digit() {
+            seen += 1;
+            if seen == 10 {
+                let rest = &text[i + 1..];
+                let next = rest
+                    .find(|c: char| c.is_ascii_digit())
+                    .map_or(e, |k| s + i + 1 + k);
+                return vec![(s, s + i + 1), (next, e)];
+            }
+        }
+    }
+    vec![(s, e)]
+}
+
+impl Phones {
+    /// A phone cell read the way a clerk reads it: every number in it in
+    /// E.164, what is not a number (a note, a local number) kept as written.
+    /// Never an error: a person is not refused for contact data.
+    pub fn contact(&mut self, raw: &str) -> Contact {
+        let written = raw.trim();
+        if says_none(written) {
+            return Contact {
+                kept: None,
+                note: None,
+            };
+        }
+        let spans = number_spans(written);
+        let mut kept = String::new();
+        let mut read = Vec::new();
+        let mut at = 0;
+        for (s, e) in &spans {
+            kept.push_str(&written[at..*s]);
+            match self.read(&written[*s..*e]) {
+                Ok(n) => {
+                    kept.push_str(&n);
+                    read.push(n);
+                }
+                Err(_) => kept.push_str(&written[*s..*e]),
+            }
+            at = *e;
+        }
+        kept.push_str(&written[at..]);
+        let kept = crate::text::squeeze(&kept);
+        if read.len() == 1 && kept == read[0] {
+            return Contact {
+                kept: Some(kept),
+                note: None,
+            };
+        }
+        let (uk, en) = (quoted_uk(raw), quoted(raw));
+        let note = if read.is_empty() {
+            why!(
+                "{uk} — не номер, який можна набрати (місцевий номер без коду міста?); збережено як написано",
+                "{en} is not a number that can be dialled (a local number without its area code?); kept as written"
+            )
+        } else {
+            why!(
+                "{uk}: номерів прочитано: {}; збережено {kept:?}",
+                "{en}: {} number(s) read; kept as {kept:?}",
+                read.len()
+            )
+        };
+        Contact {
+            kept: Some(kept),
+            note: Some(note),
+        }
+    }
+}
+
+/// An e-mail cell: the address, or the text as written with a note.
+pub fn email_contact(raw: &str) -> Contact {
+    let written = raw.trim();
+    if says_none(written) {
+        return Contact {
+            kept: None,
+            note: None,
+        };
+    }
+    match email(written) {
+        Ok(e) => Contact {
+            kept: Some(e),
+            note: None,
+        },
+        Err(why) => Contact {
+            kept: Some(crate::text::squeeze(written)),
+            note: Some(Why {
+                uk: format!("{}; збережено як написано", why.uk),
+                en: format!("{}; kept as written", why.en),
+            }),
+        },
     }
 }
 
@@ -385,6 +655,201 @@ pub fn email(raw: &str) -> Result<String, Why> {
     } else {
         Err(bad())
     }
+}
+
+/// The sex an abbreviation of «чоловіча»/«жіноча» names: «ч», «чол.»,
+/// «чолов.», «жіноч.», «жінка».
+pub fn sex(raw: &str) -> Option<crate::identity::Sex> {
+    use crate::identity::Sex;
+    let key: String = raw
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if key.is_empty() || raw.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    [
+        ("чоловіча", Sex::Male),
+        ("чоловічий", Sex::Male),
+        ("чоловік", Sex::Male),
+        ("жіноча", Sex::Female),
+        ("жіночий", Sex::Female),
+        ("жінка", Sex::Female),
+    ]
+    .into_iter()
+    .find(|(full, _)| full.starts_with(key.as_str()))
+    .map(|(_, s)| s)
+}
+
+/// What identifies a person: a passport booklet, an ID card, or a child's
+/// birth certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdDocument {
+    Passport(crate::identity::Passport),
+    BirthCertificate(String),
+}
+
+impl IdDocument {
+    pub fn as_str(&self) -> &str {
+        match self {
+            IdDocument::Passport(p) => p.as_str(),
+            IdDocument::BirthCertificate(s) => s,
+        }
+    }
+}
+
+/// An identity document as read, with the УНЗР written beside an ID card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdRead {
+    pub document: IdDocument,
+    pub unzr: Option<String>,
+}
+
+/// Words written around a document's series and number.
+const ID_WORDS: [&str; 28] = [
+    "серія",
+    "серії",
+    "сер",
+    "номер",
+    "ном",
+    "паспорт",
+    "паспорта",
+    "громадянина",
+    "україни",
+    "id",
+    "ід",
+    "картка",
+    "карта",
+    "свідоцтво",
+    "свідоцтва",
+    "св-во",
+    "с-во",
+    "про",
+    "народження",
+    "народж",
+    "док",
+    "документ",
+    "у",
+    "формі",
+    "картки",
+    "книжечки",
+    "зразка",
+    "старого",
+];
+
+/// The part of an identity cell before the issuing authority and date
+/// («МК 512345, виданий Павлоградським МВ УМВС 12.03.1999», «орган 1223»).
+fn before_issuer(text: &str) -> &str {
+    let lower = text.to_lowercase();
+    let cut = ["видан", "від ", "орган", "дата видачі", "дійсний"]
+        .iter()
+        .filter_map(|w| lower.find(w))
+        .min();
+    match cut {
+        // `lower` may differ in length from `text` only for letters whose
+        // case changes it; the cut is then taken on a char boundary.
+        Some(at) if text.is_char_boundary(at) && lower.len() == text.len() => &text[..at],
+        _ => text,
+    }
+}
+
+/// The УНЗР in a text (`YYYYMMDD-NNNNC`, maybe after «УНЗР» and in
+/// brackets), and the text without it.
+fn take_unzr(text: &str) -> (String, Option<String>) {
+    let chars: Vec<char> = text.chars().collect();
+    for i in 0..chars.len() {
+        let is = |a: usize, n: usize| {
+            chars.len() >= a + n && chars[a..a + n].iter().all(char::is_ascii_digit)
+        };
+        let before = i == 0 || !chars[i - 1].is_ascii_digit();
+        let after = chars.get(i + 14).is_none_or(|c| !c.is_ascii_digit());
+        if before && is(i, 8) && chars.get(i + 8) == Some(&'-') && is(i + 9, 5) && after {
+            let unzr: String = chars[i..i + 14].iter().collect();
+            let rest: String = chars[..i].iter().chain(&chars[i + 14..]).collect();
+            let rest = rest
+                .replace("УНЗР", " ")
+                .replace("унзр", " ")
+                .replace(['(', ')', ','], " ");
+            return (rest, Some(unzr));
+        }
+    }
+    (text.to_string(), None)
+}
+
+/// «І-АП № 123456»: a Roman numeral, a dash, two Cyrillic letters and six
+/// digits; stored as `I-АП123456`.
+fn birth_certificate(cleaned: &str) -> Option<String> {
+    let (roman, rest) = cleaned.split_once('-')?;
+    let roman: String = roman
+        .chars()
+        .map(|c| match c {
+            'І' | 'і' | 'i' | 'I' | '1' => Some('I'),
+            'V' | 'v' => Some('V'),
+            'Х' | 'х' | 'X' | 'x' => Some('X'),
+            _ => None,
+        })
+        .collect::<Option<String>>()?;
+    let rest: Vec<char> = rest
+        .chars()
+        .flat_map(char::to_uppercase)
+        .map(|c| crate::text::cyrillic_lookalike(c).unwrap_or(c))
+        .collect();
+    let letters_ok = rest.len() == 8
+        && rest[..2]
+            .iter()
+            .all(|c| ('А'..='Я').contains(c) || matches!(c, 'І' | 'Ї' | 'Є' | 'Ґ'))
+        && rest[2..].iter().all(char::is_ascii_digit);
+    (!roman.is_empty() && roman.len() <= 4 && letters_ok)
+        .then(|| format!("{roman}-{}", rest.iter().collect::<String>()))
+}
+
+/// A document's series and number as written (one cell or two): a booklet
+/// «серія МК № 512345», an ID card «ID-картка № 002345678 (УНЗР
+/// 19510312-01234)», the series column holding «ID» or a dash, or a birth
+/// certificate «І-АП № 123456». `None` when it is none of them.
+pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
+    let series = series.filter(|s| !says_none(s)).unwrap_or("");
+    let joined = format!("{series} {}", before_issuer(number));
+    let (text, unzr) = take_unzr(&joined);
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')'))
+        .map(|w| w.trim_matches('.').to_string())
+        .filter(|w| !w.is_empty())
+        .filter(|w| {
+            let key = w.to_lowercase();
+            !ID_WORDS.contains(&key.as_str()) && !key.split('-').all(|p| ID_WORDS.contains(&p))
+        })
+        .collect();
+    let cleaned = words.concat();
+    if let Some(b) = birth_certificate(&cleaned) {
+        return Some(IdRead {
+            document: IdDocument::BirthCertificate(b),
+            unzr,
+        });
+    }
+    crate::identity::parse_passport(&cleaned).map(|p| IdRead {
+        document: IdDocument::Passport(p),
+        unzr,
+    })
+}
+
+/// A УНЗР's date of birth and whether its check digit holds; `None` when
+/// it is not `YYYYMMDD-NNNNC` with a real date. The check digit (ICAO 9303,
+/// weights 7, 3, 1) is not confirmed on real samples: a mismatch is a
+/// warning.
+pub fn unzr_check(unzr: &str) -> Option<(NaiveDate, bool)> {
+    let digits: Vec<u32> = unzr.chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != 13 || unzr.len() != 14 || unzr.as_bytes()[8] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(&unzr[..8], "%Y%m%d").ok()?;
+    let sum: u32 = digits[..12]
+        .iter()
+        .zip([7, 3, 1].iter().cycle())
+        .map(|(d, w)| d * w)
+        .sum();
+    Some((date, sum % 10 == digits[12]))
 }
 
 #[cfg(test)]
@@ -561,6 +1026,216 @@ mod tests {
         assert_eq!(text(&Data::String("  a  b ".into())), "a b");
     }
 
+    const GENITIVE: [&str; 12] = [
+        "січня",
+        "лютого",
+        "березня",
+        "квітня",
+        "травня",
+        "червня",
+        "липня",
+        "серпня",
+        "вересня",
+        "жовтня",
+        "листопада",
+        "грудня",
+    ];
+
+    /// A date as offices write it: `form` picks one of the usual ways.
+    fn written_date(date: NaiveDate, form: usize) -> String {
+        let (d, m, y) = (date.day(), date.month(), date.year());
+        let month = GENITIVE[m as usize - 1];
+        let short: String = month.chars().take(3).collect();
+        match form {
+            0 => format!("{d}.{m}.{y}"),
+            1 => format!("{d:02}.{m:02}.{y} р."),
+            2 => format!("{d:02}.{m:02}.{y}р."),
+            3 => format!("{d} {month} {y} р."),
+            4 => format!("{d:02} {month} {y}"),
+            5 => format!("{d} {month} {y} року"),
+            6 => format!("{d} {short}. {y} р."),
+            _ => format!("{d:02}.{m:02}.{y}"),
+        }
+    }
+
+    #[test]
+    fn month_names_in_the_genitive_nominative_and_cut_short() {
+        assert_eq!(month_number("березня"), Some(3));
+        assert_eq!(month_number("Березень"), Some(3));
+        assert_eq!(month_number("лист."), Some(11));
+        assert_eq!(month_number("бер."), Some(3));
+        assert_eq!(month_number("березоля"), None);
+        assert_eq!(month_number("бе"), None);
+        let s = |v: &str| Data::String(v.into());
+        assert_eq!(
+            date(&s("2.3.1951"), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 2))
+        );
+        assert_eq!(
+            date(&s("12 березня 51 р."), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
+        let e = date(&s("12 березоля 1950 р."), DateKind::Past, TODAY()).unwrap_err();
+        assert!(
+            e.en.contains("\"12 березоля 1950 р.\" is not a date"),
+            "{e}"
+        );
+        let e = date(&s("31 лютого 1950 р."), DateKind::Past, TODAY()).unwrap_err();
+        assert!(e.uk.contains("такої дати не існує"), "{}", e.uk);
+        assert_eq!(
+            date(&s("«12» березня 1951 р."), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
+        assert_eq!(
+            date(&s("12.03.1951 р.н."), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
+        assert_eq!(
+            date(&s("12.03.1951 0:00:00"), DateKind::Past, TODAY()),
+            Ok(d(1951, 3, 12))
+        );
+        assert!(date(&s("р."), DateKind::Past, TODAY()).is_err());
+        assert!(date(&s("12 13 1950"), DateKind::Past, TODAY()).is_err());
+    }
+
+    #[test]
+    fn money_in_words_and_a_dash_for_none() {
+        let s = |v: &str| Data::String(v.into());
+        assert_eq!(kopecks(&s("3120 грн 50 коп.")), Ok(Some(312050)));
+        assert_eq!(kopecks(&s("3 120 грн. 05 коп")), Ok(Some(312005)));
+        assert_eq!(kopecks(&s("3 120,50 грн")), Ok(Some(312050)));
+        assert_eq!(kopecks(&s("50 коп.")), Ok(Some(50)));
+        assert_eq!(kopecks(&s("3120,50 ₴")), Ok(Some(312050)));
+        for none in ["-", "—", "–", "немає", " - "] {
+            assert_eq!(kopecks(&s(none)), Ok(None), "{none}");
+        }
+        assert!(kopecks(&s("3120 грн 150 коп.")).is_err());
+        assert!(kopecks(&s("3120,50 грн 50 коп.")).is_err());
+        assert!(kopecks(&s("-5")).unwrap_err().en.contains("negative"));
+    }
+
+    #[test]
+    fn sex_abbreviations_of_the_words() {
+        use crate::identity::Sex;
+        for (raw, expected) in [
+            ("чолов.", Sex::Male),
+            ("чол.", Sex::Male),
+            ("Ч", Sex::Male),
+            ("чоловіча", Sex::Male),
+            ("жіноч.", Sex::Female),
+            ("жін.", Sex::Female),
+            ("жіноча", Sex::Female),
+            ("Ж", Sex::Female),
+        ] {
+            assert_eq!(sex(raw), Some(expected), "{raw}");
+        }
+        assert_eq!(sex("чоловічо-жіноча"), None);
+        assert_eq!(sex("1"), None);
+        assert_eq!(sex(""), None);
+    }
+
+    #[test]
+    fn contact_cells_keep_what_is_written_and_read_every_number() {
+        let mut phones = Phones::default();
+        let c = phones.contact("067 123 45 67, 050 765 43 21");
+        assert_eq!(c.kept.as_deref(), Some("+380671234567, +380507654321"));
+        assert!(c.note.is_some());
+        let c = phones.contact("0671234567 0507654321");
+        assert_eq!(c.kept.as_deref(), Some("+380671234567 +380507654321"));
+        let c = phones.contact("8 067 1234567");
+        assert_eq!(
+            c,
+            Contact {
+                kept: Some("+380671234567".into()),
+                note: None
+            }
+        );
+        let c = phones.contact("+38 (067) 123-45-67 (син)");
+        assert_eq!(c.kept.as_deref(), Some("+380671234567 (син)"));
+        let note = c.note.unwrap();
+        assert!(note.en.contains("\"+38 (067) 123-45-67 (син)\""), "{note}");
+        let c = phones.contact("12-34-56");
+        assert_eq!(c.kept.as_deref(), Some("12-34-56"));
+        assert!(c.note.unwrap().uk.contains("збережено як написано"));
+        for none in ["немає", "-", "—", "нема"] {
+            assert_eq!(
+                phones.contact(none),
+                Contact {
+                    kept: None,
+                    note: None
+                }
+            );
+            assert_eq!(
+                email_contact(none),
+                Contact {
+                    kept: None,
+                    note: None
+                }
+            );
+        }
+        let e = email_contact("maria@");
+        assert_eq!(e.kept.as_deref(), Some("maria@"));
+        assert!(e.note.unwrap().en.ends_with("kept as written"));
+        assert_eq!(
+            email_contact("A@UKR.NET").kept.as_deref(),
+            Some("A@ukr.net")
+        );
+    }
+
+    #[test]
+    fn identity_documents_in_the_forms_of_the_law() {
+        use crate::identity::Passport;
+        let id = |s: Option<&str>, n: &str| id_document(s, n).map(|r| r.document);
+        let booklet = Some(IdDocument::Passport(Passport::Booklet("МК512345".into())));
+        assert_eq!(id(None, "серія МК № 512345"), booklet);
+        assert_eq!(id(Some("МК"), "512345"), booklet);
+        assert_eq!(id(Some("серія MK"), "№ 512345"), booklet);
+        let card = Some(IdDocument::Passport(Passport::IdCard("002345678".into())));
+        assert_eq!(id(None, "ID 002345678"), card);
+        assert_eq!(id(None, "ID-картка № 002345678"), card);
+        assert_eq!(id(Some("ID"), "002345678"), card);
+        assert_eq!(id(Some("—"), "002345678"), card);
+        let r = id_document(Some("—"), "002345678, УНЗР 19510312-01234").unwrap();
+        assert_eq!(r.document, card.clone().unwrap());
+        assert_eq!(r.unzr.as_deref(), Some("19510312-01234"));
+        let r = id_document(None, "ID-картка № 002345678 (УНЗР 19510312-01234)").unwrap();
+        assert_eq!(r.unzr.as_deref(), Some("19510312-01234"));
+        let cert = Some(IdDocument::BirthCertificate("I-АП123456".into()));
+        assert_eq!(id(None, "І-АП № 123456"), cert);
+        assert_eq!(id(Some("І-АП"), "123456"), cert);
+        assert_eq!(id(None, "свідоцтво про народження I-AП 123456"), cert);
+        assert_eq!(
+            id(None, "МК 512345, виданий Павлоградським МВ УМВС 12.03.1999"),
+            booklet
+        );
+        assert_eq!(id(None, "ID-картка 002345678, орган 1223"), card);
+        assert_eq!(
+            id(None, "паспорт громадянина України у формі картки 002345678"),
+            card
+        );
+        assert_eq!(id(None, "паспорт старого зразка МК 512345"), booklet);
+        assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
+        assert_eq!(id(Some("МК"), "5123"), None);
+        assert_eq!(id(None, "А123456"), None);
+        assert_eq!(id(None, "ID 12345"), None);
+    }
+
+    #[test]
+    fn unzr_dates_and_check_digits() {
+        let (date, ok) = unzr_check("19510312-01234").unwrap();
+        assert_eq!(date, d(1951, 3, 12));
+        let digits = "195103120123";
+        let sum: u32 = digits
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .zip([7, 3, 1].iter().cycle())
+            .map(|(d, w)| d * w)
+            .sum();
+        assert_eq!(ok, sum % 10 == 4);
+        assert_eq!(unzr_check("19511312-01234"), None);
+        assert_eq!(unzr_check("1951031201234"), None);
+    }
+
     proptest! {
         #[test]
         fn cell_readers_never_panic(s in "\\PC{0,30}", f in proptest::num::f64::ANY) {
@@ -571,6 +1246,127 @@ mod tests {
             let _ = kopecks(&Data::Float(f));
             let _ = phone(&s);
             let _ = email(&s);
+            let _ = id_document(Some(&s), &s);
+            let _ = unzr_check(&s);
+            let _ = sex(&s);
+            let _ = month_number(&s);
+        }
+
+        #[test]
+        fn dates_read_in_every_office_form(days in 0i64..46_000, form in 0usize..8) {
+            let born = d(1900, 1, 1) + chrono::Duration::days(days);
+            let written = written_date(born, form);
+            prop_assert_eq!(
+                date(&Data::String(written.clone()), DateKind::Past, TODAY()),
+                Ok(born),
+                "{}", written
+            );
+        }
+
+        #[test]
+        fn two_digit_years_of_birth_are_in_the_past(days in 0i64..36_000) {
+            let born = TODAY() - chrono::Duration::days(days);
+            let written = format!("{:02}.{:02}.{:02}", born.day(), born.month(), born.year() % 100);
+            prop_assert_eq!(date(&Data::String(written), DateKind::Past, TODAY()), Ok(born));
+        }
+
+        #[test]
+        fn hryvnias_and_kopecks_in_words(h in 0i64..10_000_000, k in 0i64..100) {
+            let grouped = {
+                let digits = h.to_string();
+                let mut out = String::new();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                        out.push(' ');
+                    }
+                    out.push(c);
+                }
+                out
+            };
+            let s = |v: String| Data::String(v);
+            prop_assert_eq!(kopecks(&s(format!("{h} грн {k:02} коп."))), Ok(Some(h * 100 + k)));
+            prop_assert_eq!(kopecks(&s(format!("{grouped},{k:02} грн"))), Ok(Some(h * 100 + k)));
+        }
+
+        #[test]
+        fn phones_in_every_office_form_are_read(
+            op in prop::sample::select(vec!["67", "50", "97", "63", "66", "95", "99", "73", "68"]),
+            n in 0u32..10_000_000,
+            m in 0u32..10_000_000,
+            note in prop::sample::select(vec!["", " (син)", " дом.", " - дочка"]),
+        ) {
+            let e164 = format!("+380{op}{n:07}");
+            let other = format!("+38050{m:07}");
+            let plain = format!("0{op}{n:07}");
+            let spaced = format!("0{op} {} {} {}", &format!("{n:07}")[..3], &format!("{n:07}")[3..5], &format!("{n:07}")[5..]);
+            let mut phones = Phones::default();
+            for written in [
+                plain.clone(),
+                spaced.clone(),
+                format!("8 0{op} {n:07}"),
+                format!("+38 (0{op}) {n:07}"),
+            ] {
+                let cell = format!("{written}{note}");
+                let c = phones.contact(&cell);
+                prop_assert_eq!(c.kept.clone(), Some(format!("{e164}{note}")), "{}", cell);
+                prop_assert_eq!(c.note.is_some(), !note.is_empty());
+            }
+            for two in [format!("{spaced}, 050{m:07}"), format!("{plain} 050{m:07}"), format!("{plain}; 050 {m:07}")] {
+                let c = phones.contact(&two);
+                let kept = c.kept.unwrap_or_default();
+                prop_assert!(kept.contains(&e164) && kept.contains(&other), "{} -> {}", two, kept);
+            }
+        }
+
+        #[test]
+        fn contact_cells_never_refuse_and_keep_something(s in "\\PC{1,40}") {
+            let mut phones = Phones::default();
+            let c = phones.contact(&s);
+            prop_assert!(c.kept.is_some() || says_none(&s) || s.trim().is_empty());
+            let e = email_contact(&s);
+            prop_assert!(e.kept.is_some() || says_none(&s) || s.trim().is_empty());
+        }
+
+        #[test]
+        fn passports_in_every_written_form(
+            a in prop::sample::select(vec!['А', 'В', 'К', 'М', 'Н', 'С', 'Т', 'Ю', 'Є', 'І']),
+            b in prop::sample::select(vec!['А', 'В', 'Е', 'К', 'Н', 'О', 'Р', 'Я']),
+            n in 0u32..1_000_000,
+            id in 0u32..1_000_000_000,
+            form in 0usize..5,
+        ) {
+            use crate::identity::Passport;
+            let series = format!("{a}{b}");
+            let number = format!("{n:06}");
+            let (s, num): (Option<String>, String) = match form {
+                0 => (None, format!("серія {series} № {number}")),
+                1 => (Some(series.clone()), number.clone()),
+                2 => (Some(format!("серія {series}")), format!("№ {number}")),
+                3 => (None, format!("{series} {number}")),
+                _ => (None, format!("{}-{number}", series.to_lowercase())),
+            };
+            prop_assert_eq!(
+                id_document(s.as_deref(), &num).map(|r| r.document),
+                Some(IdDocument::Passport(Passport::Booklet(format!("{series}{number}"))))
+            );
+            let card = format!("{id:09}");
+            let unzr = format!("19{:02}0101-{:05}", id % 100, n % 100_000);
+            for (s, num) in [
+                (None, format!("ID {card}")),
+                (None, format!("ID-картка № {card} (УНЗР {unzr})")),
+                (Some("ID".to_string()), card.clone()),
+                (Some("—".to_string()), format!("{card}, УНЗР {unzr}")),
+            ] {
+                let r = id_document(s.as_deref(), &num).unwrap();
+                prop_assert_eq!(r.document, IdDocument::Passport(Passport::IdCard(card.clone())));
+                prop_assert_eq!(r.unzr.is_some(), num.contains("УНЗР"));
+            }
+            let roman = ["І", "II", "ІІІ", "IV", "V"][form];
+            let latin = ["I", "II", "III", "IV", "V"][form];
+            prop_assert_eq!(
+                id_document(None, &format!("{roman}-{series} № {number}")).map(|r| r.document),
+                Some(IdDocument::BirthCertificate(format!("{latin}-{series}{number}")))
+            );
         }
 
         #[test]

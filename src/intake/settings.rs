@@ -13,6 +13,21 @@ pub struct IntakeSettings {
     /// Extra header names per field, added to the built-in synonyms.
     #[serde(default)]
     pub synonyms: BTreeMap<String, Vec<String>>,
+    /// What a row naming several categories and no choice gets (P2).
+    #[serde(default)]
+    pub several_categories: SeveralCategories,
+}
+
+/// P2: a person in several categories uses one, at their choice. Without
+/// a choice in the row, the city's rule: the category needing no income
+/// test (the reference's default), or ask the person (the row is refused
+/// until the chosen category is written).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeveralCategories {
+    #[default]
+    NoIncomeTest,
+    Ask,
 }
 
 impl IntakeSettings {
