@@ -1,0 +1,265 @@
+//! Rows of a sheet that are not applicants: the row of column numbers under
+//! the header («1 2 3 …»), section headings («Розділ 1. Місто»), totals
+//! («Всього», «Разом по розділу»), signature lines («Начальник управління
+//! ____ П.І.Б.», «(підпис)», «Виконавець …») and «М.П.». They are skipped
+//! and reported apart, never counted as people.
+
+use calamine::Data;
+
+use super::cells;
+use super::header::{Field, Header};
+use crate::text::match_key;
+
+/// The kind of a row that is not an applicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotApplicant {
+    ColumnNumbers,
+    Heading,
+    Total,
+    Signature,
+    Stamp,
+}
+
+impl NotApplicant {
+    pub fn en(self) -> &'static str {
+        match self {
+            NotApplicant::ColumnNumbers => "the column numbers",
+            NotApplicant::Heading => "a section heading",
+            NotApplicant::Total => "a total",
+            NotApplicant::Signature => "a signature line",
+            NotApplicant::Stamp => "the stamp's place (М.П.)",
+        }
+    }
+    pub fn uk(self) -> &'static str {
+        match self {
+            NotApplicant::ColumnNumbers => "номери стовпців",
+            NotApplicant::Heading => "заголовок розділу",
+            NotApplicant::Total => "підсумок",
+            NotApplicant::Signature => "рядок підпису",
+            NotApplicant::Stamp => "місце печатки (М.П.)",
+        }
+    }
+}
+
+/// Words that begin a total.
+const TOTAL: [&str; 6] = ["всього", "разом", "усього", "підсумок", "итого", "total"];
+
+/// Words that begin a signature line: an official's post or the
+/// executor's line.
+const POSTS: [&str; 16] = [
+    "начальник",
+    "заступник",
+    "директор",
+    "керівник",
+    "голова",
+    "секретар",
+    "спеціаліст",
+    "головний",
+    "провідний",
+    "виконавець",
+    "виконав",
+    "виконала",
+    "підготував",
+    "підготувала",
+    "відповідальна",
+    "відповідальний",
+];
+
+/// Marks of a signature's place anywhere in a short row.
+const SIGNATURE_MARKS: [&str; 5] = ["підпис", "п.і.б", "ініціали", "___", "(піб)"];
+
+/// What the row is when it is not an applicant.
+pub fn not_applicant(row: &[Data], head: &Header) -> Option<NotApplicant> {
+    let filled: Vec<(usize, String)> = row
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !cells::is_blank(c))
+        .map(|(i, c)| (i, cells::text(c)))
+        .collect();
+    if filled.is_empty() {
+        return None;
+    }
+    if column_numbers(&filled) {
+        return Some(NotApplicant::ColumnNumbers);
+    }
+    let texts: Vec<String> = filled.iter().map(|(_, t)| match_key(t)).collect();
+    if texts.iter().take(3).any(|t| starts_with_word(t, &TOTAL)) {
+        return Some(NotApplicant::Total);
+    }
+    if filled.len() > 5 {
+        return None;
+    }
+    if texts.iter().all(|t| is_stamp(t)) {
+        return Some(NotApplicant::Stamp);
+    }
+    let signature = texts.iter().any(|t| {
+        starts_with_word(t, &POSTS)
+            || SIGNATURE_MARKS.iter().any(|m| t.contains(m))
+            || t.trim_matches(['(', ')']) == "підпис"
+    });
+    if signature {
+        return Some(NotApplicant::Signature);
+    }
+    heading(&filled, head).then_some(NotApplicant::Heading)
+}
+
+/// «М.П.», «МП», «м. п.».
+fn is_stamp(key: &str) -> bool {
+    let bare: String = key.chars().filter(|c| c.is_alphabetic()).collect();
+    bare == "мп"
+}
+
+fn starts_with_word(key: &str, words: &[&str]) -> bool {
+    let first = key
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != 'ʼ')
+        .find(|w| !w.is_empty())
+        .unwrap_or_default();
+    words.contains(&first)
+}
+
+/// Whole numbers counting up by one, at least three of them, and nothing
+/// else: the row that numbers the header's columns.
+fn column_numbers(filled: &[(usize, String)]) -> bool {
+    if filled.len() < 3 {
+        return false;
+    }
+    let numbers: Option<Vec<u64>> = filled
+        .iter()
+        .map(|(_, t)| t.trim().trim_end_matches('.').parse().ok())
+        .collect();
+    numbers.is_some_and(|n| n.windows(2).all(|w| w[1] == w[0] + 1))
+}
+
+/// A lone text in the first cells (one or two, none of them an applicant's
+/// date, number or document) that is not a person's name.
+fn heading(filled: &[(usize, String)], head: &Header) -> bool {
+    if filled.len() > 2 {
+        return false;
+    }
+    let text_cells: Vec<&String> = filled
+        .iter()
+        .map(|(_, t)| t)
+        .filter(|t| t.chars().any(char::is_alphabetic))
+        .collect();
+    let Some(text) = text_cells.first() else {
+        return false;
+    };
+    let name_columns = [Field::FullName, Field::Surname];
+    let in_name_column = filled
+        .iter()
+        .any(|(i, _)| name_columns.iter().any(|f| head.columns.get(f) == Some(i)));
+    !(in_name_column && person_shaped(text))
+}
+
+/// Two or three capitalised words of letters: a person's name, perhaps.
+fn person_shaped(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=3).contains(&words.len())
+        && words.iter().all(|w| {
+            let mut chars = w.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && chars.all(|c| c.is_lowercase() || matches!(c, '\'' | 'ʼ' | '’' | '-'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn s(v: &str) -> Data {
+        Data::String(v.into())
+    }
+
+    fn head() -> Header {
+        let mut columns = BTreeMap::new();
+        columns.insert(Field::FullName, 1);
+        columns.insert(Field::BirthDate, 2);
+        columns.insert(Field::TaxNumber, 3);
+        columns.insert(Field::Category, 4);
+        Header {
+            row: 0,
+            columns,
+            names: vec![],
+        }
+    }
+
+    fn kind(cells: &[Data]) -> Option<NotApplicant> {
+        not_applicant(cells, &head())
+    }
+
+    #[test]
+    fn column_numbers_are_not_an_applicant() {
+        let numbers: Vec<Data> = (1..=8).map(|n| Data::Float(n as f64)).collect();
+        assert_eq!(kind(&numbers), Some(NotApplicant::ColumnNumbers));
+        let text: Vec<Data> = (1..=5).map(|n| s(&n.to_string())).collect();
+        assert_eq!(kind(&text), Some(NotApplicant::ColumnNumbers));
+    }
+
+    #[test]
+    fn headings_totals_signatures_and_the_stamp_are_told_apart() {
+        let e = Data::Empty;
+        for (cells, expected) in [
+            (vec![s("Розділ 1. Місто")], NotApplicant::Heading),
+            (
+                vec![s("Партнерські громади"), e.clone()],
+                NotApplicant::Heading,
+            ),
+            (vec![e.clone(), s("Тернівська МТГ")], NotApplicant::Heading),
+            (
+                vec![
+                    s("Всього"),
+                    e.clone(),
+                    e.clone(),
+                    e.clone(),
+                    e.clone(),
+                    Data::Float(12.0),
+                ],
+                NotApplicant::Total,
+            ),
+            (
+                vec![e.clone(), s("Разом по розділу:"), s("34")],
+                NotApplicant::Total,
+            ),
+            (
+                vec![
+                    s("Начальник управління"),
+                    e.clone(),
+                    s("____________"),
+                    s("О. П. Коваль"),
+                ],
+                NotApplicant::Signature,
+            ),
+            (
+                vec![e.clone(), e.clone(), s("(підпис)"), s("(П.І.Б.)")],
+                NotApplicant::Signature,
+            ),
+            (
+                vec![s("Виконавець: Петренко О.О., тел. 0563 20 11 22")],
+                NotApplicant::Signature,
+            ),
+            (vec![s("М.П.")], NotApplicant::Stamp),
+        ] {
+            assert_eq!(kind(&cells), Some(expected), "{cells:?}");
+        }
+    }
+
+    #[test]
+    fn an_applicant_row_is_an_applicant_even_when_short() {
+        let e = Data::Empty;
+        for cells in [
+            vec![
+                s("1"),
+                s("Іваненко Іван Іванович"),
+                s("01.01.1950"),
+                s("1759013776"),
+                s("УБД"),
+            ],
+            vec![e.clone(), s("Іваненко Іван Іванович")],
+            vec![s("3"), s("Коваль Марія"), s("12.03.1951 р.")],
+        ] {
+            assert_eq!(kind(&cells), None, "{cells:?}");
+        }
+    }
+}
