@@ -1,6 +1,7 @@
 //! `kartka import applicants`; `hostile`: the same fed by an attacker.
 
 mod hostile;
+mod offices;
 
 use std::collections::HashMap;
 
