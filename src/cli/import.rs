@@ -128,7 +128,7 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
         let kinds: Vec<String> = summary
             .skipped_kinds
             .iter()
-            .map(|(k, n)| format!("{n} {}", k.en()))
+            .map(|(k, n)| format!("{} {n}", k.many_en()))
             .collect();
         g.say(format_args!(
             "Not applicants, skipped (not counted in read): {} row{} ({}).",

@@ -31,6 +31,16 @@ impl NotApplicant {
             NotApplicant::Stamp => "the stamp's place (М.П.)",
         }
     }
+    /// The kind's name for a count of them ("totals: 3").
+    pub fn many_en(self) -> &'static str {
+        match self {
+            NotApplicant::ColumnNumbers => "column numbers",
+            NotApplicant::Heading => "section headings",
+            NotApplicant::Total => "totals",
+            NotApplicant::Signature => "signature lines",
+            NotApplicant::Stamp => "stamps (М.П.)",
+        }
+    }
     pub fn uk(self) -> &'static str {
         match self {
             NotApplicant::ColumnNumbers => "номери стовпців",

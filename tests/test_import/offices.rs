@@ -46,23 +46,88 @@ fn write_row(ws: &mut Worksheet, row: u32, cells: &[&str]) {
 /// the signatures below.
 fn city_register(h: &Home) -> (String, Vec<(String, Option<&'static str>)>) {
     let people = [
-        ("Коваленко Марія Іванівна", "14.03.1952", Sex::Female, "м. Павлоград, вул. Соборна, 12, кв. 4", Some(CITY)),
-        ("Шевчук Петро Миколайович", "02.11.1949", Sex::Male, "с. Богданівка, вул. Миру, 45", Some(BOHDANIVKA)),
-        ("Ткач Ганна Петрівна", "21.06.1951", Sex::Female, "с. Вербки Павлоградського р-ну, вул. Шкільна 3", Some(VERBKY)),
-        ("Мороз Іван Степанович", "05.01.1950", Sex::Male, "Дніпропетровська обл., Павлоградський р-н, с. Благодатне, вул. Садова 8", Some(VERBKY)),
-        ("Лисенко Олена Василівна", "30.09.1953", Sex::Female, "м.Тернівка, вул. Харківська, 3", Some(TERNIVKA)),
-        ("Бойко Андрій Іванович", "11.12.1948", Sex::Male, "Павлоградський р-н, вул. Миру, 5", None),
-        ("Савчук Ніна Олексіївна", "17.07.1950", Sex::Female, "вул. Соборна, 5, кв. 1", None),
-        ("Гончар Віра Павлівна", "08.08.1952", Sex::Female, "с. Петрівка, вул. Миру 1", None),
+        (
+            "Коваленко Марія Іванівна",
+            "14.03.1952",
+            Sex::Female,
+            "м. Павлоград, вул. Соборна, 12, кв. 4",
+            Some(CITY),
+        ),
+        (
+            "Шевчук Петро Миколайович",
+            "02.11.1949",
+            Sex::Male,
+            "с. Богданівка, вул. Миру, 45",
+            Some(BOHDANIVKA),
+        ),
+        (
+            "Ткач Ганна Петрівна",
+            "21.06.1951",
+            Sex::Female,
+            "с. Вербки Павлоградського р-ну, вул. Шкільна 3",
+            Some(VERBKY),
+        ),
+        (
+            "Мороз Іван Степанович",
+            "05.01.1950",
+            Sex::Male,
+            "Дніпропетровська обл., Павлоградський р-н, с. Благодатне, вул. Садова 8",
+            Some(VERBKY),
+        ),
+        (
+            "Лисенко Олена Василівна",
+            "30.09.1953",
+            Sex::Female,
+            "м.Тернівка, вул. Харківська, 3",
+            Some(TERNIVKA),
+        ),
+        (
+            "Бойко Андрій Іванович",
+            "11.12.1948",
+            Sex::Male,
+            "Павлоградський р-н, вул. Миру, 5",
+            None,
+        ),
+        (
+            "Савчук Ніна Олексіївна",
+            "17.07.1950",
+            Sex::Female,
+            "вул. Соборна, 5, кв. 1",
+            None,
+        ),
+        (
+            "Гончар Віра Павлівна",
+            "08.08.1952",
+            Sex::Female,
+            "с. Петрівка, вул. Миру 1",
+            None,
+        ),
     ];
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name("Реєстр").unwrap();
-    ws.merge_range(0, 0, 0, 8, "Реєстр осіб, які мають право на пільговий проїзд", &Format::new())
-        .unwrap();
+    ws.merge_range(
+        0,
+        0,
+        0,
+        8,
+        "Реєстр осіб, які мають право на пільговий проїзд",
+        &Format::new(),
+    )
+    .unwrap();
     write_row(
         ws,
         2,
-        &["№ з/п", "П.І.Б.", "Дата народження", "РНОКПП", "Паспорт серія", "Паспорт номер", "Адреса реєстрації", "Категорія пільги", "Сума доходу (пенсії), грн"],
+        &[
+            "№ з/п",
+            "П.І.Б.",
+            "Дата народження",
+            "РНОКПП",
+            "Паспорт серія",
+            "Паспорт номер",
+            "Адреса реєстрації",
+            "Категорія пільги",
+            "Сума доходу (пенсії), грн",
+        ],
     );
     for c in 0..9u16 {
         ws.write_number(3, c, f64::from(c + 1)).unwrap();
@@ -78,15 +143,43 @@ fn city_register(h: &Home) -> (String, Vec<(String, Option<&'static str>)>) {
         }
         let t = tax(born, *sex, 100 + i as u16);
         let n = (i + 1).to_string();
-        write_row(ws, r, &[&n, name, born, &t, "АК", &format!("48291{i}"), address, "Пенсіонер за віком", "3120,50"]);
+        write_row(
+            ws,
+            r,
+            &[
+                &n,
+                name,
+                born,
+                &t,
+                "АК",
+                &format!("48291{i}"),
+                address,
+                "Пенсіонер за віком",
+                "3120,50",
+            ],
+        );
         expected.push((t, *community));
         r += 1;
     }
     write_row(ws, r, &["Всього", "", "", "", "", "", "", "", "8"]);
-    write_row(ws, r + 2, &["Начальник управління", "", "____________", "", "О. П. Коваль"]);
+    write_row(
+        ws,
+        r + 2,
+        &[
+            "Начальник управління",
+            "",
+            "____________",
+            "",
+            "О. П. Коваль",
+        ],
+    );
     write_row(ws, r + 3, &["", "", "(підпис)", "", "(П.І.Б.)"]);
     write_row(ws, r + 4, &["М.П."]);
-    write_row(ws, r + 5, &["Виконавець: Петренко О.О., тел. 0563 20 11 22"]);
+    write_row(
+        ws,
+        r + 5,
+        &["Виконавець: Петренко О.О., тел. 0563 20 11 22"],
+    );
     let path = h.work.join("city-register.xlsx");
     wb.save(&path).unwrap();
     (path.to_str().unwrap().to_string(), expected)
@@ -105,7 +198,13 @@ fn a_city_register_finds_the_community_in_the_address_and_skips_what_is_no_appli
     assert_eq!(v["skipped"], 9, "{v}");
     let kinds = &v["skipped_kinds"];
     assert_eq!(
-        (&kinds["column-numbers"], &kinds["heading"], &kinds["total"], &kinds["signature"], &kinds["stamp"]),
+        (
+            &kinds["column-numbers"],
+            &kinds["heading"],
+            &kinds["total"],
+            &kinds["signature"],
+            &kinds["stamp"]
+        ),
         (&1.into(), &2.into(), &2.into(), &3.into(), &1.into()),
         "{kinds}"
     );
@@ -114,18 +213,40 @@ fn a_city_register_finds_the_community_in_the_address_and_skips_what_is_no_appli
     }
     // Each refusal names the cell as written and what to do.
     for words in [
-        &["column G \"Адреса реєстрації\"", "\"Павлоградський р-н, вул. Миру, 5\"", "is a district or region, not a community", "write the settlement"][..],
-        &["\"вул. Соборна, 5, кв. 1\" names no settlement", "pass --community CODE"][..],
-        &["\"с. Петрівка, вул. Миру 1\"", "the settlement «Петрівка» is in no community", "settlements"][..],
+        &[
+            "column G \"Адреса реєстрації\"",
+            "\"Павлоградський р-н, вул. Миру, 5\"",
+            "is a district or region, not a community",
+            "write the settlement",
+        ][..],
+        &[
+            "\"вул. Соборна, 5, кв. 1\" names no settlement",
+            "pass --community CODE",
+        ][..],
+        &[
+            "\"с. Петрівка, вул. Миру 1\"",
+            "the settlement «Петрівка» is in no community",
+            "settlements",
+        ][..],
     ] {
         assert!(
-            r.stderr.lines().any(|l| l.starts_with("rejected:") && words.iter().all(|w| l.contains(w))),
+            r.stderr
+                .lines()
+                .any(|l| l.starts_with("rejected:") && words.iter().all(|w| l.contains(w))),
             "{words:?} in\n{}",
             r.stderr
         );
     }
-    assert!(r.stderr.contains("row 4: skipped: not an applicant: the column numbers"), "{}", r.stderr);
-    assert!(!r.stderr.contains("Всього"), "a total is not quoted as a rejected applicant");
+    assert!(
+        r.stderr
+            .contains("row 4: skipped: not an applicant: the column numbers"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("Всього"),
+        "a total is not quoted as a rejected applicant"
+    );
 }
 
 #[test]
@@ -145,7 +266,17 @@ fn the_columns_report_says_where_the_community_comes_from() {
         .collect();
     assert_eq!(
         fields,
-        ["-", "full_name", "birth_date", "tax_number", "passport_series", "passport_number", "address", "category", "income"]
+        [
+            "-",
+            "full_name",
+            "birth_date",
+            "tax_number",
+            "passport_series",
+            "passport_number",
+            "address",
+            "category",
+            "income"
+        ]
     );
     let from = sheet["community_from"][0].as_str().unwrap();
     assert!(from.starts_with("column G «Адреса реєстрації»"), "{from}");
@@ -156,16 +287,45 @@ fn the_columns_report_says_where_the_community_comes_from() {
 fn partners(h: &Home) -> (String, Vec<(String, &'static str)>) {
     let mut wb = Workbook::new();
     let mut expected = Vec::new();
-    for (s, (sheet, code)) in [("Тернівська МТГ", TERNIVKA), ("Богданівська громада", BOHDANIVKA)]
-        .into_iter()
-        .enumerate()
+    for (s, (sheet, code)) in [
+        ("Тернівська МТГ", TERNIVKA),
+        ("Богданівська громада", BOHDANIVKA),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let ws = wb.add_worksheet().set_name(sheet).unwrap();
-        write_row(ws, 0, &["№", "Прізвище", "Ім'я", "По батькові", "Дата народження", "РНОКПП", "Категорія", "Дохід, грн"]);
+        write_row(
+            ws,
+            0,
+            &[
+                "№",
+                "Прізвище",
+                "Ім'я",
+                "По батькові",
+                "Дата народження",
+                "РНОКПП",
+                "Категорія",
+                "Дохід, грн",
+            ],
+        );
         for i in 0..2u16 {
             let born = format!("1{}.0{}.195{}", i + 1, s + 3, i);
             let t = tax(&born, Sex::Female, 200 + 10 * s as u16 + i);
-            write_row(ws, 1 + u32::from(i), &[&(i + 1).to_string(), "Мельник", "Олена", "Петрівна", &born, &t, "Пенсіонер за віком", "3000"]);
+            write_row(
+                ws,
+                1 + u32::from(i),
+                &[
+                    &(i + 1).to_string(),
+                    "Мельник",
+                    "Олена",
+                    "Петрівна",
+                    &born,
+                    &t,
+                    "Пенсіонер за віком",
+                    "3000",
+                ],
+            );
             expected.push((t, code));
         }
         write_row(ws, 3, &["Всього:", "2"]);
@@ -182,7 +342,16 @@ fn a_sheet_named_after_a_community_gives_its_rows_the_community() {
     let r = import(&h, &[], &[&file]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
-    assert_eq!((v["read"].as_u64(), v["inserted"].as_u64(), v["skipped"].as_u64()), (Some(4), Some(4), Some(2)), "{}", r.stderr);
+    assert_eq!(
+        (
+            v["read"].as_u64(),
+            v["inserted"].as_u64(),
+            v["skipped"].as_u64()
+        ),
+        (Some(4), Some(4), Some(2)),
+        "{}",
+        r.stderr
+    );
     for (t, code) in &expected {
         assert_eq!(community_of(&h, t).as_deref(), Some(*code), "{t}");
     }
@@ -190,7 +359,9 @@ fn a_sheet_named_after_a_community_gives_its_rows_the_community() {
     let v = r.json();
     assert_eq!(
         v["sheets"][0]["community_from"][0],
-        format!("the sheet's name «Тернівська МТГ»: «Тернівська міська територіальна громада» ({TERNIVKA})")
+        format!(
+            "the sheet's name «Тернівська МТГ»: «Тернівська міська територіальна громада» ({TERNIVKA})"
+        )
     );
 }
 
@@ -203,17 +374,53 @@ fn cnap(h: &Home) -> (String, Vec<(String, &'static str)>) {
     let plain = Format::new();
     for (m, month) in ["Жовтень 2026", "Листопад 2026"].into_iter().enumerate() {
         let ws = wb.add_worksheet().set_name(month).unwrap();
-        ws.merge_range(0, 0, 0, 2, "Відомості про заявника", &plain).unwrap();
-        ws.merge_range(0, 3, 0, 4, "Документи", &plain).unwrap();
-        ws.merge_range(0, 5, 1, 5, "Населений пункт", &plain).unwrap();
-        ws.merge_range(0, 6, 1, 6, "Категорія пільги", &plain).unwrap();
-        ws.merge_range(0, 7, 1, 7, "Середньомісячний дохід за останні 6 місяців, грн", &plain)
+        ws.merge_range(0, 0, 0, 2, "Відомості про заявника", &plain)
             .unwrap();
-        write_row(ws, 1, &["Прізвище", "Ім'я", "Дата народження", "Паспорт (серія, номер) / ID-картка", "РНОКПП"]);
-        for (i, (settlement, code)) in [("с. Кочережки", BOHDANIVKA), ("Тернівка", TERNIVKA)].into_iter().enumerate() {
+        ws.merge_range(0, 3, 0, 4, "Документи", &plain).unwrap();
+        ws.merge_range(0, 5, 1, 5, "Населений пункт", &plain)
+            .unwrap();
+        ws.merge_range(0, 6, 1, 6, "Категорія пільги", &plain)
+            .unwrap();
+        ws.merge_range(
+            0,
+            7,
+            1,
+            7,
+            "Середньомісячний дохід за останні 6 місяців, грн",
+            &plain,
+        )
+        .unwrap();
+        write_row(
+            ws,
+            1,
+            &[
+                "Прізвище",
+                "Ім'я",
+                "Дата народження",
+                "Паспорт (серія, номер) / ID-картка",
+                "РНОКПП",
+            ],
+        );
+        for (i, (settlement, code)) in [("с. Кочережки", BOHDANIVKA), ("Тернівка", TERNIVKA)]
+            .into_iter()
+            .enumerate()
+        {
             let born = format!("0{}.1{}.1955", i + 1, m);
             let t = tax(&born, Sex::Male, 300 + 10 * m as u16 + i as u16);
-            write_row(ws, 2 + i as u32, &["Гнатюк", "Олег", &born, &format!("ВМ1234{m}{i}"), &t, settlement, "Пенсіонер за віком", "2900,00"]);
+            write_row(
+                ws,
+                2 + i as u32,
+                &[
+                    "Гнатюк",
+                    "Олег",
+                    &born,
+                    &format!("ВМ1234{m}{i}"),
+                    &t,
+                    settlement,
+                    "Пенсіонер за віком",
+                    "2900,00",
+                ],
+            );
             expected.push((t, code));
         }
     }
@@ -229,7 +436,12 @@ fn a_two_row_header_and_a_settlement_column_are_read() {
     let r = import(&h, &[], &[&file]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
-    assert_eq!((v["read"].as_u64(), v["inserted"].as_u64()), (Some(4), Some(4)), "{}", r.stderr);
+    assert_eq!(
+        (v["read"].as_u64(), v["inserted"].as_u64()),
+        (Some(4), Some(4)),
+        "{}",
+        r.stderr
+    );
     for (t, code) in &expected {
         assert_eq!(community_of(&h, t).as_deref(), Some(*code), "{t}");
     }
@@ -247,7 +459,11 @@ fn a_file_with_no_way_to_find_the_community_is_refused_with_what_to_pass() {
     .unwrap();
     let r = import(&h, &[], &["plain.csv"]);
     assert_eq!(r.code, 65, "{}", r.stderr);
-    assert!(r.stderr.contains("plain.csv: nothing says which community"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("plain.csv: nothing says which community"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("--community CODE"), "{}", r.stderr);
     assert_eq!(h.count("SELECT count(*) FROM people"), 0);
     let r = import(&h, &["--community", "Вербки"], &["plain.csv"]);
@@ -255,5 +471,10 @@ fn a_file_with_no_way_to_find_the_community_is_refused_with_what_to_pass() {
     assert_eq!(community_of(&h, "2771109178").as_deref(), Some(VERBKY));
     let r = import(&h, &["--community", "Харків"], &["plain.csv"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("--community \"Харків\": not a community of kartka.toml"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--community \"Харків\": not a community of kartka.toml"),
+        "{}",
+        r.stderr
+    );
 }
