@@ -53,31 +53,85 @@ impl NotApplicant {
 }
 
 /// Words that begin a total.
-const TOTAL: [&str; 6] = ["всього", "разом", "усього", "підсумок", "итого", "total"];
+const TOTAL: [&str; 9] = [
+    "всього",
+    "разом",
+    "усього",
+    "загалом",
+    "підсумок",
+    "підсумки",
+    "итого",
+    "total",
+    "кількість",
+];
 
-/// Words that begin a signature line: an official's post or the
-/// executor's line.
-const POSTS: [&str; 16] = [
+/// Words of an official's post, an executor's line or an approval: a short
+/// row with one of them is a signature line.
+const POSTS: [&str; 30] = [
     "начальник",
+    "начальника",
     "заступник",
     "директор",
     "керівник",
     "голова",
-    "секретар",
-    "спеціаліст",
     "головний",
     "провідний",
+    "секретар",
+    "спеціаліст",
+    "староста",
+    "завідувач",
+    "адміністратор",
+    "керуючий",
+    "уповноважена",
+    "уповноважений",
+    "відповідальна",
+    "відповідальний",
     "виконавець",
+    "викон",
+    "вик",
     "виконав",
     "виконала",
     "підготував",
     "підготувала",
-    "відповідальна",
-    "відповідальний",
+    "склав",
+    "склала",
+    "перевірив",
+    "погоджено",
+    "затверджую",
 ];
 
 /// Marks of a signature's place anywhere in a short row.
 const SIGNATURE_MARKS: [&str; 5] = ["підпис", "п.і.б", "ініціали", "___", "(піб)"];
+
+/// Words of a section heading, wherever it stands.
+const HEADING_WORDS: [&str; 26] = [
+    "розділ",
+    "частина",
+    "підрозділ",
+    "громада",
+    "громади",
+    "тг",
+    "мтг",
+    "стг",
+    "отг",
+    "місто",
+    "село",
+    "селище",
+    "список",
+    "перелік",
+    "січень",
+    "лютий",
+    "березень",
+    "квітень",
+    "травень",
+    "червень",
+    "липень",
+    "серпень",
+    "вересень",
+    "жовтень",
+    "листопад",
+    "грудень",
+];
 
 /// What the row is when it is not an applicant.
 pub fn not_applicant(row: &[Data], head: &Header) -> Option<NotApplicant> {
@@ -94,21 +148,16 @@ pub fn not_applicant(row: &[Data], head: &Header) -> Option<NotApplicant> {
         return Some(NotApplicant::ColumnNumbers);
     }
     let texts: Vec<String> = filled.iter().map(|(_, t)| match_key(t)).collect();
-    if texts.iter().take(3).any(|t| starts_with_word(t, &TOTAL)) {
+    if texts.iter().take(3).any(|t| first_word_in(t, &TOTAL)) {
         return Some(NotApplicant::Total);
     }
     if filled.len() > 5 {
         return None;
     }
-    if texts.iter().all(|t| is_stamp(t)) {
+    if texts.iter().any(|t| is_stamp(t)) {
         return Some(NotApplicant::Stamp);
     }
-    let signature = texts.iter().any(|t| {
-        starts_with_word(t, &POSTS)
-            || SIGNATURE_MARKS.iter().any(|m| t.contains(m))
-            || t.trim_matches(['(', ')']) == "підпис"
-    });
-    if signature {
+    if texts.iter().any(|t| signature(t)) {
         return Some(NotApplicant::Signature);
     }
     heading(&filled, head).then_some(NotApplicant::Heading)
@@ -120,16 +169,27 @@ fn is_stamp(key: &str) -> bool {
     bare == "мп"
 }
 
-fn starts_with_word(key: &str, words: &[&str]) -> bool {
-    let first = key
-        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != 'ʼ')
-        .find(|w| !w.is_empty())
-        .unwrap_or_default();
-    words.contains(&first)
+/// A post, an executor, a signature's place, or a caption in brackets
+/// under a line («(підпис)», «(посада)», «(дата)»).
+fn signature(key: &str) -> bool {
+    let caption = key.starts_with('(') && key.ends_with(')');
+    caption
+        || words(key).any(|w| POSTS.contains(&w))
+        || SIGNATURE_MARKS.iter().any(|m| key.contains(m))
 }
 
-/// Whole numbers counting up by one, at least three of them, and nothing
-/// else: the row that numbers the header's columns.
+fn words(key: &str) -> impl Iterator<Item = &str> {
+    key.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != 'ʼ')
+        .filter(|w| !w.is_empty())
+}
+
+fn first_word_in(key: &str, list: &[&str]) -> bool {
+    words(key).next().is_some_and(|w| list.contains(&w))
+}
+
+/// Whole numbers going up, at least three of them, from 1 or 2, and
+/// nothing else: the row that numbers the header's columns (a number may be
+/// missing under a merged cell).
 fn column_numbers(filled: &[(usize, String)]) -> bool {
     if filled.len() < 3 {
         return false;
@@ -138,38 +198,51 @@ fn column_numbers(filled: &[(usize, String)]) -> bool {
         .iter()
         .map(|(_, t)| t.trim().trim_end_matches('.').parse().ok())
         .collect();
-    numbers.is_some_and(|n| n.windows(2).all(|w| w[1] == w[0] + 1))
+    numbers.is_some_and(|n| {
+        n[0] <= 2 && n.windows(2).all(|w| w[1] > w[0]) && n[n.len() - 1] as usize <= 2 * n.len() + 1
+    })
 }
 
-/// A lone text in the first cells (one or two, none of them an applicant's
-/// date, number or document) that is not a person's name.
+/// One text, perhaps with a count beside it, that is not a person's name
+/// in the name column (or that has a heading's word: «Розділ 1. Місто»,
+/// «Партнерські громади», «Жовтень 2026»).
 fn heading(filled: &[(usize, String)], head: &Header) -> bool {
-    if filled.len() > 2 {
-        return false;
-    }
-    let text_cells: Vec<&String> = filled
+    type Cells<'a> = Vec<&'a (usize, String)>;
+    let (text, others): (Cells, Cells) = filled
         .iter()
-        .map(|(_, t)| t)
-        .filter(|t| t.chars().any(char::is_alphabetic))
-        .collect();
-    let Some(text) = text_cells.first() else {
+        .partition(|(_, t)| t.chars().any(char::is_alphabetic));
+    let [(col, text)] = text.as_slice() else {
         return false;
     };
-    let name_columns = [Field::FullName, Field::Surname];
-    let in_name_column = filled
+    let counts = others
         .iter()
-        .any(|(i, _)| name_columns.iter().any(|f| head.columns.get(f) == Some(i)));
+        .all(|(_, t)| t.trim().parse::<f64>().is_ok() && !t.contains(['.', '/', '-']));
+    if !counts || others.len() > 1 {
+        return false;
+    }
+    let key = match_key(text);
+    if words(&key).any(|w| HEADING_WORDS.contains(&w)) {
+        return true;
+    }
+    let name_columns = [Field::FullName, Field::Surname];
+    let in_name_column = name_columns
+        .iter()
+        .any(|f| head.columns.get(f) == Some(col));
     !(in_name_column && person_shaped(text))
 }
 
-/// Two or three capitalised words of letters: a person's name, perhaps.
+/// One to three words of letters, each capitalised or in capitals: a
+/// person's name, perhaps.
 fn person_shaped(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     (1..=3).contains(&words.len())
         && words.iter().all(|w| {
             let mut chars = w.chars();
+            let name_letter = |c: char| c.is_alphabetic() || matches!(c, '\'' | 'ʼ' | '’' | '-');
             chars.next().is_some_and(char::is_uppercase)
-                && chars.all(|c| c.is_lowercase() || matches!(c, '\'' | 'ʼ' | '’' | '-'))
+                && chars.all(name_letter)
+                && (w.chars().skip(1).all(|c| !c.is_uppercase())
+                    || w.chars().all(|c| !c.is_lowercase()))
         })
 }
 
@@ -250,6 +323,22 @@ mod tests {
                 NotApplicant::Signature,
             ),
             (vec![s("М.П.")], NotApplicant::Stamp),
+            (
+                vec![e.clone(), s("(посада)"), e.clone(), s("(дата)")],
+                NotApplicant::Signature,
+            ),
+            (
+                vec![s("Сільський голова"), e.clone(), s("О. Г. Грищенко")],
+                NotApplicant::Signature,
+            ),
+            (vec![s("Вик. Петренко О.О.")], NotApplicant::Signature),
+            (vec![s("Жовтень 2026")], NotApplicant::Heading),
+            (vec![e.clone(), s("Місто Павлоград")], NotApplicant::Heading),
+            (vec![s("УСЬОГО ПО ГРОМАДІ:"), s("25")], NotApplicant::Total),
+            (
+                vec![s("1"), s("2"), s("3"), s("5"), s("6")],
+                NotApplicant::ColumnNumbers,
+            ),
         ] {
             assert_eq!(kind(&cells), Some(expected), "{cells:?}");
         }
@@ -268,6 +357,9 @@ mod tests {
             ],
             vec![e.clone(), s("Іваненко Іван Іванович")],
             vec![s("3"), s("Коваль Марія"), s("12.03.1951 р.")],
+            vec![s("4"), s("КОВАЛЬ МАРІЯ ІВАНІВНА")],
+            vec![e.clone(), s("Головко Петро Іванович"), s("01.01.1950")],
+            vec![s("1"), s("1950"), s("2771109178")],
         ] {
             assert_eq!(kind(&cells), None, "{cells:?}");
         }
