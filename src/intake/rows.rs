@@ -133,27 +133,28 @@ const HEADING_WORDS: [&str; 26] = [
     "грудень",
 ];
 
-/// What the row is when it is not an applicant.
+/// What the row is when it is not an applicant. An applicant's row costs
+/// a look at its first three cells.
 pub fn not_applicant(row: &[Data], head: &Header) -> Option<NotApplicant> {
-    let filled: Vec<(usize, String)> = row
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !cells::is_blank(c))
-        .map(|(i, c)| (i, cells::text(c)))
+    let at: Vec<usize> = (0..row.len())
+        .filter(|&i| !cells::is_blank(&row[i]))
         .collect();
-    if filled.is_empty() {
-        return None;
+    let first: Vec<String> = at.iter().take(3).map(|&i| cells::text(&row[i])).collect();
+    let lead = first.first()?;
+    if lead.trim().trim_end_matches('.').parse::<u64>().is_ok() && at.len() >= 3 {
+        let filled: Vec<(usize, String)> = at.iter().map(|&i| (i, cells::text(&row[i]))).collect();
+        if column_numbers(&filled) {
+            return Some(NotApplicant::ColumnNumbers);
+        }
     }
-    if column_numbers(&filled) {
-        return Some(NotApplicant::ColumnNumbers);
-    }
-    let texts: Vec<String> = filled.iter().map(|(_, t)| match_key(t)).collect();
-    if texts.iter().take(3).any(|t| first_word_in(t, &TOTAL)) {
+    if first.iter().any(|t| first_word_in(&match_key(t), &TOTAL)) {
         return Some(NotApplicant::Total);
     }
-    if filled.len() > 5 {
+    if at.len() > 5 {
         return None;
     }
+    let filled: Vec<(usize, String)> = at.iter().map(|&i| (i, cells::text(&row[i]))).collect();
+    let texts: Vec<String> = filled.iter().map(|(_, t)| match_key(t)).collect();
     if texts.iter().any(|t| is_stamp(t)) {
         return Some(NotApplicant::Stamp);
     }

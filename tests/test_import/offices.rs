@@ -494,11 +494,18 @@ fn an_empty_community_cell_is_refused_unless_the_file_names_the_community() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["rejected"], 2, "{}", r.stderr);
     for words in [
-        &["row 2: column E \"Громада\": empty; no community in the row or in the sheet's name", "pass --community CODE"][..],
-        &["row 3: column F \"Населений пункт\": \"Павлоградський р-н\": «Павлоградський р-н» is a district or region, not a community"][..],
+        &[
+            "row 2: column E \"Громада\": empty; no community in the row or in the sheet's name",
+            "pass --community CODE",
+        ][..],
+        &[
+            "row 3: column F \"Населений пункт\": \"Павлоградський р-н\": «Павлоградський р-н» is a district or region, not a community",
+        ][..],
     ] {
         assert!(
-            r.stderr.lines().any(|l| words.iter().all(|w| l.contains(w))),
+            r.stderr
+                .lines()
+                .any(|l| words.iter().all(|w| l.contains(w))),
             "{words:?} in\n{}",
             r.stderr
         );
@@ -506,6 +513,14 @@ fn an_empty_community_cell_is_refused_unless_the_file_names_the_community() {
     let r = import(&h, &["--community", TERNIVKA], &["gaps.csv"]);
     assert_eq!(r.json()["inserted"], 2, "{}", r.stderr);
     assert_eq!(community_of(&h, "2771109178").as_deref(), Some(TERNIVKA));
-    assert_eq!(community_of(&h, "1833601200").as_deref(), Some(VERBKY), "the row's settlement comes first");
-    assert_eq!(community_of(&h, "2028901214"), None, "a district is refused whatever the file says");
+    assert_eq!(
+        community_of(&h, "1833601200").as_deref(),
+        Some(VERBKY),
+        "the row's settlement comes first"
+    );
+    assert_eq!(
+        community_of(&h, "2028901214"),
+        None,
+        "a district is refused whatever the file says"
+    );
 }
