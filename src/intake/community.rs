@@ -220,6 +220,37 @@ mod tests {
         assert_eq!(place("Вербки"), Place::Bare(vec!["Вербки".into()]));
     }
 
+    proptest::proptest! {
+        /// An address in any of the forms offices write it: the region and
+        /// district before it or after the settlement, the settlement's kind
+        /// spelt out or abbreviated, with or without a space, a postcode, a
+        /// street, a house and a flat.
+        #[test]
+        fn the_settlement_is_found_in_any_written_form(
+            name in proptest::sample::select(vec!["Вербки", "Богданівка", "Павлоград", "Благодатне", "В'язівок", "Нова Тарасівка"]),
+            marker in proptest::sample::select(vec!["с.", "с. ", "село ", "м.", "м. ", "місто ", "смт ", "смт. ", "сел. ", "С. ", "М."]),
+            region in proptest::sample::select(vec!["", "Дніпропетровська обл., ", "Дніпропетровська область, "]),
+            district_before in proptest::sample::select(vec!["", "Павлоградський р-н, ", "Павлоградський район, "]),
+            district_after in proptest::sample::select(vec!["", " Павлоградського р-ну", " Павлоградського району"]),
+            postcode in proptest::sample::select(vec!["", "51400, "]),
+            street in proptest::sample::select(vec!["", ", вул. Миру, 45", ", пров. Тихий 2, кв. 7", ", просп. Шевченка, буд. 3"]),
+        ) {
+            let address = format!("{postcode}{region}{district_before}{marker}{name}{district_after}{street}");
+            proptest::prop_assert_eq!(place(&address), Place::Marked(name.to_string()), "{}", address);
+        }
+
+        /// A district or region with a street and no settlement is a
+        /// district, whatever its spelling.
+        #[test]
+        fn a_district_without_a_settlement_is_a_district(
+            district in proptest::sample::select(vec!["Павлоградський р-н", "Павлоградський район", "р-н Павлоградський", "Дніпропетровська обл."]),
+            street in proptest::sample::select(vec!["", ", вул. Миру, 45", ", буд. 3"]),
+        ) {
+            let address = format!("{district}{street}");
+            proptest::prop_assert_eq!(place(&address), Place::District(district.to_string()));
+        }
+    }
+
     #[test]
     fn a_sheet_name_names_a_community_or_nothing() {
         let config = crate::config::Config::default_config();
