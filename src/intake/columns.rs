@@ -90,7 +90,7 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
             let mut seen: BTreeMap<(Field, String), usize> = BTreeMap::new();
             sheet
                 .for_each_row(head.row + 1, &mut |_, row| {
-                    if super::rows::not_applicant(&row, head).is_some() {
+                    if super::rows::not_applicant(&row, head, &communities).is_some() {
                         return true;
                     }
                     for (field, _) in &vocabularies {

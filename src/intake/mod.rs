@@ -534,7 +534,7 @@ pub fn import_applicants(
                             .into_iter()
                             .filter(|(_, row)| !row.iter().all(cells::is_blank))
                             .map(|(i, row)| {
-                                let read = match rows::not_applicant(&row, head) {
+                                let read = match rows::not_applicant(&row, head, &ctx.communities) {
                                     Some(kind) => RowRead::Skip(kind),
                                     None => RowRead::Read(ctx.read(&row)),
                                 };

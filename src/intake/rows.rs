@@ -9,6 +9,7 @@ use calamine::Data;
 use super::cells;
 use super::header::{Field, Header};
 use crate::text::match_key;
+use crate::vocab::Vocabulary;
 
 /// The kind of a row that is not an applicant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -135,7 +136,11 @@ const HEADING_WORDS: [&str; 26] = [
 
 /// What the row is when it is not an applicant. An applicant's row costs
 /// a look at its first three cells.
-pub fn not_applicant(row: &[Data], head: &Header) -> Option<NotApplicant> {
+pub fn not_applicant(
+    row: &[Data],
+    head: &Header,
+    communities: &Vocabulary,
+) -> Option<NotApplicant> {
     let at: Vec<usize> = (0..row.len())
         .filter(|&i| !cells::is_blank(&row[i]))
         .collect();
@@ -161,7 +166,7 @@ pub fn not_applicant(row: &[Data], head: &Header) -> Option<NotApplicant> {
     if texts.iter().any(|t| signature(t)) {
         return Some(NotApplicant::Signature);
     }
-    heading(&filled, head).then_some(NotApplicant::Heading)
+    heading(&filled, head, communities).then_some(NotApplicant::Heading)
 }
 
 /// «М.П.», «МП», «м. п.».
@@ -205,9 +210,10 @@ fn column_numbers(filled: &[(usize, String)]) -> bool {
 }
 
 /// One text, perhaps with a count beside it, that is not a person's name
-/// in the name column (or that has a heading's word: «Розділ 1. Місто»,
-/// «Партнерські громади», «Жовтень 2026»).
-fn heading(filled: &[(usize, String)], head: &Header) -> bool {
+/// in the name column, or that has a heading's word («Розділ 1. Місто»,
+/// «Партнерські громади», «Жовтень 2026») or names a community or one of
+/// its settlements («Тернівка»).
+fn heading(filled: &[(usize, String)], head: &Header, communities: &Vocabulary) -> bool {
     type Cells<'a> = Vec<&'a (usize, String)>;
     let (text, others): (Cells, Cells) = filled
         .iter()
@@ -222,7 +228,9 @@ fn heading(filled: &[(usize, String)], head: &Header) -> bool {
         return false;
     }
     let key = match_key(text);
-    if words(&key).any(|w| HEADING_WORDS.contains(&w)) {
+    if words(&key).any(|w| HEADING_WORDS.contains(&w))
+        || super::community::of_sheet(text, communities).is_some()
+    {
         return true;
     }
     let name_columns = [Field::FullName, Field::Surname];
@@ -270,7 +278,8 @@ mod tests {
     }
 
     fn kind(cells: &[Data]) -> Option<NotApplicant> {
-        not_applicant(cells, &head())
+        let config = crate::config::Config::default_config();
+        not_applicant(cells, &head(), &config.community_vocabulary())
     }
 
     #[test]
@@ -335,6 +344,10 @@ mod tests {
             (vec![s("Вик. Петренко О.О.")], NotApplicant::Signature),
             (vec![s("Жовтень 2026")], NotApplicant::Heading),
             (vec![e.clone(), s("Місто Павлоград")], NotApplicant::Heading),
+            (
+                vec![e.clone(), s("Тернівка"), s("2")],
+                NotApplicant::Heading,
+            ),
             (vec![s("УСЬОГО ПО ГРОМАДІ:"), s("25")], NotApplicant::Total),
             (
                 vec![s("1"), s("2"), s("3"), s("5"), s("6")],
@@ -359,6 +372,7 @@ mod tests {
             vec![e.clone(), s("Іваненко Іван Іванович")],
             vec![s("3"), s("Коваль Марія"), s("12.03.1951 р.")],
             vec![s("4"), s("КОВАЛЬ МАРІЯ ІВАНІВНА")],
+            vec![s("5"), s("Коваль")],
             vec![e.clone(), s("Головко Петро Іванович"), s("01.01.1950")],
             vec![s("1"), s("1950"), s("2771109178")],
         ] {
