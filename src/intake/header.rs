@@ -278,6 +278,7 @@ impl Field {
             ],
             Field::Settlement => &[
                 "населений пункт",
+                "назва населеного пункту",
                 "нас. пункт",
                 "нас пункт",
                 "н.п",
@@ -437,14 +438,22 @@ impl Synonyms {
         (1..words.len()).rev().find_map(|n| {
             let lead = header_key(&words[..n].join(" "));
             let field = self.whole(&lead)?;
-            (n >= 2 || LEADING_WORD_FIELDS.contains(&field)).then_some(field)
+            let named = n >= 2 || !GENERIC_WORDS.contains(&lead.as_str());
+            (named && (n >= 2 || LEADING_WORD_FIELDS.contains(&field))).then_some(field)
         })
     }
 }
 
+/// Words that name a field alone but not before other words («Код
+/// категорії», «Номер посвідчення»).
+const GENERIC_WORDS: [&str; 4] = ["код", "номер", "дата", "№"];
+
 /// Fields one leading word names whatever follows («Громада проживання»,
 /// «Адреса (місто, вулиця, будинок)», «Дохід сім'ї»).
-const LEADING_WORD_FIELDS: [Field; 5] = [
+const LEADING_WORD_FIELDS: [Field; 8] = [
+    Field::FullName,
+    Field::TaxNumber,
+    Field::Category,
     Field::Income,
     Field::Community,
     Field::Address,
@@ -660,6 +669,10 @@ mod tests {
             ("Телефон заявника", Field::Phone),
             ("Дата народження заявника", Field::BirthDate),
             ("Адреса ел. пошти", Field::Email),
+            ("П.І.Б. заявника", Field::FullName),
+            ("РНОКПП заявника", Field::TaxNumber),
+            ("Назва населеного пункту", Field::Settlement),
+            ("Місце проживання / реєстрації", Field::Address),
         ] {
             assert_eq!(syn.field(h), Some(f), "{h}");
         }
