@@ -946,7 +946,7 @@ impl RowContext<'_> {
         }
         for field in [Field::Settlement, Field::Address] {
             if let Some(raw) = self.text(row, field)
-                && let Some(found) = self.community_in(field, &raw, p)
+                && let Some(found) = self.community_in(field, &raw, &self.written(row, field), p)
             {
                 return found;
             }
@@ -961,7 +961,13 @@ impl RowContext<'_> {
     /// The community a settlement or address cell names: `Some(None)` when
     /// it names a settlement or district in no community (refused), `None`
     /// when it names no settlement.
-    fn community_in(&self, field: Field, raw: &str, p: &mut Problems) -> Option<Option<String>> {
+    fn community_in(
+        &self,
+        field: Field,
+        raw: &str,
+        written: &str,
+        p: &mut Problems,
+    ) -> Option<Option<String>> {
         use super::community::Place;
         let name = match super::community::place(raw) {
             Place::Marked(name) => name,
@@ -990,8 +996,8 @@ impl RowContext<'_> {
                 p.reject(
                     field,
                     why!(
-                        "«{raw}»: «{d}» — район або область, а не громада; допишіть населений пункт (м., с., смт)",
-                        "{raw:?}: «{d}» is a district or region, not a community; write the settlement (м., с., смт)"
+                        "«{written}»: «{d}» — район або область, а не громада; допишіть населений пункт (м., с., смт)",
+                        "{written:?}: «{d}» is a district or region, not a community; write the settlement (м., с., смт)"
                     ),
                 );
                 return Some(None);
@@ -1003,13 +1009,22 @@ impl RowContext<'_> {
             p.reject(
                 field,
                 why!(
-                    "«{raw}»: населений пункт «{name}» не належить до жодної громади з kartka.toml (ні місту, ні громаді-партнеру); перевірте адресу або додайте його до `settlements` його громади",
-                    "{raw:?}: the settlement «{name}» is in no community of kartka.toml (neither the city nor a partner); check the address, or add it to its community's `settlements`"
+                    "«{written}»: населений пункт «{name}» не належить до жодної громади з kartka.toml (ні місту, ні громаді-партнеру); перевірте адресу або додайте його до `settlements` його громади",
+                    "{written:?}: the settlement «{name}» is in no community of kartka.toml (neither the city nor a partner); check the address, or add it to its community's `settlements`"
                 ),
             );
             return Some(None);
         }
         Some(p.take(field, &name, &m, &self.communities, COMMUNITY_WORDS))
+    }
+
+    /// A cell's text as written, not squeezed: for quoting.
+    fn written(&self, row: &[Data], field: Field) -> String {
+        match self.cell(row, field) {
+            Some(Data::String(s)) => s.clone(),
+            Some(c) => cells::text(c),
+            None => String::new(),
+        }
     }
 
     /// Refuses a row that names no community, saying where one is looked for.
@@ -1024,7 +1039,7 @@ impl RowContext<'_> {
             ));
             return;
         };
-        let written = self.text(row, field);
+        let written = self.text(row, field).map(|_| self.written(row, field));
         let (uk, en) = match &written {
             None => ("порожньо".to_string(), "empty".to_string()),
             Some(raw) => (

@@ -487,12 +487,13 @@ fn an_empty_community_cell_is_refused_unless_the_file_names_the_community() {
         "ПІБ;Дата народження;РНОКПП;Категорія;Громада;Населений пункт\n\
          Бондар Олексій Вікторович;14.11.1975;2771109178;УБД;;\n\
          Мельник Іван Степанович;20.07.1955;2028901214;УБД;;Павлоградський р-н\n\
-         Ткаченко Олена Петрівна;15.03.1950;1833601200;УБД;;с. Морозівське\n",
+         Ткаченко Олена Петрівна;15.03.1950;1833601200;УБД;;с. Морозівське\n\
+         Коваль Ніна Петрівна;08.08.1952;1921340507;УБД;;с.  Петрівка\n",
     )
     .unwrap();
     let r = import(&h, &["--dry-run"], &["gaps.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["rejected"], 2, "{}", r.stderr);
+    assert_eq!(r.json()["rejected"], 3, "{}", r.stderr);
     for words in [
         &[
             "row 2: column E \"Громада\": empty; no community in the row or in the sheet's name",
