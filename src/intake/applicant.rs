@@ -975,14 +975,14 @@ impl RowContext<'_> {
             Place::Bare(parts) => {
                 let found = parts.into_iter().find_map(|part| {
                     let m = self.community_match(&part);
-                    let typo = matches!(
-                        m,
-                        Match::Variant {
-                            how: vocab::How::Typo,
-                            ..
-                        }
-                    );
-                    (m.code().is_some() && !typo).then_some((part, m))
+                    // Bare, a name is taken only as written or in another
+                    // form: «Тернівська вул.» is a street, not Тернівка.
+                    let plain = match &m {
+                        Match::Exact(_) => true,
+                        Match::Variant { how, .. } => *how == vocab::How::Normalised,
+                        _ => false,
+                    };
+                    plain.then_some((part, m))
                 })?;
                 return Some(p.take(
                     field,

@@ -153,8 +153,9 @@ pub fn place(address: &str) -> Place {
         if let Some(name) = after_marker(rest) {
             return Place::Marked(name);
         }
-        let first = rest.split_whitespace().next().map(word_key);
-        let street = first.is_some_and(|w| STREET.contains(&w.as_str()));
+        let street = rest
+            .split_whitespace()
+            .any(|w| STREET.contains(&word_key(w).as_str()));
         if !street && !rest.chars().any(|c| c.is_ascii_digit()) {
             bare.push(rest.to_string());
         }
@@ -218,6 +219,7 @@ mod tests {
             Place::Bare(vec!["Павлоград".into()])
         );
         assert_eq!(place("Вербки"), Place::Bare(vec!["Вербки".into()]));
+        assert_eq!(place("Тернівська вул., 5"), Place::Nothing);
     }
 
     proptest::proptest! {
