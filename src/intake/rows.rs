@@ -144,15 +144,17 @@ pub fn not_applicant(
     let at: Vec<usize> = (0..row.len())
         .filter(|&i| !cells::is_blank(&row[i]))
         .collect();
-    let first: Vec<String> = at.iter().take(3).map(|&i| cells::text(&row[i])).collect();
-    let lead = first.first()?;
-    if lead.trim().trim_end_matches('.').parse::<u64>().is_ok() && at.len() >= 3 {
-        let filled: Vec<(usize, String)> = at.iter().map(|&i| (i, cells::text(&row[i]))).collect();
-        if column_numbers(&filled) {
-            return Some(NotApplicant::ColumnNumbers);
-        }
+    if at.is_empty() {
+        return None;
     }
-    if first.iter().any(|t| first_word_in(&match_key(t), &TOTAL)) {
+    if column_numbers(row, &at) {
+        return Some(NotApplicant::ColumnNumbers);
+    }
+    let total = at.iter().take(3).any(|&i| match &row[i] {
+        Data::String(t) => first_word_in(&match_key(t), &TOTAL),
+        _ => false,
+    });
+    if total {
         return Some(NotApplicant::Total);
     }
     if at.len() > 5 {
@@ -195,18 +197,30 @@ fn first_word_in(key: &str, list: &[&str]) -> bool {
 
 /// Whole numbers going up, at least three of them, from 1 or 2, and
 /// nothing else: the row that numbers the header's columns (a number may be
-/// missing under a merged cell).
-fn column_numbers(filled: &[(usize, String)]) -> bool {
-    if filled.len() < 3 {
+/// missing under a merged cell). Stops at the first cell that is no number.
+fn column_numbers(row: &[Data], at: &[usize]) -> bool {
+    if at.len() < 3 {
         return false;
     }
-    let numbers: Option<Vec<u64>> = filled
-        .iter()
-        .map(|(_, t)| t.trim().trim_end_matches('.').parse().ok())
-        .collect();
-    numbers.is_some_and(|n| {
-        n[0] <= 2 && n.windows(2).all(|w| w[1] > w[0]) && n[n.len() - 1] as usize <= 2 * n.len() + 1
-    })
+    let mut numbers = Vec::with_capacity(at.len());
+    for &i in at {
+        match whole_number(&row[i]) {
+            Some(n) => numbers.push(n),
+            None => return false,
+        }
+    }
+    numbers[0] <= 2
+        && numbers.windows(2).all(|w| w[1] > w[0])
+        && numbers[numbers.len() - 1] as usize <= 2 * numbers.len() + 1
+}
+
+fn whole_number(cell: &Data) -> Option<u64> {
+    match cell {
+        Data::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1e6 => Some(*f as u64),
+        Data::Int(i) => u64::try_from(*i).ok(),
+        Data::String(s) => s.trim().trim_end_matches('.').parse().ok(),
+        _ => None,
+    }
 }
 
 /// One text, perhaps with a count beside it, that is not a person's name
