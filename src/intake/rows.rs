@@ -151,7 +151,7 @@ pub fn not_applicant(
         return Some(NotApplicant::ColumnNumbers);
     }
     let total = at.iter().take(3).any(|&i| match &row[i] {
-        Data::String(t) => first_word_in(&match_key(t), &TOTAL),
+        Data::String(t) => may_be_total(t) && first_word_in(&match_key(t), &TOTAL),
         _ => false,
     });
     if total {
@@ -169,6 +169,20 @@ pub fn not_applicant(
         return Some(NotApplicant::Signature);
     }
     heading(&filled, head, communities).then_some(NotApplicant::Heading)
+}
+
+/// Whether the text begins like a total word: a cheap look before the
+/// matching key is made.
+fn may_be_total(text: &str) -> bool {
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take(3)
+        .flat_map(char::to_lowercase)
+        .collect();
+    TOTAL
+        .iter()
+        .any(|w| w.starts_with(&head) && !head.is_empty())
 }
 
 /// «М.П.», «МП», «м. п.».
