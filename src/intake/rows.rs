@@ -68,12 +68,16 @@ const TOTAL: [&str; 9] = [
 
 /// Words of an official's post, an executor's line or an approval: a short
 /// row with one of them is a signature line.
-const POSTS: [&str; 30] = [
+const POSTS: [&str; 34] = [
     "начальник",
     "начальника",
     "заступник",
+    "заступника",
     "директор",
+    "директора",
     "керівник",
+    "керівника",
+    "інспектор",
     "голова",
     "головний",
     "провідний",
