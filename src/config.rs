@@ -97,6 +97,10 @@ pub struct Community {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The settlements (cities, towns, villages) in the community: an
+    /// address or a settlement column names the community by them.
+    #[serde(default)]
+    pub settlements: Vec<String>,
     #[serde(default)]
     pub partner: bool,
 }
@@ -387,7 +391,7 @@ impl Config {
         )
     }
 
-    /// How clerks write communities: code, name and aliases.
+    /// How clerks write communities: code, name, aliases and settlements.
     pub fn community_vocabulary(&self) -> crate::vocab::Vocabulary {
         crate::vocab::Vocabulary::new(
             crate::vocab::Kind::Community,
@@ -395,7 +399,11 @@ impl Config {
                 (
                     c.code.as_str(),
                     c.name.as_str(),
-                    c.aliases.iter().map(String::as_str).collect(),
+                    c.aliases
+                        .iter()
+                        .chain(&c.settlements)
+                        .map(String::as_str)
+                        .collect(),
                 )
             }),
         )

@@ -12,7 +12,14 @@ fn import_one(h: &Home, rows: &str) {
         ),
     )
     .unwrap();
-    let r = h.kartka(&["--quiet", "import", "applicants", "apps.csv"]);
+    let r = h.kartka(&[
+        "--quiet",
+        "import",
+        "applicants",
+        "--community",
+        "Павлоград",
+        "apps.csv",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 

@@ -2,6 +2,7 @@
 
 mod forms;
 mod hostile;
+mod offices;
 
 use std::collections::HashMap;
 
@@ -270,14 +271,14 @@ fn a_changed_row_updates_the_person_and_keeps_the_history() {
     let csv = h.work.join("one.csv");
     let header = "ПІБ;Дата народження;Стать;РНОКПП;Категорія;Дохід;Телефон\n";
     std::fs::write(&csv, format!("{header}Коваленко Петро Іванович;28.02.1948;ч;1759013776;Пенсіонер за віком;4120,50;0671234567\n")).unwrap();
-    let r = import(&h, &[], &["one.csv"]);
+    let r = import(&h, &["--community", "Павлоград"], &["one.csv"]);
     assert_eq!(r.json()["inserted"], 1, "{}", r.stderr);
     let sn: String = h
         .db()
         .query_row("SELECT social_number FROM people", [], |r| r.get(0))
         .unwrap();
     std::fs::write(&csv, format!("{header}Коваленко Петро Іванович;28.02.1948;ч;1759013776;Пенсіонер за віком;4700,00;0671234567\n")).unwrap();
-    let r = import(&h, &[], &["one.csv"]);
+    let r = import(&h, &["--community", "Павлоград"], &["one.csv"]);
     let v = r.json();
     assert_eq!(
         (v["updated"].as_u64(), v["inserted"].as_u64()),
@@ -323,7 +324,7 @@ fn the_same_person_twice_with_different_data_is_rejected_not_flipped() {
          Бондар Олексій Вікторович;14.11.1975;ч;2771109178;Особа з інвалідністю II групи\n",
     )
     .unwrap();
-    let v = import(&h, &[], &["dup.csv"]).json();
+    let v = import(&h, &["--community", "UA12120130000022766"], &["dup.csv"]).json();
     assert_eq!(counts(&v), [3, 1, 0, 1, 1]);
     let rejects = read_rejects(&h, v["rejects_file"].as_str().unwrap());
     assert!(

@@ -13,7 +13,7 @@ pub enum Import {
     #[command(
         after_help = format!("Every row ends up in the registry or in the rejects file with its reason:\n\
 read = inserted + updated + unchanged + rejected. Re-importing the same file changes nothing.\n\n\
-Examples:\n  kartka import applicants office-2026-10.xlsx\n  kartka import applicants --sheet Заяви --rejects /tmp/rejects.csv office.xlsx\n  kartka --json import applicants --strict /incoming/*.csv   # for cron\n\n{}", crate::exit::help("import"))
+Examples:\n  kartka import applicants office-2026-10.xlsx\n  kartka import applicants --sheet Заяви --rejects /tmp/rejects.csv office.xlsx\n  kartka import applicants --community UA12120190000064981 terniv.csv\n  kartka --json import applicants --strict /incoming/*.csv   # for cron\n\n{}", crate::exit::help("import"))
     )]
     Applicants(ApplicantsArgs),
 }
@@ -35,6 +35,11 @@ pub struct ApplicantsArgs {
     /// Exit 65 if any row was rejected (for cron).
     #[arg(long)]
     strict: bool,
+    /// The community of rows that name none in a community, settlement or
+    /// address column, when the sheet's name does not name it either: a
+    /// КАТОТТГ code or a name from kartka.toml.
+    #[arg(long, value_name = "CODE")]
+    community: Option<String>,
     /// Show which column is taken as which field, and the category,
     /// community and sex values not written as configured; write nothing.
     #[arg(long, conflicts_with_all = ["dry_run", "strict", "rejects"])]
@@ -67,6 +72,7 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
         let opts = ImportOptions {
             files: a.files,
             sheet: a.sheet,
+            community: a.community,
             ..ImportOptions::default()
         };
         let sheets = intake::columns::columns(&config, &opts)?;
@@ -89,6 +95,7 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
         rejects: a.rejects,
         dry_run: a.dry_run,
         operator: g.operator(),
+        community: a.community,
     };
     let summary = intake::import_applicants(&home, &config, &opts, &Bar(bar.clone()), &mut |n| {
         let line = match n {
@@ -117,6 +124,19 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
         summary.rejected,
         summary.warnings
     ));
+    if summary.skipped > 0 {
+        let kinds: Vec<String> = summary
+            .skipped_kinds
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.many_en()))
+            .collect();
+        g.say(format_args!(
+            "Not applicants, skipped (not counted in read): {} row{} ({}).",
+            summary.skipped,
+            if summary.skipped == 1 { "" } else { "s" },
+            kinds.join(", ")
+        ));
+    }
     if let Some(p) = &summary.rejects_file {
         g.say(format_args!("Rejected rows, with reasons: {}", p.display()));
     }
@@ -159,6 +179,10 @@ fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
             c.field.unwrap_or("(not read)")
         ));
     }
+    g.say(format_args!(
+        "  community from: {}",
+        s.community_from.join(", then ")
+    ));
     if s.values.is_empty() {
         g.say("  every category, community and sex value is written as configured");
         return;

@@ -127,8 +127,10 @@ pub struct RowContext<'a> {
     pub income_tested: HashSet<String>,
     pub communities: Vocabulary,
     pub sexes: Vocabulary,
-    pub city_community: String,
     pub several_categories: super::settings::SeveralCategories,
+    /// The community of rows that name none: the sheet's name's, or the
+    /// file's `--community`.
+    pub fallback: Option<String>,
     pub base_dir: PathBuf,
     pub today: NaiveDate,
     phones: RefCell<cells::Phones>,
@@ -158,8 +160,8 @@ impl<'a> RowContext<'a> {
                 .collect(),
             communities: config.community_vocabulary(),
             sexes: vocab::sexes(),
-            city_community: config.city.community.clone(),
             several_categories: config.intake.several_categories,
+            fallback: None,
             base_dir: base_dir.to_path_buf(),
             today,
             phones: RefCell::default(),
@@ -399,7 +401,7 @@ pub fn max_chars(field: Field) -> usize {
     match field {
         Field::Surname | Field::GivenName | Field::Patronymic => 100,
         Field::FullName => 300,
-        Field::Community | Field::Email => 300,
+        Field::Community | Field::Settlement | Field::Address | Field::Email => 300,
         Field::Category | Field::ChosenCategory => 500,
         Field::BenefitDocument | Field::Documents | Field::Photo => 500,
         Field::BirthDate
@@ -1122,36 +1124,129 @@ impl RowContext<'_> {
         ok
     }
 
+    /// The community: from its column, a settlement column, the settlement
+    /// in an address, or else the sheet's or the file's (`fallback`).
     fn community(&self, row: &[Data], p: &mut Problems) -> Option<String> {
-        if !self.columns.contains_key(&Field::Community) {
-            return Some(self.city_community.clone());
+        if let Some(raw) = self.text(row, Field::Community) {
+            let m = self.community_match(&raw);
+            return p.take(
+                Field::Community,
+                &raw,
+                &m,
+                &self.communities,
+                COMMUNITY_WORDS,
+            );
         }
-        match self.text(row, Field::Community) {
-            None => {
-                p.warn(
-                    Field::Community,
+        for field in [Field::Settlement, Field::Address] {
+            if let Some(raw) = self.text(row, field)
+                && let Some(found) = self.community_in(field, &raw, &self.written(row, field), p)
+            {
+                return found;
+            }
+        }
+        if let Some(code) = &self.fallback {
+            return Some(code.clone());
+        }
+        self.no_community(row, p);
+        None
+    }
+
+    /// The community a settlement or address cell names: `Some(None)` when
+    /// it names a settlement or district in no community (refused), `None`
+    /// when it names no settlement.
+    fn community_in(
+        &self,
+        field: Field,
+        raw: &str,
+        written: &str,
+        p: &mut Problems,
+    ) -> Option<Option<String>> {
+        use super::community::Place;
+        let name = match super::community::place(raw) {
+            Place::Marked(name) => name,
+            Place::Bare(parts) if field == Field::Settlement => parts.join(", "),
+            Place::Bare(parts) => {
+                let found = parts.into_iter().find_map(|part| {
+                    let m = self.community_match(&part);
+                    // Bare, a name is taken only as written or in another
+                    // form: «Тернівська вул.» is a street, not Тернівка.
+                    let plain = match &m {
+                        Match::Exact(_) => true,
+                        Match::Variant { how, .. } => *how == vocab::How::Normalised,
+                        _ => false,
+                    };
+                    plain.then_some((part, m))
+                })?;
+                return Some(p.take(
+                    field,
+                    &found.0,
+                    &found.1,
+                    &self.communities,
+                    COMMUNITY_WORDS,
+                ));
+            }
+            Place::District(d) => {
+                p.reject(
+                    field,
                     why!(
-                        "порожньо; прийнято громаду міста {}",
-                        "empty; the city's community {} is assumed",
-                        self.city_community
+                        "«{written}»: «{d}» — район або область, а не громада; допишіть населений пункт (м., с., смт)",
+                        "{written:?}: «{d}» is a district or region, not a community; write the settlement (м., с., смт)"
                     ),
                 );
-                Some(self.city_community.clone())
+                return Some(None);
             }
-            Some(raw) => {
-                let m = self.community_match(&raw);
-                p.take(
-                    Field::Community,
-                    &raw,
-                    &m,
-                    &self.communities,
-                    (
-                        "громада (місто або громада-партнер)",
-                        "community (the city or a partner community)",
-                    ),
-                )
-            }
+            Place::Nothing => return None,
+        };
+        let m = self.community_match(&name);
+        if let Match::Unknown(_) = m {
+            p.reject(
+                field,
+                why!(
+                    "«{written}»: населений пункт «{name}» не належить до жодної громади з kartka.toml (ні місту, ні громаді-партнеру); перевірте адресу або додайте його до `settlements` його громади",
+                    "{written:?}: the settlement «{name}» is in no community of kartka.toml (neither the city nor a partner); check the address, or add it to its community's `settlements`"
+                ),
+            );
+            return Some(None);
         }
+        Some(p.take(field, &name, &m, &self.communities, COMMUNITY_WORDS))
+    }
+
+    /// A cell's text as written, not squeezed: for quoting.
+    fn written(&self, row: &[Data], field: Field) -> String {
+        match self.cell(row, field) {
+            Some(Data::String(s)) => s.clone(),
+            Some(c) => cells::text(c),
+            None => String::new(),
+        }
+    }
+
+    /// Refuses a row that names no community, saying where one is looked for.
+    fn no_community(&self, row: &[Data], p: &mut Problems) {
+        let shown = [Field::Community, Field::Settlement, Field::Address]
+            .into_iter()
+            .find(|f| self.columns.contains_key(f));
+        let Some(field) = shown else {
+            p.reasons.push(why!(
+                "громаду не вказано: немає стовпця громади, населеного пункту чи адреси; передайте --community КОД",
+                "no community: no community, settlement or address column; pass --community CODE"
+            ));
+            return;
+        };
+        let written = self.text(row, field).map(|_| self.written(row, field));
+        let (uk, en) = match &written {
+            None => ("порожньо".to_string(), "empty".to_string()),
+            Some(raw) => (
+                format!("«{raw}» — немає населеного пункту (м., с., смт)"),
+                format!("{raw:?} names no settlement (м., с., смт)"),
+            ),
+        };
+        p.reject(
+            field,
+            why!(
+                "{uk}; громаду не знайдено ні в рядку, ні в назві аркуша; вкажіть громаду або населений пункт, або передайте --community КОД",
+                "{en}; no community in the row or in the sheet's name; write the community or the settlement, or pass --community CODE"
+            ),
+        );
     }
 
     fn categories(&self, row: &[Data], p: &mut Problems) -> (Vec<String>, Option<String>) {
@@ -1317,6 +1412,12 @@ fn ask_which(categories: &[String]) -> Why {
         "the person holds several categories ({all}); by the city's rule (P2) the person chooses one: write it in the chosen-category column"
     )
 }
+
+/// How a community is named in messages.
+const COMMUNITY_WORDS: (&str, &str) = (
+    "громада (місто або громада-партнер)",
+    "community (the city or a partner community)",
+);
 
 /// How a category is named in messages.
 const CATEGORY_WORDS: (&str, &str) = ("пільгова категорія", "category");

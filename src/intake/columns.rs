@@ -18,6 +18,8 @@ pub struct SheetColumns {
     /// The header's row as the spreadsheet program shows it (1-based).
     pub header_row: usize,
     pub columns: Vec<ColumnUse>,
+    /// Where each row's community is taken from, in the order tried.
+    pub community_from: Vec<String>,
     pub values: Vec<ValueNote>,
 }
 
@@ -64,10 +66,13 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
         (Field::Community, &communities),
         (Field::Sex, &sexes),
     ];
+    let option = super::community_option(config, opts)?;
     let mut out = Vec::new();
     for path in &opts.files {
         let loaded = super::load(path, opts.sheet.as_deref(), &synonyms, &mut |_| {})?;
+        super::check_community(&loaded, &communities, option.as_deref())?;
         for (sheet, head) in &loaded.sheets {
+            let community_from = community_sources(config, head, &sheet.name, option.as_deref());
             let by_column: BTreeMap<usize, Field> =
                 head.columns.iter().map(|(f, c)| (*c, *f)).collect();
             let columns = head
@@ -85,6 +90,9 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
             let mut seen: BTreeMap<(Field, String), usize> = BTreeMap::new();
             sheet
                 .for_each_row(head.row + 1, &mut |_, row| {
+                    if super::rows::not_applicant(&row, head, &communities).is_some() {
+                        return true;
+                    }
                     for (field, _) in &vocabularies {
                         if let Some(&c) = head.columns.get(field)
                             && let Some(cell) = row.get(c).filter(|c| !cells::is_blank(c))
@@ -160,9 +168,47 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                 sheet: sheet.name.clone(),
                 header_row: sheet.origin().0 + head.row + 1,
                 columns,
+                community_from,
                 values,
             });
         }
     }
     Ok(out)
+}
+
+/// Where a sheet's rows take their community from, in the order tried.
+fn community_sources(
+    config: &Config,
+    head: &super::Header,
+    sheet: &str,
+    option: Option<&str>,
+) -> Vec<String> {
+    let mut from = Vec::new();
+    for (field, how) in [
+        (Field::Community, ""),
+        (Field::Settlement, " (the settlement)"),
+        (
+            Field::Address,
+            " (the settlement in the address: м., с., смт; a district alone is refused)",
+        ),
+    ] {
+        if let Some(&c) = head.columns.get(&field) {
+            from.push(format!(
+                "column {} «{}»{how}",
+                column_letter(c),
+                head.names.get(c).map_or("", String::as_str)
+            ));
+        }
+    }
+    let named = |code: &str| {
+        let label = config.community(code).map_or(code, |c| c.name.as_str());
+        format!("«{label}» ({code})")
+    };
+    let by_sheet = super::community::of_sheet(sheet, &config.community_vocabulary());
+    if let Some(code) = &by_sheet {
+        from.push(format!("the sheet's name «{sheet}»: {}", named(code)));
+    } else if let Some(code) = option {
+        from.push(format!("--community: {}", named(code)));
+    }
+    from
 }

@@ -1,7 +1,7 @@
 //! Finding the header row of a clerk's sheet and mapping its columns to
 //! fields, by Ukrainian and English synonyms (plus those in kartka.toml).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use calamine::Data;
 
@@ -27,6 +27,8 @@ pub enum Field {
     Category,
     ChosenCategory,
     Community,
+    Settlement,
+    Address,
     Income,
     IncomePension,
     IncomeSalary,
@@ -38,7 +40,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 27] = [
         Field::Surname,
         Field::GivenName,
         Field::Patronymic,
@@ -56,6 +58,8 @@ impl Field {
         Field::Category,
         Field::ChosenCategory,
         Field::Community,
+        Field::Settlement,
+        Field::Address,
         Field::Income,
         Field::IncomePension,
         Field::IncomeSalary,
@@ -86,6 +90,8 @@ impl Field {
             Field::Category => "category",
             Field::ChosenCategory => "chosen_category",
             Field::Community => "community",
+            Field::Settlement => "settlement",
+            Field::Address => "address",
             Field::Income => "income",
             Field::IncomePension => "income_pension",
             Field::IncomeSalary => "income_salary",
@@ -171,11 +177,29 @@ impl Field {
                 "паспорт серія номер",
                 "пасп",
                 "паспортні дані",
+                "паспорт/id-картка",
+                "паспорт або id-картка",
+                "id-картка",
+                "паспорт громадянина україни",
                 "passport",
                 "passport number",
             ],
-            Field::PassportSeries => &["серія паспорта", "серія", "passport series"],
-            Field::PassportNumber => &["номер паспорта", "№ паспорта", "номер"],
+            Field::PassportSeries => &[
+                "серія паспорта",
+                "серія паспорту",
+                "паспорт серія",
+                "паспорт, серія",
+                "серія",
+                "passport series",
+            ],
+            Field::PassportNumber => &[
+                "номер паспорта",
+                "номер паспорту",
+                "№ паспорта",
+                "паспорт номер",
+                "паспорт, номер",
+                "номер",
+            ],
             Field::BenefitDocument => &[
                 "посвідчення",
                 "номер посвідчення",
@@ -221,6 +245,10 @@ impl Field {
                 "електронна пошта",
                 "e-mail адреса",
                 "адреса електронної пошти",
+                "адреса ел. пошти",
+                "адреса e-mail",
+                "електронна адреса",
+                "ел. адреса",
                 "ел.пошта",
             ],
             Field::Category => &[
@@ -244,6 +272,39 @@ impl Field {
                 "катоттг",
                 "community",
                 "hromada",
+                "назва громади",
+                "громада (тг)",
+                "тг",
+            ],
+            Field::Settlement => &[
+                "населений пункт",
+                "назва населеного пункту",
+                "нас. пункт",
+                "нас пункт",
+                "н.п",
+                "н/п",
+                "місто/село",
+                "місто, село",
+                "село/місто",
+                "settlement",
+                "locality",
+            ],
+            Field::Address => &[
+                "адреса",
+                "адреса реєстрації",
+                "адреса проживання",
+                "адреса місця проживання",
+                "адреса зареєстрованого місця проживання",
+                "місце реєстрації",
+                "місце проживання",
+                "зареєстроване місце проживання",
+                "задеклароване місце проживання",
+                "задеклароване/зареєстроване місце проживання",
+                "зареєстроване/задеклароване місце проживання",
+                "адреса реєстрації/проживання",
+                "домашня адреса",
+                "address",
+                "registered address",
             ],
             Field::Income => &[
                 "дохід",
@@ -252,6 +313,10 @@ impl Field {
                 "середньомісячний дохід, грн",
                 "сукупний дохід",
                 "дох",
+                "сума доходу",
+                "сума доходу, грн",
+                "розмір доходу",
+                "середній дохід",
                 "income",
                 "monthly income",
             ],
@@ -321,15 +386,24 @@ impl Synonyms {
     /// The field a header cell names: the text as written (up to case,
     /// spacing and punctuation), or without a note in brackets ("Дохід
     /// (грн)", "Дата народження (дд.мм.рррр)"), or without a unit after a
-    /// comma ("Дохід, грн").
+    /// comma ("Дохід, грн"); else one side of a slash ("Паспорт (серія,
+    /// номер) / ID-картка"), else its leading words ("Середньомісячний
+    /// дохід сім'ї за 6 місяців").
     pub fn field(&self, header: &str) -> Option<Field> {
         let key = header_key(header);
         if key.is_empty() {
             return None;
         }
-        let unbracketed = header_key(&without_brackets(&key));
+        self.whole(&key)
+            .or_else(|| self.one_side(&key))
+            .or_else(|| self.leading_words(&key))
+    }
+
+    fn whole(&self, key: &str) -> Option<Field> {
+        let unbracketed = header_key(&without_brackets(key));
         let before_comma = header_key(key.split(',').next().unwrap_or_default());
-        [key.as_str(), unbracketed.as_str(), before_comma.as_str()]
+        let bare_before_comma = header_key(unbracketed.split(',').next().unwrap_or_default());
+        [key, &unbracketed, &before_comma, &bare_before_comma]
             .into_iter()
             .filter(|k| !k.is_empty())
             .find_map(|k| {
@@ -339,7 +413,53 @@ impl Synonyms {
                     .copied()
             })
     }
+
+    /// The field both sides of a slash name, or the one side that names one.
+    fn one_side(&self, key: &str) -> Option<Field> {
+        let unbracketed = without_brackets(key);
+        if !unbracketed.contains('/') {
+            return None;
+        }
+        let fields: BTreeSet<Field> = unbracketed
+            .split('/')
+            .filter_map(|side| self.whole(&header_key(side)))
+            .collect();
+        (fields.len() == 1).then(|| *fields.iter().next().expect("one"))
+    }
+
+    /// The field the longest run of leading words names: two words or more,
+    /// or one of the words that name a field whatever follows.
+    fn leading_words(&self, key: &str) -> Option<Field> {
+        let text = without_brackets(key);
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        (1..words.len()).rev().find_map(|n| {
+            let lead = header_key(&words[..n].join(" "));
+            let field = self.whole(&lead)?;
+            let named = n >= 2 || !GENERIC_WORDS.contains(&lead.as_str());
+            (named && (n >= 2 || LEADING_WORD_FIELDS.contains(&field))).then_some(field)
+        })
+    }
 }
+
+/// Words that name a field alone but not before other words («Код
+/// категорії», «Номер посвідчення»).
+const GENERIC_WORDS: [&str; 4] = ["код", "номер", "дата", "№"];
+
+/// Fields one leading word names whatever follows («Громада проживання»,
+/// «Адреса (місто, вулиця, будинок)», «Дохід сім'ї»).
+const LEADING_WORD_FIELDS: [Field; 8] = [
+    Field::FullName,
+    Field::TaxNumber,
+    Field::Category,
+    Field::Income,
+    Field::Community,
+    Field::Address,
+    Field::Settlement,
+    Field::Phone,
+];
 
 /// A header's matching key: `match_key`, with no space before punctuation
 /// and no punctuation or spaces at the ends ("ПРІЗВИЩЕ :" → "прізвище").
@@ -526,6 +646,83 @@ mod tests {
             assert_eq!(syn.field(h), Some(f), "{h}");
         }
         assert_eq!(syn.field("Примітка"), None);
+    }
+
+    #[test]
+    fn headers_offices_write_are_read() {
+        let syn = Synonyms::new(&BTreeMap::new());
+        for (h, f) in [
+            ("Адреса реєстрації", Field::Address),
+            ("Адреса", Field::Address),
+            ("Адреса (місто, вулиця, будинок)", Field::Address),
+            ("Зареєстроване місце проживання", Field::Address),
+            ("Населений пункт", Field::Settlement),
+            ("Сума доходу (пенсії), грн", Field::Income),
+            (
+                "Середньомісячний дохід сім'ї за останні 6 місяців, грн",
+                Field::Income,
+            ),
+            ("Паспорт серія", Field::PassportSeries),
+            ("Паспорт номер", Field::PassportNumber),
+            ("Паспорт (серія, номер) / ID-картка", Field::Passport),
+            ("Громада проживання", Field::Community),
+            ("Телефон заявника", Field::Phone),
+            ("Дата народження заявника", Field::BirthDate),
+            ("Адреса ел. пошти", Field::Email),
+            ("П.І.Б. заявника", Field::FullName),
+            ("РНОКПП заявника", Field::TaxNumber),
+            ("Назва населеного пункту", Field::Settlement),
+            ("Місце проживання / реєстрації", Field::Address),
+        ] {
+            assert_eq!(syn.field(h), Some(f), "{h}");
+        }
+        for other in ["№ п/п", "Номер п/п", "Примітка", "Підпис заявника"]
+        {
+            assert_eq!(syn.field(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_two_row_header_takes_the_lower_cell_or_the_upper_when_it_is_empty() {
+        let e = Data::Empty;
+        let rows = [
+            vec![
+                s("№"),
+                s("П.І.Б."),
+                s("Дата народження"),
+                s("Паспорт"),
+                e.clone(),
+                s("Категорія пільги"),
+                s("Середньомісячний дохід за 6 місяців, грн"),
+                s("Адреса реєстрації"),
+            ],
+            vec![
+                e.clone(),
+                e.clone(),
+                e.clone(),
+                s("серія"),
+                s("номер"),
+                e.clone(),
+                e.clone(),
+                e.clone(),
+            ],
+        ];
+        let syn = Synonyms::new(&BTreeMap::new());
+        let h = find_header(rows.iter().map(|r| r.as_slice()), &syn).unwrap();
+        assert_eq!(h.row, 1);
+        for (f, c) in [
+            (Field::FullName, 1),
+            (Field::BirthDate, 2),
+            (Field::PassportSeries, 3),
+            (Field::PassportNumber, 4),
+            (Field::Category, 5),
+            (Field::Income, 6),
+            (Field::Address, 7),
+        ] {
+            assert_eq!(h.columns.get(&f), Some(&c), "{f:?}");
+        }
+        assert!(!h.columns.contains_key(&Field::Passport));
+        assert!(h.missing_required().is_empty());
     }
 
     #[test]

@@ -6,16 +6,19 @@
 pub mod applicant;
 pub mod cells;
 pub mod columns;
+pub mod community;
 pub mod header;
 pub mod isolate;
 pub mod photo;
 pub mod read;
 mod rejects;
+pub mod rows;
 pub mod settings;
 pub mod store;
 mod why;
 mod xls;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use applicant::{Applicant, COLUMNS, column_letter};
@@ -25,6 +28,7 @@ pub use why::Why;
 use crate::config::Config;
 use crate::home::Home;
 use crate::registry::{self, Registry};
+use crate::vocab;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -80,6 +84,14 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}{sheet}: nothing says which community the applicants live in: no community (\"Громада\"), settlement (\"Населений пункт\") or address (\"Адреса\") column, and the sheet's name names no community.\n  Pass the file's community: --community CODE (the city or a partner community in kartka.toml); nothing was imported."
+    )]
+    NoCommunity { path: PathBuf, sheet: String },
+    #[error(
+        "--community {given:?}: not a community of kartka.toml.\n  Expected one of: {known}; nothing was imported."
+    )]
+    UnknownCommunity { given: String, known: String },
     #[error(transparent)]
     Registry(#[from] registry::Error),
 }
@@ -96,7 +108,9 @@ impl Error {
             | Error::NoHeader { .. }
             | Error::MissingColumns { .. }
             | Error::NoSuchSheet { .. }
+            | Error::NoCommunity { .. }
             | Error::TooManyRejects { .. } => ExitCode::DataErr,
+            Error::UnknownCommunity { .. } => ExitCode::Usage,
             Error::Rejects { .. } | Error::Photo { .. } => ExitCode::CantCreate,
             Error::Registry(e) => e.exit_code(),
         }
@@ -110,6 +124,8 @@ pub struct ImportOptions {
     pub rejects: Option<PathBuf>,
     pub dry_run: bool,
     pub operator: String,
+    /// The community of rows that name none (`--community CODE`).
+    pub community: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -120,12 +136,86 @@ pub struct ImportSummary {
     pub unchanged: usize,
     pub rejected: usize,
     pub warnings: usize,
+    /// Rows that are not applicants (totals, headings, signatures…),
+    /// skipped and never counted in `read`.
+    pub skipped: usize,
+    /// How many of each kind.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_kinds: BTreeMap<rows::NotApplicant, usize>,
     pub rejects_file: Option<PathBuf>,
     /// Every warning, with its place, in Ukrainian and English (P5: the
     /// clerk sees what was taken as what, and can correct it).
     pub warnings_file: Option<PathBuf>,
     /// The values taken as something they do not literally say.
     pub matched: Vec<MatchedAt>,
+}
+
+impl ImportSummary {
+    fn skip(&mut self, kind: rows::NotApplicant) {
+        self.skipped += 1;
+        *self.skipped_kinds.entry(kind).or_default() += 1;
+    }
+}
+
+/// A row read, or one that is not an applicant (most rows are read: a box
+/// would cost an allocation per row for nothing).
+#[allow(clippy::large_enum_variant)]
+enum RowRead {
+    Read(Result<applicant::Read, Vec<Why>>),
+    Skip(rows::NotApplicant),
+}
+
+/// The file's `--community`, as its code; refused when it names no
+/// configured community.
+fn community_option(config: &Config, opts: &ImportOptions) -> Result<Option<String>, Error> {
+    let Some(given) = &opts.community else {
+        return Ok(None);
+    };
+    match config.community_vocabulary().find(given).code() {
+        Some(code) => Ok(Some(code.to_string())),
+        None => Err(Error::UnknownCommunity {
+            given: given.clone(),
+            known: known_communities(config),
+        }),
+    }
+}
+
+fn known_communities(config: &Config) -> String {
+    config
+        .communities
+        .iter()
+        .map(|c| format!("{} ({})", c.code, c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Refuses a file with a sheet whose rows have no way to name their
+/// community: no community, settlement or address column, no community in
+/// the sheet's name, and no `--community`.
+fn check_community(
+    file: &Loaded,
+    communities: &vocab::Vocabulary,
+    option: Option<&str>,
+) -> Result<(), Error> {
+    if option.is_some() {
+        return Ok(());
+    }
+    for (sheet, head) in &file.sheets {
+        let in_rows = [Field::Community, Field::Settlement, Field::Address]
+            .iter()
+            .any(|f| head.columns.contains_key(f));
+        if !in_rows && community::of_sheet(&sheet.name, communities).is_none() {
+            return Err(Error::NoCommunity {
+                path: file.path.clone(),
+                sheet: if sheet.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(", sheet \"{}\"", sheet.name)
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A matched variant and the row it is in.
@@ -353,11 +443,15 @@ pub fn import_applicants(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<ImportSummary, Error> {
     let synonyms = Synonyms::new(&config.intake.synonyms);
+    let communities = config.community_vocabulary();
+    let option = community_option(config, opts)?;
     let mut timings = Timings::default();
     let mut loaded = Vec::new();
     for path in &opts.files {
         let t = std::time::Instant::now();
-        loaded.push(load(path, opts.sheet.as_deref(), &synonyms, notify)?);
+        let file = load(path, opts.sheet.as_deref(), &synonyms, notify)?;
+        check_community(&file, &communities, option.as_deref())?;
+        loaded.push(file);
         timings.load += t.elapsed();
     }
     let total: Option<usize> = loaded
@@ -392,6 +486,7 @@ pub fn import_applicants(
         let before = summary.clone();
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
+            let fallback = community::of_sheet(&sheet.name, &communities).or(option.clone());
             let sheet_no = rejects.sheet(&head.names);
             let (row0, _) = sheet.origin();
             let first = head.row + 1;
@@ -400,11 +495,7 @@ pub fn import_applicants(
             // this one stores them. Bounded channels keep the three in step.
             std::thread::scope(|scope| -> Result<(), Error> {
                 type Rows = Vec<(usize, Vec<calamine::Data>)>;
-                type Checked = Vec<(
-                    usize,
-                    Vec<calamine::Data>,
-                    Result<applicant::Read, Vec<Why>>,
-                )>;
+                type Checked = Vec<(usize, Vec<calamine::Data>, RowRead)>;
                 let (send_rows, receive_rows) = std::sync::mpsc::sync_channel::<Rows>(8);
                 let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Checked)>(8);
                 let reader = scope.spawn(move || {
@@ -429,20 +520,24 @@ pub fn import_applicants(
                 let base_dir = &base_dir;
                 let checker = scope.spawn(move || {
                     let started = std::time::Instant::now();
-                    let ctx = applicant::RowContext::new(
+                    let mut ctx = applicant::RowContext::new(
                         config,
                         &head.columns,
                         &head.names,
                         base_dir,
                         today,
                     );
+                    ctx.fallback = fallback;
                     for rows in receive_rows {
                         let advanced = rows.len() as u64;
                         let checked = rows
                             .into_iter()
                             .filter(|(_, row)| !row.iter().all(cells::is_blank))
                             .map(|(i, row)| {
-                                let read = ctx.read(&row);
+                                let read = match rows::not_applicant(&row, head, &ctx.communities) {
+                                    Some(kind) => RowRead::Skip(kind),
+                                    None => RowRead::Read(ctx.read(&row)),
+                                };
                                 (i, row, read)
                             })
                             .collect();
@@ -455,12 +550,23 @@ pub fn import_applicants(
                 for (advanced, batch) in receive {
                     progress.advance(advanced);
                     for (i, row, read) in batch {
-                        summary.read += 1;
                         let src = store::Source {
                             file: &file.shown,
                             sheet: &sheet.name,
                             row: row0 + i + 1,
                         };
+                        let read = match read {
+                            RowRead::Skip(kind) => {
+                                summary.skip(kind);
+                                notify(Notice::Skipped {
+                                    place: src.place(),
+                                    why: format!("not an applicant: {}", kind.en()),
+                                });
+                                continue;
+                            }
+                            RowRead::Read(read) => read,
+                        };
+                        summary.read += 1;
                         let outcome = match read {
                             Ok(mut r) => {
                                 for w in std::mem::take(&mut r.warnings) {

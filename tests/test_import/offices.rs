@@ -1,0 +1,527 @@
+//! Workbooks as other offices write them: a city office's register with the
+//! address of registration, a partner communities' file with a sheet per
+//! community, a ЦНАП file with a sheet per month and a two-row header. The
+//! community is found in the row, the sheet's name or `--community`, never
+//! assumed; rows that are not applicants are skipped and counted apart.
+
+use chrono::NaiveDate;
+use kartka::identity::{Sex, make_tax_number};
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+use super::import;
+use crate::common::Home;
+
+const CITY: &str = "UA12120130000022766";
+const TERNIVKA: &str = "UA12120190000064981";
+const VERBKY: &str = "UA12120030000091426";
+const BOHDANIVKA: &str = "UA12120010000054893";
+
+/// A valid tax number for a person born on `born` ("DD.MM.YYYY").
+fn tax(born: &str, sex: Sex, serial: u16) -> String {
+    let d = NaiveDate::parse_from_str(born, "%d.%m.%Y").unwrap();
+    make_tax_number(d, sex, serial).unwrap()
+}
+
+fn community_of(h: &Home, tax_number: &str) -> Option<String> {
+    h.db()
+        .query_row(
+            "SELECT community FROM people WHERE tax_number = ?1",
+            [tax_number],
+            |r| r.get(0),
+        )
+        .ok()
+}
+
+fn write_row(ws: &mut Worksheet, row: u32, cells: &[&str]) {
+    for (c, v) in cells.iter().enumerate() {
+        if !v.is_empty() {
+            ws.write_string(row, c as u16, *v).unwrap();
+        }
+    }
+}
+
+/// The city office's register: «П.І.Б.», the passport in two columns, the
+/// address of registration, the income as «Сума доходу (пенсії), грн»; a row
+/// of column numbers, section headings, section totals, a grand total and
+/// the signatures below.
+fn city_register(h: &Home) -> (String, Vec<(String, Option<&'static str>)>) {
+    let people = [
+        (
+            "Коваленко Марія Іванівна",
+            "14.03.1952",
+            Sex::Female,
+            "м. Павлоград, вул. Соборна, 12, кв. 4",
+            Some(CITY),
+        ),
+        (
+            "Шевчук Петро Миколайович",
+            "02.11.1949",
+            Sex::Male,
+            "с. Богданівка, вул. Миру, 45",
+            Some(BOHDANIVKA),
+        ),
+        (
+            "Ткач Ганна Петрівна",
+            "21.06.1951",
+            Sex::Female,
+            "с. Вербки Павлоградського р-ну, вул. Шкільна 3",
+            Some(VERBKY),
+        ),
+        (
+            "Мороз Іван Степанович",
+            "05.01.1950",
+            Sex::Male,
+            "Дніпропетровська обл., Павлоградський р-н, с. Благодатне, вул. Садова 8",
+            Some(VERBKY),
+        ),
+        (
+            "Лисенко Олена Василівна",
+            "30.09.1953",
+            Sex::Female,
+            "м.Тернівка, вул. Харківська, 3",
+            Some(TERNIVKA),
+        ),
+        (
+            "Бойко Андрій Іванович",
+            "11.12.1948",
+            Sex::Male,
+            "Павлоградський р-н, вул. Миру, 5",
+            None,
+        ),
+        (
+            "Савчук Ніна Олексіївна",
+            "17.07.1950",
+            Sex::Female,
+            "вул. Соборна, 5, кв. 1",
+            None,
+        ),
+        (
+            "Гончар Віра Павлівна",
+            "08.08.1952",
+            Sex::Female,
+            "с. Петрівка, вул. Миру 1",
+            None,
+        ),
+    ];
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("Реєстр").unwrap();
+    ws.merge_range(
+        0,
+        0,
+        0,
+        8,
+        "Реєстр осіб, які мають право на пільговий проїзд",
+        &Format::new(),
+    )
+    .unwrap();
+    write_row(
+        ws,
+        2,
+        &[
+            "№ з/п",
+            "П.І.Б.",
+            "Дата народження",
+            "РНОКПП",
+            "Паспорт серія",
+            "Паспорт номер",
+            "Адреса реєстрації",
+            "Категорія пільги",
+            "Сума доходу (пенсії), грн",
+        ],
+    );
+    for c in 0..9u16 {
+        ws.write_number(3, c, f64::from(c + 1)).unwrap();
+    }
+    write_row(ws, 4, &["Розділ 1. Місто"]);
+    let mut r = 5;
+    let mut expected = Vec::new();
+    for (i, (name, born, sex, address, community)) in people.iter().enumerate() {
+        if i == 1 {
+            write_row(ws, r, &["", "Разом по розділу:", "1"]);
+            write_row(ws, r + 1, &["Партнерські громади"]);
+            r += 2;
+        }
+        let t = tax(born, *sex, 100 + i as u16);
+        let n = (i + 1).to_string();
+        write_row(
+            ws,
+            r,
+            &[
+                &n,
+                name,
+                born,
+                &t,
+                "АК",
+                &format!("48291{i}"),
+                address,
+                "Пенсіонер за віком",
+                "3120,50",
+            ],
+        );
+        expected.push((t, *community));
+        r += 1;
+    }
+    write_row(ws, r, &["Всього", "", "", "", "", "", "", "", "8"]);
+    write_row(
+        ws,
+        r + 2,
+        &[
+            "Начальник управління",
+            "",
+            "____________",
+            "",
+            "О. П. Коваль",
+        ],
+    );
+    write_row(ws, r + 3, &["", "", "(підпис)", "", "(П.І.Б.)"]);
+    write_row(ws, r + 4, &["М.П."]);
+    write_row(
+        ws,
+        r + 5,
+        &["Виконавець: Петренко О.О., тел. 0563 20 11 22"],
+    );
+    let path = h.work.join("city-register.xlsx");
+    wb.save(&path).unwrap();
+    (path.to_str().unwrap().to_string(), expected)
+}
+
+#[test]
+fn a_city_register_finds_the_community_in_the_address_and_skips_what_is_no_applicant() {
+    let h = Home::new();
+    let (file, expected) = city_register(&h);
+    let r = import(&h, &[], &[&file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["read"], 8, "{v}");
+    assert_eq!(v["inserted"], 5, "{}", r.stderr);
+    assert_eq!(v["rejected"], 3, "{}", r.stderr);
+    assert_eq!(v["skipped"], 9, "{v}");
+    let kinds = &v["skipped_kinds"];
+    assert_eq!(
+        (
+            &kinds["column-numbers"],
+            &kinds["heading"],
+            &kinds["total"],
+            &kinds["signature"],
+            &kinds["stamp"]
+        ),
+        (&1.into(), &2.into(), &2.into(), &3.into(), &1.into()),
+        "{kinds}"
+    );
+    for (t, community) in &expected {
+        assert_eq!(community_of(&h, t).as_deref(), *community, "{t}");
+    }
+    // Each refusal names the cell as written and what to do.
+    for words in [
+        &[
+            "column G \"Адреса реєстрації\"",
+            "\"Павлоградський р-н, вул. Миру, 5\"",
+            "is a district or region, not a community",
+            "write the settlement",
+        ][..],
+        &[
+            "\"вул. Соборна, 5, кв. 1\" names no settlement",
+            "pass --community CODE",
+        ][..],
+        &[
+            "\"с. Петрівка, вул. Миру 1\"",
+            "the settlement «Петрівка» is in no community",
+            "settlements",
+        ][..],
+    ] {
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.starts_with("rejected:") && words.iter().all(|w| l.contains(w))),
+            "{words:?} in\n{}",
+            r.stderr
+        );
+    }
+    assert!(
+        r.stderr
+            .contains("row 4: skipped: not an applicant: the column numbers"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("Всього"),
+        "a total is not quoted as a rejected applicant"
+    );
+}
+
+#[test]
+fn the_columns_report_says_where_the_community_comes_from() {
+    let h = Home::new();
+    let (file, _) = city_register(&h);
+    let r = h.kartka(&["--json", "import", "applicants", "--columns", &file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let sheet = &v["sheets"][0];
+    assert_eq!(sheet["header_row"], 3);
+    let fields: Vec<&str> = sheet["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "-",
+            "full_name",
+            "birth_date",
+            "tax_number",
+            "passport_series",
+            "passport_number",
+            "address",
+            "category",
+            "income"
+        ]
+    );
+    let from = sheet["community_from"][0].as_str().unwrap();
+    assert!(from.starts_with("column G «Адреса реєстрації»"), "{from}");
+}
+
+/// A partner communities' file: one sheet per community, named after it,
+/// and no community column.
+fn partners(h: &Home) -> (String, Vec<(String, &'static str)>) {
+    let mut wb = Workbook::new();
+    let mut expected = Vec::new();
+    for (s, (sheet, code)) in [
+        ("Тернівська МТГ", TERNIVKA),
+        ("Богданівська громада", BOHDANIVKA),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ws = wb.add_worksheet().set_name(sheet).unwrap();
+        write_row(
+            ws,
+            0,
+            &[
+                "№",
+                "Прізвище",
+                "Ім'я",
+                "По батькові",
+                "Дата народження",
+                "РНОКПП",
+                "Категорія",
+                "Дохід, грн",
+            ],
+        );
+        for i in 0..2u16 {
+            let born = format!("1{}.0{}.195{}", i + 1, s + 3, i);
+            let t = tax(&born, Sex::Female, 200 + 10 * s as u16 + i);
+            write_row(
+                ws,
+                1 + u32::from(i),
+                &[
+                    &(i + 1).to_string(),
+                    "Мельник",
+                    "Олена",
+                    "Петрівна",
+                    &born,
+                    &t,
+                    "Пенсіонер за віком",
+                    "3000",
+                ],
+            );
+            expected.push((t, code));
+        }
+        write_row(ws, 3, &["Всього:", "2"]);
+    }
+    let path = h.work.join("partners.xlsx");
+    wb.save(&path).unwrap();
+    (path.to_str().unwrap().to_string(), expected)
+}
+
+#[test]
+fn a_sheet_named_after_a_community_gives_its_rows_the_community() {
+    let h = Home::new();
+    let (file, expected) = partners(&h);
+    let r = import(&h, &[], &[&file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(
+        (
+            v["read"].as_u64(),
+            v["inserted"].as_u64(),
+            v["skipped"].as_u64()
+        ),
+        (Some(4), Some(4), Some(2)),
+        "{}",
+        r.stderr
+    );
+    for (t, code) in &expected {
+        assert_eq!(community_of(&h, t).as_deref(), Some(*code), "{t}");
+    }
+    let r = h.kartka(&["--json", "import", "applicants", "--columns", &file]);
+    let v = r.json();
+    assert_eq!(
+        v["sheets"][0]["community_from"][0],
+        format!(
+            "the sheet's name «Тернівська МТГ»: «Тернівська міська територіальна громада» ({TERNIVKA})"
+        )
+    );
+}
+
+/// A ЦНАП file: a sheet per month, a two-row header (group cells above the
+/// field names, «Середньомісячний дохід…» merged down over both rows), the
+/// passport or ID card in one column, the settlement in its own column.
+fn cnap(h: &Home) -> (String, Vec<(String, &'static str)>) {
+    let mut wb = Workbook::new();
+    let mut expected = Vec::new();
+    let plain = Format::new();
+    for (m, month) in ["Жовтень 2026", "Листопад 2026"].into_iter().enumerate() {
+        let ws = wb.add_worksheet().set_name(month).unwrap();
+        ws.merge_range(0, 0, 0, 2, "Відомості про заявника", &plain)
+            .unwrap();
+        ws.merge_range(0, 3, 0, 4, "Документи", &plain).unwrap();
+        ws.merge_range(0, 5, 1, 5, "Населений пункт", &plain)
+            .unwrap();
+        ws.merge_range(0, 6, 1, 6, "Категорія пільги", &plain)
+            .unwrap();
+        ws.merge_range(
+            0,
+            7,
+            1,
+            7,
+            "Середньомісячний дохід за останні 6 місяців, грн",
+            &plain,
+        )
+        .unwrap();
+        write_row(
+            ws,
+            1,
+            &[
+                "Прізвище",
+                "Ім'я",
+                "Дата народження",
+                "Паспорт (серія, номер) / ID-картка",
+                "РНОКПП",
+            ],
+        );
+        for (i, (settlement, code)) in [("с. Кочережки", BOHDANIVKA), ("Тернівка", TERNIVKA)]
+            .into_iter()
+            .enumerate()
+        {
+            let born = format!("0{}.1{}.1955", i + 1, m);
+            let t = tax(&born, Sex::Male, 300 + 10 * m as u16 + i as u16);
+            write_row(
+                ws,
+                2 + i as u32,
+                &[
+                    "Гнатюк",
+                    "Олег",
+                    &born,
+                    &format!("ВМ1234{m}{i}"),
+                    &t,
+                    settlement,
+                    "Пенсіонер за віком",
+                    "2900,00",
+                ],
+            );
+            expected.push((t, code));
+        }
+    }
+    let path = h.work.join("cnap.xlsx");
+    wb.save(&path).unwrap();
+    (path.to_str().unwrap().to_string(), expected)
+}
+
+#[test]
+fn a_two_row_header_and_a_settlement_column_are_read() {
+    let h = Home::new();
+    let (file, expected) = cnap(&h);
+    let r = import(&h, &[], &[&file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(
+        (v["read"].as_u64(), v["inserted"].as_u64()),
+        (Some(4), Some(4)),
+        "{}",
+        r.stderr
+    );
+    for (t, code) in &expected {
+        assert_eq!(community_of(&h, t).as_deref(), Some(*code), "{t}");
+    }
+    let income: i64 = h.count("SELECT min(income_total) FROM people");
+    assert_eq!(income, 290_000);
+}
+
+#[test]
+fn a_file_with_no_way_to_find_the_community_is_refused_with_what_to_pass() {
+    let h = Home::new();
+    std::fs::write(
+        h.work.join("plain.csv"),
+        "ПІБ;Дата народження;Стать;РНОКПП;Категорія\nБондар Олексій Вікторович;14.11.1975;ч;2771109178;УБД\n",
+    )
+    .unwrap();
+    let r = import(&h, &[], &["plain.csv"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("plain.csv: nothing says which community"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--community CODE"), "{}", r.stderr);
+    assert_eq!(h.count("SELECT count(*) FROM people"), 0);
+    let r = import(&h, &["--community", "Вербки"], &["plain.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(community_of(&h, "2771109178").as_deref(), Some(VERBKY));
+    let r = import(&h, &["--community", "Харків"], &["plain.csv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--community \"Харків\": not a community of kartka.toml"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_empty_community_cell_is_refused_unless_the_file_names_the_community() {
+    let h = Home::new();
+    std::fs::write(
+        h.work.join("gaps.csv"),
+        "ПІБ;Дата народження;РНОКПП;Категорія;Громада;Населений пункт\n\
+         Бондар Олексій Вікторович;14.11.1975;2771109178;УБД;;\n\
+         Мельник Іван Степанович;20.07.1955;2028901214;УБД;;Павлоградський р-н\n\
+         Ткаченко Олена Петрівна;15.03.1950;1833601200;УБД;;с. Морозівське\n\
+         Коваль Ніна Петрівна;08.08.1952;1921340507;УБД;;с.  Петрівка\n",
+    )
+    .unwrap();
+    let r = import(&h, &["--dry-run"], &["gaps.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["rejected"], 3, "{}", r.stderr);
+    for words in [
+        &[
+            "row 2: column E \"Громада\": empty; no community in the row or in the sheet's name",
+            "pass --community CODE",
+        ][..],
+        &[
+            "row 3: column F \"Населений пункт\": \"Павлоградський р-н\": «Павлоградський р-н» is a district or region, not a community",
+        ][..],
+    ] {
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| words.iter().all(|w| l.contains(w))),
+            "{words:?} in\n{}",
+            r.stderr
+        );
+    }
+    let r = import(&h, &["--community", TERNIVKA], &["gaps.csv"]);
+    assert_eq!(r.json()["inserted"], 2, "{}", r.stderr);
+    assert_eq!(community_of(&h, "2771109178").as_deref(), Some(TERNIVKA));
+    assert_eq!(
+        community_of(&h, "1833601200").as_deref(),
+        Some(VERBKY),
+        "the row's settlement comes first"
+    );
+    assert_eq!(
+        community_of(&h, "2028901214"),
+        None,
+        "a district is refused whatever the file says"
+    );
+}
