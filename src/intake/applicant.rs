@@ -1139,7 +1139,12 @@ impl RowContext<'_> {
         }
         for field in [Field::Settlement, Field::Address] {
             if let Some(raw) = self.text(row, field)
-                && let Some(found) = self.community_in(field, &raw, &self.written(row, field), p)
+                && let Some(found) = self.community_in(
+                    field,
+                    &raw,
+                    &self.written(row, field).unwrap_or_default(),
+                    p,
+                )
             {
                 return found;
             }
@@ -1211,15 +1216,6 @@ impl RowContext<'_> {
         Some(p.take(field, &name, &m, &self.communities, COMMUNITY_WORDS))
     }
 
-    /// A cell's text as written, not squeezed: for quoting.
-    fn written(&self, row: &[Data], field: Field) -> String {
-        match self.cell(row, field) {
-            Some(Data::String(s)) => s.clone(),
-            Some(c) => cells::text(c),
-            None => String::new(),
-        }
-    }
-
     /// Refuses a row that names no community, saying where one is looked for.
     fn no_community(&self, row: &[Data], p: &mut Problems) {
         let shown = [Field::Community, Field::Settlement, Field::Address]
@@ -1232,7 +1228,7 @@ impl RowContext<'_> {
             ));
             return;
         };
-        let written = self.text(row, field).map(|_| self.written(row, field));
+        let written = self.text(row, field).and_then(|_| self.written(row, field));
         let (uk, en) = match &written {
             None => ("порожньо".to_string(), "empty".to_string()),
             Some(raw) => (

@@ -365,6 +365,7 @@ fn load(
         }
     };
     let mut found = Vec::new();
+    let mut incomplete: Vec<(String, Error)> = Vec::new();
     let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
     if let Some(wanted) = only_sheet
         && format != read::Format::Csv
@@ -398,29 +399,53 @@ fn load(
             }
             Some(h) => {
                 let missing = h.missing_required();
-                if !missing.is_empty() {
-                    return Err(Error::MissingColumns {
-                        path: path.to_path_buf(),
-                        sheet: sheet_label(&sheet.name),
-                        row: sheet.origin().0 + h.row + 1,
-                        missing: missing.join("; "),
-                        found: h
-                            .names
-                            .iter()
-                            .filter(|n| !n.is_empty())
-                            .map(|n| format!("\"{n}\""))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
+                if missing.is_empty() {
+                    found.push((sheet, h));
+                    continue;
                 }
-                found.push((sheet, h));
+                let error = Error::MissingColumns {
+                    path: path.to_path_buf(),
+                    sheet: sheet_label(&sheet.name),
+                    row: sheet.origin().0 + h.row + 1,
+                    missing: missing.join("; "),
+                    found: h
+                        .names
+                        .iter()
+                        .filter(|n| !n.is_empty())
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                if only_sheet.is_some() || format == read::Format::Csv {
+                    return Err(error);
+                }
+                incomplete.push((sheet.name.clone(), error));
             }
         }
     }
+    // A sheet that names some fields but lacks required ones (a sheet of
+    // drop-down lists, a summary) is not an applicant list when another
+    // sheet of the file is one: skipped and said; alone, it is the error.
     if found.is_empty() {
-        return Err(Error::NoHeader {
-            path: path.to_path_buf(),
-            sheet: String::new(),
+        return Err(incomplete
+            .into_iter()
+            .next()
+            .map(|(_, e)| e)
+            .unwrap_or(Error::NoHeader {
+                path: path.to_path_buf(),
+                sheet: String::new(),
+            }));
+    }
+    for (name, error) in incomplete {
+        let why = match &error {
+            Error::MissingColumns { missing, .. } => {
+                format!("not an applicant list: its header lacks {missing}")
+            }
+            _ => error.to_string(),
+        };
+        notify(Notice::Skipped {
+            place: format!("{}{}", path.display(), sheet_label(&name)),
+            why,
         });
     }
     Ok(Loaded {

@@ -525,3 +525,71 @@ fn an_empty_community_cell_is_refused_unless_the_file_names_the_community() {
         "a district is refused whatever the file says"
     );
 }
+
+#[test]
+fn a_sheet_of_drop_down_lists_beside_the_applicants_is_skipped_not_the_whole_file() {
+    let h = Home::new();
+    let (_, expected) = partners(&h);
+    // The office's workbook also holds the lists its drop-downs draw on:
+    // columns named as fields, but no names, dates or identities.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("Заяви").unwrap();
+    write_row(
+        ws,
+        0,
+        &[
+            "№",
+            "Прізвище",
+            "Ім'я",
+            "По батькові",
+            "Дата народження",
+            "РНОКПП",
+            "Категорія",
+            "Дохід, грн",
+            "Громада",
+        ],
+    );
+    let (t, code) = &expected[0];
+    write_row(
+        ws,
+        1,
+        &[
+            "1",
+            "Мельник",
+            "Олена",
+            "Петрівна",
+            "11.03.1950",
+            t,
+            "Пенсіонер за віком",
+            "3000",
+            "Тернівська громада",
+        ],
+    );
+    let lists = wb.add_worksheet().set_name("Довідники").unwrap();
+    write_row(lists, 0, &["Категорія", "Стать", "Громада"]);
+    write_row(lists, 1, &["Пенсіонер за віком", "ч", "Тернівська громада"]);
+    write_row(
+        lists,
+        2,
+        &["Особа з інвалідністю I групи", "ж", "Вербківська громада"],
+    );
+    let path = h.work.join("with-lists.xlsx");
+    wb.save(&path).unwrap();
+    let r = import(&h, &[], &[path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["inserted"], 1, "{}", r.stderr);
+    assert_eq!(community_of(&h, t).as_deref(), Some(*code));
+    assert!(
+        r.stderr.contains("sheet \"Довідники\"") && r.stderr.contains("not an applicant list"),
+        "{}",
+        r.stderr
+    );
+    // Asked for by name, the same sheet is the error it is.
+    let r = import(&h, &["--sheet", "Довідники"], &[path.to_str().unwrap()]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("lacks required column(s)"),
+        "{}",
+        r.stderr
+    );
+}
