@@ -1538,7 +1538,12 @@ mod tests {
             .collect();
         let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let ctx = RowContext::new(config, &columns, &names, Path::new("."), today);
+        let mut ctx = RowContext::new(config, &columns, &names, Path::new("."), today);
+        // A sheet with no community column is imported with `--community`.
+        let named = [Field::Community, Field::Settlement, Field::Address];
+        if !named.iter().any(|f| columns.contains_key(f)) {
+            ctx.fallback = Some(config.city.community.clone());
+        }
         ctx.read(row)
     }
 
