@@ -277,6 +277,31 @@ impl Vocabulary {
             let value = *kept.iter().next().expect("one");
             let covered: BTreeSet<String> = cover[&value].iter().map(|w| (*w).clone()).collect();
             let extra: BTreeSet<String> = words.difference(&covered).cloned().collect();
+            // A match on a group number alone («2 групи») beside a word no
+            // value has («ІВВ 2 групи»: a war invalid) is no match: that
+            // word names the person's kind, and dropping it would pay them
+            // as another category.
+            let generic = |w: &String| {
+                is_number(w) || w.starts_with("груп") || w == "гр" || w.starts_with("кат")
+            };
+            // A word a typo away from a known one, or a known one run on
+            // («инвалит», «инвалидністю»: и typed for і), is that word.
+            let near_known = |w: &String| {
+                let allowed = typo_allowance(w);
+                let folded: String = w.chars().map(|c| if c == 'и' { 'і' } else { c }).collect();
+                allowed > 0
+                    && self.known.iter().any(|k| {
+                        strsim::damerau_levenshtein(&folded, k) <= allowed
+                            || (k.chars().count() >= 4 && folded.starts_with(k.as_str()))
+                    })
+            };
+            if covered.iter().all(generic)
+                && extra
+                    .iter()
+                    .any(|w| !is_number(w) && !self.known.contains(w) && !near_known(w))
+            {
+                return None;
+            }
             // The extra words must not name other values on their own: a
             // word several values share («пенсіонер по інвалідності»: which
             // group?) or another value's whole name. A word of one other
@@ -992,6 +1017,23 @@ mod tests {
             c("Тернівська громада Павлоградського району"),
             c("Тернівка")
         );
+    }
+
+    #[test]
+    fn a_group_number_beside_an_unknown_word_is_no_category() {
+        let v = categories();
+        // «ІВВ» (a war invalid) beside a group number: refused, not paid
+        // as a disability group.
+        for cell in ["ІВВ 2 групи", "ІВВ, II гр.", "ІВВ 1 гр"] {
+            assert!(
+                matches!(v.find(cell), Match::Unknown(_)),
+                "{cell}: {:?}",
+                v.find(cell)
+            );
+        }
+        assert_eq!(v.find("інвалід II групи").code(), Some("disability-2"));
+        assert_eq!(v.find("інв. 2 гр.").code(), Some("disability-2"));
+        assert_eq!(v.find("2 група").code(), Some("disability-2"));
     }
 
     #[test]
