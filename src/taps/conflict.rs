@@ -272,12 +272,12 @@ pub fn taps_of(df: &DataFrame) -> PolarsResult<Vec<(Tap, i64)>> {
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let n = |x: Option<i64>| x.unwrap_or(0);
-        let Some(u) = uid.get(i).and_then(uid_of) else {
+        let Some(u) = uid.get(i).and_then(|h| super::vendor::parse_uid(h).ok()) else {
             continue;
         };
         let Some(r) = result
             .get(i)
-            .and_then(|r| TapResult::ALL.into_iter().find(|x| x.name() == r))
+            .and_then(|r| super::vendor::parse_result(r).ok())
         else {
             continue;
         };
@@ -301,17 +301,6 @@ pub fn taps_of(df: &DataFrame) -> PolarsResult<Vec<(Tap, i64)>> {
         out.push((tap, n(batch.get(i))));
     }
     Ok(out)
-}
-
-fn uid_of(hex: &str) -> Option<Uid> {
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect();
-    bytes.and_then(|b| Uid::new(&b))
 }
 
 /// One tap kept out of the money, as `tap_conflicts` records it.

@@ -188,7 +188,7 @@ fn tap<'a>(cell: &dyn Fn(usize) -> &'a str) -> Result<Tap, String> {
     })
 }
 
-fn parse_uid(cell: &str) -> Result<Uid, String> {
+pub(crate) fn parse_uid(cell: &str) -> Result<Uid, String> {
     let hex: String = cell
         .chars()
         .filter(|c| !matches!(c, ' ' | ':' | '-'))
@@ -219,7 +219,7 @@ fn parse_time(cell: &str) -> Result<u32, String> {
     u32::try_from(t.timestamp()).map_err(|_| format!("tapped_at: {cell} is out of range"))
 }
 
-fn parse_result(cell: &str) -> Result<TapResult, String> {
+pub(crate) fn parse_result(cell: &str) -> Result<TapResult, String> {
     let wanted = cell.to_ascii_lowercase().replace('-', "_");
     TapResult::ALL
         .into_iter()
