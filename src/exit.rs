@@ -94,6 +94,17 @@ pub const TABLE: &[Row] = &[
     ),
     row("import", TempFail, "another run holds the home lock"),
     //
+    row(
+        "vocab",
+        Ok,
+        "taught, listed or forgotten (or already known)",
+    ),
+    row(
+        "vocab",
+        Usage,
+        "the code is not one of kartka.toml, or the text already means something else there",
+    ),
+    //
     row("eligibility", Ok, "ok"),
     row("eligibility", NoInput, "explain: no such person"),
     row("eligibility", CantCreate, "the workbook cannot be written"),
@@ -386,6 +397,7 @@ mod tests {
         let month = || "2026-10".to_string();
         let mut errors: Vec<E> = vec![E::Registry(busy()), E::Home(locked())];
         match command {
+            "vocab" => errors.push(crate::intake::Error::Teach("x".into()).into()),
             "import" => errors.extend([
                 crate::intake::Error::Missing { path: p() }.into(),
                 crate::intake::Error::Registry(busy()).into(),

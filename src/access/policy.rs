@@ -13,6 +13,10 @@ pub enum Action {
     AccountsManage,
     AccountsList,
     ImportApplicants,
+    /// `kartka vocab`: list, or (`change`) teach and forget answers.
+    Vocab {
+        change: bool,
+    },
     /// Decide eligibility; `workbook`: also write the decisions with names.
     Decide {
         workbook: bool,
@@ -76,7 +80,9 @@ impl Action {
         match self {
             Action::AccountsManage => &[Admin],
             Action::AccountsList => &[Admin, Auditor],
-            Action::ImportApplicants | Action::Decide { .. } => &[Admin, Clerk],
+            Action::ImportApplicants | Action::Decide { .. } | Action::Vocab { .. } => {
+                &[Admin, Clerk]
+            }
             Action::Explain | Action::CardsView => &[Admin, Clerk, Analyst],
             Action::CardsChange | Action::CardsPrint | Action::Blocklist | Action::CardsImage => {
                 &[Admin, Clerk]
@@ -126,7 +132,8 @@ impl Action {
             | Action::OpenData { .. }
             | Action::TapsStore
             | Action::Dock
-            | Action::FleetImport => Some(Need::CityWide { what: self.what() }),
+            | Action::FleetImport
+            | Action::Vocab { change: true } => Some(Need::CityWide { what: self.what() }),
             Action::Compensation | Action::Reconcile => {
                 Some(Need::WholeCarriers { what: self.what() })
             }
@@ -151,6 +158,7 @@ impl Action {
                 "suspicious-tap flags"
             }
             Action::FleetImport | Action::FleetList => "the fleet",
+            Action::Vocab { .. } => "what the intake was taught (kartka vocab)",
             Action::Compensation | Action::Reconcile => "compensation",
             Action::Budget => "the benefit budget",
             Action::OpenData { research: false } => "open data",

@@ -46,6 +46,14 @@ pub struct ApplicantsArgs {
     columns: bool,
 }
 
+/// kartka.toml with what clerks taught (`kartka vocab`) added.
+fn taught_config(home: &crate::home::Home) -> Result<Config, Error> {
+    let mut config = Config::load(&home.config())?;
+    let reg = crate::registry::Registry::open(&home.registry())?;
+    intake::taught::apply(&mut config, intake::taught::list(&reg)?);
+    Ok(config)
+}
+
 struct Bar(ProgressBar);
 
 impl intake::Progress for Bar {
@@ -68,7 +76,7 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
     let home = g.home();
     home.require_initialised()?;
     if a.columns {
-        let config = Config::load(&home.config())?;
+        let config = taught_config(&home)?;
         let opts = ImportOptions {
             files: a.files,
             sheet: a.sheet,
@@ -87,7 +95,7 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
     } else {
         Some(home.lock("import applicants", crate::home::lock_wait())?)
     };
-    let config = Config::load(&home.config())?;
+    let config = taught_config(&home)?;
     let bar = g.progress_bar("{bar:40} {pos}/{len} rows, {per_sec}, ETA {eta}");
     let opts = ImportOptions {
         files: a.files,
@@ -160,6 +168,15 @@ pub fn run(g: &Global, cmd: Import) -> Result<(), Error> {
     Ok(())
 }
 
+/// The `kartka vocab add` kind for a value of this field.
+fn taught_kind(field: &str) -> Option<&'static str> {
+    match field {
+        "community" => Some("community"),
+        "category" | "chosen_category" => Some("category"),
+        _ => None,
+    }
+}
+
 /// The column map of one sheet and its values not written as configured.
 fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
     let sheet = if s.sheet.is_empty() {
@@ -172,11 +189,21 @@ fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
         s.file, s.header_row
     ));
     for c in &s.columns {
+        let read = match (c.field, c.taught) {
+            (Some(f), true) => format!("{f} (taught: kartka vocab)"),
+            (Some(f), false) => f.to_string(),
+            (None, _) if c.nearest.is_empty() => "(not read)".to_string(),
+            (None, _) => format!(
+                "(not read; nearest: {}; to read it as one: kartka vocab add header {:?} {})",
+                c.nearest.join(", "),
+                c.header,
+                c.nearest[0]
+            ),
+        };
         g.say(format_args!(
-            "  {:<3} {:<45} {}",
+            "  {:<3} {:<45} {read}",
             c.column,
             format!("«{}»", c.header),
-            c.field.unwrap_or("(not read)")
         ));
     }
     g.say(format_args!(
@@ -191,6 +218,7 @@ fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
     let named = |c: &intake::columns::Candidate| format!("«{}» ({})", c.label, c.code);
     for v in &s.values {
         let what = match (&v.taken_as, v.result) {
+            (Some(t), "taught") => format!("taken as {} (taught: kartka vocab)", named(t)),
             (Some(t), _) => format!(
                 "taken as {} ({} it)",
                 named(t),
@@ -204,15 +232,28 @@ fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
                     .collect::<Vec<_>>()
                     .join(" or ")
             ),
-            _ if v.candidates.is_empty() => "cannot place: not a known value".to_string(),
-            _ => format!(
-                "cannot place: not a known value; nearest: {}",
-                v.candidates
-                    .iter()
-                    .map(named)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            _ => {
+                let nearest = if v.candidates.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; nearest: {}",
+                        v.candidates
+                            .iter()
+                            .map(named)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                let teach = taught_kind(v.field).map_or(String::new(), |kind| {
+                    format!(
+                        "; to teach it: kartka vocab add {kind} {:?} {}",
+                        v.written,
+                        v.candidates.first().map_or("CODE", |c| c.code.as_str())
+                    )
+                });
+                format!("cannot place: not a known value{nearest}{teach}")
+            }
         };
         g.say(format_args!(
             "    {} {:?} ({} row{}): {what}",

@@ -18,6 +18,7 @@ mod open_data;
 mod report;
 mod status;
 mod taps;
+mod vocab;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -134,6 +135,8 @@ pub enum Command {
     /// Import data into the registry.
     #[command(subcommand)]
     Import(import::Import),
+    /// Teach the intake a category, community or header an office writes, once.
+    Vocab(vocab::Args),
     /// Decide who may ride free (P1–P4), or explain one person's decision.
     Eligibility(eligibility::Args),
     /// Cards: issue, print jobs, block, reissue, the blocklist (P6–P10).
@@ -179,6 +182,7 @@ fn action_of(command: &Command, g: &Global) -> Option<crate::access::Action> {
         Command::Init(_) if !g.home().config().is_file() => return None,
         Command::Init(_) => Action::Init,
         Command::Import(_) => Action::ImportApplicants,
+        Command::Vocab(a) => vocab::action(a),
         Command::Eligibility(a) => eligibility::action(a),
         Command::Cards(a) => cards::action(a),
         Command::Dock(_) => Action::Dock,
@@ -227,6 +231,7 @@ fn run(mut cli: Cli) -> Result<(), Error> {
         Command::Person(args) => audit::person(g, args),
         Command::Init(args) => init::run(g, args),
         Command::Import(cmd) => import::run(g, cmd),
+        Command::Vocab(args) => vocab::run(g, args),
         Command::Eligibility(args) => eligibility::run(g, args),
         Command::Cards(args) => cards::run(g, args),
         Command::Dock(args) => dock::run(g, args),

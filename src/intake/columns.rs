@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::applicant::{category_parts, column_letter};
 use super::header::{Field, Synonyms};
+use super::taught::{self, Kind};
 use super::{Error, ImportOptions, cells};
 use crate::config::Config;
 use crate::vocab::{self, Match, Vocabulary};
@@ -29,6 +30,10 @@ pub struct ColumnUse {
     pub header: String,
     /// The field, or `None`: the column is not read.
     pub field: Option<&'static str>,
+    /// The field comes from an answer a clerk taught (`kartka vocab`).
+    pub taught: bool,
+    /// A column not read: the fields whose names are nearest, best first.
+    pub nearest: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -38,7 +43,8 @@ pub struct ValueNote {
     pub written: String,
     /// How many rows hold it.
     pub rows: usize,
-    /// `variant` (taken as `taken_as`), `ambiguous` or `unknown`.
+    /// `variant` (taken as `taken_as`), `taught` (by `kartka vocab`, taken
+    /// as `taken_as`), `ambiguous` or `unknown`.
     pub result: &'static str,
     pub taken_as: Option<Candidate>,
     pub how: Option<vocab::How>,
@@ -80,10 +86,19 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| !n.is_empty())
-                .map(|(c, n)| ColumnUse {
-                    column: column_letter(c),
-                    header: n.clone(),
-                    field: by_column.get(&c).map(|f| f.key()),
+                .map(|(c, n)| {
+                    let field = by_column.get(&c).map(|f| f.key());
+                    ColumnUse {
+                        column: column_letter(c),
+                        header: n.clone(),
+                        field,
+                        taught: taught::used(&config.intake, Kind::Header, n).is_some(),
+                        nearest: if field.is_none() {
+                            synonyms.nearest(n).into_iter().map(Field::key).collect()
+                        } else {
+                            Vec::new()
+                        },
+                    }
                 })
                 .collect();
             // Distinct texts per reference column, with their row counts.
@@ -129,7 +144,18 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                     code,
                 };
                 for (part, m) in parts {
+                    let kind = if matches!(field, Field::Community) {
+                        Kind::Community
+                    } else {
+                        Kind::Category
+                    };
                     let (result, taken_as, how, candidates) = match m {
+                        Match::Exact(code)
+                            if field != Field::Sex
+                                && taught::used(&config.intake, kind, &part).is_some() =>
+                        {
+                            ("taught", Some(candidate(code)), None, vec![])
+                        }
                         Match::Exact(_) => continue,
                         Match::Variant { code, how } => {
                             ("variant", Some(candidate(code)), Some(how), vec![])

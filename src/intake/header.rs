@@ -399,6 +399,37 @@ impl Synonyms {
             .or_else(|| self.leading_words(&key))
     }
 
+    /// For a header no rule places: the fields whose header names are
+    /// nearest to it in spelling, best first (at most three), for the clerk
+    /// to choose from («Вид пенсії» → category, by «вид пільги»).
+    pub fn nearest(&self, header: &str) -> Vec<Field> {
+        let key = header_key(&without_brackets(&header_key(header)));
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let mut best: BTreeMap<Field, f64> = BTreeMap::new();
+        for (name, field) in &self.by_key {
+            let score = strsim::normalized_damerau_levenshtein(&key, name);
+            if score >= NEAREST_SCORE {
+                let at = best.entry(*field).or_default();
+                *at = at.max(score);
+            }
+        }
+        let mut ranked: Vec<(Field, f64)> = best.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.into_iter().take(3).map(|(f, _)| f).collect()
+    }
+
+    /// The field whose header names include `header` exactly (up to case,
+    /// spacing and punctuation), with no rule of `field` applied.
+    pub fn exactly(&self, header: &str) -> Option<Field> {
+        let key = header_key(header);
+        self.by_key
+            .get(&key)
+            .or_else(|| self.by_key.get(&bare(&key)))
+            .copied()
+    }
+
     fn whole(&self, key: &str) -> Option<Field> {
         let unbracketed = header_key(&without_brackets(key));
         let before_comma = header_key(key.split(',').next().unwrap_or_default());
@@ -444,6 +475,10 @@ impl Synonyms {
     }
 }
 
+/// How alike (0 to 1, by edits over length) a header must be to a field's
+/// name to be offered as its nearest.
+const NEAREST_SCORE: f64 = 0.5;
+
 /// Words that name a field alone but not before other words («Код
 /// категорії», «Номер посвідчення»).
 const GENERIC_WORDS: [&str; 4] = ["код", "номер", "дата", "№"];
@@ -463,7 +498,7 @@ const LEADING_WORD_FIELDS: [Field; 8] = [
 
 /// A header's matching key: `match_key`, with no space before punctuation
 /// and no punctuation or spaces at the ends ("ПРІЗВИЩЕ :" → "прізвище").
-fn header_key(raw: &str) -> String {
+pub(crate) fn header_key(raw: &str) -> String {
     let key = match_key(raw);
     let mut out = String::with_capacity(key.len());
     for c in key.chars() {
@@ -574,6 +609,18 @@ fn row_fields(row: &[Data], synonyms: &Synonyms) -> BTreeMap<Field, usize> {
 impl Header {
     /// The required columns this header lacks (P5): a name, the birth date,
     /// a tax number or passport, and the category.
+    /// The named columns no field was placed in, each with the fields
+    /// nearest to its name.
+    pub fn unread(&self, synonyms: &Synonyms) -> Vec<(String, Vec<Field>)> {
+        let placed: BTreeSet<usize> = self.columns.values().copied().collect();
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(c, n)| !n.is_empty() && !placed.contains(c))
+            .map(|(_, n)| (n.clone(), synonyms.nearest(n)))
+            .collect()
+    }
+
     pub fn missing_required(&self) -> Vec<&'static str> {
         let has = |f| self.columns.contains_key(&f);
         let mut missing = Vec::new();

@@ -15,6 +15,7 @@ mod rejects;
 pub mod rows;
 pub mod settings;
 pub mod store;
+pub mod taught;
 mod why;
 mod xls;
 
@@ -47,7 +48,7 @@ pub enum Error {
     )]
     NoHeader { path: PathBuf, sheet: String },
     #[error(
-        "{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  Found: {found}.\n  Add the column, or name it in kartka.toml [intake.synonyms]; nothing was imported."
+        "{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  Found: {found}.{unread}\n  Add the column, or if one holds it, teach its header once (`kartka vocab add header \"HEADER\" FIELD`); nothing was imported."
     )]
     MissingColumns {
         path: PathBuf,
@@ -55,6 +56,8 @@ pub enum Error {
         row: usize,
         missing: String,
         found: String,
+        /// The columns not read, with their nearest fields ("" if none).
+        unread: String,
     },
     #[error("{path}: no sheet named {sheet:?}; the sheets are: {names}.\n  Nothing was imported.")]
     NoSuchSheet {
@@ -94,6 +97,9 @@ pub enum Error {
     UnknownCommunity { given: String, known: String },
     #[error(transparent)]
     Registry(#[from] registry::Error),
+    /// `kartka vocab add`: what cannot be taught, and why.
+    #[error("{0}.\n  Nothing was taught.")]
+    Teach(String),
 }
 
 impl Error {
@@ -110,7 +116,7 @@ impl Error {
             | Error::NoSuchSheet { .. }
             | Error::NoCommunity { .. }
             | Error::TooManyRejects { .. } => ExitCode::DataErr,
-            Error::UnknownCommunity { .. } => ExitCode::Usage,
+            Error::UnknownCommunity { .. } | Error::Teach(_) => ExitCode::Usage,
             Error::Rejects { .. } | Error::Photo { .. } => ExitCode::CantCreate,
             Error::Registry(e) => e.exit_code(),
         }
@@ -415,6 +421,7 @@ fn load(
                         .map(|n| format!("\"{n}\""))
                         .collect::<Vec<_>>()
                         .join(", "),
+                    unread: unread_note(&h, synonyms),
                 };
                 if only_sheet.is_some() || format == read::Format::Csv {
                     return Err(error);
@@ -454,6 +461,27 @@ fn load(
         sha256,
         sheets: found,
     })
+}
+
+/// The columns a header did not place, with the fields nearest to each:
+/// what the clerk may teach (`kartka vocab add header`).
+fn unread_note(head: &Header, synonyms: &Synonyms) -> String {
+    let notes: Vec<String> = head
+        .unread(synonyms)
+        .into_iter()
+        .map(|(name, near)| {
+            if near.is_empty() {
+                return format!("\"{name}\"");
+            }
+            let near: Vec<&str> = near.iter().map(|f| f.key()).collect();
+            format!("\"{name}\" (nearest: {})", near.join(", "))
+        })
+        .collect();
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("\n  Not read: {}.", notes.join(", "))
+    }
 }
 
 /// Imports applicant files into the home's registry. Every file is read and

@@ -16,6 +16,10 @@ pub struct IntakeSettings {
     /// What a row naming several categories and no choice gets (P2).
     #[serde(default)]
     pub several_categories: SeveralCategories,
+    /// What clerks taught (`kartka vocab`, the registry's table), added by
+    /// `taught::apply` for an import: not written in kartka.toml.
+    #[serde(skip)]
+    pub taught: Vec<super::taught::Answer>,
 }
 
 /// P2: a person in several categories uses one, at their choice. Without

@@ -383,6 +383,20 @@ const MIGRATIONS: &[&str] = &[
     -- larger id came in (or replaced a file) after the run.
     ALTER TABLE flag_runs ADD COLUMN tap_file_max INTEGER;
     "#,
+    r#"
+    -- What clerks taught the intake (crate::intake::taught, `kartka vocab`):
+    -- a text offices write for a category, a community or a column header,
+    -- and the code or field it means. key is the text's matching key.
+    CREATE TABLE vocabulary (
+        kind        TEXT NOT NULL CHECK (kind IN ('category', 'community', 'header')),
+        key         TEXT NOT NULL,
+        written     TEXT NOT NULL,
+        code        TEXT NOT NULL,
+        by          TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
