@@ -3,6 +3,7 @@
 mod forms;
 mod hostile;
 mod offices;
+mod taught;
 
 use std::collections::HashMap;
 

@@ -261,6 +261,14 @@ impl Field {
                 "пільгова категорія громадян",
                 "категорія пільговика",
                 "пільга",
+                "пільговий статус",
+                "статус особи",
+                "соціальний статус",
+                // A list from the МСЕК: the group is the category.
+                "група інвалідності",
+                "група інвалідності особи",
+                // A pension fund extract: the kind of pension is the category.
+                "вид пенсії",
                 "category",
                 "categories",
                 "benefit type",
@@ -619,6 +627,23 @@ impl Header {
             .filter(|(c, n)| !n.is_empty() && !placed.contains(c))
             .map(|(_, n)| (n.clone(), synonyms.nearest(n)))
             .collect()
+    }
+
+    /// Does the sheet list people (a name, and a date of birth or an
+    /// identity)? Such a sheet lacking a required column is an applicant
+    /// list read wrongly, never a sheet to pass over.
+    pub fn lists_people(&self) -> bool {
+        let has = |f| self.columns.contains_key(&f);
+        let named = has(Field::FullName) || has(Field::Surname);
+        let identified = [
+            Field::BirthDate,
+            Field::TaxNumber,
+            Field::Passport,
+            Field::PassportNumber,
+        ]
+        .into_iter()
+        .any(has);
+        named && identified
     }
 
     pub fn missing_required(&self) -> Vec<&'static str> {

@@ -423,16 +423,17 @@ fn load(
                         .join(", "),
                     unread: unread_note(&h, synonyms),
                 };
-                if only_sheet.is_some() || format == read::Format::Csv {
+                if only_sheet.is_some() || format == read::Format::Csv || h.lists_people() {
                     return Err(error);
                 }
                 incomplete.push((sheet.name.clone(), error));
             }
         }
     }
-    // A sheet that names some fields but lacks required ones (a sheet of
-    // drop-down lists, a summary) is not an applicant list when another
-    // sheet of the file is one: skipped and said; alone, it is the error.
+    // A sheet that names some fields but lacks required ones and lists no
+    // people (a sheet of drop-down lists, a summary) is not an applicant
+    // list when another sheet of the file is one: skipped and said; alone,
+    // it is the error. A sheet of people lacking one is always the error.
     if found.is_empty() {
         return Err(incomplete
             .into_iter()

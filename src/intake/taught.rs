@@ -94,7 +94,7 @@ pub enum Added {
 pub fn list(reg: &Registry) -> Result<Vec<Answer>, super::Error> {
     let mut stmt = reg
         .conn()
-        .prepare("SELECT kind, written, code, by, at FROM vocabulary ORDER BY at, kind, key")
+        .prepare("SELECT kind, written, code, by, at FROM vocabulary ORDER BY at, rowid")
         .map_err(|e| reg.err(e))?;
     let rows = stmt
         .query_map([], |r| {
