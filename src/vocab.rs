@@ -316,6 +316,16 @@ impl Vocabulary {
                 }
                 _ => None,
             };
+            // A group number alone matched, beside the words of one other
+            // value («ІВВ 2 групи»): that value, its group a qualifier.
+            if let Some([other]) = names_other.as_deref()
+                && covered.iter().all(generic)
+            {
+                return Some(Match::Variant {
+                    code: other.clone(),
+                    how: How::Extra,
+                });
+            }
             if let Some(others) = names_other {
                 let mut all = self.sharing(&covered);
                 all.extend(
@@ -1022,14 +1032,19 @@ mod tests {
     #[test]
     fn a_group_number_beside_an_unknown_word_is_no_category() {
         let v = categories();
-        // «ІВВ» (a war invalid) beside a group number: refused, not paid
+        // A word no category has beside a group number: refused, not paid
         // as a disability group.
-        for cell in ["ІВВ 2 групи", "ІВВ, II гр.", "ІВВ 1 гр"] {
+        for cell in ["ХЗВ 2 групи", "ХЗВ, II гр.", "ХЗВ 1 гр"] {
             assert!(
                 matches!(v.find(cell), Match::Unknown(_)),
                 "{cell}: {:?}",
                 v.find(cell)
             );
+        }
+        // A known abbreviation («ІВВ», a war invalid) beside a group
+        // number: that category, the group its qualifier.
+        for cell in ["ІВВ 2 групи", "ІВВ, II гр.", "ІВВ 1 гр"] {
+            assert_eq!(v.find(cell).code(), Some("war-disability"), "{cell}");
         }
         assert_eq!(v.find("інвалід II групи").code(), Some("disability-2"));
         assert_eq!(v.find("інв. 2 гр.").code(), Some("disability-2"));

@@ -11,7 +11,7 @@ use crate::registry::Registry;
 #[command(after_help = format!("The answers live in the home's registry and are used by every import from then on;\n\
 `kartka import applicants --columns FILE` shows which a file uses. An answer adds a text, it never\n\
 changes what kartka.toml already says.\n\n\
-Examples:\n  kartka vocab add header \"Вид пенсії\" category\n  kartka vocab add category \"ІВВ\" war-disability\n  kartka vocab add community \"с. Новоселівка\" UA12120030000091426\n  kartka vocab list\n  kartka vocab remove category \"ІВВ\"\n\n{}", crate::exit::help("vocab")))]
+Examples:\n  kartka vocab add header \"Пільговий документ, статус\" category\n  kartka vocab add category \"воїн-афганець\" combatant\n  kartka vocab add community \"с. Новоселівка\" UA12120030000091426\n  kartka vocab list\n  kartka vocab remove category \"воїн-афганець\"\n\n{}", crate::exit::help("vocab")))]
 pub struct Args {
     #[command(subcommand)]
     command: VocabCommand,

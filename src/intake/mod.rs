@@ -48,16 +48,15 @@ pub enum Error {
     )]
     NoHeader { path: PathBuf, sheet: String },
     #[error(
-        "{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  Found: {found}.{unread}\n  Add the column, or if one holds it, teach its header once (`kartka vocab add header \"HEADER\" FIELD`); nothing was imported."
+        "{path}{sheet}: the header (row {row}) lacks required column(s): {missing}.\n  {columns}\n  Add the column, or if one holds it, teach its header once (`kartka vocab add header \"HEADER\" FIELD`); nothing was imported."
     )]
     MissingColumns {
         path: PathBuf,
         sheet: String,
         row: usize,
         missing: String,
-        found: String,
-        /// The columns not read, with their nearest fields ("" if none).
-        unread: String,
+        /// The columns found, then those not read with their nearest fields.
+        columns: String,
     },
     #[error("{path}: no sheet named {sheet:?}; the sheets are: {names}.\n  Nothing was imported.")]
     NoSuchSheet {
@@ -414,14 +413,16 @@ fn load(
                     sheet: sheet_label(&sheet.name),
                     row: sheet.origin().0 + h.row + 1,
                     missing: missing.join("; "),
-                    found: h
-                        .names
-                        .iter()
-                        .filter(|n| !n.is_empty())
-                        .map(|n| format!("\"{n}\""))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    unread: unread_note(&h, synonyms),
+                    columns: format!(
+                        "Found: {}.{}",
+                        h.names
+                            .iter()
+                            .filter(|n| !n.is_empty())
+                            .map(|n| format!("\"{n}\""))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        unread_note(&h, synonyms)
+                    ),
                 };
                 if only_sheet.is_some() || format == read::Format::Csv || h.lists_people() {
                     return Err(error);

@@ -1,7 +1,8 @@
 //! Rows of a sheet that are not applicants: the row of column numbers under
 //! the header («1 2 3 …»), section headings («Розділ 1. Місто»), totals
 //! («Всього», «Разом по розділу»), signature lines («Начальник управління
-//! ____ П.І.Б.», «(підпис)», «Виконавець …») and «М.П.». They are skipped
+//! ____ П.І.Б.», «(підпис)», «Виконавець …»), «М.П.», and a state system's
+//! row of field codes under the header («FAM IM OT DT_NAR …»). They are skipped
 //! and reported apart, never counted as people.
 
 use calamine::Data;
@@ -16,6 +17,7 @@ use crate::vocab::Vocabulary;
 #[serde(rename_all = "kebab-case")]
 pub enum NotApplicant {
     ColumnNumbers,
+    FieldCodes,
     Heading,
     Total,
     Signature,
@@ -26,6 +28,7 @@ impl NotApplicant {
     pub fn en(self) -> &'static str {
         match self {
             NotApplicant::ColumnNumbers => "the column numbers",
+            NotApplicant::FieldCodes => "a system's field codes (FAM, DT_NAR …)",
             NotApplicant::Heading => "a section heading",
             NotApplicant::Total => "a total",
             NotApplicant::Signature => "a signature line",
@@ -36,6 +39,7 @@ impl NotApplicant {
     pub fn many_en(self) -> &'static str {
         match self {
             NotApplicant::ColumnNumbers => "column numbers",
+            NotApplicant::FieldCodes => "rows of field codes",
             NotApplicant::Heading => "section headings",
             NotApplicant::Total => "totals",
             NotApplicant::Signature => "signature lines",
@@ -45,6 +49,7 @@ impl NotApplicant {
     pub fn uk(self) -> &'static str {
         match self {
             NotApplicant::ColumnNumbers => "номери стовпців",
+            NotApplicant::FieldCodes => "коди полів системи (FAM, DT_NAR …)",
             NotApplicant::Heading => "заголовок розділу",
             NotApplicant::Total => "підсумок",
             NotApplicant::Signature => "рядок підпису",
@@ -154,6 +159,9 @@ pub fn not_applicant(
     if column_numbers(row, &at) {
         return Some(NotApplicant::ColumnNumbers);
     }
+    if field_codes(row, &at) {
+        return Some(NotApplicant::FieldCodes);
+    }
     let total = at.iter().take(3).any(|&i| match &row[i] {
         Data::String(t) => may_be_total(t) && first_word_in(&match_key(t), &TOTAL),
         _ => false,
@@ -232,6 +240,23 @@ fn column_numbers(row: &[Data], at: &[usize]) -> bool {
         && numbers[numbers.len() - 1] as usize <= 2 * numbers.len() + 1
 }
 
+/// Three or more cells, every one a programmer's name for a field (Latin
+/// letters, digits and «_», a letter first, no space): what a state
+/// system's export puts under its captions. A person's row always holds a
+/// date, a number with punctuation, or a Cyrillic name.
+fn field_codes(row: &[Data], at: &[usize]) -> bool {
+    let code = |cell: &Data| match cell {
+        Data::String(t) => {
+            let t = t.trim();
+            t.len() <= 24
+                && t.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        _ => false,
+    };
+    at.len() >= 3 && code(&row[at[0]]) && at.iter().all(|&i| code(&row[i]))
+}
+
 fn whole_number(cell: &Data) -> Option<u64> {
     match cell {
         Data::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1e6 => Some(*f as u64),
@@ -290,6 +315,29 @@ fn person_shaped(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_systems_field_codes_are_no_applicant_but_a_latin_name_with_a_date_is() {
+        let v = crate::config::Config::default_config().community_vocabulary();
+        let codes: Vec<Data> = ["N", "FAM", "IM", "OT", "DT_NAR", "RNOKPP", "VID_PENS"]
+            .into_iter()
+            .map(s)
+            .collect();
+        assert_eq!(
+            not_applicant(&codes, &head(), &v),
+            Some(NotApplicant::FieldCodes)
+        );
+        let person: Vec<Data> = ["SMITH", "JOHN", "12.03.1951", "AB123456"]
+            .into_iter()
+            .map(s)
+            .collect();
+        assert_eq!(not_applicant(&person, &head(), &v), None);
+        let two = vec![s("FAM"), s("IM")];
+        assert_ne!(
+            not_applicant(&two, &head(), &v),
+            Some(NotApplicant::FieldCodes)
+        );
+    }
     use std::collections::BTreeMap;
 
     fn s(v: &str) -> Data {

@@ -312,28 +312,28 @@ mod tests {
             &mut reg,
             &config,
             Kind::Category,
-            "ІВВ",
-            "war-disability",
+            "воїн-афганець",
+            "combatant",
             "clerk",
         )
         .unwrap();
         assert_eq!(added, Added::New);
-        assert_eq!(a.code, "war-disability");
+        assert_eq!(a.code, "combatant");
         let again = add(
             &mut reg,
             &config,
             Kind::Category,
-            " івв ",
-            "war-disability",
+            " ВОЇН-АФГАНЕЦЬ ",
+            "combatant",
             "clerk",
         )
         .unwrap();
         assert_eq!(again.1, Added::Known);
         let all = list(&reg).unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].written, "ІВВ");
+        assert_eq!(all[0].written, "воїн-афганець");
         assert_eq!(all[0].by, "clerk");
-        assert!(all[0].is(Kind::Category, "івв"));
+        assert!(all[0].is(Kind::Category, "Воїн-афганець"));
     }
 
     #[test]
@@ -343,7 +343,7 @@ mod tests {
             &mut reg,
             &config,
             Kind::Header,
-            "Вид пенсії",
+            "Пільговий документ, статус",
             "Категорія пільги",
             "c",
         )
@@ -368,25 +368,38 @@ mod tests {
             &mut reg,
             &config,
             Kind::Category,
-            "ІВВ",
+            "воїн-афганець",
+            "combatant",
+            "c",
+        )
+        .unwrap();
+        let (_, added) = add(
+            &mut reg,
+            &config,
+            Kind::Category,
+            "воїн-афганець",
             "war-disability",
             "c",
         )
         .unwrap();
-        let (_, added) = add(&mut reg, &config, Kind::Category, "ІВВ", "combatant", "c").unwrap();
         assert_eq!(
             added,
             Added::Replaced {
-                was: "war-disability".into()
+                was: "combatant".into()
             }
         );
-        assert_eq!(list(&reg).unwrap()[0].code, "combatant");
+        assert_eq!(list(&reg).unwrap()[0].code, "war-disability");
         assert_eq!(
-            remove(&mut reg, Kind::Category, "івв").unwrap().as_deref(),
-            Some("combatant")
+            remove(&mut reg, Kind::Category, "Воїн-афганець")
+                .unwrap()
+                .as_deref(),
+            Some("war-disability")
         );
         assert!(list(&reg).unwrap().is_empty());
-        assert_eq!(remove(&mut reg, Kind::Category, "івв").unwrap(), None);
+        assert_eq!(
+            remove(&mut reg, Kind::Category, "Воїн-афганець").unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -416,19 +429,26 @@ mod tests {
     #[test]
     fn an_unknown_code_lists_the_codes() {
         let (_d, mut reg, config) = home();
-        let e = add(&mut reg, &config, Kind::Category, "ІВВ", "war-hero", "c")
-            .unwrap_err()
-            .to_string();
+        let e = add(
+            &mut reg,
+            &config,
+            Kind::Category,
+            "воїн-афганець",
+            "war-hero",
+            "c",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("\"war-hero\" is not a category of kartka.toml; use one of:"),
             "{e}"
         );
-        assert!(e.contains("war-disability"), "{e}");
+        assert!(e.contains("combatant"), "{e}");
         let e = add(
             &mut reg,
             &config,
             Kind::Header,
-            "Вид пенсії",
+            "Пільговий документ, статус",
             "kind_of_pension",
             "c",
         )
@@ -448,8 +468,8 @@ mod tests {
             &mut reg,
             &config,
             Kind::Category,
-            "ІВВ",
-            "war-disability",
+            "воїн-афганець",
+            "combatant",
             "c",
         )
         .unwrap();
@@ -457,19 +477,22 @@ mod tests {
             &mut reg,
             &config,
             Kind::Header,
-            "Вид пенсії",
+            "Пільговий документ, статус",
             "category",
             "c",
         )
         .unwrap();
         apply(&mut config, list(&reg).unwrap());
         assert_eq!(
-            config.category_vocabulary().find("івв"),
-            Match::Exact("war-disability".into())
+            config.category_vocabulary().find("Воїн-афганець"),
+            Match::Exact("combatant".into())
         );
         let synonyms = Synonyms::new(&config.intake.synonyms);
-        assert_eq!(synonyms.field("ВИД ПЕНСІЇ:"), Some(Field::Category));
-        assert!(used(&config.intake, Kind::Header, "вид пенсії").is_some());
+        assert_eq!(
+            synonyms.field("ПІЛЬГОВИЙ ДОКУМЕНТ, СТАТУС:"),
+            Some(Field::Category)
+        );
+        assert!(used(&config.intake, Kind::Header, "пільговий документ, статус").is_some());
         assert!(used(&config.intake, Kind::Category, "УБД").is_none());
     }
 }

@@ -22,7 +22,7 @@ fn write_row(ws: &mut Worksheet, row: u32, cells: &[&str]) {
 }
 
 /// A veterans' council list: the category sits under «Пільговий документ,
-/// статус» in words the law does not use («ІВВ» for a war invalid), on a
+/// статус» in words the law does not use («воїн-афганець» for a combatant), on a
 /// second sheet beside a first that reads as the tool expects.
 fn council_list(h: &Home) -> (std::path::PathBuf, String, String) {
     let (first, second) = (
@@ -60,7 +60,7 @@ fn council_list(h: &Home) -> (std::path::PathBuf, String, String) {
             "Гнатюк Іван Петрович",
             "02.05.1948",
             &second,
-            "ІВВ",
+            "воїн-афганець",
             "м. Павлоград",
         ],
     );
@@ -122,9 +122,9 @@ fn a_taught_header_and_value_are_read_from_then_on_and_shown_in_columns() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("\"ІВВ\" (1 row): cannot place")
+        r.stderr.contains("\"воїн-афганець\" (1 row): cannot place")
             && r.stderr
-                .contains("to teach it: kartka vocab add category \"ІВВ\""),
+                .contains("to teach it: kartka vocab add category \"воїн-афганець\""),
         "{}",
         r.stderr
     );
@@ -133,12 +133,12 @@ fn a_taught_header_and_value_are_read_from_then_on_and_shown_in_columns() {
     assert_eq!(r.json()["inserted"], 1, "{}", r.stderr);
     assert_eq!(r.json()["rejected"], 1, "{}", r.stderr);
 
-    let r = h.kartka(&["vocab", "add", "category", "ІВВ", "war-disability"]);
+    let r = h.kartka(&["vocab", "add", "category", "воїн-афганець", "combatant"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = import(&h, &["--columns"], &[file]);
     assert!(
-        r.stderr.contains("\"ІВВ\" (1 row): taken as «")
-            && r.stderr.contains("(war-disability) (taught: kartka vocab)"),
+        r.stderr.contains("\"воїн-афганець\" (1 row): taken as «")
+            && r.stderr.contains("(combatant) (taught: kartka vocab)"),
         "{}",
         r.stderr
     );
@@ -154,7 +154,7 @@ fn a_taught_header_and_value_are_read_from_then_on_and_shown_in_columns() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(stored.contains("war-disability"), "{stored}");
+    assert!(stored.contains("combatant"), "{stored}");
     assert_eq!(
         h.count("SELECT count(*) FROM people"),
         2,
@@ -167,16 +167,16 @@ fn a_taught_header_and_value_are_read_from_then_on_and_shown_in_columns() {
     assert_eq!(answers.len(), 2, "{}", r.stdout);
     assert_eq!(answers[1]["kind"], "category");
     assert_eq!(answers[1]["by"], "test-clerk");
-    let r = h.kartka(&["vocab", "remove", "category", "івв"]);
+    let r = h.kartka(&["vocab", "remove", "category", "ВОЇН-АФГАНЕЦЬ"]);
     assert!(
         r.stderr
-            .contains("Forgotten: «івв» (it meant war-disability)."),
+            .contains("Forgotten: «ВОЇН-АФГАНЕЦЬ» (it meant combatant)."),
         "{}",
         r.stderr
     );
     let r = import(&h, &["--columns"], &[file]);
     assert!(
-        r.stderr.contains("\"ІВВ\" (1 row): cannot place"),
+        r.stderr.contains("\"воїн-афганець\" (1 row): cannot place"),
         "{}",
         r.stderr
     );
@@ -218,7 +218,7 @@ fn only_clerks_and_admins_teach() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = h.kartka_as(
         "analyst-1",
-        &["vocab", "add", "category", "ІВВ", "war-disability"],
+        &["vocab", "add", "category", "воїн-афганець", "combatant"],
     );
     assert_eq!(r.code, 77, "{}", r.stderr);
     assert!(
