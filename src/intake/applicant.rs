@@ -428,17 +428,32 @@ pub fn max_chars(field: Field) -> usize {
 fn no_tax_number(raw: &str) -> bool {
     let key = text::match_key(raw);
     cells::says_none(raw)
-        || [
-            "відмов",
-            "релігі",
-            "відсутн",
-            "немає",
-            "не має",
-            "нема",
-            "не присвоєн",
-        ]
-        .iter()
-        .any(|w| key.contains(w))
+        || refuses_tax_number(raw)
+        || ["відсутн", "немає", "не має", "нема", "не присвоєн"]
+            .iter()
+            .any(|w| key.contains(w))
+}
+
+/// Whether a tax-number cell holds a refusal of the number in words, in
+/// any case: «ВІДМОВА», «відмовився від коду», «(релігійні переконання)».
+fn refuses_tax_number(raw: &str) -> bool {
+    let key = text::match_key(raw);
+    ["відмов", "релігі"].iter().any(|w| key.contains(w))
+}
+
+/// A tax-number cell's text without the words of a refusal, for the
+/// passport written after them («відмова, паспорт МК 512345»).
+fn after_refusal(raw: &str) -> String {
+    raw.split([' ', ',', ';', '(', ')'])
+        .filter(|w| {
+            let key = text::match_key(w);
+            !["відмов", "релігі", "переконан"]
+                .iter()
+                .any(|s| key.contains(s))
+                && !["від", "рнокпп", "іпн", "коду", "код"].contains(&key.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl RowContext<'_> {
@@ -500,15 +515,20 @@ impl RowContext<'_> {
                 );
                 None
             }
-            Some(c) => match cells::date(c, DateKind::Past, self.today) {
-                Ok(d) if d > self.today => {
+            Some(c) => match cells::date_noted(c, DateKind::Past, self.today) {
+                Ok((d, _)) if d > self.today => {
                     p.reject(
                         Field::BirthDate,
                         why!("{d} — у майбутньому", "{d} is in the future"),
                     );
                     None
                 }
-                Ok(d) => Some(d),
+                Ok((d, note)) => {
+                    if let Some(note) = note {
+                        p.warn(Field::BirthDate, note);
+                    }
+                    Some(d)
+                }
                 Err(e) => {
                     p.reject(Field::BirthDate, e);
                     None
@@ -557,6 +577,19 @@ impl RowContext<'_> {
                 ),
                 _ => passport = Some(tp),
             }
+        }
+        let refusal = self
+            .written(row, Field::TaxNumber)
+            .filter(|w| refuses_tax_number(w));
+        if let (Some(w), None, true) = (&refusal, &passport, p.reasons.is_empty()) {
+            let (uk, en) = (cells::quoted_uk(w), cells::quoted(w));
+            p.reject(
+                Field::TaxNumber,
+                why!(
+                    "{uk} — відмова від РНОКПП; тоді особу встановлюють за паспортом, а його не вказано; впишіть серію і номер паспорта (або номер ID-картки)",
+                    "{en} is a refusal of the tax number; the person is then identified by the passport, and there is none; give the passport's series and number (or the ID card's number)"
+                ),
+            );
         }
         if tax_number.is_none() && passport.is_none() && p.reasons.is_empty() {
             p.reasons.push(why!(
@@ -629,8 +662,14 @@ impl RowContext<'_> {
         }
 
         let mut date = |field: Field, kind: DateKind| {
-            self.cell(row, field)
-                .and_then(|c| p.ok(field, cells::date(c, kind, self.today)))
+            let (d, note) = p.ok(
+                field,
+                cells::date_noted(self.cell(row, field)?, kind, self.today),
+            )?;
+            if let Some(note) = note {
+                p.warn(field, note);
+            }
+            Some(d)
         };
         let benefit_valid_until = date(Field::BenefitValidUntil, DateKind::Any);
         let application_date = date(Field::ApplicationDate, DateKind::Past);
@@ -865,7 +904,7 @@ impl RowContext<'_> {
         let Some(cell) = self.cell(row, Field::TaxNumber) else {
             return (None, None);
         };
-        let raw = cells::text(cell);
+        let raw = cells::unmarked(&cells::text(cell));
         let written = match cell {
             Data::String(s) => s.clone(),
             _ => raw.clone(),
@@ -873,6 +912,11 @@ impl RowContext<'_> {
         let (quoted_uk, quoted_en) = (cells::quoted_uk(&written), cells::quoted(&written));
         if !raw.bytes().any(|b| b.is_ascii_digit()) && no_tax_number(&raw) {
             return (None, None);
+        }
+        if refuses_tax_number(&raw)
+            && let Some(id) = cells::id_document(None, &after_refusal(&raw))
+        {
+            return (None, Some(id.document.as_str().to_string()));
         }
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         let numeric_cell = matches!(cell, Data::Float(_) | Data::Int(_));
@@ -1447,6 +1491,24 @@ mod tests {
         assert_eq!(parse_sex("M"), Some(Sex::Male));
         assert_eq!(parse_sex("F"), Some(Sex::Female));
         assert_eq!(parse_sex("x"), None);
+        for (raw, expected) in [
+            ("хл.", Sex::Male),
+            ("Хлопч.", Sex::Male),
+            ("ХЛОПЧИК", Sex::Male),
+            ("дів.", Sex::Female),
+            ("Дівч", Sex::Female),
+            ("ДІВЧИНКА", Sex::Female),
+            ("ч.", Sex::Male),
+            ("чол", Sex::Male),
+            ("жін.", Sex::Female),
+            ("м", Sex::Male),
+            ("М.", Sex::Male),
+            ("ж", Sex::Female),
+            ("m", Sex::Male),
+            ("f", Sex::Female),
+        ] {
+            assert_eq!(parse_sex(raw), Some(expected), "{raw}");
+        }
     }
 
     #[test]
@@ -1699,6 +1761,213 @@ mod tests {
             assert_eq!(read.applicant.passport.as_deref(), Some("002345678"));
             assert_eq!(read.applicant.tax_number, None);
         }
+    }
+
+    fn accepted(r: Result<Read, Vec<Why>>) -> Read {
+        r.unwrap_or_else(|e| panic!("{}", Why::join(&e)))
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_child_is_a_boy_or_a_girl_with_a_birth_certificate_in_two_cells() {
+        let row = |sex: &str, series: &str, number: Data| {
+            let mut cells: Vec<Data> = [
+                "Ткаченко Марко Іванович",
+                "02.03.2015",
+                sex,
+                "",
+                series,
+                "",
+                "дитина з багатодітної сім'ї",
+                "",
+            ]
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Data::Empty
+                } else {
+                    Data::String(c.to_string())
+                }
+            })
+            .collect();
+            cells[5] = number;
+            read_data(&Config::default_config(), &SHEET, &cells)
+        };
+        let text = |s: &str| Data::String(s.into());
+        for (sex, expected) in [("хл.", Sex::Male), ("Дівч.", Sex::Female)] {
+            for (series, number, stored) in [
+                ("І-АП", text("123456"), "I-АП123456"),
+                ("І - АП", text("№ 623400"), "I-АП623400"),
+                ("I-АП", Data::Float(623400.0), "I-АП623400"),
+                ("I-AП", Data::Int(23400), "I-АП023400"),
+            ] {
+                let read = accepted(row(sex, series, number));
+                assert_eq!(read.applicant.sex, expected);
+                assert_eq!(read.applicant.passport.as_deref(), Some(stored), "{series}");
+                assert_eq!(read.applicant.tax_number, None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_birth_certificate_in_one_identity_cell() {
+        let sheet = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Стать", Field::Sex),
+            ("Документ, що посвідчує особу", Field::Passport),
+            ("Категорія", Field::Category),
+        ];
+        for cell in [
+            "свідоцтво про народження І-АП № 123456",
+            "св-во про народж. І-АП 123456",
+            "І-АП №123456",
+            "I-АП 123456",
+            "І - АП № 123456",
+        ] {
+            let read = accepted(read_row(
+                &sheet,
+                &[
+                    "Ткаченко Марія Іванівна",
+                    "2.3.2015",
+                    "дівчинка",
+                    cell,
+                    "дитина з багатодітної сім'ї",
+                ],
+            ));
+            assert_eq!(
+                read.applicant.passport.as_deref(),
+                Some("I-АП123456"),
+                "{cell}"
+            );
+            assert_eq!(read.applicant.sex, Sex::Female);
+        }
+    }
+
+    #[test]
+    fn a_refused_tax_number_in_any_case_needs_the_passport() {
+        let row = |tax: &str, series: &str, number: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Шевчук Ганна Миколаївна",
+                    "05.07.1949",
+                    "ж",
+                    tax,
+                    series,
+                    number,
+                    "УБД",
+                    "",
+                ],
+            )
+        };
+        for tax in [
+            "ВІДМОВА",
+            "Відмова",
+            "відмова",
+            "ВIДМОВА",
+            "відмова від РНОКПП",
+            "відмовився від коду",
+            "Відмовилася від ІПН",
+            "не має (релігійні переконання)",
+            "відмова (релігійні переконання)",
+            "ВІДМОВА (РЕЛІГІЙНІ ПЕРЕКОНАННЯ)",
+            "релігійні переконання",
+            "відмова, паспорт МК 512345",
+        ] {
+            let read = accepted(row(tax, "МК", "512345"));
+            assert_eq!(read.applicant.tax_number, None, "{tax}");
+            assert_eq!(
+                read.applicant.passport.as_deref(),
+                Some("МК512345"),
+                "{tax}"
+            );
+        }
+        let why = refused(row("ВІДМОВА", "", ""));
+        assert!(
+            why.en.contains("column D \"РНОКПП\": \"ВІДМОВА\" is a refusal of the tax number; the person is then identified by the passport, and there is none"),
+            "{why}"
+        );
+        assert!(
+            why.uk.contains("\"ВІДМОВА\" — відмова від РНОКПП; тоді особу встановлюють за паспортом, а його не вказано"),
+            "{}",
+            why.uk
+        );
+    }
+
+    #[test]
+    fn a_tax_number_keeps_no_text_marker_or_stray_space() {
+        let tax = identity::make_tax_number(date(1951, 3, 12), Sex::Male, 7).unwrap();
+        for written in [
+            format!("'{tax}"),
+            format!("’{tax}"),
+            format!("‘{tax}"),
+            format!("`{tax}"),
+            format!("\"{tax}\""),
+            format!("«{tax}»"),
+            format!("{tax}   "),
+            format!("'{tax} "),
+            format!("\u{200b}{tax}\u{feff}"),
+            format!("{tax}\u{a0}"),
+        ] {
+            let read = accepted(read_row(
+                &SHEET,
+                &[
+                    "Коваленко Петро Іванович",
+                    "12.03.1951",
+                    "ч",
+                    &written,
+                    "",
+                    "",
+                    "УБД",
+                    "",
+                ],
+            ));
+            assert_eq!(
+                read.applicant.tax_number.as_deref(),
+                Some(tax.as_str()),
+                "{written:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_birth_date_saved_as_an_excel_serial_is_read_and_said() {
+        let row = |born: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Коваленко Петро Іванович",
+                    born,
+                    "ч",
+                    "",
+                    "МК",
+                    "512345",
+                    "УБД",
+                    "",
+                ],
+            )
+        };
+        for born in ["19432", "19432.0"] {
+            let read = accepted(row(born));
+            assert_eq!(read.applicant.birth_date, date(1953, 3, 14));
+            let said = Why::join(&read.warnings);
+            assert!(
+                said.en.contains(&format!(
+                    "column B \"Дата народження\": read {born} as an Excel date serial: 1953-03-14"
+                )),
+                "{said}"
+            );
+        }
+        let why = refused(row("60"));
+        assert!(
+            why.en.contains("column B \"Дата народження\": \"60\""),
+            "{why}"
+        );
+        assert!(refused(row("99999")).en.contains("\"99999\""));
     }
 
     #[test]

@@ -106,7 +106,83 @@ fn excel_serial_date(serial: f64, is_1904: bool) -> Option<NaiveDate> {
 /// ISO date (ODS), or text as a clerk types it: `28.02.1948`, `5.3.52`,
 /// `1948-02-28`, `28/02/1948`.
 pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
+    date_noted(cell, kind, today).map(|(d, _)| d)
+}
+
+/// A date from a cell, with a note for the clerk when the text was an
+/// Excel date serial (a date column of a workbook saved as CSV: «19432»).
+pub fn date_noted(
+    cell: &Data,
+    kind: DateKind,
+    today: NaiveDate,
+) -> Result<(NaiveDate, Option<Why>), Why> {
+    if let Data::String(s) = cell
+        && let Some(read) = text_serial(s.trim(), kind, today)
+    {
+        return read.map(|(d, note)| (d, Some(note)));
+    }
+    cell_date(cell, kind, today).map(|d| (d, None))
+}
+
+/// The last serial Excel's 1900 system gives a date this century
+/// (2099-12-31).
+const LAST_SERIAL: u64 = 73_050;
+
+/// A date written as the Excel serial a General-formatted date becomes in
+/// CSV: whole days, `1` being 1900-01-01, with Excel's 29 February 1900
+/// (serial 60) that never was. `None` when the text is not a whole number.
+fn text_serial(s: &str, kind: DateKind, today: NaiveDate) -> Option<Result<(NaiveDate, Why), Why>> {
+    let whole = match s.split_once(['.', ',']) {
+        Some((w, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => w,
+        Some(_) => return None,
+        None => s,
+    };
+    if whole.is_empty() || whole.len() > 9 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = whole.parse().ok()?;
+    if year_alone(n) {
+        return Some(Err(only_a_year(s)));
+    }
+    let date = match n {
+        // Excel's 29 February 1900.
+        60 => return Some(Err(not_a_date(s))),
+        1..=59 => NaiveDate::from_ymd_opt(1899, 12, 31)? + chrono::Days::new(n),
+        61..LAST_SERIAL => NaiveDate::from_ymd_opt(1899, 12, 30)? + chrono::Days::new(n),
+        _ => return Some(Err(not_a_date(s))),
+    };
+    if kind == DateKind::Past && date > today {
+        return Some(Err(not_a_date(s)));
+    }
+    let (uk, iso) = (date.format("%d.%m.%Y"), date.format("%Y-%m-%d"));
+    Some(Ok((
+        date,
+        why!(
+            "{s} прочитано як порядковий номер дати Excel: {uk}; перевірте дату",
+            "read {s} as an Excel date serial: {iso}; check the date"
+        ),
+    )))
+}
+
+/// A whole number that reads as a year (1800 to 2100) rather than a day
+/// of 1904 or 1905.
+fn year_alone(n: u64) -> bool {
+    (1800..=2100).contains(&n)
+}
+
+fn only_a_year(s: &str) -> Why {
+    why!(
+        "{s:?} — лише рік; очікується повна дата на зразок 28.02.1948",
+        "{s:?} is only a year; expected a full date like 28.02.1948"
+    )
+}
+
+fn cell_date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
     match cell {
+        Data::Float(f) if f.fract() == 0.0 && year_alone(*f as u64) => {
+            Err(only_a_year(&f.to_string()))
+        }
+        Data::Int(i) if year_alone(*i as u64) => Err(only_a_year(&i.to_string())),
         Data::DateTime(dt) => {
             let (y, m, d, ..) = dt.to_ymd_hms_milli();
             NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d)).ok_or_else(|| {
@@ -669,17 +745,23 @@ pub fn sex(raw: &str) -> Option<crate::identity::Sex> {
     if key.is_empty() || raw.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
+    let letters = key.chars().count();
+    // A child's sex is written boy or girl: at least «хл.», «дів.».
     [
-        ("чоловіча", Sex::Male),
-        ("чоловічий", Sex::Male),
-        ("чоловік", Sex::Male),
-        ("жіноча", Sex::Female),
-        ("жіночий", Sex::Female),
-        ("жінка", Sex::Female),
+        ("чоловіча", Sex::Male, 1),
+        ("чоловічий", Sex::Male, 1),
+        ("чоловік", Sex::Male, 1),
+        ("жіноча", Sex::Female, 1),
+        ("жіночий", Sex::Female, 1),
+        ("жінка", Sex::Female, 1),
+        ("хлопчик", Sex::Male, 2),
+        ("хлопець", Sex::Male, 2),
+        ("дівчинка", Sex::Female, 3),
+        ("дівчина", Sex::Female, 3),
     ]
     .into_iter()
-    .find(|(full, _)| full.starts_with(key.as_str()))
-    .map(|(_, s)| s)
+    .find(|(full, _, least)| letters >= *least && full.starts_with(key.as_str()))
+    .map(|(_, s, _)| s)
 }
 
 /// What identifies a person: a passport booklet, an ID card, or a child's
@@ -706,8 +788,29 @@ pub struct IdRead {
     pub unzr: Option<String>,
 }
 
+/// The text without what a spreadsheet or a clerk puts around a value:
+/// Excel's leading apostrophe that marks text («'1234567890»), quotes
+/// around it, and invisible characters (zero-width spaces, a BOM, a soft
+/// hyphen); spaces squeezed.
+pub fn unmarked(raw: &str) -> String {
+    let visible: String = raw
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+            )
+        })
+        .collect();
+    let s = crate::text::squeeze(&visible);
+    let s = s.trim_start_matches(['\'', '’', '‘', '`', 'ʼ']);
+    s.trim_matches(['"', '«', '»', '“', '”', '„'])
+        .trim()
+        .to_string()
+}
+
 /// Words written around a document's series and number.
-const ID_WORDS: [&str; 28] = [
+const ID_WORDS: [&str; 30] = [
     "серія",
     "серії",
     "сер",
@@ -736,6 +839,8 @@ const ID_WORDS: [&str; 28] = [
     "книжечки",
     "зразка",
     "старого",
+    "n",
+    "no",
 ];
 
 /// The part of an identity cell before the issuing authority and date
@@ -809,26 +914,31 @@ fn birth_certificate(cleaned: &str) -> Option<String> {
 /// 19510312-01234)», the series column holding «ID» or a dash, or a birth
 /// certificate «І-АП № 123456». `None` when it is none of them.
 pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
-    let series = series.filter(|s| !says_none(s)).unwrap_or("");
-    let joined = format!("{series} {}", before_issuer(number));
-    let (text, unzr) = take_unzr(&joined);
+    let series = series.map(unmarked).filter(|s| !says_none(s));
+    let joined = format!(
+        "{} {}",
+        series.unwrap_or_default(),
+        before_issuer(&unmarked(number))
+    );
+    let (text, unzr) = take_unzr(&joined.replace(['–', '—', '‐', '‑', '−'], "-"));
     let words: Vec<String> = text
         .split(|c: char| c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')'))
-        .map(|w| w.trim_matches('.').to_string())
+        .map(|w| w.trim_matches(['.', '\'', '’', '"', '«', '»']).to_string())
         .filter(|w| !w.is_empty())
         .filter(|w| {
             let key = w.to_lowercase();
             !ID_WORDS.contains(&key.as_str()) && !key.split('-').all(|p| ID_WORDS.contains(&p))
         })
         .collect();
-    let cleaned = words.concat();
-    if let Some(b) = birth_certificate(&cleaned) {
+    let concat = words.concat();
+    let cleaned = concat.trim_start_matches('-');
+    if let Some(b) = birth_certificate(cleaned) {
         return Some(IdRead {
             document: IdDocument::BirthCertificate(b),
             unzr,
         });
     }
-    crate::identity::parse_passport(&cleaned).map(|p| IdRead {
+    crate::identity::parse_passport(cleaned).map(|p| IdRead {
         document: IdDocument::Passport(p),
         unzr,
     })
@@ -1130,8 +1240,103 @@ mod tests {
             assert_eq!(sex(raw), Some(expected), "{raw}");
         }
         assert_eq!(sex("чоловічо-жіноча"), None);
+        assert_eq!(sex("х"), None);
+        assert_eq!(sex("д"), None);
         assert_eq!(sex("1"), None);
         assert_eq!(sex(""), None);
+    }
+
+    #[test]
+    fn a_childs_sex_is_written_boy_or_girl() {
+        use crate::identity::Sex;
+        for (raw, expected) in [
+            ("хл.", Sex::Male),
+            ("хл", Sex::Male),
+            ("Хл.", Sex::Male),
+            ("ХЛ", Sex::Male),
+            ("хлопч.", Sex::Male),
+            ("хлопчик", Sex::Male),
+            ("Хлопчик", Sex::Male),
+            ("дів.", Sex::Female),
+            ("Дів", Sex::Female),
+            ("ДІВ.", Sex::Female),
+            ("дівч.", Sex::Female),
+            ("дівчинка", Sex::Female),
+            ("Дівчинка", Sex::Female),
+        ] {
+            assert_eq!(sex(raw), Some(expected), "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_date_typed_as_an_excel_serial_is_read_with_a_note() {
+        let s = |v: &str| Data::String(v.into());
+        for (text, expected) in [
+            ("19432", d(1953, 3, 14)),
+            ("19432.0", d(1953, 3, 14)),
+            (" 19432 ", d(1953, 3, 14)),
+            ("17591", d(1948, 2, 28)),
+            ("61", d(1900, 3, 1)),
+            ("59", d(1900, 2, 28)),
+            ("2", d(1900, 1, 2)),
+        ] {
+            let (date, note) = date_noted(&s(text), DateKind::Past, TODAY()).unwrap();
+            assert_eq!(date, expected, "{text}");
+            let note = note.expect("a note");
+            let shown = expected.format("%Y-%m-%d");
+            assert!(
+                note.en.contains(&format!(
+                    "read {} as an Excel date serial: {shown}",
+                    text.trim()
+                )),
+                "{note}"
+            );
+            assert!(
+                note.uk.contains("як порядковий номер дати Excel"),
+                "{}",
+                note.uk
+            );
+        }
+        // No 29 February 1900 (Excel's leap-year bug), nothing after today,
+        // nothing a year alone or a date without its dots could be.
+        for text in [
+            "60", "0", "-5", "73050", "46353", "1951", "12031951", "19432.5", "1e4",
+        ] {
+            let e = date(&s(text), DateKind::Past, TODAY()).unwrap_err();
+            assert!(e.en.contains(&format!("{text:?}")), "{text}: {e}");
+        }
+        let e = date(&s("1951"), DateKind::Past, TODAY()).unwrap_err();
+        assert!(e.en.contains("only a year"), "{e}");
+        // A real date cell needs no note.
+        assert_eq!(
+            date_noted(&Data::Float(17591.0), DateKind::Past, TODAY()),
+            Ok((d(1948, 2, 28), None))
+        );
+        assert_eq!(
+            date_noted(&s("28.02.1948"), DateKind::Past, TODAY()),
+            Ok((d(1948, 2, 28), None))
+        );
+    }
+
+    #[test]
+    fn dates_with_the_year_word_and_two_digit_years() {
+        let s = |v: &str| Data::String(v.into());
+        for (text, expected) in [
+            ("23.07.85", d(1985, 7, 23)),
+            ("12.03.1951 р.", d(1951, 3, 12)),
+            ("12.03.1951р.", d(1951, 3, 12)),
+            ("12.03.1951 року", d(1951, 3, 12)),
+            ("5 лютого 1962 р.", d(1962, 2, 5)),
+            ("5 лютого 1962р.", d(1962, 2, 5)),
+            ("05 лютого 1962 року", d(1962, 2, 5)),
+            ("«5» лютого 1962 р.", d(1962, 2, 5)),
+        ] {
+            assert_eq!(
+                date(&s(text), DateKind::Past, TODAY()),
+                Ok(expected),
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -1215,6 +1420,32 @@ mod tests {
         );
         assert_eq!(id(None, "паспорт старого зразка МК 512345"), booklet);
         assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
+        for (series, number) in [
+            (None, "свідоцтво про народження І-АП № 123456"),
+            (None, "св-во про народж. І-АП 123456"),
+            (None, "І-АП №123456"),
+            (None, "I-АП 123456"),
+            (None, "І - АП № 123456"),
+            (None, "І–АП № 123456"),
+            (None, "Свідоцтво про народження серія І-АП номер 123456"),
+            (
+                None,
+                "свідоцтво про народження серії І-АП № 123456, видане 12.03.2015",
+            ),
+            (None, "I-AП N 123456"),
+            (Some("І-АП"), "123456"),
+            (Some("І - АП"), "№ 123456"),
+            (Some("I-АП"), "123456"),
+            (Some("I-AП"), "№123456"),
+            (Some("серія І-АП"), "№ 123456"),
+        ] {
+            assert_eq!(id(series, number), cert, "{series:?} {number}");
+        }
+        let other = |s: &str| Some(IdDocument::BirthCertificate(s.to_string()));
+        assert_eq!(id(Some("ІІ-КГ"), "623400"), other("II-КГ623400"));
+        assert_eq!(id(None, "ХІІ-ОЕ 000123"), other("XII-ОЕ000123"));
+        assert_eq!(id(None, "'МК512345"), booklet);
+        assert_eq!(id(Some("'МК"), "'512345"), booklet);
         assert_eq!(id(Some("МК"), "5123"), None);
         assert_eq!(id(None, "А123456"), None);
         assert_eq!(id(None, "ID 12345"), None);
@@ -1261,6 +1492,45 @@ mod tests {
                 Ok(born),
                 "{}", written
             );
+        }
+
+        #[test]
+        fn sex_words_cut_short_in_any_case(
+            word in prop::sample::select(vec![
+                ("чоловіча", 1usize, true),
+                ("жіноча", 1, false),
+                ("хлопчик", 2, true),
+                ("дівчинка", 3, false),
+            ]),
+            cut in 0usize..8,
+            upper in any::<bool>(),
+            dot in any::<bool>(),
+        ) {
+            let (full, least, male) = word;
+            let n = least + cut % (full.chars().count() - least + 1);
+            let mut written: String = full.chars().take(n).collect();
+            if upper {
+                written = written.to_uppercase();
+            }
+            if dot {
+                written.push('.');
+            }
+            let expected = if male { crate::identity::Sex::Male } else { crate::identity::Sex::Female };
+            prop_assert_eq!(sex(&written), Some(expected), "{}", written);
+        }
+
+        #[test]
+        fn excel_serials_typed_as_text_read_back(days in 0i64..46_000, dot in any::<bool>()) {
+            let born = d(1900, 3, 1) + chrono::Duration::days(days);
+            let serial = (born - d(1899, 12, 30)).num_days();
+            prop_assume!(!year_alone(serial as u64));
+            let written = if dot { format!("{serial}.0") } else { serial.to_string() };
+            let (got, note) =
+                date_noted(&Data::String(written.clone()), DateKind::Past, TODAY()).unwrap();
+            prop_assert_eq!(got, born);
+            let said = format!("read {written} as");
+            prop_assert!(note.unwrap().en.contains(&said));
+            prop_assert_eq!(date(&Data::Float(serial as f64), DateKind::Past, TODAY()), Ok(born));
         }
 
         #[test]
