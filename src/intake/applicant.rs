@@ -1035,30 +1035,38 @@ impl RowContext<'_> {
         birth_date: Option<NaiveDate>,
         p: &mut Problems,
     ) -> Option<String> {
-        let (read, shown, field) = if let Some(v) = self.written(row, Field::Passport) {
-            let shown = (cells::quoted_uk(&v), cells::quoted(&v));
-            let read = cells::id_document(None, &v)
-                .or_else(|| self.unzeroed_number(row, Field::Passport, None, &v, p));
-            (read, shown, Field::Passport)
-        } else if let Some(n) = self.written(row, Field::PassportNumber) {
-            let series = self.written(row, Field::PassportSeries);
-            let shown = match &series {
-                Some(s) => (
-                    format!(
-                        "серія {}, номер {}",
-                        cells::quoted_uk(s),
-                        cells::quoted_uk(&n)
-                    ),
-                    format!("series {}, number {}", cells::quoted(s), cells::quoted(&n)),
+        // The number: the passport column's cell, or the number column's;
+        // the series column joined to it when the cell alone is no document.
+        let (field, n) = match self.written(row, Field::Passport) {
+            Some(v) => (Field::Passport, v),
+            None => (
+                Field::PassportNumber,
+                self.written(row, Field::PassportNumber)?,
+            ),
+        };
+        let alone = match field {
+            Field::Passport => cells::id_document(None, &n),
+            _ => None,
+        };
+        let (read, series) = match alone {
+            Some(read) => (Some(read), None),
+            None => {
+                let series = self.written(row, Field::PassportSeries);
+                let read = cells::id_document(series.as_deref(), &n)
+                    .or_else(|| self.unzeroed_number(row, field, series.as_deref(), &n, p));
+                (read, series)
+            }
+        };
+        let shown = match &series {
+            Some(s) => (
+                format!(
+                    "серія {}, номер {}",
+                    cells::quoted_uk(s),
+                    cells::quoted_uk(&n)
                 ),
-                None => (cells::quoted_uk(&n), cells::quoted(&n)),
-            };
-            let read = cells::id_document(series.as_deref(), &n).or_else(|| {
-                self.unzeroed_number(row, Field::PassportNumber, series.as_deref(), &n, p)
-            });
-            (read, shown, Field::PassportNumber)
-        } else {
-            return None;
+                format!("series {}, number {}", cells::quoted(s), cells::quoted(&n)),
+            ),
+            None => (cells::quoted_uk(&n), cells::quoted(&n)),
         };
         let (uk, en) = shown;
         let Some(read) = read else {
@@ -1810,6 +1818,43 @@ mod tests {
                 assert_eq!(read.applicant.tax_number, None);
             }
         }
+    }
+
+    #[test]
+    fn a_series_column_beside_a_passport_column_is_joined_to_it() {
+        let sheet = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Стать", Field::Sex),
+            ("Паспорт серія", Field::PassportSeries),
+            ("Паспорт №", Field::Passport),
+            ("Категорія", Field::Category),
+        ];
+        let row = |series: &str, number: &str| {
+            read_row(
+                &sheet,
+                &[
+                    "Ткаченко Марко Іванович",
+                    "02.03.2015",
+                    "хл.",
+                    series,
+                    number,
+                    "УБД",
+                ],
+            )
+        };
+        let read = accepted(row("І-АП", "123456"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123456"));
+        let read = accepted(row("", "I-АП 123457"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123457"));
+        let read = accepted(row("МК", "І-АП 123458"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123458"));
+        let why = refused(row("І-АП", "1234"));
+        assert!(
+            why.en
+                .contains("column E \"Паспорт №\": series \"І-АП\", number \"1234\" is not an identity document"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -810,7 +810,7 @@ pub fn unmarked(raw: &str) -> String {
 }
 
 /// Words written around a document's series and number.
-const ID_WORDS: [&str; 30] = [
+const ID_WORDS: &[&str] = &[
     "серія",
     "серії",
     "сер",
@@ -841,7 +841,15 @@ const ID_WORDS: [&str; 30] = [
     "старого",
     "n",
     "no",
+    "іd",
+    "запис",
+    "запису",
+    "свід",
 ];
+
+/// Cut words of «свідоцтво про народження» that could be a passport's
+/// series: words only beside «про» («св. про нар.»).
+const BIRTH_WORDS: &[&str] = &["св", "нар"];
 
 /// The part of an identity cell before the issuing authority and date
 /// («МК 512345, виданий Павлоградським МВ УМВС 12.03.1999», «орган 1223»).
@@ -882,31 +890,35 @@ fn take_unzr(text: &str) -> (String, Option<String>) {
     (text.to_string(), None)
 }
 
-/// «І-АП № 123456»: a Roman numeral, a dash, two Cyrillic letters and six
-/// digits; stored as `I-АП123456`.
+/// «І-АП № 123456»: a Roman numeral (I, V, X, in Latin or Cyrillic
+/// letters), a dash (or none), two Cyrillic letters and six digits; stored
+/// as `I-АП123456`.
 fn birth_certificate(cleaned: &str) -> Option<String> {
-    let (roman, rest) = cleaned.split_once('-')?;
-    let roman: String = roman
+    let chars: Vec<char> = cleaned
         .chars()
+        .filter(|&c| c != '-')
+        .flat_map(char::to_uppercase)
+        .collect();
+    let letters = chars.len().checked_sub(6)?;
+    if letters < 3 || !chars[letters..].iter().all(char::is_ascii_digit) {
+        return None;
+    }
+    let roman: String = chars[..letters - 2]
+        .iter()
         .map(|c| match c {
-            'І' | 'і' | 'i' | 'I' | '1' => Some('I'),
-            'V' | 'v' => Some('V'),
-            'Х' | 'х' | 'X' | 'x' => Some('X'),
+            'І' | 'I' | '1' => Some('I'),
+            'V' => Some('V'),
+            'Х' | 'X' => Some('X'),
             _ => None,
         })
         .collect::<Option<String>>()?;
-    let rest: Vec<char> = rest
-        .chars()
-        .flat_map(char::to_uppercase)
-        .map(|c| crate::text::cyrillic_lookalike(c).unwrap_or(c))
+    let series: String = chars[letters - 2..letters]
+        .iter()
+        .map(|&c| crate::text::cyrillic_lookalike(c).unwrap_or(c))
         .collect();
-    let letters_ok = rest.len() == 8
-        && rest[..2]
-            .iter()
-            .all(|c| ('А'..='Я').contains(c) || matches!(c, 'І' | 'Ї' | 'Є' | 'Ґ'))
-        && rest[2..].iter().all(char::is_ascii_digit);
-    (!roman.is_empty() && roman.len() <= 4 && letters_ok)
-        .then(|| format!("{roman}-{}", rest.iter().collect::<String>()))
+    let cyrillic = |c: char| ('А'..='Я').contains(&c) || matches!(c, 'І' | 'Ї' | 'Є' | 'Ґ');
+    let digits: String = chars[letters..].iter().collect();
+    (roman.len() <= 4 && series.chars().all(cyrillic)).then(|| format!("{roman}-{series}{digits}"))
 }
 
 /// A document's series and number as written (one cell or two): a booklet
@@ -921,13 +933,17 @@ pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
         before_issuer(&unmarked(number))
     );
     let (text, unzr) = take_unzr(&joined.replace(['–', '—', '‐', '‑', '−'], "-"));
+    let about_birth = text.to_lowercase().split_whitespace().any(|w| w == "про");
     let words: Vec<String> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')'))
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')' | '/' | ';')
+        })
         .map(|w| w.trim_matches(['.', '\'', '’', '"', '«', '»']).to_string())
         .filter(|w| !w.is_empty())
         .filter(|w| {
             let key = w.to_lowercase();
-            !ID_WORDS.contains(&key.as_str()) && !key.split('-').all(|p| ID_WORDS.contains(&p))
+            let word = |k: &str| ID_WORDS.contains(&k) || (about_birth && BIRTH_WORDS.contains(&k));
+            !word(&key) && !key.split('-').all(word)
         })
         .collect();
     let concat = words.concat();
@@ -1444,6 +1460,27 @@ mod tests {
         let other = |s: &str| Some(IdDocument::BirthCertificate(s.to_string()));
         assert_eq!(id(Some("ІІ-КГ"), "623400"), other("II-КГ623400"));
         assert_eq!(id(None, "ХІІ-ОЕ 000123"), other("XII-ОЕ000123"));
+        for written in [
+            "св. про народж. І-АП №123456",
+            "свід. про нар. І-АП 123456",
+            "ІАП 123456",
+            "I АП 123456",
+            "1-АП 123456",
+        ] {
+            assert_eq!(id(None, written), cert, "{written}");
+        }
+        assert_eq!(id(Some("І"), "АП 123456"), cert);
+        assert_eq!(id(None, "МК/512345"), booklet);
+        assert_eq!(id(None, "ІD 002345678"), card);
+        assert_eq!(
+            id(None, "ID картка №002345678, запис № 19510312-01234"),
+            card
+        );
+        assert_eq!(id(None, "АВ 12345"), None);
+        assert_eq!(
+            id(Some("СВ"), "123456"),
+            Some(IdDocument::Passport(Passport::Booklet("СВ123456".into())))
+        );
         assert_eq!(id(None, "'МК512345"), booklet);
         assert_eq!(id(Some("'МК"), "'512345"), booklet);
         assert_eq!(id(Some("МК"), "5123"), None);
@@ -1636,6 +1673,40 @@ mod tests {
             prop_assert_eq!(
                 id_document(None, &format!("{roman}-{series} № {number}")).map(|r| r.document),
                 Some(IdDocument::BirthCertificate(format!("{latin}-{series}{number}")))
+            );
+        }
+
+        #[test]
+        fn birth_certificates_in_every_written_form(
+            roman in prop::sample::select(vec!["І", "II", "ІІІ", "IV", "V", "VI", "ІХ", "X", "ХІІ"]),
+            a in prop::sample::select(vec!['А', 'В', 'Е', 'К', 'М', 'Н', 'О', 'Р', 'С', 'Т', 'Ж', 'П', 'Л']),
+            b in prop::sample::select(vec!['А', 'Б', 'Г', 'Д', 'К', 'П', 'Р', 'Т', 'Ю', 'Я']),
+            n in 0u32..1_000_000,
+            form in 0usize..7,
+            latin in any::<bool>(),
+        ) {
+            let to_latin = |c: char| match c {
+                'А' => 'A', 'В' => 'B', 'Е' => 'E', 'К' => 'K', 'М' => 'M', 'Н' => 'H',
+                'О' => 'O', 'Р' => 'P', 'С' => 'C', 'Т' => 'T', 'І' => 'I', 'Х' => 'X',
+                c => c,
+            };
+            let typed = |s: String| if latin { s.chars().map(to_latin).collect() } else { s };
+            let series = typed(format!("{a}{b}"));
+            let roman_typed = typed(roman.to_string());
+            let number = format!("{n:06}");
+            let (s, num): (Option<String>, String) = match form {
+                0 => (None, format!("свідоцтво про народження {roman_typed}-{series} № {number}")),
+                1 => (None, format!("св-во про народж. {roman_typed}-{series} {number}")),
+                2 => (None, format!("{roman_typed} - {series} №{number}")),
+                3 => (None, format!("{roman_typed}–{series} {number}")),
+                4 => (Some(format!("{roman_typed}-{series}")), number.clone()),
+                5 => (Some(format!("{roman_typed} - {series}")), format!("№ {number}")),
+                _ => (None, format!("{roman_typed}{series} {number}")),
+            };
+            let stored: String = roman.chars().map(to_latin).collect();
+            prop_assert_eq!(
+                id_document(s.as_deref(), &num).map(|r| r.document),
+                Some(IdDocument::BirthCertificate(format!("{stored}-{a}{b}{number}")))
             );
         }
 
