@@ -1048,14 +1048,17 @@ impl RowContext<'_> {
             Field::Passport => cells::id_document(None, &n),
             _ => None,
         };
-        let (read, series) = match alone {
-            Some(read) => (Some(read), None),
-            None => {
-                let series = self.written(row, Field::PassportSeries);
-                let read = cells::id_document(series.as_deref(), &n)
-                    .or_else(|| self.unzeroed_number(row, field, series.as_deref(), &n, p));
-                (read, series)
-            }
+        let (read, series, n) = match alone {
+            Some(read) => (Some(read), None, n),
+            None => match self.beside_passport(row, field) {
+                Some(number) => (cells::id_document(Some(&n), &number), Some(n), number),
+                None => {
+                    let series = self.written(row, Field::PassportSeries);
+                    let read = cells::id_document(series.as_deref(), &n)
+                        .or_else(|| self.unzeroed_number(row, field, series.as_deref(), &n, p));
+                    (read, series, n)
+                }
+            },
         };
         let shown = match &series {
             Some(s) => (
@@ -1081,6 +1084,25 @@ impl RowContext<'_> {
         };
         self.check_id(&read, birth_date, field, (&uk, &en), p)
             .then(|| read.document.as_str().to_string())
+    }
+
+    /// «Паспорт» merged over two columns, the series under it and the
+    /// number in the cell beside under no header: that cell, when there is
+    /// no series column.
+    fn beside_passport(&self, row: &[Data], field: Field) -> Option<String> {
+        if field != Field::Passport || self.columns.contains_key(&Field::PassportSeries) {
+            return None;
+        }
+        let col = self.columns[&Field::Passport] + 1;
+        let unnamed = self.header_names.get(col).is_none_or(|h| h.is_empty());
+        let placed = self.columns.values().any(|&c| c == col);
+        (unnamed && !placed)
+            .then(|| {
+                row.get(col)
+                    .filter(|c| !cells::is_blank(c))
+                    .map(cells::text)
+            })
+            .flatten()
     }
 
     /// A document number a spreadsheet stored as a number, its leading
@@ -1853,6 +1875,55 @@ mod tests {
         assert!(
             why.en
                 .contains("column E \"Паспорт №\": series \"І-АП\", number \"1234\" is not an identity document"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_passport_header_merged_over_series_and_number() {
+        let sheet = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Стать", Field::Sex),
+            ("Паспорт", Field::Passport),
+            ("", Field::Photo),
+            ("Категорія", Field::Category),
+        ];
+        // The photo column stands for a column no field is placed in.
+        let headers: Vec<(&str, Field)> = sheet.to_vec();
+        let columns: BTreeMap<Field, usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, f))| *f != Field::Photo)
+            .map(|(i, (_, f))| (*f, i))
+            .collect();
+        let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
+        let today = date(2026, 11, 26);
+        let config = Config::default_config();
+        let mut ctx = RowContext::new(&config, &columns, &names, Path::new("."), today);
+        ctx.fallback = Some(config.city.community.clone());
+        let row = |series: &str, number: &str| -> Vec<Data> {
+            [
+                "Ткаченко Марко Іванович",
+                "02.03.2015",
+                "хл.",
+                series,
+                number,
+                "дитина з багатодітної сім'ї",
+            ]
+            .iter()
+            .map(|c| Data::String(c.to_string()))
+            .collect()
+        };
+        let read = accepted(ctx.read(&row("І - АП", "№ 123456")));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123456"));
+        let read = accepted(ctx.read(&row("I-АП 123457", "")));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123457"));
+        let why = refused(ctx.read(&row("І-АП", "12")));
+        assert!(
+            why.en.contains(
+                "column D \"Паспорт\": series \"І-АП\", number \"12\" is not an identity document"
+            ),
             "{why}"
         );
     }

@@ -100,3 +100,17 @@ fn a_birth_certificate_written_in_one_cell_is_read() {
         assert_eq!(get(&h, name, "sex, passport"), stored, "{name}");
     }
 }
+
+#[test]
+fn a_passport_header_merged_over_series_and_number_reads_both() {
+    let h = Home::new();
+    let r = import(&h, "fixtures/intake/fields-merged-passport.csv");
+    assert_eq!(r.json()["inserted"], 3, "{}", r.stderr);
+    for (name, stored) in [
+        ("Ткаченко Марко", "M I-АП123499"),
+        ("Шевчук Ганна", "F МК512345"),
+        ("Бондар Олексій", "M 102345678"),
+    ] {
+        assert_eq!(get(&h, name, "sex, passport"), stored, "{name}");
+    }
+}
