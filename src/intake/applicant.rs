@@ -441,6 +441,29 @@ fn refuses_tax_number(raw: &str) -> bool {
     ["відмов", "релігі"].iter().any(|w| key.contains(w))
 }
 
+/// A tax number without the name of the number written before it
+/// («ІПН: 1759013776», «РНОКПП № 1759013776»).
+fn without_label(raw: &str) -> String {
+    let mut rest = raw.trim();
+    loop {
+        let word_end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ':' | '№'))
+            .unwrap_or(rest.len());
+        let key = text::match_key(&rest[..word_end]);
+        let label = ["рнокпп", "іпн", "інн", "код", "дрфо", "№", ":"].contains(&key.as_str())
+            || (word_end == 0 && !rest.is_empty());
+        if !label || rest.is_empty() {
+            return rest.to_string();
+        }
+        let skip = if word_end == 0 {
+            rest.chars().next().map_or(0, char::len_utf8)
+        } else {
+            word_end
+        };
+        rest = rest[skip..].trim_start();
+    }
+}
+
 /// A tax-number cell's text without the words of a refusal, for the
 /// passport written after them («відмова, паспорт МК 512345»).
 fn after_refusal(raw: &str) -> String {
@@ -904,7 +927,7 @@ impl RowContext<'_> {
         let Some(cell) = self.cell(row, Field::TaxNumber) else {
             return (None, None);
         };
-        let raw = cells::unmarked(&cells::text(cell));
+        let raw = without_label(&cells::unmarked(&cells::text(cell)));
         let written = match cell {
             Data::String(s) => s.clone(),
             _ => raw.clone(),
@@ -2028,6 +2051,9 @@ mod tests {
             format!("'{tax} "),
             format!("\u{200b}{tax}\u{feff}"),
             format!("{tax}\u{a0}"),
+            format!("ІПН: {tax}"),
+            format!("РНОКПП № {tax}"),
+            format!("іпн {tax}"),
         ] {
             let read = accepted(read_row(
                 &SHEET,

@@ -296,10 +296,13 @@ fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDat
             let [d, m, y] = parts.as_slice() else {
                 return Err(bad());
             };
-            if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(month) = roman_month(m) {
+                (*d, month, *y)
+            } else if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
+            } else {
+                (*d, m.parse().map_err(|_| bad())?, *y)
             }
-            (*d, m.parse().map_err(|_| bad())?, *y)
         }
     };
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
@@ -314,6 +317,23 @@ fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDat
             "{written:?} is not a real date (day {day}, month {m}, year {year})"
         )
     })
+}
+
+/// A month in Roman numerals, as older documents write it («12.III.1951»),
+/// in Latin letters or their Cyrillic look-alikes.
+fn roman_month(m: &str) -> Option<u32> {
+    let latin: String = m
+        .chars()
+        .map(|c| match c.to_ascii_uppercase() {
+            'І' | 'і' => 'I',
+            'Х' | 'х' => 'X',
+            c => c,
+        })
+        .collect();
+    const ROMAN: [&str; 12] = [
+        "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+    ];
+    ROMAN.iter().position(|r| *r == latin).map(|i| i as u32 + 1)
 }
 
 /// A year written with four digits, or two: a birth date is in the past
@@ -1346,6 +1366,10 @@ mod tests {
             ("5 лютого 1962р.", d(1962, 2, 5)),
             ("05 лютого 1962 року", d(1962, 2, 5)),
             ("«5» лютого 1962 р.", d(1962, 2, 5)),
+            ("12.III.1951", d(1951, 3, 12)),
+            ("12.ІІІ.1951 р.", d(1951, 3, 12)),
+            ("1.XII.49", d(1949, 12, 1)),
+            ("01.ix.1960", d(1960, 9, 1)),
         ] {
             assert_eq!(
                 date(&s(text), DateKind::Past, TODAY()),
