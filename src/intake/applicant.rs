@@ -936,10 +936,12 @@ impl RowContext<'_> {
         if !raw.bytes().any(|b| b.is_ascii_digit()) && no_tax_number(&raw) {
             return (None, None);
         }
+        let shown = (quoted_uk.as_str(), quoted_en.as_str());
         if refuses_tax_number(&raw)
             && let Some(id) = cells::id_document(None, &after_refusal(&raw))
         {
-            return (None, Some(id.document.as_str().to_string()));
+            let ok = self.check_id(&id, birth_date, Field::TaxNumber, shown, p);
+            return (None, ok.then(|| id.document.as_str().to_string()));
         }
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         let numeric_cell = matches!(cell, Data::Float(_) | Data::Int(_));
@@ -966,7 +968,8 @@ impl RowContext<'_> {
         }
         if !all_digits {
             if let Some(id) = cells::id_document(None, &raw) {
-                return (None, Some(id.document.as_str().to_string()));
+                let ok = self.check_id(&id, birth_date, Field::TaxNumber, shown, p);
+                return (None, ok.then(|| id.document.as_str().to_string()));
             }
             p.reject(
                 Field::TaxNumber,
@@ -1947,6 +1950,32 @@ mod tests {
             why.en.contains(
                 "column D \"Паспорт\": series \"І-АП\", number \"12\" is not an identity document"
             ),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_birth_certificate_in_the_tax_number_column_is_the_childs_identity() {
+        let row = |born: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Ткаченко Марко Іванович",
+                    born,
+                    "хл.",
+                    "свідоцтво про народження І-АП № 123456",
+                    "",
+                    "",
+                    "дитина з багатодітної сім'ї",
+                    "",
+                ],
+            )
+        };
+        let read = accepted(row("02.03.2015"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123456"));
+        let why = refused(row("02.03.1995"));
+        assert!(
+            why.en.contains("column D \"РНОКПП\": \"свідоцтво про народження І-АП № 123456\" is a birth certificate, but the person is 14 or older"),
             "{why}"
         );
     }
