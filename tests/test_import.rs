@@ -1,5 +1,6 @@
 //! `kartka import applicants`; `hostile`: the same fed by an attacker.
 
+mod fields;
 mod forms;
 mod hostile;
 mod offices;

@@ -428,17 +428,55 @@ pub fn max_chars(field: Field) -> usize {
 fn no_tax_number(raw: &str) -> bool {
     let key = text::match_key(raw);
     cells::says_none(raw)
-        || [
-            "відмов",
-            "релігі",
-            "відсутн",
-            "немає",
-            "не має",
-            "нема",
-            "не присвоєн",
-        ]
-        .iter()
-        .any(|w| key.contains(w))
+        || refuses_tax_number(raw)
+        || ["відсутн", "немає", "не має", "нема", "не присвоєн"]
+            .iter()
+            .any(|w| key.contains(w))
+}
+
+/// Whether a tax-number cell holds a refusal of the number in words, in
+/// any case: «ВІДМОВА», «відмовився від коду», «(релігійні переконання)».
+fn refuses_tax_number(raw: &str) -> bool {
+    let key = text::match_key(raw);
+    ["відмов", "релігі"].iter().any(|w| key.contains(w))
+}
+
+/// A tax number without the name of the number written before it
+/// («ІПН: 1759013776», «РНОКПП № 1759013776»).
+fn without_label(raw: &str) -> String {
+    let mut rest = raw.trim();
+    loop {
+        let word_end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ':' | '№'))
+            .unwrap_or(rest.len());
+        let key = text::match_key(&rest[..word_end]);
+        let label = ["рнокпп", "іпн", "інн", "код", "дрфо", "№", ":"].contains(&key.as_str())
+            || (word_end == 0 && !rest.is_empty());
+        if !label || rest.is_empty() {
+            return rest.to_string();
+        }
+        let skip = if word_end == 0 {
+            rest.chars().next().map_or(0, char::len_utf8)
+        } else {
+            word_end
+        };
+        rest = rest[skip..].trim_start();
+    }
+}
+
+/// A tax-number cell's text without the words of a refusal, for the
+/// passport written after them («відмова, паспорт МК 512345»).
+fn after_refusal(raw: &str) -> String {
+    raw.split([' ', ',', ';', '(', ')'])
+        .filter(|w| {
+            let key = text::match_key(w);
+            !["відмов", "релігі", "переконан"]
+                .iter()
+                .any(|s| key.contains(s))
+                && !["від", "рнокпп", "іпн", "коду", "код"].contains(&key.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl RowContext<'_> {
@@ -500,15 +538,20 @@ impl RowContext<'_> {
                 );
                 None
             }
-            Some(c) => match cells::date(c, DateKind::Past, self.today) {
-                Ok(d) if d > self.today => {
+            Some(c) => match cells::date_noted(c, DateKind::Past, self.today) {
+                Ok((d, _)) if d > self.today => {
                     p.reject(
                         Field::BirthDate,
                         why!("{d} — у майбутньому", "{d} is in the future"),
                     );
                     None
                 }
-                Ok(d) => Some(d),
+                Ok((d, note)) => {
+                    if let Some(note) = note {
+                        p.warn(Field::BirthDate, note);
+                    }
+                    Some(d)
+                }
                 Err(e) => {
                     p.reject(Field::BirthDate, e);
                     None
@@ -557,6 +600,19 @@ impl RowContext<'_> {
                 ),
                 _ => passport = Some(tp),
             }
+        }
+        let refusal = self
+            .written(row, Field::TaxNumber)
+            .filter(|w| refuses_tax_number(w));
+        if let (Some(w), None, true) = (&refusal, &passport, p.reasons.is_empty()) {
+            let (uk, en) = (cells::quoted_uk(w), cells::quoted(w));
+            p.reject(
+                Field::TaxNumber,
+                why!(
+                    "{uk} — відмова від РНОКПП; тоді особу встановлюють за паспортом, а його не вказано; впишіть серію і номер паспорта (або номер ID-картки)",
+                    "{en} is a refusal of the tax number; the person is then identified by the passport, and there is none; give the passport's series and number (or the ID card's number)"
+                ),
+            );
         }
         if tax_number.is_none() && passport.is_none() && p.reasons.is_empty() {
             p.reasons.push(why!(
@@ -629,8 +685,14 @@ impl RowContext<'_> {
         }
 
         let mut date = |field: Field, kind: DateKind| {
-            self.cell(row, field)
-                .and_then(|c| p.ok(field, cells::date(c, kind, self.today)))
+            let (d, note) = p.ok(
+                field,
+                cells::date_noted(self.cell(row, field)?, kind, self.today),
+            )?;
+            if let Some(note) = note {
+                p.warn(field, note);
+            }
+            Some(d)
         };
         let benefit_valid_until = date(Field::BenefitValidUntil, DateKind::Any);
         let application_date = date(Field::ApplicationDate, DateKind::Past);
@@ -865,7 +927,7 @@ impl RowContext<'_> {
         let Some(cell) = self.cell(row, Field::TaxNumber) else {
             return (None, None);
         };
-        let raw = cells::text(cell);
+        let raw = without_label(&cells::unmarked(&cells::text(cell)));
         let written = match cell {
             Data::String(s) => s.clone(),
             _ => raw.clone(),
@@ -873,6 +935,13 @@ impl RowContext<'_> {
         let (quoted_uk, quoted_en) = (cells::quoted_uk(&written), cells::quoted(&written));
         if !raw.bytes().any(|b| b.is_ascii_digit()) && no_tax_number(&raw) {
             return (None, None);
+        }
+        let shown = (quoted_uk.as_str(), quoted_en.as_str());
+        if refuses_tax_number(&raw)
+            && let Some(id) = cells::id_document(None, &after_refusal(&raw))
+        {
+            let ok = self.check_id(&id, birth_date, Field::TaxNumber, shown, p);
+            return (None, ok.then(|| id.document.as_str().to_string()));
         }
         let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         let numeric_cell = matches!(cell, Data::Float(_) | Data::Int(_));
@@ -899,7 +968,8 @@ impl RowContext<'_> {
         }
         if !all_digits {
             if let Some(id) = cells::id_document(None, &raw) {
-                return (None, Some(id.document.as_str().to_string()));
+                let ok = self.check_id(&id, birth_date, Field::TaxNumber, shown, p);
+                return (None, ok.then(|| id.document.as_str().to_string()));
             }
             p.reject(
                 Field::TaxNumber,
@@ -991,30 +1061,41 @@ impl RowContext<'_> {
         birth_date: Option<NaiveDate>,
         p: &mut Problems,
     ) -> Option<String> {
-        let (read, shown, field) = if let Some(v) = self.written(row, Field::Passport) {
-            let shown = (cells::quoted_uk(&v), cells::quoted(&v));
-            let read = cells::id_document(None, &v)
-                .or_else(|| self.unzeroed_number(row, Field::Passport, None, &v, p));
-            (read, shown, Field::Passport)
-        } else if let Some(n) = self.written(row, Field::PassportNumber) {
-            let series = self.written(row, Field::PassportSeries);
-            let shown = match &series {
-                Some(s) => (
-                    format!(
-                        "серія {}, номер {}",
-                        cells::quoted_uk(s),
-                        cells::quoted_uk(&n)
-                    ),
-                    format!("series {}, number {}", cells::quoted(s), cells::quoted(&n)),
+        // The number: the passport column's cell, or the number column's;
+        // the series column joined to it when the cell alone is no document.
+        let (field, n) = match self.written(row, Field::Passport) {
+            Some(v) => (Field::Passport, v),
+            None => (
+                Field::PassportNumber,
+                self.written(row, Field::PassportNumber)?,
+            ),
+        };
+        let alone = match field {
+            Field::Passport => cells::id_document(None, &n),
+            _ => None,
+        };
+        let (read, series, n) = match alone {
+            Some(read) => (Some(read), None, n),
+            None => match self.beside_passport(row, field) {
+                Some(number) => (cells::id_document(Some(&n), &number), Some(n), number),
+                None => {
+                    let series = self.written(row, Field::PassportSeries);
+                    let read = cells::id_document(series.as_deref(), &n)
+                        .or_else(|| self.unzeroed_number(row, field, series.as_deref(), &n, p));
+                    (read, series, n)
+                }
+            },
+        };
+        let shown = match &series {
+            Some(s) => (
+                format!(
+                    "серія {}, номер {}",
+                    cells::quoted_uk(s),
+                    cells::quoted_uk(&n)
                 ),
-                None => (cells::quoted_uk(&n), cells::quoted(&n)),
-            };
-            let read = cells::id_document(series.as_deref(), &n).or_else(|| {
-                self.unzeroed_number(row, Field::PassportNumber, series.as_deref(), &n, p)
-            });
-            (read, shown, Field::PassportNumber)
-        } else {
-            return None;
+                format!("series {}, number {}", cells::quoted(s), cells::quoted(&n)),
+            ),
+            None => (cells::quoted_uk(&n), cells::quoted(&n)),
         };
         let (uk, en) = shown;
         let Some(read) = read else {
@@ -1029,6 +1110,25 @@ impl RowContext<'_> {
         };
         self.check_id(&read, birth_date, field, (&uk, &en), p)
             .then(|| read.document.as_str().to_string())
+    }
+
+    /// «Паспорт» merged over two columns, the series under it and the
+    /// number in the cell beside under no header: that cell, when there is
+    /// no series column.
+    fn beside_passport(&self, row: &[Data], field: Field) -> Option<String> {
+        if field != Field::Passport || self.columns.contains_key(&Field::PassportSeries) {
+            return None;
+        }
+        let col = self.columns[&Field::Passport] + 1;
+        let unnamed = self.header_names.get(col).is_none_or(|h| h.is_empty());
+        let placed = self.columns.values().any(|&c| c == col);
+        (unnamed && !placed)
+            .then(|| {
+                row.get(col)
+                    .filter(|c| !cells::is_blank(c))
+                    .map(cells::text)
+            })
+            .flatten()
     }
 
     /// A document number a spreadsheet stored as a number, its leading
@@ -1447,6 +1547,24 @@ mod tests {
         assert_eq!(parse_sex("M"), Some(Sex::Male));
         assert_eq!(parse_sex("F"), Some(Sex::Female));
         assert_eq!(parse_sex("x"), None);
+        for (raw, expected) in [
+            ("хл.", Sex::Male),
+            ("Хлопч.", Sex::Male),
+            ("ХЛОПЧИК", Sex::Male),
+            ("дів.", Sex::Female),
+            ("Дівч", Sex::Female),
+            ("ДІВЧИНКА", Sex::Female),
+            ("ч.", Sex::Male),
+            ("чол", Sex::Male),
+            ("жін.", Sex::Female),
+            ("м", Sex::Male),
+            ("М.", Sex::Male),
+            ("ж", Sex::Female),
+            ("m", Sex::Male),
+            ("f", Sex::Female),
+        ] {
+            assert_eq!(parse_sex(raw), Some(expected), "{raw}");
+        }
     }
 
     #[test]
@@ -1699,6 +1817,328 @@ mod tests {
             assert_eq!(read.applicant.passport.as_deref(), Some("002345678"));
             assert_eq!(read.applicant.tax_number, None);
         }
+    }
+
+    fn accepted(r: Result<Read, Vec<Why>>) -> Read {
+        r.unwrap_or_else(|e| panic!("{}", Why::join(&e)))
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_child_is_a_boy_or_a_girl_with_a_birth_certificate_in_two_cells() {
+        let row = |sex: &str, series: &str, number: Data| {
+            let mut cells: Vec<Data> = [
+                "Ткаченко Марко Іванович",
+                "02.03.2015",
+                sex,
+                "",
+                series,
+                "",
+                "дитина з багатодітної сім'ї",
+                "",
+            ]
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Data::Empty
+                } else {
+                    Data::String(c.to_string())
+                }
+            })
+            .collect();
+            cells[5] = number;
+            read_data(&Config::default_config(), &SHEET, &cells)
+        };
+        let text = |s: &str| Data::String(s.into());
+        for (sex, expected) in [("хл.", Sex::Male), ("Дівч.", Sex::Female)] {
+            for (series, number, stored) in [
+                ("І-АП", text("123456"), "I-АП123456"),
+                ("І - АП", text("№ 623400"), "I-АП623400"),
+                ("I-АП", Data::Float(623400.0), "I-АП623400"),
+                ("I-AП", Data::Int(23400), "I-АП023400"),
+            ] {
+                let read = accepted(row(sex, series, number));
+                assert_eq!(read.applicant.sex, expected);
+                assert_eq!(read.applicant.passport.as_deref(), Some(stored), "{series}");
+                assert_eq!(read.applicant.tax_number, None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_series_column_beside_a_passport_column_is_joined_to_it() {
+        let sheet = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Стать", Field::Sex),
+            ("Паспорт серія", Field::PassportSeries),
+            ("Паспорт №", Field::Passport),
+            ("Категорія", Field::Category),
+        ];
+        let row = |series: &str, number: &str| {
+            read_row(
+                &sheet,
+                &[
+                    "Ткаченко Марко Іванович",
+                    "02.03.2015",
+                    "хл.",
+                    series,
+                    number,
+                    "УБД",
+                ],
+            )
+        };
+        let read = accepted(row("І-АП", "123456"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123456"));
+        let read = accepted(row("", "I-АП 123457"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123457"));
+        let read = accepted(row("МК", "І-АП 123458"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123458"));
+        let why = refused(row("І-АП", "1234"));
+        assert!(
+            why.en
+                .contains("column E \"Паспорт №\": series \"І-АП\", number \"1234\" is not an identity document"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_passport_header_merged_over_series_and_number() {
+        let sheet = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Стать", Field::Sex),
+            ("Паспорт", Field::Passport),
+            ("", Field::Photo),
+            ("Категорія", Field::Category),
+        ];
+        // The photo column stands for a column no field is placed in.
+        let headers: Vec<(&str, Field)> = sheet.to_vec();
+        let columns: BTreeMap<Field, usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, f))| *f != Field::Photo)
+            .map(|(i, (_, f))| (*f, i))
+            .collect();
+        let names: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
+        let today = date(2026, 11, 26);
+        let config = Config::default_config();
+        let mut ctx = RowContext::new(&config, &columns, &names, Path::new("."), today);
+        ctx.fallback = Some(config.city.community.clone());
+        let row = |series: &str, number: &str| -> Vec<Data> {
+            [
+                "Ткаченко Марко Іванович",
+                "02.03.2015",
+                "хл.",
+                series,
+                number,
+                "дитина з багатодітної сім'ї",
+            ]
+            .iter()
+            .map(|c| Data::String(c.to_string()))
+            .collect()
+        };
+        let read = accepted(ctx.read(&row("І - АП", "№ 123456")));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123456"));
+        let read = accepted(ctx.read(&row("I-АП 123457", "")));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123457"));
+        let why = refused(ctx.read(&row("І-АП", "12")));
+        assert!(
+            why.en.contains(
+                "column D \"Паспорт\": series \"І-АП\", number \"12\" is not an identity document"
+            ),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_birth_certificate_in_the_tax_number_column_is_the_childs_identity() {
+        let row = |born: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Ткаченко Марко Іванович",
+                    born,
+                    "хл.",
+                    "свідоцтво про народження І-АП № 123456",
+                    "",
+                    "",
+                    "дитина з багатодітної сім'ї",
+                    "",
+                ],
+            )
+        };
+        let read = accepted(row("02.03.2015"));
+        assert_eq!(read.applicant.passport.as_deref(), Some("I-АП123456"));
+        let why = refused(row("02.03.1995"));
+        assert!(
+            why.en.contains("column D \"РНОКПП\": \"свідоцтво про народження І-АП № 123456\" is a birth certificate, but the person is 14 or older"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_birth_certificate_in_one_identity_cell() {
+        let sheet = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Стать", Field::Sex),
+            ("Документ, що посвідчує особу", Field::Passport),
+            ("Категорія", Field::Category),
+        ];
+        for cell in [
+            "свідоцтво про народження І-АП № 123456",
+            "св-во про народж. І-АП 123456",
+            "І-АП №123456",
+            "I-АП 123456",
+            "І - АП № 123456",
+        ] {
+            let read = accepted(read_row(
+                &sheet,
+                &[
+                    "Ткаченко Марія Іванівна",
+                    "2.3.2015",
+                    "дівчинка",
+                    cell,
+                    "дитина з багатодітної сім'ї",
+                ],
+            ));
+            assert_eq!(
+                read.applicant.passport.as_deref(),
+                Some("I-АП123456"),
+                "{cell}"
+            );
+            assert_eq!(read.applicant.sex, Sex::Female);
+        }
+    }
+
+    #[test]
+    fn a_refused_tax_number_in_any_case_needs_the_passport() {
+        let row = |tax: &str, series: &str, number: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Шевчук Ганна Миколаївна",
+                    "05.07.1949",
+                    "ж",
+                    tax,
+                    series,
+                    number,
+                    "УБД",
+                    "",
+                ],
+            )
+        };
+        for tax in [
+            "ВІДМОВА",
+            "Відмова",
+            "відмова",
+            "ВIДМОВА",
+            "відмова від РНОКПП",
+            "відмовився від коду",
+            "Відмовилася від ІПН",
+            "не має (релігійні переконання)",
+            "відмова (релігійні переконання)",
+            "ВІДМОВА (РЕЛІГІЙНІ ПЕРЕКОНАННЯ)",
+            "релігійні переконання",
+            "відмова, паспорт МК 512345",
+        ] {
+            let read = accepted(row(tax, "МК", "512345"));
+            assert_eq!(read.applicant.tax_number, None, "{tax}");
+            assert_eq!(
+                read.applicant.passport.as_deref(),
+                Some("МК512345"),
+                "{tax}"
+            );
+        }
+        let why = refused(row("ВІДМОВА", "", ""));
+        assert!(
+            why.en.contains("column D \"РНОКПП\": \"ВІДМОВА\" is a refusal of the tax number; the person is then identified by the passport, and there is none"),
+            "{why}"
+        );
+        assert!(
+            why.uk.contains("\"ВІДМОВА\" — відмова від РНОКПП; тоді особу встановлюють за паспортом, а його не вказано"),
+            "{}",
+            why.uk
+        );
+    }
+
+    #[test]
+    fn a_tax_number_keeps_no_text_marker_or_stray_space() {
+        let tax = identity::make_tax_number(date(1951, 3, 12), Sex::Male, 7).unwrap();
+        for written in [
+            format!("'{tax}"),
+            format!("’{tax}"),
+            format!("‘{tax}"),
+            format!("`{tax}"),
+            format!("\"{tax}\""),
+            format!("«{tax}»"),
+            format!("{tax}   "),
+            format!("'{tax} "),
+            format!("\u{200b}{tax}\u{feff}"),
+            format!("{tax}\u{a0}"),
+            format!("ІПН: {tax}"),
+            format!("РНОКПП № {tax}"),
+            format!("іпн {tax}"),
+        ] {
+            let read = accepted(read_row(
+                &SHEET,
+                &[
+                    "Коваленко Петро Іванович",
+                    "12.03.1951",
+                    "ч",
+                    &written,
+                    "",
+                    "",
+                    "УБД",
+                    "",
+                ],
+            ));
+            assert_eq!(
+                read.applicant.tax_number.as_deref(),
+                Some(tax.as_str()),
+                "{written:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_birth_date_saved_as_an_excel_serial_is_read_and_said() {
+        let row = |born: &str| {
+            read_row(
+                &SHEET,
+                &[
+                    "Коваленко Петро Іванович",
+                    born,
+                    "ч",
+                    "",
+                    "МК",
+                    "512345",
+                    "УБД",
+                    "",
+                ],
+            )
+        };
+        for born in ["19432", "19432.0"] {
+            let read = accepted(row(born));
+            assert_eq!(read.applicant.birth_date, date(1953, 3, 14));
+            let said = Why::join(&read.warnings);
+            assert!(
+                said.en.contains(&format!(
+                    "column B \"Дата народження\": read {born} as an Excel date serial: 1953-03-14"
+                )),
+                "{said}"
+            );
+        }
+        let why = refused(row("60"));
+        assert!(
+            why.en.contains("column B \"Дата народження\": \"60\""),
+            "{why}"
+        );
+        assert!(refused(row("99999")).en.contains("\"99999\""));
     }
 
     #[test]

@@ -106,7 +106,83 @@ fn excel_serial_date(serial: f64, is_1904: bool) -> Option<NaiveDate> {
 /// ISO date (ODS), or text as a clerk types it: `28.02.1948`, `5.3.52`,
 /// `1948-02-28`, `28/02/1948`.
 pub fn date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
+    date_noted(cell, kind, today).map(|(d, _)| d)
+}
+
+/// A date from a cell, with a note for the clerk when the text was an
+/// Excel date serial (a date column of a workbook saved as CSV: «19432»).
+pub fn date_noted(
+    cell: &Data,
+    kind: DateKind,
+    today: NaiveDate,
+) -> Result<(NaiveDate, Option<Why>), Why> {
+    if let Data::String(s) = cell
+        && let Some(read) = text_serial(s.trim(), kind, today)
+    {
+        return read.map(|(d, note)| (d, Some(note)));
+    }
+    cell_date(cell, kind, today).map(|d| (d, None))
+}
+
+/// The last serial Excel's 1900 system gives a date this century
+/// (2099-12-31).
+const LAST_SERIAL: u64 = 73_050;
+
+/// A date written as the Excel serial a General-formatted date becomes in
+/// CSV: whole days, `1` being 1900-01-01, with Excel's 29 February 1900
+/// (serial 60) that never was. `None` when the text is not a whole number.
+fn text_serial(s: &str, kind: DateKind, today: NaiveDate) -> Option<Result<(NaiveDate, Why), Why>> {
+    let whole = match s.split_once(['.', ',']) {
+        Some((w, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => w,
+        Some(_) => return None,
+        None => s,
+    };
+    if whole.is_empty() || whole.len() > 9 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = whole.parse().ok()?;
+    if year_alone(n) {
+        return Some(Err(only_a_year(s)));
+    }
+    let date = match n {
+        // Excel's 29 February 1900.
+        60 => return Some(Err(not_a_date(s))),
+        1..=59 => NaiveDate::from_ymd_opt(1899, 12, 31)? + chrono::Days::new(n),
+        61..LAST_SERIAL => NaiveDate::from_ymd_opt(1899, 12, 30)? + chrono::Days::new(n),
+        _ => return Some(Err(not_a_date(s))),
+    };
+    if kind == DateKind::Past && date > today {
+        return Some(Err(not_a_date(s)));
+    }
+    let (uk, iso) = (date.format("%d.%m.%Y"), date.format("%Y-%m-%d"));
+    Some(Ok((
+        date,
+        why!(
+            "{s} прочитано як порядковий номер дати Excel: {uk}; перевірте дату",
+            "read {s} as an Excel date serial: {iso}; check the date"
+        ),
+    )))
+}
+
+/// A whole number that reads as a year (1800 to 2100) rather than a day
+/// of 1904 or 1905.
+fn year_alone(n: u64) -> bool {
+    (1800..=2100).contains(&n)
+}
+
+fn only_a_year(s: &str) -> Why {
+    why!(
+        "{s:?} — лише рік; очікується повна дата на зразок 28.02.1948",
+        "{s:?} is only a year; expected a full date like 28.02.1948"
+    )
+}
+
+fn cell_date(cell: &Data, kind: DateKind, today: NaiveDate) -> Result<NaiveDate, Why> {
     match cell {
+        Data::Float(f) if f.fract() == 0.0 && year_alone(*f as u64) => {
+            Err(only_a_year(&f.to_string()))
+        }
+        Data::Int(i) if year_alone(*i as u64) => Err(only_a_year(&i.to_string())),
         Data::DateTime(dt) => {
             let (y, m, d, ..) = dt.to_ymd_hms_milli();
             NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d)).ok_or_else(|| {
@@ -220,10 +296,13 @@ fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDat
             let [d, m, y] = parts.as_slice() else {
                 return Err(bad());
             };
-            if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(month) = roman_month(m) {
+                (*d, month, *y)
+            } else if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
+            } else {
+                (*d, m.parse().map_err(|_| bad())?, *y)
             }
-            (*d, m.parse().map_err(|_| bad())?, *y)
         }
     };
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
@@ -238,6 +317,23 @@ fn text_date(written: &str, kind: DateKind, today: NaiveDate) -> Result<NaiveDat
             "{written:?} is not a real date (day {day}, month {m}, year {year})"
         )
     })
+}
+
+/// A month in Roman numerals, as older documents write it («12.III.1951»),
+/// in Latin letters or their Cyrillic look-alikes.
+fn roman_month(m: &str) -> Option<u32> {
+    let latin: String = m
+        .chars()
+        .map(|c| match c.to_ascii_uppercase() {
+            'І' | 'і' => 'I',
+            'Х' | 'х' => 'X',
+            c => c,
+        })
+        .collect();
+    const ROMAN: [&str; 12] = [
+        "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+    ];
+    ROMAN.iter().position(|r| *r == latin).map(|i| i as u32 + 1)
 }
 
 /// A year written with four digits, or two: a birth date is in the past
@@ -669,17 +765,23 @@ pub fn sex(raw: &str) -> Option<crate::identity::Sex> {
     if key.is_empty() || raw.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
+    let letters = key.chars().count();
+    // A child's sex is written boy or girl: at least «хл.», «дів.».
     [
-        ("чоловіча", Sex::Male),
-        ("чоловічий", Sex::Male),
-        ("чоловік", Sex::Male),
-        ("жіноча", Sex::Female),
-        ("жіночий", Sex::Female),
-        ("жінка", Sex::Female),
+        ("чоловіча", Sex::Male, 1),
+        ("чоловічий", Sex::Male, 1),
+        ("чоловік", Sex::Male, 1),
+        ("жіноча", Sex::Female, 1),
+        ("жіночий", Sex::Female, 1),
+        ("жінка", Sex::Female, 1),
+        ("хлопчик", Sex::Male, 2),
+        ("хлопець", Sex::Male, 2),
+        ("дівчинка", Sex::Female, 3),
+        ("дівчина", Sex::Female, 3),
     ]
     .into_iter()
-    .find(|(full, _)| full.starts_with(key.as_str()))
-    .map(|(_, s)| s)
+    .find(|(full, _, least)| letters >= *least && full.starts_with(key.as_str()))
+    .map(|(_, s, _)| s)
 }
 
 /// What identifies a person: a passport booklet, an ID card, or a child's
@@ -706,8 +808,29 @@ pub struct IdRead {
     pub unzr: Option<String>,
 }
 
+/// The text without what a spreadsheet or a clerk puts around a value:
+/// Excel's leading apostrophe that marks text («'1234567890»), quotes
+/// around it, and invisible characters (zero-width spaces, a BOM, a soft
+/// hyphen); spaces squeezed.
+pub fn unmarked(raw: &str) -> String {
+    let visible: String = raw
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+            )
+        })
+        .collect();
+    let s = crate::text::squeeze(&visible);
+    let s = s.trim_start_matches(['\'', '’', '‘', '`', 'ʼ']);
+    s.trim_matches(['"', '«', '»', '“', '”', '„'])
+        .trim()
+        .to_string()
+}
+
 /// Words written around a document's series and number.
-const ID_WORDS: [&str; 28] = [
+const ID_WORDS: &[&str] = &[
     "серія",
     "серії",
     "сер",
@@ -736,7 +859,17 @@ const ID_WORDS: [&str; 28] = [
     "книжечки",
     "зразка",
     "старого",
+    "n",
+    "no",
+    "іd",
+    "запис",
+    "запису",
+    "свід",
 ];
+
+/// Cut words of «свідоцтво про народження» that could be a passport's
+/// series: words only beside «про» («св. про нар.»).
+const BIRTH_WORDS: &[&str] = &["св", "нар"];
 
 /// The part of an identity cell before the issuing authority and date
 /// («МК 512345, виданий Павлоградським МВ УМВС 12.03.1999», «орган 1223»).
@@ -777,31 +910,35 @@ fn take_unzr(text: &str) -> (String, Option<String>) {
     (text.to_string(), None)
 }
 
-/// «І-АП № 123456»: a Roman numeral, a dash, two Cyrillic letters and six
-/// digits; stored as `I-АП123456`.
+/// «І-АП № 123456»: a Roman numeral (I, V, X, in Latin or Cyrillic
+/// letters), a dash (or none), two Cyrillic letters and six digits; stored
+/// as `I-АП123456`.
 fn birth_certificate(cleaned: &str) -> Option<String> {
-    let (roman, rest) = cleaned.split_once('-')?;
-    let roman: String = roman
+    let chars: Vec<char> = cleaned
         .chars()
+        .filter(|&c| c != '-')
+        .flat_map(char::to_uppercase)
+        .collect();
+    let letters = chars.len().checked_sub(6)?;
+    if letters < 3 || !chars[letters..].iter().all(char::is_ascii_digit) {
+        return None;
+    }
+    let roman: String = chars[..letters - 2]
+        .iter()
         .map(|c| match c {
-            'І' | 'і' | 'i' | 'I' | '1' => Some('I'),
-            'V' | 'v' => Some('V'),
-            'Х' | 'х' | 'X' | 'x' => Some('X'),
+            'І' | 'I' | '1' => Some('I'),
+            'V' => Some('V'),
+            'Х' | 'X' => Some('X'),
             _ => None,
         })
         .collect::<Option<String>>()?;
-    let rest: Vec<char> = rest
-        .chars()
-        .flat_map(char::to_uppercase)
-        .map(|c| crate::text::cyrillic_lookalike(c).unwrap_or(c))
+    let series: String = chars[letters - 2..letters]
+        .iter()
+        .map(|&c| crate::text::cyrillic_lookalike(c).unwrap_or(c))
         .collect();
-    let letters_ok = rest.len() == 8
-        && rest[..2]
-            .iter()
-            .all(|c| ('А'..='Я').contains(c) || matches!(c, 'І' | 'Ї' | 'Є' | 'Ґ'))
-        && rest[2..].iter().all(char::is_ascii_digit);
-    (!roman.is_empty() && roman.len() <= 4 && letters_ok)
-        .then(|| format!("{roman}-{}", rest.iter().collect::<String>()))
+    let cyrillic = |c: char| ('А'..='Я').contains(&c) || matches!(c, 'І' | 'Ї' | 'Є' | 'Ґ');
+    let digits: String = chars[letters..].iter().collect();
+    (roman.len() <= 4 && series.chars().all(cyrillic)).then(|| format!("{roman}-{series}{digits}"))
 }
 
 /// A document's series and number as written (one cell or two): a booklet
@@ -809,26 +946,35 @@ fn birth_certificate(cleaned: &str) -> Option<String> {
 /// 19510312-01234)», the series column holding «ID» or a dash, or a birth
 /// certificate «І-АП № 123456». `None` when it is none of them.
 pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
-    let series = series.filter(|s| !says_none(s)).unwrap_or("");
-    let joined = format!("{series} {}", before_issuer(number));
-    let (text, unzr) = take_unzr(&joined);
+    let series = series.map(unmarked).filter(|s| !says_none(s));
+    let joined = format!(
+        "{} {}",
+        series.unwrap_or_default(),
+        before_issuer(&unmarked(number))
+    );
+    let (text, unzr) = take_unzr(&joined.replace(['–', '—', '‐', '‑', '−'], "-"));
+    let about_birth = text.to_lowercase().split_whitespace().any(|w| w == "про");
     let words: Vec<String> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')'))
-        .map(|w| w.trim_matches('.').to_string())
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')' | '/' | ';')
+        })
+        .map(|w| w.trim_matches(['.', '\'', '’', '"', '«', '»']).to_string())
         .filter(|w| !w.is_empty())
         .filter(|w| {
             let key = w.to_lowercase();
-            !ID_WORDS.contains(&key.as_str()) && !key.split('-').all(|p| ID_WORDS.contains(&p))
+            let word = |k: &str| ID_WORDS.contains(&k) || (about_birth && BIRTH_WORDS.contains(&k));
+            !word(&key) && !key.split('-').all(word)
         })
         .collect();
-    let cleaned = words.concat();
-    if let Some(b) = birth_certificate(&cleaned) {
+    let concat = words.concat();
+    let cleaned = concat.trim_start_matches('-');
+    if let Some(b) = birth_certificate(cleaned) {
         return Some(IdRead {
             document: IdDocument::BirthCertificate(b),
             unzr,
         });
     }
-    crate::identity::parse_passport(&cleaned).map(|p| IdRead {
+    crate::identity::parse_passport(cleaned).map(|p| IdRead {
         document: IdDocument::Passport(p),
         unzr,
     })
@@ -1130,8 +1276,107 @@ mod tests {
             assert_eq!(sex(raw), Some(expected), "{raw}");
         }
         assert_eq!(sex("чоловічо-жіноча"), None);
+        assert_eq!(sex("х"), None);
+        assert_eq!(sex("д"), None);
         assert_eq!(sex("1"), None);
         assert_eq!(sex(""), None);
+    }
+
+    #[test]
+    fn a_childs_sex_is_written_boy_or_girl() {
+        use crate::identity::Sex;
+        for (raw, expected) in [
+            ("хл.", Sex::Male),
+            ("хл", Sex::Male),
+            ("Хл.", Sex::Male),
+            ("ХЛ", Sex::Male),
+            ("хлопч.", Sex::Male),
+            ("хлопчик", Sex::Male),
+            ("Хлопчик", Sex::Male),
+            ("дів.", Sex::Female),
+            ("Дів", Sex::Female),
+            ("ДІВ.", Sex::Female),
+            ("дівч.", Sex::Female),
+            ("дівчинка", Sex::Female),
+            ("Дівчинка", Sex::Female),
+        ] {
+            assert_eq!(sex(raw), Some(expected), "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_date_typed_as_an_excel_serial_is_read_with_a_note() {
+        let s = |v: &str| Data::String(v.into());
+        for (text, expected) in [
+            ("19432", d(1953, 3, 14)),
+            ("19432.0", d(1953, 3, 14)),
+            (" 19432 ", d(1953, 3, 14)),
+            ("17591", d(1948, 2, 28)),
+            ("61", d(1900, 3, 1)),
+            ("59", d(1900, 2, 28)),
+            ("2", d(1900, 1, 2)),
+        ] {
+            let (date, note) = date_noted(&s(text), DateKind::Past, TODAY()).unwrap();
+            assert_eq!(date, expected, "{text}");
+            let note = note.expect("a note");
+            let shown = expected.format("%Y-%m-%d");
+            assert!(
+                note.en.contains(&format!(
+                    "read {} as an Excel date serial: {shown}",
+                    text.trim()
+                )),
+                "{note}"
+            );
+            assert!(
+                note.uk.contains("як порядковий номер дати Excel"),
+                "{}",
+                note.uk
+            );
+        }
+        // No 29 February 1900 (Excel's leap-year bug), nothing after today,
+        // nothing a year alone or a date without its dots could be.
+        for text in [
+            "60", "0", "-5", "73050", "46353", "1951", "12031951", "19432.5", "1e4",
+        ] {
+            let e = date(&s(text), DateKind::Past, TODAY()).unwrap_err();
+            assert!(e.en.contains(&format!("{text:?}")), "{text}: {e}");
+        }
+        let e = date(&s("1951"), DateKind::Past, TODAY()).unwrap_err();
+        assert!(e.en.contains("only a year"), "{e}");
+        // A real date cell needs no note.
+        assert_eq!(
+            date_noted(&Data::Float(17591.0), DateKind::Past, TODAY()),
+            Ok((d(1948, 2, 28), None))
+        );
+        assert_eq!(
+            date_noted(&s("28.02.1948"), DateKind::Past, TODAY()),
+            Ok((d(1948, 2, 28), None))
+        );
+    }
+
+    #[test]
+    fn dates_with_the_year_word_and_two_digit_years() {
+        let s = |v: &str| Data::String(v.into());
+        for (text, expected) in [
+            ("23.07.85", d(1985, 7, 23)),
+            ("12.03.1951 р.", d(1951, 3, 12)),
+            ("12.03.1951р.", d(1951, 3, 12)),
+            ("12.03.1951 року", d(1951, 3, 12)),
+            ("5 лютого 1962 р.", d(1962, 2, 5)),
+            ("5 лютого 1962р.", d(1962, 2, 5)),
+            ("05 лютого 1962 року", d(1962, 2, 5)),
+            ("«5» лютого 1962 р.", d(1962, 2, 5)),
+            ("12.III.1951", d(1951, 3, 12)),
+            ("12.ІІІ.1951 р.", d(1951, 3, 12)),
+            ("1.XII.49", d(1949, 12, 1)),
+            ("01.ix.1960", d(1960, 9, 1)),
+        ] {
+            assert_eq!(
+                date(&s(text), DateKind::Past, TODAY()),
+                Ok(expected),
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -1215,6 +1460,53 @@ mod tests {
         );
         assert_eq!(id(None, "паспорт старого зразка МК 512345"), booklet);
         assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
+        for (series, number) in [
+            (None, "свідоцтво про народження І-АП № 123456"),
+            (None, "св-во про народж. І-АП 123456"),
+            (None, "І-АП №123456"),
+            (None, "I-АП 123456"),
+            (None, "І - АП № 123456"),
+            (None, "І–АП № 123456"),
+            (None, "Свідоцтво про народження серія І-АП номер 123456"),
+            (
+                None,
+                "свідоцтво про народження серії І-АП № 123456, видане 12.03.2015",
+            ),
+            (None, "I-AП N 123456"),
+            (Some("І-АП"), "123456"),
+            (Some("І - АП"), "№ 123456"),
+            (Some("I-АП"), "123456"),
+            (Some("I-AП"), "№123456"),
+            (Some("серія І-АП"), "№ 123456"),
+        ] {
+            assert_eq!(id(series, number), cert, "{series:?} {number}");
+        }
+        let other = |s: &str| Some(IdDocument::BirthCertificate(s.to_string()));
+        assert_eq!(id(Some("ІІ-КГ"), "623400"), other("II-КГ623400"));
+        assert_eq!(id(None, "ХІІ-ОЕ 000123"), other("XII-ОЕ000123"));
+        for written in [
+            "св. про народж. І-АП №123456",
+            "свід. про нар. І-АП 123456",
+            "ІАП 123456",
+            "I АП 123456",
+            "1-АП 123456",
+        ] {
+            assert_eq!(id(None, written), cert, "{written}");
+        }
+        assert_eq!(id(Some("І"), "АП 123456"), cert);
+        assert_eq!(id(None, "МК/512345"), booklet);
+        assert_eq!(id(None, "ІD 002345678"), card);
+        assert_eq!(
+            id(None, "ID картка №002345678, запис № 19510312-01234"),
+            card
+        );
+        assert_eq!(id(None, "АВ 12345"), None);
+        assert_eq!(
+            id(Some("СВ"), "123456"),
+            Some(IdDocument::Passport(Passport::Booklet("СВ123456".into())))
+        );
+        assert_eq!(id(None, "'МК512345"), booklet);
+        assert_eq!(id(Some("'МК"), "'512345"), booklet);
         assert_eq!(id(Some("МК"), "5123"), None);
         assert_eq!(id(None, "А123456"), None);
         assert_eq!(id(None, "ID 12345"), None);
@@ -1261,6 +1553,45 @@ mod tests {
                 Ok(born),
                 "{}", written
             );
+        }
+
+        #[test]
+        fn sex_words_cut_short_in_any_case(
+            word in prop::sample::select(vec![
+                ("чоловіча", 1usize, true),
+                ("жіноча", 1, false),
+                ("хлопчик", 2, true),
+                ("дівчинка", 3, false),
+            ]),
+            cut in 0usize..8,
+            upper in any::<bool>(),
+            dot in any::<bool>(),
+        ) {
+            let (full, least, male) = word;
+            let n = least + cut % (full.chars().count() - least + 1);
+            let mut written: String = full.chars().take(n).collect();
+            if upper {
+                written = written.to_uppercase();
+            }
+            if dot {
+                written.push('.');
+            }
+            let expected = if male { crate::identity::Sex::Male } else { crate::identity::Sex::Female };
+            prop_assert_eq!(sex(&written), Some(expected), "{}", written);
+        }
+
+        #[test]
+        fn excel_serials_typed_as_text_read_back(days in 0i64..46_000, dot in any::<bool>()) {
+            let born = d(1900, 3, 1) + chrono::Duration::days(days);
+            let serial = (born - d(1899, 12, 30)).num_days();
+            prop_assume!(!year_alone(serial as u64));
+            let written = if dot { format!("{serial}.0") } else { serial.to_string() };
+            let (got, note) =
+                date_noted(&Data::String(written.clone()), DateKind::Past, TODAY()).unwrap();
+            prop_assert_eq!(got, born);
+            let said = format!("read {written} as");
+            prop_assert!(note.unwrap().en.contains(&said));
+            prop_assert_eq!(date(&Data::Float(serial as f64), DateKind::Past, TODAY()), Ok(born));
         }
 
         #[test]
@@ -1366,6 +1697,40 @@ mod tests {
             prop_assert_eq!(
                 id_document(None, &format!("{roman}-{series} № {number}")).map(|r| r.document),
                 Some(IdDocument::BirthCertificate(format!("{latin}-{series}{number}")))
+            );
+        }
+
+        #[test]
+        fn birth_certificates_in_every_written_form(
+            roman in prop::sample::select(vec!["І", "II", "ІІІ", "IV", "V", "VI", "ІХ", "X", "ХІІ"]),
+            a in prop::sample::select(vec!['А', 'В', 'Е', 'К', 'М', 'Н', 'О', 'Р', 'С', 'Т', 'Ж', 'П', 'Л']),
+            b in prop::sample::select(vec!['А', 'Б', 'Г', 'Д', 'К', 'П', 'Р', 'Т', 'Ю', 'Я']),
+            n in 0u32..1_000_000,
+            form in 0usize..7,
+            latin in any::<bool>(),
+        ) {
+            let to_latin = |c: char| match c {
+                'А' => 'A', 'В' => 'B', 'Е' => 'E', 'К' => 'K', 'М' => 'M', 'Н' => 'H',
+                'О' => 'O', 'Р' => 'P', 'С' => 'C', 'Т' => 'T', 'І' => 'I', 'Х' => 'X',
+                c => c,
+            };
+            let typed = |s: String| if latin { s.chars().map(to_latin).collect() } else { s };
+            let series = typed(format!("{a}{b}"));
+            let roman_typed = typed(roman.to_string());
+            let number = format!("{n:06}");
+            let (s, num): (Option<String>, String) = match form {
+                0 => (None, format!("свідоцтво про народження {roman_typed}-{series} № {number}")),
+                1 => (None, format!("св-во про народж. {roman_typed}-{series} {number}")),
+                2 => (None, format!("{roman_typed} - {series} №{number}")),
+                3 => (None, format!("{roman_typed}–{series} {number}")),
+                4 => (Some(format!("{roman_typed}-{series}")), number.clone()),
+                5 => (Some(format!("{roman_typed} - {series}")), format!("№ {number}")),
+                _ => (None, format!("{roman_typed}{series} {number}")),
+            };
+            let stored: String = roman.chars().map(to_latin).collect();
+            prop_assert_eq!(
+                id_document(s.as_deref(), &num).map(|r| r.document),
+                Some(IdDocument::BirthCertificate(format!("{stored}-{a}{b}{number}")))
             );
         }
 
