@@ -190,6 +190,16 @@ impl Field {
                 "паспорт серія",
                 "паспорт, серія",
                 "серія",
+                // A document that may be a passport, an ID card or a
+                // child's birth certificate.
+                "серія документа",
+                "серія документу",
+                "серія док",
+                "документ серія",
+                "документ, серія",
+                "серія свідоцтва",
+                "серія свідоцтва про народження",
+                "серія паспорта (свідоцтва)",
                 "passport series",
             ],
             Field::PassportNumber => &[
@@ -199,6 +209,16 @@ impl Field {
                 "паспорт номер",
                 "паспорт, номер",
                 "номер",
+                "номер документа",
+                "номер документу",
+                "номер док",
+                "№ документа",
+                "документ номер",
+                "документ, номер",
+                "номер свідоцтва",
+                "№ свідоцтва",
+                "номер свідоцтва про народження",
+                "номер паспорта (свідоцтва)",
             ],
             Field::BenefitDocument => &[
                 "посвідчення",
@@ -718,6 +738,31 @@ mod tests {
             assert_eq!(syn.field(h), Some(f), "{h}");
         }
         assert_eq!(syn.field("Примітка"), None);
+    }
+
+    #[test]
+    fn a_document_split_in_series_and_number_is_read_whatever_the_document() {
+        let syn = Synonyms::new(&BTreeMap::new());
+        for (h, f) in [
+            ("Серія документа", Field::PassportSeries),
+            ("Серія док.", Field::PassportSeries),
+            ("Документ, серія", Field::PassportSeries),
+            ("Серія свідоцтва", Field::PassportSeries),
+            ("Номер документа", Field::PassportNumber),
+            ("№ свідоцтва", Field::PassportNumber),
+            ("Номер свідоцтва про народження", Field::PassportNumber),
+        ] {
+            assert_eq!(syn.field(h), Some(f), "{h}");
+        }
+    }
+
+    #[test]
+    fn unread_headers_are_offered_their_nearest_fields() {
+        let syn = Synonyms::new(&BTreeMap::new());
+        assert!(syn.nearest("Вид пільг").contains(&Field::Category));
+        assert!(syn.nearest("Дата нарож.").contains(&Field::BirthDate));
+        assert!(syn.nearest("Військове звання").is_empty());
+        assert!(syn.nearest("").is_empty());
     }
 
     #[test]
