@@ -60,7 +60,7 @@ pub struct Candidate {
 
 /// Reads every file's headers and reference columns; writes nothing.
 pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns>, Error> {
-    let synonyms = Synonyms::new(&config.intake.synonyms);
+    let synonyms = Synonyms::of(&config.intake);
     let (categories, communities, sexes) = (
         config.category_vocabulary(),
         config.community_vocabulary(),
@@ -92,9 +92,14 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                         column: column_letter(c),
                         header: n.clone(),
                         field,
-                        taught: taught::used(&config.intake, Kind::Header, n).is_some(),
+                        taught: field.is_some() && synonyms.is_taught(n),
                         nearest: if field.is_none() {
-                            synonyms.nearest(n).into_iter().map(Field::key).collect()
+                            synonyms
+                                .nearest(n)
+                                .into_iter()
+                                .filter(|f| !head.columns.contains_key(f))
+                                .map(Field::key)
+                                .collect()
                         } else {
                             Vec::new()
                         },

@@ -200,6 +200,8 @@ impl Field {
                 "серія свідоцтва",
                 "серія свідоцтва про народження",
                 "серія паспорта (свідоцтва)",
+                "свідоцтво про народження серія",
+                "свідоцтво серія",
                 "passport series",
             ],
             Field::PassportNumber => &[
@@ -219,6 +221,10 @@ impl Field {
                 "№ свідоцтва",
                 "номер свідоцтва про народження",
                 "номер паспорта (свідоцтва)",
+                "свідоцтво про народження номер",
+                "свідоцтво про народження №",
+                "свідоцтво номер",
+                "свідоцтво №",
             ],
             Field::BenefitDocument => &[
                 "посвідчення",
@@ -386,6 +392,9 @@ impl Field {
 #[derive(Debug, Clone)]
 pub struct Synonyms {
     by_key: HashMap<String, Field>,
+    /// Headers clerks taught (`kartka vocab add header`): read after the
+    /// names kartka knows, so never displacing a column they place.
+    taught: HashMap<String, Field>,
 }
 
 impl Synonyms {
@@ -408,7 +417,26 @@ impl Synonyms {
                 }
             }
         }
-        Synonyms { by_key }
+        Synonyms {
+            by_key,
+            taught: HashMap::new(),
+        }
+    }
+
+    /// The names kartka knows, kartka.toml's, and what clerks taught.
+    pub fn of(settings: &super::settings::IntakeSettings) -> Synonyms {
+        let mut synonyms = Synonyms::new(&settings.synonyms);
+        for a in &settings.taught {
+            if a.kind != super::taught::Kind::Header {
+                continue;
+            }
+            if let Some(field) = Field::ALL.iter().find(|f| f.key() == a.code) {
+                let key = header_key(&a.written);
+                synonyms.taught.insert(bare(&key), *field);
+                synonyms.taught.insert(key, *field);
+            }
+        }
+        synonyms
     }
 
     /// The field a header cell names: the text as written (up to case,
@@ -418,13 +446,57 @@ impl Synonyms {
     /// номер) / ID-картка"), else its leading words ("Середньомісячний
     /// дохід сім'ї за 6 місяців").
     pub fn field(&self, header: &str) -> Option<Field> {
+        self.placed(header).map(|(field, _)| field)
+    }
+
+    /// The field and how surely: 0, a name kartka or kartka.toml knows; 1,
+    /// a header a clerk taught; 2, one side of a slash or leading words.
+    fn placed(&self, header: &str) -> Option<(Field, u8)> {
         let key = header_key(header);
         if key.is_empty() {
             return None;
         }
+        let taught = || {
+            self.taught
+                .get(&key)
+                .or_else(|| self.taught.get(&bare(&key)))
+                .copied()
+        };
         self.whole(&key)
-            .or_else(|| self.one_side(&key))
-            .or_else(|| self.leading_words(&key))
+            .map(|f| (f, 0))
+            .or_else(|| taught().map(|f| (f, 1)))
+            .or_else(|| self.one_side(&key).map(|f| (f, 2)))
+            .or_else(|| self.leading_words(&key).map(|f| (f, 2)))
+            .or_else(|| self.cut_short(&key).map(|f| (f, 2)))
+    }
+
+    /// Words cut short («ДОК. ПОСВ. ОСОБУ», «Контактн. тел.»): two words or
+    /// more, each the beginning of the same word of one field's name, the
+    /// small words («що», «про») left out; one field only.
+    fn cut_short(&self, key: &str) -> Option<Field> {
+        let short = content_words(&without_brackets(key));
+        if short.len() < 2 {
+            return None;
+        }
+        let fields: BTreeSet<Field> = self
+            .by_key
+            .iter()
+            .filter(|(name, _)| {
+                let full = content_words(name);
+                full.len() == short.len()
+                    && full
+                        .iter()
+                        .zip(&short)
+                        .all(|(f, s)| s.chars().count() >= 2 && f.starts_with(s.as_str()))
+            })
+            .map(|(_, f)| *f)
+            .collect();
+        (fields.len() == 1).then(|| *fields.iter().next().expect("one"))
+    }
+
+    /// Was this header placed by an answer a clerk taught?
+    pub fn is_taught(&self, header: &str) -> bool {
+        self.placed(header).is_some_and(|(_, how)| how == 1)
     }
 
     /// For a header no rule places: the fields whose header names are
@@ -541,6 +613,17 @@ pub(crate) fn header_key(raw: &str) -> String {
     .to_string()
 }
 
+/// A header's words but the small ones a shortened header leaves out.
+fn content_words(key: &str) -> Vec<String> {
+    const SMALL: [&str; 12] = [
+        "що", "який", "яка", "про", "з", "із", "і", "й", "та", "у", "в", "для",
+    ];
+    key.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != 'ʼ')
+        .filter(|w| !w.is_empty() && !SMALL.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Letters and digits only: "П.І.Б." and "П І Б" are "піб".
 fn bare(key: &str) -> String {
     key.chars().filter(|c| c.is_alphanumeric()).collect()
@@ -621,31 +704,39 @@ pub fn find_header<'a>(
     best
 }
 
-/// The fields a row's cells name, each at its first column.
+/// The fields a row's cells name: for each, the column that names it most
+/// surely (`Synonyms::placed`), the first of equals.
 fn row_fields(row: &[Data], synonyms: &Synonyms) -> BTreeMap<Field, usize> {
-    let mut columns = BTreeMap::new();
+    let mut best: BTreeMap<Field, (u8, usize)> = BTreeMap::new();
     for (c, cell) in row.iter().enumerate() {
         if let Data::String(s) = cell
-            && let Some(field) = synonyms.field(s)
+            && let Some((field, how)) = synonyms.placed(s)
         {
-            columns.entry(field).or_insert(c);
+            let at = best.entry(field).or_insert((how, c));
+            if how < at.0 {
+                *at = (how, c);
+            }
         }
     }
-    columns
+    best.into_iter().map(|(f, (_, c))| (f, c)).collect()
 }
 
 impl Header {
     /// The required columns this header lacks (P5): a name, the birth date,
     /// a tax number or passport, and the category.
     /// The named columns no field was placed in, each with the fields
-    /// nearest to its name.
+    /// nearest to its name that no other column holds.
     pub fn unread(&self, synonyms: &Synonyms) -> Vec<(String, Vec<Field>)> {
         let placed: BTreeSet<usize> = self.columns.values().copied().collect();
         self.names
             .iter()
             .enumerate()
             .filter(|(c, n)| !n.is_empty() && !placed.contains(c))
-            .map(|(_, n)| (n.clone(), synonyms.nearest(n)))
+            .map(|(_, n)| {
+                let near = synonyms.nearest(n);
+                let free = near.into_iter().filter(|f| !self.columns.contains_key(f));
+                (n.clone(), free.collect())
+            })
             .collect()
     }
 
@@ -751,9 +842,39 @@ mod tests {
             ("Номер документа", Field::PassportNumber),
             ("№ свідоцтва", Field::PassportNumber),
             ("Номер свідоцтва про народження", Field::PassportNumber),
+            ("Свідоцтво про народження: серія", Field::PassportSeries),
+            ("Свідоцтво про народження: номер", Field::PassportNumber),
+            ("ДОК. ПОСВ. ОСОБУ", Field::Passport),
+            ("Контактн. тел.", Field::Phone),
+            ("Дата нар.", Field::BirthDate),
         ] {
             assert_eq!(syn.field(h), Some(f), "{h}");
         }
+    }
+
+    #[test]
+    fn a_taught_header_never_displaces_a_column_kartka_knows() {
+        let settings = crate::intake::settings::IntakeSettings {
+            taught: vec![crate::intake::taught::Answer {
+                kind: crate::intake::taught::Kind::Header,
+                written: "Статус".into(),
+                code: "category".into(),
+                by: "clerk".into(),
+                at: "2026-12-07T10:00:00Z".into(),
+            }],
+            ..Default::default()
+        };
+        let syn = Synonyms::of(&settings);
+        assert_eq!(syn.field("СТАТУС"), Some(Field::Category));
+        assert!(syn.is_taught("статус") && !syn.is_taught("Категорія"));
+        // A sheet with both: «Категорія» is the category, «Статус» beside
+        // it (an orphan's status) is not read.
+        let row = [s("ПІБ"), s("Статус"), s("Дата народження"), s("Категорія")];
+        let fields = row_fields(&row, &syn);
+        assert_eq!(fields.get(&Field::Category), Some(&3));
+        // Alone, the taught column is the category.
+        let row = [s("ПІБ"), s("Статус"), s("Дата народження")];
+        assert_eq!(row_fields(&row, &syn).get(&Field::Category), Some(&1));
     }
 
     #[test]

@@ -497,7 +497,7 @@ pub fn import_applicants(
     progress: &dyn Progress,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<ImportSummary, Error> {
-    let synonyms = Synonyms::new(&config.intake.synonyms);
+    let synonyms = Synonyms::of(&config.intake);
     let communities = config.community_vocabulary();
     let option = community_option(config, opts)?;
     let mut timings = Timings::default();

@@ -192,7 +192,8 @@ pub fn remove(
 }
 
 /// Adds the answers to the configuration an import reads with: category
-/// and community answers become aliases, header answers synonyms.
+/// and community answers become aliases; header answers are kept for
+/// `Synonyms::of`.
 pub fn apply(config: &mut Config, answers: Vec<Answer>) {
     for a in &answers {
         match a.kind {
@@ -206,12 +207,8 @@ pub fn apply(config: &mut Config, answers: Vec<Answer>) {
                     c.aliases.push(a.written.clone());
                 }
             }
-            Kind::Header => config
-                .intake
-                .synonyms
-                .entry(a.code.clone())
-                .or_default()
-                .push(a.written.clone()),
+            // Read by `Synonyms::of`, after the names kartka.toml gives.
+            Kind::Header => {}
         }
     }
     config.intake.taught = answers;
@@ -487,7 +484,7 @@ mod tests {
             config.category_vocabulary().find("Воїн-афганець"),
             Match::Exact("combatant".into())
         );
-        let synonyms = Synonyms::new(&config.intake.synonyms);
+        let synonyms = Synonyms::of(&config.intake);
         assert_eq!(
             synonyms.field("ПІЛЬГОВИЙ ДОКУМЕНТ, СТАТУС:"),
             Some(Field::Category)
