@@ -909,6 +909,17 @@ impl RowContext<'_> {
         let given = check(given, ("ім'я", "given name"), gf, true);
         let patronymic = if three && !self.columns.contains_key(&Field::Patronymic) {
             None
+        } else if patronymic.as_deref().is_some_and(says_none) {
+            None
+        } else if three && patronymic.is_none() {
+            p.reject(
+                pf,
+                why!(
+                    "порожньо; по батькові пишуть як у паспорті, а «-», якщо в паспорті його немає",
+                    "empty; write the patronymic as in the passport, or «-» if the passport has none"
+                ),
+            );
+            None
         } else {
             check(patronymic, ("по батькові", "patronymic"), pf, false)
         };
@@ -1442,6 +1453,20 @@ fn two_words(written: &str, second: &str) -> Why {
     }
 }
 
+/// A name cell that says the person has none: «-», «—», «немає».
+fn says_none(cell: &str) -> bool {
+    let t = cell.trim().trim_end_matches('.').to_lowercase();
+    t.chars().all(|c| matches!(c, '-' | '–' | '—' | ' ')) && !t.is_empty()
+        || [
+            "немає",
+            "нема",
+            "відсутнє",
+            "відсутнє в паспорті",
+            "без по батькові",
+        ]
+        .contains(&t.as_str())
+}
+
 /// Whether a word ends as Ukrainian patronymics do: «-ович», «-івна».
 fn is_patronymic(word: &str) -> bool {
     let w = word.to_lowercase();
@@ -1682,6 +1707,48 @@ mod tests {
         ("Категорія", Field::Category),
         ("Телефон", Field::Phone),
     ];
+
+    #[test]
+    fn an_empty_patronymic_is_refused_and_a_dash_says_the_passport_has_none() {
+        const THREE: [(&str, Field); 7] = [
+            ("Прізвище", Field::Surname),
+            ("Ім'я", Field::GivenName),
+            ("По батькові", Field::Patronymic),
+            ("Дата народження", Field::BirthDate),
+            ("РНОКПП", Field::TaxNumber),
+            ("Категорія", Field::Category),
+            ("Громада", Field::Community),
+        ];
+        let tax =
+            identity::make_tax_number(NaiveDate::from_ymd_opt(1951, 3, 12).unwrap(), Sex::Male, 1)
+                .unwrap();
+        let row = |patronymic: &str| {
+            read_row(
+                &THREE,
+                &[
+                    "Коваленко",
+                    "Петро",
+                    patronymic,
+                    "12.03.1951",
+                    &tax,
+                    "УБД",
+                    "Павлоград",
+                ],
+            )
+        };
+        let why = refused(row(""));
+        assert!(
+            why.en.contains("column C")
+                && why.en.contains("empty; write the patronymic as in the passport, or «-» if the passport has none"),
+            "{why}"
+        );
+        for none in ["-", "—", "немає", "Відсутнє"] {
+            let read = row(none).unwrap_or_else(|e| panic!("{none}: {}", Why::join(&e)));
+            assert_eq!(read.applicant.patronymic, None, "{none}");
+        }
+        let read = row("Іванович").unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.patronymic.as_deref(), Some("Іванович"));
+    }
 
     #[test]
     fn refusals_quote_the_cells_as_written() {
