@@ -907,9 +907,8 @@ impl RowContext<'_> {
         };
         let surname = check(surname, ("прізвище", "surname"), field, true);
         let given = check(given, ("ім'я", "given name"), gf, true);
-        let patronymic = if three && !self.columns.contains_key(&Field::Patronymic) {
-            None
-        } else if patronymic.as_deref().is_some_and(says_none) {
+        let no_column = three && !self.columns.contains_key(&Field::Patronymic);
+        let patronymic = if no_column || patronymic.as_deref().is_some_and(says_none) {
             None
         } else if three && patronymic.is_none() {
             p.reject(
