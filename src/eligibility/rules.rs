@@ -142,10 +142,14 @@ fn documents_presented(app: &Application) -> Vec<(String, String)> {
     }
     if let Some(text) = app.benefit_document.as_deref() {
         add("benefit-certificate", "the benefit-document field".into());
-        if app.documents.is_none()
-            && let Some(code) = DOCUMENTS.find(text).code()
-        {
-            add(code, format!("the benefit-document field «{text}»"));
+        // A cell may name several documents («пенс. посв. № …, довідка
+        // МСЕК …»): each part is a document shown.
+        if app.documents.is_none() {
+            for part in text.split([',', ';', '\n', '+']).map(str::trim) {
+                if let Some(code) = DOCUMENTS.find(part).code() {
+                    add(code, format!("the benefit-document field «{text}»"));
+                }
+            }
         }
     }
     present
@@ -551,6 +555,25 @@ mod tests {
     }
 
     #[test]
+    fn two_documents_in_one_cell_are_read_apart() {
+        let cell = "довідка МСЕК № 12/345, пенс. посв. № 123456";
+        assert_ne!(DOCUMENTS.find(cell).code(), Some("pension-certificate"));
+        let app = Application {
+            documents: None,
+            benefit_document: Some(cell.into()),
+            ..pensioner(100)
+        };
+        let codes: Vec<String> = documents_presented(&app)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert!(
+            codes.contains(&"pension-certificate".to_string()),
+            "{codes:?}"
+        );
+    }
+
+    #[test]
     fn every_rule_and_its_edges() {
         let cases = vec![
             Case {
@@ -673,6 +696,18 @@ mod tests {
                 app: Application {
                     documents: None,
                     benefit_document: Some("ПП №123456".into()),
+                    ..pensioner(100)
+                },
+                as_of: "2026-03-01",
+                outcome: Outcome::Eligible,
+                category: Some("pensioner-age"),
+                reason: "eligible",
+            },
+            Case {
+                name: "a benefit-document cell naming two documents presents both",
+                app: Application {
+                    documents: None,
+                    benefit_document: Some("довідка МСЕК № 12/345, пенс. посв. № 123456".into()),
                     ..pensioner(100)
                 },
                 as_of: "2026-03-01",
