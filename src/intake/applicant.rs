@@ -328,11 +328,33 @@ impl Problems<'_, '_> {
                 } else {
                     format!("; nearest: {}", quoted(nearest).join(", "))
                 };
+                let teach = match field {
+                    Field::Category | Field::ChosenCategory => Some("category"),
+                    Field::Community => Some("community"),
+                    _ => None,
+                };
+                // The code is left for the clerk to choose: a nearest value
+                // offered here would invite paying the wrong one.
+                let (teach_uk, teach_en) = match teach {
+                    None => (String::new(), String::new()),
+                    Some("community") => (
+                        format!(
+                            "; якщо це населений пункт громади зі схеми, навчіть один раз: kartka vocab add community {raw:?} CODE"
+                        ),
+                        format!(
+                            "; if it lies in a community of the scheme, teach it once: kartka vocab add community {raw:?} CODE"
+                        ),
+                    ),
+                    Some(kind) => (
+                        format!(", або навчіть один раз: kartka vocab add {kind} {raw:?} CODE"),
+                        format!(", or teach it once: kartka vocab add {kind} {raw:?} CODE"),
+                    ),
+                };
                 self.reject(
                     field,
                     why!(
-                        "«{raw}» — невідома {what_uk}{hint_uk}; очікується назва або код із kartka.toml",
-                        "{raw:?} is not a known {what_en}{hint_en}; expected a name or code from kartka.toml",
+                        "«{raw}» — невідома {what_uk}{hint_uk}; очікується назва або код із kartka.toml{teach_uk}",
+                        "{raw:?} is not a known {what_en}{hint_en}; expected a name or code from kartka.toml{teach_en}",
                     ),
                 );
                 None
