@@ -17,7 +17,7 @@ const VERBKY: &str = "UA12120030000091426";
 const BOHDANIVKA: &str = "UA12120010000054893";
 
 /// A valid tax number for a person born on `born` ("DD.MM.YYYY").
-fn tax(born: &str, sex: Sex, serial: u16) -> String {
+pub(super) fn tax(born: &str, sex: Sex, serial: u16) -> String {
     let d = NaiveDate::parse_from_str(born, "%d.%m.%Y").unwrap();
     make_tax_number(d, sex, serial).unwrap()
 }
@@ -32,7 +32,7 @@ fn community_of(h: &Home, tax_number: &str) -> Option<String> {
         .ok()
 }
 
-fn write_row(ws: &mut Worksheet, row: u32, cells: &[&str]) {
+pub(super) fn write_row(ws: &mut Worksheet, row: u32, cells: &[&str]) {
     for (c, v) in cells.iter().enumerate() {
         if !v.is_empty() {
             ws.write_string(row, c as u16, *v).unwrap();

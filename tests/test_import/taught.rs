@@ -3,23 +3,12 @@
 //! candidates and the command that teaches it; once taught, every import
 //! reads it, and `--columns` says which answers were used.
 
-use chrono::NaiveDate;
-use kartka::identity::{Sex, make_tax_number};
-use rust_xlsxwriter::{Workbook, Worksheet};
+use kartka::identity::Sex;
+use rust_xlsxwriter::Workbook;
 
 use super::import;
+use super::offices::{tax, write_row};
 use crate::common::Home;
-
-fn tax(born: &str, sex: Sex, serial: u16) -> String {
-    let d = NaiveDate::parse_from_str(born, "%d.%m.%Y").unwrap();
-    make_tax_number(d, sex, serial).unwrap()
-}
-
-fn write_row(ws: &mut Worksheet, row: u32, cells: &[&str]) {
-    for (c, v) in cells.iter().enumerate() {
-        ws.write_string(row, c as u16, *v).unwrap();
-    }
-}
 
 /// A veterans' council list: the category sits under «Пільговий документ,
 /// статус» in words the law does not use («воїн-афганець» for a combatant), on a
