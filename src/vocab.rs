@@ -1040,6 +1040,32 @@ mod tests {
     }
 
     #[test]
+    fn a_chornobyl_category_is_told_by_its_number_whatever_the_person_is_called() {
+        let v = categories();
+        for (cell, code) in [
+            ("потерпіла, 1 кат.", "chornobyl-1"),
+            ("ліквідатор (1986 р.), 2 кат.", "chornobyl-2"),
+            ("потерпілий 2 категорії", "chornobyl-2"),
+        ] {
+            assert_eq!(
+                v.find(cell).code(),
+                Some(code),
+                "{cell}: {:?}",
+                v.find(cell)
+            );
+        }
+        // A liquidator of category 1 is never paid as category 2: refused
+        // with the nearest, the words saying 2 and the number 1.
+        for cell in [
+            "ліквідатор, 1 кат.",
+            "учасник ліквідації наслідків аварії, 1 категорія",
+        ] {
+            assert_ne!(v.find(cell).code(), Some("chornobyl-2"), "{cell}");
+        }
+        assert!(matches!(v.find("ЧАЕС"), Match::Ambiguous(_)));
+    }
+
+    #[test]
     fn a_group_number_beside_an_unknown_word_is_no_category() {
         let v = categories();
         // A word no category has beside a group number: refused, not paid

@@ -226,7 +226,10 @@ struct Problems<'c, 'a> {
 
 impl Problems<'_, '_> {
     fn column(&self, field: Field) -> (String, String) {
-        let col = self.ctx.columns[&field];
+        let Some(&col) = self.ctx.columns.get(&field) else {
+            let key = field.key();
+            return (format!("{key}: "), format!("{key}: "));
+        };
         let name = self
             .ctx
             .header_names
@@ -289,7 +292,7 @@ impl Problems<'_, '_> {
                         "{raw:?} taken as «{label}» ({code}; {how_en} it); correct the cell if that is wrong",
                     ),
                 );
-                let col = self.ctx.columns[&field];
+                let col = self.ctx.columns.get(&field).copied().unwrap_or_default();
                 self.matched.push(Matched {
                     column: format!(
                         "{} «{}»",
@@ -831,7 +834,11 @@ impl RowContext<'_> {
         row: &[Data],
         p: &mut Problems,
     ) -> (Option<String>, Option<String>, Option<String>) {
-        let three = self.columns.contains_key(&Field::Surname);
+        // Separate columns when the surname and the given name have one
+        // each; else the full-name column (the header has one or the other).
+        let three = self.columns.contains_key(&Field::Surname)
+            && (self.columns.contains_key(&Field::GivenName)
+                || !self.columns.contains_key(&Field::FullName));
         let (surname, given, patronymic, field) = if three {
             (
                 self.text(row, Field::Surname),
@@ -1728,6 +1735,45 @@ mod tests {
         ("Категорія", Field::Category),
         ("Телефон", Field::Phone),
     ];
+
+    #[test]
+    fn a_surname_column_beside_a_full_name_column_reads_the_full_name_and_never_panics() {
+        let tax =
+            identity::make_tax_number(NaiveDate::from_ymd_opt(2012, 3, 12).unwrap(), Sex::Male, 1)
+                .unwrap();
+        let headers = [
+            ("Прізвище", Field::Surname),
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("РНОКПП", Field::TaxNumber),
+            ("Категорія", Field::Category),
+            ("Громада", Field::Community),
+        ];
+        let cells = |surname: &'static str| {
+            [
+                surname,
+                "Коваленко Петро Іванович",
+                "12.03.2012",
+                tax.as_str(),
+                "дитина з багатодітної сім'ї",
+                "Павлоград",
+            ]
+        };
+        let read =
+            read_row(&headers, &cells("Коваленко")).unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.given_name, "Петро");
+        // A field with no column of its own is named in the reason, not
+        // indexed: outside bytes never panic.
+        let row: Vec<Data> = cells("")
+            .iter()
+            .map(|c| Data::String(c.to_string()))
+            .collect();
+        let _ = read_data(
+            &crate::config::Config::default_config(),
+            &headers[..1],
+            &row,
+        );
+    }
 
     #[test]
     fn an_empty_patronymic_is_refused_and_a_dash_says_the_passport_has_none() {

@@ -402,7 +402,10 @@ impl Synonyms {
         let mut by_key = HashMap::new();
         let mut add = |name: &str, field: Field| {
             let key = header_key(name);
-            by_key.insert(bare(&key), field);
+            // «№ свідоцтва» without its «№» would be the document itself.
+            if !key.contains('№') {
+                by_key.insert(bare(&key), field);
+            }
             by_key.insert(key, field);
         };
         for field in Field::ALL {
@@ -456,6 +459,30 @@ impl Synonyms {
         if key.is_empty() {
             return None;
         }
+        let placed = self.placed_as_written(&key)?;
+        // A parent's, a guardian's or a representative's column («ПІБ
+        // батьків», «Паспорт опікуна») is no field of the applicant's but
+        // a contact or the place they live.
+        let someone_else = content_words(&key)
+            .iter()
+            .any(|w| OTHER_PERSON.contains(&w.as_str()));
+        let theirs_too = [
+            Field::Phone,
+            Field::Email,
+            Field::Address,
+            Field::Settlement,
+            Field::Community,
+        ];
+        (!someone_else || theirs_too.contains(&placed.0)).then_some(placed)
+    }
+
+    fn placed_as_written(&self, key: &str) -> Option<(Field, u8)> {
+        // Surname and given name named together («Прізвище, ім’я, по
+        // батькові учня») are the full name, whatever word follows.
+        if key.contains("прізвищ") && (key.contains("ім'я") || key.contains("імя")) {
+            return Some((Field::FullName, 0));
+        }
+        let key = key.to_string();
         let taught = || {
             self.taught
                 .get(&key)
@@ -532,7 +559,7 @@ impl Synonyms {
 
     fn whole(&self, key: &str) -> Option<Field> {
         let unbracketed = header_key(&without_brackets(key));
-        let before_comma = header_key(key.split(',').next().unwrap_or_default());
+        let before_comma = header_key(before_top_comma(key));
         let bare_before_comma = header_key(unbracketed.split(',').next().unwrap_or_default());
         [key, &unbracketed, &before_comma, &bare_before_comma]
             .into_iter()
@@ -611,6 +638,41 @@ pub(crate) fn header_key(raw: &str) -> String {
         c.is_whitespace() || matches!(c, ':' | '*' | '.' | ',' | ';' | '-' | '–')
     })
     .to_string()
+}
+
+/// Words that make a header another person's («батьків», «опікуна»).
+const OTHER_PERSON: [&str; 16] = [
+    "батьків",
+    "батька",
+    "матері",
+    "батьки",
+    "опікуна",
+    "опікун",
+    "піклувальника",
+    "піклувальник",
+    "представника",
+    "представник",
+    "родичів",
+    "родича",
+    "заступника",
+    "супроводжуючого",
+    "довіреної",
+    "контактної",
+];
+
+/// The part of a header before its first comma outside brackets
+/// («Свідоцтво (серія, №) / ID» has none).
+fn before_top_comma(key: &str) -> &str {
+    let mut depth = 0usize;
+    for (i, c) in key.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return &key[..i],
+            _ => {}
+        }
+    }
+    key
 }
 
 /// A header's words but the small ones a shortened header leaves out.
@@ -875,6 +937,38 @@ mod tests {
         // Alone, the taught column is the category.
         let row = [s("ПІБ"), s("Статус"), s("Дата народження")];
         assert_eq!(row_fields(&row, &syn).get(&Field::Category), Some(&1));
+    }
+
+    #[test]
+    fn a_header_about_another_person_is_not_the_applicants() {
+        let syn = Synonyms::new(&BTreeMap::new());
+        // The applicant's full name, with a word saying whose it is.
+        for h in [
+            "Прізвище, ім’я, по батькові учня",
+            "Прізвище, ім'я, по батькові дитини",
+            "Прізвище ім'я по батькові особи",
+        ] {
+            assert_eq!(syn.field(h), Some(Field::FullName), "{h}");
+        }
+        // A parent's, a guardian's or a representative's name, birth date
+        // or identity is not the applicant's; their phone is a contact.
+        for h in [
+            "ПІБ батьків, телефон",
+            "ПІБ законного представника",
+            "Прізвище матері",
+            "Опікун / піклувальник, телефон",
+            "Дата народження батька",
+            "Паспорт опікуна",
+            "РНОКПП представника",
+        ] {
+            assert_eq!(syn.field(h), None, "{h}");
+        }
+        assert_eq!(syn.field("Телефон представника"), Some(Field::Phone));
+        // A document that is a birth certificate or an ID card, whole.
+        assert_eq!(
+            syn.field("Свідоцтво про народження (серія, №) / ID-картка"),
+            Some(Field::Passport)
+        );
     }
 
     #[test]
