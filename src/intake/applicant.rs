@@ -664,11 +664,27 @@ impl RowContext<'_> {
                 s
             }
             (None, None) if sex_cell.is_none() => {
-                p.reasons.push(why!(
-                    "стать не вказано, і немає РНОКПП, з якого її можна взяти",
-                    "sex is not given and there is no tax number to take it from"
-                ));
-                None
+                // A school's or a doctor's list has no sex column and a
+                // child no tax number: the patronymic says it («-ович»,
+                // «-івна»).
+                match patronymic.as_deref().and_then(sex_of_patronymic) {
+                    Some(s) => {
+                        let pat = patronymic.as_deref().unwrap_or_default();
+                        p.warnings.push(why!(
+                            "стать не вказано; взято з по батькові «{pat}»: {}",
+                            "sex not given; taken from the patronymic «{pat}»: {}",
+                            s.uk()
+                        ));
+                        Some(s)
+                    }
+                    None => {
+                        p.reasons.push(why!(
+                            "стать не вказано, і немає РНОКПП чи по батькові, з яких її можна взяти",
+                            "sex is not given and there is no tax number or patronymic to take it from"
+                        ));
+                        None
+                    }
+                }
             }
             _ => None,
         };
@@ -1495,6 +1511,19 @@ fn says_none(cell: &str) -> bool {
         .contains(&t.as_str())
 }
 
+/// The sex a Ukrainian patronymic says: «-ович», «-евич», «Ілліч» a man's;
+/// «-івна», «-ївна», «-ична» a woman's.
+fn sex_of_patronymic(patronymic: &str) -> Option<Sex> {
+    let w = patronymic.trim().to_lowercase();
+    if w.ends_with("вна") || w.ends_with("ична") || w.ends_with("ічна") {
+        Some(Sex::Female)
+    } else if w.ends_with("вич") || w.ends_with("ич") || w.ends_with("іч") {
+        Some(Sex::Male)
+    } else {
+        None
+    }
+}
+
 /// Whether a word ends as Ukrainian patronymics do: «-ович», «-івна».
 fn is_patronymic(word: &str) -> bool {
     let w = word.to_lowercase();
@@ -1773,6 +1802,49 @@ mod tests {
             &headers[..1],
             &row,
         );
+    }
+
+    #[test]
+    fn with_no_sex_and_no_tax_number_the_patronymic_says_the_sex() {
+        let headers = [
+            ("ПІБ", Field::FullName),
+            ("Дата народження", Field::BirthDate),
+            ("Свідоцтво про народження", Field::Passport),
+            ("Категорія", Field::Category),
+            ("Громада", Field::Community),
+        ];
+        let row = |name: &str| {
+            read_row(
+                &headers,
+                &[
+                    name,
+                    "12.03.2016",
+                    "І-АП 123456",
+                    "дитина з багатодітної сім'ї",
+                    "Павлоград",
+                ],
+            )
+        };
+        let read = row("Коваленко Петро Іванович").unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.sex, Sex::Male);
+        let said = Why::join(&read.warnings);
+        assert!(
+            said.en
+                .contains("sex not given; taken from the patronymic «Іванович»"),
+            "{said}"
+        );
+        let read = row("Коваленко Олена Іллівна").unwrap_or_else(|e| panic!("{}", Why::join(&e)));
+        assert_eq!(read.applicant.sex, Sex::Female);
+        let why = refused(row("Коваленко Олена -"));
+        assert!(
+            why.en.contains(
+                "sex is not given and there is no tax number or patronymic to take it from"
+            ),
+            "{why}"
+        );
+        assert_eq!(sex_of_patronymic("Ілліч"), Some(Sex::Male));
+        assert_eq!(sex_of_patronymic("Кузьмівна"), Some(Sex::Female));
+        assert_eq!(sex_of_patronymic("Джон"), None);
     }
 
     #[test]
