@@ -1,18 +1,23 @@
-//! Configuration suspects (issue 20): faults of the system told apart from
-//! fraud before a carrier is accused.
+//! Configuration suspects (issues 20 and 35): faults of the system told
+//! apart from fraud before a carrier is accused.
 //!
 //! Three rules speak of the system as much as of a passenger: a route the
 //! carrier does not serve (rule 7), a tap outside the route's service day
-//! (rule 6) and a validator's clock (rule 9). When one of them fires on most
-//! of a validator's taps in a Kyiv day (`suspect_share_pct`, and at least
-//! `suspect_min_taps` taps), the fleet sheet or a setting is the likelier
-//! cause: a fleet row without the route, a validator docked as another
-//! vehicle, a route whose service day is not configured, a clock off by
-//! hours. Those taps are held as one suspect (`S-<validator>-<YYYY-MM-DD>`,
-//! rule `config_suspect`) with the evidence and the likely fix, instead of
-//! under the rule; clearing the suspect clears them together, and a fixed
-//! fleet sheet or kartka.toml followed by a re-run releases them (the rule
-//! no longer fires).
+//! (rule 6) and a validator's clock (rule 9). Their hits are first grouped
+//! over the whole month by what would cause them: the carrier's route
+//! missing from its fleet rows, a validator docked as another vehicle, a
+//! route's hour band outside its configured day, a validator's clock. When
+//! the rule fired on most of such a unit's taps on several days, whatever
+//! the daily volume (a small city's vehicle, a night route), the fleet sheet
+//! or a setting is the likelier cause: its taps are held as one suspect for
+//! the month (`S-C1R77-2026-10`, `S-V902-…`, `S-R76-…`, `S-T904-…`; rule
+//! `config_suspect`) with its days, validators and the fix. Of the hits
+//! left, a validator's single day on which a rule fired on most of its taps
+//! (`suspect_share_pct`, and at least `suspect_min_taps` taps) is one suspect
+//! of its own (`S-<validator>-<YYYY-MM-DD>`). A one-off stays under its
+//! rule. Clearing a suspect clears its taps together, and a fixed fleet
+//! sheet or kartka.toml followed by a re-run releases them (the rule no
+//! longer fires).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1124,6 +1129,78 @@ mod tests {
         for bad in ["F-7-12", "S-7", "S-x-2026-10-12", "S-7-2026-13-01", ""] {
             assert_eq!(parse_suspect_id(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_months_suspect_id_names_its_month() {
+        for (id, month) in [
+            ("S-7-2026-10-12", Some("2026-10")),
+            ("S-C1R77-2026-10", Some("2026-10")),
+            (" s-r76-2026-11 ", Some("2026-11")),
+            ("S-V902-2026-10", Some("2026-10")),
+            ("S-T904-2026-10", Some("2026-10")),
+            ("S-X1-2026-10", None),
+            ("S-C1-2026-10", None),
+            ("S-R76-2026-13", None),
+            ("S-Rі76-2026-10", None),
+            ("S-R76", None),
+            ("F-7-12", None),
+        ] {
+            assert_eq!(suspect_month(id).as_deref(), month, "{id}");
+        }
+    }
+
+    fn hours(taps: &[(usize, u64)], hits: &[(usize, u64, &str, &str)]) -> RouteHours {
+        let ms = |t: &str| i64::from(crate::flags::settings::minutes(t).unwrap()) * 60_000;
+        let mut h = RouteHours::default();
+        for &(hour, n) in taps {
+            h.taps[hour] = n;
+            h.active[hour] = true;
+        }
+        for &(hour, n, lo, hi) in hits {
+            h.hits[hour] = n;
+            h.span[hour] = Some((ms(lo), ms(hi)));
+        }
+        h
+    }
+
+    #[test]
+    fn a_routes_observed_hours_are_its_run_or_its_longer_day() {
+        let (open, close) = (330 * 60_000, 1410 * 60_000); // 05:30–23:30
+        let obs = |h: &RouteHours| observed_hours(h, open, close, "05:30", "23:30");
+        // A night route: 23:00 on (23:00–23:45 within the tolerance), its
+        // last tap at 01:25.
+        let night = hours(
+            &[(23, 75), (0, 50), (1, 50)],
+            &[
+                (23, 25, "23:50", "23:58"),
+                (0, 50, "00:05", "00:55"),
+                (1, 50, "01:00", "01:25"),
+            ],
+        );
+        assert_eq!(obs(&night), ("23:00".into(), "01:30".into()));
+        // A route running only 00:30–04:30, all of it outside.
+        let small = hours(
+            &[(0, 10), (1, 10), (2, 10), (3, 10), (4, 10)],
+            &[
+                (0, 10, "00:30", "00:50"),
+                (1, 10, "01:00", "01:50"),
+                (2, 10, "02:00", "02:50"),
+                (3, 10, "03:00", "03:50"),
+                (4, 10, "04:00", "04:25"),
+            ],
+        );
+        assert_eq!(obs(&small), ("00:30".into(), "04:30".into()));
+        // A day route running past midnight to 00:40 and from 04:50.
+        let mut long: Vec<(usize, u64)> = (5..24).map(|h| (h, 40)).collect();
+        long.extend([(0, 10), (4, 5)]);
+        let longer = hours(
+            &long,
+            &[(0, 10, "00:00", "00:40"), (4, 5, "04:50", "04:58")],
+        );
+        assert_eq!(obs(&longer), ("04:30".into(), "01:00".into()));
+        let later = hours(&long[..19], &[(23, 10, "23:46", "23:59")]);
+        assert_eq!(obs(&later), ("05:30".into(), "24:00".into()));
     }
 
     #[test]
