@@ -1145,3 +1145,27 @@ fn peer_agrees(h: &Home) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Planted night-time fraud at a big city's density (a card on a day
+/// route in the small hours, on many nights and every route) is not a
+/// night route: no month's suspect, every planted tap under its rule.
+#[test]
+fn scattered_night_taps_on_day_routes_are_not_a_missing_night_route() {
+    let h = month("200000", "0.05");
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["suspects"], serde_json::json!([]), "{}", j["suspects"]);
+    let rows = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    let truth = truth(&h);
+    for rule in ["outside_service_hours", "route_not_served"] {
+        let flagged: BTreeSet<(i64, i64)> = rows
+            .iter()
+            .filter(|r| r.2 == rule)
+            .map(|r| (r.0, r.1))
+            .collect();
+        let planted = &truth[rule];
+        assert!(planted.len() > 500, "{rule}: {}", planted.len());
+        assert!(planted.is_subset(&flagged), "{rule}");
+    }
+}

@@ -169,11 +169,13 @@ pub const MONTH_MIN_DAY_SHARE_PCT: usize = 25;
 pub const MONTH_MIN_CARDS: usize = 3;
 
 /// A route's taps outside its service day are its timetable when they come
-/// in runs: at least this share, in percent, of an hour band's taps has
-/// another such tap on the same validator within `RUN_GAP_MS`. A night
-/// route's passengers board one run after another; a card misused at night
-/// is a lone tap in the small hours, hours from the vehicle's day.
+/// in runs: at least this share, in percent, of an hour band's taps is in
+/// a run of at least `RUN_MIN_TAPS` such taps on the same validator, each
+/// within `RUN_GAP_MS` of the one before. A night route's passengers board
+/// one after another through its run; a card misused at night is a lone
+/// tap in the small hours (or two, by chance), hours from the vehicle's day.
 pub const MONTH_RUN_SHARE_PCT: usize = 50;
+pub const RUN_MIN_TAPS: usize = 3;
 pub const RUN_GAP_MS: i64 = 60 * 60_000;
 
 /// What a month's cause is: the thing whose fix releases its taps.
@@ -338,12 +340,15 @@ fn month_causes(
                 let mut in_run: FxHashMap<usize, bool> = FxHashMap::default();
                 for taps in by_v.values_mut() {
                     taps.sort_unstable();
-                    for (i, (t, r)) in taps.iter().enumerate() {
-                        let near = |j: usize| {
-                            taps.get(j)
-                                .is_some_and(|(u, _)| (u - t).abs() <= RUN_GAP_MS)
-                        };
-                        in_run.insert(*r, (i > 0 && near(i - 1)) || near(i + 1));
+                    // Runs: taps each within RUN_GAP_MS of the one before.
+                    let mut from = 0;
+                    for i in 1..=taps.len() {
+                        if i == taps.len() || taps[i].0 - taps[i - 1].0 > RUN_GAP_MS {
+                            for (_, r) in &taps[from..i] {
+                                in_run.insert(*r, i - from >= RUN_MIN_TAPS);
+                            }
+                            from = i;
+                        }
                     }
                 }
                 let runs = |by_day: &BTreeMap<i64, Vec<usize>>| {
