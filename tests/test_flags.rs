@@ -824,6 +824,7 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
          911,9011,АЕ9011ВС,1,,,1,1\n\
          913,9013,АЕ9013ВС,1,,,76,1\n\
          914,9014,АЕ9014ВС,1,,,75,1\n\
+         916,9016,АЕ9016ВС,1,,,78,1\n\
          921,9021,АЕ9021ВС,2,,,2,1\n\
          922,9022,АЕ9022ВС,2,,,2,1\n\
          923,9023,АЕ9023ВС,2,,,2,1\n\
@@ -862,6 +863,13 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         let next = format!("2026-10-{:02}", day + 1);
         for hm in ["00:20", "00:55", "01:25"] {
             tap(913, 9013, 76, &format!("{next} {hm}"));
+        }
+        // A sparser night route, 78: four taps a night, one before the
+        // configured day's tolerance ends.
+        tap(916, 9016, 78, &format!("{d} 23:15"));
+        tap(916, 9016, 78, &format!("{d} 23:50"));
+        for hm in ["00:40", "01:25"] {
+            tap(916, 9016, 78, &format!("{next} {hm}"));
         }
         // Route 75 by day, a day route served and configured; one night,
         // one card on it at 03:10, and one day, one tap on route 74,
@@ -903,7 +911,12 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
     let ids: Vec<&str> = suspects.iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["S-C1R77-2026-10", "S-C2R79-2026-10", "S-R76-2026-10"],
+        [
+            "S-C1R77-2026-10",
+            "S-C2R79-2026-10",
+            "S-R76-2026-10",
+            "S-R78-2026-10"
+        ],
         "{}",
         r.stdout
     );
@@ -963,6 +976,12 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
     // 23:50 and the three after midnight each night are outside the
     // configured day (05:30–23:30, 15 minutes' tolerance).
     assert_eq!(s["taps"], 25 * 4, "{s}");
+    let sparse = by("S-R78-2026-10");
+    assert_eq!(sparse["taps"], 25 * 3, "{sparse}");
+    assert_eq!(
+        sparse["findings"][0]["cause"],
+        serde_json::json!({"kind": "service_day", "route": 78, "start": "23:00", "end": "01:30"})
+    );
     // Nothing held under a fraud rule but the one-offs.
     let df = ParquetReader::new(
         std::fs::File::open(h.root.join("flags/month=2026-10/flags.parquet")).unwrap(),
@@ -1050,7 +1069,7 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["S-C1R77-2026-10", "S-C2R79-2026-10"]);
+    assert_eq!(ids, ["S-C1R77-2026-10", "S-C2R79-2026-10", "S-R78-2026-10"]);
     assert_eq!(j["suspects"][0]["cleared"], 150);
     assert_eq!(j["by_rule"]["outside_service_hours"]["taps"], 1);
 }

@@ -169,14 +169,20 @@ pub const MONTH_MIN_DAY_SHARE_PCT: usize = 25;
 pub const MONTH_MIN_CARDS: usize = 3;
 
 /// A route's taps outside its service day are its timetable when they come
-/// in runs: at least this share, in percent, of an hour band's taps is in
-/// a run of at least `RUN_MIN_TAPS` such taps on the same validator, each
-/// within `RUN_GAP_MS` of the one before. A night route's passengers board
-/// one after another through its run; a card misused at night is a lone
-/// tap in the small hours (or two, by chance), hours from the vehicle's day.
+/// in runs: at least this share, in percent, of an hour band's taps is in a
+/// run, where the validator has at least `RUN_MIN_TAPS` taps on the route
+/// within `RUN_WINDOW_H` hours either side, `RUN_HIT_SHARE_PCT` of them
+/// outside the service day too. A night route's passengers board one after
+/// another through its run; a card misused at night is a lone tap in the
+/// small hours, or one after the day route's last honest taps.
 pub const MONTH_RUN_SHARE_PCT: usize = 50;
+/// A route's timetable outside its configured day carries several
+/// passengers a day: at least this many of its taps, on average, on each day
+/// they show; cards misused at night are one here, one there.
+pub const MONTH_MIN_NIGHT_TAPS_PER_DAY: usize = 2;
 pub const RUN_MIN_TAPS: usize = 3;
-pub const RUN_GAP_MS: i64 = 60 * 60_000;
+pub const RUN_WINDOW_H: i64 = 2;
+pub const RUN_HIT_SHARE_PCT: u64 = 50;
 
 /// What a month's cause is: the thing whose fix releases its taps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -221,6 +227,8 @@ struct Counts {
     vday: FxHashMap<(i32, i64), u32>,
     /// (route, day, Kyiv hour) → taps.
     rhour: FxHashMap<(i32, i64, i8), u32>,
+    /// (validator, route, Kyiv hour counted from the epoch) → taps.
+    vrh: FxHashMap<(i32, i32, i64), u32>,
     /// The days each route, each validator ran.
     route_days: FxHashMap<i32, BTreeSet<i64>>,
     v_days: FxHashMap<i32, BTreeSet<i64>>,
@@ -242,6 +250,9 @@ impl Counts {
             c.v_days.entry(v).or_default().insert(d);
             if let (Some(r), Some(h)) = (r.get(i), h.get(i)) {
                 *c.rhour.entry((r, d, h)).or_default() += n;
+                *c.vrh
+                    .entry((v, r, d.div_euclid(3_600_000) + i64::from(h)))
+                    .or_default() += n;
                 c.route_days.entry(r).or_default().insert(d);
             }
         }
@@ -329,28 +340,38 @@ fn month_causes(
                         .push(r);
                 }
                 let ran = counts.route_days.get(&route).map_or(0, |d| d.len());
-                // The hits with another on the same validator close by.
-                let mut by_v: BTreeMap<i32, Vec<(i64, usize)>> = BTreeMap::new();
+                // The route's hits on each validator by Kyiv hour (counted
+                // from the month's start, across midnight).
+                let abs_hour = |t: i64| clock.local_ms(t).div_euclid(3_600_000);
+                let mut hits_at: FxHashMap<(i32, i64), u64> = FxHashMap::default();
                 for &r in &rows {
                     let f = &flags[r];
-                    by_v.entry(f.validator)
-                        .or_default()
-                        .push((f.tapped_at_ms, r));
+                    *hits_at
+                        .entry((f.validator, abs_hour(f.tapped_at_ms)))
+                        .or_default() += 1;
                 }
-                let mut in_run: FxHashMap<usize, bool> = FxHashMap::default();
-                for taps in by_v.values_mut() {
-                    taps.sort_unstable();
-                    // Runs: taps each within RUN_GAP_MS of the one before.
-                    let mut from = 0;
-                    for i in 1..=taps.len() {
-                        if i == taps.len() || taps[i].0 - taps[i - 1].0 > RUN_GAP_MS {
-                            for (_, r) in &taps[from..i] {
-                                in_run.insert(*r, i - from >= RUN_MIN_TAPS);
-                            }
-                            from = i;
+                let in_run: FxHashMap<usize, bool> = rows
+                    .iter()
+                    .map(|&r| {
+                        let f = &flags[r];
+                        let at = abs_hour(f.tapped_at_ms);
+                        let (mut n, mut k) = (0u64, 0u64);
+                        for a in at - RUN_WINDOW_H..=at + RUN_WINDOW_H {
+                            n += u64::from(
+                                counts
+                                    .vrh
+                                    .get(&(f.validator, route, a))
+                                    .copied()
+                                    .unwrap_or(0),
+                            );
+                            k += hits_at.get(&(f.validator, a)).copied().unwrap_or(0);
                         }
-                    }
-                }
+                        (
+                            r,
+                            n >= RUN_MIN_TAPS as u64 && k * 100 >= n * RUN_HIT_SHARE_PCT,
+                        )
+                    })
+                    .collect();
                 let runs = |by_day: &BTreeMap<i64, Vec<usize>>| {
                     let all = by_day.values().flatten();
                     let n = all.clone().count();
@@ -439,7 +460,10 @@ fn month_causes(
             .iter()
             .map(|&r| day_of(clock, flags[r].tapped_at_ms))
             .collect();
-        if hit_days.len() < MONTH_MIN_DAYS {
+        if hit_days.len() < MONTH_MIN_DAYS
+            || (matches!(unit, Unit::Hours(_))
+                && rows.len() < hit_days.len() * MONTH_MIN_NIGHT_TAPS_PER_DAY)
+        {
             continue;
         }
         let validators: Vec<i32> = rows
