@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::engine::{DAY_MS, MonthClock};
 use super::evidence::hhmm;
@@ -227,6 +227,8 @@ struct Counts {
     vday: FxHashMap<(i32, i64), u32>,
     /// (route, day, Kyiv hour) → taps.
     rhour: FxHashMap<(i32, i64, i8), u32>,
+    /// (route, Kyiv hour) → the month's taps, and the days with any.
+    route_hour: FxHashMap<(i32, i8), (u64, usize)>,
     /// (validator, route, Kyiv hour counted from the epoch) → taps.
     vrh: FxHashMap<(i32, i32, i64), u32>,
     /// The days each route, each validator ran.
@@ -235,26 +237,117 @@ struct Counts {
 }
 
 impl Counts {
-    fn of(days: &DataFrame) -> PolarsResult<Counts> {
-        let v = days.column("validator_id")?.i32()?;
-        let d = days.column("day")?.i64()?;
-        let r = days.column("route")?.i32()?;
-        let h = days.column("hour")?.i8()?;
-        let n = days.column("taps")?.u32()?;
+    /// The counts of `days` that the configuration rules' hits in `flags`
+    /// are measured against: their validators' days, and the hours of the
+    /// routes outside service hours (the rest of the month is not read).
+    fn of(days: &DataFrame, flags: &[Flag], clock: &MonthClock) -> PolarsResult<Counts> {
+        let mut validators: FxHashSet<i32> = FxHashSet::default();
+        let mut routes: FxHashSet<i32> = FxHashSet::default();
+        // The routes' hours a run around a hit may reach.
+        let mut near: FxHashSet<(i32, i8)> = FxHashSet::default();
+        for f in flags {
+            for h in f.rules.iter().filter(|h| CONFIG_RULES.contains(&h.rule)) {
+                validators.insert(f.validator);
+                if h.rule == Rule::OutsideServiceHours {
+                    routes.insert(f.route);
+                    let hour = i64::from(hour_of(clock, f.tapped_at_ms));
+                    for x in hour - RUN_WINDOW_H..=hour + RUN_WINDOW_H {
+                        near.insert((f.route, x.rem_euclid(24) as i8));
+                    }
+                }
+            }
+        }
         let mut c = Counts::default();
-        for i in 0..days.height() {
-            let (Some(v), Some(d), Some(n)) = (v.get(i), d.get(i), n.get(i)) else {
-                continue;
-            };
-            *c.vday.entry((v, d)).or_default() += n;
-            c.v_days.entry(v).or_default().insert(d);
-            if let (Some(r), Some(h)) = (r.get(i), h.get(i)) {
-                *c.rhour.entry((r, d, h)).or_default() += n;
-                *c.vrh
-                    .entry((v, r, d.div_euclid(3_600_000) + i64::from(h)))
-                    .or_default() += n;
+        if validators.is_empty() {
+            return Ok(c);
+        }
+        // Each validator's day, summed over routes and hours.
+        let mask = |name: &str, keep: &FxHashSet<i32>| -> PolarsResult<BooleanChunked> {
+            Ok(days
+                .column(name)?
+                .i32()?
+                .iter()
+                .map(|x| x.is_some_and(|x| keep.contains(&x)))
+                .collect())
+        };
+        let by_day = days
+            .filter(&mask("validator_id", &validators)?)?
+            .lazy()
+            .group_by([col("validator_id"), col("day")])
+            .agg([col("taps").sum()])
+            .collect()?;
+        let v = by_day.column("validator_id")?.i32()?;
+        let d = by_day.column("day")?.i64()?;
+        let n = by_day.column("taps")?.u32()?;
+        for ((v, d), n) in v.iter().zip(d.iter()).zip(n.iter()) {
+            if let (Some(v), Some(d), Some(n)) = (v, d, n) {
+                c.vday.insert((v, d), n);
+                c.v_days.entry(v).or_default().insert(d);
+            }
+        }
+        if routes.is_empty() {
+            return Ok(c);
+        }
+        // The hours of the routes outside their service day.
+        let of_routes = days.filter(&mask("route", &routes)?)?;
+        let ran = of_routes
+            .clone()
+            .lazy()
+            .group_by([col("route"), col("day")])
+            .agg([col("taps").sum()])
+            .collect()?;
+        let r = ran.column("route")?.i32()?;
+        let d = ran.column("day")?.i64()?;
+        for (r, d) in r.iter().zip(d.iter()) {
+            if let (Some(r), Some(d)) = (r, d) {
                 c.route_days.entry(r).or_default().insert(d);
             }
+        }
+        // Each route's hours over the month: taps, and on how many days.
+        let hours = of_routes
+            .clone()
+            .lazy()
+            .group_by([col("route"), col("hour")])
+            .agg([
+                col("taps").sum().cast(DataType::UInt64).alias("taps"),
+                col("day").n_unique().cast(DataType::UInt64).alias("days"),
+            ])
+            .collect()?;
+        let r = hours.column("route")?.i32()?;
+        let h = hours.column("hour")?.i8()?;
+        let n = hours.column("taps")?.u64()?;
+        let days_n = hours.column("days")?.u64()?;
+        for ((r, h), (n, dn)) in r.iter().zip(h.iter()).zip(n.iter().zip(days_n.iter())) {
+            if let (Some(r), Some(h), Some(n), Some(dn)) = (r, h, n, dn) {
+                c.route_hour.insert((r, h), (n, dn as usize));
+            }
+        }
+        let r = of_routes.column("route")?.i32()?;
+        let h = of_routes.column("hour")?.i8()?;
+        let close: BooleanChunked = r
+            .iter()
+            .zip(h.iter())
+            .map(|(r, h)| r.zip(h).is_some_and(|k| near.contains(&k)))
+            .collect();
+        let of_hours = of_routes.filter(&close)?;
+        let v = of_hours.column("validator_id")?.i32()?;
+        let d = of_hours.column("day")?.i64()?;
+        let r = of_hours.column("route")?.i32()?;
+        let h = of_hours.column("hour")?.i8()?;
+        let n = of_hours.column("taps")?.u32()?;
+        for (((v, d), (r, h)), n) in v
+            .iter()
+            .zip(d.iter())
+            .zip(r.iter().zip(h.iter()))
+            .zip(n.iter())
+        {
+            let (Some(v), Some(d), Some(r), Some(h), Some(n)) = (v, d, r, h, n) else {
+                continue;
+            };
+            *c.rhour.entry((r, d, h)).or_default() += n;
+            *c.vrh
+                .entry((v, r, d.div_euclid(3_600_000) + i64::from(h)))
+                .or_default() += n;
         }
         Ok(c)
     }
@@ -280,7 +373,7 @@ pub fn hold(
     fleet: &Fleet,
     clock: &MonthClock,
 ) -> PolarsResult<Vec<Suspect>> {
-    let counts = Counts::of(days)?;
+    let counts = Counts::of(days, flags, clock)?;
     let mut out = month_causes(flags, &counts, settings, fleet, clock);
     out.extend(day_causes(flags, &counts.vday, settings, fleet, clock));
     Ok(out)
@@ -533,10 +626,10 @@ fn route_hours(
     let mut h = RouteHours::default();
     let days = counts.route_days.get(&route).map_or(0, |d| d.len());
     let mut ran_days = [0usize; 24];
-    for ((r, _, hour), n) in &counts.rhour {
-        if *r == route && *n > 0 {
-            h.taps[*hour as usize] += u64::from(*n);
-            ran_days[*hour as usize] += 1;
+    for hour in 0..24i8 {
+        if let Some(&(n, d)) = counts.route_hour.get(&(route, hour)) {
+            h.taps[hour as usize] = n;
+            ran_days[hour as usize] = d;
         }
     }
     // An hour the route runs in is one it ran in on several days.
