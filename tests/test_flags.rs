@@ -825,6 +825,8 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
          913,9013,АЕ9013ВС,1,,,76,1\n\
          914,9014,АЕ9014ВС,1,,,75,1\n\
          916,9016,АЕ9016ВС,1,,,78,1\n\
+         917,9017,АЕ9017ВС,1,,,80,1\n\
+         918,9018,АЕ9018ВС,2,,,2,1\n\
          921,9021,АЕ9021ВС,2,,,2,1\n\
          922,9022,АЕ9022ВС,2,,,2,1\n\
          923,9023,АЕ9023ВС,2,,,2,1\n\
@@ -871,6 +873,14 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         for hm in ["00:40", "01:25"] {
             tap(916, 9016, 78, &format!("{next} {hm}"));
         }
+        // Validator 917, in vehicle 9017 on route 80 by the fleet sheet,
+        // writes vehicle 9018's settings (carrier 2) ten days, five taps a
+        // day.
+        if day <= 10 {
+            for hm in ["07:00", "09:00", "11:00", "13:00", "15:00"] {
+                tap(917, 9018, 80, &format!("{d} {hm}"));
+            }
+        }
         // Route 75 by day, a day route served and configured; one night,
         // one card on it at 03:10, and one day, one tap on route 74,
         // which carrier 1 does not serve: one-offs, under their rules.
@@ -914,6 +924,7 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         [
             "S-C1R77-2026-10",
             "S-C2R79-2026-10",
+            "S-V917-2026-10",
             "S-R76-2026-10",
             "S-R78-2026-10"
         ],
@@ -961,6 +972,19 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         fix.contains(
             "add route 79 to the routes of vehicles 9021, 9022, 9023, 9024 (each row) (carrier 2)"
         ),
+        "{fix}"
+    );
+    // The validator docked as another vehicle: its fleet row or a docking.
+    let s = by("S-V917-2026-10");
+    assert_eq!(s["taps"], 50);
+    assert_eq!(
+        finding("S-V917-2026-10")["cause"],
+        serde_json::json!({"kind": "wrong_vehicle", "recorded_vehicle": 9018, "recorded_carrier": 2,
+            "fleet_vehicle": 9017, "fleet_carrier": 1, "route": 80})
+    );
+    let fix = finding("S-V917-2026-10")["fix_en"].as_str().unwrap();
+    assert!(
+        fix.contains("dock it") && fix.contains("kartka taps clear S-V917-2026-10"),
         "{fix}"
     );
     // The night route: the [[flags.routes]] entry with its hours.
@@ -1069,7 +1093,15 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["S-C1R77-2026-10", "S-C2R79-2026-10", "S-R78-2026-10"]);
+    assert_eq!(
+        ids,
+        [
+            "S-C1R77-2026-10",
+            "S-C2R79-2026-10",
+            "S-V917-2026-10",
+            "S-R78-2026-10"
+        ]
+    );
     assert_eq!(j["suspects"][0]["cleared"], 150);
     assert_eq!(j["by_rule"]["outside_service_hours"]["taps"], 1);
 }
