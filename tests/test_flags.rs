@@ -826,6 +826,7 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
          914,9014,АЕ9014ВС,1,,,75,1\n\
          916,9016,АЕ9016ВС,1,,,78,1\n\
          917,9017,АЕ9017ВС,1,,,80,1\n\
+         919,9019,АЕ9019ВС,1,,,81,1\n\
          918,9018,АЕ9018ВС,2,,,2,1\n\
          921,9021,АЕ9021ВС,2,,,2,1\n\
          922,9022,АЕ9022ВС,2,,,2,1\n\
@@ -894,6 +895,15 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
             }
         }
     }
+    // Vehicle 9019 runs route 81 (its fleet row's) to the 25th, then a
+    // new route 82 no fleet row has yet, six taps a day: a fault from the
+    // 26th on, six days of the month's 31.
+    for day in 1..=31 {
+        let route = if day <= 25 { 81 } else { 82 };
+        for hm in ["07:20", "09:20", "11:20", "13:20", "15:20", "17:20"] {
+            tap(919, 9019, route, &format!("2026-10-{day:02} {hm}"));
+        }
+    }
     // A bigger city: carrier 2's four vehicles run route 79 all day, ten
     // days, 25 taps a day each; no fleet row of carrier 2 has route 79.
     for day in 1..=10 {
@@ -923,6 +933,7 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         ids,
         [
             "S-C1R77-2026-10",
+            "S-C1R82-2026-10",
             "S-C2R79-2026-10",
             "S-V917-2026-10",
             "S-R76-2026-10",
@@ -958,6 +969,10 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         uk.contains("додайте маршрут 77 до маршрутів ТЗ 9011"),
         "{uk}"
     );
+    // The route added on the 26th: its six days.
+    let s = by("S-C1R82-2026-10");
+    assert_eq!(s["taps"], 36);
+    assert_eq!(s["days"].as_array().unwrap().len(), 6);
     // The carrier-wide route: one suspect, every fleet row named.
     let s = by("S-C2R79-2026-10");
     assert_eq!(s["taps"], 4 * 10 * 25);
@@ -1097,6 +1112,7 @@ fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
         ids,
         [
             "S-C1R77-2026-10",
+            "S-C1R82-2026-10",
             "S-C2R79-2026-10",
             "S-V917-2026-10",
             "S-R78-2026-10"

@@ -160,8 +160,9 @@ impl Fleet {
 /// on a route the carrier does not serve, a ride at night) is a day or two.
 pub const MONTH_MIN_DAYS: usize = 3;
 /// ... and on at least this share, in percent, of the days its validators
-/// (or its route) ran that month: a night route missing from the settings
-/// fires every night, a weekend-only one still on a quarter of the month.
+/// (or its route) ran that month from the first day it showed: a night
+/// route missing from the settings fires every night, a weekend-only one
+/// still on a quarter of them, a route added on the 25th every day since.
 pub const MONTH_MIN_DAY_SHARE_PCT: usize = 25;
 /// ... and on the taps of at least this many different cards: one
 /// passenger's own habit (the same card on the same route at night) is a
@@ -432,7 +433,14 @@ fn month_causes(
                         .or_default()
                         .push(r);
                 }
-                let ran = counts.route_days.get(&route).map_or(0, |d| d.len());
+                // The days the route ran from a day on: a fault starts on
+                // a day (a route added mid-month) and lasts.
+                let ran_from = |first: i64| {
+                    counts
+                        .route_days
+                        .get(&route)
+                        .map_or(0, |d| d.range(first..).count())
+                };
                 // The route's hits on each validator by Kyiv hour (counted
                 // from the month's start, across midnight).
                 let abs_hour = |t: i64| clock.local_ms(t).div_euclid(3_600_000);
@@ -482,7 +490,8 @@ fn month_causes(
                                 hits.len() as u64 * 100 >= u64::from(n.unwrap_or(0)) * share
                             })
                             .count();
-                        enough_days(most, ran)
+                        let first = by_day.keys().next().copied().unwrap_or(0);
+                        enough_days(most, ran_from(first))
                     })
                     .map(|(h, _)| *h)
                     .collect();
@@ -535,7 +544,10 @@ fn month_causes(
                     .flatten()
                     .copied()
                     .collect();
-                if enough_days(most.len(), ran.len()) {
+                // From the first day the cause showed: a fault starts on a
+                // day and lasts.
+                let first = by.keys().map(|(_, d)| *d).min().unwrap_or(0);
+                if enough_days(most.len(), ran.range(first..).count()) {
                     rows
                 } else {
                     Vec::new()
