@@ -808,6 +808,320 @@ fn each_configuration_fault_is_a_suspect_with_its_fix_and_no_fraud_hold() {
     spark_agrees(&h, &h.root.join("flags/month=2026-10/flags.parquet"));
 }
 
+/// Issue 35, item 1: configuration faults found from the month's pattern,
+/// whatever the daily volume, one suspect per cause. On an honest month,
+/// a small city's vehicle missing from the fleet for its route (6 taps a
+/// day), a night route (23:00–01:30) missing from `[[flags.routes]]`, a
+/// carrier-wide missing route on four busy validators, and a genuine
+/// one-off tap outside the service day and on a route not served.
+#[test]
+fn a_months_configuration_faults_are_one_suspect_each_at_any_volume() {
+    let h = month("20000", "0");
+    let fleet = h.work.join("month-suspects-fleet.csv");
+    std::fs::write(
+        &fleet,
+        "validator,vehicle,plate,carrier,carrier_name,edrpou,routes,zone\n\
+         911,9011,АЕ9011ВС,1,,,1,1\n\
+         913,9013,АЕ9013ВС,1,,,76,1\n\
+         914,9014,АЕ9014ВС,1,,,75,1\n\
+         916,9016,АЕ9016ВС,1,,,78,1\n\
+         917,9017,АЕ9017ВС,1,,,80,1\n\
+         919,9019,АЕ9019ВС,1,,,81,1\n\
+         918,9018,АЕ9018ВС,2,,,2,1\n\
+         921,9021,АЕ9021ВС,2,,,2,1\n\
+         922,9022,АЕ9022ВС,2,,,2,1\n\
+         923,9023,АЕ9023ВС,2,,,2,1\n\
+         924,9024,АЕ9024ВС,2,,,2,1\n",
+    )
+    .unwrap();
+    let r = h.kartka(&["fleet", "import", fleet.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut cards = quiet_cards(&h).into_iter();
+    let mut csv = String::from(
+        "validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq\n",
+    );
+    let mut seqs: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut tap = |validator: i32, vehicle: i32, route: i32, at: &str| {
+        let (card, uid) = cards.next().expect("enough quiet cards");
+        let seq = seqs.entry(validator).or_default();
+        *seq += 1;
+        let at = chrono::DateTime::from_timestamp_millis(kyiv_ms(at))
+            .unwrap()
+            .to_rfc3339();
+        csv.push_str(&format!(
+            "{validator},{vehicle},{route},,{card},{uid},{at},1,accepted,{seq}\n"
+        ));
+    };
+    for day in 1..=25 {
+        let d = format!("2026-10-{day:02}");
+        // A small city: vehicle 9011 runs route 77 (its fleet row says
+        // route 1), six taps a day.
+        for hm in ["07:10", "08:40", "10:15", "12:30", "15:05", "17:50"] {
+            tap(911, 9011, 77, &format!("{d} {hm}"));
+        }
+        // The night route 76, 23:00–01:30, with no [[flags.routes]] entry.
+        for hm in ["23:05", "23:35", "23:50"] {
+            tap(913, 9013, 76, &format!("{d} {hm}"));
+        }
+        let next = format!("2026-10-{:02}", day + 1);
+        for hm in ["00:20", "00:55", "01:25"] {
+            tap(913, 9013, 76, &format!("{next} {hm}"));
+        }
+        // A sparser night route, 78: four taps a night, one before the
+        // configured day's tolerance ends.
+        tap(916, 9016, 78, &format!("{d} 23:15"));
+        tap(916, 9016, 78, &format!("{d} 23:50"));
+        for hm in ["00:40", "01:25"] {
+            tap(916, 9016, 78, &format!("{next} {hm}"));
+        }
+        // Validator 917, in vehicle 9017 on route 80 by the fleet sheet,
+        // writes vehicle 9018's settings (carrier 2) ten days, five taps a
+        // day.
+        if day <= 10 {
+            for hm in ["07:00", "09:00", "11:00", "13:00", "15:00"] {
+                tap(917, 9018, 80, &format!("{d} {hm}"));
+            }
+        }
+        // Route 75 by day, a day route served and configured; one night,
+        // one card on it at 03:10, and one day, one tap on route 74,
+        // which carrier 1 does not serve: one-offs, under their rules.
+        if day == 12 {
+            tap(914, 9014, 75, &format!("{d} 03:10"));
+        }
+        for hm in ["08:00", "10:00", "12:00", "14:00", "16:00", "18:00"] {
+            tap(914, 9014, 75, &format!("{d} {hm}"));
+            if day == 13 && hm == "08:00" {
+                tap(914, 9014, 74, &format!("{d} 09:00"));
+            }
+        }
+    }
+    // Vehicle 9019 runs route 81 (its fleet row's) to the 25th, then a
+    // new route 82 no fleet row has yet, six taps a day: a fault from the
+    // 26th on, six days of the month's 31.
+    for day in 1..=31 {
+        let route = if day <= 25 { 81 } else { 82 };
+        for hm in ["07:20", "09:20", "11:20", "13:20", "15:20", "17:20"] {
+            tap(919, 9019, route, &format!("2026-10-{day:02} {hm}"));
+        }
+    }
+    // A bigger city: carrier 2's four vehicles run route 79 all day, ten
+    // days, 25 taps a day each; no fleet row of carrier 2 has route 79.
+    for day in 1..=10 {
+        for (v, vehicle) in [(921, 9021), (922, 9022), (923, 9023), (924, 9024)] {
+            for i in 0..25 {
+                let m = 6 * 60 + i * 30;
+                tap(
+                    v,
+                    vehicle,
+                    79,
+                    &format!("2026-10-{day:02} {:02}:{:02}", m / 60, m % 60),
+                );
+            }
+        }
+    }
+    let path = h.work.join("month-suspects.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let r = h.kartka(&["taps", "import", path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let suspects = j["suspects"].as_array().unwrap();
+    let ids: Vec<&str> = suspects.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "S-C1R77-2026-10",
+            "S-C1R82-2026-10",
+            "S-C2R79-2026-10",
+            "S-V917-2026-10",
+            "S-R76-2026-10",
+            "S-R78-2026-10"
+        ],
+        "{}",
+        r.stdout
+    );
+    let by = |id: &str| suspects.iter().find(|s| s["id"] == id).unwrap();
+    let finding = |id: &str| &by(id)["findings"][0];
+    // The small city's vehicle: its fleet row.
+    let s = by("S-C1R77-2026-10");
+    assert_eq!(s["scope"], "month");
+    assert_eq!(s["taps"], 25 * 6);
+    assert_eq!(s["days"].as_array().unwrap().len(), 25);
+    assert_eq!(s["validators"], serde_json::json!([911]));
+    assert_eq!(
+        finding("S-C1R77-2026-10")["cause"],
+        serde_json::json!({"kind": "route_missing", "vehicle": 9011, "carrier": 1, "route": 77})
+    );
+    let fix = finding("S-C1R77-2026-10")["fix_en"].as_str().unwrap();
+    assert!(
+        fix.contains("add route 77 to vehicle 9011's routes (carrier 1)"),
+        "{fix}"
+    );
+    let ev = finding("S-C1R77-2026-10")["evidence_en"].as_str().unwrap();
+    assert!(
+        ev.contains("route_not_served on 150 taps by 150 cards on 25 days of 2026-10 (01.10.2026 to 25.10.2026), validators 911"),
+        "{ev}"
+    );
+    let uk = finding("S-C1R77-2026-10")["fix_uk"].as_str().unwrap();
+    assert!(
+        uk.contains("додайте маршрут 77 до маршрутів ТЗ 9011"),
+        "{uk}"
+    );
+    // The route added on the 26th: its six days.
+    let s = by("S-C1R82-2026-10");
+    assert_eq!(s["taps"], 36);
+    assert_eq!(s["days"].as_array().unwrap().len(), 6);
+    // The carrier-wide route: one suspect, every fleet row named.
+    let s = by("S-C2R79-2026-10");
+    assert_eq!(s["taps"], 4 * 10 * 25);
+    assert_eq!(s["validators"], serde_json::json!([921, 922, 923, 924]));
+    assert_eq!(
+        finding("S-C2R79-2026-10")["cause"],
+        serde_json::json!({"kind": "route_missing", "vehicle": 9021, "carrier": 2, "route": 79,
+            "also": [9022, 9023, 9024]})
+    );
+    let fix = finding("S-C2R79-2026-10")["fix_en"].as_str().unwrap();
+    assert!(
+        fix.contains(
+            "add route 79 to the routes of vehicles 9021, 9022, 9023, 9024 (each row) (carrier 2)"
+        ),
+        "{fix}"
+    );
+    // The validator docked as another vehicle: its fleet row or a docking.
+    let s = by("S-V917-2026-10");
+    assert_eq!(s["taps"], 50);
+    assert_eq!(
+        finding("S-V917-2026-10")["cause"],
+        serde_json::json!({"kind": "wrong_vehicle", "recorded_vehicle": 9018, "recorded_carrier": 2,
+            "fleet_vehicle": 9017, "fleet_carrier": 1, "route": 80})
+    );
+    let fix = finding("S-V917-2026-10")["fix_en"].as_str().unwrap();
+    assert!(
+        fix.contains("dock it") && fix.contains("kartka taps clear S-V917-2026-10"),
+        "{fix}"
+    );
+    // The night route: the [[flags.routes]] entry with its hours.
+    let s = by("S-R76-2026-10");
+    let night = finding("S-R76-2026-10");
+    assert_eq!(
+        night["cause"],
+        serde_json::json!({"kind": "service_day", "route": 76, "start": "23:00", "end": "01:30"})
+    );
+    let entry = r#"[[flags.routes]] route = 76, start = "23:00", end = "01:30""#;
+    assert!(night["fix_en"].as_str().unwrap().contains(entry), "{night}");
+    assert!(night["fix_uk"].as_str().unwrap().contains(entry), "{night}");
+    // 23:50 and the three after midnight each night are outside the
+    // configured day (05:30–23:30, 15 minutes' tolerance).
+    assert_eq!(s["taps"], 25 * 4, "{s}");
+    let sparse = by("S-R78-2026-10");
+    assert_eq!(sparse["taps"], 25 * 3, "{sparse}");
+    assert_eq!(
+        sparse["findings"][0]["cause"],
+        serde_json::json!({"kind": "service_day", "route": 78, "start": "23:00", "end": "01:30"})
+    );
+    // Nothing held under a fraud rule but the one-offs.
+    let df = ParquetReader::new(
+        std::fs::File::open(h.root.join("flags/month=2026-10/flags.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let v = df.column("validator_id").unwrap().i32().unwrap();
+    let rule = df.column("rule").unwrap().str().unwrap();
+    let mut under: BTreeMap<(i32, String), usize> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (vi, ri) = (v.get(i).unwrap(), rule.get(i).unwrap());
+        if vi > 900 && ri != "config_suspect" {
+            *under.entry((vi, ri.to_string())).or_default() += 1;
+        }
+    }
+    for rule in ["route_not_served", "outside_service_hours"] {
+        assert_eq!(j["by_rule"][rule]["taps"], 1, "{rule}: {under:?}");
+        assert_eq!(under.get(&(914, rule.to_string())), Some(&1), "{under:?}");
+    }
+    assert_eq!(j["by_rule"]["clock_anomaly"]["taps"], 0);
+    // The summary names them; the review workbook lists them, Ukrainian by
+    // default, English with --lang en.
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10"]);
+    assert!(
+        r.stderr.contains(
+            "configuration suspect S-R76-2026-10: 100 taps on 26 days of 2026-10 (validators 913)"
+        ),
+        "{}",
+        r.stderr
+    );
+    for (lang, sheet, want) in [
+        (
+            "uk",
+            "Підозри на налаштування",
+            "додайте маршрут 79 до маршрутів ТЗ 9021, 9022, 9023, 9024 (кожного)",
+        ),
+        (
+            "en",
+            "Configuration suspects",
+            "add route 79 to the routes of vehicles 9021",
+        ),
+    ] {
+        use calamine::Reader;
+        let out = h.work.join(format!("review-{lang}.xlsx"));
+        let r = h.kartka(&[
+            "--lang",
+            lang,
+            "taps",
+            "flag",
+            "--month",
+            "2026-10",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut book = calamine::open_workbook_auto(&out).unwrap();
+        assert_eq!(book.sheet_names()[0], sheet);
+        let range = book.worksheet_range(sheet).unwrap();
+        let text: Vec<String> = range.rows().flatten().map(|c| c.to_string()).collect();
+        for want in [want, "S-R76-2026-10", "S-C1R77-2026-10", entry] {
+            assert!(text.iter().any(|c| c.contains(want)), "{want}: {text:?}");
+        }
+    }
+    // Clearing a month's suspect by its id clears its taps together.
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        "S-C1R77-2026-10",
+        "--reason",
+        "the carrier's contract has route 77",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("150 flag(s) cleared"), "{}", r.stderr);
+    // The suggested entry releases the night route.
+    let config = h.root.join("kartka.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[flags.routes]]\nroute = 76\nstart = \"23:00\"\nend = \"01:30\"\n");
+    std::fs::write(&config, text).unwrap();
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let ids: Vec<&str> = j["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "S-C1R77-2026-10",
+            "S-C1R82-2026-10",
+            "S-C2R79-2026-10",
+            "S-V917-2026-10",
+            "S-R78-2026-10"
+        ]
+    );
+    assert_eq!(j["suspects"][0]["cleared"], 150);
+    assert_eq!(j["by_rule"]["outside_service_hours"]["taps"], 1);
+}
+
 /// Past one machine (docs/scale.md): the same rules on Spark SQL
 /// (scripts/flag-spark.py, the DuckDB peer's SQL ported) flag exactly the
 /// (validator, seq, rule) rows kartka stored, every rule planted and a trip
@@ -897,4 +1211,28 @@ fn peer_agrees(h: &Home) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Planted night-time fraud at a big city's density (a card on a day
+/// route in the small hours, on many nights and every route) is not a
+/// night route: no month's suspect, every planted tap under its rule.
+#[test]
+fn scattered_night_taps_on_day_routes_are_not_a_missing_night_route() {
+    let h = month("200000", "0.05");
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["suspects"], serde_json::json!([]), "{}", j["suspects"]);
+    let rows = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
+    let truth = truth(&h);
+    for rule in ["outside_service_hours", "route_not_served"] {
+        let flagged: BTreeSet<(i64, i64)> = rows
+            .iter()
+            .filter(|r| r.2 == rule)
+            .map(|r| (r.0, r.1))
+            .collect();
+        let planted = &truth[rule];
+        assert!(planted.len() > 500, "{rule}: {}", planted.len());
+        assert!(planted.is_subset(&flagged), "{rule}");
+    }
 }

@@ -239,6 +239,29 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
                 ));
             }
             for x in s.suspects.iter().take(SHOWN) {
+                if x.scope == "month" {
+                    g.say(format_args!(
+                        "configuration suspect {}: {} taps on {} days of {} (validators {}) held as config_suspect ({}), not as fraud:",
+                        x.id,
+                        x.taps - x.cleared,
+                        x.days.len(),
+                        x.day,
+                        x.validators
+                            .iter()
+                            .map(|v| v.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        crate::money::uah(x.held_kopecks)
+                    ));
+                    for f in &x.findings {
+                        g.say(format_args!(
+                            "  {}
+  likely fix: {}",
+                            f.evidence_en, f.fix_en
+                        ));
+                    }
+                    continue;
+                }
                 g.say(format_args!(
                     "configuration suspect {}: {} of validator {}'s {} taps on {} held as config_suspect ({}), not as fraud:",
                     x.id,

@@ -218,9 +218,10 @@ pub struct Judged {
     pub taps: usize,
     /// One row per tap and rule (`HIT_COLUMNS`), by validator, seq, rule.
     pub hits: DataFrame,
-    /// Each validator's taps per Kyiv day: validator_id i32, day i64 (its
-    /// Kyiv midnight in wall-clock ms, `MonthClock::local_day`), taps u32:
-    /// what a configuration suspect is measured against.
+    /// Each validator's taps per Kyiv day, route and hour: validator_id
+    /// i32, day i64 (its Kyiv midnight in wall-clock ms,
+    /// `MonthClock::local_day`), route i32, hour i8 (Kyiv), taps u32: what
+    /// a configuration suspect is measured against.
     pub days: DataFrame,
 }
 
@@ -333,12 +334,22 @@ pub fn run(
     })
 }
 
-/// The month's taps of `base` per validator and Kyiv day.
+/// The month's taps of `base` per validator, Kyiv day, route and Kyiv
+/// hour (what a configuration suspect's share is measured against: a
+/// validator's day, or a route's hour band).
 fn validator_days(base: &DataFrame, clock: &MonthClock) -> PolarsResult<DataFrame> {
+    let local = clock.local(col("t"));
     base.clone()
         .lazy()
         .filter(col("ctx").not())
-        .group_by([col("validator_id"), clock.local_day(col("t")).alias("day")])
+        .group_by([
+            col("validator_id"),
+            clock.local_day(col("t")).alias("day"),
+            col("route"),
+            ((local % lit(DAY_MS)) / lit(3_600_000i64))
+                .cast(DataType::Int8)
+                .alias("hour"),
+        ])
         .agg([len().alias("taps")])
         .collect()
 }
@@ -1272,8 +1283,11 @@ mod tests {
             input.push(prepare(frame(ctx), true));
         }
         let by_day = |d: &DataFrame| {
-            d.sort(["validator_id", "day"], SortMultipleOptions::default())
-                .unwrap()
+            d.sort(
+                ["validator_id", "day", "route", "hour"],
+                SortMultipleOptions::default(),
+            )
+            .unwrap()
         };
         let spill = std::env::temp_dir().join(format!(
             "kartka-engine-test-{}-{:?}",

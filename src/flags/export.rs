@@ -358,8 +358,8 @@ fn suspects_sheet(
         0,
         if suspects.is_empty() {
             l(
-                "Підозр на помилки налаштувань не знайдено: жодне з правил 6, 7, 9 не спрацювало на більшості валідацій валідатора за день.",
-                "No configuration suspect: none of rules 6, 7 and 9 fired on most of a validator's taps in a day.",
+                "Підозр на помилки налаштувань не знайдено: жодне з правил 6, 7, 9 не спрацювало на більшості валідацій валідатора за день чи маршруту, ТЗ, годинника кілька днів місяця.",
+                "No configuration suspect: none of rules 6, 7 and 9 fired on most of a validator's taps in a day, or of a route's, vehicle's or clock's on several days of the month.",
             )
             .to_string()
         } else {
@@ -391,9 +391,9 @@ fn suspects_sheet(
     let table = Table {
         headers: [
             l("Підозра", "Suspect"),
-            l("Валідатор", "Validator"),
-            l("Дата", "Day"),
-            l("Валідацій за день", "Taps that day"),
+            l("Валідатори", "Validators"),
+            l("Дні", "Days"),
+            l("Валідацій за ці дні", "Taps those days"),
             l("Правило", "Rule"),
             l("Валідацій за правилом", "Taps by the rule"),
             l("Утримано", "Held"),
@@ -411,8 +411,27 @@ fn suspects_sheet(
                     let first = i == 0;
                     vec![
                         Val::Text(x.id.clone()),
-                        Val::Figure(i64::from(x.validator)),
-                        Val::Text(x.day.clone()),
+                        Val::Text(
+                            x.validators
+                                .iter()
+                                .map(|v| v.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                        Val::Text(if x.scope == "month" {
+                            format!(
+                                "{} ({}: {})",
+                                x.day,
+                                x.days.len(),
+                                x.days
+                                    .iter()
+                                    .map(|d| d.get(8..).unwrap_or(d))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        } else {
+                            x.day.clone()
+                        }),
                         Val::Figure(i64::from(x.day_taps)),
                         Val::Text(f.rule.into()),
                         Val::Figure(f.taps as i64),

@@ -454,6 +454,21 @@ impl Run {
             .collect();
         let mut suspects = std::mem::take(&mut self.summary.suspects);
         suspects.retain(|x| held_by.contains(x.id.as_str()));
+        // A month's cause may span carriers (a route): the validators the
+        // scope sees.
+        let mut seen: rustc_hash::FxHashMap<&str, std::collections::BTreeSet<i32>> =
+            rustc_hash::FxHashMap::default();
+        for f in &self.flags {
+            for id in f.rules.iter().filter_map(|h| h.suspect.as_deref()) {
+                seen.entry(id).or_default().insert(f.validator);
+            }
+        }
+        for x in &mut suspects {
+            if let Some(v) = seen.get(x.id.as_str()) {
+                x.validators = v.iter().copied().collect();
+                x.validator = x.validators[0];
+            }
+        }
         suspects::tally(&mut suspects, &self.flags);
         let cards: rustc_hash::FxHashSet<i64> = self.flags.iter().map(|f| f.card).collect();
         self.cards.retain(|n, _| cards.contains(n));

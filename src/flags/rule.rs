@@ -21,7 +21,9 @@ pub enum Rule {
     ClockAnomaly,
     TripLimit,
     /// Not a fraud rule: the taps a configuration suspect holds instead of
-    /// the rule that fired on most of a validator's day (`flags::suspects`).
+    /// the rule that fired because of the configuration: a cause seen on
+    /// several days of the month, or most of a busy validator's day
+    /// (`flags::suspects`).
     ConfigSuspect,
 }
 

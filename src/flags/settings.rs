@@ -49,10 +49,12 @@ pub struct FlagSettings {
     #[serde(default = "d_clock_tolerance")]
     pub clock_tolerance_s: u32,
     /// Configuration suspects: when route_not_served, outside_service_hours
-    /// or clock_anomaly fires on at least `suspect_share_pct` of a
-    /// validator's taps in a Kyiv day, and on at least `suspect_min_taps` of
-    /// them, the fleet sheet or a setting is the likelier cause: the taps are
-    /// held as one configuration suspect, not under the rule.
+    /// or clock_anomaly fires on at least `suspect_share_pct` of a unit's
+    /// taps (a validator's Kyiv day, a route's hour band) on several days of
+    /// the month (`flags::suspects::MONTH_MIN_DAYS`), or on that share of a
+    /// validator's day and on at least `suspect_min_taps` of its taps, the
+    /// fleet sheet or a setting is the likelier cause: the taps are held as
+    /// one configuration suspect, not under the rule.
     #[serde(default = "d_suspect_share")]
     pub suspect_share_pct: u32,
     #[serde(default = "d_suspect_min_taps")]

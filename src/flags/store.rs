@@ -611,7 +611,7 @@ pub fn suspect_taps(
     Ok(out)
 }
 
-/// A suspect's id (`S-7-2026-10-12`) asks for its taps' `config_suspect`
+/// A suspect's id (`S-7-2026-10-12`, `S-R76-2026-10`) asks for its taps' `config_suspect`
 /// hits; flag ids pass through. With each ask, what the user named it by
 /// (`F-7-123`, or `S-7-2026-10-12 (F-7-123)`).
 fn expand_suspects(
@@ -623,7 +623,7 @@ fn expand_suspects(
     let mut named = Vec::new();
     let mut months: FxHashMap<String, FxHashMap<String, Vec<String>>> = FxHashMap::default();
     for a in asks {
-        let Some((_, day)) = super::suspects::parse_suspect_id(&a.id) else {
+        let Some(month) = super::suspects::suspect_month(&a.id) else {
             out.push(a.clone());
             named.push(a.id.trim().to_string());
             continue;
@@ -634,7 +634,6 @@ fn expand_suspects(
                 a.id
             )));
         }
-        let month = day.format("%Y-%m").to_string();
         if !months.contains_key(&month) {
             let taps = match latest_run(reg, &month)? {
                 Some(_) => suspect_taps(home, reg, &month)?,
