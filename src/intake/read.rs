@@ -82,6 +82,40 @@ enum Grid {
 }
 
 impl Sheet {
+    /// Fills the cells regions merged down one column cover (`MergedDown`).
+    fn fill_merged_down(&mut self, regions: Vec<calamine::Dimensions>) {
+        let Grid::Range(range) = &mut self.grid else {
+            return;
+        };
+        let Some((r0, c0)) = range.start() else {
+            return;
+        };
+        let relative = regions
+            .into_iter()
+            .filter(|d| d.start.0 >= r0 && d.start.1 >= c0)
+            .map(|d| calamine::Dimensions {
+                start: (d.start.0 - r0, d.start.1 - c0),
+                end: (d.end.0 - r0, d.end.1 - c0),
+            })
+            .collect();
+        let mut merged = MergedDown::new(relative);
+        let mut fills = Vec::new();
+        for (i, cells) in range.rows().enumerate() {
+            let mut row = cells.to_vec();
+            merged.fill(i, &mut row);
+            for (c, v) in row.into_iter().enumerate() {
+                if cells.get(c).is_none_or(|old| matches!(old, Data::Empty))
+                    && !matches!(v, Data::Empty)
+                {
+                    fills.push(((r0 + i as u32, c0 + c as u32), v));
+                }
+            }
+        }
+        for (at, v) in fills {
+            range.set_value(at, v);
+        }
+    }
+
     /// The top rows, for finding the header; index 0 is `origin().0`.
     pub fn head(&self) -> Vec<&[Data]> {
         match &self.grid {
@@ -156,6 +190,7 @@ fn stream_xlsx(
     name: &str,
     f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
 ) -> Result<(), String> {
+    let mut merged = MergedDown::new(book.merge_cells_by_sheet_name(name).unwrap_or_default());
     let mut cells = book
         .worksheet_cells_reader(name)
         .map_err(|e| format!("sheet {name:?}: {e}"))?;
@@ -174,10 +209,11 @@ fn stream_xlsx(
             continue;
         }
         if current != Some(r) {
-            if let Some(prev) = current
-                && !f(prev, std::mem::take(&mut row))
-            {
-                return Ok(());
+            if let Some(prev) = current {
+                merged.fill(prev, &mut row);
+                if !f(prev, std::mem::take(&mut row)) {
+                    return Ok(());
+                }
             }
             current = Some(r);
         }
@@ -197,9 +233,69 @@ fn stream_xlsx(
         };
     }
     if let Some(prev) = current {
+        merged.fill(prev, &mut row);
         f(prev, row);
     }
     Ok(())
+}
+
+/// The most merged regions a sheet's rows are filled from: a hostile file
+/// may declare millions.
+const MAX_MERGES: usize = 100_000;
+
+/// Cells merged down one column («Адреса» over two siblings' rows, a
+/// category over a family): each row reads the value the merged cell shows,
+/// as the clerk sees it. Regions wider than one column (a title, «П.І.Б.»
+/// over three columns) are left as they are.
+struct MergedDown {
+    /// (first row, last row, column), by first row, still to come.
+    regions: std::collections::VecDeque<(usize, usize, usize)>,
+    /// (last row, column, the top cell's value) of the regions under way.
+    open: Vec<(usize, usize, Data)>,
+}
+
+impl MergedDown {
+    fn new(regions: Vec<calamine::Dimensions>) -> MergedDown {
+        let mut down: Vec<(usize, usize, usize)> = regions
+            .into_iter()
+            .filter(|d| d.start.1 == d.end.1 && d.end.0 > d.start.0)
+            .take(MAX_MERGES)
+            .map(|d| (d.start.0 as usize, d.end.0 as usize, d.start.1 as usize))
+            .collect();
+        down.sort_unstable();
+        MergedDown {
+            regions: down.into(),
+            open: Vec::new(),
+        }
+    }
+
+    /// Fills row `r`'s cells that a region above covers; rows come in order.
+    fn fill(&mut self, r: usize, row: &mut Vec<Data>) {
+        self.open.retain(|(last, _, _)| *last >= r);
+        while let Some(&(first, last, col)) = self.regions.front() {
+            if first > r {
+                break;
+            }
+            self.regions.pop_front();
+            let top = if first == r {
+                row.get(col).cloned().unwrap_or(Data::Empty)
+            } else {
+                Data::Empty
+            };
+            self.open.push((last, col, top));
+        }
+        for (_, col, top) in &self.open {
+            if matches!(top, Data::Empty) || *col >= MAX_COLUMNS {
+                continue;
+            }
+            if row.len() <= *col {
+                row.resize(col + 1, Data::Empty);
+            }
+            if matches!(row[*col], Data::Empty) {
+                row[*col] = top.clone();
+            }
+        }
+    }
 }
 
 /// A file's bytes and what kind of spreadsheet they are.
@@ -471,7 +567,16 @@ pub(super) fn parse_dense(ext: &str, bytes: Vec<u8>) -> super::isolate::Reply {
             super::xls::check_dimensions(&bytes)?;
             let book: Xls<_> = calamine::open_workbook_from_rs(Cursor::new(&bytes[..]))
                 .map_err(|e: calamine::XlsError| e.to_string())?;
-            ranges(book)?
+            let merges: Vec<Vec<calamine::Dimensions>> = book
+                .sheet_names()
+                .iter()
+                .map(|n| book.merge_cells_by_sheet_name(n).unwrap_or_default())
+                .collect();
+            let mut sheets = ranges(book)?;
+            for (sheet, regions) in sheets.iter_mut().zip(merges) {
+                sheet.fill_merged_down(regions);
+            }
+            sheets
         } else {
             let book: Ods<_> = calamine::open_workbook_from_rs(Cursor::new(&bytes[..]))
                 .map_err(|e: calamine::OdsError| e.to_string())?;
@@ -628,6 +733,42 @@ fn read_csv(bytes: &[u8], path: &Path) -> Result<Vec<Vec<Data>>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_merged_down_fills_the_rows_it_covers_and_no_other() {
+        let d = |r0, r1, c0, c1| calamine::Dimensions {
+            start: (r0, c0),
+            end: (r1, c1),
+        };
+        // Down column 1 over rows 2–3; across row 0 (a title: left alone);
+        // a square (left alone); one that starts in a row never streamed.
+        let mut m = MergedDown::new(vec![
+            d(2, 3, 1, 1),
+            d(0, 0, 0, 3),
+            d(5, 6, 0, 1),
+            d(7, 9, 2, 2),
+        ]);
+        let s = |t: &str| Data::String(t.into());
+        let mut rows = vec![
+            (0, vec![s("Заголовок")]),
+            (2, vec![s("Бойко А."), s("вул. Шкільна, 5")]),
+            (3, vec![s("Бойко І.")]),
+            (4, vec![s("Лисенко М.")]),
+            (8, vec![s("Коваль")]),
+        ];
+        for (r, row) in &mut rows {
+            m.fill(*r, row);
+        }
+        assert_eq!(rows[0].1, [s("Заголовок")]);
+        assert_eq!(rows[2].1, [s("Бойко І."), s("вул. Шкільна, 5")]);
+        assert_eq!(rows[3].1, [s("Лисенко М.")]);
+        assert_eq!(rows[4].1, [s("Коваль")]);
+        // A file declaring more regions than are read costs no more.
+        let many = (0..MAX_MERGES as u32 + 10)
+            .map(|i| d(i, i + 1, 0, 0))
+            .collect();
+        assert_eq!(MergedDown::new(many).regions.len(), MAX_MERGES);
+    }
 
     #[test]
     fn windows_1251_and_utf8_with_bom_decode_alike() {

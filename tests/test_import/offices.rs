@@ -593,3 +593,64 @@ fn a_sheet_of_drop_down_lists_beside_the_applicants_is_skipped_not_the_whole_fil
         r.stderr
     );
 }
+
+#[test]
+fn a_cell_merged_down_over_siblings_gives_each_row_its_value() {
+    let h = Home::new();
+    // A school's list: the family's address and category merged down over
+    // two brothers' rows, the title merged across; the third pupil's
+    // address cell is empty and merged with nothing.
+    let kids = [
+        ("Бойко Андрій Петрович", "03.02.2014", "І-АП 123456"),
+        ("Бойко Іван Петрович", "11.09.2016", "І-АП 654321"),
+        ("Лисенко Марія Олегівна", "21.05.2015", "І-КИ 111222"),
+    ];
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("Багатодітні").unwrap();
+    let plain = Format::new();
+    ws.merge_range(0, 0, 0, 4, "Список учнів з багатодітних сімей", &plain)
+        .unwrap();
+    write_row(
+        ws,
+        1,
+        &[
+            "ПІБ",
+            "Дата народження",
+            "Свідоцтво про народження",
+            "Адреса",
+            "Категорія",
+        ],
+    );
+    for (i, (name, born, cert)) in kids.iter().enumerate() {
+        write_row(ws, 2 + i as u32, &[name, born, cert]);
+    }
+    ws.merge_range(2, 3, 3, 3, "м. Павлоград, вул. Шкільна, 5", &plain)
+        .unwrap();
+    ws.merge_range(2, 4, 3, 4, "дитина з багатодітної сім'ї", &plain)
+        .unwrap();
+    ws.write_string(4, 4, "дитина з багатодітної сім'ї")
+        .unwrap();
+    let path = h.work.join("school.xlsx");
+    wb.save(&path).unwrap();
+    let r = import(&h, &[], &[path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["inserted"], 2, "{}", r.stderr);
+    assert_eq!(r.json()["rejected"], 1, "{}", r.stderr);
+    let stored: Vec<(String, String)> = h
+        .db()
+        .prepare("SELECT passport, community FROM people ORDER BY passport")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("I-АП123456".to_string(), CITY.to_string()),
+            ("I-АП654321".to_string(), CITY.to_string())
+        ]
+    );
+    // The pupil with no address is refused, never given the family's.
+    assert!(r.stderr.contains("row 5"), "{}", r.stderr);
+}
