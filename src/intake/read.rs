@@ -580,7 +580,14 @@ pub(super) fn parse_dense(ext: &str, bytes: Vec<u8>) -> super::isolate::Reply {
         } else {
             let book: Ods<_> = calamine::open_workbook_from_rs(Cursor::new(&bytes[..]))
                 .map_err(|e: calamine::OdsError| e.to_string())?;
-            ranges(book)?
+            let mut sheets = ranges(book)?;
+            let mut spans = ods_spans_down(&bytes)?;
+            for sheet in &mut sheets {
+                if let Some(at) = spans.iter().position(|(name, _)| name == &sheet.name) {
+                    sheet.fill_merged_down(spans.swap_remove(at).1);
+                }
+            }
+            sheets
         };
         Ok(sheets
             .into_iter()
@@ -609,6 +616,85 @@ pub(super) fn parse_dense(ext: &str, bytes: Vec<u8>) -> super::isolate::Reply {
         Ok(sheets) => Reply::Sheets(sheets),
         Err(detail) => Reply::Unreadable(detail),
     }
+}
+
+/// The cells of an .ods that span rows down one column
+/// (`table:number-rows-spanned`), per sheet: calamine reads an .ods's
+/// values but not its spans.
+fn ods_spans_down(bytes: &[u8]) -> Result<Vec<(String, Vec<calamine::Dimensions>)>, String> {
+    use quick_xml::events::{BytesStart, Event};
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut xml = Vec::new();
+    zip.by_name("content.xml")
+        .map_err(|e| e.to_string())?
+        .read_to_end(&mut xml)
+        .map_err(|e| e.to_string())?;
+    let number = |e: &BytesStart, key: &str| -> u32 {
+        e.try_get_attribute(key)
+            .ok()
+            .flatten()
+            .and_then(|a| a.value.trim().parse().ok())
+            .unwrap_or(1)
+    };
+    let mut reader = quick_xml::Reader::from_reader(&xml[..]);
+    let mut buf = Vec::new();
+    let mut out: Vec<(String, Vec<calamine::Dimensions>)> = Vec::new();
+    let (mut row, mut col, mut repeat) = (0u32, 0u32, 1u32);
+    loop {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| e.to_string())?;
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "table:table" => {
+                    let name = e
+                        .try_get_attribute("table:name")
+                        .ok()
+                        .flatten()
+                        .and_then(|a| {
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned())
+                        })
+                        .unwrap_or_default();
+                    out.push((name, Vec::new()));
+                    row = 0;
+                }
+                "table:table-row" => {
+                    col = 0;
+                    repeat = number(&e, "table:number-rows-repeated");
+                    if empty {
+                        row = row.saturating_add(repeat);
+                    }
+                }
+                "table:table-cell" | "table:covered-table-cell" => {
+                    let down = number(&e, "table:number-rows-spanned");
+                    let across = number(&e, "table:number-columns-spanned");
+                    if down > 1
+                        && across == 1
+                        && let Some((_, regions)) = out.last_mut()
+                        && regions.len() < MAX_MERGES
+                    {
+                        regions.push(calamine::Dimensions {
+                            start: (row, col),
+                            end: (row.saturating_add(down - 1), col),
+                        });
+                    }
+                    col = col.saturating_add(number(&e, "table:number-columns-repeated"));
+                }
+                _ => {}
+            },
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                row = row.saturating_add(repeat);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(out)
 }
 
 fn ranges<RS, R>(mut book: R) -> Result<Vec<Sheet>, String>

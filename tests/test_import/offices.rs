@@ -654,3 +654,24 @@ fn a_cell_merged_down_over_siblings_gives_each_row_its_value() {
     // The pupil with no address is refused, never given the family's.
     assert!(r.stderr.contains("row 5"), "{}", r.stderr);
 }
+
+#[test]
+fn libreoffices_merged_down_cells_read_alike_in_xlsx_xls_and_ods() {
+    for file in [
+        "school-merged.xlsx",
+        "school-merged.xls",
+        "school-merged.ods",
+    ] {
+        let h = Home::new();
+        let path = h.work.join("fixtures/intake/merged").join(file);
+        let r = import(&h, &[], &[path.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{file}: {}", r.stderr);
+        assert_eq!(r.json()["inserted"], 2, "{file}: {}", r.stderr);
+        assert_eq!(r.json()["rejected"], 1, "{file}: {}", r.stderr);
+        assert_eq!(
+            h.count("SELECT count(*) FROM people WHERE community = 'UA12120130000022766' AND categories LIKE '%large-family-child%'"),
+            2,
+            "{file}"
+        );
+    }
+}
