@@ -174,7 +174,9 @@ impl Sheet {
                 let mut book = book
                     .lock()
                     .map_err(|_| "the workbook reader failed".to_string())?;
-                stream_xlsx(&mut book, &self.name, &mut |i, row| i < from || f(i, row))
+                stream_xlsx(&mut book, &self.name, true, &mut |i, row| {
+                    i < from || f(i, row)
+                })
             }
             Grid::XlsxChild { exe, bytes, .. } => {
                 super::isolate::stream_in_child(exe, Arc::clone(bytes), &self.name, from, f)
@@ -184,13 +186,22 @@ impl Sheet {
 }
 
 /// Streams an .xlsx sheet's rows: row-major cells gathered into rows, with
-/// absolute column positions (column A is index 0).
+/// absolute column positions (column A is index 0); with `merged`, the
+/// cells merged down filled (`MergedDown`).
 fn stream_xlsx(
     book: &mut Xlsx<Cursor<Vec<u8>>>,
     name: &str,
+    merged: bool,
     f: &mut dyn FnMut(usize, Vec<Data>) -> bool,
 ) -> Result<(), String> {
-    let mut merged = MergedDown::new(book.merge_cells_by_sheet_name(name).unwrap_or_default());
+    // The merges cost a pass over the whole sheet: read for the rows, not
+    // for the few header rows.
+    let regions = if merged {
+        book.merge_cells_by_sheet_name(name).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut merged = MergedDown::new(regions);
     let mut cells = book
         .worksheet_cells_reader(name)
         .map_err(|e| format!("sheet {name:?}: {e}"))?;
@@ -477,7 +488,7 @@ fn heads(book: &mut Xlsx<Cursor<Vec<u8>>>) -> Result<Vec<(String, Rows)>, String
     let mut bytes = 0usize;
     for name in book.sheet_names() {
         let mut head = Vec::new();
-        stream_xlsx(book, &name, &mut |i, row| {
+        stream_xlsx(book, &name, false, &mut |i, row| {
             if i >= HEAD_ROWS || bytes > HEAD_BYTES {
                 return false;
             }
@@ -554,7 +565,7 @@ pub(super) fn xlsx_rows(
     guard(|| {
         let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
             .map_err(|e: calamine::XlsxError| e.to_string())?;
-        stream_xlsx(&mut book, sheet, &mut |i, row| i < from || f(i, row))
+        stream_xlsx(&mut book, sheet, true, &mut |i, row| i < from || f(i, row))
     })
 }
 
