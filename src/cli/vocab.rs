@@ -73,7 +73,7 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             for a in &answers {
                 g.say(format_args!(
                     "{:<9} «{}» → {}   ({}, {})",
-                    format!("{:?}", a.kind).to_lowercase(),
+                    a.kind.code(),
                     a.written,
                     a.code,
                     a.by,

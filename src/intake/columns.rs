@@ -81,6 +81,7 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
             let community_from = community_sources(config, head, &sheet.name, option.as_deref());
             let by_column: BTreeMap<usize, Field> =
                 head.columns.iter().map(|(f, c)| (*c, *f)).collect();
+            let unread: BTreeMap<String, Vec<Field>> = head.unread(&synonyms).into_iter().collect();
             let columns = head
                 .names
                 .iter()
@@ -93,16 +94,10 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                         header: n.clone(),
                         field,
                         taught: field.is_some() && synonyms.is_taught(n),
-                        nearest: if field.is_none() {
-                            synonyms
-                                .nearest(n)
-                                .into_iter()
-                                .filter(|f| !head.columns.contains_key(f))
-                                .map(Field::key)
-                                .collect()
-                        } else {
-                            Vec::new()
-                        },
+                        nearest: unread
+                            .get(n)
+                            .filter(|_| field.is_none())
+                            .map_or_else(Vec::new, |near| near.iter().map(|f| f.key()).collect()),
                     }
                 })
                 .collect();

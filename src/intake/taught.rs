@@ -34,7 +34,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn code(self) -> &'static str {
+    /// The kind's name on the command line and in the table.
+    pub fn code(self) -> &'static str {
         match self {
             Kind::Category => "category",
             Kind::Community => "community",
@@ -138,7 +139,7 @@ pub fn add(
         by: by.to_string(),
         at: crate::time::now_utc_text(),
     };
-    if let Some(means) = configured(config, kind, written)? {
+    if let Some(means) = configured(config, kind, written) {
         if means == answer.code {
             return Ok((answer, Added::Known));
         }
@@ -271,14 +272,14 @@ fn exact(v: &Vocabulary, meaning: &str) -> Option<String> {
 
 /// What `written` already means in kartka.toml (and the built-in header
 /// names), exactly: an answer may add a text, never re-point one.
-fn configured(config: &Config, kind: Kind, written: &str) -> Result<Option<String>, super::Error> {
-    Ok(match kind {
+fn configured(config: &Config, kind: Kind, written: &str) -> Option<String> {
+    match kind {
         Kind::Category => exact(&config.category_vocabulary(), written),
         Kind::Community => exact(&config.community_vocabulary(), written),
         Kind::Header => Synonyms::new(&config.intake.synonyms)
             .exactly(written)
             .map(|f| f.key().to_string()),
-    })
+    }
 }
 
 fn shown(config: &Config, kind: Kind, code: &str) -> String {
