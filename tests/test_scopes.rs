@@ -837,3 +837,23 @@ fn a_scoped_analyst_reaches_no_residents_taps_through_person_export() {
     assert_refused(&h, &r, before, &["for admin, clerk accounts only"]);
     assert!(!h.work.join("p.json").exists());
 }
+
+#[test]
+fn a_scoped_account_neither_teaches_nor_reads_what_clerks_taught() {
+    let h = scoped();
+    for args in [
+        &["vocab", "add", "category", "воїн-афганець", "combatant"][..],
+        &["vocab", "list"],
+        &["vocab", "remove", "category", "воїн-афганець"],
+    ] {
+        let before = refusals(&h, "ana");
+        let r = h.kartka_as("ana", args);
+        assert_refused(
+            &h,
+            &r,
+            before,
+            &["what the intake was taught", "admin, clerk"],
+        );
+    }
+    assert_eq!(h.count("SELECT count(*) FROM vocabulary"), 0);
+}

@@ -831,6 +831,44 @@ fn read_csv(bytes: &[u8], path: &Path) -> Result<Vec<Vec<Data>>, Error> {
 mod tests {
     use super::*;
 
+    fn ods_with(content: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn an_ods_spans_hostile_numbers_and_broken_xml_never_panic() {
+        // Spans and repeats at u32's end, numbers that overflow or are no
+        // numbers, a span across columns (left alone).
+        let xml = r#"<office:document-content><office:body><office:spreadsheet>
+            <table:table table:name="A &amp; B">
+              <table:table-row table:number-rows-repeated="4294967295"/>
+              <table:table-row>
+                <table:table-cell table:number-columns-repeated="99999999999999"/>
+                <table:table-cell table:number-rows-spanned="4294967295"/>
+                <table:table-cell table:number-rows-spanned="-3"/>
+                <table:table-cell table:number-rows-spanned="2" table:number-columns-spanned="2"/>
+              </table:table-row>
+              <table:table-row><table:table-cell table:number-rows-spanned="3"/></table:table-row>
+            </table:table></office:spreadsheet></office:body></office:document-content>"#;
+        let spans = ods_spans_down(&ods_with(xml)).unwrap();
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].0, "A & B");
+        assert!(
+            spans[0]
+                .1
+                .iter()
+                .all(|d| d.end.0 >= d.start.0 && d.start.1 == d.end.1)
+        );
+        // Truncated or broken XML, or no content.xml: an error, not a panic.
+        assert!(ods_spans_down(&ods_with("<table:table><table:table-row></table:table")).is_err());
+        assert!(ods_spans_down(b"PK\x03\x04 not a zip").is_err());
+    }
+
     #[test]
     fn a_region_merged_down_fills_the_rows_it_covers_and_no_other() {
         let d = |r0, r1, c0, c1| calamine::Dimensions {
