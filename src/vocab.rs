@@ -179,6 +179,23 @@ impl Vocabulary {
                 other => other,
             };
         }
+        // A note in brackets after the value («ІІ гр. (безтерміново)»):
+        // the value without it.
+        if let Some(bare) = without_note(raw) {
+            match self.find(&bare) {
+                Match::Exact(code)
+                | Match::Variant {
+                    code,
+                    how: How::Normalised | How::Short | How::Extra,
+                } => {
+                    return Match::Variant {
+                        code,
+                        how: How::Extra,
+                    };
+                }
+                _ => {}
+            }
+        }
         // Typos: each unknown word replaced by the one known stem clearly
         // nearest to it; then the same stages again.
         let corrected = self.correct(&words);
@@ -1003,6 +1020,31 @@ pub fn sexes() -> Vocabulary {
     )
 }
 
+/// A text without its remarks in brackets, when it has some and more than
+/// them («ІІ гр. (безтерміново)» → «ІІ гр.»). A note with an abbreviation
+/// in capitals («2 гр. (ХЗВ)») names a status, not a remark: kept.
+fn without_note(raw: &str) -> Option<String> {
+    if !raw.contains(['(', '[']) {
+        return None;
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut note = String::new();
+    let mut depth = 0usize;
+    for c in raw.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => note.push(c),
+        }
+    }
+    let abbreviation = note
+        .split(|c: char| !c.is_alphabetic())
+        .any(|w| w.chars().count() >= 2 && w.chars().all(char::is_uppercase));
+    let out = out.trim().to_string();
+    (!abbreviation && !out.is_empty() && out != raw.trim()).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1085,6 +1127,12 @@ mod tests {
         assert_eq!(v.find("інвалід II групи").code(), Some("disability-2"));
         assert_eq!(v.find("інв. 2 гр.").code(), Some("disability-2"));
         assert_eq!(v.find("2 група").code(), Some("disability-2"));
+        // A remark in brackets is left aside; an abbreviation there is not.
+        for cell in ["ІІ гр. (безтерміново)", "2 група [повторний огляд 2027]"]
+        {
+            assert_eq!(v.find(cell).code(), Some("disability-2"), "{cell}");
+        }
+        assert!(matches!(v.find("2 гр. (ХЗВ)"), Match::Unknown(_)));
     }
 
     #[test]

@@ -230,11 +230,24 @@ fn community_sources(
         let label = config.community(code).map_or(code, |c| c.name.as_str());
         format!("«{label}» ({code})")
     };
-    let by_sheet = super::community::of_sheet(sheet, &config.community_vocabulary());
-    if let Some(code) = &by_sheet {
-        from.push(format!("the sheet's name «{sheet}»: {}", named(code)));
-    } else if let Some(code) = option {
-        from.push(format!("--community: {}", named(code)));
+    use super::community::{SheetSource, of_sheet_or_title};
+    match of_sheet_or_title(sheet, head, &config.community_vocabulary()) {
+        Some((code, SheetSource::Name)) => {
+            from.push(format!("the sheet's name «{sheet}»: {}", named(&code)));
+        }
+        Some((code, SheetSource::Title(row, text))) if option.is_none() => {
+            from.push(format!(
+                "the title (row {}) {}: {}",
+                row + 1,
+                super::cells::quoted(&text),
+                named(&code)
+            ));
+        }
+        _ => {
+            if let Some(code) = option {
+                from.push(format!("--community: {}", named(code)));
+            }
+        }
     }
     from
 }

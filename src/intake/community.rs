@@ -4,6 +4,8 @@
 //! order. A district or region («Павлоградського р-ну», «Дніпропетровська
 //! обл.») qualifies a settlement; alone it names no community.
 
+use std::collections::BTreeMap;
+
 use crate::vocab::{How, Match, Vocabulary};
 
 /// What an address or a settlement cell says about the settlement.
@@ -177,6 +179,141 @@ pub fn of_sheet(name: &str, communities: &Vocabulary) -> Option<String> {
     }
 }
 
+/// Where a sheet names the community of the rows that name none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetSource {
+    /// The sheet's name («Тернівська МТГ»).
+    Name,
+    /// A title cell above the header: its row index and text.
+    Title(usize, String),
+}
+
+/// The community a sheet names for its rows: by its name, else by the
+/// title above its header when no column of the rows can name one (a
+/// title is about the office; an address without a settlement stays
+/// refused).
+pub fn of_sheet_or_title(
+    name: &str,
+    head: &super::Header,
+    communities: &Vocabulary,
+) -> Option<(String, SheetSource)> {
+    if let Some(code) = of_sheet(name, communities) {
+        return Some((code, SheetSource::Name));
+    }
+    if head.names_places() {
+        return None;
+    }
+    of_title(&head.title, communities)
+        .map(|(code, cell)| (code, SheetSource::Title(cell.0, cell.1.clone())))
+}
+
+/// The community the title above a sheet's header names («Список
+/// мешканців ОСББ «Світанок», м. Павлоград»): a settlement written with its
+/// kind, else a community's name; only when the title names exactly one.
+/// Returns its code and the title cell that names it.
+pub fn of_title<'t>(
+    title: &'t [(usize, String)],
+    communities: &Vocabulary,
+) -> Option<(String, &'t (usize, String))> {
+    let plain = |text: &str| match communities.find(text) {
+        Match::Exact(code) => Some(code),
+        Match::Variant {
+            code,
+            how: How::Normalised,
+        } => Some(code),
+        _ => None,
+    };
+    let mut marked: BTreeMap<String, &(usize, String)> = BTreeMap::new();
+    let mut named: BTreeMap<String, &(usize, String)> = BTreeMap::new();
+    for cell in title {
+        let words = title_words(&cell.1);
+        for name in marked_names(&words) {
+            if let Some(code) = plain(&name) {
+                marked.entry(code).or_insert(cell);
+            }
+        }
+        for n in 1..=4.min(words.len()) {
+            for window in words.windows(n) {
+                let text = window.join(" ");
+                // A place's name alone as written («Павлоград»), not an
+                // adjective («Павлоградська» in an organisation's name is
+                // no place of residence); words together in a community's
+                // own form («Тернівська МТГ»).
+                let code = match communities.find(&text) {
+                    Match::Exact(code) if n > 1 || !adjective(&text) => Some(code),
+                    Match::Variant {
+                        code,
+                        how: How::Normalised | How::Short,
+                    } if n > 1 => Some(code),
+                    _ => None,
+                };
+                if let Some(code) = code {
+                    named.entry(code).or_insert(cell);
+                }
+            }
+        }
+    }
+    let found = if marked.is_empty() { named } else { marked };
+    if found.len() != 1 {
+        return None;
+    }
+    found.into_iter().next()
+}
+
+/// An adjective of a place («Павлоградська», «Тернівського»).
+fn adjective(word: &str) -> bool {
+    let w = word.to_lowercase();
+    ["ськ", "цьк", "зьк"].iter().any(|stem| {
+        w.char_indices()
+            .rev()
+            .take(5)
+            .any(|(i, _)| w[i..].starts_with(stem))
+    })
+}
+
+/// A title's words without the quotes and brackets around them; a kind
+/// glued to its name («м.Павлоград») is two words.
+fn title_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for raw in text.split_whitespace() {
+        let core = raw
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
+            .trim_start_matches('.');
+        if let Some((kind, name)) = core.split_once('.')
+            && !name.is_empty()
+            && MARKERS.contains(&kind.to_lowercase().as_str())
+        {
+            words.push(format!("{kind}."));
+            words.push(name.trim_matches('.').to_string());
+        } else if !core.is_empty() {
+            words.push(core.to_string());
+        }
+    }
+    words
+}
+
+/// The names after a settlement's kind among a title's words («м.
+/// Павлоград», «село Вербки», «смт Петропавлівка»): the next word, and the
+/// next two.
+fn marked_names(words: &[String]) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let lower = w.to_lowercase();
+        let kind = lower.trim_end_matches('.');
+        let spelled = kind.chars().count() > 1 && !lower.ends_with('.');
+        if !MARKERS.contains(&kind) || !(lower.ends_with('.') || spelled) {
+            continue;
+        }
+        if let Some(next) = words.get(i + 1) {
+            names.push(next.trim_end_matches('.').to_string());
+            if let Some(after) = words.get(i + 2) {
+                names.push(format!("{next} {}", after.trim_end_matches('.')));
+            }
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +404,51 @@ mod tests {
         );
         for other in ["Заяви", "Жовтень 2026", "Лист1", "Sheet1", ""] {
             assert_eq!(of_sheet(other, &v), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_title_names_the_community_only_when_it_names_one() {
+        let config = crate::config::Config::default_config();
+        let v = config.community_vocabulary();
+        let city = config.city.community.clone();
+        let title = |cells: &[&str]| -> Vec<(usize, String)> {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i, t.to_string()))
+                .collect()
+        };
+        let code = |cells: &[&str]| of_title(&title(cells), &v).map(|(c, at)| (c, at.0));
+        assert_eq!(
+            code(&[
+                "ОСББ «Світанок»",
+                "Список мешканців будинку (м.Павлоград, вул. Соборна, 40)"
+            ]),
+            Some((city.clone(), 1))
+        );
+        assert_eq!(
+            code(&["Список жителів с. Богданівка, які звертаються за пільгою"]),
+            Some(("UA12120010000054893".to_string(), 0))
+        );
+        assert_eq!(
+            code(&["Тернівська МТГ: заяви за грудень"]),
+            Some(("UA12120190000064981".to_string(), 0))
+        );
+        // A settlement written with its kind outweighs an issuer's name.
+        assert_eq!(
+            code(&["Павлоградська МТГ", "Староста с. Богданівка"]),
+            Some(("UA12120010000054893".to_string(), 1))
+        );
+        for none in [
+            &["Список членів ППО УТОС"][..],
+            &["Павлоградська первинна організація УТОС"][..],
+            &["м. Павлоград", "с. Богданівка"][..],
+            &["м. Дніпро, вул. Миру"][..],
+            &["Грудень 2026 р.", "Лист1"][..],
+            &[][..],
+        ] {
+            assert_eq!(code(none), None, "{none:?}");
         }
     }
 }

@@ -167,6 +167,8 @@ impl Field {
                 "паспорт (серія, номер)",
                 "серія та номер паспорта",
                 "серія і номер паспорта",
+                "документ",
+                "документ особи",
                 "документ, що посвідчує особу",
                 "документ, що засвідчує особу",
                 "документ, який засвідчує особу",
@@ -482,6 +484,9 @@ impl Synonyms {
         if key.contains("прізвищ") && (key.contains("ім'я") || key.contains("імя")) {
             return Some((Field::FullName, 0));
         }
+        if series_and_number(key) {
+            return Some((Field::Passport, 0));
+        }
         let key = key.to_string();
         let taught = || {
             self.taught
@@ -495,6 +500,7 @@ impl Synonyms {
             .or_else(|| self.one_side(&key).map(|f| (f, 2)))
             .or_else(|| self.leading_words(&key).map(|f| (f, 2)))
             .or_else(|| self.cut_short(&key).map(|f| (f, 2)))
+            .or_else(|| named_anywhere(&key).map(|f| (f, 2)))
     }
 
     /// Words cut short («ДОК. ПОСВ. ОСОБУ», «Контактн. тел.»): two words or
@@ -595,11 +601,32 @@ impl Synonyms {
             .collect();
         (1..words.len()).rev().find_map(|n| {
             let lead = header_key(&words[..n].join(" "));
-            let field = self.whole(&lead)?;
+            let field = self
+                .whole(&lead)
+                .or_else(|| (n >= 2).then(|| self.cut_short(&lead)).flatten())?;
             let named = n >= 2 || !GENERIC_WORDS.contains(&lead.as_str());
             (named && (n >= 2 || LEADING_WORD_FIELDS.contains(&field))).then_some(field)
         })
     }
+}
+
+/// A header naming a document's series and its number together («Серія та
+/// номер документа», «Паспорт (серія, №)»): the whole identity document,
+/// unless it is the benefit's certificate.
+fn series_and_number(key: &str) -> bool {
+    let words = content_words(key);
+    let has = |stem: &str| words.iter().any(|w| w.starts_with(stem));
+    let benefit = has("посвідчення") || has("убд") || has("пільг");
+    has("серія") && (has("номер") || key.contains('№')) && !benefit
+}
+
+/// The address named by a word anywhere in a header, in any case form
+/// («Зареєстрований(а) за адресою»), unless it is an e-mail address.
+fn named_anywhere(key: &str) -> Option<Field> {
+    let words = content_words(key);
+    let has = |stem: &str| words.iter().any(|w| w.starts_with(stem));
+    let mail = has("пошт") || has("електрон") || has("mail");
+    (has("адрес") && !mail).then_some(Field::Address)
 }
 
 /// How alike (0 to 1, by edits over length) a header must be to a field's
@@ -713,6 +740,8 @@ pub struct Header {
     pub columns: BTreeMap<Field, usize>,
     /// The header cells as written, for the rejects file.
     pub names: Vec<String>,
+    /// The text cells above the header (titles), each with its row index.
+    pub title: Vec<(usize, String)>,
 }
 
 /// How many rows from the top may hold titles before the header.
@@ -726,6 +755,7 @@ pub fn find_header<'a>(
 ) -> Option<Header> {
     let mut best: Option<Header> = None;
     let mut above: Option<(&[Data], BTreeMap<Field, usize>)> = None;
+    let mut texts: Vec<(usize, String)> = Vec::new();
     for (i, row) in rows.take(HEADER_SEARCH_ROWS).enumerate() {
         let fields = row_fields(row, synonyms);
         let mut names: Vec<String> = row
@@ -759,8 +789,13 @@ pub fn find_header<'a>(
                 row: i,
                 names,
                 columns,
+                title: texts.clone(),
             });
         }
+        texts.extend(row.iter().filter_map(|c| match c {
+            Data::String(s) if !s.trim().is_empty() => Some((i, s.trim().to_string())),
+            _ => None,
+        }));
         above = Some((row, fields));
     }
     best
@@ -784,6 +819,13 @@ fn row_fields(row: &[Data], synonyms: &Synonyms) -> BTreeMap<Field, usize> {
 }
 
 impl Header {
+    /// Whether a column names each row's community, settlement or address.
+    pub fn names_places(&self) -> bool {
+        [Field::Community, Field::Settlement, Field::Address]
+            .iter()
+            .any(|f| self.columns.contains_key(f))
+    }
+
     /// The required columns this header lacks (P5): a name, the birth date,
     /// a tax number or passport, and the category.
     /// The named columns no field was placed in, each with the fields
@@ -1005,11 +1047,24 @@ mod tests {
             ("РНОКПП заявника", Field::TaxNumber),
             ("Назва населеного пункту", Field::Settlement),
             ("Місце проживання / реєстрації", Field::Address),
+            ("Група інв. по зору", Field::Category),
+            ("Група інвал. (по слуху)", Field::Category),
+            ("Зареєстрований(а) за адресою", Field::Address),
+            ("Проживає за адресою", Field::Address),
+            ("Серія та номер документа", Field::Passport),
+            ("Документ", Field::Passport),
+            ("Паспорт (серія, №)", Field::Passport),
+            ("Ел. адреса", Field::Email),
         ] {
             assert_eq!(syn.field(h), Some(f), "{h}");
         }
-        for other in ["№ п/п", "Номер п/п", "Примітка", "Підпис заявника"]
-        {
+        for other in [
+            "№ п/п",
+            "Номер п/п",
+            "Примітка",
+            "Підпис заявника",
+            "Серія та номер посвідчення УБД",
+        ] {
             assert_eq!(syn.field(other), None, "{other}");
         }
     }

@@ -206,10 +206,9 @@ fn check_community(
         return Ok(());
     }
     for (sheet, head) in &file.sheets {
-        let in_rows = [Field::Community, Field::Settlement, Field::Address]
-            .iter()
-            .any(|f| head.columns.contains_key(f));
-        if !in_rows && community::of_sheet(&sheet.name, communities).is_none() {
+        if !head.names_places()
+            && community::of_sheet_or_title(&sheet.name, head, communities).is_none()
+        {
             return Err(Error::NoCommunity {
                 path: file.path.clone(),
                 sheet: if sheet.name.is_empty() {
@@ -541,7 +540,25 @@ pub fn import_applicants(
         let before = summary.clone();
         let base_dir = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
         for (sheet, head) in &file.sheets {
-            let fallback = community::of_sheet(&sheet.name, &communities).or(option.clone());
+            let fallback = match community::of_sheet_or_title(&sheet.name, head, &communities) {
+                Some((code, community::SheetSource::Name)) => Some(code),
+                Some((code, community::SheetSource::Title(row, text))) if option.is_none() => {
+                    notify(Notice::Warning {
+                        place: format!(
+                            "{}, sheet \"{}\", row {}",
+                            file.path.display(),
+                            sheet.name,
+                            sheet.origin().0 + row + 1
+                        ),
+                        text: format!(
+                            "the rows that name no community are taken as {code}, which the title names: {}; pass --community CODE if they live elsewhere",
+                            cells::quoted(&text)
+                        ),
+                    });
+                    Some(code)
+                }
+                _ => option.clone(),
+            };
             let sheet_no = rejects.sheet(&head.names);
             let (row0, _) = sheet.origin();
             let first = head.row + 1;

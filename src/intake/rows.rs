@@ -22,6 +22,7 @@ pub enum NotApplicant {
     Total,
     Signature,
     Stamp,
+    ListDate,
 }
 
 impl NotApplicant {
@@ -33,6 +34,7 @@ impl NotApplicant {
             NotApplicant::Total => "a total",
             NotApplicant::Signature => "a signature line",
             NotApplicant::Stamp => "the stamp's place (М.П.)",
+            NotApplicant::ListDate => "the list's date",
         }
     }
     /// The kind's name for a count of them ("totals: 3").
@@ -44,6 +46,7 @@ impl NotApplicant {
             NotApplicant::Total => "totals",
             NotApplicant::Signature => "signature lines",
             NotApplicant::Stamp => "stamps (М.П.)",
+            NotApplicant::ListDate => "the list's dates",
         }
     }
     pub fn uk(self) -> &'static str {
@@ -54,6 +57,7 @@ impl NotApplicant {
             NotApplicant::Total => "підсумок",
             NotApplicant::Signature => "рядок підпису",
             NotApplicant::Stamp => "місце печатки (М.П.)",
+            NotApplicant::ListDate => "дата списку",
         }
     }
 }
@@ -180,7 +184,35 @@ pub fn not_applicant(
     if texts.iter().any(|t| signature(t)) {
         return Some(NotApplicant::Signature);
     }
+    if at.len() <= 2 && at.iter().all(|&i| dated(&row[i])) {
+        return Some(NotApplicant::ListDate);
+    }
     heading(&filled, head, communities).then_some(NotApplicant::Heading)
+}
+
+/// Words written around a list's date («Дата: 07.12.2026 р.», «станом на
+/// 01.12.2026»).
+const DATE_WORDS: [&str; 7] = ["дата", "станом", "на", "р", "року", "рік", "від"];
+
+/// A date, alone or among a list-date's words: the date a list was signed
+/// or made, under it or above its signatures.
+fn dated(cell: &Data) -> bool {
+    let today = crate::time::today_kyiv();
+    let text = match cell {
+        Data::DateTime(_) | Data::DateTimeIso(_) => return true,
+        Data::String(t) => t,
+        _ => return false,
+    };
+    let key = match_key(text);
+    let rest: Vec<&str> = key
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| matches!(c, ':' | ',' | ';')))
+        .filter(|w| !w.is_empty() && !DATE_WORDS.contains(&w.trim_end_matches('.')))
+        .collect();
+    let rest = rest.join(" ");
+    let rest = rest.trim_end_matches(['р', '.']);
+    !rest.is_empty()
+        && cells::date(&Data::String(rest.to_string()), cells::DateKind::Any, today).is_ok()
 }
 
 /// Whether the text begins like a total word: a cheap look before the
@@ -354,6 +386,7 @@ mod tests {
             row: 0,
             columns,
             names: vec![],
+            title: vec![],
         }
     }
 
@@ -374,6 +407,15 @@ mod tests {
     fn headings_totals_signatures_and_the_stamp_are_told_apart() {
         let e = Data::Empty;
         for (cells, expected) in [
+            (
+                vec![e.clone(), e.clone(), s("07.12.2026")],
+                NotApplicant::ListDate,
+            ),
+            (vec![s("Дата: 07.12.2026 р.")], NotApplicant::ListDate),
+            (
+                vec![s("станом на 1 грудня 2026 року")],
+                NotApplicant::ListDate,
+            ),
             (vec![s("Розділ 1. Місто")], NotApplicant::Heading),
             (
                 vec![s("Партнерські громади"), e.clone()],

@@ -675,3 +675,124 @@ fn libreoffices_merged_down_cells_read_alike_in_xlsx_xls_and_ods() {
         );
     }
 }
+
+/// fixtures/intake/offices/osbb-residents-2026-12.csv (written by hand): a
+/// condominium's list that names its community only in its title, a category
+/// column headed by the disability group «по зору», one column for a
+/// document's series and number (a lower-case passport, an ID card with its
+/// УНЗР, a child's birth certificate), and the list's date under the rows.
+const OSBB: &str = "fixtures/intake/offices/osbb-residents-2026-12.csv";
+
+#[test]
+fn a_list_that_names_its_community_only_in_its_title_is_read_with_a_warning() {
+    let h = Home::new();
+    let r = import(&h, &[], &[OSBB]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(
+        (&v["read"], &v["inserted"], &v["rejected"]),
+        (&4.into(), &4.into(), &0.into()),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: {OSBB}, sheet \"\", row 1: the rows that name no community are taken as {CITY}, which the title names: \"ОСББ «Злагода», м. Павлоград, вул. Шевченка, 3\"; pass --community CODE if they live elsewhere"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "{OSBB}, row 8: skipped: not an applicant: the list's date"
+        )),
+        "{}",
+        r.stderr
+    );
+    let stored = |h: &Home, surname: &str, given: &str| -> String {
+        h.db()
+            .query_row(
+                "SELECT community || ' ' || categories || ' ' || coalesce(passport, '-') FROM people
+                  WHERE surname = ?1 AND given_name = ?2",
+                [surname, given],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("{surname} {given}: {e}"))
+    };
+    for (surname, given, expected) in [
+        ("Гончар", "Олег", format!("{CITY} disability-2 -")),
+        ("Гончар", "Ніна", format!("{CITY} disability-1 АМ123456")),
+        ("Мороз", "Ігор", format!("{CITY} disability-3 001234567")),
+        (
+            "Кравець",
+            "Артем",
+            format!("{CITY} child-disability I-КИ123456"),
+        ),
+    ] {
+        assert_eq!(stored(&h, surname, given), expected, "{surname} {given}");
+    }
+    // The file's --community outweighs its title.
+    let h = Home::new();
+    let r = import(&h, &["--community", "Вербки"], &[OSBB]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("which the title names"), "{}", r.stderr);
+    assert_eq!(stored(&h, "Гончар", "Ніна").split(' ').next(), Some(VERBKY));
+}
+
+/// A title is about the office: where the rows have an address column
+/// («Зареєстрований(а) за адресою»), an address that names no settlement
+/// is refused, whatever village the title names.
+#[test]
+fn a_title_never_fills_in_an_address_that_names_no_settlement() {
+    let h = Home::new();
+    let born = "05.05.1950";
+    let (a, b) = (tax(born, Sex::Male, 11), tax(born, Sex::Male, 12));
+    std::fs::write(
+        h.work.join("starosta.csv"),
+        format!(
+            "Староста с. Кочережки,,,,\nПІБ,Дата народження,РНОКПП,Зареєстрований(а) за адресою,Пільга\n\
+             Левченко Іван Петрович,{born},{a},\"с. Богданівка, вул. Миру, 5\",інвалід 1 групи\n\
+             Левченко Петро Іванович,{born},{b},\"вул. Миру, 7\",інвалід 1 групи\n"
+        ),
+    )
+    .unwrap();
+    let r = import(&h, &[], &["starosta.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(community_of(&h, &a).as_deref(), Some(BOHDANIVKA));
+    assert_eq!(community_of(&h, &b), None);
+    assert!(
+        r.stderr.contains(
+            "row 4: column D \"Зареєстрований(а) за адресою\": «вул. Миру, 7» — немає населеного пункту"
+        ) || r.stderr.contains("row 4: column D \"Зареєстрований(а) за адресою\": \"вул. Миру, 7\" names no settlement"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("which the title names"), "{}", r.stderr);
+}
+
+#[test]
+fn the_columns_report_names_the_title_a_community_is_taken_from() {
+    let h = Home::new();
+    let r = h.kartka(&["--json", "import", "applicants", "--columns", OSBB]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let sheet = &v["sheets"][0];
+    let fields: Vec<&str> = sheet["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        fields[7..],
+        ["passport", "category", "income"],
+        "{fields:?}"
+    );
+    assert_eq!(
+        sheet["community_from"][0].as_str(),
+        Some(
+            "the title (row 1) \"ОСББ «Злагода», м. Павлоград, вул. Шевченка, 3\": «Павлоградська міська територіальна громада» (UA12120130000022766)"
+        ),
+        "{sheet}"
+    );
+}
