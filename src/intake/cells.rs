@@ -455,6 +455,18 @@ fn text_kopecks(raw: &str) -> Result<Option<i64>, Why> {
     if s.starts_with('-') {
         return Err(negative(&format!("{raw:?}")));
     }
+    // An accountant's hryvnias and kopecks joined by a dash («3 987-40»).
+    let s = match s.split_once(['-', '–']) {
+        Some((whole, kop))
+            if !whole.is_empty()
+                && whole.chars().all(|c| c.is_ascii_digit())
+                && kop.len() == 2
+                && kop.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{whole}.{kop}")
+        }
+        _ => s,
+    };
     // Both separators: the last is the decimal one, the other groups
     // thousands («3,200.50» as LibreOffice saves an English-locale CSV,
     // «3.200,50»); one alone is the decimal separator.
@@ -1087,6 +1099,11 @@ mod tests {
         assert_eq!(kopecks(&s("3.200,50")), Ok(Some(320050)));
         assert!(kopecks(&s("32,00.50")).is_err());
         assert!(kopecks(&s(",200.50")).is_err());
+        // An accountant's dash between hryvnias and kopecks.
+        assert_eq!(kopecks(&s("3 987-40")), Ok(Some(398740)));
+        assert_eq!(kopecks(&s("4215-00 грн")), Ok(Some(421500)));
+        assert!(kopecks(&s("3987-4")).is_err());
+        assert!(kopecks(&s("39-87-40")).is_err());
     }
 
     /// One mobile number written the usual ways.

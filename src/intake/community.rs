@@ -135,11 +135,13 @@ fn after_marker(text: &str) -> Option<String> {
     None
 }
 
-/// What an address (or a settlement cell) says about the settlement.
+/// What an address (or a settlement cell) says about the settlement: its
+/// parts are split at commas, semicolons, lines and slashes
+/// («обл./р-н/с. Богданівка/вул. Миру»).
 pub fn place(address: &str) -> Place {
     let mut bare = Vec::new();
     let mut district = None;
-    for part in address.split([',', ';', '\n']) {
+    for part in address.split([',', ';', '\n', '/']) {
         let part = part.trim();
         if part.is_empty() {
             continue;
@@ -331,6 +333,11 @@ mod tests {
             ),
             ("с. Вербки Павлоградського р-ну, вул. Миру 1", "Вербки"),
             ("51400, м. Тернівка, вул. Харківська, 3", "Тернівка"),
+            (
+                "Дніпропетровська обл./Павлоградський р-н/с. Богданівка/вул. Центральна, 112",
+                "Богданівка",
+            ),
+            ("м. Павлоград, вул. Соборна, 71/2", "Павлоград"),
         ] {
             assert_eq!(place(address), Place::Marked(name.into()), "{address}");
         }
@@ -338,6 +345,10 @@ mod tests {
 
     #[test]
     fn a_district_alone_is_no_settlement() {
+        assert_eq!(
+            place("Дніпропетровська обл./Павлоградський р-н"),
+            Place::District("Дніпропетровська обл.".into())
+        );
         assert_eq!(
             place("Павлоградський р-н, вул. Миру, 5"),
             Place::District("Павлоградський р-н".into())

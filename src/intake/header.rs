@@ -120,6 +120,9 @@ impl Field {
                 "п.і.б",
                 "п.і.б.",
                 "п. і. б.",
+                "піп",
+                "п.і.п",
+                "п.і.п.",
                 "прізвище ім'я по батькові",
                 "прізвище, ім'я, по батькові",
                 "прізвище, ім'я та по батькові",
@@ -620,11 +623,17 @@ fn series_and_number(key: &str) -> bool {
     has("серія") && (has("номер") || key.contains('№')) && !benefit
 }
 
-/// The address named by a word anywhere in a header, in any case form
-/// («Зареєстрований(а) за адресою»), unless it is an e-mail address.
+/// The address or the birth date named by a word anywhere in a header, in
+/// any case form («Зареєстрований(а) за адресою», «Число, місяць, рік
+/// народження»), unless it is an e-mail address or the birth's place or
+/// certificate.
 fn named_anywhere(key: &str) -> Option<Field> {
     let words = content_words(key);
     let has = |stem: &str| words.iter().any(|w| w.starts_with(stem));
+    let born = has("народж") && !has("місц") && !has("свідоцтв");
+    if born && !has("серія") && !has("номер") && !key.contains('№') {
+        return Some(Field::BirthDate);
+    }
     let mail = has("пошт") || has("електрон") || has("mail");
     (has("адрес") && !mail).then_some(Field::Address)
 }
@@ -1055,6 +1064,9 @@ mod tests {
             ("Документ", Field::Passport),
             ("Паспорт (серія, №)", Field::Passport),
             ("Ел. адреса", Field::Email),
+            ("ПІП", Field::FullName),
+            ("Число, місяць, рік народження", Field::BirthDate),
+            ("Рік, число, місяць народження", Field::BirthDate),
         ] {
             assert_eq!(syn.field(h), Some(f), "{h}");
         }
@@ -1064,6 +1076,7 @@ mod tests {
             "Примітка",
             "Підпис заявника",
             "Серія та номер посвідчення УБД",
+            "Місце народження",
         ] {
             assert_eq!(syn.field(other), None, "{other}");
         }

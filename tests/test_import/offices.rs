@@ -796,3 +796,46 @@ fn the_columns_report_names_the_title_a_community_is_taken_from() {
         "{sheet}"
     );
 }
+
+/// fixtures/intake/offices/union-pensioners-2026-12.csv (written by hand): a
+/// trade union's list headed «ПІП» and «Число, місяць, рік народження»,
+/// addresses with their parts parted by slashes, a passport with who issued
+/// it, and pensions an accountant writes «3 987-40».
+const UNION: &str = "fixtures/intake/offices/union-pensioners-2026-12.csv";
+
+#[test]
+fn a_union_list_with_slashed_addresses_and_dashed_kopecks_is_read() {
+    let h = Home::new();
+    let r = import(&h, &[], &[UNION]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(
+        (&v["read"], &v["inserted"], &v["rejected"]),
+        (&3.into(), &2.into(), &1.into()),
+        "{}",
+        r.stderr
+    );
+    let row = |passport_or_tax: &str| -> String {
+        h.db()
+            .query_row(
+                "SELECT birth_date || ' ' || community || ' ' || coalesce(income_pension, income_total)
+                   FROM people WHERE tax_number = ?1 OR passport = ?1",
+                [passport_or_tax],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("{passport_or_tax}: {e}"))
+    };
+    assert_eq!(row("2016244110"), format!("1955-03-15 {TERNIVKA} 398740"));
+    assert_eq!(row("АК123456"), format!("1958-02-02 {BOHDANIVKA} 421500"));
+    assert!(
+        r.stderr.contains(
+            "row 7: column F \"Місце проживання (прописка)\": \"Дніпропетровська обл./Павлоградський р-н\": «Дніпропетровська обл.» is a district or region, not a community"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        h.count("SELECT count(*) FROM people WHERE passport = 'АК123457'"),
+        0
+    );
+}
