@@ -190,6 +190,10 @@ fn print_columns(g: &Global, s: &intake::columns::SheetColumns) {
     ));
     for c in &s.columns {
         let read = match (c.field, c.taught) {
+            (Some(f), _) if c.by_values => format!(
+                "{f} (by its values; to say so once: kartka vocab add header {:?} {f})",
+                c.header
+            ),
             (Some(f), true) => format!("{f} (taught: kartka vocab)"),
             (Some(f), false) => f.to_string(),
             (None, _) if c.nearest.is_empty() => "(not read)".to_string(),

@@ -32,6 +32,8 @@ pub struct ColumnUse {
     pub field: Option<&'static str>,
     /// The field comes from an answer a clerk taught (`kartka vocab`).
     pub taught: bool,
+    /// The field was found by the column's values, its header unknown.
+    pub by_values: bool,
     /// A column not read: the fields whose names are nearest, best first.
     pub nearest: Vec<&'static str>,
 }
@@ -75,7 +77,13 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
     let option = super::community_option(config, opts)?;
     let mut out = Vec::new();
     for path in &opts.files {
-        let loaded = super::load(path, opts.sheet.as_deref(), &synonyms, &mut |_| {})?;
+        let loaded = super::load(
+            path,
+            opts.sheet.as_deref(),
+            &synonyms,
+            &categories,
+            &mut |_| {},
+        )?;
         super::check_community(&loaded, &communities, option.as_deref())?;
         for (sheet, head) in &loaded.sheets {
             let community_from = community_sources(config, head, &sheet.name, option.as_deref());
@@ -94,6 +102,7 @@ pub fn columns(config: &Config, opts: &ImportOptions) -> Result<Vec<SheetColumns
                         header: n.clone(),
                         field,
                         taught: field.is_some() && synonyms.is_taught(n),
+                        by_values: head.by_values.contains(&c),
                         nearest: unread
                             .get(n)
                             .filter(|_| field.is_none())

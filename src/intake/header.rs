@@ -751,6 +751,8 @@ pub struct Header {
     pub names: Vec<String>,
     /// The text cells above the header (titles), each with its row index.
     pub title: Vec<(usize, String)>,
+    /// Columns placed by their values, their header unknown (`sniff`).
+    pub by_values: BTreeSet<usize>,
 }
 
 /// How many rows from the top may hold titles before the header.
@@ -799,6 +801,7 @@ pub fn find_header<'a>(
                 names,
                 columns,
                 title: texts.clone(),
+                by_values: BTreeSet::new(),
             });
         }
         texts.extend(row.iter().filter_map(|c| match c {

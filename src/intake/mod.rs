@@ -14,6 +14,7 @@ pub mod read;
 mod rejects;
 pub mod rows;
 pub mod settings;
+mod sniff;
 pub mod store;
 pub mod taught;
 mod why;
@@ -194,6 +195,20 @@ fn known_communities(config: &Config) -> String {
         .join(", ")
 }
 
+/// What a column read by its values is taken as, and how to say so once.
+fn by_values_warning(head: &Header, found: &sniff::ByValues) -> String {
+    let name = head.names.get(found.column).map_or("", String::as_str);
+    let examples: Vec<String> = found.examples.iter().map(|e| cells::quoted(e)).collect();
+    format!(
+        "column {} \"{name}\": no header kartka knows, but its values are the {} ({}); read as the {}. If that is right, teach the header once: kartka vocab add header \"{name}\" {}",
+        applicant::column_letter(found.column),
+        found.field.key(),
+        examples.join(", "),
+        found.field.key(),
+        found.field.key(),
+    )
+}
+
 /// Refuses a file with a sheet whose rows have no way to name their
 /// community: no community, settlement or address column, no community in
 /// the sheet's name, and no `--community`.
@@ -356,6 +371,7 @@ fn load(
     path: &Path,
     only_sheet: Option<&str>,
     synonyms: &Synonyms,
+    categories: &vocab::Vocabulary,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<Loaded, Error> {
     let bytes = read_input(path)?;
@@ -401,7 +417,18 @@ fn load(
                     why: "no applicant header in its first 30 rows".into(),
                 });
             }
-            Some(h) => {
+            Some(mut h) => {
+                if !h.missing_required().is_empty() {
+                    let below: Vec<&[calamine::Data]> =
+                        sheet.head().into_iter().skip(h.row + 1).collect();
+                    let today = crate::time::today_kyiv();
+                    for found in sniff::place(&mut h, &below, categories, today) {
+                        notify(Notice::Warning {
+                            place: format!("{}{}", path.display(), sheet_label(&sheet.name)),
+                            text: by_values_warning(&h, &found),
+                        });
+                    }
+                }
                 let missing = h.missing_required();
                 if missing.is_empty() {
                     found.push((sheet, h));
@@ -498,12 +525,13 @@ pub fn import_applicants(
 ) -> Result<ImportSummary, Error> {
     let synonyms = Synonyms::of(&config.intake);
     let communities = config.community_vocabulary();
+    let categories = config.category_vocabulary();
     let option = community_option(config, opts)?;
     let mut timings = Timings::default();
     let mut loaded = Vec::new();
     for path in &opts.files {
         let t = std::time::Instant::now();
-        let file = load(path, opts.sheet.as_deref(), &synonyms, notify)?;
+        let file = load(path, opts.sheet.as_deref(), &synonyms, &categories, notify)?;
         check_community(&file, &communities, option.as_deref())?;
         loaded.push(file);
         timings.load += t.elapsed();

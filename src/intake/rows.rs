@@ -387,6 +387,7 @@ mod tests {
             columns,
             names: vec![],
             title: vec![],
+            by_values: Default::default(),
         }
     }
 

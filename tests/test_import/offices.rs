@@ -839,3 +839,80 @@ fn a_union_list_with_slashed_addresses_and_dashed_kopecks_is_read() {
         0
     );
 }
+
+/// A header no name kartka knows («Хто звертається», «Підстава») over a
+/// column whose values are plainly the people's names or the scheme's
+/// categories: read by its values, said as a warning with the command that
+/// teaches the header; a column whose values say nothing stays the error.
+#[test]
+fn a_required_column_under_an_unknown_header_is_read_by_its_values() {
+    let h = Home::new();
+    let born = ["12.03.1951", "05.01.1960", "14.10.1954"];
+    let taxes: Vec<String> = born
+        .iter()
+        .enumerate()
+        .map(|(i, b)| tax(b, Sex::Female, 20 + i as u16))
+        .collect();
+    let body: String = [
+        "Іваненко Марія Петрівна",
+        "Коваль Ольга Іванівна",
+        "Бойко Ганна Сергіївна",
+    ]
+    .iter()
+    .zip(&born)
+    .zip(&taxes)
+    .zip(["інвалід 2 групи", "І група", "ІІ гр."])
+    .map(|(((name, b), t), cat)| format!("{name};{b};{t};;{cat}\n"))
+    .collect();
+    std::fs::write(
+        h.work.join("list.csv"),
+        format!("Хто звертається;Дата народження;РНОКПП;Телефон;Підстава\n{body}"),
+    )
+    .unwrap();
+    let r = import(&h, &["--community", "Павлоград"], &["list.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["inserted"], 3, "{}", r.stderr);
+    for said in [
+        "warning: list.csv: column A \"Хто звертається\": no header kartka knows, but its values are the full_name (\"Іваненко Марія Петрівна\", \"Коваль Ольга Іванівна\"); read as the full_name. If that is right, teach the header once: kartka vocab add header \"Хто звертається\" full_name",
+        "warning: list.csv: column E \"Підстава\": no header kartka knows, but its values are the category (\"інвалід 2 групи\", \"І група\"); read as the category.",
+    ] {
+        assert!(r.stderr.contains(said), "{said}\n{}", r.stderr);
+    }
+    assert_eq!(
+        h.count("SELECT count(*) FROM people WHERE categories IN ('disability-1', 'disability-2')"),
+        3
+    );
+    let map = h.kartka(&[
+        "--json",
+        "import",
+        "applicants",
+        "--columns",
+        "--community",
+        "Павлоград",
+        "list.csv",
+    ]);
+    let column = &map.json()["sheets"][0]["columns"][0];
+    assert_eq!(
+        (&column["field"], &column["by_values"]),
+        (&"full_name".into(), &true.into()),
+        "{}",
+        map.stdout
+    );
+    // Values that are no category: the header is still asked for.
+    std::fs::write(
+        h.work.join("other.csv"),
+        format!(
+            "ПІБ;Дата народження;РНОКПП;Підстава\nІваненко Марія Петрівна;12.03.1951;{};воїн-афганець\n\
+             Коваль Ольга Іванівна;05.01.1960;{};воїн-афганець\nБойко Ганна Сергіївна;14.10.1954;{};вдова\n",
+            taxes[0], taxes[1], taxes[2]
+        ),
+    )
+    .unwrap();
+    let r = import(&h, &["--community", "Павлоград"], &["other.csv"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("lacks required column(s): category"),
+        "{}",
+        r.stderr
+    );
+}
