@@ -162,6 +162,9 @@ impl Vocabulary {
         if words.is_empty() {
             return Match::Unknown(Vec::new());
         }
+        if self.negated(raw) {
+            return Match::Unknown(self.nearest(&words));
+        }
         if let Some(m) = self.by_stems(&words) {
             return m;
         }
@@ -224,6 +227,34 @@ impl Vocabulary {
             return Match::Ambiguous(codes);
         }
         Match::Unknown(self.nearest(&words))
+    }
+
+    /// Whether a word some value has is negated («інвалідність не
+    /// встановлена», «без інвалідності»): then the text is none of them.
+    fn negated(&self, raw: &str) -> bool {
+        const NOT: [&str; 8] = [
+            "не",
+            "ні",
+            "без",
+            "немає",
+            "нема",
+            "відсутня",
+            "відсутній",
+            "відсутнє",
+        ];
+        let lower = raw.to_lowercase();
+        let tokens: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != 'ʼ' && c != '’')
+            .filter(|w| !w.is_empty())
+            .collect();
+        tokens.iter().enumerate().any(|(i, t)| {
+            NOT.contains(t)
+                && tokens[i.saturating_sub(2)..(i + 3).min(tokens.len())]
+                    .iter()
+                    .filter(|w| *w != t && w.chars().all(char::is_alphabetic))
+                    .filter(|w| !["груп", "гр", "кат"].iter().any(|g| w.starts_with(g)))
+                    .any(|w| stems(self.kind, w).iter().any(|s| self.known.contains(s)))
+        })
     }
 
     /// The values with a phrase that shares a word (not a number) with
@@ -1133,6 +1164,19 @@ mod tests {
             assert_eq!(v.find(cell).code(), Some("disability-2"), "{cell}");
         }
         assert!(matches!(v.find("2 гр. (ХЗВ)"), Match::Unknown(_)));
+        // A category's word negated is not that category.
+        for cell in [
+            "дитина з ООП (інвалідність не встановлена)",
+            "без інвалідності",
+            "не учасник бойових дій",
+        ] {
+            assert!(
+                matches!(v.find(cell), Match::Unknown(_)),
+                "{cell}: {:?}",
+                v.find(cell)
+            );
+        }
+        assert_eq!(v.find("3 група (не працює)").code(), Some("disability-3"));
     }
 
     #[test]

@@ -887,7 +887,7 @@ const BIRTH_WORDS: &[&str] = &["св", "нар"];
 /// («МК 512345, виданий Павлоградським МВ УМВС 12.03.1999», «орган 1223»).
 fn before_issuer(text: &str) -> &str {
     let lower = text.to_lowercase();
-    let cut = ["видан", "від ", "орган", "дата видачі", "дійсний"]
+    let cut = ["видан", "вид.", "від ", "орган", "дата видачі", "дійсний"]
         .iter()
         .filter_map(|w| lower.find(w))
         .min();
@@ -897,6 +897,22 @@ fn before_issuer(text: &str) -> &str {
         Some(at) if text.is_char_boundary(at) && lower.len() == text.len() => &text[..at],
         _ => text,
     }
+}
+
+/// A text without its notes in brackets («МЕ 708312 (зберігається в
+/// сейфі)»).
+fn without_notes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The УНЗР in a text (`YYYYMMDD-NNNNC`, maybe after «УНЗР» and in
@@ -965,7 +981,10 @@ pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
         before_issuer(&unmarked(number))
     );
     let (text, unzr) = take_unzr(&joined.replace(['–', '—', '‐', '‑', '−'], "-"));
-    let about_birth = text.to_lowercase().split_whitespace().any(|w| w == "про");
+    let text = without_notes(&text);
+    let lower = text.to_lowercase();
+    let about_birth = lower.split_whitespace().any(|w| w == "про")
+        || ["св.", "св-во", "свід"].iter().any(|w| lower.contains(w));
     let words: Vec<String> = text
         .split(|c: char| {
             c.is_whitespace() || matches!(c, '№' | '#' | ':' | ',' | '(' | ')' | '/' | ';')
@@ -1477,6 +1496,19 @@ mod tests {
         );
         assert_eq!(id(None, "паспорт старого зразка МК 512345"), booklet);
         assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
+        assert_eq!(id(None, "св. І-АП 123456"), cert);
+        assert_eq!(
+            id(None, "СВ 512345"),
+            Some(IdDocument::Passport(Passport::Booklet("СВ512345".into())))
+        );
+        assert_eq!(
+            id(None, "паспорт МК 512345 (зберігається в сейфі закладу)"),
+            booklet
+        );
+        assert_eq!(
+            id(None, "МК 512345, вид. Тернівським МВ УМВС 1999 р."),
+            booklet
+        );
         for (series, number) in [
             (None, "свідоцтво про народження І-АП № 123456"),
             (None, "св-во про народж. І-АП 123456"),

@@ -648,11 +648,13 @@ const GENERIC_WORDS: [&str; 4] = ["код", "номер", "дата", "№"];
 
 /// Fields one leading word names whatever follows («Громада проживання»,
 /// «Адреса (місто, вулиця, будинок)», «Дохід сім'ї»).
-const LEADING_WORD_FIELDS: [Field; 8] = [
+const LEADING_WORD_FIELDS: [Field; 10] = [
     Field::FullName,
     Field::TaxNumber,
     Field::Category,
     Field::Income,
+    Field::IncomePension,
+    Field::IncomeSalary,
     Field::Community,
     Field::Address,
     Field::Settlement,
@@ -1068,6 +1070,8 @@ mod tests {
             ("Паспорт (серія, №)", Field::Passport),
             ("Ел. адреса", Field::Email),
             ("ПІП", Field::FullName),
+            ("Пенсія нарахована, грн", Field::IncomePension),
+            ("Заробітна плата (середня), грн", Field::IncomeSalary),
             ("Число, місяць, рік народження", Field::BirthDate),
             ("Рік, число, місяць народження", Field::BirthDate),
         ] {
@@ -1080,6 +1084,7 @@ mod tests {
             "Підпис заявника",
             "Серія та номер посвідчення УБД",
             "Місце народження",
+            "у т.ч. 25% на особ. рахунок, грн",
         ] {
             assert_eq!(syn.field(other), None, "{other}");
         }
