@@ -1,8 +1,10 @@
 //! A required column whose header kartka cannot place, found by its values
 //! the way a clerk finds it: the one column whose cells are mostly
 //! people's names, past dates, valid tax numbers, identity documents or
-//! the scheme's categories. Said as a warning with the command that
-//! teaches the header; never a column a header already placed.
+//! the scheme's categories; and, when no header names them, the one column
+//! of addresses with a settlement («м.», «с.») or of monthly amounts.
+//! Said as a warning with the command that teaches the header; never a
+//! column a header already placed.
 
 use calamine::Data;
 use chrono::{Datelike, NaiveDate};
@@ -50,6 +52,18 @@ pub fn place(
     }
     if !has(head, Field::Category) {
         wanted.push(Field::Category);
+    }
+    if !head.names_places() {
+        wanted.push(Field::Address);
+    }
+    let incomes = [
+        Field::Income,
+        Field::IncomePension,
+        Field::IncomeSalary,
+        Field::IncomeAid,
+    ];
+    if !incomes.iter().any(|f| has(head, *f)) {
+        wanted.push(Field::Income);
     }
     let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut placed = Vec::new();
@@ -123,6 +137,14 @@ fn looks_like(field: Field, cell: &Data, categories: &Vocabulary, today: NaiveDa
             crate::identity::parse_tax_number(&digits).is_ok()
         }
         Field::Passport => cells::id_document(None, &text).is_some(),
+        Field::Address => matches!(
+            super::community::place(&text),
+            super::community::Place::Marked(_)
+        ),
+        // A month's income in hryvnias: not a room, a count or a year of
+        // service (under 1,000), not a phone or a tax number.
+        Field::Income => cells::kopecks(cell)
+            .is_ok_and(|k| k.is_some_and(|k| (100_000..=10_000_000).contains(&k))),
         Field::Category => matches!(
             categories.find(&text),
             Match::Exact(_)
@@ -258,5 +280,68 @@ mod tests {
         let refs: Vec<&[Data]> = rows.iter().map(Vec::as_slice).collect();
         assert!(place(&mut head, &refs, &categories, today).is_empty());
         assert!(head.columns.is_empty());
+    }
+
+    #[test]
+    fn an_address_and_an_income_no_header_names_are_found_by_their_values() {
+        let config = crate::config::Config::default_config();
+        let categories = config.category_vocabulary();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let known = [
+            (Field::FullName, 0),
+            (Field::BirthDate, 1),
+            (Field::TaxNumber, 2),
+            (Field::Category, 3),
+        ];
+        let mut head = Header {
+            row: 0,
+            columns: known.into_iter().collect(),
+            names: vec![],
+            title: vec![],
+            by_values: Default::default(),
+        };
+        let row = |addr: &str, room: &str, money: &str| {
+            vec![
+                s("Бойко Ганна Сергіївна"),
+                s("14.10.1954"),
+                s("2001023461"),
+                s("УБД"),
+                s(addr),
+                s(room),
+                s(money),
+            ]
+        };
+        let rows = [
+            row("м. Павлоград, вул. Соборна, 5", "101", "3 120,50"),
+            row("с. Вербки, вул. Миру, 2", "215", "4100"),
+            row("м.Тернівка, вул. Шахтарська 4", "117", "2 980-00"),
+        ];
+        let refs: Vec<&[Data]> = rows.iter().map(Vec::as_slice).collect();
+        let placed = place(&mut head, &refs, &categories, today);
+        let got: Vec<(Field, usize)> = placed.iter().map(|p| (p.field, p.column)).collect();
+        assert_eq!(got, [(Field::Address, 4), (Field::Income, 6)]);
+        // A pension beside its share in another column: which is the
+        // income is the clerk's to say.
+        let mut head = Header {
+            row: 0,
+            columns: known.into_iter().collect(),
+            names: vec![],
+            title: vec![],
+            by_values: Default::default(),
+        };
+        let rows: Vec<Vec<Data>> = (0..3)
+            .map(|_| {
+                vec![
+                    s("Бойко Ганна Сергіївна"),
+                    s("14.10.1954"),
+                    s("2001023461"),
+                    s("УБД"),
+                    s("4 200,00"),
+                    s("1 050,00"),
+                ]
+            })
+            .collect();
+        let refs: Vec<&[Data]> = rows.iter().map(Vec::as_slice).collect();
+        assert!(place(&mut head, &refs, &categories, today).is_empty());
     }
 }
