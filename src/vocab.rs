@@ -165,7 +165,30 @@ impl Vocabulary {
         if self.negated(raw) {
             return Match::Unknown(self.nearest(&words));
         }
-        if let Some(m) = self.by_stems(&words) {
+        let whole = self.by_stems(&words);
+        if let Some(m) = &whole
+            && m.code().is_some()
+        {
+            return m.clone();
+        }
+        // A note in brackets after the value («ІІ гр. (безтерміново)», «2
+        // гр. (ст. 38-1 ЗУ 875)»): the value without it.
+        if let Some(bare) = without_note(raw) {
+            match self.find(&bare) {
+                Match::Exact(code)
+                | Match::Variant {
+                    code,
+                    how: How::Normalised | How::Short | How::Extra,
+                } => {
+                    return Match::Variant {
+                        code,
+                        how: How::Extra,
+                    };
+                }
+                _ => {}
+            }
+        }
+        if let Some(m) = whole {
             return m;
         }
         // A word cut short («учасн. бойових дій»): the one known stem it
@@ -181,23 +204,6 @@ impl Vocabulary {
                 },
                 other => other,
             };
-        }
-        // A note in brackets after the value («ІІ гр. (безтерміново)»):
-        // the value without it.
-        if let Some(bare) = without_note(raw) {
-            match self.find(&bare) {
-                Match::Exact(code)
-                | Match::Variant {
-                    code,
-                    how: How::Normalised | How::Short | How::Extra,
-                } => {
-                    return Match::Variant {
-                        code,
-                        how: How::Extra,
-                    };
-                }
-                _ => {}
-            }
         }
         // Typos: each unknown word replaced by the one known stem clearly
         // nearest to it; then the same stages again.
@@ -1069,9 +1075,13 @@ fn without_note(raw: &str) -> Option<String> {
             _ => note.push(c),
         }
     }
-    let abbreviation = note
-        .split(|c: char| !c.is_alphabetic())
-        .any(|w| w.chars().count() >= 2 && w.chars().all(char::is_uppercase));
+    // A law's article («ст. 38-1 ЗУ 875») is a remark whatever its capitals.
+    let lower = note.to_lowercase();
+    let citation = lower.contains("ст.") || lower.contains("закон") || note.contains("ЗУ");
+    let abbreviation = !citation
+        && note
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| w.chars().count() >= 2 && w.chars().all(char::is_uppercase));
     let out = out.trim().to_string();
     (!abbreviation && !out.is_empty() && out != raw.trim()).then_some(out)
 }

@@ -522,16 +522,49 @@ impl RowContext<'_> {
 
     /// A cell as the clerk wrote it, for quoting.
     fn written(&self, row: &[Data], field: Field) -> Option<String> {
-        self.cell(row, field).map(|c| match c {
+        let written = self.cell(row, field).map(|c| match c {
             Data::String(s) => s.clone(),
             other => cells::text(other),
-        })
+        })?;
+        self.own_part(field, written)
     }
 
     fn text(&self, row: &[Data], field: Field) -> Option<String> {
-        self.cell(row, field)
+        let text = self
+            .cell(row, field)
             .map(cells::text)
-            .filter(|s| !s.is_empty())
+            .filter(|s| !s.is_empty())?;
+        self.own_part(field, text)
+    }
+
+    /// Whether the tax number and the document share one column.
+    fn shares_identity(&self) -> bool {
+        self.columns.get(&Field::TaxNumber).is_some()
+            && self.columns.get(&Field::TaxNumber) == self.columns.get(&Field::Passport)
+    }
+
+    /// The tax number's or the document's part of one cell holding both
+    /// («АК 123456; 2016244110», a column headed «Документи (паспорт;
+    /// РНОКПП)»): the ten digits are the tax number, the rest the document.
+    fn own_part(&self, field: Field, text: String) -> Option<String> {
+        if !matches!(field, Field::TaxNumber | Field::Passport) || !self.shares_identity() {
+            return Some(text);
+        }
+        let is_tax = |part: &str| {
+            let digits: String = part.chars().filter(|c| !c.is_whitespace()).collect();
+            let digits = digits
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .to_string();
+            digits.len() == 10 && digits.chars().all(|c| c.is_ascii_digit())
+        };
+        let (tax, rest): (Vec<&str>, Vec<&str>) = text
+            .split([';', ',', '\n', '/'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .partition(|p| is_tax(p));
+        let mine = if field == Field::TaxNumber { tax } else { rest };
+        let mine = mine.join(", ");
+        (!mine.is_empty()).then_some(mine)
     }
 
     /// Reads one data row.
@@ -856,12 +889,32 @@ impl RowContext<'_> {
             && (self.columns.contains_key(&Field::GivenName)
                 || !self.columns.contains_key(&Field::FullName));
         let (surname, given, patronymic, field) = if three {
-            (
-                self.text(row, Field::Surname),
-                self.text(row, Field::GivenName),
-                self.text(row, Field::Patronymic),
-                Field::Surname,
-            )
+            let given = self.text(row, Field::GivenName);
+            // «Ім'я та по батькові» in one column beside the surname's.
+            let both = given
+                .as_deref()
+                .filter(|_| {
+                    let own = self.columns.get(&Field::Patronymic);
+                    own.is_none() || own == self.columns.get(&Field::GivenName)
+                })
+                .and_then(|g| {
+                    let words: Vec<&str> = g.split_whitespace().collect();
+                    (words.len() == 2).then(|| (words[0].to_string(), words[1].to_string()))
+                });
+            match both {
+                Some((g, pat)) => (
+                    self.text(row, Field::Surname),
+                    Some(g),
+                    Some(pat).filter(|p| !cells::says_none(p)),
+                    Field::Surname,
+                ),
+                None => (
+                    self.text(row, Field::Surname),
+                    given,
+                    self.text(row, Field::Patronymic),
+                    Field::Surname,
+                ),
+            }
         } else {
             match self.text(row, Field::FullName) {
                 None => (None, None, None, Field::FullName),
@@ -952,7 +1005,8 @@ impl RowContext<'_> {
         };
         let surname = check(surname, ("прізвище", "surname"), field, true);
         let given = check(given, ("ім'я", "given name"), gf, true);
-        let no_column = three && !self.columns.contains_key(&Field::Patronymic);
+        let no_column =
+            three && !self.columns.contains_key(&Field::Patronymic) && patronymic.is_none();
         let patronymic = if no_column || patronymic.as_deref().is_some_and(says_none) {
             None
         } else if three && patronymic.is_none() {
@@ -981,6 +1035,18 @@ impl RowContext<'_> {
     ) -> (Option<String>, Option<String>) {
         let Some(cell) = self.cell(row, Field::TaxNumber) else {
             return (None, None);
+        };
+        let part;
+        let cell = if self.shares_identity() {
+            match self.own_part(Field::TaxNumber, cells::text(cell)) {
+                Some(text) => {
+                    part = Data::String(text);
+                    &part
+                }
+                None => return (None, None),
+            }
+        } else {
+            cell
         };
         let raw = without_label(&cells::unmarked(&cells::text(cell)));
         let written = match cell {
@@ -1554,7 +1620,7 @@ fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) ->
 /// else at commas ("Пенсіонер за віком, УБД").
 pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, Match)> {
     let whole = find(raw);
-    if whole.code().is_some() {
+    if whole.code().is_some() || cells::says_none(raw) {
         return vec![(raw.to_string(), whole)];
     }
     let by_semicolon: Vec<&str> = raw.split([';', '\n']).collect();
@@ -1576,10 +1642,18 @@ pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, M
     if parts.len() <= 1 {
         return vec![(raw.to_string(), whole)];
     }
-    parts
+    let found: Vec<(String, Match)> = parts
         .into_iter()
         .map(|p| (p.to_string(), find(p)))
-        .collect()
+        .collect();
+    // A part that shares no word with any category beside one that names
+    // one is a remark («ІІ гр., загальне захворювання»): left aside.
+    let remark = |m: &Match| matches!(m, Match::Unknown(near) if near.is_empty());
+    if found.iter().any(|(_, m)| m.code().is_some()) {
+        found.into_iter().filter(|(_, m)| !remark(m)).collect()
+    } else {
+        found
+    }
 }
 
 /// P2 as the city asks it: the person's choice is needed.
@@ -1701,6 +1775,12 @@ mod tests {
             codes("УБД\nпенсіонер за віком"),
             [Some("combatant".into()), Some("pensioner-age".into())]
         );
+        // A remark beside a category is left aside; beside nothing, refused.
+        assert_eq!(
+            codes("ІІ гр., загальне захворювання (безстроково)"),
+            [Some("disability-2".into())]
+        );
+        assert_eq!(codes("загальне захворювання, безстроково"), [None, None]);
     }
 
     /// Reads one row of a sheet with these headers, as the default city.

@@ -850,6 +850,9 @@ const ID_WORDS: &[&str] = &[
     "ном",
     "паспорт",
     "паспорта",
+    "пасп",
+    "рнокпп",
+    "іпн",
     "громадянина",
     "україни",
     "id",
@@ -1497,6 +1500,7 @@ mod tests {
         assert_eq!(id(None, "паспорт старого зразка МК 512345"), booklet);
         assert_eq!(id(None, "св-во про народж. І-АП № 123456"), cert);
         assert_eq!(id(None, "св. І-АП 123456"), cert);
+        assert_eq!(id(None, "пасп. МК 512345"), booklet);
         assert_eq!(
             id(None, "СВ 512345"),
             Some(IdDocument::Passport(Passport::Booklet("СВ512345".into())))

@@ -145,7 +145,7 @@ impl Field {
                 "dob",
                 "дата рождения",
             ],
-            Field::Sex => &["стать", "sex", "gender", "пол"],
+            Field::Sex => &["стать", "ч/ж", "м/ж", "чол/жін", "sex", "gender", "пол"],
             Field::TaxNumber => &[
                 "рнокпп",
                 "іпн",
@@ -284,6 +284,7 @@ impl Field {
             ],
             Field::Category => &[
                 "категорія",
+                "інвалідність",
                 "категорія пільги",
                 "пільгова категорія",
                 "категорії",
@@ -484,8 +485,14 @@ impl Synonyms {
     fn placed_as_written(&self, key: &str) -> Option<(Field, u8)> {
         // Surname and given name named together («Прізвище, ім’я, по
         // батькові учня») are the full name, whatever word follows.
-        if key.contains("прізвищ") && (key.contains("ім'я") || key.contains("імя")) {
+        let given = key.contains("ім'я") || key.contains("імя");
+        if key.contains("прізвищ") && given {
             return Some((Field::FullName, 0));
+        }
+        // «Ім'я та по батькові» beside a surname column: the given name,
+        // its patronymic after it.
+        if given && key.contains("батькові") {
+            return Some((Field::GivenName, 0));
         }
         if series_and_number(key) {
             return Some((Field::Passport, 0));
@@ -793,6 +800,7 @@ pub fn find_header<'a>(
                 }
             }
         }
+        identity_pair(&names, &mut columns);
         if columns.len() >= 3
             && best
                 .as_ref()
@@ -813,6 +821,30 @@ pub fn find_header<'a>(
         above = Some((row, fields));
     }
     best
+}
+
+/// A column whose header names both the passport and the tax number
+/// («Документи (паспорт; РНОКПП)», «Паспорт, ІПН») holds both, when no
+/// other column holds either.
+fn identity_pair(names: &[String], columns: &mut BTreeMap<Field, usize>) {
+    if columns.contains_key(&Field::TaxNumber)
+        || columns.contains_key(&Field::Passport)
+        || columns.contains_key(&Field::PassportNumber)
+    {
+        return;
+    }
+    let both = names.iter().position(|n| {
+        let key = header_key(n);
+        let tax = ["рнокпп", "іпн", "інн", "ідентифікаційн", "код"]
+            .iter()
+            .any(|w| key.contains(w));
+        tax && key.contains("паспорт")
+    });
+    if let Some(c) = both {
+        columns.retain(|_, col| *col != c);
+        columns.insert(Field::TaxNumber, c);
+        columns.insert(Field::Passport, c);
+    }
 }
 
 /// The fields a row's cells name: for each, the column that names it most
@@ -1070,6 +1102,9 @@ mod tests {
             ("Паспорт (серія, №)", Field::Passport),
             ("Ел. адреса", Field::Email),
             ("ПІП", Field::FullName),
+            ("Ч/Ж", Field::Sex),
+            ("Інвалідність (група, підстава)", Field::Category),
+            ("Ім'я та по батькові", Field::GivenName),
             ("Пенсія нарахована, грн", Field::IncomePension),
             ("Заробітна плата (середня), грн", Field::IncomeSalary),
             ("Число, місяць, рік народження", Field::BirthDate),

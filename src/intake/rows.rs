@@ -181,7 +181,9 @@ pub fn not_applicant(
     if texts.iter().any(|t| is_stamp(t)) {
         return Some(NotApplicant::Stamp);
     }
-    if texts.iter().any(|t| signature(t)) {
+    if texts.iter().any(|t| signature(t))
+        || (at.len() <= 3 && texts.iter().any(|t| initials_and_surname(t)))
+    {
         return Some(NotApplicant::Signature);
     }
     if at.len() <= 2 && at.iter().all(|&i| dated(&row[i])) {
@@ -242,6 +244,21 @@ fn signature(key: &str) -> bool {
     caption
         || words(key).any(|w| POSTS.contains(&w))
         || SIGNATURE_MARKS.iter().any(|m| key.contains(m))
+}
+
+/// A name signed as two initials and a surname («Л.М. Дуднік», «Дуднік
+/// Л. М.»), as the one who drew up a list signs it.
+fn initials_and_surname(key: &str) -> bool {
+    let parts: Vec<&str> = key.split([' ', '.']).filter(|w| !w.is_empty()).collect();
+    let initials = parts.iter().filter(|w| w.chars().count() == 1).count();
+    let names = parts.iter().filter(|w| w.chars().count() > 1).count();
+    key.contains('.')
+        && initials == 2
+        && names == 1
+        && parts.iter().all(|w| {
+            w.chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '’' || c == '-')
+        })
 }
 
 fn words(key: &str) -> impl Iterator<Item = &str> {
@@ -413,6 +430,12 @@ mod tests {
                 NotApplicant::ListDate,
             ),
             (vec![s("Дата: 07.12.2026 р.")], NotApplicant::ListDate),
+            (
+                vec![s("Паспортист"), e.clone(), s("Л.М. Дуднік")],
+                NotApplicant::Signature,
+            ),
+            (vec![s("Дуднік Л. М.")], NotApplicant::Signature),
+            (vec![s("с. Вербки")], NotApplicant::Heading),
             (
                 vec![s("станом на 1 грудня 2026 року")],
                 NotApplicant::ListDate,

@@ -2,7 +2,8 @@
 //! the way a clerk finds it: the one column whose cells are mostly
 //! people's names, past dates, valid tax numbers, identity documents or
 //! the scheme's categories; and, when no header names them, the one column
-//! of addresses with a settlement («м.», «с.») or of monthly amounts.
+//! of addresses with a settlement («м.», «с.»), of the sexes or of
+//! monthly amounts.
 //! Said as a warning with the command that teaches the header; never a
 //! column a header already placed.
 
@@ -56,6 +57,9 @@ pub fn place(
     if !head.names_places() {
         wanted.push(Field::Address);
     }
+    if !has(head, Field::Sex) {
+        wanted.push(Field::Sex);
+    }
     let incomes = [
         Field::Income,
         Field::IncomePension,
@@ -83,7 +87,12 @@ pub fn place(
                     .filter(|d| !cells::is_blank(d))
                     .collect();
                 shows(field, &cells, categories, today).then(|| {
-                    let examples = cells.iter().take(2).map(|d| cells::text(d)).collect();
+                    let examples = cells
+                        .iter()
+                        .filter(|d| looks_like(field, d, categories, today))
+                        .take(2)
+                        .map(|d| cells::text(d))
+                        .collect();
                     (c, examples)
                 })
             })
@@ -137,6 +146,14 @@ fn looks_like(field: Field, cell: &Data, categories: &Vocabulary, today: NaiveDa
             crate::identity::parse_tax_number(&digits).is_ok()
         }
         Field::Passport => cells::id_document(None, &text).is_some(),
+        Field::Sex => matches!(
+            crate::vocab::sexes().find(&text),
+            Match::Exact(_)
+                | Match::Variant {
+                    how: How::Normalised | How::Short,
+                    ..
+                }
+        ),
         Field::Address => matches!(
             super::community::place(&text),
             super::community::Place::Marked(_)
@@ -300,7 +317,7 @@ mod tests {
             title: vec![],
             by_values: Default::default(),
         };
-        let row = |addr: &str, room: &str, money: &str| {
+        let row = |addr: &str, room: &str, money: &str, sex: &str| {
             vec![
                 s("Бойко Ганна Сергіївна"),
                 s("14.10.1954"),
@@ -309,17 +326,21 @@ mod tests {
                 s(addr),
                 s(room),
                 s(money),
+                s(sex),
             ]
         };
         let rows = [
-            row("м. Павлоград, вул. Соборна, 5", "101", "3 120,50"),
-            row("с. Вербки, вул. Миру, 2", "215", "4100"),
-            row("м.Тернівка, вул. Шахтарська 4", "117", "2 980-00"),
+            row("м. Павлоград, вул. Соборна, 5", "101", "3 120,50", "Ж"),
+            row("с. Вербки, вул. Миру, 2", "215", "4100", "ч"),
+            row("м.Тернівка, вул. Шахтарська 4", "117", "2 980-00", "жін."),
         ];
         let refs: Vec<&[Data]> = rows.iter().map(Vec::as_slice).collect();
         let placed = place(&mut head, &refs, &categories, today);
         let got: Vec<(Field, usize)> = placed.iter().map(|p| (p.field, p.column)).collect();
-        assert_eq!(got, [(Field::Address, 4), (Field::Income, 6)]);
+        assert_eq!(
+            got,
+            [(Field::Address, 4), (Field::Sex, 7), (Field::Income, 6)]
+        );
         // A pension beside its share in another column: which is the
         // income is the clerk's to say.
         let mut head = Header {

@@ -916,3 +916,56 @@ fn a_required_column_under_an_unknown_header_is_read_by_its_values() {
         r.stderr
     );
 }
+
+/// A visitors' journal: the passport and the tax number in one cell under
+/// «Документи (паспорт; РНОКПП)», in either order; the given name and the
+/// patronymic in one column beside the surname's; a remark beside the
+/// category; a clerk's initials and surname under the rows.
+#[test]
+fn a_passport_and_a_tax_number_in_one_cell_are_both_read() {
+    let h = Home::new();
+    let (a, b) = (
+        tax("12.03.1951", Sex::Female, 31),
+        tax("05.01.1960", Sex::Male, 32),
+    );
+    std::fs::write(
+        h.work.join("journal.csv"),
+        format!(
+            "Прізвище;Ім'я та по батькові;Дата народження;\"Документи (паспорт; РНОКПП)\";Населений пункт;Категорія\n\
+             Кириленко;Зінаїда Федорівна;12.03.1951;\"АК 123456; {a}\";м. Павлоград;ІІ гр., загальне захворювання\n\
+             Семенов;Григорій Олексійович;05.01.1960;{b}, паспорт МЕ 654321;с. Вербки;інвалід 1 групи\n\
+             Секретар;;;;;Л.М. Дуднік\n"
+        ),
+    )
+    .unwrap();
+    let r = import(&h, &[], &["journal.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(
+        (&v["inserted"], &v["rejected"]),
+        (&2.into(), &0.into()),
+        "{}",
+        r.stderr
+    );
+    let got: String = h
+        .db()
+        .query_row(
+            "SELECT group_concat(given_name || ' ' || patronymic || ' ' || coalesce(passport, '-') || ' ' || tax_number || ' ' || categories, ' | ')
+               FROM (SELECT * FROM people ORDER BY surname)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        got,
+        format!(
+            "Зінаїда Федорівна АК123456 {a} disability-2 | Григорій Олексійович МЕ654321 {b} disability-1"
+        )
+    );
+    assert!(
+        r.stderr
+            .contains("skipped: not an applicant: a signature line"),
+        "{}",
+        r.stderr
+    );
+}
