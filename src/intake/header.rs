@@ -630,16 +630,21 @@ fn series_and_number(key: &str) -> bool {
     has("серія") && (has("номер") || key.contains('№')) && !benefit
 }
 
-/// The address or the birth date named by a word anywhere in a header, in
-/// any case form («Зареєстрований(а) за адресою», «Число, місяць, рік
-/// народження»), unless it is an e-mail address or the birth's place or
-/// certificate.
+/// The address, the birth date or the tax number named by a word anywhere
+/// in a header, in any case form («Зареєстрований(а) за адресою», «Число,
+/// місяць, рік народження», «Код платника податків»), unless it is an
+/// e-mail address or the birth's place or certificate.
 fn named_anywhere(key: &str) -> Option<Field> {
     let words = content_words(key);
     let has = |stem: &str| words.iter().any(|w| w.starts_with(stem));
-    let born = has("народж") && !has("місц") && !has("свідоцтв");
+    let born = (has("народж") || has("народи")) && !has("місц") && !has("свідоцтв");
     if born && !has("серія") && !has("номер") && !key.contains('№') {
         return Some(Field::BirthDate);
+    }
+    // «Код платника податків», «Номер облікової картки платника
+    // податків»: the tax number, however the law's name is shortened.
+    if has("податк") && !has("адрес") {
+        return Some(Field::TaxNumber);
     }
     let mail = has("пошт") || has("електрон") || has("mail");
     (has("адрес") && !mail).then_some(Field::Address)
@@ -1102,6 +1107,8 @@ mod tests {
             ("Паспорт (серія, №)", Field::Passport),
             ("Ел. адреса", Field::Email),
             ("ПІП", Field::FullName),
+            ("Код платника податків", Field::TaxNumber),
+            ("Народився(-лась)", Field::BirthDate),
             ("Ч/Ж", Field::Sex),
             ("Інвалідність (група, підстава)", Field::Category),
             ("Ім'я та по батькові", Field::GivenName),

@@ -418,16 +418,14 @@ fn load(
                 });
             }
             Some(mut h) => {
-                if !h.missing_required().is_empty() {
-                    let below: Vec<&[calamine::Data]> =
-                        sheet.head().into_iter().skip(h.row + 1).collect();
-                    let today = crate::time::today_kyiv();
-                    for found in sniff::place(&mut h, &below, categories, today) {
-                        notify(Notice::Warning {
-                            place: format!("{}{}", path.display(), sheet_label(&sheet.name)),
-                            text: by_values_warning(&h, &found),
-                        });
-                    }
+                let below: Vec<&[calamine::Data]> =
+                    sheet.head().into_iter().skip(h.row + 1).collect();
+                let today = crate::time::today_kyiv();
+                for found in sniff::place(&mut h, &below, categories, today) {
+                    notify(Notice::Warning {
+                        place: format!("{}{}", path.display(), sheet_label(&sheet.name)),
+                        text: by_values_warning(&h, &found),
+                    });
                 }
                 let missing = h.missing_required();
                 if missing.is_empty() {

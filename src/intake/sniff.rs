@@ -1,11 +1,10 @@
-//! A required column whose header kartka cannot place, found by its values
-//! the way a clerk finds it: the one column whose cells are mostly
-//! people's names, past dates, valid tax numbers, identity documents or
-//! the scheme's categories; and, when no header names them, the one column
-//! of addresses with a settlement («м.», «с.»), of the sexes or of
-//! monthly amounts.
-//! Said as a warning with the command that teaches the header; never a
-//! column a header already placed.
+//! A column whose header kartka cannot place, found by its values the way
+//! a clerk finds it: for a field the header lacks, the one unplaced column
+//! whose cells are mostly people's names, past dates, valid tax numbers,
+//! identity documents, the scheme's categories, the sexes, addresses with
+//! a settlement («м.», «с.») or monthly amounts. Said as a warning with the
+//! command that teaches the header; never a column a header already
+//! placed, never a field two columns show.
 
 use calamine::Data;
 use chrono::{Datelike, NaiveDate};
@@ -26,8 +25,8 @@ pub struct ByValues {
     pub examples: Vec<String>,
 }
 
-/// Places the required fields `head` lacks in the one unplaced column
-/// whose values show each (`rows` are the rows under the header).
+/// Places the fields `head` lacks in the one unplaced column whose values
+/// show each (`rows` are the rows under the header).
 pub fn place(
     head: &mut Header,
     rows: &[&[Data]],
@@ -44,11 +43,12 @@ pub fn place(
     if !has(head, Field::BirthDate) {
         wanted.push(Field::BirthDate);
     }
-    if !has(head, Field::TaxNumber)
-        && !has(head, Field::Passport)
-        && !has(head, Field::PassportNumber)
-    {
+    // The tax number, whether or not a passport column is there: a column
+    // of valid tax numbers under a header kartka cannot place is read.
+    if !has(head, Field::TaxNumber) {
         wanted.push(Field::TaxNumber);
+    }
+    if !has(head, Field::Passport) && !has(head, Field::PassportNumber) {
         wanted.push(Field::Passport);
     }
     if !has(head, Field::Category) {
