@@ -24,7 +24,7 @@ import csv, json, os, sys, tempfile, time
 
 import duckdb
 
-from flag_common import CONFIG_RULES, DAY, RULES, Month
+from flag_common import CONFIG_RULES, DAY, RULES, Month, hold_split
 
 
 def main():
@@ -205,6 +205,9 @@ def main():
     out = {"engine": "duckdb " + duckdb.__version__, "month": month, "rows": len(ours),
            "taps": len({(v, s) for v, s, _ in ours}), "seconds": round(seconds, 3),
            "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
+           # The taps the rules hold (not paid) and those for review only
+           # (paid unless an analyst holds them), by src/flags/severity.csv.
+           "held": len(hold_split(ours)[0]), "review": len(hold_split(ours)[1]),
            # Taps in burst windows (queues and stacks alike): what a burst
            # rule without the cards' own lives would hold.
            "burst_window_taps": q("SELECT count(*) FROM windows").fetchone()[0],

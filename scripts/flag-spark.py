@@ -16,7 +16,7 @@ ANTI; `arg_min` is `min_by`. Runs on pyspark's `local[*]` (or
 """
 import json, os, sys, time
 
-from flag_common import CONFIG_RULES, DAY, RULES, Month
+from flag_common import CONFIG_RULES, DAY, RULES, Month, hold_split
 
 
 def main(argv):
@@ -201,6 +201,9 @@ def main(argv):
            "rows": len(ours), "taps": len({(v, s) for v, s, _ in ours}),
            "seconds": round(time.perf_counter() - started, 3),
            "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
+           # The taps the rules hold (not paid) and those for review only
+           # (paid unless an analyst holds them), by src/flags/severity.csv.
+           "held": len(hold_split(ours)[0]), "review": len(hold_split(ours)[1]),
            "timings_s": timings}
     code = 0
     if compare:

@@ -15,6 +15,21 @@ RULES = ["repeat_same_vehicle", "impossible_travel", "driver_burst", "single_veh
          "excessive_daily_use", "card_unknown", "card_blocked", "card_expired", "holder_deceased",
          "outside_service_hours", "route_not_served", "cloned_uid", "counter_backwards",
          "clock_anomaly", "trip_limit", "config_suspect"]
+# Each rule's severity, from the table kartka itself reads
+# (src/flags/severity.csv): a `review` rule's hit is paid unless an analyst
+# holds it; every other rule's hit holds the tap.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "flags", "severity.csv")) as _f:
+    SEVERITY = dict(line.strip().split(",") for line in list(_f)[1:] if line.strip())
+HOLD_RULES = sorted(r for r in RULES if SEVERITY[r] != "review")
+
+
+def hold_split(rows):
+    """Of (validator, seq, rule) hits, the taps held (a rule that holds) and
+    the taps for review only (flagged, none of their rules holds)."""
+    held = {(v, s) for v, s, r in rows if r in HOLD_RULES}
+    return held, {(v, s) for v, s, _ in rows} - held
+
+
 # The rules a configuration fault makes fire on a whole validator-day.
 CONFIG_RULES = ["route_not_served", "outside_service_hours", "clock_anomaly"]
 

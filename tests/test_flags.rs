@@ -115,11 +115,47 @@ fn every_rule_finds_its_planted_taps_with_precision_and_recall_of_at_least_095()
         assert!(truth.contains_key(rule), "{rule} fired on honest taps");
     }
     println!("{}", report.join("\n"));
-    // The summary counts each tap once and prices what it holds.
+    // The summary counts each tap once and prices what it holds: the taps a
+    // rule that holds flagged; the others are for review, and paid.
     let taps: BTreeSet<(i64, i64)> = flags.iter().map(|f| (f.0, f.1)).collect();
+    let review = crate::common::month::review_rules();
+    let held: BTreeSet<(i64, i64)> = flags
+        .iter()
+        .filter(|f| !review.contains(&f.2))
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert!(held.len() < taps.len() && !held.is_empty());
     assert_eq!(j["flagged"], taps.len());
-    assert_eq!(j["held"], taps.len());
-    assert_eq!(j["held_kopecks"], taps.len() as i64 * 1500);
+    assert_eq!(j["held"], held.len());
+    assert_eq!(j["review"], taps.len() - held.len());
+    assert_eq!(j["held_kopecks"], held.len() as i64 * 1500);
+    assert_eq!(j["review_kopecks"], (taps.len() - held.len()) as i64 * 1500);
+    for rule in kartka::flags::rule::ALL {
+        let c = &j["by_rule"][rule.code()];
+        let sev = if review.contains(rule.code()) {
+            "review"
+        } else {
+            "hold"
+        };
+        if rule.code() != "repeat_same_vehicle" {
+            assert_eq!(c["severity"], sev, "{}", rule.code());
+        }
+        let n = c["taps"].as_u64().unwrap();
+        let (h, r) = (c["held"].as_u64().unwrap(), c["review"].as_u64().unwrap());
+        assert_eq!(
+            (h, r),
+            if sev == "review" { (0, n) } else { (n, 0) },
+            "{}",
+            rule.code()
+        );
+    }
+    // The SQL peers split the same taps the same way.
+    if let Some(p) = peer_json(&h) {
+        assert_eq!(
+            (p["held"].clone(), p["review"].clone()),
+            (j["held"].clone(), j["review"].clone())
+        );
+    }
     assert_eq!(j["taps"], h.count("SELECT sum(rows) FROM tap_files"));
     assert_eq!(
         h.count("SELECT count(*) FROM flag_runs WHERE month = '2026-10'"),
@@ -152,7 +188,12 @@ fn a_clearing_is_recorded_with_its_operator_and_reason_and_survives_a_rerun() {
         .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
         .json();
     let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
-    let (v, s, _) = flags.iter().find(|f| f.2 == "excessive_daily_use").unwrap();
+    // A tap only an unknown card's rule flagged: it holds.
+    let once = |v: &i64, s: &i64| flags.iter().filter(|f| (f.0, f.1) == (*v, *s)).count() == 1;
+    let (v, s, _) = flags
+        .iter()
+        .find(|f| f.2 == "card_unknown" && once(&f.0, &f.1))
+        .unwrap();
     let id = format!("F-{v}-{s}");
     let r = h.kartka(&[
         "taps",
@@ -1132,13 +1173,18 @@ fn spark_sql_flags_the_same_taps_as_kartka() {
         return;
     }
     let h = month("40000", "0.05");
-    let r = h.kartka(&["taps", "flag", "--month", "2026-10"]);
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
     let flags = h.root.join("flags/month=2026-10/flags.parquet");
     let rows = flag_rows(&flags);
     let planted: BTreeSet<&str> = rows.iter().map(|r| r.2.as_str()).collect();
     assert!(planted.len() >= 14, "{planted:?}");
-    spark_agrees(&h, &flags);
+    // The same taps held, and the same for review only.
+    let spark = spark_agrees(&h, &flags).expect("checked");
+    assert_eq!(spark["held"], j["held"]);
+    assert_eq!(spark["review"], j["review"]);
+    assert!(j["review"].as_u64().unwrap() > 0);
     // One row short: Spark names the difference and exits 1.
     let mut df = ParquetReader::new(std::fs::File::open(&flags).unwrap())
         .finish()
@@ -1178,10 +1224,9 @@ fn spark_run(h: &Home, compare: &std::path::Path) -> std::process::Output {
 
 /// Spark SQL flags exactly what `compare` holds (skipped without pyspark
 /// and Java unless KARTKA_REQUIRE_SPARK is set).
-fn spark_agrees(h: &Home, compare: &std::path::Path) {
-    if crate::common::python_with_spark("the Spark SQL flags").is_none() {
-        return;
-    }
+/// Returns Spark's summary of the month.
+fn spark_agrees(h: &Home, compare: &std::path::Path) -> Option<serde_json::Value> {
+    crate::common::python_with_spark("the Spark SQL flags")?;
     let out = spark_run(h, compare);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1189,6 +1234,30 @@ fn spark_agrees(h: &Home, compare: &std::path::Path) {
         "{}{stderr}",
         String::from_utf8_lossy(&out.stdout)
     );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The DuckDB peer's summary of the month (`--json`), having checked it
+/// flags exactly what kartka stored; `None` without Python's duckdb
+/// (unless KARTKA_REQUIRE_DUCKDB is set).
+fn peer_json(h: &Home) -> Option<serde_json::Value> {
+    let python = crate::common::python_with_duckdb("the DuckDB peer")?;
+    let out = std::process::Command::new(&python)
+        .arg(crate::common::repo().join("scripts/flag-duckdb.py"))
+        .arg(&h.root)
+        .arg("2026-10")
+        .arg("--compare")
+        .arg(h.root.join("flags/month=2026-10/flags.parquet"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
 /// The DuckDB peer flags exactly what kartka stored (skipped without

@@ -128,6 +128,7 @@ pub fn assemble(
             evidence_uk: uk,
             evidence_en: en,
             cleared: false,
+            held: false,
             suspect: None,
         });
     }
