@@ -296,8 +296,12 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
             .starts_with("Підозр на помилки налаштувань не знайдено")),
         "{first:?}"
     );
+    // The taps for review come next, in their own sheet; a rule that
+    // holds has a sheet of its own, a rule for review has none.
+    assert_eq!(names[2], "До перевірки");
+    assert!(names.iter().any(|n| n == "5 card_unknown"), "{names:?}");
     assert!(
-        names.iter().any(|n| n == "4 excessive_daily_use"),
+        !names.iter().any(|n| n == "4 excessive_daily_use"),
         "{names:?}"
     );
     // The summary's total is a formula whose stored value is the count.
@@ -317,9 +321,9 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
             .rows()
             .any(|r| r.iter().any(|f| f.starts_with("SUM(F4:F")))
     );
-    // A clerk marks two rows of the excessive-use sheet (one without a
+    // A clerk marks two rows of the unknown-card sheet (one without a
     // reason first), in the columns the workbook gave.
-    let sheet = book.worksheet_range("4 excessive_daily_use").unwrap();
+    let sheet = book.worksheet_range("5 card_unknown").unwrap();
     let header: Vec<String> = sheet
         .rows()
         .next()
@@ -337,10 +341,7 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
         .collect();
     let write = |path: &str, reason: &str| {
         let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb
-            .add_worksheet()
-            .set_name("4 excessive_daily_use")
-            .unwrap();
+        let ws = wb.add_worksheet().set_name("5 card_unknown").unwrap();
         for (c, name) in header.iter().enumerate() {
             ws.write_string(0, c as u16, name).unwrap();
         }
@@ -364,7 +365,7 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     assert_eq!(r.code, 65);
     assert!(
         r.stderr.contains(
-            "sheet \"4 excessive_daily_use\", row 3: marked to clear but no reason given"
+            "sheet \"5 card_unknown\", row 3: marked to clear but no reason given"
         ),
         "{}",
         r.stderr
@@ -375,9 +376,10 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["cleared"].as_array().unwrap().len(), 2);
     assert_eq!(
-        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'filled.xlsx' AND rules = 'excessive_daily_use'"),
+        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'filled.xlsx' AND rules = 'card_unknown'"),
         2
     );
+    review_sheet_holds_and_clears(&h, &mut book);
     // Not a workbook, and a missing file.
     std::fs::write(h.work.join("notes.xlsx"), "hello").unwrap();
     let r = h.kartka(&["taps", "review", "--import", "notes.xlsx"]);
@@ -386,6 +388,94 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     assert_eq!(
         h.kartka(&["taps", "review", "--import", "nope.xlsx"]).code,
         66
+    );
+}
+
+/// The review sheet comes back with one row held and one cleared: a row
+/// marked both ways, or held without a reason, refuses the file whole;
+/// filled in right, the held tap is no longer paid.
+fn review_sheet_holds_and_clears(
+    h: &Home,
+    book: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+) {
+    use calamine::Reader;
+    let sheet = book.worksheet_range("До перевірки").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap() as u16;
+    // Rows of three different taps, every one of a rule for review.
+    let review = crate::common::month::review_rules();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in sheet.rows().skip(1) {
+        let r: Vec<String> = r.iter().map(|c| c.to_string()).collect();
+        assert!(review.contains(&r[1]), "{r:?}");
+        if !rows.iter().any(|x| x[0] == r[0]) && rows.len() < 3 {
+            rows.push(r);
+        }
+    }
+    let before = h
+        .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
+        .json();
+    // (hold, clear, reason) for each of the three rows.
+    let write = |path: &str, marks: [(&str, &str, &str); 3]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("До перевірки").unwrap();
+        for (c, name) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, name).unwrap();
+        }
+        for (i, (row, (hold, clear, why))) in rows.iter().zip(marks).enumerate() {
+            let r = i as u32 + 1;
+            ws.write_string(r, 0, &row[0]).unwrap();
+            ws.write_string(r, 1, &row[1]).unwrap();
+            ws.write_string(r, col("Утримати (так/ні)"), hold).unwrap();
+            ws.write_string(r, col("Зняти (так/ні)"), clear).unwrap();
+            ws.write_string(r, col("Причина рішення"), why).unwrap();
+        }
+        wb.save(h.work.join(path)).unwrap();
+    };
+    write(
+        "review-bad.xlsx",
+        [("так", "так", "x"), ("так", "", ""), ("", "", "")],
+    );
+    let r = h.kartka(&["taps", "review", "--import", "review-bad.xlsx"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    for want in [
+        "2 problem(s)",
+        "sheet \"До перевірки\", row 2: marked both to hold and to clear",
+        "sheet \"До перевірки\", row 3: marked to hold but no reason given",
+    ] {
+        assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
+    }
+    let decided = "SELECT count(*) FROM flag_clearings WHERE source LIKE 'review-%'";
+    assert_eq!(h.count(decided), 0);
+    write(
+        "review-ok.xlsx",
+        [
+            ("так", "", "картку передано іншій особі"),
+            ("", "так", "пересадка на вокзалі"),
+            ("ні", "", ""),
+        ],
+    );
+    let r = h.kartka(&["taps", "review", "--import", "review-ok.xlsx", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["held"], serde_json::json!([rows[0][0]]));
+    assert_eq!(j["cleared"], serde_json::json!([rows[1][0]]));
+    assert_eq!(
+        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'review-ok.xlsx' AND decision = 'hold'"),
+        1
+    );
+    let after = h
+        .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
+        .json();
+    assert_eq!(
+        after["held"].as_u64().unwrap(),
+        before["held"].as_u64().unwrap() + 1
     );
 }
 
