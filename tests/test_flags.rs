@@ -364,9 +364,8 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     let r = h.kartka(&["taps", "review", "--import", "half.xlsx"]);
     assert_eq!(r.code, 65);
     assert!(
-        r.stderr.contains(
-            "sheet \"5 card_unknown\", row 3: marked to clear but no reason given"
-        ),
+        r.stderr
+            .contains("sheet \"5 card_unknown\", row 3: marked to clear but no reason given"),
         "{}",
         r.stderr
     );
