@@ -174,6 +174,8 @@ pub fn record_run(
         "transfer_min_s": settings.transfer_min_s,
         "burst_cards": settings.burst_cards,
         "burst_window_s": settings.burst_window_s,
+        "burst_gap_s": settings.burst_gap_s,
+        "burst_even_pct": settings.burst_even_pct,
         "single_vehicle_min_taps": settings.single_vehicle_min_taps,
         "daily_max": settings.daily_max,
         "service_start": settings.service_start,
