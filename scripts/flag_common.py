@@ -80,7 +80,7 @@ class Month:
         self.card_share = fl.get("burst_card_share_pct", 90)
         self.stack_share = fl.get("burst_stack_share_pct", 50)
         self.gap_ms = fl.get("burst_gap_s", 5) * 1000
-        self.even_pct = fl.get("burst_even_pct", 35)
+        self.even_pct = fl.get("burst_even_pct", 50)
         self.single_min = fl.get("single_vehicle_min_taps", 10)
         self.daily_max = fl.get("daily_max", 6)
         tol_service = fl.get("service_tolerance_min", 15) * 60_000

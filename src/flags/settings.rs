@@ -130,7 +130,7 @@ fn d_burst_gap() -> u32 {
     5
 }
 fn d_burst_even() -> u32 {
-    35
+    50
 }
 fn d_suspect_share() -> u32 {
     50
