@@ -344,6 +344,23 @@ fn taps_clear_of_another_carriers_tap_is_refused_and_it_stays_held() {
     );
     assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), clearings);
 
+    // Nor may it hold another carrier's tap: an analyst's hold is a
+    // decision on that carrier's money too.
+    let r = h.kartka_as(
+        "ana",
+        &["taps", "hold", &theirs.id, "--reason", "card handed on"],
+    );
+    assert_refused(
+        &h,
+        &r,
+        before + 2,
+        &[
+            &format!("{} is carrier 2's", theirs.id),
+            "nothing was changed",
+        ],
+    );
+    assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), clearings);
+
     // The tap is still held: the admin's flag run holds it and the
     // compensation does not pay it.
     let v = ok(h.kartka(&["--json", "taps", "flag", "--month", MONTH])).json();
