@@ -24,7 +24,7 @@ import csv, json, os, sys, tempfile, time
 
 import duckdb
 
-from flag_common import CONFIG_RULES, DAY, RULES, Month
+from flag_common import CONFIG_RULES, DAY, RULES, Month, hold_split
 
 
 def main():
@@ -49,8 +49,8 @@ def main():
             w.writerows(rows)
         return path
 
-    cards_raw = table("cards_raw", ["card_number", "category", "valid_from", "valid_to", "death_date", "uid", "blocked"],
-                      m.cards)
+    cards_raw = table("cards_raw", ["card_number", "category", "valid_from", "valid_to", "death_date", "uid", "blocked",
+                                    "birth_date"], m.cards)
     limits_csv = table("limits", ["category", "per_month"], m.limits)
     served_csv = table("served", ["carrier_id", "route"], m.served)
     hours_csv = table("hours", ["route", "open_ms", "close_ms"], m.hours)
@@ -76,9 +76,10 @@ def main():
         {kyiv_midnight("r.valid_to::DATE + 1")} AS valid_until_ms,
         epoch_ms(r.blocked::TIMESTAMPTZ) AS blocked_ms,
         CASE WHEN r.death_date IS NOT NULL THEN {kyiv_midnight("r.death_date::DATE")} END AS death_ms,
+        {kyiv_midnight("(r.birth_date::DATE + INTERVAL 18 YEAR)::DATE")} AS adult_ms,
         coalesce(l.per_month, s.per_month) AS trip_limit
       FROM read_csv('{cards_raw}', header=true, columns={{'card_number':'BIGINT','category':'VARCHAR','valid_from':'VARCHAR',
-        'valid_to':'VARCHAR','death_date':'VARCHAR','uid':'VARCHAR','blocked':'VARCHAR'}}) r
+        'valid_to':'VARCHAR','death_date':'VARCHAR','uid':'VARCHAR','blocked':'VARCHAR','birth_date':'VARCHAR'}}) r
       LEFT JOIN read_csv('{limits_csv}', header=true, columns={{'category':'VARCHAR','per_month':'BIGINT'}}) l ON l.category = r.category
       LEFT JOIN (SELECT * FROM read_csv('{limits_csv}', header=true, columns={{'category':'VARCHAR','per_month':'BIGINT'}})
                  WHERE category = '*') s ON true""", "registry into DuckDB (dates in Kyiv)")
@@ -119,23 +120,7 @@ def main():
                 t - lag(t, {k - 1}) OVER (PARTITION BY validator_id ORDER BY seq) <= {window_ms} AS window_end
               FROM a WHERE clock IS NULL))
       WHERE in_burst AND NOT ctx""", "burst windows")
-    q(f"""CREATE TEMP TABLE bursts AS
-      WITH runs AS (
-        SELECT *, sum(CASE WHEN prev_t IS NULL OR t - prev_t > {window_ms} THEN 1 ELSE 0 END)
-                    OVER (PARTITION BY validator_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run
-        FROM (SELECT *, lag(t) OVER (PARTITION BY validator_id ORDER BY seq) AS prev_t FROM windows)),
-      totals AS (SELECT card_number, count(*) AS total FROM taps WHERE NOT ctx
-                 AND card_number IN (SELECT card_number FROM windows) GROUP BY card_number),
-      cards AS (
-        SELECT runs.*, coalesce(totals.total, 0) AS total,
-               count(*) OVER (PARTITION BY runs.validator_id, runs.card_number) AS here
-        FROM runs LEFT JOIN totals USING (card_number)),
-      judged AS (
-        SELECT *, sum(CASE WHEN total >= {card_min} AND here * 100 >= total * {card_share} THEN 1 ELSE 0 END)
-                    OVER (PARTITION BY validator_id, run) AS stacked,
-                  count(*) OVER (PARTITION BY validator_id, run) AS run_n
-        FROM cards)
-      SELECT validator_id, seq, t FROM judged WHERE stacked * 100 >= run_n * {stack_share}""", "driver's stacks")
+    q("CREATE TEMP TABLE bursts AS " + m.bursts("adult_ms"), "driver's stacks")
     # The trusted taps (those pass A did not judge by the clock).
     q("""CREATE TEMP TABLE trusted AS
       SELECT tp.* FROM taps tp
@@ -205,6 +190,9 @@ def main():
     out = {"engine": "duckdb " + duckdb.__version__, "month": month, "rows": len(ours),
            "taps": len({(v, s) for v, s, _ in ours}), "seconds": round(seconds, 3),
            "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
+           # The taps the rules hold (not paid) and those for review only
+           # (paid unless an analyst holds them), by src/flags/severity.csv.
+           "held": len(hold_split(ours)[0]), "review": len(hold_split(ours)[1]),
            # Taps in burst windows (queues and stacks alike): what a burst
            # rule without the cards' own lives would hold.
            "burst_window_taps": q("SELECT count(*) FROM windows").fetchone()[0],

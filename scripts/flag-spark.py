@@ -16,7 +16,7 @@ ANTI; `arg_min` is `min_by`. Runs on pyspark's `local[*]` (or
 """
 import json, os, sys, time
 
-from flag_common import CONFIG_RULES, DAY, RULES, Month
+from flag_common import CONFIG_RULES, DAY, RULES, Month, hold_split
 
 
 def main(argv):
@@ -51,7 +51,7 @@ def main(argv):
 
     S, L, I = StringType(), LongType(), IntegerType()
     view("cards_raw", [("card_number", L), ("category", S), ("valid_from", S), ("valid_to", S),
-                       ("death_date", S), ("uid", S), ("blocked", S)], m.cards)
+                       ("death_date", S), ("uid", S), ("blocked", S), ("birth_date", S)], m.cards)
     view("limits", [("category", S), ("per_month", L)], m.limits)
     view("served", [("carrier_id", I), ("route", I)], m.served)
     view("hours", [("route", I), ("open_ms", L), ("close_ms", L)], m.hours)
@@ -76,6 +76,7 @@ def main(argv):
             {kyiv_midnight("date_add(CAST(r.valid_to AS DATE), 1)")} AS valid_until_ms,
             unix_millis(to_timestamp(r.blocked)) AS blocked_ms,
             CASE WHEN r.death_date IS NOT NULL THEN {kyiv_midnight("CAST(r.death_date AS DATE)")} END AS death_ms,
+            {kyiv_midnight("add_months(CAST(r.birth_date AS DATE), 216)")} AS adult_ms,
             coalesce(l.per_month, {star if star is not None else "CAST(NULL AS BIGINT)"}) AS trip_limit
           FROM cards_raw r LEFT JOIN limits l ON l.category = r.category""",
       "cards", "registry into Spark (dates in Kyiv)")
@@ -123,23 +124,7 @@ def main(argv):
                     t - lag(t, {k - 1}) OVER (PARTITION BY validator_id ORDER BY seq) <= {window_ms} AS window_end
                   FROM a WHERE clock IS NULL) e) w
           WHERE in_burst AND NOT ctx""", "windows", "burst windows")
-    q(f"""WITH runs AS (
-            SELECT *, sum(CASE WHEN prev_t IS NULL OR t - prev_t > {window_ms} THEN 1 ELSE 0 END)
-                        OVER (PARTITION BY validator_id ORDER BY seq
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-            FROM (SELECT *, lag(t) OVER (PARTITION BY validator_id ORDER BY seq) AS prev_t FROM windows) x),
-          totals AS (SELECT card_number, count(*) AS total FROM taps WHERE NOT ctx
-                     AND card_number IN (SELECT card_number FROM windows) GROUP BY card_number),
-          counted AS (
-            SELECT runs.*, coalesce(totals.total, 0) AS total,
-                   count(*) OVER (PARTITION BY runs.validator_id, runs.card_number) AS here
-            FROM runs LEFT JOIN totals USING (card_number)),
-          judged AS (
-            SELECT *, sum(CASE WHEN total >= {m.card_min} AND here * 100 >= total * {m.card_share} THEN 1 ELSE 0 END)
-                        OVER (PARTITION BY validator_id, run) AS stacked,
-                      count(*) OVER (PARTITION BY validator_id, run) AS run_n
-            FROM counted)
-          SELECT validator_id, seq, t FROM judged WHERE stacked * 100 >= run_n * {m.stack_share}""",
+    q(m.bursts("adult_ms"),
       "bursts", "driver's stacks")
     q("""SELECT tp.* FROM taps tp
          LEFT SEMI JOIN (SELECT validator_id, seq FROM a WHERE clock IS NULL) ok
@@ -201,6 +186,9 @@ def main(argv):
            "rows": len(ours), "taps": len({(v, s) for v, s, _ in ours}),
            "seconds": round(time.perf_counter() - started, 3),
            "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
+           # The taps the rules hold (not paid) and those for review only
+           # (paid unless an analyst holds them), by src/flags/severity.csv.
+           "held": len(hold_split(ours)[0]), "review": len(hold_split(ours)[1]),
            "timings_s": timings}
     code = 0
     if compare:

@@ -15,6 +15,21 @@ RULES = ["repeat_same_vehicle", "impossible_travel", "driver_burst", "single_veh
          "excessive_daily_use", "card_unknown", "card_blocked", "card_expired", "holder_deceased",
          "outside_service_hours", "route_not_served", "cloned_uid", "counter_backwards",
          "clock_anomaly", "trip_limit", "config_suspect"]
+# Each rule's severity, from the table kartka itself reads
+# (src/flags/severity.csv): a `review` rule's hit is paid unless an analyst
+# holds it; every other rule's hit holds the tap.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "flags", "severity.csv")) as _f:
+    SEVERITY = dict(line.strip().split(",") for line in list(_f)[1:] if line.strip())
+HOLD_RULES = sorted(r for r in RULES if SEVERITY[r] != "review")
+
+
+def hold_split(rows):
+    """Of (validator, seq, rule) hits, the taps held (a rule that holds) and
+    the taps for review only (flagged, none of their rules holds)."""
+    held = {(v, s) for v, s, r in rows if r in HOLD_RULES}
+    return held, {(v, s) for v, s, _ in rows} - held
+
+
 # The rules a configuration fault makes fire on a whole validator-day.
 CONFIG_RULES = ["route_not_served", "outside_service_hours", "clock_anomaly"]
 
@@ -64,6 +79,8 @@ class Month:
         self.card_min = fl.get("burst_card_min_taps", 3)
         self.card_share = fl.get("burst_card_share_pct", 90)
         self.stack_share = fl.get("burst_stack_share_pct", 50)
+        self.gap_ms = fl.get("burst_gap_s", 5) * 1000
+        self.even_pct = fl.get("burst_even_pct", 50)
         self.single_min = fl.get("single_vehicle_min_taps", 10)
         self.daily_max = fl.get("daily_max", 6)
         tol_service = fl.get("service_tolerance_min", 15) * 60_000
@@ -85,7 +102,8 @@ class Month:
             "SELECT path FROM tap_files WHERE replaced_at IS NULL AND month = ? ORDER BY id", (m,))]
         self.month_files, self.prev_files = files(month), files(prev)
         # card_number, category, valid_from, valid_to, death_date (dates as
-        # text), the last UID, when its first block took effect.
+        # text), the last UID, when its first block took effect, the
+        # holder's birth date.
         self.cards = reg.execute(
             """WITH last_uid AS (
                  SELECT e.card_id, e.uid FROM card_events e
@@ -94,7 +112,7 @@ class Month:
                  SELECT e.card_id, e.effective FROM card_events e
                  JOIN (SELECT card_id, min(id) AS id FROM card_events WHERE state = 'blocked' GROUP BY card_id) m ON m.id = e.id)
                SELECT c.number, c.category, substr(c.valid_from, 1, 10), substr(c.valid_to, 1, 10),
-                      substr(p.death_date, 1, 10), upper(u.uid), b.effective
+                      substr(p.death_date, 1, 10), upper(u.uid), b.effective, substr(p.birth_date, 1, 10)
                FROM cards c JOIN people p ON p.id = c.person_id
                LEFT JOIN last_uid u ON u.card_id = c.id
                LEFT JOIN first_block b ON b.card_id = c.id""").fetchall()
@@ -105,6 +123,41 @@ class Month:
         self.batches = [(b, utc_ms(at)) for b, at in reg.execute("SELECT id, stored_at FROM tap_batches")]
         self.docks = [(v, n, utc_ms(at)) for v, n, at in reg.execute(
             "SELECT validator, next, started_at FROM dock_sessions WHERE validator IS NOT NULL AND next IS NOT NULL")]
+
+    def bursts(self, adult_ms):
+        """Rule 3's stacks as SQL both DuckDB and Spark run: of the burst
+        `windows` (validator_id, seq, t, card_number), the runs each within
+        `burst_gap_s` of the tap before, of `burst_cards` taps at least, at
+        gaps as even as one hand's (n Σg² − (Σg)² ≤ (pct/100)² (Σg)², in
+        38-digit decimals), under half of them by holders under 18
+        (`adult_ms`: the `cards` column of the holder's 18th birthday), at
+        least `burst_stack_share_pct` % on stack cards."""
+        big = "DECIMAL(38, 0)"
+        return f"""WITH runs AS (
+            SELECT *, sum(CASE WHEN prev_t IS NULL OR t - prev_t > {self.gap_ms} THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY validator_id ORDER BY seq
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
+                      CASE WHEN prev_t IS NOT NULL AND t - prev_t <= {self.gap_ms} THEN t - prev_t END AS g
+            FROM (SELECT *, lag(t) OVER (PARTITION BY validator_id ORDER BY seq) AS prev_t FROM windows) x),
+          totals AS (SELECT card_number, count(*) AS total FROM taps WHERE NOT ctx
+                     AND card_number IN (SELECT card_number FROM windows) GROUP BY card_number),
+          counted AS (
+            SELECT runs.*, coalesce(totals.total, 0) AS total,
+                   count(*) OVER (PARTITION BY runs.validator_id, runs.card_number) AS here,
+                   CASE WHEN k.{adult_ms} IS NOT NULL AND runs.t < k.{adult_ms} THEN 1 ELSE 0 END AS child
+            FROM runs LEFT JOIN totals ON totals.card_number = runs.card_number
+            LEFT JOIN cards k ON k.card_number = runs.card_number),
+          judged AS (
+            SELECT *, sum(CASE WHEN total >= {self.card_min} AND here * 100 >= total * {self.card_share} THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY validator_id, run) AS stacked,
+                      count(*) OVER (PARTITION BY validator_id, run) AS run_n,
+                      sum(child) OVER (PARTITION BY validator_id, run) AS children,
+                      CAST(sum(g) OVER (PARTITION BY validator_id, run) AS {big}) AS s1,
+                      CAST(sum(CAST(g AS {big}) * g) OVER (PARTITION BY validator_id, run) AS {big}) AS s2
+            FROM counted)
+          SELECT validator_id, seq, t FROM judged
+          WHERE run_n >= {self.k} AND children * 2 < run_n AND stacked * 100 >= run_n * {self.stack_share}
+            AND CAST(10000 AS {big}) * ((run_n - 1) * s2 - s1 * s1) <= CAST({self.even_pct * self.even_pct} AS {big}) * s1 * s1"""
 
     def local(self, t="t"):
         """The Kyiv wall-clock milliseconds of `t`, as SQL."""

@@ -60,6 +60,18 @@ enum Cmd {
         #[arg(long = "rule", value_name = "CODE")]
         rules: Vec<String>,
     },
+    /// Hold taps flagged for review that the analyst found to be fraud: they are not paid until cleared.
+    Hold {
+        /// Flag ids, e.g. F-7-123.
+        #[arg(required = true, value_name = "FLAG_ID")]
+        ids: Vec<String>,
+        /// Why (recorded with the operator).
+        #[arg(long)]
+        reason: String,
+        /// Hold only this rule on the taps (a rule code, e.g. excessive_daily_use); all of their rules when omitted.
+        #[arg(long = "rule", value_name = "CODE")]
+        rules: Vec<String>,
+    },
     /// Each rule's precision from the analysts' clearings over the last months' flags.
     Quality {
         /// How many of the latest flagged months to count.
@@ -79,7 +91,7 @@ pub fn action(args: &Args) -> crate::access::Action {
         Cmd::Import { .. } | Cmd::Compact { .. } | Cmd::Conflicts => Action::TapsStore,
         Cmd::Months => Action::TapsMonths,
         Cmd::Flag { with_names, .. } => Action::Flag { names: *with_names },
-        Cmd::Clear { .. } | Cmd::Review { .. } => Action::FlagsClear,
+        Cmd::Clear { .. } | Cmd::Hold { .. } | Cmd::Review { .. } => Action::FlagsClear,
         Cmd::Quality { .. } => Action::FlagsQuality,
     }
 }
@@ -217,18 +229,20 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             }
             let s = &run.summary;
             g.say(format_args!(
-                "{}: {} taps judged, {} flagged, {} held ({}), {} cleared before",
+                "{}: {} taps judged, {} flagged, {} held ({}), {} for review and paid ({}), {} cleared before",
                 s.month,
                 s.taps,
                 s.flagged,
                 s.held,
                 crate::money::uah(s.held_kopecks),
+                s.review,
+                crate::money::uah(s.review_kopecks),
                 s.cleared
             ));
             for (code, c) in s.by_rule.iter().filter(|(_, c)| c.taps > 0) {
                 g.say(format_args!(
-                    "  {:>2} {code:<22} {:>8} taps, {:>8} held  [{}]",
-                    c.number, c.taps, c.held, c.severity
+                    "  {:>2} {code:<22} {:>8} taps, {:>8} held, {:>8} for review  [{}]",
+                    c.number, c.taps, c.held, c.review, c.severity
                 ));
             }
             const SHOWN: usize = 10;
@@ -286,27 +300,23 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             g.print_json(s);
         }
         Cmd::Clear { ids, reason, rules } => {
-            let mut parsed = Vec::new();
-            for r in &rules {
-                parsed.push(crate::flags::Rule::from_code(r).ok_or_else(|| {
-                    crate::flags::Error::Refused(format!(
-                        "unknown rule {r:?}; the codes: {}",
-                        crate::flags::rule::ALL.map(|r| r.code()).join(", ")
-                    ))
-                })?);
-            }
-            let asks: Vec<_> = ids
-                .iter()
-                .map(|id| crate::flags::store::Ask {
-                    id: id.clone(),
-                    rules: parsed.clone(),
-                    reason: reason.clone(),
-                })
-                .collect();
+            let asks = asks(&ids, &reason, &rules, crate::flags::Error::Refused)?;
             let _lock = home.lock("taps clear", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
             let c = crate::flags::store::clear(&home, &mut reg, &asks, g.session(), "command")?;
             cleared_say(g, &c);
+        }
+        Cmd::Hold { ids, reason, rules } => {
+            let asks = asks(&ids, &reason, &rules, crate::flags::Error::HoldRefused)?;
+            let _lock = home.lock("taps hold", crate::home::lock_wait())?;
+            let mut reg = Registry::open(&home.registry())?;
+            let c = crate::flags::store::hold(&home, &mut reg, &asks, g.session(), "command")?;
+            g.say(format_args!(
+                "{} flag(s) held, {} held already; their taps are not paid until cleared. `kartka taps flag` keeps the holds.",
+                c.held.len(),
+                c.already.len()
+            ));
+            g.print_json(&c);
         }
         Cmd::Review { file } => {
             let _lock = home.lock("taps review", crate::home::lock_wait())?;
@@ -326,18 +336,19 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             )?;
             if !g.json && !g.quiet {
                 println!(
-                    "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}",
+                    "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}  hits",
                     "", "rule", "flagged", "cleared", "kept", "precision"
                 );
                 for r in &q.rules {
                     println!(
-                        "{:>2} {:<22} {:>9} {:>9} {:>9} {:>9}",
+                        "{:>2} {:<22} {:>9} {:>9} {:>9} {:>9}  {}",
                         r.number,
                         r.rule,
                         r.flagged,
                         r.cleared,
                         r.kept,
-                        r.precision.map_or("—".into(), |p| format!("{p:.3}"))
+                        r.precision.map_or("—".into(), |p| format!("{p:.3}")),
+                        r.severity
                     );
                 }
             }
@@ -389,11 +400,44 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     Ok(())
 }
 
+/// What `taps clear` or `taps hold` asks for: each id with the rules named
+/// (an unknown rule code refused by `refused`).
+fn asks(
+    ids: &[String],
+    reason: &str,
+    rules: &[String],
+    refused: fn(String) -> crate::flags::Error,
+) -> Result<Vec<crate::flags::store::Ask>, crate::flags::Error> {
+    let mut parsed = Vec::new();
+    for r in rules {
+        parsed.push(crate::flags::Rule::from_code(r).ok_or_else(|| {
+            refused(format!(
+                "unknown rule {r:?}; the codes: {}",
+                crate::flags::rule::ALL.map(|r| r.code()).join(", ")
+            ))
+        })?);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| crate::flags::store::Ask {
+            id: id.clone(),
+            rules: parsed.clone(),
+            reason: reason.to_string(),
+        })
+        .collect())
+}
+
 fn cleared_say(g: &Global, c: &crate::flags::store::Cleared) {
     g.say(format_args!(
         "{} flag(s) cleared, {} cleared already; their taps count for compensation. `kartka taps flag` keeps the clearings.",
         c.cleared.len(),
         c.already.len()
     ));
+    if !c.held.is_empty() {
+        g.say(format_args!(
+            "{} flag(s) held for review; their taps are not paid until cleared.",
+            c.held.len()
+        ));
+    }
     g.print_json(c);
 }

@@ -44,6 +44,8 @@ pub struct Thresholds {
     pub burst_card_min_taps: u32,
     pub burst_card_share_pct: u32,
     pub burst_stack_share_pct: u32,
+    pub burst_gap_ms: i64,
+    pub burst_even_pct: u32,
     pub single_vehicle_min_taps: u32,
     pub daily_max: u32,
     /// The default service day, milliseconds after Kyiv midnight, with the
@@ -65,6 +67,8 @@ impl Thresholds {
             burst_card_min_taps: s.burst_card_min_taps,
             burst_card_share_pct: s.burst_card_share_pct,
             burst_stack_share_pct: s.burst_stack_share_pct,
+            burst_gap_ms: i64::from(s.burst_gap_s) * 1000,
+            burst_even_pct: s.burst_even_pct,
             single_vehicle_min_taps: s.single_vehicle_min_taps,
             daily_max: s.daily_max,
             open_ms: m(&s.service_start) - tol,
@@ -101,6 +105,9 @@ pub struct Refs {
     pub docks: DataFrame,
     /// Now, UTC milliseconds: no tap may be later.
     pub now_ms: i64,
+    /// The cards of holders under 18 in the last years: card number → the
+    /// Kyiv midnight of the holder's 18th birthday (a school group's cards).
+    pub minors: std::sync::Arc<rustc_hash::FxHashMap<i64, i64>>,
 }
 
 /// The taps the rules flagged, one row per tap and rule. Columns:
@@ -518,7 +525,7 @@ fn validator_stage(
     let cards = base
         .select(["card_number"])?
         .take(windows.column("_r")?.idx()?)?;
-    parts.push(driver_bursts(&windows, &cards, totals, th)?);
+    parts.push(driver_bursts(&windows, &cards, totals, th, &refs.minors)?);
     // The taps whose time can be trusted.
     let mut trusted = vec![true; base.height()];
     for (r, c) in a
@@ -1242,6 +1249,7 @@ mod tests {
             batches,
             docks,
             now_ms: ms("2026-11-26 12:00:00"),
+            minors: Default::default(),
         }
     }
 
@@ -1526,6 +1534,79 @@ mod tests {
         let one_day: Vec<T> = stack(2000).into_iter().take(8).collect();
         let hits = run_on(&one_day, &[], &refs(&cards, &[]), &s, &october());
         assert!(of(&hits, Rule::DriverBurst).is_empty(), "{hits:?}");
+    }
+
+    #[test]
+    fn a_stack_is_one_hand_and_neither_a_school_group_nor_its_neighbours() {
+        let cards: Vec<Card> = (0..8).map(|i| card(100 + i)).chain([card(300)]).collect();
+        let s = FlagSettings::default();
+        let stacks = |hits: &[(i32, i64, Rule)]| of(hits, Rule::DriverBurst);
+        // A hand taps the eight cards 2–3 s apart on three mornings.
+        let hand = |i: i64| 2_000 * i + [0, 700, 300, 900, 100, 500, 800, 200][i as usize];
+        let rows: Vec<T> = (0..3)
+            .flat_map(|d| {
+                let t0 = ms(&format!("2026-10-{} 08:00:00", 12 + d));
+                (0..8).map(move |i| tap(7, d * 10 + i + 1, t0 + hand(i), 100 + i))
+            })
+            .collect();
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(stacks(&hits).len(), 24);
+        // A passenger who rides elsewhere taps 12 s after the last card:
+        // judged by their own card, not held with the stack.
+        let mut with_neighbour = rows.clone();
+        for d in 0..3 {
+            let last = with_neighbour[(d * 8 + 7) as usize].t;
+            with_neighbour.push(tap(7, d * 10 + 9, last + 12_000, 300));
+            let t = ms(&format!("2026-10-{} 17:00:00", 20 + d));
+            with_neighbour.push(tap(9, 100 + d, t, 300));
+        }
+        with_neighbour.sort_by_key(|r| (r.v, r.seq));
+        let hits = run_on(&with_neighbour, &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(stacks(&hits).len(), 24, "{hits:?}");
+        assert!(stacks(&hits).iter().all(|h| h.1 % 10 != 9));
+        // The same cards at uneven gaps (1 s, then 4 s, ...): a group
+        // boarding, not one hand.
+        let uneven = |i: i64| [0, 1_000, 5_000, 5_800, 9_900, 10_500, 14_800, 15_600][i as usize];
+        let group: Vec<T> = (0..3)
+            .flat_map(|d| {
+                let t0 = ms(&format!("2026-10-{} 08:00:00", 12 + d));
+                (0..8).map(move |i| tap(7, d * 10 + i + 1, t0 + uneven(i), 100 + i))
+            })
+            .collect();
+        let hits = run_on(&group, &[], &refs(&cards, &[]), &s, &october());
+        assert!(stacks(&hits).is_empty(), "{hits:?}");
+        // Children boarding the school bus: the hand's timing, but half the
+        // cards are of holders under 18 that day.
+        let mut minors = rustc_hash::FxHashMap::default();
+        for c in 100..104 {
+            minors.insert(c, ms("2030-01-01 00:00:00"));
+        }
+        let school = Refs {
+            minors: std::sync::Arc::new(minors.clone()),
+            ..refs(&cards, &[])
+        };
+        let hits = run_on(&rows, &[], &school, &s, &october());
+        assert!(stacks(&hits).is_empty(), "{hits:?}");
+        // Three of eight children: still a driver's stack; and cards whose
+        // holders came of age before the month are adults.
+        minors.remove(&103);
+        let fewer = Refs {
+            minors: std::sync::Arc::new(minors.clone()),
+            ..refs(&cards, &[])
+        };
+        assert_eq!(
+            stacks(&run_on(&rows, &[], &fewer, &s, &october())).len(),
+            24
+        );
+        minors.insert(103, ms("2026-09-30 00:00:00"));
+        let adult = Refs {
+            minors: std::sync::Arc::new(minors),
+            ..refs(&cards, &[])
+        };
+        assert_eq!(
+            stacks(&run_on(&rows, &[], &adult, &s, &october())).len(),
+            24
+        );
     }
 
     #[test]

@@ -128,6 +128,7 @@ pub fn assemble(
             evidence_uk: uk,
             evidence_en: en,
             cleared: false,
+            held: false,
             suspect: None,
         });
     }
@@ -151,7 +152,7 @@ fn burst_runs(c: &Cols<'_>, th: &Thresholds) -> FxHashMap<(i32, i64), (usize, i6
     for i in 0..=rows.len() {
         let breaks = i == rows.len()
             || (i > start
-                && (rows[i].0 != rows[i - 1].0 || rows[i].2 - rows[i - 1].2 > th.burst_window_ms));
+                && (rows[i].0 != rows[i - 1].0 || rows[i].2 - rows[i - 1].2 > th.burst_gap_ms));
         if breaks && i > start {
             let run = &rows[start..i];
             let (a, b) = (run[0].2, run[run.len() - 1].2);

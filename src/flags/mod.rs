@@ -6,7 +6,10 @@
 //!
 //! A flag id is `F-<validator>-<seq>`: the tap's own identity, so the same
 //! tap has the same id in every run, on every machine and in the DuckDB
-//! peer. A tap is *held* (not paid) while one of its rules is not cleared.
+//! peer. A tap is *held* (not paid) while a rule that holds (its severity,
+//! `rule::Severity::holds`) is not cleared on it, or an analyst held one of
+//! its rules for review (`kartka taps hold`); a tap flagged for review
+//! only is paid.
 
 pub mod burst;
 pub mod engine;
@@ -50,6 +53,12 @@ pub enum Error {
     UnknownFlag { ids: String },
     #[error("{0}\n  Nothing was cleared.")]
     Refused(String),
+    #[error(
+        "unknown flag id(s): {ids}.\n  Flag ids look like F-7-123 (validator 7, sequence 123); `kartka taps flag --month M --out flags.xlsx` lists them. Nothing was held."
+    )]
+    HoldUnknown { ids: String },
+    #[error("{0}\n  Nothing was held.")]
+    HoldRefused(String),
     #[error("{path}: {problems} problem(s) in the review workbook; nothing was cleared:\n{list}")]
     Review {
         path: PathBuf,
@@ -97,6 +106,8 @@ impl Error {
             }
             Error::UnknownFlag { .. }
             | Error::Refused(_)
+            | Error::HoldUnknown { .. }
+            | Error::HoldRefused(_)
             | Error::Review { .. }
             | Error::NotRecorded { .. }
             | Error::Unreadable { .. } => ExitCode::DataErr,
@@ -164,7 +175,11 @@ pub struct Hit {
     pub x: Option<i64>,
     pub evidence_uk: String,
     pub evidence_en: String,
+    /// An analyst's latest decision on this rule here was to clear it.
     pub cleared: bool,
+    /// An analyst's latest decision on this rule here was to hold it
+    /// (`kartka taps hold`).
+    pub held: bool,
     /// The configuration suspect holding the tap (`S-<validator>-<day>`),
     /// on a `config_suspect` hit.
     pub suspect: Option<String>,
@@ -180,8 +195,14 @@ impl Flag {
         }
     }
 
+    /// Whether the tap is held (not paid): a rule of it holds.
     pub fn held(&self) -> bool {
-        self.rules.iter().any(|h| !h.cleared)
+        self.rules.iter().any(Hit::holds)
+    }
+    /// Whether the tap is flagged for review and paid: not held, and a
+    /// review rule of it awaits an analyst's decision.
+    pub fn for_review(&self) -> bool {
+        !self.held() && self.rules.iter().any(Hit::for_review)
     }
     pub fn severity(&self) -> Severity {
         self.rules
@@ -192,6 +213,18 @@ impl Flag {
     }
 }
 
+impl Hit {
+    /// Whether this hit holds its tap: the analyst's latest decision on it,
+    /// else its rule's severity.
+    pub fn holds(&self) -> bool {
+        store::holds(self.rule, self.cleared, self.held)
+    }
+    /// A review rule's hit no analyst has decided on.
+    pub fn for_review(&self) -> bool {
+        !self.rule.holds() && !self.cleared && !self.held
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RuleCount {
     pub number: u8,
@@ -199,6 +232,8 @@ pub struct RuleCount {
     pub taps: usize,
     pub held: usize,
     pub held_kopecks: i64,
+    /// Hits for review no analyst has decided on (paid).
+    pub review: usize,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -207,6 +242,10 @@ pub struct Summary {
     pub taps: usize,
     pub flagged: usize,
     pub held: usize,
+    /// Taps flagged for review only (not held): paid unless an analyst
+    /// holds them.
+    pub review: usize,
+    pub review_kopecks: i64,
     pub cleared: usize,
     pub held_kopecks: i64,
     pub by_rule: BTreeMap<&'static str, RuleCount>,
@@ -374,7 +413,7 @@ pub fn flag(
         &home.root().join("flags").join(".spill"),
     )
     .map_err(Error::polars)?;
-    let cleared = store::clearings(reg)?;
+    let (cleared, analyst_held) = store::decisions(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
     let state_rules = [
@@ -410,6 +449,11 @@ pub fn flag(
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
             for h in &mut f.rules {
                 h.cleared = rules.contains(h.rule.code());
+            }
+        }
+        if let Some(rules) = analyst_held.get(&(f.validator, f.seq)) {
+            for h in &mut f.rules {
+                h.held = rules.contains(h.rule.code());
             }
         }
     }
@@ -511,15 +555,20 @@ pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
         if held {
             s.held += 1;
             s.held_kopecks += f.fare_kopecks;
+        } else if f.for_review() {
+            s.review += 1;
+            s.review_kopecks += f.fare_kopecks;
         } else {
             s.cleared += 1;
         }
         for h in &f.rules {
             let c = by_rule.get_mut(h.rule.code()).expect("every rule listed");
             c.taps += 1;
-            if !h.cleared {
+            if h.holds() {
                 c.held += 1;
                 c.held_kopecks += f.fare_kopecks;
+            } else if h.for_review() {
+                c.review += 1;
             }
         }
     }

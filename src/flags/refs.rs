@@ -77,6 +77,15 @@ fn utc_ms(text: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
+/// The Kyiv midnight of the 18th birthday of someone born on `text`
+/// (29 February's in a common year is 28 February).
+fn adult_ms(text: &str) -> Option<i64> {
+    let born: NaiveDate = text.get(..10)?.parse().ok()?;
+    Some(crate::time::kyiv_midnight_ms(
+        born.checked_add_months(chrono::Months::new(18 * 12))?,
+    ))
+}
+
 fn date_ms(text: &str, next_day: bool) -> Option<i64> {
     let d: NaiveDate = text.get(..10)?.parse().ok()?;
     let d = if next_day { d.succ_opt()? } else { d };
@@ -110,7 +119,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
     let mut stmt = reg
         .conn()
         .prepare(
-            "SELECT c.id, c.number, c.category, c.valid_from, c.valid_to, p.death_date
+            "SELECT c.id, c.number, c.category, c.valid_from, c.valid_to, p.death_date, p.birth_date
              FROM cards c JOIN people p ON p.id = c.person_id",
         )
         .map_err(err)?;
@@ -121,6 +130,9 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
     let mut blocked: Vec<Option<i64>> = Vec::new();
     let mut death: Vec<Option<i64>> = Vec::new();
     let mut limit: Vec<Option<i64>> = Vec::new();
+    let mut minors: FxHashMap<i64, i64> = FxHashMap::default();
+    // Holders 18 or older for five years are adults in any month judged.
+    let adults_before = now_ms - 5 * 366 * crate::time::DAY_MS;
     let mut rows = stmt.query([]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
         let id: i64 = r.get(0).map_err(err)?;
@@ -136,6 +148,11 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
         reg_uid.push(uids.get(&id).map(|u| u.to_ascii_uppercase()));
         blocked.push(blocks.get(&id).and_then(|b| utc_ms(b)));
         limit.push(settings.trip_limit(&category).map(i64::from));
+        if let Some(adult) =
+            adult_ms(&r.get::<_, String>(6).map_err(err)?).filter(|a| *a > adults_before)
+        {
+            minors.insert(*number.last().expect("pushed"), adult);
+        }
     }
     let cards = DataFrame::new(
         number.len(),
@@ -295,6 +312,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
             batches,
             docks,
             now_ms,
+            minors: std::sync::Arc::new(minors),
         },
     })
 }

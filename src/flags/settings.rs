@@ -30,6 +30,15 @@ pub struct FlagSettings {
     pub burst_card_share_pct: u32,
     #[serde(default = "d_burst_stack_share")]
     pub burst_stack_share_pct: u32,
+    /// Rule 3: a stack is one hand tapping: a gap longer than this ends it
+    /// (a passenger boarding beside it is judged apart) ...
+    #[serde(default = "d_burst_gap")]
+    pub burst_gap_s: u32,
+    /// ... and its gaps are as even as a hand's: their standard deviation
+    /// at most this share of their mean. A group boarding, children at a
+    /// school door, taps at uneven gaps.
+    #[serde(default = "d_burst_even")]
+    pub burst_even_pct: u32,
     /// Rule 3: a card with at least this many taps in the month, all on one
     /// vehicle.
     #[serde(default = "d_single_vehicle")]
@@ -117,6 +126,12 @@ fn d_burst_card_share() -> u32 {
 fn d_burst_stack_share() -> u32 {
     50
 }
+fn d_burst_gap() -> u32 {
+    5
+}
+fn d_burst_even() -> u32 {
+    50
+}
 fn d_suspect_share() -> u32 {
     50
 }
@@ -193,6 +208,9 @@ impl FlagSettings {
         if self.burst_cards < 2 {
             return Err("[flags] burst_cards must be at least 2".into());
         }
+        if self.burst_gap_s == 0 {
+            return Err("[flags] burst_gap_s must be at least 1".into());
+        }
         for (name, pct) in [
             ("burst_card_share_pct", self.burst_card_share_pct),
             ("burst_stack_share_pct", self.burst_stack_share_pct),
@@ -241,6 +259,8 @@ impl FlagSettings {
             ),
             ("transfer_min_s", self.transfer_min_s, DAY_S),
             ("burst_window_s", self.burst_window_s, DAY_S),
+            ("burst_gap_s", self.burst_gap_s, DAY_S),
+            ("burst_even_pct", self.burst_even_pct, 1000),
             ("clock_tolerance_s", self.clock_tolerance_s, DAY_S),
             ("service_tolerance_min", self.service_tolerance_min, 1440),
             ("burst_cards", self.burst_cards, 100_000),

@@ -397,6 +397,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, key)
     );
     "#,
+    r#"
+    -- An analyst's decision on a flagged tap's rules: 'clear' (a false
+    -- positive, paid) or 'hold' (a case for review held: not paid). The
+    -- latest decision on a tap's rule is the one that counts.
+    ALTER TABLE flag_clearings ADD COLUMN decision TEXT NOT NULL DEFAULT 'clear'
+        CHECK (decision IN ('clear', 'hold'));
+    "#,
 ];
 
 /// The schema version this build writes.
