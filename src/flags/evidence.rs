@@ -229,10 +229,21 @@ fn text(
                 f.vehicle
             ),
         ),
-        Rule::ExcessiveDailyUse => (
-            format!("{n} валідацій картки за добу (дозволено {x})"),
-            format!("{n} taps by the card that day (limit {x})"),
-        ),
+        Rule::ExcessiveDailyUse => {
+            let h = super::engine::DailyHabit::unpack(x);
+            let date = clock.date_of_local_day(clock.local_day_ms(t));
+            let days = clock.days();
+            (
+                format!(
+                    "зазвичай {} на день, їздить {} з {days} днів; {n} за {date} (дозволено {} на день)",
+                    h.habit, h.days, h.allowance
+                ),
+                format!(
+                    "usually {} a day, riding on {} of {days} days; {n} on {date} (allowance {} a day)",
+                    h.habit, h.days, h.allowance
+                ),
+            )
+        }
         Rule::CardUnknown => (
             "картки немає в реєстрі".into(),
             "the card is not in the registry".into(),

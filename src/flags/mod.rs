@@ -12,6 +12,7 @@ pub mod burst;
 pub mod engine;
 pub mod evidence;
 pub mod export;
+pub mod network;
 pub mod quality;
 pub mod refs;
 pub mod review;
@@ -213,6 +214,11 @@ pub struct Summary {
     /// Validator-days that point at the configuration, not at fraud: their
     /// taps are held as `config_suspect`.
     pub suspects: Vec<suspects::Suspect>,
+    /// The route pairs the month's network explains quick changes on
+    /// (rule 2): learnt hubs and `[[flags.transfers]]` entries.
+    pub hubs: Vec<network::Hub>,
+    /// Quick changes explained as breakdown transfers.
+    pub breakdown_transfers: usize,
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<PathBuf>,
@@ -351,7 +357,13 @@ pub fn flag(
             timing_line(started, what);
         }
     };
-    let loaded = refs::load(reg, &config.flags, now_ms)?;
+    let companions: Vec<String> = config
+        .categories
+        .iter()
+        .filter(|c| c.companion)
+        .map(|c| c.code.clone())
+        .collect();
+    let loaded = refs::load(reg, &config.flags, &companions, now_ms)?;
     lap("registry read");
     let slices = config
         .flags
@@ -374,6 +386,7 @@ pub fn flag(
         &home.root().join("flags").join(".spill"),
     )
     .map_err(Error::polars)?;
+    let (hits, network) = network::judge(hits, &config.flags, &clock).map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
@@ -402,6 +415,7 @@ pub fn flag(
     lap("card info");
     let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
     drop(hits);
+    network.describe(&mut flags);
     let fleet = suspects::Fleet::load(reg)?;
     let mut suspects =
         suspects::hold(&mut flags, &days, &config.flags, &fleet, &clock).map_err(Error::polars)?;
@@ -417,6 +431,8 @@ pub fn flag(
     lap("evidence, configuration suspects");
     let summary = Summary {
         suspects,
+        hubs: network.hubs,
+        breakdown_transfers: network.breakdowns,
         ..summarise(&month, taps_read, &flags)
     };
     let (file, sha) = store::write(home, &month, &flags)?;
@@ -475,6 +491,8 @@ impl Run {
         let s = &self.summary;
         self.summary = Summary {
             suspects,
+            hubs: s.hubs.clone(),
+            breakdown_transfers: s.breakdown_transfers,
             file: s.file.clone(),
             out: s.out.clone(),
             seconds: s.seconds,

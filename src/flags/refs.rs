@@ -71,6 +71,18 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
     Ok(out)
 }
 
+/// Taps a card may make in a Kyiv day before its own habit is asked:
+/// `daily_max`, and `companion_daily_extra` more when its holder's
+/// companion rides on it.
+pub fn daily_allowance(settings: &FlagSettings, companion: bool) -> i64 {
+    i64::from(settings.daily_max)
+        + if companion {
+            i64::from(settings.companion_daily_extra)
+        } else {
+            0
+        }
+}
+
 fn utc_ms(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text)
         .ok()
@@ -83,7 +95,14 @@ fn date_ms(text: &str, next_day: bool) -> Option<i64> {
     Some(crate::time::kyiv_midnight_ms(d))
 }
 
-pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Loaded, Error> {
+/// The reference tables; `companions` are the categories whose holder's
+/// companion rides on the holder's card (a higher daily allowance).
+pub fn load(
+    reg: &Registry,
+    settings: &FlagSettings,
+    companions: &[String],
+    now_ms: i64,
+) -> Result<Loaded, Error> {
     let err = |e| Error::Registry(reg.err(e));
     // The first block of each card, and the UID its print job recorded
     // (the latest), in one pass over the events each.
@@ -121,6 +140,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
     let mut blocked: Vec<Option<i64>> = Vec::new();
     let mut death: Vec<Option<i64>> = Vec::new();
     let mut limit: Vec<Option<i64>> = Vec::new();
+    let mut day_limit: Vec<i64> = Vec::new();
     let mut rows = stmt.query([]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
         let id: i64 = r.get(0).map_err(err)?;
@@ -136,6 +156,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
         reg_uid.push(uids.get(&id).map(|u| u.to_ascii_uppercase()));
         blocked.push(blocks.get(&id).and_then(|b| utc_ms(b)));
         limit.push(settings.trip_limit(&category).map(i64::from));
+        day_limit.push(daily_allowance(settings, companions.contains(&category)));
     }
     let cards = DataFrame::new(
         number.len(),
@@ -147,6 +168,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
             Series::new("blocked_ms".into(), blocked).into(),
             Series::new("death_ms".into(), death).into(),
             Series::new("trip_limit".into(), limit).into(),
+            Series::new("day_limit".into(), day_limit).into(),
         ],
     )
     .map_err(Error::polars)?;
