@@ -167,7 +167,8 @@ pub fn judge(
     let mut explained: FxHashMap<(i32, i32), usize> = FxHashMap::default();
     let mut breakdowns = 0;
     for c in &changes {
-        let p = &pairs[&c.pair];
+        // A pair whose only changes alternate has no statistics.
+        let p = pairs.get(&c.pair).cloned().unwrap_or_default();
         let too_fast = c.gap < p.floor_ms(settings.hub_floor_pct);
         // A hub explains the changes of the cards that change there on
         // their way, on two days or more.
