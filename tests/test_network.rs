@@ -226,6 +226,149 @@ fn the_network_explains_transfers_and_a_cards_own_month_its_heavy_riding() {
         "{e}"
     );
     peers_agree(&h);
+    remembered(&h, heavy.0, &stray);
+}
+
+/// Decisions with a scope and an end month: the heavy rider's riding is
+/// cleared in every run up to its end (and counted by `taps quality`), a
+/// route pair becomes a hub; what is malformed records nothing.
+fn remembered(h: &Home, heavy: i64, stray: &(i64, String)) {
+    let before = h.count("SELECT count(*) FROM flag_decisions");
+    for (args, says) in [
+        (
+            vec![
+                "--card",
+                "1",
+                "--rule",
+                "excessive_daily_use",
+                "--until",
+                "2027-13",
+            ],
+            "--until \"2027-13\" is not a month YYYY-MM",
+        ),
+        (
+            vec!["--card", "1", "--rule", "excessive_daily_use"],
+            "needs its last month: --until YYYY-MM",
+        ),
+        (
+            vec!["--card", "1", "--until", "2027-06"],
+            "--card needs the one rule it clears",
+        ),
+        (
+            vec!["--hub", "3", "--until", "2027-06"],
+            "give the two routes",
+        ),
+        (
+            vec!["--hub", "3,3", "--until", "2027-06"],
+            "two different routes",
+        ),
+        (
+            vec![
+                "--route",
+                "8",
+                "--hours",
+                "25:00-01:30",
+                "--until",
+                "2027-06",
+            ],
+            "give the route's hours as HH:MM-HH:MM",
+        ),
+    ] {
+        let mut all = vec!["taps", "clear"];
+        all.extend(args.iter().copied());
+        all.extend(["--reason", "checked"]);
+        let r = h.kartka(&all);
+        assert_eq!(r.code, 65, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("Nothing was cleared."), "{}", r.stderr);
+    }
+    assert_eq!(h.count("SELECT count(*) FROM flag_decisions"), before);
+    let card = heavy.to_string();
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        "--card",
+        &card,
+        "--rule",
+        "excessive_daily_use",
+        "--until",
+        "2027-06",
+        "--reason",
+        "hospital shuttle every day; 14 on the 12th: a second appointment",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("decision D-1 recorded up to 2027-06"),
+        "{}",
+        r.stderr
+    );
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        "--hub",
+        "63,64",
+        "--until",
+        "2026-10",
+        "--reason",
+        "new interchange",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // One that ended before the month changes nothing.
+    let r = h.kartka(&[
+        "taps",
+        "clear",
+        "--hub",
+        "61,62",
+        "--until",
+        "2026-09",
+        "--reason",
+        "old interchange",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        j["by_rule"]["excessive_daily_use"]["held"], 8,
+        "{}",
+        j["by_rule"]
+    );
+    let flags = flags_of(h);
+    assert!(
+        !flags.iter().any(|f| f.0 == stray.0),
+        "the decided hub explains the stray change"
+    );
+    assert!(
+        flags.iter().any(|f| f.1 == "impossible_travel"),
+        "the one-off stays"
+    );
+    assert_eq!(
+        h.count(
+            "SELECT count(*) FROM flag_clearings WHERE source = 'decision D-1' AND rules = 'excessive_daily_use'"
+        ),
+        14
+    );
+    // A second run adds no clearing twice.
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'decision D-1'"),
+        14
+    );
+    let r = h.kartka(&["taps", "quality", "--months", "1", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q = r.json();
+    let rule = q["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "excessive_daily_use")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (rule["flagged"].clone(), rule["cleared"].clone()),
+        (22.into(), 14.into())
+    );
 }
 
 /// (card, rule, English evidence) of the month's flags.

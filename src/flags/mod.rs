@@ -9,6 +9,7 @@
 //! peer. A tap is *held* (not paid) while one of its rules is not cleared.
 
 pub mod burst;
+pub mod decisions;
 pub mod engine;
 pub mod evidence;
 pub mod export;
@@ -337,9 +338,13 @@ pub fn flag(
     let first = parse_month(month)?;
     let month = first.format("%Y-%m").to_string();
     let clock = engine::MonthClock::for_month(first);
-    let th = engine::Thresholds::from_settings(&config.flags, config.dock.repeat_timeout_s);
+    // The analysts' remembered decisions in force for the month: hubs and
+    // routes' hours as settings, cards' clearings after the rules.
+    let decided = decisions::in_force(reg, &month)?;
+    let settings = decisions::settings(&config.flags, &decided);
+    let th = engine::Thresholds::from_settings(&settings, config.dock.repeat_timeout_s);
     // Slices read the month a chunk of at most a quarter slice at a time.
-    let chunk = u64::from(config.flags.taps_per_slice / 4).max(1000);
+    let chunk = u64::from(settings.taps_per_slice / 4).max(1000);
     let mut input: Vec<LazyFrame> = crate::taps::month::scan(home, reg, &month, chunk)?
         .into_iter()
         .map(|lf| engine::prepare(lf, false))
@@ -363,7 +368,7 @@ pub fn flag(
         .filter(|c| c.companion)
         .map(|c| c.code.clone())
         .collect();
-    let loaded = refs::load(reg, &config.flags, &companions, now_ms)?;
+    let loaded = refs::load(reg, &settings, &companions, now_ms)?;
     lap("registry read");
     let slices = config
         .flags
@@ -386,7 +391,7 @@ pub fn flag(
         &home.root().join("flags").join(".spill"),
     )
     .map_err(Error::polars)?;
-    let (hits, network) = network::judge(hits, &config.flags, &clock).map_err(Error::polars)?;
+    let (hits, network) = network::judge(hits, &settings, &clock).map_err(Error::polars)?;
     let cleared = store::clearings(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
@@ -418,7 +423,7 @@ pub fn flag(
     network.describe(&mut flags);
     let fleet = suspects::Fleet::load(reg)?;
     let mut suspects =
-        suspects::hold(&mut flags, &days, &config.flags, &fleet, &clock).map_err(Error::polars)?;
+        suspects::hold(&mut flags, &days, &settings, &fleet, &clock).map_err(Error::polars)?;
     for f in &mut flags {
         f.fare_kopecks = crate::tariff::fare_at(&config.tariffs, &f.trip(), f.tapped_at_ms);
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
@@ -427,6 +432,7 @@ pub fn flag(
             }
         }
     }
+    decisions::clear_cards(reg, &decided, &mut flags)?;
     suspects::tally(&mut suspects, &flags);
     lap("evidence, configuration suspects");
     let summary = Summary {
@@ -437,7 +443,7 @@ pub fn flag(
     };
     let (file, sha) = store::write(home, &month, &flags)?;
     crate::failpoint::hit("flags-before-record");
-    store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
+    store::record_run(reg, &summary, &file, &sha, operator, &settings, &th)?;
     lap("stored");
     let mut run = Run {
         summary: Summary {
