@@ -200,7 +200,7 @@ fn the_network_explains_transfers_and_a_cards_own_month_its_heavy_riding() {
     );
     let e = text(stray.0, "impossible_travel");
     assert!(
-        e.contains("route pair 63→64: only 0 other cards changed so this month"),
+        e.contains("route pair 63→64 is no hub: 0 other cards changed so this month"),
         "{e}"
     );
     let busy = of("excessive_daily_use");
@@ -222,7 +222,7 @@ fn the_network_explains_transfers_and_a_cards_own_month_its_heavy_riding() {
     );
     let e = text(alone.0, "excessive_daily_use");
     assert!(
-        e.contains("usually 0 a day, riding on 2 of 31 days; 8 on 2026-10-05 (allowance 6 a day)"),
+        e.contains("rides on 2 of 31 days only; 8 on 2026-10-05 (allowance 6 a day)"),
         "{e}"
     );
     peers_agree(&h);

@@ -233,15 +233,19 @@ fn text(
             let h = super::engine::DailyHabit::unpack(x);
             let date = clock.date_of_local_day(clock.local_day_ms(t));
             let days = clock.days();
+            let (uk, en) = match h.habit {
+                0 => (
+                    format!("їздить лише {} з {days} днів", h.days),
+                    format!("rides on {} of {days} days only", h.days),
+                ),
+                habit => (
+                    format!("зазвичай {habit} на день, їздить {} з {days} днів", h.days),
+                    format!("usually {habit} a day, riding on {} of {days} days", h.days),
+                ),
+            };
             (
-                format!(
-                    "зазвичай {} на день, їздить {} з {days} днів; {n} за {date} (дозволено {} на день)",
-                    h.habit, h.days, h.allowance
-                ),
-                format!(
-                    "usually {} a day, riding on {} of {days} days; {n} on {date} (allowance {} a day)",
-                    h.habit, h.days, h.allowance
-                ),
+                format!("{uk}; {n} за {date} (дозволено {} на день)", h.allowance),
+                format!("{en}; {n} on {date} (allowance {} a day)", h.allowance),
             )
         }
         Rule::CardUnknown => (

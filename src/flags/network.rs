@@ -324,11 +324,11 @@ impl Network {
             ),
             _ => (
                 format!(
-                    "пара маршрутів {from}→{to}: лише {others} інших карток пересідали так цього місяця, {} з них більше одного дня; мережа цю пересадку не пояснює",
+                    "пара маршрутів {from}→{to} — не пересадковий вузол: {others} інших карток пересідали так цього місяця, {} з них більше одного дня",
                     p.regulars
                 ),
                 format!(
-                    "route pair {from}→{to}: only {others} other cards changed so this month, {} of them on more than one day; the network does not explain the change",
+                    "route pair {from}→{to} is no hub: {others} other cards changed so this month, {} of them on more than one day",
                     p.regulars
                 ),
             ),

@@ -405,6 +405,31 @@ mod tests {
     }
 
     #[test]
+    fn a_known_hub_needs_two_routes_and_a_change_time() {
+        let hub = |routes: Vec<i32>, max_change_s: u32| FlagSettings {
+            transfers: vec![Transfer {
+                routes,
+                max_change_s,
+            }],
+            ..FlagSettings::default()
+        };
+        assert_eq!(hub(vec![3, 7, 12], 300).check(), Ok(()));
+        let e = hub(vec![3], 300).check().unwrap_err();
+        assert!(e.contains("routes = [3]: name at least two routes"), "{e}");
+        let e = hub(vec![3, 7], 0).check().unwrap_err();
+        assert!(e.contains("max_change_s = 0 must be 1 to 86400"), "{e}");
+        let s = hub(vec![3, 7, 12], 300);
+        assert_eq!(s.known_transfer_ms(12, 3), Some(300_000));
+        assert_eq!(s.known_transfer_ms(3, 3), None);
+        assert_eq!(s.known_transfer_ms(3, 5), None);
+        let habit = FlagSettings {
+            daily_habit_pct: 90,
+            ..FlagSettings::default()
+        };
+        assert!(habit.check().unwrap_err().contains("daily_habit_pct = 90"));
+    }
+
+    #[test]
     fn a_category_limit_beats_the_star() {
         let s = FlagSettings {
             trip_limits: vec![
