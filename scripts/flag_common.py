@@ -83,6 +83,25 @@ class Month:
         self.even_pct = fl.get("burst_even_pct", 50)
         self.single_min = fl.get("single_vehicle_min_taps", 10)
         self.daily_max = fl.get("daily_max", 6)
+        self.daily_habit_pct = fl.get("daily_habit_pct", 150)
+        companion_extra = fl.get("companion_daily_extra", 3)
+        companions = {c["code"] for c in config.get("categories", []) if c.get("companion")}
+        # Each category's taps a day before the card's own habit is asked.
+        self.day_limits = [(c, self.daily_max + companion_extra) for c in sorted(companions)]
+        self.hub_cards = fl.get("hub_cards", 10)
+        self.hub_days = fl.get("hub_days", 5)
+        self.hub_regulars = fl.get("hub_regulars", 3)
+        self.hub_floor_pct = fl.get("hub_floor_pct", 5)
+        self.breakdown_cards = fl.get("breakdown_cards", 5)
+        # [[flags.transfers]]: every ordered pair of a hub's routes, its
+        # longest change (the largest of the entries naming it).
+        known = {}
+        for tr in fl.get("transfers", []):
+            for a in tr["routes"]:
+                for b in tr["routes"]:
+                    if a != b:
+                        known[(a, b)] = max(known.get((a, b), 0), tr["max_change_s"] * 1000)
+        self.known = sorted((a, b, ms) for (a, b), ms in known.items())
         tol_service = fl.get("service_tolerance_min", 15) * 60_000
         self.open_ms = minutes(fl.get("service_start", "05:30")) * 60_000 - tol_service
         self.close_ms = minutes(fl.get("service_end", "23:30")) * 60_000 + tol_service
@@ -94,6 +113,7 @@ class Month:
         self.month = month
         first = date.fromisoformat(month + "-01")
         self.start, self.end, self.before, self.after, self.switch = month_clock(first)
+        self.days = (self.end - self.start + DAY // 2) // DAY
         prev = (first - timedelta(days=1)).strftime("%Y-%m")
         self.ctx_ms = max(self.repeat_ms, self.transfer_ms, self.window_ms, self.tol)
 
@@ -186,3 +206,65 @@ class Month:
             LEFT JOIN hours h ON h.route = tp.route
             WHERE NOT tp.ctx) x
           UNPIVOT (rule FOR which IN (r1, r2, r3, r4, r5, r6, r7))"""
+
+    def excessive(self, mm="mm"):
+        """Rule 4 as SQL both engines run: the (card_number, day) pairs of
+        the month's counted taps `mm` (with the `cards` table's day_limit)
+        above the card's allowance and above daily_habit_pct of its habit,
+        the most taps it made on at least half the month's days."""
+        half = max(1, (self.days + 1) // 2)
+        return f"""SELECT p.card_number, p.day FROM
+              (SELECT card_number, day, count(*) AS n FROM {mm} GROUP BY card_number, day) p
+            LEFT JOIN (SELECT card_number, n AS habit FROM (
+                SELECT card_number, n, row_number() OVER (PARTITION BY card_number ORDER BY n DESC) AS rk
+                FROM (SELECT card_number, day, count(*) AS n FROM {mm} GROUP BY card_number, day) d) r
+              WHERE rk = {half}) h ON h.card_number = p.card_number
+            LEFT JOIN cards k ON k.card_number = p.card_number
+            WHERE p.n > coalesce(k.day_limit, {self.daily_max})
+              AND p.n * 100 > coalesce(h.habit, 0) * {self.daily_habit_pct}"""
+
+    def impossible_travel(self):
+        """Rule 2 in the month's network (src/flags/network.rs) as SQL both
+        engines run: the quick changes of the pass C table `c` (pt, pv, pr:
+        the card's previous tap's time, vehicle, route; pt2, pv2 the one
+        before; nt, nv the next) that no hub, `known` transfer or breakdown
+        explains."""
+        tr, rep2, w = self.transfer_ms, 2 * self.repeat_ms, 30 * 60_000
+        pct = self.hub_floor_pct
+        return f"""WITH q AS (
+            SELECT validator_id, seq, t, card_number, day, pr AS from_r, route AS to_r,
+              pv AS from_v, vehicle_id AS to_v, t - pt AS gap,
+              coalesce(pv2 = vehicle_id AND pv <> vehicle_id AND pv2 <> pv AND pt - pt2 < {tr}
+                       AND t - pt2 < {rep2}, false)
+              OR coalesce(nv = pv AND nv <> vehicle_id AND nt - pt < {rep2}, false) AS alt
+            FROM c WHERE pv <> vehicle_id AND t - pt < {tr} AND NOT ctx),
+          nalt AS (SELECT * FROM q WHERE NOT alt),
+          card_days AS (SELECT from_r, to_r, card_number, count(DISTINCT day) AS d FROM nalt
+                        GROUP BY from_r, to_r, card_number),
+          pair_cards AS (SELECT from_r, to_r, count(*) AS cards, sum(CASE WHEN d >= 2 THEN 1 ELSE 0 END) AS regulars
+                         FROM card_days GROUP BY from_r, to_r),
+          pair_days AS (SELECT from_r, to_r, count(DISTINCT day) AS days FROM nalt GROUP BY from_r, to_r),
+          ranked AS (SELECT from_r, to_r, gap, row_number() OVER (PARTITION BY from_r, to_r ORDER BY gap) AS rn,
+                       count(*) OVER (PARTITION BY from_r, to_r) AS n FROM nalt),
+          floors AS (SELECT from_r, to_r, gap AS g FROM ranked
+                     WHERE (rn - 1) * 100 <= n * {pct} AND n * {pct} < rn * 100),
+          brk AS (SELECT a.validator_id, a.seq FROM nalt a JOIN nalt b
+                    ON a.from_v = b.from_v AND a.to_v = b.to_v AND b.t BETWEEN a.t - {w} AND a.t + {w}
+                  GROUP BY a.validator_id, a.seq HAVING count(DISTINCT b.card_number) >= {self.breakdown_cards}),
+          explained AS (
+            SELECT q.validator_id, q.seq FROM q
+            LEFT JOIN pair_cards pc ON pc.from_r = q.from_r AND pc.to_r = q.to_r
+            LEFT JOIN pair_days pd ON pd.from_r = q.from_r AND pd.to_r = q.to_r
+            LEFT JOIN floors f ON f.from_r = q.from_r AND f.to_r = q.to_r
+            LEFT JOIN known k ON k.from_r = q.from_r AND k.to_r = q.to_r
+            LEFT JOIN card_days cd ON cd.from_r = q.from_r AND cd.to_r = q.to_r AND cd.card_number = q.card_number
+            LEFT JOIN brk b ON b.validator_id = q.validator_id AND b.seq = q.seq
+            WHERE NOT q.alt AND (
+              (2 * q.gap + 2 > coalesce(f.g, 0)
+               AND (coalesce(pc.cards >= {self.hub_cards} AND pd.days >= {self.hub_days}
+                             AND pc.regulars >= {self.hub_regulars} AND cd.d >= 2, false)
+                    OR coalesce(q.gap <= k.ms, false)))
+              OR b.seq IS NOT NULL))
+          SELECT q.validator_id, q.seq, q.t FROM q
+          LEFT JOIN explained e ON e.validator_id = q.validator_id AND e.seq = q.seq
+          WHERE e.seq IS NULL"""

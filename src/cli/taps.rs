@@ -48,11 +48,26 @@ enum Cmd {
         #[arg(long)]
         with_names: bool,
     },
-    /// Clear flags found to be false positives: their taps are paid.
+    /// Clear flags found to be false positives: their taps are paid. With a scope (--card, --hub, --route) and --until, a decision remembered for the months to come.
     Clear {
         /// Flag ids, e.g. F-7-123; or a configuration suspect's, e.g. S-7-2026-10-12, for all of its taps.
-        #[arg(required = true, value_name = "FLAG_ID")]
+        #[arg(required_unless_present_any = ["card", "hub", "route"], value_name = "FLAG_ID")]
         ids: Vec<String>,
+        /// Remember: this card's flags under the --rule are cleared up to --until.
+        #[arg(long, value_name = "CARD", conflicts_with_all = ["hub", "route", "ids"])]
+        card: Option<i64>,
+        /// Remember: quick changes between these two routes are transfers up to --until, e.g. --hub 3,7.
+        #[arg(long, value_name = "A,B", conflicts_with_all = ["route", "ids"])]
+        hub: Option<String>,
+        /// Remember: the route runs --hours (its own service day) up to --until.
+        #[arg(long, value_name = "ROUTE", requires = "hours", conflicts_with = "ids")]
+        route: Option<i32>,
+        /// The route's hours, HH:MM-HH:MM (an end before the start runs past midnight).
+        #[arg(long, value_name = "HH:MM-HH:MM", requires = "route")]
+        hours: Option<String>,
+        /// The last month a remembered decision holds for, YYYY-MM.
+        #[arg(long, value_name = "YYYY-MM")]
+        until: Option<String>,
         /// Why (recorded with the operator).
         #[arg(long)]
         reason: String,
@@ -299,7 +314,40 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             }
             g.print_json(s);
         }
-        Cmd::Clear { ids, reason, rules } => {
+        Cmd::Clear {
+            ids,
+            reason,
+            rules,
+            card,
+            hub,
+            route,
+            hours,
+            until,
+        } => {
+            if card.is_some() || hub.is_some() || route.is_some() {
+                let scope = decision_scope(card, hub, route, hours, &rules)?;
+                let until = until.ok_or_else(|| {
+                    crate::flags::Error::Refused(
+                        "a remembered decision needs its last month: --until YYYY-MM".into(),
+                    )
+                })?;
+                let _lock = home.lock("taps clear", crate::home::lock_wait())?;
+                let mut reg = Registry::open(&home.registry())?;
+                let id =
+                    crate::flags::decisions::add(&mut reg, g.session(), &scope, &until, &reason)?;
+                g.say(format_args!(
+                    "decision {id} recorded up to {until}: every `kartka taps flag` of those months applies it."
+                ));
+                g.print_json(&serde_json::json!({"id": id, "scope": scope, "until": until}));
+                return Ok(());
+            }
+            if until.is_some() {
+                return Err(crate::flags::Error::Refused(
+                    "--until belongs to a remembered decision: give --card, --hub or --route with it"
+                        .into(),
+                )
+                .into());
+            }
             let asks = asks(&ids, &reason, &rules, crate::flags::Error::Refused)?;
             let _lock = home.lock("taps clear", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
@@ -425,6 +473,55 @@ fn asks(
             reason: reason.to_string(),
         })
         .collect())
+}
+
+/// The scope of a remembered decision, from `taps clear`'s options.
+fn decision_scope(
+    card: Option<i64>,
+    hub: Option<String>,
+    route: Option<i32>,
+    hours: Option<String>,
+    rules: &[String],
+) -> Result<crate::flags::decisions::Scope, crate::flags::Error> {
+    use crate::flags::decisions::Scope;
+    let refused = crate::flags::Error::Refused;
+    if let Some(card) = card {
+        let [rule] = rules else {
+            return Err(refused(
+                "--card needs the one rule it clears, e.g. --rule excessive_daily_use".into(),
+            ));
+        };
+        let rule = crate::flags::Rule::from_code(rule).ok_or_else(|| {
+            refused(format!(
+                "unknown rule {rule:?}; the codes: {}",
+                crate::flags::rule::ALL.map(|r| r.code()).join(", ")
+            ))
+        })?;
+        return Ok(Scope::Card { card, rule });
+    }
+    if let Some(hub) = hub {
+        let routes: Vec<Option<i32>> = hub
+            .split([',', '-', '↔'])
+            .map(|r| r.trim().parse().ok())
+            .collect();
+        return match routes.as_slice() {
+            [Some(a), Some(b)] => Ok(Scope::Hub { routes: [*a, *b] }),
+            _ => Err(refused(format!(
+                "--hub {hub:?}: give the two routes, e.g. --hub 3,7"
+            ))),
+        };
+    }
+    let (route, hours) = (route.unwrap_or(0), hours.unwrap_or_default());
+    match hours.split_once('-') {
+        Some((start, end)) => Ok(Scope::RouteHours {
+            route,
+            start: start.trim().to_string(),
+            end: end.trim().to_string(),
+        }),
+        None => Err(refused(format!(
+            "--hours {hours:?}: give the route's hours as HH:MM-HH:MM, e.g. 23:00-01:30"
+        ))),
+    }
 }
 
 fn cleared_say(g: &Global, c: &crate::flags::store::Cleared) {

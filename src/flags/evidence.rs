@@ -230,10 +230,25 @@ fn text(
                 f.vehicle
             ),
         ),
-        Rule::ExcessiveDailyUse => (
-            format!("{n} валідацій картки за добу (дозволено {x})"),
-            format!("{n} taps by the card that day (limit {x})"),
-        ),
+        Rule::ExcessiveDailyUse => {
+            let h = super::engine::DailyHabit::unpack(x);
+            let date = clock.date_of_local_day(clock.local_day_ms(t));
+            let days = clock.days();
+            let (uk, en) = match h.habit {
+                0 => (
+                    format!("їздить лише {} з {days} днів", h.days),
+                    format!("rides on {} of {days} days only", h.days),
+                ),
+                habit => (
+                    format!("зазвичай {habit} на день, їздить {} з {days} днів", h.days),
+                    format!("usually {habit} a day, riding on {} of {days} days", h.days),
+                ),
+            };
+            (
+                format!("{uk}; {n} за {date} (дозволено {} на день)", h.allowance),
+                format!("{en}; {n} on {date} (allowance {} a day)", h.allowance),
+            )
+        }
         Rule::CardUnknown => (
             "картки немає в реєстрі".into(),
             "the card is not in the registry".into(),

@@ -12,9 +12,11 @@
 //! only is paid.
 
 pub mod burst;
+pub mod decisions;
 pub mod engine;
 pub mod evidence;
 pub mod export;
+pub mod network;
 pub mod quality;
 pub mod refs;
 pub mod review;
@@ -252,6 +254,11 @@ pub struct Summary {
     /// Validator-days that point at the configuration, not at fraud: their
     /// taps are held as `config_suspect`.
     pub suspects: Vec<suspects::Suspect>,
+    /// The route pairs the month's network explains quick changes on
+    /// (rule 2): learnt hubs and `[[flags.transfers]]` entries.
+    pub hubs: Vec<network::Hub>,
+    /// Quick changes explained as breakdown transfers.
+    pub breakdown_transfers: usize,
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<PathBuf>,
@@ -370,9 +377,13 @@ pub fn flag(
     let first = parse_month(month)?;
     let month = first.format("%Y-%m").to_string();
     let clock = engine::MonthClock::for_month(first);
-    let th = engine::Thresholds::from_settings(&config.flags, config.dock.repeat_timeout_s);
+    // The analysts' remembered decisions in force for the month: hubs and
+    // routes' hours as settings, cards' clearings after the rules.
+    let decided = decisions::in_force(reg, &month)?;
+    let settings = decisions::settings(&config.flags, &decided);
+    let th = engine::Thresholds::from_settings(&settings, config.dock.repeat_timeout_s);
     // Slices read the month a chunk of at most a quarter slice at a time.
-    let chunk = u64::from(config.flags.taps_per_slice / 4).max(1000);
+    let chunk = u64::from(settings.taps_per_slice / 4).max(1000);
     let mut input: Vec<LazyFrame> = crate::taps::month::scan(home, reg, &month, chunk)?
         .into_iter()
         .map(|lf| engine::prepare(lf, false))
@@ -390,7 +401,13 @@ pub fn flag(
             timing_line(started, what);
         }
     };
-    let loaded = refs::load(reg, &config.flags, now_ms)?;
+    let companions: Vec<String> = config
+        .categories
+        .iter()
+        .filter(|c| c.companion)
+        .map(|c| c.code.clone())
+        .collect();
+    let loaded = refs::load(reg, &settings, &companions, now_ms)?;
     lap("registry read");
     let slices = config
         .flags
@@ -413,6 +430,7 @@ pub fn flag(
         &home.root().join("flags").join(".spill"),
     )
     .map_err(Error::polars)?;
+    let (hits, network) = network::judge(hits, &settings, &clock).map_err(Error::polars)?;
     let (cleared, analyst_held) = store::decisions(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
@@ -441,9 +459,10 @@ pub fn flag(
     lap("card info");
     let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
     drop(hits);
+    network.describe(&mut flags);
     let fleet = suspects::Fleet::load(reg)?;
     let mut suspects =
-        suspects::hold(&mut flags, &days, &config.flags, &fleet, &clock).map_err(Error::polars)?;
+        suspects::hold(&mut flags, &days, &settings, &fleet, &clock).map_err(Error::polars)?;
     for f in &mut flags {
         f.fare_kopecks = crate::tariff::fare_at(&config.tariffs, &f.trip(), f.tapped_at_ms);
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
@@ -457,15 +476,18 @@ pub fn flag(
             }
         }
     }
+    decisions::clear_cards(reg, &decided, &mut flags)?;
     suspects::tally(&mut suspects, &flags);
     lap("evidence, configuration suspects");
     let summary = Summary {
         suspects,
+        hubs: network.hubs,
+        breakdown_transfers: network.breakdowns,
         ..summarise(&month, taps_read, &flags)
     };
     let (file, sha) = store::write(home, &month, &flags)?;
     crate::failpoint::hit("flags-before-record");
-    store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
+    store::record_run(reg, &summary, &file, &sha, operator, &settings, &th)?;
     lap("stored");
     let mut run = Run {
         summary: Summary {
@@ -519,6 +541,8 @@ impl Run {
         let s = &self.summary;
         self.summary = Summary {
             suspects,
+            hubs: s.hubs.clone(),
+            breakdown_transfers: s.breakdown_transfers,
             file: s.file.clone(),
             out: s.out.clone(),
             seconds: s.seconds,
