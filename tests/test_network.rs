@@ -329,7 +329,7 @@ fn remembered(h: &Home, heavy: i64, stray: &(i64, String)) {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j = r.json();
     assert_eq!(
-        j["by_rule"]["excessive_daily_use"]["held"], 8,
+        j["by_rule"]["excessive_daily_use"]["review"], 8,
         "{}",
         j["by_rule"]
     );
