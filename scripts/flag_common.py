@@ -101,6 +101,20 @@ class Month:
                 for b in tr["routes"]:
                     if a != b:
                         known[(a, b)] = max(known.get((a, b), 0), tr["max_change_s"] * 1000)
+        reg = sqlite3.connect(os.path.join(home, "registry.sqlite"))
+        # The analysts' remembered decisions in force (src/flags/decisions.rs):
+        # a hub allows any quick change; a route's hours unless configured.
+        decided = reg.execute(
+            "SELECT kind, route_a, route_b, start, \"end\" FROM flag_decisions WHERE until >= ? ORDER BY id",
+            (month,)).fetchall() if reg.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'flag_decisions'").fetchone() else []
+        routes = list(fl.get("routes", []))
+        for kind, a, b, start, end in decided:
+            if kind == "hub" and a != b:
+                for x, y in ((a, b), (b, a)):
+                    known[(x, y)] = max(known.get((x, y), 0), self.transfer_ms)
+            elif kind == "route_hours" and not any(r["route"] == a for r in routes):
+                routes.append({"route": a, "start": start, "end": end})
         self.known = sorted((a, b, ms) for (a, b), ms in known.items())
         tol_service = fl.get("service_tolerance_min", 15) * 60_000
         self.open_ms = minutes(fl.get("service_start", "05:30")) * 60_000 - tol_service
@@ -117,7 +131,6 @@ class Month:
         prev = (first - timedelta(days=1)).strftime("%Y-%m")
         self.ctx_ms = max(self.repeat_ms, self.transfer_ms, self.window_ms, self.tol)
 
-        reg = sqlite3.connect(os.path.join(home, "registry.sqlite"))
         files = lambda m: [os.path.join(home, p) for (p,) in reg.execute(
             "SELECT path FROM tap_files WHERE replaced_at IS NULL AND month = ? ORDER BY id", (m,))]
         self.month_files, self.prev_files = files(month), files(prev)
@@ -139,7 +152,7 @@ class Month:
         self.served = sorted({(c, int(r)) for c, routes in reg.execute("SELECT carrier, routes FROM vehicles")
                               for r in routes.split(",") if r.strip()})
         self.hours = [(r["route"], minutes(r["start"]) * 60_000 - tol_service, minutes(r["end"]) * 60_000 + tol_service)
-                      for r in fl.get("routes", [])]
+                      for r in routes]
         self.batches = [(b, utc_ms(at)) for b, at in reg.execute("SELECT id, stored_at FROM tap_batches")]
         self.docks = [(v, n, utc_ms(at)) for v, n, at in reg.execute(
             "SELECT validator, next, started_at FROM dock_sessions WHERE validator IS NOT NULL AND next IS NOT NULL")]

@@ -369,6 +369,8 @@ fn remembered(h: &Home, heavy: i64, stray: &(i64, String)) {
         (rule["flagged"].clone(), rule["cleared"].clone()),
         (22.into(), 14.into())
     );
+    // The peers read the decisions too.
+    peers_agree(h);
 }
 
 /// (card, rule, English evidence) of the month's flags.
