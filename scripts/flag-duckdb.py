@@ -24,7 +24,7 @@ import csv, json, os, sys, tempfile, time
 
 import duckdb
 
-from flag_common import CONFIG_RULES, DAY, RULES, Month
+from flag_common import CONFIG_RULES, DAY, RULES, Month, hold_split
 
 
 def main():
@@ -49,9 +49,11 @@ def main():
             w.writerows(rows)
         return path
 
-    cards_raw = table("cards_raw", ["card_number", "category", "valid_from", "valid_to", "death_date", "uid", "blocked"],
-                      m.cards)
+    cards_raw = table("cards_raw", ["card_number", "category", "valid_from", "valid_to", "death_date", "uid", "blocked",
+                                    "birth_date"], m.cards)
     limits_csv = table("limits", ["category", "per_month"], m.limits)
+    day_limits_csv = table("day_limits", ["category", "day_limit"], m.day_limits)
+    known_csv = table("known", ["from_r", "to_r", "ms"], m.known)
     served_csv = table("served", ["carrier_id", "route"], m.served)
     hours_csv = table("hours", ["route", "open_ms", "close_ms"], m.hours)
     batches_csv = table("batches", ["batch", "received_ms"], m.batches)
@@ -76,12 +78,17 @@ def main():
         {kyiv_midnight("r.valid_to::DATE + 1")} AS valid_until_ms,
         epoch_ms(r.blocked::TIMESTAMPTZ) AS blocked_ms,
         CASE WHEN r.death_date IS NOT NULL THEN {kyiv_midnight("r.death_date::DATE")} END AS death_ms,
-        coalesce(l.per_month, s.per_month) AS trip_limit
+        {kyiv_midnight("(r.birth_date::DATE + INTERVAL 18 YEAR)::DATE")} AS adult_ms,
+        coalesce(l.per_month, s.per_month) AS trip_limit,
+        coalesce(dl.day_limit, {m.daily_max}) AS day_limit
       FROM read_csv('{cards_raw}', header=true, columns={{'card_number':'BIGINT','category':'VARCHAR','valid_from':'VARCHAR',
-        'valid_to':'VARCHAR','death_date':'VARCHAR','uid':'VARCHAR','blocked':'VARCHAR'}}) r
+        'valid_to':'VARCHAR','death_date':'VARCHAR','uid':'VARCHAR','blocked':'VARCHAR','birth_date':'VARCHAR'}}) r
       LEFT JOIN read_csv('{limits_csv}', header=true, columns={{'category':'VARCHAR','per_month':'BIGINT'}}) l ON l.category = r.category
       LEFT JOIN (SELECT * FROM read_csv('{limits_csv}', header=true, columns={{'category':'VARCHAR','per_month':'BIGINT'}})
-                 WHERE category = '*') s ON true""", "registry into DuckDB (dates in Kyiv)")
+                 WHERE category = '*') s ON true
+      LEFT JOIN read_csv('{day_limits_csv}', header=true, columns={{'category':'VARCHAR','day_limit':'BIGINT'}}) dl
+        ON dl.category = r.category""", "registry into DuckDB (dates in Kyiv)")
+    q(f"CREATE TEMP TABLE known AS SELECT * FROM read_csv('{known_csv}', header=true, columns={{'from_r':'INTEGER','to_r':'INTEGER','ms':'BIGINT'}})")
     q(f"CREATE TEMP TABLE served AS SELECT * FROM read_csv('{served_csv}', header=true, columns={{'carrier_id':'INTEGER','route':'INTEGER'}})")
     q(f"CREATE TEMP TABLE hours AS SELECT * FROM read_csv('{hours_csv}', header=true, columns={{'route':'INTEGER','open_ms':'BIGINT','close_ms':'BIGINT'}})")
     q(f"CREATE TEMP TABLE batches AS SELECT * FROM read_csv('{batches_csv}', header=true, columns={{'batch':'BIGINT','received_ms':'BIGINT'}})")
@@ -119,23 +126,7 @@ def main():
                 t - lag(t, {k - 1}) OVER (PARTITION BY validator_id ORDER BY seq) <= {window_ms} AS window_end
               FROM a WHERE clock IS NULL))
       WHERE in_burst AND NOT ctx""", "burst windows")
-    q(f"""CREATE TEMP TABLE bursts AS
-      WITH runs AS (
-        SELECT *, sum(CASE WHEN prev_t IS NULL OR t - prev_t > {window_ms} THEN 1 ELSE 0 END)
-                    OVER (PARTITION BY validator_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run
-        FROM (SELECT *, lag(t) OVER (PARTITION BY validator_id ORDER BY seq) AS prev_t FROM windows)),
-      totals AS (SELECT card_number, count(*) AS total FROM taps WHERE NOT ctx
-                 AND card_number IN (SELECT card_number FROM windows) GROUP BY card_number),
-      cards AS (
-        SELECT runs.*, coalesce(totals.total, 0) AS total,
-               count(*) OVER (PARTITION BY runs.validator_id, runs.card_number) AS here
-        FROM runs LEFT JOIN totals USING (card_number)),
-      judged AS (
-        SELECT *, sum(CASE WHEN total >= {card_min} AND here * 100 >= total * {card_share} THEN 1 ELSE 0 END)
-                    OVER (PARTITION BY validator_id, run) AS stacked,
-                  count(*) OVER (PARTITION BY validator_id, run) AS run_n
-        FROM cards)
-      SELECT validator_id, seq, t FROM judged WHERE stacked * 100 >= run_n * {stack_share}""", "driver's stacks")
+    q("CREATE TEMP TABLE bursts AS " + m.bursts("adult_ms"), "driver's stacks")
     # The trusted taps (those pass A did not judge by the clock).
     q("""CREATE TEMP TABLE trusted AS
       SELECT tp.* FROM taps tp
@@ -153,11 +144,13 @@ def main():
     # Pass C: counted taps by (card, time), one narrow window: the previous
     # tap, and the running count of the month's taps (the trip limit).
     q(f"""CREATE TEMP TABLE c AS
-      SELECT validator_id, seq, t, ctx, card_number, card_uid, vehicle_id, trips,
+      SELECT validator_id, seq, t, ctx, card_number, card_uid, vehicle_id, route, trips,
         lag(t) OVER w AS pt, lag(vehicle_id) OVER w AS pv, lag(trips) OVER w AS ptrips,
+        lag(route) OVER w AS pr, lag(t, 2) OVER w AS pt2, lag(vehicle_id, 2) OVER w AS pv2,
+        lead(t) OVER w AS nt, lead(vehicle_id) OVER w AS nv,
         sum(CASE WHEN ctx THEN 0 ELSE 1 END) OVER (w ROWS UNBOUNDED PRECEDING) AS ordinal,
         {local} - {local} % {DAY} AS day
-      FROM (SELECT validator_id, seq, t, ctx, card_number, card_uid, vehicle_id, trips FROM trusted) tr
+      FROM (SELECT validator_id, seq, t, ctx, card_number, card_uid, vehicle_id, route, trips FROM trusted) tr
       ANTI JOIN r USING (validator_id, seq)
       WINDOW w AS (PARTITION BY card_number ORDER BY t)""", "pass C: card order")
     # The per-card and per-day counts as hash aggregates over the month's
@@ -166,7 +159,7 @@ def main():
       WITH m AS (SELECT * FROM c WHERE NOT ctx),
       one AS (SELECT card_number FROM m GROUP BY card_number
               HAVING count(*) >= {single_min} AND min(vehicle_id) = max(vehicle_id)),
-      busy AS (SELECT card_number, day FROM m GROUP BY card_number, day HAVING count(*) > {daily_max}),
+      busy AS ({m.excessive("m")}),
       uids AS (SELECT m.card_number, arg_min(m.card_uid, m.t) AS first_uid FROM m
                ANTI JOIN (SELECT card_number FROM cards WHERE reg_uid IS NOT NULL) k USING (card_number)
                GROUP BY m.card_number HAVING count(DISTINCT m.card_uid) > 1)
@@ -176,12 +169,13 @@ def main():
                 WHERE k.trip_limit IS NOT NULL AND m.ordinal > k.trip_limit
       UNION ALL SELECT m.validator_id, m.seq, m.t, 'cloned_uid' FROM m JOIN uids u USING (card_number)
                 WHERE m.card_uid <> u.first_uid""", "pass C: per-card counts")
+    q("CREATE TEMP TABLE it AS " + m.impossible_travel(), "pass C: quick changes in the month's network")
     q(f"""CREATE TEMP TABLE hits AS
       SELECT validator_id, seq, t, 'clock_anomaly' AS rule FROM a WHERE clock IS NOT NULL AND NOT ctx
       UNION ALL SELECT validator_id, seq, t, 'driver_burst' FROM bursts
       UNION ALL SELECT validator_id, seq, t, 'repeat_same_vehicle' FROM r WHERE NOT ctx
       UNION ALL SELECT validator_id, seq, t, rule FROM rowwise
-      UNION ALL SELECT validator_id, seq, t, 'impossible_travel' FROM c WHERE pv <> vehicle_id AND t - pt < {transfer_ms} AND NOT ctx
+      UNION ALL SELECT validator_id, seq, t, 'impossible_travel' FROM it
       UNION ALL SELECT validator_id, seq, t, 'counter_backwards' FROM c WHERE trips < ptrips AND ptrips - trips < 32768 AND NOT ctx
       UNION ALL SELECT validator_id, seq, t, rule FROM counts
     """, "every rule's hits")
@@ -205,6 +199,9 @@ def main():
     out = {"engine": "duckdb " + duckdb.__version__, "month": month, "rows": len(ours),
            "taps": len({(v, s) for v, s, _ in ours}), "seconds": round(seconds, 3),
            "by_rule": {r: sum(1 for x in ours if x[2] == r) for r in RULES},
+           # The taps the rules hold (not paid) and those for review only
+           # (paid unless an analyst holds them), by src/flags/severity.csv.
+           "held": len(hold_split(ours)[0]), "review": len(hold_split(ours)[1]),
            # Taps in burst windows (queues and stacks alike): what a burst
            # rule without the cards' own lives would hold.
            "burst_window_taps": q("SELECT count(*) FROM windows").fetchone()[0],

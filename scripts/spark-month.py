@@ -7,7 +7,9 @@ tap store and the same flags file kartka reads: the step past one machine.
 Runs Spark (pyspark, local[*]: the same SQL runs unchanged on a cluster
 reading the store from shared storage) over the month's live Parquet files
 (HOME/taps/month=M/, the files the registry lists), the latest flags file
-(HOME/flags/month=M/flags.parquet, less the rules cleared in the registry)
+(HOME/flags/month=M/flags.parquet: the rules that hold by
+src/flags/severity.csv, less those cleared, plus those an analyst held,
+the latest decision counting)
 and the registry's cards; counts the accepted trips per (carrier, route,
 tariff zone, Kyiv day, community, held) in one aggregation and prices each
 (route, carrier, zone, day) with the tariff rule of src/tariff.rs (the most
@@ -18,6 +20,8 @@ community's equal kartka's, and exits 1 when they differ.
 """
 import json, os, sqlite3, sys, time, tomllib
 from datetime import date
+
+from flag_common import HOLD_RULES
 
 
 def tariffs(home):
@@ -63,10 +67,16 @@ def main(argv):
         print(f"error: no tap files for {month} in {home}; store the month first", file=sys.stderr)
         return 1
     cards = reg.execute("SELECT number, category, community FROM cards").fetchall()
-    cleared = reg.execute("SELECT validator, seq, rules FROM flag_clearings").fetchall()
+    # The analysts' latest decision on each tap's rule: held or cleared.
+    decided = {}
+    for v, s, rules, decision in reg.execute(
+            "SELECT validator, seq, rules, decision FROM flag_clearings ORDER BY id"):
+        for r in rules.split(","):
+            if r:
+                decided[(v, s, r)] = decision == "hold"
 
     from pyspark.sql import SparkSession
-    from pyspark.sql.types import LongType, StringType, StructField, StructType, IntegerType
+    from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType, IntegerType
     spark = (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
              .appName("kartka-month").config("spark.sql.session.timeZone", "UTC")
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
@@ -79,18 +89,21 @@ def main(argv):
     spark.createDataFrame(cards, StructType([
         StructField("number", LongType()), StructField("category", StringType()),
         StructField("community", StringType())])).createOrReplaceTempView("cards")
-    rows = [(v, s, r) for (v, s, rules) in cleared for r in rules.split(",") if r]
+    rows = [(v, s, r, held) for (v, s, r), held in decided.items()]
     spark.createDataFrame(rows, StructType([
         StructField("validator", IntegerType()), StructField("seq", LongType()),
-        StructField("rule", StringType())])).createOrReplaceTempView("cleared")
+        StructField("rule", StringType()), StructField("held", BooleanType())])).createOrReplaceTempView("decided")
+    holding = ",".join(f"'{r}'" for r in HOLD_RULES)
     read_s = time.time() - started
 
-    # The held taps: flagged by a rule nobody cleared. Then one aggregation.
-    cube = spark.sql("""
+    # The held taps: flagged by a rule that holds and nobody cleared, or
+    # held by an analyst. Then one aggregation.
+    cube = spark.sql(f"""
         WITH held AS (
             SELECT DISTINCT f.validator_id, f.seq FROM flags f
-            LEFT ANTI JOIN cleared c
-              ON c.validator = f.validator_id AND c.seq = f.seq AND c.rule = f.rule
+            LEFT JOIN decided d
+              ON d.validator = f.validator_id AND d.seq = f.seq AND d.rule = f.rule
+            WHERE coalesce(d.held, f.rule IN ({holding}))
         )
         SELECT t.carrier_id, t.route, t.tariff_zone,
                to_date(from_utc_timestamp(t.tapped_at, 'Europe/Kyiv')) AS day,

@@ -163,7 +163,7 @@ pub const TABLE: &[Row] = &[
     row(
         "taps",
         DataErr,
-        "a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered, or a vendor row is a different tap under a stored (validator, seq) (nothing imported); an unknown flag id, a review workbook with problems, or a flags file that is not the one its run recorded (nothing cleared)",
+        "a file is not a dump or vendor export, a dump is damaged or edited, or its validator is not registered, or a vendor row is a different tap under a stored (validator, seq) (nothing imported); an unknown flag id, a hold or clearing without a reason or of a rule not on the tap, a review workbook with problems, or a flags file that is not the one its run recorded (nothing cleared or held)",
     ),
     row(
         "taps",
@@ -425,6 +425,8 @@ mod tests {
             "taps" => errors.extend([
                 crate::flags::Error::Month { text: "x".into() }.into(),
                 crate::flags::Error::UnknownFlag { ids: "F-1".into() }.into(),
+                crate::flags::Error::HoldUnknown { ids: "F-1".into() }.into(),
+                crate::flags::Error::HoldRefused("x".into()).into(),
                 crate::flags::Error::NotFlagged { month: month() }.into(),
                 crate::flags::Error::NotRecorded {
                     month: month(),

@@ -154,6 +154,18 @@ impl MonthClock {
             .unwrap_or_default()
     }
 
+    /// The Kyiv days in the month.
+    pub fn days(&self) -> i64 {
+        (self.end_ms - self.start_ms + DAY_MS / 2) / DAY_MS
+    }
+
+    /// The Kyiv day of a UTC instant, as the Kyiv wall-clock milliseconds
+    /// of its midnight (`local_day`, for one tap).
+    pub fn local_day_ms(&self, t: i64) -> i64 {
+        let local = self.local_ms(t);
+        local - local.rem_euclid(DAY_MS)
+    }
+
     pub fn local_ms(&self, t: i64) -> i64 {
         t + if t >= self.switch_ms {
             self.offset_after_ms

@@ -115,11 +115,47 @@ fn every_rule_finds_its_planted_taps_with_precision_and_recall_of_at_least_095()
         assert!(truth.contains_key(rule), "{rule} fired on honest taps");
     }
     println!("{}", report.join("\n"));
-    // The summary counts each tap once and prices what it holds.
+    // The summary counts each tap once and prices what it holds: the taps a
+    // rule that holds flagged; the others are for review, and paid.
     let taps: BTreeSet<(i64, i64)> = flags.iter().map(|f| (f.0, f.1)).collect();
+    let review = crate::common::month::review_rules();
+    let held: BTreeSet<(i64, i64)> = flags
+        .iter()
+        .filter(|f| !review.contains(&f.2))
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert!(held.len() < taps.len() && !held.is_empty());
     assert_eq!(j["flagged"], taps.len());
-    assert_eq!(j["held"], taps.len());
-    assert_eq!(j["held_kopecks"], taps.len() as i64 * 1500);
+    assert_eq!(j["held"], held.len());
+    assert_eq!(j["review"], taps.len() - held.len());
+    assert_eq!(j["held_kopecks"], held.len() as i64 * 1500);
+    assert_eq!(j["review_kopecks"], (taps.len() - held.len()) as i64 * 1500);
+    for rule in kartka::flags::rule::ALL {
+        let c = &j["by_rule"][rule.code()];
+        let sev = if review.contains(rule.code()) {
+            "review"
+        } else {
+            "hold"
+        };
+        if rule.code() != "repeat_same_vehicle" {
+            assert_eq!(c["severity"], sev, "{}", rule.code());
+        }
+        let n = c["taps"].as_u64().unwrap();
+        let (h, r) = (c["held"].as_u64().unwrap(), c["review"].as_u64().unwrap());
+        assert_eq!(
+            (h, r),
+            if sev == "review" { (0, n) } else { (n, 0) },
+            "{}",
+            rule.code()
+        );
+    }
+    // The SQL peers split the same taps the same way.
+    if let Some(p) = peer_json(&h) {
+        assert_eq!(
+            (p["held"].clone(), p["review"].clone()),
+            (j["held"].clone(), j["review"].clone())
+        );
+    }
     assert_eq!(j["taps"], h.count("SELECT sum(rows) FROM tap_files"));
     assert_eq!(
         h.count("SELECT count(*) FROM flag_runs WHERE month = '2026-10'"),
@@ -152,7 +188,12 @@ fn a_clearing_is_recorded_with_its_operator_and_reason_and_survives_a_rerun() {
         .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
         .json();
     let flags = flag_rows(&h.root.join("flags/month=2026-10/flags.parquet"));
-    let (v, s, _) = flags.iter().find(|f| f.2 == "excessive_daily_use").unwrap();
+    // A tap only an unknown card's rule flagged: it holds.
+    let once = |v: &i64, s: &i64| flags.iter().filter(|f| (f.0, f.1) == (*v, *s)).count() == 1;
+    let (v, s, _) = flags
+        .iter()
+        .find(|f| f.2 == "card_unknown" && once(&f.0, &f.1))
+        .unwrap();
     let id = format!("F-{v}-{s}");
     let r = h.kartka(&[
         "taps",
@@ -255,8 +296,12 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
             .starts_with("Підозр на помилки налаштувань не знайдено")),
         "{first:?}"
     );
+    // The taps for review come next, in their own sheet; a rule that
+    // holds has a sheet of its own, a rule for review has none.
+    assert_eq!(names[2], "До перевірки");
+    assert!(names.iter().any(|n| n == "5 card_unknown"), "{names:?}");
     assert!(
-        names.iter().any(|n| n == "4 excessive_daily_use"),
+        !names.iter().any(|n| n == "4 excessive_daily_use"),
         "{names:?}"
     );
     // The summary's total is a formula whose stored value is the count.
@@ -276,9 +321,9 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
             .rows()
             .any(|r| r.iter().any(|f| f.starts_with("SUM(F4:F")))
     );
-    // A clerk marks two rows of the excessive-use sheet (one without a
+    // A clerk marks two rows of the unknown-card sheet (one without a
     // reason first), in the columns the workbook gave.
-    let sheet = book.worksheet_range("4 excessive_daily_use").unwrap();
+    let sheet = book.worksheet_range("5 card_unknown").unwrap();
     let header: Vec<String> = sheet
         .rows()
         .next()
@@ -296,10 +341,7 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
         .collect();
     let write = |path: &str, reason: &str| {
         let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb
-            .add_worksheet()
-            .set_name("4 excessive_daily_use")
-            .unwrap();
+        let ws = wb.add_worksheet().set_name("5 card_unknown").unwrap();
         for (c, name) in header.iter().enumerate() {
             ws.write_string(0, c as u16, name).unwrap();
         }
@@ -322,9 +364,8 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     let r = h.kartka(&["taps", "review", "--import", "half.xlsx"]);
     assert_eq!(r.code, 65);
     assert!(
-        r.stderr.contains(
-            "sheet \"4 excessive_daily_use\", row 3: marked to clear but no reason given"
-        ),
+        r.stderr
+            .contains("sheet \"5 card_unknown\", row 3: marked to clear but no reason given"),
         "{}",
         r.stderr
     );
@@ -334,9 +375,10 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["cleared"].as_array().unwrap().len(), 2);
     assert_eq!(
-        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'filled.xlsx' AND rules = 'excessive_daily_use'"),
+        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'filled.xlsx' AND rules = 'card_unknown'"),
         2
     );
+    review_sheet_holds_and_clears(&h, &mut book);
     // Not a workbook, and a missing file.
     std::fs::write(h.work.join("notes.xlsx"), "hello").unwrap();
     let r = h.kartka(&["taps", "review", "--import", "notes.xlsx"]);
@@ -345,6 +387,94 @@ fn the_review_workbook_goes_out_and_comes_back_filled_in() {
     assert_eq!(
         h.kartka(&["taps", "review", "--import", "nope.xlsx"]).code,
         66
+    );
+}
+
+/// The review sheet comes back with one row held and one cleared: a row
+/// marked both ways, or held without a reason, refuses the file whole;
+/// filled in right, the held tap is no longer paid.
+fn review_sheet_holds_and_clears(
+    h: &Home,
+    book: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+) {
+    use calamine::Reader;
+    let sheet = book.worksheet_range("До перевірки").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap() as u16;
+    // Rows of three different taps, every one of a rule for review.
+    let review = crate::common::month::review_rules();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in sheet.rows().skip(1) {
+        let r: Vec<String> = r.iter().map(|c| c.to_string()).collect();
+        assert!(review.contains(&r[1]), "{r:?}");
+        if !rows.iter().any(|x| x[0] == r[0]) && rows.len() < 3 {
+            rows.push(r);
+        }
+    }
+    let before = h
+        .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
+        .json();
+    // (hold, clear, reason) for each of the three rows.
+    let write = |path: &str, marks: [(&str, &str, &str); 3]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("До перевірки").unwrap();
+        for (c, name) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, name).unwrap();
+        }
+        for (i, (row, (hold, clear, why))) in rows.iter().zip(marks).enumerate() {
+            let r = i as u32 + 1;
+            ws.write_string(r, 0, &row[0]).unwrap();
+            ws.write_string(r, 1, &row[1]).unwrap();
+            ws.write_string(r, col("Утримати (так/ні)"), hold).unwrap();
+            ws.write_string(r, col("Зняти (так/ні)"), clear).unwrap();
+            ws.write_string(r, col("Причина рішення"), why).unwrap();
+        }
+        wb.save(h.work.join(path)).unwrap();
+    };
+    write(
+        "review-bad.xlsx",
+        [("так", "так", "x"), ("так", "", ""), ("", "", "")],
+    );
+    let r = h.kartka(&["taps", "review", "--import", "review-bad.xlsx"]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    for want in [
+        "2 problem(s)",
+        "sheet \"До перевірки\", row 2: marked both to hold and to clear",
+        "sheet \"До перевірки\", row 3: marked to hold but no reason given",
+    ] {
+        assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
+    }
+    let decided = "SELECT count(*) FROM flag_clearings WHERE source LIKE 'review-%'";
+    assert_eq!(h.count(decided), 0);
+    write(
+        "review-ok.xlsx",
+        [
+            ("так", "", "картку передано іншій особі"),
+            ("", "так", "пересадка на вокзалі"),
+            ("ні", "", ""),
+        ],
+    );
+    let r = h.kartka(&["taps", "review", "--import", "review-ok.xlsx", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["held"], serde_json::json!([rows[0][0]]));
+    assert_eq!(j["cleared"], serde_json::json!([rows[1][0]]));
+    assert_eq!(
+        h.count("SELECT count(*) FROM flag_clearings WHERE source = 'review-ok.xlsx' AND decision = 'hold'"),
+        1
+    );
+    let after = h
+        .kartka(&["taps", "flag", "--month", "2026-10", "--json"])
+        .json();
+    assert_eq!(
+        after["held"].as_u64().unwrap(),
+        before["held"].as_u64().unwrap() + 1
     );
 }
 
@@ -1132,13 +1262,18 @@ fn spark_sql_flags_the_same_taps_as_kartka() {
         return;
     }
     let h = month("40000", "0.05");
-    let r = h.kartka(&["taps", "flag", "--month", "2026-10"]);
+    let r = h.kartka(&["taps", "flag", "--month", "2026-10", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
     let flags = h.root.join("flags/month=2026-10/flags.parquet");
     let rows = flag_rows(&flags);
     let planted: BTreeSet<&str> = rows.iter().map(|r| r.2.as_str()).collect();
     assert!(planted.len() >= 14, "{planted:?}");
-    spark_agrees(&h, &flags);
+    // The same taps held, and the same for review only.
+    let spark = spark_agrees(&h, &flags).expect("checked");
+    assert_eq!(spark["held"], j["held"]);
+    assert_eq!(spark["review"], j["review"]);
+    assert!(j["review"].as_u64().unwrap() > 0);
     // One row short: Spark names the difference and exits 1.
     let mut df = ParquetReader::new(std::fs::File::open(&flags).unwrap())
         .finish()
@@ -1178,10 +1313,9 @@ fn spark_run(h: &Home, compare: &std::path::Path) -> std::process::Output {
 
 /// Spark SQL flags exactly what `compare` holds (skipped without pyspark
 /// and Java unless KARTKA_REQUIRE_SPARK is set).
-fn spark_agrees(h: &Home, compare: &std::path::Path) {
-    if crate::common::python_with_spark("the Spark SQL flags").is_none() {
-        return;
-    }
+/// Returns Spark's summary of the month.
+fn spark_agrees(h: &Home, compare: &std::path::Path) -> Option<serde_json::Value> {
+    crate::common::python_with_spark("the Spark SQL flags")?;
     let out = spark_run(h, compare);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1189,6 +1323,30 @@ fn spark_agrees(h: &Home, compare: &std::path::Path) {
         "{}{stderr}",
         String::from_utf8_lossy(&out.stdout)
     );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The DuckDB peer's summary of the month (`--json`), having checked it
+/// flags exactly what kartka stored; `None` without Python's duckdb
+/// (unless KARTKA_REQUIRE_DUCKDB is set).
+fn peer_json(h: &Home) -> Option<serde_json::Value> {
+    let python = crate::common::python_with_duckdb("the DuckDB peer")?;
+    let out = std::process::Command::new(&python)
+        .arg(crate::common::repo().join("scripts/flag-duckdb.py"))
+        .arg(&h.root)
+        .arg("2026-10")
+        .arg("--compare")
+        .arg(h.root.join("flags/month=2026-10/flags.parquet"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
 /// The DuckDB peer flags exactly what kartka stored (skipped without

@@ -226,6 +226,13 @@ fn taps_flag_shows_and_writes_only_the_accounts_carriers() {
         .filter(|r| r.carrier == Some(1))
         .map(|r| r.id.as_str())
         .collect();
+    // Of those, the taps a rule that holds flagged.
+    let review = crate::common::month::review_rules();
+    let held: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.carrier == Some(1) && !review.contains(&r.rule))
+        .map(|r| r.id.as_str())
+        .collect();
     let (validations, _) = carrier_1(&h);
     let runs = h.count("SELECT count(*) FROM flag_runs");
 
@@ -239,7 +246,12 @@ fn taps_flag_shows_and_writes_only_the_accounts_carriers() {
         let s = r.json();
         assert_eq!(s["flagged"], mine.len(), "{out}: carrier 1's flags only");
         assert_eq!(s["taps"], validations, "{out}: carrier 1's taps judged");
-        assert_eq!(s["held"], mine.len(), "{out}: carrier 1's held taps");
+        assert_eq!(s["held"], held.len(), "{out}: carrier 1's held taps");
+        assert_eq!(
+            s["review"],
+            mine.len() - held.len(),
+            "{out}: carrier 1's taps for review"
+        );
     }
     // The names file: the holders of carrier 1's flags only.
     let r = ok(h.kartka_as(
@@ -329,6 +341,23 @@ fn taps_clear_of_another_carriers_tap_is_refused_and_it_stays_held() {
         !r.stderr.contains(&format!("{} is carrier", mine.id)),
         "{}",
         r.stderr
+    );
+    assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), clearings);
+
+    // Nor may it hold another carrier's tap: an analyst's hold is a
+    // decision on that carrier's money too.
+    let r = h.kartka_as(
+        "ana",
+        &["taps", "hold", &theirs.id, "--reason", "card handed on"],
+    );
+    assert_refused(
+        &h,
+        &r,
+        before + 2,
+        &[
+            &format!("{} is carrier 2's", theirs.id),
+            "nothing was changed",
+        ],
     );
     assert_eq!(h.count("SELECT count(*) FROM flag_clearings"), clearings);
 

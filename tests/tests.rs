@@ -13,6 +13,7 @@ mod test_eligibility;
 mod test_flags;
 mod test_import;
 mod test_init;
+mod test_network;
 mod test_open_data;
 mod test_outputs;
 mod test_scopes;

@@ -142,8 +142,8 @@ fn key(reg: &Registry, fp: &Fingerprint, month: &str) -> Result<String, Error> {
         .collect::<Result<_, _>>()
         .map_err(err)?;
     Ok(crate::hash::sha256_hex(
-        // v2: months carry their riders.
-        format!("v2\n{}\n{month}\n{run}\n{}", fp.0, files.join(",")).as_bytes(),
+        // v3: taps flagged for review only are paid.
+        format!("v3\n{}\n{month}\n{run}\n{}", fp.0, files.join(",")).as_bytes(),
     ))
 }
 

@@ -48,15 +48,42 @@ enum Cmd {
         #[arg(long)]
         with_names: bool,
     },
-    /// Clear flags found to be false positives: their taps are paid.
+    /// Clear flags found to be false positives: their taps are paid. With a scope (--card, --hub, --route) and --until, a decision remembered for the months to come.
     Clear {
         /// Flag ids, e.g. F-7-123; or a configuration suspect's, e.g. S-7-2026-10-12, for all of its taps.
+        #[arg(required_unless_present_any = ["card", "hub", "route"], value_name = "FLAG_ID")]
+        ids: Vec<String>,
+        /// Remember: this card's flags under the --rule are cleared up to --until.
+        #[arg(long, value_name = "CARD", conflicts_with_all = ["hub", "route", "ids"])]
+        card: Option<i64>,
+        /// Remember: quick changes between these two routes are transfers up to --until, e.g. --hub 3,7.
+        #[arg(long, value_name = "A,B", conflicts_with_all = ["route", "ids"])]
+        hub: Option<String>,
+        /// Remember: the route runs --hours (its own service day) up to --until.
+        #[arg(long, value_name = "ROUTE", requires = "hours", conflicts_with = "ids")]
+        route: Option<i32>,
+        /// The route's hours, HH:MM-HH:MM (an end before the start runs past midnight).
+        #[arg(long, value_name = "HH:MM-HH:MM", requires = "route")]
+        hours: Option<String>,
+        /// The last month a remembered decision holds for, YYYY-MM.
+        #[arg(long, value_name = "YYYY-MM")]
+        until: Option<String>,
+        /// Why (recorded with the operator).
+        #[arg(long)]
+        reason: String,
+        /// Clear only this rule on the taps (a rule code, e.g. excessive_daily_use); all of their rules when omitted.
+        #[arg(long = "rule", value_name = "CODE")]
+        rules: Vec<String>,
+    },
+    /// Hold taps flagged for review that the analyst found to be fraud: they are not paid until cleared.
+    Hold {
+        /// Flag ids, e.g. F-7-123.
         #[arg(required = true, value_name = "FLAG_ID")]
         ids: Vec<String>,
         /// Why (recorded with the operator).
         #[arg(long)]
         reason: String,
-        /// Clear only this rule on the taps (a rule code, e.g. excessive_daily_use); all of their rules when omitted.
+        /// Hold only this rule on the taps (a rule code, e.g. excessive_daily_use); all of their rules when omitted.
         #[arg(long = "rule", value_name = "CODE")]
         rules: Vec<String>,
     },
@@ -79,7 +106,7 @@ pub fn action(args: &Args) -> crate::access::Action {
         Cmd::Import { .. } | Cmd::Compact { .. } | Cmd::Conflicts => Action::TapsStore,
         Cmd::Months => Action::TapsMonths,
         Cmd::Flag { with_names, .. } => Action::Flag { names: *with_names },
-        Cmd::Clear { .. } | Cmd::Review { .. } => Action::FlagsClear,
+        Cmd::Clear { .. } | Cmd::Hold { .. } | Cmd::Review { .. } => Action::FlagsClear,
         Cmd::Quality { .. } => Action::FlagsQuality,
     }
 }
@@ -217,18 +244,20 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             }
             let s = &run.summary;
             g.say(format_args!(
-                "{}: {} taps judged, {} flagged, {} held ({}), {} cleared before",
+                "{}: {} taps judged, {} flagged, {} held ({}), {} for review and paid ({}), {} cleared before",
                 s.month,
                 s.taps,
                 s.flagged,
                 s.held,
                 crate::money::uah(s.held_kopecks),
+                s.review,
+                crate::money::uah(s.review_kopecks),
                 s.cleared
             ));
             for (code, c) in s.by_rule.iter().filter(|(_, c)| c.taps > 0) {
                 g.say(format_args!(
-                    "  {:>2} {code:<22} {:>8} taps, {:>8} held  [{}]",
-                    c.number, c.taps, c.held, c.severity
+                    "  {:>2} {code:<22} {:>8} taps, {:>8} held, {:>8} for review  [{}]",
+                    c.number, c.taps, c.held, c.review, c.severity
                 ));
             }
             const SHOWN: usize = 10;
@@ -285,28 +314,57 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             }
             g.print_json(s);
         }
-        Cmd::Clear { ids, reason, rules } => {
-            let mut parsed = Vec::new();
-            for r in &rules {
-                parsed.push(crate::flags::Rule::from_code(r).ok_or_else(|| {
-                    crate::flags::Error::Refused(format!(
-                        "unknown rule {r:?}; the codes: {}",
-                        crate::flags::rule::ALL.map(|r| r.code()).join(", ")
-                    ))
-                })?);
+        Cmd::Clear {
+            ids,
+            reason,
+            rules,
+            card,
+            hub,
+            route,
+            hours,
+            until,
+        } => {
+            if card.is_some() || hub.is_some() || route.is_some() {
+                let scope = decision_scope(card, hub, route, hours, &rules)?;
+                let until = until.ok_or_else(|| {
+                    crate::flags::Error::Refused(
+                        "a remembered decision needs its last month: --until YYYY-MM".into(),
+                    )
+                })?;
+                let _lock = home.lock("taps clear", crate::home::lock_wait())?;
+                let mut reg = Registry::open(&home.registry())?;
+                let id =
+                    crate::flags::decisions::add(&mut reg, g.session(), &scope, &until, &reason)?;
+                g.say(format_args!(
+                    "decision {id} recorded up to {until}: every `kartka taps flag` of those months applies it."
+                ));
+                g.print_json(&serde_json::json!({"id": id, "scope": scope, "until": until}));
+                return Ok(());
             }
-            let asks: Vec<_> = ids
-                .iter()
-                .map(|id| crate::flags::store::Ask {
-                    id: id.clone(),
-                    rules: parsed.clone(),
-                    reason: reason.clone(),
-                })
-                .collect();
+            if until.is_some() {
+                return Err(crate::flags::Error::Refused(
+                    "--until belongs to a remembered decision: give --card, --hub or --route with it"
+                        .into(),
+                )
+                .into());
+            }
+            let asks = asks(&ids, &reason, &rules, crate::flags::Error::Refused)?;
             let _lock = home.lock("taps clear", crate::home::lock_wait())?;
             let mut reg = Registry::open(&home.registry())?;
             let c = crate::flags::store::clear(&home, &mut reg, &asks, g.session(), "command")?;
             cleared_say(g, &c);
+        }
+        Cmd::Hold { ids, reason, rules } => {
+            let asks = asks(&ids, &reason, &rules, crate::flags::Error::HoldRefused)?;
+            let _lock = home.lock("taps hold", crate::home::lock_wait())?;
+            let mut reg = Registry::open(&home.registry())?;
+            let c = crate::flags::store::hold(&home, &mut reg, &asks, g.session(), "command")?;
+            g.say(format_args!(
+                "{} flag(s) held, {} held already; their taps are not paid until cleared. `kartka taps flag` keeps the holds.",
+                c.held.len(),
+                c.already.len()
+            ));
+            g.print_json(&c);
         }
         Cmd::Review { file } => {
             let _lock = home.lock("taps review", crate::home::lock_wait())?;
@@ -326,18 +384,19 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
             )?;
             if !g.json && !g.quiet {
                 println!(
-                    "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}",
+                    "{:<2} {:<22} {:>9} {:>9} {:>9} {:>9}  hits",
                     "", "rule", "flagged", "cleared", "kept", "precision"
                 );
                 for r in &q.rules {
                     println!(
-                        "{:>2} {:<22} {:>9} {:>9} {:>9} {:>9}",
+                        "{:>2} {:<22} {:>9} {:>9} {:>9} {:>9}  {}",
                         r.number,
                         r.rule,
                         r.flagged,
                         r.cleared,
                         r.kept,
-                        r.precision.map_or("—".into(), |p| format!("{p:.3}"))
+                        r.precision.map_or("—".into(), |p| format!("{p:.3}")),
+                        r.severity
                     );
                 }
             }
@@ -389,11 +448,93 @@ pub fn run(g: &Global, args: Args) -> Result<(), Error> {
     Ok(())
 }
 
+/// What `taps clear` or `taps hold` asks for: each id with the rules named
+/// (an unknown rule code refused by `refused`).
+fn asks(
+    ids: &[String],
+    reason: &str,
+    rules: &[String],
+    refused: fn(String) -> crate::flags::Error,
+) -> Result<Vec<crate::flags::store::Ask>, crate::flags::Error> {
+    let mut parsed = Vec::new();
+    for r in rules {
+        parsed.push(crate::flags::Rule::from_code(r).ok_or_else(|| {
+            refused(format!(
+                "unknown rule {r:?}; the codes: {}",
+                crate::flags::rule::ALL.map(|r| r.code()).join(", ")
+            ))
+        })?);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| crate::flags::store::Ask {
+            id: id.clone(),
+            rules: parsed.clone(),
+            reason: reason.to_string(),
+        })
+        .collect())
+}
+
+/// The scope of a remembered decision, from `taps clear`'s options.
+fn decision_scope(
+    card: Option<i64>,
+    hub: Option<String>,
+    route: Option<i32>,
+    hours: Option<String>,
+    rules: &[String],
+) -> Result<crate::flags::decisions::Scope, crate::flags::Error> {
+    use crate::flags::decisions::Scope;
+    let refused = crate::flags::Error::Refused;
+    if let Some(card) = card {
+        let [rule] = rules else {
+            return Err(refused(
+                "--card needs the one rule it clears, e.g. --rule excessive_daily_use".into(),
+            ));
+        };
+        let rule = crate::flags::Rule::from_code(rule).ok_or_else(|| {
+            refused(format!(
+                "unknown rule {rule:?}; the codes: {}",
+                crate::flags::rule::ALL.map(|r| r.code()).join(", ")
+            ))
+        })?;
+        return Ok(Scope::Card { card, rule });
+    }
+    if let Some(hub) = hub {
+        let routes: Vec<Option<i32>> = hub
+            .split([',', '-', '↔'])
+            .map(|r| r.trim().parse().ok())
+            .collect();
+        return match routes.as_slice() {
+            [Some(a), Some(b)] => Ok(Scope::Hub { routes: [*a, *b] }),
+            _ => Err(refused(format!(
+                "--hub {hub:?}: give the two routes, e.g. --hub 3,7"
+            ))),
+        };
+    }
+    let (route, hours) = (route.unwrap_or(0), hours.unwrap_or_default());
+    match hours.split_once('-') {
+        Some((start, end)) => Ok(Scope::RouteHours {
+            route,
+            start: start.trim().to_string(),
+            end: end.trim().to_string(),
+        }),
+        None => Err(refused(format!(
+            "--hours {hours:?}: give the route's hours as HH:MM-HH:MM, e.g. 23:00-01:30"
+        ))),
+    }
+}
+
 fn cleared_say(g: &Global, c: &crate::flags::store::Cleared) {
     g.say(format_args!(
         "{} flag(s) cleared, {} cleared already; their taps count for compensation. `kartka taps flag` keeps the clearings.",
         c.cleared.len(),
         c.already.len()
     ));
+    if !c.held.is_empty() {
+        g.say(format_args!(
+            "{} flag(s) held for review; their taps are not paid until cleared.",
+            c.held.len()
+        ));
+    }
     g.print_json(c);
 }

@@ -44,8 +44,11 @@ pub struct Thresholds {
     pub burst_card_min_taps: u32,
     pub burst_card_share_pct: u32,
     pub burst_stack_share_pct: u32,
+    pub burst_gap_ms: i64,
+    pub burst_even_pct: u32,
     pub single_vehicle_min_taps: u32,
     pub daily_max: u32,
+    pub daily_habit_pct: u32,
     /// The default service day, milliseconds after Kyiv midnight, with the
     /// tolerance already applied.
     pub open_ms: i64,
@@ -65,8 +68,11 @@ impl Thresholds {
             burst_card_min_taps: s.burst_card_min_taps,
             burst_card_share_pct: s.burst_card_share_pct,
             burst_stack_share_pct: s.burst_stack_share_pct,
+            burst_gap_ms: i64::from(s.burst_gap_s) * 1000,
+            burst_even_pct: s.burst_even_pct,
             single_vehicle_min_taps: s.single_vehicle_min_taps,
             daily_max: s.daily_max,
+            daily_habit_pct: s.daily_habit_pct,
             open_ms: m(&s.service_start) - tol,
             close_ms: m(&s.service_end) + tol,
             clock_tolerance_ms: i64::from(s.clock_tolerance_s) * 1000,
@@ -86,7 +92,9 @@ impl Thresholds {
 #[derive(Clone)]
 pub struct Refs {
     /// card_number i64, reg_uid str?, valid_from_ms i64, valid_until_ms i64
-    /// (exclusive), blocked_ms i64?, death_ms i64?, trip_limit i64?
+    /// (exclusive), blocked_ms i64?, death_ms i64?, trip_limit i64?,
+    /// day_limit i64 (the taps a day the card may make before its own
+    /// habit is asked, `refs::daily_allowance`)
     pub cards: DataFrame,
     /// carrier_id i32, route i32, served bool: the routes each carrier serves.
     pub served: DataFrame,
@@ -101,14 +109,18 @@ pub struct Refs {
     pub docks: DataFrame,
     /// Now, UTC milliseconds: no tap may be later.
     pub now_ms: i64,
+    /// The cards of holders under 18 in the last years: card number → the
+    /// Kyiv midnight of the holder's 18th birthday (a school group's cards).
+    pub minors: std::sync::Arc<rustc_hash::FxHashMap<i64, i64>>,
 }
 
 /// The taps the rules flagged, one row per tap and rule. Columns:
 /// validator_id i32, seq i64, rule i32, t i64, card_number i64, card_uid
 /// str, vehicle_id i32, carrier_id i32, route i32, tariff_zone i32, trips i32,
-/// o_validator i32, o_seq i64, o_t i64 (the other tap, where there is
-/// one), n i64 (a count), x i64 (a reference figure).
-pub const HIT_COLUMNS: [&str; 16] = [
+/// o_validator i32, o_seq i64, o_t i64, o_vehicle i32, o_route i32 (the
+/// other tap, where there is one), n i64 (a count), x i64 (a reference
+/// figure).
+pub const HIT_COLUMNS: [&str; 18] = [
     "validator_id",
     "seq",
     "rule",
@@ -123,6 +135,8 @@ pub const HIT_COLUMNS: [&str; 16] = [
     "o_validator",
     "o_seq",
     "o_t",
+    "o_vehicle",
+    "o_route",
     "n",
     "x",
 ];
@@ -518,7 +532,7 @@ fn validator_stage(
     let cards = base
         .select(["card_number"])?
         .take(windows.column("_r")?.idx()?)?;
-    parts.push(driver_bursts(&windows, &cards, totals, th)?);
+    parts.push(driver_bursts(&windows, &cards, totals, th, &refs.minors)?);
     // The taps whose time can be trusted.
     let mut trusted = vec![true; base.height()];
     for (r, c) in a
@@ -562,8 +576,8 @@ fn card_stage(
 
 /// Pass B's row-wise rules (card state, routes, service hours, UID) over
 /// the joins with the registry. Returns, in `b_in`'s row order, what pass
-/// C needs of each tap's card: its trip limit, whether the registry knows
-/// its UID.
+/// C needs of each tap's card: its trip limit, its daily allowance,
+/// whether the registry knows its UID.
 fn row_wise_rules(
     base: &DataFrame,
     b_in: &DataFrame,
@@ -700,23 +714,29 @@ fn row_wise_rules(
             col("_r"),
             bits.alias("_bits"),
             col("trip_limit"),
+            col("day_limit")
+                .fill_null(lit(i64::from(th.daily_max)))
+                .alias("day_limit"),
             col("reg_uid").is_null().alias("_no_uid"),
         ])
         .collect()?;
     lap("pass B joins, row-wise rules");
     let mut limit_of: Vec<Option<i64>> = vec![None; base.height()];
+    let mut day_limit_of: Vec<i64> = vec![i64::from(th.daily_max); base.height()];
     let mut no_uid = vec![true; base.height()];
     let mut fired: Vec<IdxSize> = Vec::new();
-    for (((r, bits), limit), nu) in joined
+    for ((((r, bits), limit), day_limit), nu) in joined
         .column("_r")?
         .idx()?
         .iter()
         .zip(joined.column("_bits")?.i32()?.iter())
         .zip(joined.column("trip_limit")?.i64()?.iter())
+        .zip(joined.column("day_limit")?.i64()?.iter())
         .zip(joined.column("_no_uid")?.bool()?.iter())
     {
         let Some(r) = r else { continue };
         limit_of[r as usize] = limit;
+        day_limit_of[r as usize] = day_limit.unwrap_or(i64::from(th.daily_max));
         no_uid[r as usize] = nu.unwrap_or(true);
         if bits.unwrap_or(0) != 0 {
             fired.push(r);
@@ -743,13 +763,18 @@ fn row_wise_rules(
             )
             .into(),
             Series::new(
+                "day_limit".into(),
+                b_rows.iter().map(|&r| day_limit_of[r]).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
                 "_no_uid".into(),
                 b_rows.iter().map(|&r| no_uid[r]).collect::<Vec<_>>(),
             )
             .into(),
         ],
     )?;
-    drop((limit_of, no_uid, b_rows));
+    drop((limit_of, day_limit_of, no_uid, b_rows));
     Ok(card_facts)
 }
 
@@ -834,6 +859,7 @@ fn counted_taps_rules(
         ])?
         .hstack(&[
             card_facts.column("trip_limit")?.clone(),
+            card_facts.column("day_limit")?.clone(),
             card_facts.column("_no_uid")?.clone(),
         ])?
         .filter(&keep)?;
@@ -852,14 +878,30 @@ fn counted_taps_rules(
         .collect()?;
     lap("pass C sorted (card, time)");
     let cl = || c.clone().lazy();
+    // A quick change from the card's previous vehicle; `n` is 1 when the
+    // card is back on the vehicle it left, counted again, within twice the
+    // repeat timeout (alternating between two vehicles), which no transfer
+    // does. `flags::network` judges the rest.
+    let quick = same("card_number", 1)
+        .and(same("vehicle_id", 1).not())
+        .and((col("t") - col("t").shift(lit(1))).lt(lit(th.transfer_ms)));
+    let back = same("card_number", 2)
+        .and(same("vehicle_id", 2))
+        .and(same("vehicle_id", 1).not())
+        .and(quick.clone().shift(lit(1)).fill_null(lit(false)))
+        .and((col("t") - col("t").shift(lit(2))).lt(lit(2 * th.repeat_ms)));
+    let alternating = quick
+        .clone()
+        .and(back.clone().or(back.shift(lit(-1)).fill_null(lit(false))));
     parts.push(
         hits(
             cl(),
             Rule::ImpossibleTravel,
-            same("card_number", 1)
-                .and(same("vehicle_id", 1).not())
-                .and((col("t") - col("t").shift(lit(1))).lt(lit(th.transfer_ms))),
-            Evidence::prev(),
+            quick,
+            Evidence {
+                n: alternating.cast(DataType::Int64),
+                ..Evidence::prev()
+            },
         )
         .collect()?,
     );
@@ -925,13 +967,17 @@ fn counted_taps_rules(
         .select(cols(&[
             "_r",
             "ctx",
+            "card_number",
+            "_day",
             "_n_card",
             "_n_day",
             "_ordinal",
             "_moved",
             "trip_limit",
+            "day_limit",
         ]))
         .collect()?;
+    let counts = counts.hstack(&daily_habit(&counts, clock.days(), th.daily_habit_pct)?)?;
     let nl = || counts.clone().lazy();
     parts.push(
         hits(
@@ -951,10 +997,10 @@ fn counted_taps_rules(
         hits(
             nl(),
             Rule::ExcessiveDailyUse,
-            col("_n_day").gt(lit(i64::from(th.daily_max))),
+            col("_excess"),
             Evidence {
                 n: col("_n_day"),
-                x: lit(i64::from(th.daily_max)),
+                x: col("_habit"),
                 ..Evidence::none()
             },
         )
@@ -997,6 +1043,77 @@ fn counted_taps_rules(
     Ok(())
 }
 
+/// A card's own month, as rule 4 weighs a day against it: the taps a day
+/// it may make (`allowance`), its habit (the most taps it made on at least
+/// half the month's days; 0 when it rode on fewer) and the days it rode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyHabit {
+    pub allowance: i64,
+    pub habit: i64,
+    pub days: i64,
+}
+
+impl DailyHabit {
+    /// As one `x` figure of a hit.
+    pub fn pack(self) -> i64 {
+        self.allowance.clamp(0, 99_999) * 1_000_000 + self.habit.clamp(0, 999) * 1000 + self.days
+    }
+    pub fn unpack(x: i64) -> DailyHabit {
+        DailyHabit {
+            allowance: x / 1_000_000,
+            habit: x / 1000 % 1000,
+            days: x % 1000,
+        }
+    }
+    /// A day of `n` taps is excessive: above the allowance and above
+    /// `pct` percent of the habit.
+    pub fn excessive(self, n: i64, pct: u32) -> bool {
+        n > self.allowance && n * 100 > self.habit * i64::from(pct)
+    }
+}
+
+/// Over `counts` (a card's taps by time, with `_day`, `_n_day` and
+/// `day_limit`), whether each tap's day is excessive for its card
+/// (`_excess`) and the card's `DailyHabit`, packed (`_habit`). The month
+/// has `days` Kyiv days.
+fn daily_habit(counts: &DataFrame, days: i64, pct: u32) -> PolarsResult<Vec<Column>> {
+    let card = counts.column("card_number")?.i64()?;
+    let day = counts.column("_day")?.i64()?;
+    let n_day = counts.column("_n_day")?.i64()?;
+    let allowance = counts.column("day_limit")?.i64()?;
+    let rows = counts.height();
+    let mut excess = Vec::with_capacity(rows);
+    let mut habit = Vec::with_capacity(rows);
+    // The busiest day that still covers half the month.
+    let half = usize::try_from((days + 1) / 2).unwrap_or(1).max(1);
+    let mut start = 0;
+    while start < rows {
+        let mut end = start;
+        let mut per_day: Vec<i64> = Vec::new();
+        while end < rows && card.get(end) == card.get(start) {
+            if end == start || day.get(end) != day.get(end - 1) {
+                per_day.push(n_day.get(end).unwrap_or(0));
+            }
+            end += 1;
+        }
+        per_day.sort_unstable_by(|a, b| b.cmp(a));
+        let h = DailyHabit {
+            allowance: allowance.get(start).unwrap_or(0),
+            habit: per_day.get(half - 1).copied().unwrap_or(0),
+            days: per_day.len() as i64,
+        };
+        for i in start..end {
+            excess.push(h.excessive(n_day.get(i).unwrap_or(0), pct));
+            habit.push(h.pack());
+        }
+        start = end;
+    }
+    Ok(vec![
+        Series::new("_excess".into(), excess).into(),
+        Series::new("_habit".into(), habit).into(),
+    ])
+}
+
 /// The hits of `parts` (rows of `base`) with their taps' fields, and the
 /// other tap's identity.
 fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
@@ -1025,7 +1142,9 @@ fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         .iter()
         .map(|r| r.filter(|r| (*r as usize) < base.height()))
         .collect();
-    let other = base.select(["validator_id", "seq", "t"])?.take(&o_rows)?;
+    let other = base
+        .select(["validator_id", "seq", "t", "vehicle_id", "route"])?
+        .take(&o_rows)?;
     let c = |df: &DataFrame, name: &str, to: &str| -> PolarsResult<Column> {
         Ok(df.column(name)?.clone().with_name(to.into()))
     };
@@ -1055,6 +1174,8 @@ fn gather(base: &DataFrame, parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
             c(&other, "validator_id", "o_validator")?,
             c(&other, "seq", "o_seq")?,
             c(&other, "t", "o_t")?,
+            c(&other, "vehicle_id", "o_vehicle")?,
+            c(&other, "route", "o_route")?,
             c(&all, "n", "n")?,
             c(&all, "x", "x")?,
         ],
@@ -1211,6 +1332,7 @@ mod tests {
                     cards.iter().map(|c| c.6).collect::<Vec<_>>(),
                 )
                 .into(),
+                Series::new("day_limit".into(), vec![6i64; cards.len()]).into(),
             ],
         )
         .unwrap();
@@ -1242,6 +1364,7 @@ mod tests {
             batches,
             docks,
             now_ms: ms("2026-11-26 12:00:00"),
+            minors: Default::default(),
         }
     }
 
@@ -1299,15 +1422,16 @@ mod tests {
             hits,
             days,
         } = run(&input, refs, &th, clock, 1, &spill).unwrap();
+        let (hits, _) = crate::flags::network::judge(hits.clone(), s, clock).unwrap();
         // Judged in slices, the month gives the same hits and day counts.
         for slices in [2, 3] {
             let sliced = run(&input, refs, &th, clock, slices, &spill).unwrap();
             assert!(!spill.exists(), "the spill is removed");
             assert_eq!(sliced.taps, n, "taps judged in {slices} slices");
+            let (sliced_hits, _) = crate::flags::network::judge(sliced.hits, s, clock).unwrap();
             assert!(
-                sliced.hits.equals_missing(&hits),
-                "{slices} slices: {} vs {hits}",
-                sliced.hits
+                sliced_hits.equals_missing(&hits),
+                "{slices} slices: {sliced_hits} vs {hits}"
             );
             assert!(by_day(&sliced.days).equals(&by_day(&days)));
         }
@@ -1394,6 +1518,146 @@ mod tests {
             &october(),
         );
         assert_eq!(of(&hits, Rule::ImpossibleTravel), vec![(9, 1)]);
+    }
+
+    /// Card `card` on validator 7 (route 5, vehicle 1012) at `at`, then on
+    /// validator 9 (route 3, vehicle 1020) `gap_s` later.
+    fn change(rows: &mut Vec<T>, card: i64, at: &str, gap_s: i64) {
+        let t = ms(at);
+        let seq = rows.len() as i64 + 1;
+        rows.push(tap(7, seq, t, card));
+        rows.push(tap(9, seq, t + gap_s * 1000, card));
+    }
+
+    #[test]
+    fn a_hub_explains_its_regulars_changes_and_nothing_else() {
+        let mut rows = Vec::new();
+        // Twelve cards change 5→3 in 150–205 s on six days, an hour apart.
+        for card in 0..12 {
+            for day in 1..=6 {
+                let at = format!("2026-10-{day:02} {:02}:00:00", 6 + card);
+                change(&mut rows, 100 + card, &at, 150 + card * 5);
+            }
+        }
+        // A card changing there once; one changing twice in 20 s; one
+        // going back to the bus it left 20 minutes later.
+        change(&mut rows, 200, "2026-10-10 20:00:00", 180);
+        change(&mut rows, 201, "2026-10-11 21:00:00", 20);
+        change(&mut rows, 201, "2026-10-12 21:00:00", 20);
+        change(&mut rows, 100, "2026-10-20 22:00:00", 60);
+        rows.push(tap(7, 999, ms("2026-10-20 22:20:00"), 100));
+        let cards: Vec<Card> = (100..112).chain(200..202).map(card).collect();
+        let s = FlagSettings {
+            service_start: "00:00".into(),
+            service_end: "24:00".into(),
+            ..FlagSettings::default()
+        };
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        let mut got = of(&hits, Rule::ImpossibleTravel);
+        got.sort();
+        let seq_of = |card: i64, at: &str| {
+            rows.iter()
+                .find(|r| r.card == card && r.v == 9 && r.t >= ms(at))
+                .map(|r| (9, r.seq))
+                .unwrap()
+        };
+        let mut want = vec![
+            seq_of(200, "2026-10-10 20:00:00"),
+            seq_of(201, "2026-10-11 21:00:00"),
+            seq_of(201, "2026-10-12 21:00:00"),
+            seq_of(100, "2026-10-20 22:00:00"),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        // Named in [[flags.transfers]], the hub explains the one-off too,
+        // within its longest change.
+        let known = FlagSettings {
+            transfers: vec![crate::flags::settings::Transfer {
+                routes: vec![3, 5],
+                max_change_s: 200,
+            }],
+            ..s.clone()
+        };
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &known, &october());
+        let got = of(&hits, Rule::ImpossibleTravel);
+        assert!(
+            !got.contains(&seq_of(200, "2026-10-10 20:00:00")),
+            "{got:?}"
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+    }
+
+    #[test]
+    fn a_breakdowns_passengers_change_together() {
+        let t0 = ms("2026-10-15 09:00:00");
+        let rows_of = |cards: i64| -> Vec<T> {
+            (0..cards)
+                .flat_map(|c| {
+                    let t = t0 + c * 90_000;
+                    [
+                        tap(7, c + 1, t, 100 + c),
+                        tap(9, c + 1, t + 120_000, 100 + c),
+                    ]
+                })
+                .collect()
+        };
+        let cards: Vec<Card> = (100..110).map(card).collect();
+        let s = FlagSettings::default();
+        let hits = run_on(&rows_of(5), &[], &refs(&cards, &[]), &s, &october());
+        assert!(of(&hits, Rule::ImpossibleTravel).is_empty(), "{hits:?}");
+        let hits = run_on(&rows_of(4), &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(of(&hits, Rule::ImpossibleTravel).len(), 4);
+    }
+
+    #[test]
+    fn a_heavy_rider_is_judged_by_its_own_habit() {
+        // Nine taps a day, an hour apart, on 28 days; on the 12th, 14.
+        let mut rows = Vec::new();
+        for day in 1..=28 {
+            let n = if day == 12 { 14 } else { 9 };
+            for k in 0..n {
+                let at = ms(&format!("2026-10-{day:02} {:02}:10:00", 6 + k));
+                rows.push(tap(
+                    if k % 2 == 0 { 7 } else { 9 },
+                    rows.len() as i64,
+                    at,
+                    100,
+                ));
+            }
+        }
+        let s = FlagSettings::default();
+        let hits = run_on(&rows, &[], &refs(&[card(100)], &[]), &s, &october());
+        let got = of(&hits, Rule::ExcessiveDailyUse);
+        assert_eq!(got.len(), 14, "{got:?}");
+        let day12 = (ms("2026-10-12 00:00:00"), ms("2026-10-13 00:00:00"));
+        for (v, seq) in got {
+            let r = rows.iter().find(|r| r.v == v && r.seq == seq).unwrap();
+            assert!(r.t >= day12.0 && r.t < day12.1);
+        }
+        // 12 that day is under one and a half times the habit.
+        rows.retain(|r| !(r.t >= day12.0 && r.t < day12.1 && r.t >= ms("2026-10-12 18:00:00")));
+        let hits = run_on(&rows, &[], &refs(&[card(100)], &[]), &s, &october());
+        assert!(of(&hits, Rule::ExcessiveDailyUse).is_empty());
+        // Riding on fewer than half the days, the card has no habit: a
+        // day over the allowance is excessive.
+        rows.retain(|r| r.t >= ms("2026-10-16 00:00:00") || (r.t >= day12.0 && r.t < day12.1));
+        let hits = run_on(&rows, &[], &refs(&[card(100)], &[]), &s, &october());
+        assert!(of(&hits, Rule::ExcessiveDailyUse).len() > 13);
+    }
+
+    #[test]
+    fn a_daily_habit_packs_and_judges() {
+        let h = DailyHabit {
+            allowance: 9,
+            habit: 9,
+            days: 28,
+        };
+        assert_eq!(DailyHabit::unpack(h.pack()), h);
+        assert!(!h.excessive(13, 150));
+        assert!(h.excessive(14, 150));
+        let none = DailyHabit { habit: 0, ..h };
+        assert!(!none.excessive(9, 150));
+        assert!(none.excessive(10, 150));
     }
 
     #[test]
@@ -1526,6 +1790,79 @@ mod tests {
         let one_day: Vec<T> = stack(2000).into_iter().take(8).collect();
         let hits = run_on(&one_day, &[], &refs(&cards, &[]), &s, &october());
         assert!(of(&hits, Rule::DriverBurst).is_empty(), "{hits:?}");
+    }
+
+    #[test]
+    fn a_stack_is_one_hand_and_neither_a_school_group_nor_its_neighbours() {
+        let cards: Vec<Card> = (0..8).map(|i| card(100 + i)).chain([card(300)]).collect();
+        let s = FlagSettings::default();
+        let stacks = |hits: &[(i32, i64, Rule)]| of(hits, Rule::DriverBurst);
+        // A hand taps the eight cards 2–3 s apart on three mornings.
+        let hand = |i: i64| 2_000 * i + [0, 700, 300, 900, 100, 500, 800, 200][i as usize];
+        let rows: Vec<T> = (0..3)
+            .flat_map(|d| {
+                let t0 = ms(&format!("2026-10-{} 08:00:00", 12 + d));
+                (0..8).map(move |i| tap(7, d * 10 + i + 1, t0 + hand(i), 100 + i))
+            })
+            .collect();
+        let hits = run_on(&rows, &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(stacks(&hits).len(), 24);
+        // A passenger who rides elsewhere taps 12 s after the last card:
+        // judged by their own card, not held with the stack.
+        let mut with_neighbour = rows.clone();
+        for d in 0..3 {
+            let last = with_neighbour[(d * 8 + 7) as usize].t;
+            with_neighbour.push(tap(7, d * 10 + 9, last + 12_000, 300));
+            let t = ms(&format!("2026-10-{} 17:00:00", 20 + d));
+            with_neighbour.push(tap(9, 100 + d, t, 300));
+        }
+        with_neighbour.sort_by_key(|r| (r.v, r.seq));
+        let hits = run_on(&with_neighbour, &[], &refs(&cards, &[]), &s, &october());
+        assert_eq!(stacks(&hits).len(), 24, "{hits:?}");
+        assert!(stacks(&hits).iter().all(|h| h.1 % 10 != 9));
+        // The same cards at uneven gaps (1 s, then 4 s, ...): a group
+        // boarding, not one hand.
+        let uneven = |i: i64| [0, 1_000, 5_000, 5_800, 9_900, 10_500, 14_800, 15_600][i as usize];
+        let group: Vec<T> = (0..3)
+            .flat_map(|d| {
+                let t0 = ms(&format!("2026-10-{} 08:00:00", 12 + d));
+                (0..8).map(move |i| tap(7, d * 10 + i + 1, t0 + uneven(i), 100 + i))
+            })
+            .collect();
+        let hits = run_on(&group, &[], &refs(&cards, &[]), &s, &october());
+        assert!(stacks(&hits).is_empty(), "{hits:?}");
+        // Children boarding the school bus: the hand's timing, but half the
+        // cards are of holders under 18 that day.
+        let mut minors = rustc_hash::FxHashMap::default();
+        for c in 100..104 {
+            minors.insert(c, ms("2030-01-01 00:00:00"));
+        }
+        let school = Refs {
+            minors: std::sync::Arc::new(minors.clone()),
+            ..refs(&cards, &[])
+        };
+        let hits = run_on(&rows, &[], &school, &s, &october());
+        assert!(stacks(&hits).is_empty(), "{hits:?}");
+        // Three of eight children: still a driver's stack; and cards whose
+        // holders came of age before the month are adults.
+        minors.remove(&103);
+        let fewer = Refs {
+            minors: std::sync::Arc::new(minors.clone()),
+            ..refs(&cards, &[])
+        };
+        assert_eq!(
+            stacks(&run_on(&rows, &[], &fewer, &s, &october())).len(),
+            24
+        );
+        minors.insert(103, ms("2026-09-30 00:00:00"));
+        let adult = Refs {
+            minors: std::sync::Arc::new(minors),
+            ..refs(&cards, &[])
+        };
+        assert_eq!(
+            stacks(&run_on(&rows, &[], &adult, &s, &october())).len(),
+            24
+        );
     }
 
     #[test]

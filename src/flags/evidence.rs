@@ -128,6 +128,7 @@ pub fn assemble(
             evidence_uk: uk,
             evidence_en: en,
             cleared: false,
+            held: false,
             suspect: None,
         });
     }
@@ -151,7 +152,7 @@ fn burst_runs(c: &Cols<'_>, th: &Thresholds) -> FxHashMap<(i32, i64), (usize, i6
     for i in 0..=rows.len() {
         let breaks = i == rows.len()
             || (i > start
-                && (rows[i].0 != rows[i - 1].0 || rows[i].2 - rows[i - 1].2 > th.burst_window_ms));
+                && (rows[i].0 != rows[i - 1].0 || rows[i].2 - rows[i - 1].2 > th.burst_gap_ms));
         if breaks && i > start {
             let run = &rows[start..i];
             let (a, b) = (run[0].2, run[run.len() - 1].2);
@@ -229,10 +230,25 @@ fn text(
                 f.vehicle
             ),
         ),
-        Rule::ExcessiveDailyUse => (
-            format!("{n} валідацій картки за добу (дозволено {x})"),
-            format!("{n} taps by the card that day (limit {x})"),
-        ),
+        Rule::ExcessiveDailyUse => {
+            let h = super::engine::DailyHabit::unpack(x);
+            let date = clock.date_of_local_day(clock.local_day_ms(t));
+            let days = clock.days();
+            let (uk, en) = match h.habit {
+                0 => (
+                    format!("їздить лише {} з {days} днів", h.days),
+                    format!("rides on {} of {days} days only", h.days),
+                ),
+                habit => (
+                    format!("зазвичай {habit} на день, їздить {} з {days} днів", h.days),
+                    format!("usually {habit} a day, riding on {} of {days} days", h.days),
+                ),
+            };
+            (
+                format!("{uk}; {n} за {date} (дозволено {} на день)", h.allowance),
+                format!("{en}; {n} on {date} (allowance {} a day)", h.allowance),
+            )
+        }
         Rule::CardUnknown => (
             "картки немає в реєстрі".into(),
             "the card is not in the registry".into(),

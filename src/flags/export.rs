@@ -1,8 +1,10 @@
 //! `--out FILE`: the month's flags as the analyst's review workbook (.xlsx:
-//! first the configuration suspects, then a summary per rule × carrier with formula totals, then a sheet per rule
-//! with the evidence and two columns to fill in, "clear" and "reason", that
-//! `kartka taps review --import` reads back), or as .csv or .parquet, one
-//! row per tap and rule. Holders' names only when asked for.
+//! first the configuration suspects, then a summary per rule × carrier with
+//! formula totals, then the taps for review (paid unless the analyst holds
+//! them) with columns "hold", "clear" and "reason", then a sheet per rule
+//! that holds with the evidence and the columns "clear" and "reason", all
+//! of which `kartka taps review --import` reads back), or as .csv or
+//! .parquet, one row per tap and rule. Holders' names only when asked for.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,6 +24,9 @@ pub const ID_HEADERS: [&str; 2] = ["Ідентифікатор", "Flag id"];
 pub const RULE_HEADERS: [&str; 2] = ["Правило", "Rule"];
 pub const CLEAR_HEADERS: [&str; 2] = ["Зняти (так/ні)", "Clear (yes/no)"];
 pub const REASON_HEADERS: [&str; 2] = ["Причина зняття", "Reason"];
+pub const HOLD_HEADERS: [&str; 2] = ["Утримати (так/ні)", "Hold (yes/no)"];
+/// The review sheet's reason column, for a hold or a clearing.
+pub const DECISION_REASON_HEADERS: [&str; 2] = ["Причина рішення", "Reason for the decision"];
 
 pub struct Export<'a> {
     pub flags: &'a [Flag],
@@ -95,7 +100,7 @@ fn csv(path: &Path, e: &Export<'_>) -> Result<(), String> {
     if e.names {
         header.push("holder");
     }
-    header.extend(["evidence", "fare_kopecks", "cleared", "held"]);
+    header.extend(["evidence", "fare_kopecks", "cleared", "held", "review"]);
     w.write_record(&header).map_err(|er| er.to_string())?;
     for f in e.flags {
         for h in &f.rules {
@@ -125,6 +130,7 @@ fn csv(path: &Path, e: &Export<'_>) -> Result<(), String> {
                 f.fare_kopecks.to_string(),
                 h.cleared.to_string(),
                 f.held().to_string(),
+                f.for_review().to_string(),
             ]);
             w.write_record(crate::text::csv_row(&row))
                 .map_err(|er| er.to_string())?;
@@ -162,14 +168,18 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
     suspects_sheet(&mut book, &fm, e, &title)?;
 
     // Summary: rule × carrier.
-    let mut cells: BTreeMap<(Rule, Option<i32>), (u32, u32, i64)> = BTreeMap::new();
+    // (rule, carrier) → taps flagged, held, for review, kopecks held.
+    type Cell = (u32, u32, u32, i64);
+    let mut cells: BTreeMap<(Rule, Option<i32>), Cell> = BTreeMap::new();
     for f in e.flags {
         for h in &f.rules {
             let c = cells.entry((h.rule, f.carrier)).or_default();
             c.0 += 1;
-            if !h.cleared {
+            if h.holds() {
                 c.1 += 1;
-                c.2 += f.fare_kopecks;
+                c.3 += f.fare_kopecks;
+            } else if h.for_review() {
+                c.2 += 1;
             }
         }
     }
@@ -199,13 +209,14 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
             l("Перевізник", "Carrier"),
             l("Позначено", "Flagged"),
             l("Утримано", "Held"),
+            l("До перевірки (оплачено)", "For review (paid)"),
             l("Сума утримано", "Amount held"),
         ];
         let table = Table {
             headers: head.iter().map(|h| h.to_string()).collect(),
             rows: cells
                 .iter()
-                .map(|((rule, carrier), (n, held, kop))| {
+                .map(|((rule, carrier), (n, held, review, kop))| {
                     vec![
                         Val::Figure(i64::from(rule.number())),
                         Val::Text(rule.title(en).into()),
@@ -214,6 +225,7 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
                         carrier.map_or(Val::Text("—".into()), |c| Val::Figure(i64::from(c))),
                         Val::Int(i64::from(*n)),
                         Val::Int(i64::from(*held)),
+                        Val::Int(i64::from(*review)),
                         Val::Money(*kop),
                     ]
                 })
@@ -231,7 +243,7 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         )?;
         s.write_number_with_format(
             next + 1,
-            7,
+            8,
             crate::money::cell_value(e.summary.held_kopecks),
             &fm.money_bold,
         )?;
@@ -241,8 +253,10 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         crate::xlsx::print(s, &title, &e.summary.month, e.lang);
     }
 
-    // A sheet per rule that fired.
-    for rule in rule::ALL {
+    review_sheet(&mut book, &fm, e, &title)?;
+
+    // A sheet per rule that holds and fired.
+    for rule in rule::ALL.into_iter().filter(|r| r.holds()) {
         let rows: Vec<(&Flag, &super::Hit)> = e
             .flags
             .iter()
@@ -335,6 +349,99 @@ fn xlsx(path: &Path, e: &Export<'_>) -> Result<(), XlsxError> {
         }
     }
     crate::xlsx::save(&mut book, path, mode(e))
+}
+
+/// The taps for review: every hit of a rule that does not hold, with its
+/// evidence, the analyst's decision so far, and the columns to hold or
+/// clear it.
+fn review_sheet(
+    book: &mut Workbook,
+    fm: &crate::xlsx::Formats,
+    e: &Export<'_>,
+    title: &str,
+) -> Result<(), XlsxError> {
+    let en = e.lang == Lang::En;
+    let l = |uk: &'static str, en_: &'static str| if en { en_ } else { uk };
+    let rows: Vec<(&Flag, &super::Hit)> = e
+        .flags
+        .iter()
+        .flat_map(|f| f.rules.iter().map(move |h| (f, h)))
+        .filter(|(_, h)| !h.rule.holds())
+        .collect();
+    let s = book.add_worksheet_with_constant_memory()?;
+    s.set_name(l("До перевірки", "For review"))?;
+    let mut head = vec![
+        ID_HEADERS[usize::from(en)],
+        RULE_HEADERS[usize::from(en)],
+        l("Час (Київ)", "Time (Kyiv)"),
+        l("Валідатор", "Validator"),
+        l("№ валідації", "Seq"),
+        l("ТЗ", "Vehicle"),
+        l("Перевізник", "Carrier"),
+        l("Маршрут", "Route"),
+        l("Картка", "Card"),
+    ];
+    if e.names {
+        head.push(l("Власник", "Holder"));
+    }
+    head.extend([
+        l("Докази", "Evidence"),
+        l("Тариф", "Fare"),
+        l("Рішення раніше", "Decided before"),
+        HOLD_HEADERS[usize::from(en)],
+        CLEAR_HEADERS[usize::from(en)],
+        DECISION_REASON_HEADERS[usize::from(en)],
+    ]);
+    let width = head.len() as u16;
+    s.set_column_width(0, 16)?;
+    s.set_column_width(1, 22)?;
+    s.set_column_width(2, 20)?;
+    s.set_column_width(width - 6, 70)?;
+    s.set_column_width(width - 1, 30)?;
+    s.set_freeze_panes(1, 0)?;
+    s.autofilter(0, 0, rows.len().max(1) as u32, width - 1)?;
+    crate::xlsx::print(s, title, l("До перевірки", "For review"), e.lang);
+    for (c, h) in head.iter().enumerate() {
+        s.write_string_with_format(0, c as u16, *h, &fm.header)?;
+    }
+    for (i, (f, h)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        let mut c = 0u16;
+        let mut next = || {
+            c += 1;
+            c - 1
+        };
+        s.write_string(r, next(), &f.id)?;
+        s.write_string(r, next(), h.rule.code())?;
+        s.write_string(r, next(), kyiv(f.tapped_at_ms))?;
+        s.write_number(r, next(), f64::from(f.validator))?;
+        s.write_number(r, next(), f.seq as f64)?;
+        s.write_number(r, next(), f64::from(f.vehicle))?;
+        let col = next();
+        match f.carrier {
+            Some(x) => s.write_number(r, col, f64::from(x))?,
+            None => s.write_string(r, col, "—")?,
+        };
+        s.write_number(r, next(), f64::from(f.route))?;
+        s.write_string(r, next(), f.card.to_string())?;
+        if e.names {
+            s.write_string(r, next(), crate::xlsx::clip(&name_of(e, f.card)))?;
+        }
+        s.write_string(r, next(), if en { &h.evidence_en } else { &h.evidence_uk })?;
+        s.write_number_with_format(
+            r,
+            next(),
+            crate::money::cell_value(f.fare_kopecks),
+            &fm.money,
+        )?;
+        let before = match (h.held, h.cleared) {
+            (true, _) => l("утримано", "held"),
+            (_, true) => l("знято", "cleared"),
+            _ => "",
+        };
+        s.write_string(r, next(), before)?;
+    }
+    Ok(())
 }
 
 /// The first sheet: the configuration suspects, each finding with its

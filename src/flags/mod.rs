@@ -6,12 +6,17 @@
 //!
 //! A flag id is `F-<validator>-<seq>`: the tap's own identity, so the same
 //! tap has the same id in every run, on every machine and in the DuckDB
-//! peer. A tap is *held* (not paid) while one of its rules is not cleared.
+//! peer. A tap is *held* (not paid) while a rule that holds (its severity,
+//! `rule::Severity::holds`) is not cleared on it, or an analyst held one of
+//! its rules for review (`kartka taps hold`); a tap flagged for review
+//! only is paid.
 
 pub mod burst;
+pub mod decisions;
 pub mod engine;
 pub mod evidence;
 pub mod export;
+pub mod network;
 pub mod quality;
 pub mod refs;
 pub mod review;
@@ -50,6 +55,12 @@ pub enum Error {
     UnknownFlag { ids: String },
     #[error("{0}\n  Nothing was cleared.")]
     Refused(String),
+    #[error(
+        "unknown flag id(s): {ids}.\n  Flag ids look like F-7-123 (validator 7, sequence 123); `kartka taps flag --month M --out flags.xlsx` lists them. Nothing was held."
+    )]
+    HoldUnknown { ids: String },
+    #[error("{0}\n  Nothing was held.")]
+    HoldRefused(String),
     #[error("{path}: {problems} problem(s) in the review workbook; nothing was cleared:\n{list}")]
     Review {
         path: PathBuf,
@@ -97,6 +108,8 @@ impl Error {
             }
             Error::UnknownFlag { .. }
             | Error::Refused(_)
+            | Error::HoldUnknown { .. }
+            | Error::HoldRefused(_)
             | Error::Review { .. }
             | Error::NotRecorded { .. }
             | Error::Unreadable { .. } => ExitCode::DataErr,
@@ -164,7 +177,11 @@ pub struct Hit {
     pub x: Option<i64>,
     pub evidence_uk: String,
     pub evidence_en: String,
+    /// An analyst's latest decision on this rule here was to clear it.
     pub cleared: bool,
+    /// An analyst's latest decision on this rule here was to hold it
+    /// (`kartka taps hold`).
+    pub held: bool,
     /// The configuration suspect holding the tap (`S-<validator>-<day>`),
     /// on a `config_suspect` hit.
     pub suspect: Option<String>,
@@ -180,8 +197,14 @@ impl Flag {
         }
     }
 
+    /// Whether the tap is held (not paid): a rule of it holds.
     pub fn held(&self) -> bool {
-        self.rules.iter().any(|h| !h.cleared)
+        self.rules.iter().any(Hit::holds)
+    }
+    /// Whether the tap is flagged for review and paid: not held, and a
+    /// review rule of it awaits an analyst's decision.
+    pub fn for_review(&self) -> bool {
+        !self.held() && self.rules.iter().any(Hit::for_review)
     }
     pub fn severity(&self) -> Severity {
         self.rules
@@ -192,6 +215,18 @@ impl Flag {
     }
 }
 
+impl Hit {
+    /// Whether this hit holds its tap: the analyst's latest decision on it,
+    /// else its rule's severity.
+    pub fn holds(&self) -> bool {
+        store::holds(self.rule, self.cleared, self.held)
+    }
+    /// A review rule's hit no analyst has decided on.
+    pub fn for_review(&self) -> bool {
+        !self.rule.holds() && !self.cleared && !self.held
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RuleCount {
     pub number: u8,
@@ -199,6 +234,8 @@ pub struct RuleCount {
     pub taps: usize,
     pub held: usize,
     pub held_kopecks: i64,
+    /// Hits for review no analyst has decided on (paid).
+    pub review: usize,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -207,12 +244,21 @@ pub struct Summary {
     pub taps: usize,
     pub flagged: usize,
     pub held: usize,
+    /// Taps flagged for review only (not held): paid unless an analyst
+    /// holds them.
+    pub review: usize,
+    pub review_kopecks: i64,
     pub cleared: usize,
     pub held_kopecks: i64,
     pub by_rule: BTreeMap<&'static str, RuleCount>,
     /// Validator-days that point at the configuration, not at fraud: their
     /// taps are held as `config_suspect`.
     pub suspects: Vec<suspects::Suspect>,
+    /// The route pairs the month's network explains quick changes on
+    /// (rule 2): learnt hubs and `[[flags.transfers]]` entries.
+    pub hubs: Vec<network::Hub>,
+    /// Quick changes explained as breakdown transfers.
+    pub breakdown_transfers: usize,
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<PathBuf>,
@@ -331,9 +377,13 @@ pub fn flag(
     let first = parse_month(month)?;
     let month = first.format("%Y-%m").to_string();
     let clock = engine::MonthClock::for_month(first);
-    let th = engine::Thresholds::from_settings(&config.flags, config.dock.repeat_timeout_s);
+    // The analysts' remembered decisions in force for the month: hubs and
+    // routes' hours as settings, cards' clearings after the rules.
+    let decided = decisions::in_force(reg, &month)?;
+    let settings = decisions::settings(&config.flags, &decided);
+    let th = engine::Thresholds::from_settings(&settings, config.dock.repeat_timeout_s);
     // Slices read the month a chunk of at most a quarter slice at a time.
-    let chunk = u64::from(config.flags.taps_per_slice / 4).max(1000);
+    let chunk = u64::from(settings.taps_per_slice / 4).max(1000);
     let mut input: Vec<LazyFrame> = crate::taps::month::scan(home, reg, &month, chunk)?
         .into_iter()
         .map(|lf| engine::prepare(lf, false))
@@ -351,7 +401,13 @@ pub fn flag(
             timing_line(started, what);
         }
     };
-    let loaded = refs::load(reg, &config.flags, now_ms)?;
+    let companions: Vec<String> = config
+        .categories
+        .iter()
+        .filter(|c| c.companion)
+        .map(|c| c.code.clone())
+        .collect();
+    let loaded = refs::load(reg, &settings, &companions, now_ms)?;
     lap("registry read");
     let slices = config
         .flags
@@ -374,7 +430,8 @@ pub fn flag(
         &home.root().join("flags").join(".spill"),
     )
     .map_err(Error::polars)?;
-    let cleared = store::clearings(reg)?;
+    let (hits, network) = network::judge(hits, &settings, &clock).map_err(Error::polars)?;
+    let (cleared, analyst_held) = store::decisions(reg)?;
     // The card's state is evidence for these rules only (the others speak
     // of taps): look up just those cards.
     let state_rules = [
@@ -402,9 +459,10 @@ pub fn flag(
     lap("card info");
     let mut flags = evidence::assemble(&hits, &cards, &th, &clock).map_err(Error::polars)?;
     drop(hits);
+    network.describe(&mut flags);
     let fleet = suspects::Fleet::load(reg)?;
     let mut suspects =
-        suspects::hold(&mut flags, &days, &config.flags, &fleet, &clock).map_err(Error::polars)?;
+        suspects::hold(&mut flags, &days, &settings, &fleet, &clock).map_err(Error::polars)?;
     for f in &mut flags {
         f.fare_kopecks = crate::tariff::fare_at(&config.tariffs, &f.trip(), f.tapped_at_ms);
         if let Some(rules) = cleared.get(&(f.validator, f.seq)) {
@@ -412,16 +470,24 @@ pub fn flag(
                 h.cleared = rules.contains(h.rule.code());
             }
         }
+        if let Some(rules) = analyst_held.get(&(f.validator, f.seq)) {
+            for h in &mut f.rules {
+                h.held = rules.contains(h.rule.code());
+            }
+        }
     }
+    decisions::clear_cards(reg, &decided, &mut flags)?;
     suspects::tally(&mut suspects, &flags);
     lap("evidence, configuration suspects");
     let summary = Summary {
         suspects,
+        hubs: network.hubs,
+        breakdown_transfers: network.breakdowns,
         ..summarise(&month, taps_read, &flags)
     };
     let (file, sha) = store::write(home, &month, &flags)?;
     crate::failpoint::hit("flags-before-record");
-    store::record_run(reg, &summary, &file, &sha, operator, &config.flags, &th)?;
+    store::record_run(reg, &summary, &file, &sha, operator, &settings, &th)?;
     lap("stored");
     let mut run = Run {
         summary: Summary {
@@ -475,6 +541,8 @@ impl Run {
         let s = &self.summary;
         self.summary = Summary {
             suspects,
+            hubs: s.hubs.clone(),
+            breakdown_transfers: s.breakdown_transfers,
             file: s.file.clone(),
             out: s.out.clone(),
             seconds: s.seconds,
@@ -511,15 +579,20 @@ pub fn summarise(month: &str, taps: usize, flags: &[Flag]) -> Summary {
         if held {
             s.held += 1;
             s.held_kopecks += f.fare_kopecks;
+        } else if f.for_review() {
+            s.review += 1;
+            s.review_kopecks += f.fare_kopecks;
         } else {
             s.cleared += 1;
         }
         for h in &f.rules {
             let c = by_rule.get_mut(h.rule.code()).expect("every rule listed");
             c.taps += 1;
-            if !h.cleared {
+            if h.holds() {
                 c.held += 1;
                 c.held_kopecks += f.fare_kopecks;
+            } else if h.for_review() {
+                c.review += 1;
             }
         }
     }

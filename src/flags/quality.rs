@@ -18,6 +18,9 @@ pub const MONTHS: usize = 3;
 pub struct RuleQuality {
     pub rule: &'static str,
     pub number: u8,
+    /// `hold` (or `info`): its hits hold the tap; `review`: paid unless an
+    /// analyst holds them.
+    pub severity: &'static str,
     pub flagged: u64,
     pub cleared: u64,
     pub kept: u64,
@@ -95,6 +98,7 @@ pub fn measure(
             RuleQuality {
                 rule: r.code(),
                 number: r.number(),
+                severity: r.severity().code(),
                 flagged,
                 cleared,
                 kept,

@@ -71,10 +71,31 @@ pub fn card_info(reg: &Registry, numbers: &[i64]) -> Result<FxHashMap<i64, CardI
     Ok(out)
 }
 
+/// Taps a card may make in a Kyiv day before its own habit is asked:
+/// `daily_max`, and `companion_daily_extra` more when its holder's
+/// companion rides on it.
+pub fn daily_allowance(settings: &FlagSettings, companion: bool) -> i64 {
+    i64::from(settings.daily_max)
+        + if companion {
+            i64::from(settings.companion_daily_extra)
+        } else {
+            0
+        }
+}
+
 fn utc_ms(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.timestamp_millis())
+}
+
+/// The Kyiv midnight of the 18th birthday of someone born on `text`
+/// (29 February's in a common year is 28 February).
+fn adult_ms(text: &str) -> Option<i64> {
+    let born: NaiveDate = text.get(..10)?.parse().ok()?;
+    Some(crate::time::kyiv_midnight_ms(
+        born.checked_add_months(chrono::Months::new(18 * 12))?,
+    ))
 }
 
 fn date_ms(text: &str, next_day: bool) -> Option<i64> {
@@ -83,7 +104,14 @@ fn date_ms(text: &str, next_day: bool) -> Option<i64> {
     Some(crate::time::kyiv_midnight_ms(d))
 }
 
-pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Loaded, Error> {
+/// The reference tables; `companions` are the categories whose holder's
+/// companion rides on the holder's card (a higher daily allowance).
+pub fn load(
+    reg: &Registry,
+    settings: &FlagSettings,
+    companions: &[String],
+    now_ms: i64,
+) -> Result<Loaded, Error> {
     let err = |e| Error::Registry(reg.err(e));
     // The first block of each card, and the UID its print job recorded
     // (the latest), in one pass over the events each.
@@ -110,7 +138,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
     let mut stmt = reg
         .conn()
         .prepare(
-            "SELECT c.id, c.number, c.category, c.valid_from, c.valid_to, p.death_date
+            "SELECT c.id, c.number, c.category, c.valid_from, c.valid_to, p.death_date, p.birth_date
              FROM cards c JOIN people p ON p.id = c.person_id",
         )
         .map_err(err)?;
@@ -121,6 +149,10 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
     let mut blocked: Vec<Option<i64>> = Vec::new();
     let mut death: Vec<Option<i64>> = Vec::new();
     let mut limit: Vec<Option<i64>> = Vec::new();
+    let mut minors: FxHashMap<i64, i64> = FxHashMap::default();
+    // Holders 18 or older for five years are adults in any month judged.
+    let adults_before = now_ms - 5 * 366 * crate::time::DAY_MS;
+    let mut day_limit: Vec<i64> = Vec::new();
     let mut rows = stmt.query([]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
         let id: i64 = r.get(0).map_err(err)?;
@@ -136,6 +168,12 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
         reg_uid.push(uids.get(&id).map(|u| u.to_ascii_uppercase()));
         blocked.push(blocks.get(&id).and_then(|b| utc_ms(b)));
         limit.push(settings.trip_limit(&category).map(i64::from));
+        if let Some(adult) =
+            adult_ms(&r.get::<_, String>(6).map_err(err)?).filter(|a| *a > adults_before)
+        {
+            minors.insert(*number.last().expect("pushed"), adult);
+        }
+        day_limit.push(daily_allowance(settings, companions.contains(&category)));
     }
     let cards = DataFrame::new(
         number.len(),
@@ -147,6 +185,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
             Series::new("blocked_ms".into(), blocked).into(),
             Series::new("death_ms".into(), death).into(),
             Series::new("trip_limit".into(), limit).into(),
+            Series::new("day_limit".into(), day_limit).into(),
         ],
     )
     .map_err(Error::polars)?;
@@ -295,6 +334,7 @@ pub fn load(reg: &Registry, settings: &FlagSettings, now_ms: i64) -> Result<Load
             batches,
             docks,
             now_ms,
+            minors: std::sync::Arc::new(minors),
         },
     })
 }

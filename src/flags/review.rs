@@ -1,15 +1,19 @@
 //! `kartka taps review --import FILE`: the review workbook comes back
 //! filled in. Every row marked in the "clear" column (так, yes, x, 1, +)
-//! clears that row's rule on that tap, with the row's reason. Any problem
-//! (a mark without a reason, an unknown flag id or rule) refuses the whole
-//! file, every problem listed by sheet and row; nothing is cleared.
+//! clears that row's rule on that tap, with the row's reason; every row of
+//! the review sheet marked in its "hold" column holds it. Any problem (a
+//! mark without a reason, both marks on a row, an unknown flag id or rule)
+//! refuses the whole file, every problem listed by sheet and row; nothing
+//! is cleared or held.
 
 use std::path::Path;
 
 use calamine::{Data, Reader, open_workbook_auto};
 
-use super::export::{CLEAR_HEADERS, ID_HEADERS, REASON_HEADERS, RULE_HEADERS};
-use super::store::{Ask, Cleared};
+use super::export::{
+    CLEAR_HEADERS, DECISION_REASON_HEADERS, HOLD_HEADERS, ID_HEADERS, REASON_HEADERS, RULE_HEADERS,
+};
+use super::store::{Ask, Cleared, Decision};
 use super::{Error, Rule};
 use crate::home::Home;
 use crate::registry::Registry;
@@ -29,8 +33,8 @@ fn marked(s: &str) -> bool {
     )
 }
 
-/// The clearings the workbook asks for.
-pub fn read(path: &Path) -> Result<Vec<Ask>, Error> {
+/// The decisions the workbook asks for.
+pub fn read(path: &Path) -> Result<Vec<(Decision, Ask)>, Error> {
     if !path.exists() {
         return Err(Error::Missing {
             path: path.to_path_buf(),
@@ -56,52 +60,79 @@ pub fn read(path: &Path) -> Result<Vec<Ask>, Error> {
                 .iter()
                 .position(|c| names.contains(&text(c).as_str()))
         };
-        let (Some(id), Some(rule), Some(clear), Some(reason)) = (
+        let (Some(id), Some(rule), Some(reason)) = (
             find(ID_HEADERS),
             find(RULE_HEADERS),
-            find(CLEAR_HEADERS),
-            find(REASON_HEADERS),
+            find(REASON_HEADERS).or_else(|| find(DECISION_REASON_HEADERS)),
         ) else {
             continue;
         };
+        let (clear, hold) = (find(CLEAR_HEADERS), find(HOLD_HEADERS));
+        if clear.is_none() && hold.is_none() {
+            continue;
+        }
         review_sheets += 1;
         for (i, row) in rows.enumerate() {
-            let cell = |c: usize| row.get(c).map(text).unwrap_or_default();
-            let mark = cell(clear);
-            if mark.is_empty()
-                || matches!(mark.to_lowercase().as_str(), "ні" | "no" | "n" | "0" | "-")
-            {
-                continue;
-            }
+            let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(text).unwrap_or_default();
             let at = format!("sheet {name:?}, row {}", i + 2);
-            if !marked(&mark) {
+            let marks = [
+                (Decision::Clear, "clear", cell(clear)),
+                (Decision::Hold, "hold", cell(hold)),
+            ];
+            let mut asked = Vec::new();
+            for (decision, column, mark) in marks {
+                if mark.is_empty()
+                    || matches!(mark.to_lowercase().as_str(), "ні" | "no" | "n" | "0" | "-")
+                {
+                    continue;
+                }
+                if !marked(&mark) {
+                    problems.push(format!(
+                        "  {at}: {mark:?} in the {column} column; write так/yes to {column}, or leave it empty"
+                    ));
+                    continue;
+                }
+                asked.push(decision);
+            }
+            let Some(&decision) = asked.first() else {
+                continue;
+            };
+            if asked.len() > 1 {
                 problems.push(format!(
-                    "  {at}: {:?} in the clear column; write так/yes to clear, or leave it empty",
-                    mark
+                    "  {at}: marked both to hold and to clear; keep one"
                 ));
                 continue;
             }
-            let why = cell(reason);
+            let why = cell(Some(reason));
             if why.is_empty() {
-                problems.push(format!("  {at}: marked to clear but no reason given"));
+                problems.push(format!(
+                    "  {at}: marked to {} but no reason given",
+                    match decision {
+                        Decision::Clear => "clear",
+                        Decision::Hold => "hold",
+                    }
+                ));
                 continue;
             }
-            let code = cell(rule);
+            let code = cell(Some(rule));
             let Some(r) = Rule::from_code(&code) else {
                 problems.push(format!("  {at}: unknown rule {code:?}"));
                 continue;
             };
-            asks.push(Ask {
-                id: cell(id),
-                rules: vec![r],
-                reason: why,
-            });
+            asks.push((
+                decision,
+                Ask {
+                    id: cell(Some(id)),
+                    rules: vec![r],
+                    reason: why,
+                },
+            ));
         }
     }
     if review_sheets == 0 {
         return Err(Error::Unreadable {
             path: path.to_path_buf(),
-            message: "no review sheet (a sheet with the flag id, rule, clear and reason columns).\n  Give the .xlsx written by `kartka taps flag --out`, filled in.".into(),
+            message: "no review sheet (a sheet with the flag id, rule, clear or hold, and reason columns).\n  Give the .xlsx written by `kartka taps flag --out`, filled in.".into(),
         });
     }
     if !problems.is_empty() {
@@ -114,8 +145,8 @@ pub fn read(path: &Path) -> Result<Vec<Ask>, Error> {
     Ok(asks)
 }
 
-/// Clears what the filled-in workbook at `path` asks for, for `session`:
-/// all or nothing (see `store::clear`).
+/// Clears and holds what the filled-in workbook at `path` asks for, for
+/// `session`: all or nothing (see `store::decide`).
 pub fn import(
     home: &Home,
     reg: &mut Registry,
@@ -127,5 +158,5 @@ pub fn import(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    super::store::clear(home, reg, &asks, session, &source)
+    super::store::decide(home, reg, &asks, session, &source)
 }

@@ -1,6 +1,10 @@
 //! The rules' codes: stable names (stored, printed, used in the review
 //! workbook and by the DuckDB peer), the rule number, a severity,
 //! and a title in Ukrainian and English.
+//!
+//! A rule's severity decides whether its hit holds a tap's money: the one
+//! table `severity.csv`, read here and by the SQL peers
+//! (scripts/flag_common.py).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -30,29 +34,62 @@ pub enum Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Reported with its evidence for an analyst to look at, and paid
+    /// unless the analyst holds it (`kartka taps hold`).
+    Review,
     /// Not paid by rule (P13), nothing to investigate.
     Info,
-    Medium,
-    High,
+    /// Evidence strong enough to withhold the money: not paid until an
+    /// analyst clears it.
+    Hold,
 }
 
 impl Severity {
     pub fn code(self) -> &'static str {
         match self {
+            Severity::Review => "review",
             Severity::Info => "info",
-            Severity::Medium => "medium",
-            Severity::High => "high",
+            Severity::Hold => "hold",
         }
     }
     pub fn title(self, en: bool) -> &'static str {
         match (self, en) {
+            (Severity::Review, false) => "до перевірки",
             (Severity::Info, false) => "інформація",
-            (Severity::Medium, false) => "середня",
-            (Severity::High, false) => "висока",
+            (Severity::Hold, false) => "утримати",
             (s, true) => s.code(),
         }
     }
+    /// Whether a hit of this severity holds the tap (not paid) until an
+    /// analyst clears it.
+    pub fn holds(self) -> bool {
+        self != Severity::Review
+    }
+    fn from_code(code: &str) -> Option<Severity> {
+        [Severity::Review, Severity::Info, Severity::Hold]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
 }
+
+/// `severity.csv`: each rule's code and severity, one line each.
+pub const SEVERITY_CSV: &str = include_str!("severity.csv");
+
+/// Each rule's severity, by its id, from `SEVERITY_CSV` (checked whole by
+/// the unit tests: every rule once, every severity known).
+static SEVERITIES: std::sync::LazyLock<[Severity; ALL.len() + 1]> =
+    std::sync::LazyLock::new(|| {
+        let mut out = [Severity::Hold; ALL.len() + 1];
+        for line in SEVERITY_CSV.lines().skip(1) {
+            let Some((code, sev)) = line.trim().split_once(',') else {
+                continue;
+            };
+            if let (Some(r), Some(s)) = (Rule::from_code(code), Severity::from_code(sev)) {
+                out[r as usize] = s;
+            }
+        }
+        out
+    });
 
 /// The rules that speak of a passenger or a driver (what the generator
 /// plants and the benchmark measures).
@@ -134,25 +171,17 @@ impl Rule {
         }
     }
 
+    /// The rule's severity (`severity.csv`): whether its hit holds the
+    /// tap or is for review.
     pub fn severity(self) -> Severity {
-        match self {
-            Rule::RepeatSameVehicle => Severity::Info,
-            Rule::ExcessiveDailyUse
-            | Rule::OutsideServiceHours
-            | Rule::RouteNotServed
-            | Rule::ClockAnomaly
-            | Rule::TripLimit
-            | Rule::CardExpired
-            | Rule::ConfigSuspect => Severity::Medium,
-            Rule::ImpossibleTravel
-            | Rule::DriverBurst
-            | Rule::SingleVehicleCard
-            | Rule::CardUnknown
-            | Rule::CardBlocked
-            | Rule::HolderDeceased
-            | Rule::ClonedUid
-            | Rule::CounterBackwards => Severity::High,
-        }
+        SEVERITIES[self as usize]
+    }
+
+    /// Whether the rule's hit holds the tap's money until an analyst
+    /// clears it; the other rules' hits are for review, paid unless an
+    /// analyst holds them.
+    pub fn holds(self) -> bool {
+        self.severity().holds()
     }
 
     pub fn title(self, en: bool) -> &'static str {
@@ -206,5 +235,36 @@ mod tests {
         assert_eq!(Rule::from_code("nope"), None);
         let numbers: std::collections::BTreeSet<u8> = FRAUD.iter().map(|r| r.number()).collect();
         assert_eq!(numbers, (1..=10).collect());
+    }
+
+    #[test]
+    fn the_severity_table_names_every_rule_once_with_a_known_severity() {
+        let mut lines = SEVERITY_CSV.lines();
+        assert_eq!(lines.next(), Some("code,severity"));
+        let mut seen = std::collections::BTreeSet::new();
+        for line in lines {
+            let (code, sev) = line.split_once(',').expect(line);
+            let r = Rule::from_code(code).expect(code);
+            assert!(seen.insert(r), "{code} twice");
+            assert!(Severity::from_code(sev).is_some(), "{line}");
+            assert_eq!(r.severity().code(), sev);
+        }
+        assert_eq!(seen.len(), ALL.len());
+        // Only evidence strong enough to withhold money holds.
+        let holding: Vec<&str> = ALL.iter().filter(|r| r.holds()).map(|r| r.code()).collect();
+        assert_eq!(
+            holding,
+            [
+                "repeat_same_vehicle",
+                "driver_burst",
+                "card_unknown",
+                "card_blocked",
+                "card_expired",
+                "holder_deceased",
+                "cloned_uid",
+                "trip_limit",
+                "config_suspect"
+            ]
+        );
     }
 }

@@ -14,6 +14,23 @@ pub struct FlagSettings {
     /// Rule 2: the same card on another vehicle sooner than this.
     #[serde(default = "d_transfer")]
     pub transfer_min_s: u32,
+    /// Rule 2: the network explains a quick change between two routes (a
+    /// hub) when at least `hub_cards` different cards make it, on at least
+    /// `hub_days` Kyiv days of the month, and at least `hub_regulars` of
+    /// them make it on two days or more; a change on such a pair faster
+    /// than its `hub_floor_pct` percentile is still impossible travel.
+    #[serde(default = "d_hub_cards")]
+    pub hub_cards: u32,
+    #[serde(default = "d_hub_days")]
+    pub hub_days: u32,
+    #[serde(default = "d_hub_regulars")]
+    pub hub_regulars: u32,
+    #[serde(default = "d_hub_floor_pct")]
+    pub hub_floor_pct: u32,
+    /// Rule 2: at least this many different cards changing from one
+    /// vehicle to one other on the same Kyiv day is a breakdown transfer.
+    #[serde(default = "d_breakdown_cards")]
+    pub breakdown_cards: u32,
     /// Rule 3: this many taps on one validator within `burst_window_s`.
     #[serde(default = "d_burst_cards")]
     pub burst_cards: u32,
@@ -30,13 +47,30 @@ pub struct FlagSettings {
     pub burst_card_share_pct: u32,
     #[serde(default = "d_burst_stack_share")]
     pub burst_stack_share_pct: u32,
+    /// Rule 3: a stack is one hand tapping: a gap longer than this ends it
+    /// (a passenger boarding beside it is judged apart) ...
+    #[serde(default = "d_burst_gap")]
+    pub burst_gap_s: u32,
+    /// ... and its gaps are as even as a hand's: their standard deviation
+    /// at most this share of their mean. A group boarding, children at a
+    /// school door, taps at uneven gaps.
+    #[serde(default = "d_burst_even")]
+    pub burst_even_pct: u32,
     /// Rule 3: a card with at least this many taps in the month, all on one
     /// vehicle.
     #[serde(default = "d_single_vehicle")]
     pub single_vehicle_min_taps: u32,
-    /// Rule 4: more taps than this by one card in one Kyiv day.
+    /// Rule 4: more taps than this by one card in one Kyiv day
+    /// (`companion_daily_extra` more for a category whose holder's
+    /// companion rides on the card), and more than `daily_habit_pct`
+    /// percent of the card's own habit: the most it rides on at least half
+    /// the month's days.
     #[serde(default = "d_daily_max")]
     pub daily_max: u32,
+    #[serde(default = "d_companion_daily_extra")]
+    pub companion_daily_extra: u32,
+    #[serde(default = "d_daily_habit_pct")]
+    pub daily_habit_pct: u32,
     /// Rule 6: the service day, Kyiv time, "HH:MM"; a route may have its own.
     #[serde(default = "d_service_start")]
     pub service_start: String,
@@ -75,6 +109,10 @@ pub struct FlagSettings {
     /// runs past midnight: a night route).
     #[serde(default)]
     pub routes: Vec<RouteHours>,
+    /// Rule 2: known hubs, where a change between any two of the routes
+    /// named within `max_change_s` is a transfer.
+    #[serde(default)]
+    pub transfers: Vec<Transfer>,
     /// Rule 10 (P9): trips a card may make in a month, per category
     /// (`category = "*"` for every category without its own entry).
     #[serde(default)]
@@ -87,6 +125,14 @@ pub struct RouteHours {
     pub route: i32,
     pub start: String,
     pub end: String,
+}
+
+/// A known hub (`[[flags.transfers]]`): the routes that meet there.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    pub routes: Vec<i32>,
+    pub max_change_s: u32,
 }
 
 /// The most trips a `[[flags.trip_limits]]` entry may allow a month.
@@ -102,6 +148,27 @@ pub struct TripLimit {
 fn d_transfer() -> u32 {
     300
 }
+fn d_hub_cards() -> u32 {
+    10
+}
+fn d_hub_days() -> u32 {
+    5
+}
+fn d_hub_regulars() -> u32 {
+    3
+}
+fn d_hub_floor_pct() -> u32 {
+    5
+}
+fn d_breakdown_cards() -> u32 {
+    5
+}
+fn d_companion_daily_extra() -> u32 {
+    3
+}
+fn d_daily_habit_pct() -> u32 {
+    150
+}
 fn d_burst_cards() -> u32 {
     8
 }
@@ -115,6 +182,12 @@ fn d_burst_card_share() -> u32 {
     90
 }
 fn d_burst_stack_share() -> u32 {
+    50
+}
+fn d_burst_gap() -> u32 {
+    5
+}
+fn d_burst_even() -> u32 {
     50
 }
 fn d_suspect_share() -> u32 {
@@ -193,15 +266,39 @@ impl FlagSettings {
         if self.burst_cards < 2 {
             return Err("[flags] burst_cards must be at least 2".into());
         }
+        if self.burst_gap_s == 0 {
+            return Err("[flags] burst_gap_s must be at least 1".into());
+        }
         for (name, pct) in [
             ("burst_card_share_pct", self.burst_card_share_pct),
             ("burst_stack_share_pct", self.burst_stack_share_pct),
             ("quality_min_precision_pct", self.quality_min_precision_pct),
             ("suspect_share_pct", self.suspect_share_pct),
+            ("hub_floor_pct", self.hub_floor_pct),
         ] {
             if pct == 0 || pct > 100 {
                 return Err(format!(
                     "[flags] {name} must be a percentage, 1 to 100 (got {pct})"
+                ));
+            }
+        }
+        if self.daily_habit_pct < 100 {
+            return Err(format!(
+                "[flags] daily_habit_pct = {} must be at least 100 (a day above the card's own habit)",
+                self.daily_habit_pct
+            ));
+        }
+        for t in &self.transfers {
+            if t.routes.len() < 2 {
+                return Err(format!(
+                    "[[flags.transfers]] routes = {:?}: name at least two routes that meet at the hub",
+                    t.routes
+                ));
+            }
+            if t.max_change_s == 0 || t.max_change_s > 86_400 {
+                return Err(format!(
+                    "[[flags.transfers]] routes = {:?}: max_change_s = {} must be 1 to 86400 seconds",
+                    t.routes, t.max_change_s
                 ));
             }
         }
@@ -241,6 +338,8 @@ impl FlagSettings {
             ),
             ("transfer_min_s", self.transfer_min_s, DAY_S),
             ("burst_window_s", self.burst_window_s, DAY_S),
+            ("burst_gap_s", self.burst_gap_s, DAY_S),
+            ("burst_even_pct", self.burst_even_pct, 1000),
             ("clock_tolerance_s", self.clock_tolerance_s, DAY_S),
             ("service_tolerance_min", self.service_tolerance_min, 1440),
             ("burst_cards", self.burst_cards, 100_000),
@@ -255,6 +354,12 @@ impl FlagSettings {
                 MAX_PER_MONTH,
             ),
             ("daily_max", self.daily_max, 10_000),
+            ("daily_habit_pct", self.daily_habit_pct, 10_000),
+            ("companion_daily_extra", self.companion_daily_extra, 10_000),
+            ("hub_cards", self.hub_cards, 10_000_000),
+            ("hub_days", self.hub_days, 31),
+            ("hub_regulars", self.hub_regulars, 10_000_000),
+            ("breakdown_cards", self.breakdown_cards, 10_000_000),
             ("suspect_min_taps", self.suspect_min_taps, 10_000_000),
             ("quality_min_flags", self.quality_min_flags, 100_000_000),
             ("taps_per_slice", self.taps_per_slice, 1_000_000_000),
@@ -274,6 +379,16 @@ impl FlagSettings {
         u32::try_from(taps.div_ceil(u64::from(self.taps_per_slice.max(1))))
             .unwrap_or(u32::MAX)
             .max(1)
+    }
+
+    /// The known hub's longest change from route `from` to route `to`, if
+    /// a `[[flags.transfers]]` entry names both.
+    pub fn known_transfer_ms(&self, from: i32, to: i32) -> Option<i64> {
+        self.transfers
+            .iter()
+            .filter(|t| from != to && t.routes.contains(&from) && t.routes.contains(&to))
+            .map(|t| i64::from(t.max_change_s) * 1000)
+            .max()
     }
 
     /// The trip limit for a category, if any.
@@ -307,6 +422,31 @@ mod tests {
             ..FlagSettings::default()
         };
         assert!(s.check().unwrap_err().contains("must come before"));
+    }
+
+    #[test]
+    fn a_known_hub_needs_two_routes_and_a_change_time() {
+        let hub = |routes: Vec<i32>, max_change_s: u32| FlagSettings {
+            transfers: vec![Transfer {
+                routes,
+                max_change_s,
+            }],
+            ..FlagSettings::default()
+        };
+        assert_eq!(hub(vec![3, 7, 12], 300).check(), Ok(()));
+        let e = hub(vec![3], 300).check().unwrap_err();
+        assert!(e.contains("routes = [3]: name at least two routes"), "{e}");
+        let e = hub(vec![3, 7], 0).check().unwrap_err();
+        assert!(e.contains("max_change_s = 0 must be 1 to 86400"), "{e}");
+        let s = hub(vec![3, 7, 12], 300);
+        assert_eq!(s.known_transfer_ms(12, 3), Some(300_000));
+        assert_eq!(s.known_transfer_ms(3, 3), None);
+        assert_eq!(s.known_transfer_ms(3, 5), None);
+        let habit = FlagSettings {
+            daily_habit_pct: 90,
+            ..FlagSettings::default()
+        };
+        assert!(habit.check().unwrap_err().contains("daily_habit_pct = 90"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Where flags live: a month's flags as one Parquet file
 //! (`flags/month=M/flags.parquet`, one row per tap and rule, replaced whole
 //! by each run, written the durable way), each run in `flag_runs`, and
-//! every clearing in `flag_clearings`, which outlives the runs.
+//! every analyst's decision (a clearing or a hold) in `flag_clearings`,
+//! which outlives the runs.
 
 use polars::prelude::*;
 use rusqlite::params;
@@ -129,6 +130,13 @@ pub fn frame(flags: &[Flag], with_review: bool) -> PolarsResult<DataFrame> {
             )
             .into(),
         );
+        cols.push(
+            Series::new(
+                "review".into(),
+                rows.iter().map(|r| r.0.for_review()).collect::<Vec<_>>(),
+            )
+            .into(),
+        );
     }
     DataFrame::new(n, cols)
 }
@@ -166,6 +174,8 @@ pub fn record_run(
         "transfer_min_s": settings.transfer_min_s,
         "burst_cards": settings.burst_cards,
         "burst_window_s": settings.burst_window_s,
+        "burst_gap_s": settings.burst_gap_s,
+        "burst_even_pct": settings.burst_even_pct,
         "single_vehicle_min_taps": settings.single_vehicle_min_taps,
         "daily_max": settings.daily_max,
         "service_start": settings.service_start,
@@ -196,11 +206,45 @@ pub fn record_run(
     Ok(())
 }
 
-/// The rules cleared on each tap.
-pub fn clearings(reg: &Registry) -> Result<FxHashMap<(i32, i64), FxHashSet<String>>, Error> {
+/// Each tap's rules an analyst's latest decision names.
+pub type Decided = FxHashMap<(i32, i64), FxHashSet<String>>;
+
+/// An analyst's decision on a flagged tap's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A false positive: paid.
+    Clear,
+    /// A case for review confirmed: not paid.
+    Hold,
+}
+
+impl Decision {
+    fn code(self) -> &'static str {
+        match self {
+            Decision::Clear => "clear",
+            Decision::Hold => "hold",
+        }
+    }
+}
+
+/// Whether a hit of `rule` holds its tap, given the analyst's latest
+/// decision on it (cleared, held) or none: the one place that says what
+/// is paid.
+pub fn holds(rule: Rule, cleared: bool, held: bool) -> bool {
+    held || (!cleared && rule.holds())
+}
+
+/// The rules cleared on each tap (the latest decision on them).
+pub fn clearings(reg: &Registry) -> Result<Decided, Error> {
+    Ok(decisions(reg)?.0)
+}
+
+/// The analysts' latest decision on each tap's rules: the rules cleared,
+/// and the rules held.
+pub fn decisions(reg: &Registry) -> Result<(Decided, Decided), Error> {
     let mut stmt = reg
         .conn()
-        .prepare("SELECT validator, seq, rules FROM flag_clearings")
+        .prepare("SELECT validator, seq, rules, decision FROM flag_clearings ORDER BY id")
         .map_err(|e| reg.err(e))?;
     let rows = stmt
         .query_map([], |r| {
@@ -208,17 +252,34 @@ pub fn clearings(reg: &Registry) -> Result<FxHashMap<(i32, i64), FxHashSet<Strin
                 r.get::<_, i32>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         })
         .map_err(|e| reg.err(e))?;
-    let mut out: FxHashMap<(i32, i64), FxHashSet<String>> = FxHashMap::default();
+    let mut cleared = Decided::default();
+    let mut held = Decided::default();
     for r in rows {
-        let (v, s, rules) = r.map_err(|e| reg.err(e))?;
-        out.entry((v, s))
-            .or_default()
-            .extend(rules.split(',').map(str::to_string));
+        let (v, s, rules, decision) = r.map_err(|e| reg.err(e))?;
+        let (to, from) = match decision.as_str() {
+            "hold" => (&mut held, &mut cleared),
+            _ => (&mut cleared, &mut held),
+        };
+        for rule in rules.split(',') {
+            to.entry((v, s)).or_default().insert(rule.to_string());
+            if let Some(f) = from.get_mut(&(v, s)) {
+                f.remove(rule);
+            }
+        }
     }
-    Ok(out)
+    Ok((cleared, held))
+}
+
+/// Whether the `code` hit on tap `key` holds it, by `decided` (rules
+/// unknown to this build hold).
+fn row_holds(decided: &(Decided, Decided), key: (i32, i64), code: &str) -> bool {
+    let cleared = decided.0.get(&key).is_some_and(|c| c.contains(code));
+    let held = decided.1.get(&key).is_some_and(|c| c.contains(code));
+    Rule::from_code(code).is_none_or(|r| holds(r, cleared, held))
 }
 
 /// The month's latest flag file, read only when its bytes are the ones its
@@ -350,24 +411,24 @@ pub fn latest_files(
 }
 
 /// The taps of `month` held by its latest flags: (validator, seq) with a
-/// rule not cleared. Compensation pays every other counted tap. Empty when
-/// the month was never flagged.
+/// rule that holds (`holds`). Compensation pays every other counted tap,
+/// those flagged for review only too. Empty when the month was never
+/// flagged.
 pub fn held(home: &Home, reg: &Registry, month: &str) -> Result<FxHashSet<(i32, i64)>, Error> {
     let mut out = FxHashSet::default();
     if latest_run(reg, month)?.is_none() {
         return Ok(out);
     }
-    let cleared = clearings(reg)?;
+    let decided = decisions(reg)?;
     for (v, s, rule) in read(home, reg, month)? {
-        let c = cleared.get(&(v, s));
-        if !c.is_some_and(|c| c.contains(rule.as_str())) {
+        if row_holds(&decided, (v, s), &rule) {
             out.insert((v, s));
         }
     }
     Ok(out)
 }
 
-/// One held tap as its flags describe it: the rules not cleared and their
+/// One held tap as its flags describe it: the rules that hold it and their
 /// evidence, joined. Priced by the caller (`tariff::fare_at`).
 #[derive(Debug, Clone)]
 pub struct HeldTap {
@@ -378,7 +439,7 @@ pub struct HeldTap {
     pub vehicle: i32,
     pub card: i64,
     pub trip: crate::tariff::Trip,
-    /// The rule codes not cleared, comma-separated.
+    /// The rule codes that hold it, comma-separated.
     pub rules: String,
     pub evidence_uk: String,
     pub evidence_en: String,
@@ -393,7 +454,7 @@ pub fn held_taps(home: &Home, reg: &Registry, month: &str) -> Result<Vec<HeldTap
         message: e.to_string(),
     };
     let df = recorded_or_not_flagged(home, reg, month)?;
-    let cleared = clearings(reg)?;
+    let decided = decisions(reg)?;
     let c = |n: &str| df.column(n).map_err(bad);
     let id = c("flag_id")?.str().map_err(bad)?;
     let v = c("validator_id")?.i32().map_err(bad)?;
@@ -422,7 +483,7 @@ pub fn held_taps(home: &Home, reg: &Registry, month: &str) -> Result<Vec<HeldTap
     for i in 0..df.height() {
         let (vv, ss) = (v.get(i).unwrap_or(0), seq.get(i).unwrap_or(0));
         let code = rule.get(i).unwrap_or("");
-        if cleared.get(&(vv, ss)).is_some_and(|c| c.contains(code)) {
+        if !row_holds(&decided, (vv, ss), code) {
             continue;
         }
         if let Some(last) = out.last_mut().filter(|h| h.validator == vv && h.seq == ss) {
@@ -475,6 +536,9 @@ pub struct Ask {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Cleared {
     pub cleared: Vec<String>,
+    /// The taps an analyst's hold now holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<String>,
     pub already: Vec<String>,
 }
 
@@ -488,78 +552,89 @@ pub fn clear(
     session: &crate::access::Session,
     source: &str,
 ) -> Result<Cleared, Error> {
+    let asks: Vec<(Decision, Ask)> = asks.iter().map(|a| (Decision::Clear, a.clone())).collect();
+    decide(home, reg, &asks, session, source)
+}
+
+/// Records an analyst's holds of reviewed cases for `session`, as `clear`
+/// records clearings (all or none): their taps are not paid until cleared.
+pub fn hold(
+    home: &Home,
+    reg: &mut Registry,
+    asks: &[Ask],
+    session: &crate::access::Session,
+    source: &str,
+) -> Result<Cleared, Error> {
+    let asks: Vec<(Decision, Ask)> = asks.iter().map(|a| (Decision::Hold, a.clone())).collect();
+    decide(home, reg, &asks, session, source).map_err(|e| match e {
+        Error::UnknownFlag { ids } => Error::HoldUnknown { ids },
+        Error::Refused(m) => Error::HoldRefused(m),
+        other => other,
+    })
+}
+
+/// What the store knows for deciding: each flagged tap's rules (every
+/// month's latest flags), whose each tap is, and the decisions so far.
+struct Known {
+    rules: FxHashMap<(i32, i64), Vec<String>>,
+    owner: Owners,
+    decided: (Decided, Decided),
+}
+
+/// One decision to record: tap, flag id, rules, reason, decision.
+type Planned = (i32, i64, String, Vec<String>, String, Decision);
+
+/// Records each ask's decision, all or none, in one transaction.
+pub fn decide(
+    home: &Home,
+    reg: &mut Registry,
+    asks: &[(Decision, Ask)],
+    session: &crate::access::Session,
+    source: &str,
+) -> Result<Cleared, Error> {
     let operator = session.user.as_str();
     let scope = session.scope();
-    let mut known: FxHashMap<(i32, i64), Vec<String>> = FxHashMap::default();
-    let mut owner = Owners::default();
+    let mut known = Known {
+        rules: FxHashMap::default(),
+        owner: Owners::default(),
+        decided: decisions(reg)?,
+    };
     for m in flagged_months(reg)? {
         for (v, s, r) in read(home, reg, &m)? {
-            known.entry((v, s)).or_default().push(r);
+            known.rules.entry((v, s)).or_default().push(r);
         }
         if !scope.is_all() {
-            owner.extend(owners(home, reg, &m)?);
+            known.owner.extend(owners(home, reg, &m)?);
         }
     }
-    let done = clearings(reg)?;
-    let (asks, named) = expand_suspects(home, reg, asks)?;
-    let things: Vec<crate::access::Owned> = asks
-        .iter()
-        .zip(&named)
-        .filter_map(|(a, name)| {
-            let (carrier, route) = owner.get(&parse_flag_id(&a.id)?)?;
-            Some(crate::access::Owned {
-                id: name.clone(),
-                carrier: carrier.map(i64::from),
-                route: Some(*route),
-            })
-        })
-        .collect();
-    session.authorise(reg, crate::access::Need::Change(&things))?;
-    let mut unknown = Vec::new();
-    let mut plan: Vec<(i32, i64, String, Vec<String>, String)> = Vec::new();
+    let mut plan: Vec<Planned> = Vec::new();
     let mut out = Cleared::default();
-    for a in &asks {
-        if a.reason.trim().is_empty() {
-            return Err(Error::Refused(format!(
-                "{}: a clearing needs a reason (--reason TEXT)",
-                a.id
-            )));
-        }
-        let Some((v, s)) = parse_flag_id(&a.id) else {
-            unknown.push(a.id.clone());
-            continue;
-        };
-        let Some(rules) = known.get(&(v, s)) else {
-            unknown.push(a.id.clone());
-            continue;
-        };
-        let wanted: Vec<String> = if a.rules.is_empty() {
-            rules.clone()
-        } else {
-            let mut w = Vec::new();
-            for r in &a.rules {
-                if !rules.iter().any(|x| x == r.code()) {
-                    return Err(Error::Refused(format!(
-                        "{}: rule {} did not flag this tap (its rules: {})",
-                        a.id,
-                        r.code(),
-                        rules.join(", ")
-                    )));
-                }
-                w.push(r.code().to_string());
-            }
-            w
-        };
-        let before = done.get(&(v, s));
-        let new: Vec<String> = wanted
-            .into_iter()
-            .filter(|r| !before.is_some_and(|b| b.contains(r)))
+    let mut unknown = Vec::new();
+    for decision in [Decision::Clear, Decision::Hold] {
+        let mine: Vec<Ask> = asks
+            .iter()
+            .filter(|(d, _)| *d == decision)
+            .map(|(_, a)| a.clone())
             .collect();
-        if new.is_empty() {
-            out.already.push(flag_id(v, s));
-        } else {
-            out.cleared.push(flag_id(v, s));
-            plan.push((v, s, flag_id(v, s), new, a.reason.trim().to_string()));
+        if mine.is_empty() {
+            continue;
+        }
+        let (mine, named) = expand_suspects(home, reg, &mine)?;
+        let things: Vec<crate::access::Owned> = mine
+            .iter()
+            .zip(&named)
+            .filter_map(|(a, name)| {
+                let (carrier, route) = known.owner.get(&parse_flag_id(&a.id)?)?;
+                Some(crate::access::Owned {
+                    id: name.clone(),
+                    carrier: carrier.map(i64::from),
+                    route: Some(*route),
+                })
+            })
+            .collect();
+        session.authorise(reg, crate::access::Need::Change(&things))?;
+        for a in &mine {
+            plan_one(&known, a, decision, &mut plan, &mut out, &mut unknown)?;
         }
     }
     if !unknown.is_empty() {
@@ -571,16 +646,87 @@ pub fn clear(
     let err = |e| Error::Registry(crate::registry::Error::sqlite(&path, e));
     let tx = reg.conn_mut().transaction().map_err(err)?;
     let at = crate::time::now_utc_text();
-    for (v, s, id, rules, reason) in &plan {
+    for (v, s, id, rules, reason, decision) in &plan {
         tx.execute(
-            "INSERT INTO flag_clearings (flag_id, validator, seq, rules, at, operator, reason, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id, v, s, rules.join(","), at, operator, reason, source],
+            "INSERT INTO flag_clearings (flag_id, validator, seq, rules, at, operator, reason, source, decision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![id, v, s, rules.join(","), at, operator, reason, source, decision.code()],
         )
         .map_err(err)?;
     }
     tx.commit().map_err(err)?;
     Ok(out)
+}
+
+/// Plans one ask's `decision`: refused without a reason or with a rule not
+/// on the tap; an unknown id goes to `unknown`; rules already in the state
+/// asked for (cleared, or holding) are left out.
+fn plan_one(
+    known: &Known,
+    a: &Ask,
+    decision: Decision,
+    plan: &mut Vec<Planned>,
+    out: &mut Cleared,
+    unknown: &mut Vec<String>,
+) -> Result<(), Error> {
+    if a.reason.trim().is_empty() {
+        return Err(Error::Refused(format!(
+            "{}: {} needs a reason (--reason TEXT)",
+            a.id,
+            match decision {
+                Decision::Clear => "a clearing",
+                Decision::Hold => "a hold",
+            }
+        )));
+    }
+    let Some((v, s)) = parse_flag_id(&a.id) else {
+        unknown.push(a.id.clone());
+        return Ok(());
+    };
+    let Some(rules) = known.rules.get(&(v, s)) else {
+        unknown.push(a.id.clone());
+        return Ok(());
+    };
+    let mut wanted: Vec<String> = Vec::new();
+    for r in &a.rules {
+        if !rules.iter().any(|x| x == r.code()) {
+            return Err(Error::Refused(format!(
+                "{}: rule {} did not flag this tap (its rules: {})",
+                a.id,
+                r.code(),
+                rules.join(", ")
+            )));
+        }
+        wanted.push(r.code().to_string());
+    }
+    if a.rules.is_empty() {
+        wanted = rules.clone();
+    }
+    let decided = &known.decided;
+    let new: Vec<String> = wanted
+        .into_iter()
+        .filter(|r| match decision {
+            Decision::Clear => !decided.0.get(&(v, s)).is_some_and(|c| c.contains(r)),
+            Decision::Hold => !row_holds(decided, (v, s), r),
+        })
+        .collect();
+    if new.is_empty() {
+        out.already.push(flag_id(v, s));
+        return Ok(());
+    }
+    match decision {
+        Decision::Clear => out.cleared.push(flag_id(v, s)),
+        Decision::Hold => out.held.push(flag_id(v, s)),
+    }
+    plan.push((
+        v,
+        s,
+        flag_id(v, s),
+        new,
+        a.reason.trim().to_string(),
+        decision,
+    ));
+    Ok(())
 }
 
 /// The taps each configuration suspect of `month`'s latest flags holds:

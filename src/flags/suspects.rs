@@ -930,6 +930,7 @@ fn relabel(f: &mut Flag, s: &Suspect, rules: &[Rule]) {
         evidence_uk: format!("підозра на налаштування {}: {}", s.id, of(false)),
         evidence_en: format!("configuration suspect {}: {}", s.id, of(true)),
         cleared: false,
+        held: false,
         suspect: Some(s.id.clone()),
     });
 }

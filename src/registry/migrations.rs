@@ -397,6 +397,33 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, key)
     );
     "#,
+    r#"
+    -- An analyst's decision on a flagged tap's rules: 'clear' (a false
+    -- positive, paid) or 'hold' (a case for review held: not paid). The
+    -- latest decision on a tap's rule is the one that counts.
+    ALTER TABLE flag_clearings ADD COLUMN decision TEXT NOT NULL DEFAULT 'clear'
+        CHECK (decision IN ('clear', 'hold'));
+    "#,
+    r#"
+    -- An analyst's decision that outlives one month's flags
+    -- (crate::flags::decisions): a card's riding under a rule, a route
+    -- pair that is a hub, a route's own service hours; in force for every
+    -- month up to `until` (YYYY-MM), applied by each `taps flag` run.
+    CREATE TABLE flag_decisions (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('card', 'hub', 'route_hours')),
+        card        INTEGER,                        -- kind 'card': the card and the rule
+        rule        TEXT,
+        route_a     INTEGER,                        -- 'hub': the two routes; 'route_hours': the route
+        route_b     INTEGER,
+        start       TEXT,                           -- 'route_hours': HH:MM, Kyiv
+        end         TEXT,
+        until       TEXT NOT NULL,                  -- YYYY-MM, the last month it holds for
+        at          TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        reason      TEXT NOT NULL CHECK (length(trim(reason)) > 0)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

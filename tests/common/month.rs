@@ -75,6 +75,18 @@ pub struct Fold {
     pub held: i64,
 }
 
+/// The rules whose hits are for review (paid unless an analyst holds
+/// them), from the severity table kartka and its SQL peers read.
+pub fn review_rules() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(super::repo().join("src/flags/severity.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .filter(|(_, sev)| *sev == "review")
+        .map(|(code, _)| code.to_string())
+        .collect()
+}
+
 /// Every paid trip, by a plain loop over the store's files, the flags
 /// file, the clearings and the cards.
 pub fn fold(h: &Home) -> Fold {
@@ -88,9 +100,10 @@ pub fn fold(h: &Home) -> Fold {
         let (n, c) = r.unwrap();
         community.insert(n, c);
     }
-    let mut cleared: BTreeSet<(i64, i64, String)> = BTreeSet::new();
+    // The analysts' latest decision on each tap's rule: cleared or held.
+    let mut decided: BTreeMap<(i64, i64, String), bool> = BTreeMap::new();
     let mut stmt = db
-        .prepare("SELECT validator, seq, rules FROM flag_clearings")
+        .prepare("SELECT validator, seq, rules, decision FROM flag_clearings ORDER BY id")
         .unwrap();
     for r in stmt
         .query_map([], |r| {
@@ -98,15 +111,17 @@ pub fn fold(h: &Home) -> Fold {
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         })
         .unwrap()
     {
-        let (v, s, rules) = r.unwrap();
+        let (v, s, rules, decision) = r.unwrap();
         for rule in rules.split(',') {
-            cleared.insert((v, s, rule.trim().to_string()));
+            decided.insert((v, s, rule.trim().to_string()), decision == "hold");
         }
     }
+    let review = review_rules();
     let flags = ParquetReader::new(
         std::fs::File::open(h.root.join(format!("flags/month={MONTH}/flags.parquet"))).unwrap(),
     )
@@ -132,7 +147,11 @@ pub fn fold(h: &Home) -> Fold {
             .get(i)
             .unwrap()
             .to_string();
-        if !cleared.contains(&(v, s, rule)) {
+        let holds = match decided.get(&(v, s, rule.clone())) {
+            Some(held) => *held,
+            None => !review.contains(&rule),
+        };
+        if holds {
             held.insert((v, s));
         }
     }

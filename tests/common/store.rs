@@ -113,3 +113,41 @@ pub fn vendor_csv_full(path: &std::path::Path, rows: &[VendorRow]) {
     }
     std::fs::write(path, text).unwrap();
 }
+
+/// One tap of a vendor export on a vehicle of no carrier: validator,
+/// vehicle, route, card, UID, time (UTC ms).
+#[derive(Debug, Clone)]
+pub struct Ride {
+    pub validator: i64,
+    pub vehicle: i64,
+    pub route: i64,
+    pub card: i64,
+    pub uid: String,
+    pub at_ms: i64,
+}
+
+/// Writes a vendor export of `rides`, each validator's numbered in time
+/// order from 1, accepted, zone 1.
+pub fn vendor_csv_rides(path: &std::path::Path, rides: &[Ride]) {
+    let mut rides = rides.to_vec();
+    rides.sort_by_key(|r| (r.validator, r.at_ms));
+    let mut text = String::from(
+        "validator_id,vehicle_id,route,carrier,card_number,card_uid,tapped_at,tariff_zone,result,seq\n",
+    );
+    let mut seq = 0;
+    for (i, r) in rides.iter().enumerate() {
+        seq = if i > 0 && rides[i - 1].validator == r.validator {
+            seq + 1
+        } else {
+            1
+        };
+        let at = chrono::DateTime::from_timestamp_millis(r.at_ms)
+            .unwrap()
+            .to_rfc3339();
+        text.push_str(&format!(
+            "{},{},{},,{},{},{at},1,accepted,{seq}\n",
+            r.validator, r.vehicle, r.route, r.card, r.uid
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
