@@ -1619,8 +1619,24 @@ fn matches_holder(tax: &str, birth_date: Option<NaiveDate>, sex: Option<Sex>) ->
 /// names one category; else its parts, split at semicolons or line breaks,
 /// else at commas ("Пенсіонер за віком, УБД").
 pub fn category_parts(raw: &str, find: impl Fn(&str) -> Match) -> Vec<(String, Match)> {
+    if cells::says_none(raw) {
+        return vec![(raw.to_string(), find(raw))];
+    }
+    // Parts a semicolon or a line parts that each name a category are
+    // those categories («ІІІ гр.; УБД»), whatever the whole text names.
+    let listed: Vec<&str> = raw
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if listed.len() > 1 {
+        let found: Vec<(String, Match)> = listed.iter().map(|p| (p.to_string(), find(p))).collect();
+        if found.iter().all(|(_, m)| m.code().is_some()) {
+            return found;
+        }
+    }
     let whole = find(raw);
-    if whole.code().is_some() || cells::says_none(raw) {
+    if whole.code().is_some() {
         return vec![(raw.to_string(), whole)];
     }
     let by_semicolon: Vec<&str> = raw.split([';', '\n']).collect();
@@ -1781,6 +1797,10 @@ mod tests {
             [Some("disability-2".into())]
         );
         assert_eq!(codes("загальне захворювання, безстроково"), [None, None]);
+        assert_eq!(
+            codes("ІІІ гр.; УБД"),
+            [Some("disability-3".into()), Some("combatant".into())]
+        );
     }
 
     /// Reads one row of a sheet with these headers, as the default city.
