@@ -12,6 +12,22 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Collapses every run of whitespace (including no-break spaces) to one
 /// space and trims the ends.
+/// A text split at its brackets: what stands outside them and what stands
+/// inside («ІІ гр. (безтерміново)» → «ІІ гр. », «безтерміново»).
+pub fn brackets(s: &str) -> (String, String) {
+    let (mut outside, mut inside) = (String::with_capacity(s.len()), String::new());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => outside.push(c),
+            _ => inside.push(c),
+        }
+    }
+    (outside, inside)
+}
+
 pub fn squeeze(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split(|c: char| c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}') {

@@ -1064,17 +1064,7 @@ fn without_note(raw: &str) -> Option<String> {
     if !raw.contains(['(', '[']) {
         return None;
     }
-    let mut out = String::with_capacity(raw.len());
-    let mut note = String::new();
-    let mut depth = 0usize;
-    for c in raw.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => note.push(c),
-        }
-    }
+    let (out, note) = text::brackets(raw);
     // A law's article («ст. 38-1 ЗУ 875») is a remark whatever its capitals.
     let lower = note.to_lowercase();
     let citation = lower.contains("ст.") || lower.contains("закон") || note.contains("ЗУ");

@@ -902,22 +902,6 @@ fn before_issuer(text: &str) -> &str {
     }
 }
 
-/// A text without its notes in brackets («МЕ 708312 (зберігається в
-/// сейфі)»).
-fn without_notes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// The УНЗР in a text (`YYYYMMDD-NNNNC`, maybe after «УНЗР» and in
 /// brackets), and the text without it.
 fn take_unzr(text: &str) -> (String, Option<String>) {
@@ -984,7 +968,7 @@ pub fn id_document(series: Option<&str>, number: &str) -> Option<IdRead> {
         before_issuer(&unmarked(number))
     );
     let (text, unzr) = take_unzr(&joined.replace(['–', '—', '‐', '‑', '−'], "-"));
-    let text = without_notes(&text);
+    let text = crate::text::brackets(&text).0;
     let lower = text.to_lowercase();
     let about_birth = lower.split_whitespace().any(|w| w == "про")
         || ["св.", "св-во", "свід"].iter().any(|w| lower.contains(w));

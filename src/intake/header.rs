@@ -742,17 +742,7 @@ fn bare(key: &str) -> String {
 }
 
 fn without_brackets(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    let mut depth = 0usize;
-    for c in key.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
+    crate::text::brackets(key).0
 }
 
 /// A sheet's header: where it is and which column holds which field.
